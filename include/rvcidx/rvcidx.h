@@ -1,0 +1,12 @@
+/* rvcidx/rvcidx.h — the whole public API in one include. */
+#ifndef RVCIDX_H
+#define RVCIDX_H
+
+#include "rvcidx/demo.h"
+#include "rvcidx/error.h"
+#include "rvcidx/gpu.h"
+#include "rvcidx/log.h"
+#include "rvcidx/progress.h"
+#include "rvcidx/version.h"
+
+#endif

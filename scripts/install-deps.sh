@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rvcidx builds, tests and benchmarks with.
+# Idempotent: checks with dpkg-query first and prints nothing when every
+# package is already present. Runs apt-get through sudo when not root.
+#
+# Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config ca-certificates
+            libopenblas-dev liblapack-dev libhdf5-dev hdf5-tools
+            libcmocka-dev libjansson-dev libssl-dev)
+# Python faiss 1.7.3 is the version RVC pins: interop tests load our indexes
+# with it. sklearn, gnuplot and time serve the benchmarks and reports.
+test_pkgs=(python3 python3-numpy python3-h5py python3-faiss python3-sklearn
+           gnuplot-nox time)
+
+case "${1:-all}" in
+  build) wanted=("${build_pkgs[@]}") ;;
+  test)  wanted=("${test_pkgs[@]}") ;;
+  all)   wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || {
+    echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,113 @@
+/* cli.h — private to the rvcidx command: options, logging, progress, exit codes.
+ *
+ * The command uses only the library's public API (include/rvcidx/). It parses
+ * arguments into the library's params structs, reports through one logger and
+ * exits through main's single cleanup path.
+ */
+#ifndef RVCIDX_CLI_H
+#define RVCIDX_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rvcidx/rvcidx.h"
+
+/* Exit codes (docs/exit-codes.md keeps the same table). */
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_INTERNAL = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_BAD_INPUT = 3,
+    CLI_EXIT_IO = 4,
+    CLI_EXIT_NOT_IMPLEMENTED = 5,
+    CLI_EXIT_NO_GPU = 6,
+    CLI_EXIT_TARGET = 7,
+    CLI_EXIT_TOO_BIG = 8,
+    CLI_EXIT_LOCKED = 9,
+    CLI_EXIT_INTERRUPTED = 130
+};
+
+/* The exit code for a library status. */
+int cli_exit_code(int status);
+
+/* ---- logging ---------------------------------------------------------- */
+typedef struct cli_log {
+    FILE *out;              /* stderr; data goes to stdout */
+    int json;               /* --log-json: one JSON object per line */
+    rvcidx_log_level level; /* --quiet: errors only; -v: debug */
+} cli_log;
+
+extern cli_log g_cli_log;
+
+/* Installs the logger as the library's sink. */
+void cli_log_install(void);
+void cli_logf(rvcidx_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs rvcidx_last_error() (or what) as an error and returns the exit code. */
+int cli_fail(int status, const char *what);
+
+/* ---- progress ------------------------------------------------------- */
+typedef struct cli_progress {
+    FILE *out;
+    int tty;               /* draw a bar redrawn in place */
+    int json;              /* emit progress events as JSON lines */
+    int enabled;
+    double interval;       /* seconds between plain lines (tty: between redraws) */
+    double start, last_emit;
+    char stage[32];
+    int drawn;             /* a bar is on the current tty line */
+} cli_progress;
+
+/* Configures from g_cli_log and whether out is a terminal. */
+void cli_progress_init(cli_progress *cp, FILE *out, int enabled);
+/* The library callback: pass a cli_progress as user. Returns 1 once
+ * SIGINT/SIGTERM has arrived, which stops the stage cleanly. */
+int cli_progress_cb(const rvcidx_progress *p, void *user);
+/* Renders one report at time now (seconds); split out for tests. */
+void cli_progress_render(cli_progress *cp, const rvcidx_progress *p, double now);
+/* Formats "1.23k" style numbers and "1:02:03" durations (for tests too). */
+void cli_format_count(double v, char *buf, size_t n);
+void cli_format_duration(double seconds, char *buf, size_t n);
+double cli_now(void);
+
+/* ---- signals -------------------------------------------------------- */
+void cli_signals_install(void);
+int cli_interrupted(void);
+
+/* ---- commands ------------------------------------------------------- */
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+    const char *missing; /* non-NULL: not implemented yet, and what is missing */
+} cli_command;
+
+int cmd_version(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_gpu(int argc, char **argv);
+
+/* Common options every command accepts: returns 1 if opt was one of them. */
+int cli_common_option(int opt);
+#define CLI_COMMON_SHORT "qvh"
+#define CLI_OPT_LOG_JSON 1000
+#define CLI_OPT_NO_PROGRESS 1001
+#define CLI_COMMON_LONG                                                        \
+    {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'},          \
+        {"log-json", no_argument, 0, CLI_OPT_LOG_JSON},                        \
+        {"no-progress", no_argument, 0, CLI_OPT_NO_PROGRESS},                  \
+        {"help", no_argument, 0, 'h'}
+#define CLI_COMMON_HELP                                                        \
+    "  -q, --quiet        errors only\n"                                       \
+    "  -v, --verbose      debug messages too\n"                                \
+    "      --log-json     log as one JSON object per line (for cluster logs)\n" \
+    "      --no-progress  no progress bar or progress lines\n"                 \
+    "  -h, --help         this help\n"
+
+extern int g_cli_no_progress;
+
+/* Parses a number option or logs a usage error; returns 0 on success. */
+int cli_parse_int(const char *opt, const char *text, long min, long max, long *out);
+int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);
+int cli_parse_u64(const char *opt, const char *text, uint64_t *out);
+
+#endif

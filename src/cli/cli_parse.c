@@ -1,0 +1,42 @@
+/* cli_parse.c — strict number parsing for options: the whole text must be a
+ * number in range, or the user gets a usage error naming the option. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+int cli_parse_int(const char *opt, const char *text, long min, long max, long *out) {
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        cli_logf(RVCIDX_LOG_ERROR, "%s: '%s' is not an integer in %ld..%ld", opt, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *opt, const char *text, double min, double max, double *out) {
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= min && v <= max)) {
+        cli_logf(RVCIDX_LOG_ERROR, "%s: '%s' is not a number in %g..%g", opt, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_u64(const char *opt, const char *text, uint64_t *out) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-') {
+        cli_logf(RVCIDX_LOG_ERROR, "%s: '%s' is not a non-negative integer", opt, text);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* main.c — the rvcidx command: dispatches to one command per pipeline stage.
+ *
+ * Thin by design: each command parses its options into the library's params
+ * struct, calls the library and maps the status to an exit code
+ * (docs/exit-codes.md). This is the only place the program exits.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"build", "ingest, train, encode, tune and publish indexes in one command (the main job)",
+     cmd_build, NULL},
+    {"demo", "write the built-in example: a deterministic RVC-like multi-speaker feature tree",
+     cmd_demo, NULL},
+    {"ingest", "stream .npy feature shards into one HDF5 store", NULL, "issue #3 (ingest)"},
+    {"train", "train IVF centroids on the GPU or CPU from a store", NULL, "issue #4 (index build)"},
+    {"encode", "encode a store into an IVF-PQ4 FastScan + refine index", NULL,
+     "issue #4 (index build)"},
+    {"eval", "measure recall against exact search and tune nprobe/k_factor", NULL,
+     "issue #5 (recall)"},
+    {"verify", "check a build's artifacts against its manifest", NULL,
+     "issue #6 (one-command build)"},
+    {"plan", "predict sizes, memory and parameters before a build", NULL,
+     "issue #6 (one-command build)"},
+    {"submit", "submit builds to a Slurm cluster as a job array", NULL, "issue #7 (Slurm)"},
+    {"status", "show per-model build state from manifests and Slurm", NULL, "issue #7 (Slurm)"},
+    {"gpu", "say whether a usable GPU is present, and which", cmd_gpu, NULL},
+    {"version", "print the versions of rvcidx and the libraries it runs with", cmd_version, NULL},
+};
+enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
+
+static void print_usage(FILE *out) {
+    fprintf(out,
+            "rvcidx %s — GPU-accelerated faiss index builder for RVC voice models\n\n"
+            "usage: rvcidx COMMAND [options]   (rvcidx COMMAND --help for its options)\n\n"
+            "commands:\n",
+            rvcidx_version());
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s%s\n", commands[i].name, commands[i].summary,
+                commands[i].missing ? " [not implemented yet]" : "");
+    fprintf(out, "\nexit codes: 0 ok, 2 usage, 3 bad input, 4 I/O, 5 not implemented, 6 no GPU,\n"
+                 "7 recall target missed, 8 too big, 9 locked, 130 interrupted; see docs/exit-codes.md\n");
+}
+
+int cli_common_option(int opt) {
+    switch (opt) {
+    case 'q': g_cli_log.level = RVCIDX_LOG_ERROR; break;
+    case 'v': g_cli_log.level = RVCIDX_LOG_DEBUG; break;
+    case CLI_OPT_LOG_JSON: g_cli_log.json = 1; break;
+    case CLI_OPT_NO_PROGRESS: g_cli_no_progress = 1; break;
+    default: return 0;
+    }
+    cli_log_install();
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    g_cli_log.out = stderr;
+    cli_log_install();
+    cli_signals_install();
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        print_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) return cmd_version(argc - 1, argv + 1);
+    for (int i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        if (commands[i].missing) {
+            cli_logf(RVCIDX_LOG_ERROR, "'%s' is not implemented yet (%s); 'rvcidx --help' lists what works",
+                     commands[i].name, commands[i].missing);
+            return CLI_EXIT_NOT_IMPLEMENTED;
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
+    cli_logf(RVCIDX_LOG_ERROR, "unknown command '%s'; 'rvcidx --help' lists the commands", argv[1]);
+    return CLI_EXIT_USAGE;
+}

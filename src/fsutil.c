@@ -1,0 +1,96 @@
+/* fsutil.c — directory creation and the atomic publish of files. */
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int rvcidx__mkdir_p(const char *path) {
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return rvcidx__fail(RVCIDX_EINVAL, "%s: path too long", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return rvcidx__fail(RVCIDX_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return rvcidx__fail(RVCIDX_EIO, "%s: exists and is not a directory", buf);
+    return 0;
+}
+
+int rvcidx__tmp_name(const char *final_path, char *out, size_t n) {
+    char dir_buf[PATH_MAX], base_buf[PATH_MAX];
+    snprintf(dir_buf, sizeof dir_buf, "%s", final_path);
+    snprintf(base_buf, sizeof base_buf, "%s", final_path);
+    int len = snprintf(out, n, "%s/.%s" RVCIDX__TMP_MARK "%ld", dirname(dir_buf),
+                       basename(base_buf), (long)getpid());
+    if (len < 0 || (size_t)len >= n)
+        return rvcidx__fail(RVCIDX_EINVAL, "%s: path too long", final_path);
+    return 0;
+}
+
+int rvcidx__atomic_open(rvcidx__atomic_file *f, const char *final_path) {
+    memset(f, 0, sizeof *f);
+    if (snprintf(f->final_path, sizeof f->final_path, "%s", final_path) >= (int)sizeof f->final_path)
+        return rvcidx__fail(RVCIDX_EINVAL, "%s: path too long", final_path);
+    RVCIDX__TRY(rvcidx__tmp_name(final_path, f->tmp_path, sizeof f->tmp_path));
+    f->fp = fopen(f->tmp_path, "wb");
+    if (!f->fp)
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot create: %s", f->tmp_path, strerror(errno));
+    return 0;
+}
+
+int rvcidx__atomic_write(rvcidx__atomic_file *f, const void *data, size_t n) {
+    if (n && fwrite(data, 1, n, f->fp) != n)
+        return rvcidx__fail(RVCIDX_EIO, "%s: write failed: %s", f->final_path, strerror(errno));
+    return 0;
+}
+
+int rvcidx__fsync_parent(const char *path) {
+    char dir_buf[PATH_MAX];
+    snprintf(dir_buf, sizeof dir_buf, "%s", path);
+    const char *dir = dirname(dir_buf);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    if (rc != 0 && saved != EINVAL) /* some filesystems cannot fsync directories */
+        return rvcidx__fail(RVCIDX_EIO, "%s: fsync failed: %s", dir, strerror(saved));
+    return 0;
+}
+
+int rvcidx__atomic_commit(rvcidx__atomic_file *f) {
+    int failed = fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0;
+    int saved = errno;
+    failed |= fclose(f->fp) != 0;
+    f->fp = NULL;
+    if (failed) {
+        unlink(f->tmp_path);
+        return rvcidx__fail(RVCIDX_EIO, "%s: write failed: %s", f->final_path, strerror(saved ? saved : errno));
+    }
+    if (rename(f->tmp_path, f->final_path) != 0) {
+        saved = errno;
+        unlink(f->tmp_path);
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot rename into place: %s", f->final_path, strerror(saved));
+    }
+    return rvcidx__fsync_parent(f->final_path);
+}
+
+void rvcidx__atomic_abort(rvcidx__atomic_file *f) {
+    if (f->fp) fclose(f->fp);
+    f->fp = NULL;
+    if (f->tmp_path[0]) unlink(f->tmp_path);
+    f->tmp_path[0] = '\0';
+}

@@ -1,0 +1,45 @@
+/* fsutil.h — private: directories and crash-safe file publishing.
+ *
+ * Every artifact rvcidx writes goes through rvcidx__atomic_*: written under a
+ * temporary name in the destination directory, flushed and fsynced, renamed
+ * into place, and the directory fsynced, so a reader sees the old file or the
+ * complete new one, never a torn one. Temporary names share one pattern
+ * (".NAME.rvcidx-tmp.PID") so a later run can remove those a dead process left.
+ */
+#ifndef RVCIDX_FSUTIL_H
+#define RVCIDX_FSUTIL_H
+
+#include <limits.h>
+#include <stdio.h>
+
+#define RVCIDX__TMP_MARK ".rvcidx-tmp."
+
+typedef struct rvcidx__atomic_file {
+    char final_path[PATH_MAX];
+    char tmp_path[PATH_MAX];
+    FILE *fp;
+} rvcidx__atomic_file;
+
+/* Creates path and its missing parents (mode 0777 & ~umask). */
+int rvcidx__mkdir_p(const char *path);
+
+/* The temporary name for final_path: same directory, hidden, marked, ours. */
+int rvcidx__tmp_name(const char *final_path, char *out, size_t n);
+
+/* Opens a temporary file for final_path. On failure nothing is left behind. */
+int rvcidx__atomic_open(rvcidx__atomic_file *f, const char *final_path);
+
+/* Writes n bytes or fails naming the final path. */
+int rvcidx__atomic_write(rvcidx__atomic_file *f, const void *data, size_t n);
+
+/* Flushes, fsyncs, closes, renames into place, fsyncs the directory. On
+ * failure the temporary file is removed and final_path is untouched. */
+int rvcidx__atomic_commit(rvcidx__atomic_file *f);
+
+/* Closes and removes the temporary file; safe to call twice. */
+void rvcidx__atomic_abort(rvcidx__atomic_file *f);
+
+/* fsyncs the directory holding path, so a rename inside it is durable. */
+int rvcidx__fsync_parent(const char *path);
+
+#endif
