@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# CLI golden tests: each case runs the real rvcidx binary and checks its exit
+# code and a line it must print. Env: RVCIDX (binary), TEST_TMP (scratch).
+set -u
+: "${RVCIDX:?set by CTest}" "${TEST_TMP:?set by CTest}"
+scratch="$TEST_TMP/cli"
+rm -rf "$scratch" && mkdir -p "$scratch"
+pass=0 fail=0
+
+# case NAME EXPECTED_EXIT PATTERN -- ARGS...   (PATTERN: grep -E on stdout+stderr)
+case_() {
+  local name=$1 want=$2 pattern=$3; shift 4
+  local out rc
+  out=$("$RVCIDX" "$@" 2>&1 </dev/null); rc=$?
+  if [[ $rc -ne $want ]]; then
+    echo "FAIL $name: exit $rc, expected $want"; echo "$out" | sed 's/^/    /' | head -20; fail=$((fail+1)); return
+  fi
+  if ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: output lacks /$pattern/"; echo "$out" | sed 's/^/    /' | head -20; fail=$((fail+1)); return
+  fi
+  echo "ok   $name"; pass=$((pass+1))
+}
+
+case_ no_args           2 '^usage: rvcidx COMMAND'                   --
+case_ help              0 'build +ingest, train, encode'             -- --help
+case_ help_lists_all    0 '^  submit .*\[not implemented yet\]'      -- --help
+case_ version           0 '^faiss  1\.7\.3 \((avx2|generic), C API\)' -- --version
+case_ version_hdf5      0 '^hdf5   1\.'                              -- version
+case_ version_gpu_line  0 '^gpu    (CUDA runtime|no GPU: .+)'        -- --version
+case_ unknown_command   2 "unknown command 'frobnicate'"             -- frobnicate
+case_ unimplemented     5 "'submit' is not implemented yet"          -- submit
+case_ demo_needs_output 2 '-o ROOT is required'                      -- demo
+case_ demo_bad_number   2 "--speakers: 'many' is not an integer"     -- demo -o "$scratch/x" --speakers many
+case_ demo_bad_dim      2 'must be 768 \(RVC v2\) or 256'            -- demo -o "$scratch/x" --dim 300
+case_ demo_unknown_opt  2 'unrecognized option'                      -- demo -o "$scratch/x" --bogus
+case_ demo_small        0 'wrote 1500 frames for 1 speaker'          -- demo -o "$scratch/ex" --speakers 1 --minutes 0.5
+case_ demo_json_log     0 '^\{"ts":"[0-9T:Z-]+","level":"info","msg":"demo: wrote' -- demo -o "$scratch/ej" --speakers 1 --minutes 0.1 --log-json
+case_ demo_quiet        0 '^$'                                       -- demo -o "$scratch/eq" --speakers 1 --minutes 0.1 --quiet
+case_ demo_non_ascii    0 'wrote 300 frames'                         -- demo -o "$scratch/dados de voz/ç" --speakers 1 --minutes 0.1
+case_ demo_unwritable   4 'cannot create directory'                  -- demo -o /proc/rvcidx-cannot --speakers 1 --minutes 0.1
+case_ gpu_probe         "$("$RVCIDX" gpu >/dev/null 2>&1; echo $?)" '(GPU\(s\)|no GPU: )' -- gpu
+case_ build_usage       2 'at least one SRC'                         -- build -o "$scratch/out"
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
