@@ -2,7 +2,10 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -93,4 +96,33 @@ void rvcidx__atomic_abort(rvcidx__atomic_file *f) {
     f->fp = NULL;
     if (f->tmp_path[0]) unlink(f->tmp_path);
     f->tmp_path[0] = '\0';
+}
+
+/* The pid that a temporary name of ours ends with, or -1. */
+static long tmp_owner_pid(const char *name, const char *prefix) {
+    size_t n = strlen(prefix);
+    if (strncmp(name, prefix, n) != 0) return -1;
+    char *end = NULL;
+    long pid = strtol(name + n, &end, 10);
+    return end != name + n && *end == '\0' && pid > 0 ? pid : -1;
+}
+
+int rvcidx__remove_stale_temps(const char *final_path) {
+    char dir_buf[PATH_MAX], base_buf[PATH_MAX], prefix[PATH_MAX], path[PATH_MAX];
+    snprintf(dir_buf, sizeof dir_buf, "%s", final_path);
+    snprintf(base_buf, sizeof base_buf, "%s", final_path);
+    const char *dir = dirname(dir_buf);
+    snprintf(prefix, sizeof prefix, ".%s" RVCIDX__TMP_MARK, basename(base_buf));
+    DIR *d = opendir(dir);
+    if (!d) return 0; /* no directory yet: nothing left behind */
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = tmp_owner_pid(e->d_name, prefix);
+        if (pid < 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0)
+            rvcidx__log(RVCIDX_LOG_WARN, "removed %s, left by an interrupted run (pid %ld)", path, pid);
+    }
+    closedir(d);
+    return 0;
 }

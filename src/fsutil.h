@@ -42,4 +42,8 @@ void rvcidx__atomic_abort(rvcidx__atomic_file *f);
 /* fsyncs the directory holding path, so a rename inside it is durable. */
 int rvcidx__fsync_parent(const char *path);
 
+
+/* Removes temporary files that a dead process left for final_path (an
+ * interrupted run); logs each one. Files of live processes are kept. */
+int rvcidx__remove_stale_temps(const char *final_path);
 #endif

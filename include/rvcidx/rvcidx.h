@@ -5,8 +5,10 @@
 #include "rvcidx/demo.h"
 #include "rvcidx/error.h"
 #include "rvcidx/gpu.h"
+#include "rvcidx/ingest.h"
 #include "rvcidx/log.h"
 #include "rvcidx/progress.h"
+#include "rvcidx/store.h"
 #include "rvcidx/version.h"
 
 #endif

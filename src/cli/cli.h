@@ -85,6 +85,21 @@ int cmd_version(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_gpu(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+
+/* Ingest options, shared by `ingest` and `build`. */
+#define CLI_OPT_DIM 1100
+#define CLI_OPT_RVC_VERSION 1101
+#define CLI_OPT_SKIP_BAD 1102
+#define CLI_OPT_CHECK 1103
+#define CLI_INGEST_LONG                                                        \
+    {"dim", required_argument, 0, CLI_OPT_DIM},                                \
+        {"version", required_argument, 0, CLI_OPT_RVC_VERSION},                \
+        {"skip-bad", no_argument, 0, CLI_OPT_SKIP_BAD},                        \
+        {"check", required_argument, 0, CLI_OPT_CHECK}
+/* Applies one ingest option: 0 taken, CLI_EXIT_USAGE bad value, -1 not ours. */
+int cli_parse_ingest_option(int opt, const char *arg, rvcidx_ingest_params *p);
+void cli_print_ingest_summary(const char *store, const rvcidx_ingest_result *r, double seconds);
 
 /* Common options every command accepts: returns 1 if opt was one of them. */
 int cli_common_option(int opt);

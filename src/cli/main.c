@@ -16,7 +16,7 @@ static const cli_command commands[] = {
      cmd_build, NULL},
     {"demo", "write the built-in example: a deterministic RVC-like multi-speaker feature tree",
      cmd_demo, NULL},
-    {"ingest", "stream .npy feature shards into one HDF5 store", NULL, "issue #3 (ingest)"},
+    {"ingest", "stream .npy feature shards into one HDF5 store", cmd_ingest, NULL},
     {"train", "train IVF centroids on the GPU or CPU from a store", NULL, "issue #4 (index build)"},
     {"encode", "encode a store into an IVF-PQ4 FastScan + refine index", NULL,
      "issue #4 (index build)"},

@@ -1,0 +1,44 @@
+/* hash.c — sha256 through OpenSSL's EVP interface, streamed in 1 MiB reads. */
+#include "hash.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void rvcidx__hex(const unsigned char *bytes, size_t n, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return rvcidx__fail(RVCIDX_EIO, "%s: cannot open: %s", path, strerror(errno));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    enum { BUF = 1 << 20 };
+    unsigned char *buf = malloc(BUF);
+    int rc = ctx && buf && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1
+                 ? 0
+                 : rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot start sha256", path);
+    size_t n;
+    while (rc == 0 && (n = fread(buf, 1, BUF, fp)) > 0) {
+        if (EVP_DigestUpdate(ctx, buf, n) != 1) rc = rvcidx__fail(RVCIDX_EIO, "%s: sha256 failed", path);
+        if (bytes_read) *bytes_read += n;
+    }
+    if (rc == 0 && ferror(fp)) rc = rvcidx__fail(RVCIDX_EIO, "%s: read failed: %s", path, strerror(errno));
+    unsigned char md[32];
+    unsigned len = 0;
+    if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &len) != 1) rc = rvcidx__fail(RVCIDX_EIO, "%s: sha256 failed", path);
+    if (rc == 0) rvcidx__hex(md, 32, out);
+    free(buf);
+    EVP_MD_CTX_free(ctx);
+    fclose(fp);
+    return rc;
+}

@@ -1,0 +1,14 @@
+/* hash.h — private: sha256 of files and buffers (OpenSSL libcrypto). */
+#ifndef RVCIDX_HASH_H
+#define RVCIDX_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 64 hex digits and a NUL. */
+void rvcidx__hex(const unsigned char *bytes, size_t n, char *out);
+
+/* sha256 of a file's bytes as hex into out[65]; *bytes_read (optional) += size. */
+int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read);
+
+#endif

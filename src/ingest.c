@@ -1,0 +1,311 @@
+/* ingest.c — stage 1: shards in RVC's order -> one HDF5 store, incrementally.
+ *
+ * Flow: collect the shards; read every new shard's header first (exact row
+ * count for progress, D checked, bad headers listed before anything is
+ * written); compare with the existing store (its sources must be a prefix of
+ * today's list, unchanged by hash or by size+mtime); then stream the new
+ * shards block by block into a new or copied store and publish it atomically.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fsutil.h"
+#include "hash.h"
+#include "internal.h"
+#include "npy.h"
+#include "rvcidx/ingest.h"
+#include "sources.h"
+#include "stat_cache.h"
+#include "store_impl.h"
+
+enum { BLOCK_BYTES = 4 << 20 }; /* rows converted and appended at a time */
+
+typedef struct ingest_run {
+    const char *store_path;
+    const rvcidx_ingest_params *p;
+    rvcidx_ingest_result *res;
+    rvcidx__shard_list shards;
+    json_t *stat_cache;
+    size_t first_new;        /* shards before this one are already in the store */
+    uint64_t rows_to_read, rows_done;
+    size_t bad;              /* bad shards found under the default policy */
+    float *block;
+    uint64_t block_rows;
+    rvcidx__store_writer w;
+} ingest_run;
+
+rvcidx_ingest_params rvcidx_ingest_default_params(void) {
+    rvcidx_ingest_params p;
+    memset(&p, 0, sizeof p);
+    p.check = RVCIDX_CHECK_HASH;
+    return p;
+}
+
+static int report(ingest_run *run, int finished) {
+    if (!run->p->progress) return 0;
+    rvcidx_progress pr = {"ingest", "rows", run->rows_done, run->rows_to_read, run->res->bytes_read, finished};
+    if (run->p->progress(&pr, run->p->progress_user))
+        return rvcidx__fail(RVCIDX_EINTR, "ingest: stopped on request; %s is unchanged", run->store_path);
+    return 0;
+}
+
+/* A bad shard under the default policy: one line now, the run fails later. */
+static void note_bad_shard(ingest_run *run) {
+    rvcidx__log(RVCIDX_LOG_ERROR, "%s", rvcidx_last_error());
+    run->bad++;
+}
+
+static int check_dim(ingest_run *run, const rvcidx__shard *s, uint64_t cols) {
+    if (run->res->dim == 0) run->res->dim = (int)cols;
+    if (cols == (uint64_t)run->res->dim) return 0;
+    return rvcidx__fail(RVCIDX_EINPUT,
+                        "%s: D=%llu, but the shards before it have D=%d; v1 (256) and v2 (768) features "
+                        "cannot share a store: remove it or pass the matching folder",
+                        s->path, (unsigned long long)cols, run->res->dim);
+}
+
+/* Header pass over the new shards: exact rows for progress, D, bad headers. */
+static int scan_headers(ingest_run *run) {
+    for (size_t i = run->first_new; i < run->shards.count; i++) {
+        const rvcidx__shard *s = &run->shards.items[i];
+        rvcidx__npy_reader r;
+        int rc = rvcidx__npy_open(&r, s->path);
+        if (rc == 0) {
+            if (r.info.rows) rc = check_dim(run, s, r.info.cols);
+            if (rc == 0) run->rows_to_read += r.info.rows;
+            rvcidx__npy_close(&r);
+        }
+        if (rc == RVCIDX_EINPUT && !run->p->skip_bad)
+            note_bad_shard(run);
+        else if (rc && rc != RVCIDX_EINPUT)
+            return rc;
+    }
+    if (run->bad)
+        return rvcidx__fail(RVCIDX_EINPUT,
+                            "%zu bad shard(s), listed above; fix or remove them, or pass --skip-bad to leave "
+                            "them out; nothing was written", run->bad);
+    return 0;
+}
+
+/* Streams one shard into the store (append 0: validate only). */
+static int read_shard(ingest_run *run, const rvcidx__shard *s, uint64_t *rows, char sha_hex[65],
+                      char dtype[8], int append) {
+    rvcidx__npy_reader r;
+    RVCIDX__TRY(rvcidx__npy_open(&r, s->path));
+    snprintf(dtype, 8, "%s", r.info.descr);
+    int rc = r.info.rows ? check_dim(run, s, r.info.cols) : 0;
+    if (rc == 0 && strcmp(r.info.descr, "<f4") != 0 && r.info.rows)
+        rvcidx__log(RVCIDX_LOG_INFO, "%s: converting %s to float32", s->path, r.info.descr);
+    uint64_t got = 0;
+    while (rc == 0 && (rc = rvcidx__npy_read_rows(&r, run->block, run->block_rows, &got)) == 0 && got) {
+        if (append) rc = rvcidx__store_append_rows(&run->w, run->block, got);
+        *rows += got;
+        run->rows_done += got;
+        run->res->bytes_read += got * r.info.cols * (uint64_t)r.info.itemsize;
+    }
+    unsigned char sha[32];
+    if (rc == 0) rc = rvcidx__npy_finish(&r, sha);
+    if (rc == 0) rvcidx__hex(sha, 32, sha_hex);
+    rvcidx__npy_close(&r);
+    return rc;
+}
+
+static int add_shard(ingest_run *run, const rvcidx__shard *s) {
+    char sha_hex[65] = "", dtype[8] = "", note[1024] = "";
+    rvcidx__source_record rec = {s->speaker, s->relpath, sha_hex, dtype, "ok", note, run->w.rows, 0};
+    uint64_t rows_before = run->w.rows;
+    int append = run->bad == 0;
+    int rc = read_shard(run, s, &rec.rows, sha_hex, dtype, append);
+    if (rc == RVCIDX_EINPUT && run->p->skip_bad) {
+        snprintf(note, sizeof note, "%s", rvcidx_last_error());
+        rvcidx__log(RVCIDX_LOG_WARN, "%s (left out: --skip-bad)", note);
+        rvcidx__sha256_file(s->path, sha_hex, NULL); /* recognise it next run */
+        rec.status = "rejected";
+        rec.rows = 0;
+        run->res->files_rejected++;
+        rc = rvcidx__store_truncate_rows(&run->w, rows_before);
+    } else if (rc == RVCIDX_EINPUT) {
+        note_bad_shard(run); /* keep validating the rest: one line per bad shard */
+        return 0;
+    } else if (rc == 0 && rec.rows == 0) {
+        rvcidx__log(RVCIDX_LOG_WARN, "%s: 0 rows, skipped", s->path);
+        rec.status = "empty";
+        run->res->files_empty++;
+    }
+    if (rc == 0 && rec.rows == 0) rec.first_row = run->w.rows;
+    if (rc == 0 && append) rc = rvcidx__store_add_source(&run->w, &rec);
+    if (rc == 0) run->res->files_added++;
+    return rc;
+}
+
+static int write_new_shards(ingest_run *run) {
+    int rc = 0;
+    for (size_t i = run->first_new; rc == 0 && i < run->shards.count; i++) {
+        rc = add_shard(run, &run->shards.items[i]);
+        if (rc == 0) rc = report(run, 0);
+    }
+    if (rc == 0 && run->bad)
+        rc = rvcidx__fail(RVCIDX_EINPUT,
+                          "%zu bad shard(s), listed above; fix or remove them, or pass --skip-bad to leave "
+                          "them out; %s was not changed", run->bad, run->store_path);
+    return rc;
+}
+
+/* ---- the existing store ------------------------------------------------ */
+
+static int shard_is_listed(const rvcidx__shard_list *l, const char *speaker, const char *path) {
+    for (size_t i = 0; i < l->count; i++)
+        if (!strcmp(l->items[i].speaker, speaker) && !strcmp(l->items[i].relpath, path)) return 1;
+    return 0;
+}
+
+/* Is stored source i still today's shard i, with the same bytes? */
+static int source_still_matches(ingest_run *run, const rvcidx_store_source *src, const rvcidx__shard *s,
+                                char *why, size_t n) {
+    if (strcmp(src->speaker, s->speaker) || strcmp(src->path, s->relpath)) {
+        if (!shard_is_listed(&run->shards, src->speaker, src->path))
+            snprintf(why, n, "%s/%s was ingested before and is gone now", src->speaker, src->path);
+        else
+            snprintf(why, n, "new shard %s/%s sorts before shards already stored (RVC's order needs a rebuild)",
+                     s->speaker, s->relpath);
+        return 0;
+    }
+    if (run->p->check == RVCIDX_CHECK_STAT && rvcidx__stat_cache_matches(run->stat_cache, s)) return 1;
+    char sha[65];
+    if (rvcidx__sha256_file(s->path, sha, &run->res->bytes_read) != 0) {
+        snprintf(why, n, "%s", rvcidx_last_error());
+        return 0;
+    }
+    if (strcmp(sha, src->sha256) != 0) {
+        snprintf(why, n, "%s changed since it was ingested (sha256 differs)", s->path);
+        return 0;
+    }
+    return 1;
+}
+
+/* Sets run->first_new to the stored prefix still valid, or res->reason. */
+static void compare_with_store(ingest_run *run, rvcidx_store *st) {
+    rvcidx_ingest_result *res = run->res;
+    size_t stored = rvcidx_store_source_count(st);
+    if (res->dim && rvcidx_store_dim(st) != res->dim) {
+        snprintf(res->reason, sizeof res->reason, "the store holds D=%d and the sources D=%d",
+                 rvcidx_store_dim(st), res->dim);
+        return;
+    }
+    for (size_t i = 0; i < stored; i++) {
+        rvcidx_store_source src;
+        rvcidx_store_get_source(st, i, &src);
+        if (i >= run->shards.count) {
+            snprintf(res->reason, sizeof res->reason, "%s/%s was ingested before and is gone now", src.speaker, src.path);
+            return;
+        }
+        if (!source_still_matches(run, &src, &run->shards.items[i], res->reason, sizeof res->reason)) return;
+        if (!strcmp(src.status, "empty")) res->files_empty++;
+        if (!strcmp(src.status, "rejected")) res->files_rejected++;
+    }
+    run->first_new = stored;
+    res->dim = rvcidx_store_dim(st);
+}
+
+/* Decides between create, append, unchanged and rebuild. */
+static int plan_against_existing(ingest_run *run, int *exists) {
+    struct stat st_buf;
+    *exists = stat(run->store_path, &st_buf) == 0;
+    if (!*exists) return 0;
+    rvcidx_store *st = NULL;
+    if (rvcidx_store_open(run->store_path, &st) != 0) {
+        snprintf(run->res->reason, sizeof run->res->reason, "the existing store cannot be read: %s", rvcidx_last_error());
+        return 0;
+    }
+    compare_with_store(run, st);
+    rvcidx_store_close(st);
+    if (run->res->reason[0]) {
+        run->first_new = 0;
+        run->res->files_empty = run->res->files_rejected = 0;
+        if (run->shards.dim) run->res->dim = run->shards.dim;
+        rvcidx__log(RVCIDX_LOG_INFO, "ingest: rebuilding %s: %s", run->store_path, run->res->reason);
+    }
+    return 0;
+}
+
+/* ---- the stage ---------------------------------------------------------- */
+
+static int open_writer(ingest_run *run, int exists) {
+    uint64_t block_rows = BLOCK_BYTES / ((uint64_t)run->res->dim * sizeof(float));
+    run->block_rows = block_rows ? block_rows : 1;
+    run->block = malloc(run->block_rows * (size_t)run->res->dim * sizeof(float));
+    if (!run->block) return rvcidx__fail(RVCIDX_ENOMEM, "ingest: out of memory for a %d-dim block", run->res->dim);
+    if (exists && run->first_new > 0) return rvcidx__store_writer_extend(&run->w, run->store_path);
+    return rvcidx__store_writer_create(&run->w, run->store_path, run->res->dim);
+}
+
+static int finish(ingest_run *run, int exists) {
+    rvcidx_ingest_result *res = run->res;
+    res->outcome = !exists ? RVCIDX_INGEST_CREATED
+                   : res->reason[0] ? RVCIDX_INGEST_REBUILT
+                   : RVCIDX_INGEST_APPENDED;
+    res->rows = run->w.rows;
+    res->rows_added = run->rows_done;
+    RVCIDX__TRY(rvcidx__store_writer_commit(&run->w));
+    return rvcidx__stat_cache_save(run->store_path, &run->shards);
+}
+
+static int count_speakers(const rvcidx__shard_list *l) {
+    int n = 0;
+    for (size_t i = 0; i < l->count; i++) n += i == 0 || strcmp(l->items[i].speaker, l->items[i - 1].speaker);
+    return n;
+}
+
+static int ingest_run_all(ingest_run *run) {
+    rvcidx_ingest_result *res = run->res;
+    RVCIDX__TRY(rvcidx__remove_stale_temps(run->store_path));
+    res->files = run->shards.count;
+    res->speakers = (size_t)count_speakers(&run->shards);
+    res->dim = run->shards.dim;
+    if (run->p->check == RVCIDX_CHECK_STAT) run->stat_cache = rvcidx__stat_cache_load(run->store_path);
+    int exists = 0;
+    RVCIDX__TRY(plan_against_existing(run, &exists));
+    if (exists && !res->reason[0] && run->first_new == run->shards.count) {
+        res->outcome = RVCIDX_INGEST_UNCHANGED;
+        rvcidx_store *st = NULL;
+        RVCIDX__TRY(rvcidx_store_open(run->store_path, &st));
+        res->rows = rvcidx_store_rows(st);
+        rvcidx_store_close(st);
+        return rvcidx__stat_cache_save(run->store_path, &run->shards);
+    }
+    RVCIDX__TRY(scan_headers(run));
+    if (res->dim == 0)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: every shard has 0 rows (or was rejected); nothing to store",
+                            run->shards.items[0].path);
+    RVCIDX__TRY(report(run, 0));
+    RVCIDX__TRY(open_writer(run, exists));
+    int rc = write_new_shards(run);
+    if (rc == 0 && run->w.rows == 0)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "no shard had rows to store (see the warnings above); nothing was written");
+    if (rc == 0) rc = finish(run, exists);
+    if (rc) rvcidx__store_writer_abort(&run->w);
+    if (rc == 0) rc = report(run, 1);
+    return rc;
+}
+
+int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
+                  const rvcidx_ingest_params *params, rvcidx_ingest_result *result) {
+    if (!store_path || !srcs) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_ingest: NULL argument");
+    rvcidx_ingest_params defaults = rvcidx_ingest_default_params();
+    rvcidx_ingest_result local;
+    ingest_run run;
+    memset(&run, 0, sizeof run);
+    run.store_path = store_path;
+    run.p = params ? params : &defaults;
+    run.res = result ? result : &local;
+    memset(run.res, 0, sizeof *run.res);
+    run.w.file = -1;
+    int rc = rvcidx__sources_collect(srcs, n_srcs, run.p->dim, &run.shards);
+    if (rc == 0) rc = ingest_run_all(&run);
+    free(run.block);
+    json_decref(run.stat_cache);
+    rvcidx__shard_list_free(&run.shards);
+    return rc;
+}

@@ -1,0 +1,24 @@
+/* stat_cache.h — private: size and mtime of each shard at its last ingest,
+ * kept beside the store as STORE.stat.json for `--check stat`.
+ *
+ * Kept out of the store on purpose: mtimes differ between copies of the same
+ * files, and the store must be byte-identical for the same content.
+ */
+#ifndef RVCIDX_STAT_CACHE_H
+#define RVCIDX_STAT_CACHE_H
+
+#include <jansson.h>
+
+#include "sources.h"
+
+/* The cache for store_path, or NULL when absent or unreadable (then every
+ * shard is checked by hash). Free with json_decref. */
+json_t *rvcidx__stat_cache_load(const char *store_path);
+
+/* 1 when the cache holds this shard with the same size and mtime. */
+int rvcidx__stat_cache_matches(json_t *cache, const rvcidx__shard *shard);
+
+/* Writes the cache for shards atomically (unchanged content: not rewritten). */
+int rvcidx__stat_cache_save(const char *store_path, const rvcidx__shard_list *shards);
+
+#endif

@@ -1,0 +1,68 @@
+/* store_impl.h — private: the store's layout names and its writer.
+ *
+ * Writing is crash-safe: a new or grown store is written under the temporary
+ * name of fsutil.h in the destination directory and renamed into place by
+ * rvcidx__store_writer_commit(); rvcidx__store_writer_abort() removes it.
+ */
+#ifndef RVCIDX_STORE_IMPL_H
+#define RVCIDX_STORE_IMPL_H
+
+#include <hdf5.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "rvcidx/store.h"
+
+#define RVCIDX__STORE_FORMAT "rvcidx-store"
+#define RVCIDX__STORE_FORMAT_VERSION 1
+#define RVCIDX__STORE_ORDERING                                                 \
+    "speakers, then files within a speaker, in byte order of their names "    \
+    "(Python sorted(os.listdir())), as RVC concatenates them"
+
+/* The /sources columns, in one place for the writer and the reader. */
+#define RVCIDX__SOURCE_STRING_COLUMNS(X)                                       \
+    X(speaker) X(path) X(sha256) X(dtype) X(status) X(note)
+
+typedef struct rvcidx__source_record {
+    const char *speaker, *path, *sha256, *dtype, *status, *note;
+    uint64_t first_row, rows;
+} rvcidx__source_record;
+
+typedef struct rvcidx__store_writer {
+    char final_path[PATH_MAX];
+    char tmp_path[PATH_MAX];
+    hid_t file, features, sources_group;
+    hid_t string_type;
+#define RVCIDX__DECLARE_COLUMN(name) hid_t col_##name;
+    RVCIDX__SOURCE_STRING_COLUMNS(RVCIDX__DECLARE_COLUMN)
+#undef RVCIDX__DECLARE_COLUMN
+    hid_t col_first_row, col_rows;
+    int dim;
+    uint64_t rows;
+} rvcidx__store_writer;
+
+/* Starts a new, empty store for final_path. */
+int rvcidx__store_writer_create(rvcidx__store_writer *w, const char *final_path, int dim);
+
+/* Starts from a copy of the existing store at final_path, to append to it. */
+int rvcidx__store_writer_extend(rvcidx__store_writer *w, const char *final_path);
+
+/* Appends n rows of dim floats to /features. */
+int rvcidx__store_append_rows(rvcidx__store_writer *w, const float *rows, uint64_t n);
+
+/* Drops rows appended after the first `rows` (a shard rejected halfway). */
+int rvcidx__store_truncate_rows(rvcidx__store_writer *w, uint64_t rows);
+
+/* Appends one row to /sources. */
+int rvcidx__store_add_source(rvcidx__store_writer *w, const rvcidx__source_record *rec);
+
+/* Writes /speakers and the attributes, closes, fsyncs, renames into place. */
+int rvcidx__store_writer_commit(rvcidx__store_writer *w);
+
+/* Closes every open object but the file itself (commit closes that last). */
+void rvcidx__store_writer_close_objects(rvcidx__store_writer *w);
+
+/* Closes and removes the temporary file; the previous store is untouched. */
+void rvcidx__store_writer_abort(rvcidx__store_writer *w);
+
+#endif

@@ -1,0 +1,170 @@
+/* store_read.c — the public, read-only view of a store for later stages. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5util.h"
+#include "internal.h"
+#include "store_impl.h"
+
+struct rvcidx_store {
+    char path[PATH_MAX];
+    hid_t file, features;
+    uint64_t rows;
+    int dim;
+#define RVCIDX__STORE_STRINGS(name) char **src_##name;
+    RVCIDX__SOURCE_STRING_COLUMNS(RVCIDX__STORE_STRINGS)
+#undef RVCIDX__STORE_STRINGS
+    uint64_t *src_first_row, *src_rows;
+    size_t n_sources;
+    char **spk_name;
+    uint64_t *spk_first_row, *spk_rows;
+    size_t n_speakers;
+};
+
+void rvcidx_store_close(rvcidx_store *s) {
+    if (!s) return;
+#define RVCIDX__FREE_STRINGS(name) rvcidx__h5_strings_free(s->src_##name, s->n_sources);
+    RVCIDX__SOURCE_STRING_COLUMNS(RVCIDX__FREE_STRINGS)
+#undef RVCIDX__FREE_STRINGS
+    free(s->src_first_row);
+    free(s->src_rows);
+    rvcidx__h5_strings_free(s->spk_name, s->n_speakers);
+    free(s->spk_first_row);
+    free(s->spk_rows);
+    if (s->features >= 0) H5Dclose(s->features);
+    if (s->file >= 0) H5Fclose(s->file);
+    free(s);
+}
+
+static int read_string_column(rvcidx_store *s, const char *group, const char *name, char ***out,
+                              size_t *n) {
+    char obj[64];
+    snprintf(obj, sizeof obj, "%s/%s", group, name);
+    hid_t d = H5Dopen2(s->file, obj, H5P_DEFAULT);
+    if (d < 0) return rvcidx__h5_fail(s->path, "open a table column (is this an rvcidx store?)");
+    int rc = rvcidx__h5_column_read_strings(d, s->path, out, n);
+    H5Dclose(d);
+    return rc;
+}
+
+static int read_u64_column(rvcidx_store *s, const char *group, const char *name, uint64_t **out,
+                           size_t expect) {
+    char obj[64];
+    snprintf(obj, sizeof obj, "%s/%s", group, name);
+    hid_t d = H5Dopen2(s->file, obj, H5P_DEFAULT);
+    if (d < 0) return rvcidx__h5_fail(s->path, "open a table column (is this an rvcidx store?)");
+    size_t n = 0;
+    int rc = rvcidx__h5_column_read_u64(d, s->path, out, &n);
+    H5Dclose(d);
+    if (rc == 0 && n != expect)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: /%s columns differ in length; rebuild the store", s->path, group);
+    return rc;
+}
+
+static int read_tables(rvcidx_store *s) {
+    size_t n = 0;
+#define RVCIDX__READ_STRINGS(name)                                             \
+    RVCIDX__TRY(read_string_column(s, "sources", #name, &s->src_##name, &n));  \
+    if (s->n_sources && n != s->n_sources)                                     \
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: /sources columns differ in length; rebuild the store", s->path); \
+    s->n_sources = n;
+    RVCIDX__SOURCE_STRING_COLUMNS(RVCIDX__READ_STRINGS)
+#undef RVCIDX__READ_STRINGS
+    RVCIDX__TRY(read_u64_column(s, "sources", "first_row", &s->src_first_row, s->n_sources));
+    RVCIDX__TRY(read_u64_column(s, "sources", "rows", &s->src_rows, s->n_sources));
+    RVCIDX__TRY(read_string_column(s, "speakers", "name", &s->spk_name, &s->n_speakers));
+    RVCIDX__TRY(read_u64_column(s, "speakers", "first_row", &s->spk_first_row, s->n_speakers));
+    return read_u64_column(s, "speakers", "rows", &s->spk_rows, s->n_speakers);
+}
+
+static int open_features(rvcidx_store *s) {
+    char format[64];
+    RVCIDX__TRY(rvcidx__h5_attr_read_str(s->file, "format", format, sizeof format, s->path));
+    if (strcmp(format, RVCIDX__STORE_FORMAT) != 0)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: format '%s' is not an rvcidx store", s->path, format);
+    int64_t version = 0;
+    RVCIDX__TRY(rvcidx__h5_attr_read_i64(s->file, "format_version", &version, s->path));
+    if (version != RVCIDX__STORE_FORMAT_VERSION)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: store format version %lld; this rvcidx reads version %d (re-run ingest)",
+                            s->path, (long long)version, RVCIDX__STORE_FORMAT_VERSION);
+    s->features = H5Dopen2(s->file, "features", H5P_DEFAULT);
+    RVCIDX__H5_CHECK(s->features, s->path, "open /features");
+    hid_t space = H5Dget_space(s->features);
+    hsize_t dims[2] = {0, 0};
+    int rank = space >= 0 ? H5Sget_simple_extent_dims(space, dims, NULL) : -1;
+    if (space >= 0) H5Sclose(space);
+    if (rank != 2 || dims[1] == 0 || dims[1] > 65536)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: /features is not a [rows, dim] dataset", s->path);
+    s->rows = dims[0];
+    s->dim = (int)dims[1];
+    return 0;
+}
+
+int rvcidx_store_open(const char *path, rvcidx_store **out) {
+    if (!path || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_store_open: NULL argument");
+    *out = NULL;
+    rvcidx__h5_init();
+    rvcidx_store *s = calloc(1, sizeof *s);
+    if (!s) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    s->file = s->features = -1;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    int rc = 0;
+    if (H5Fis_hdf5(path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: missing or not an HDF5 file; create it with 'rvcidx ingest'", path);
+    }
+    if (rc == 0 && (s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
+        rc = rvcidx__h5_fail(path, "open the store (on a cluster filesystem without locks, set HDF5_USE_FILE_LOCKING=FALSE)");
+    if (rc == 0) rc = open_features(s);
+    if (rc == 0) rc = read_tables(s);
+    if (rc) {
+        rvcidx_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+uint64_t rvcidx_store_rows(const rvcidx_store *s) { return s ? s->rows : 0; }
+int rvcidx_store_dim(const rvcidx_store *s) { return s ? s->dim : 0; }
+size_t rvcidx_store_source_count(const rvcidx_store *s) { return s ? s->n_sources : 0; }
+size_t rvcidx_store_speaker_count(const rvcidx_store *s) { return s ? s->n_speakers : 0; }
+
+int rvcidx_store_read_rows(rvcidx_store *s, uint64_t first, uint64_t count, float *out) {
+    if (!s || (!out && count)) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_store_read_rows: NULL argument");
+    if (first > s->rows || count > s->rows - first)
+        return rvcidx__fail(RVCIDX_EINVAL, "%s: rows %llu..%llu are outside the store's %llu rows", s->path,
+                            (unsigned long long)first, (unsigned long long)(first + count),
+                            (unsigned long long)s->rows);
+    if (count == 0) return 0;
+    hsize_t start[2] = {first, 0}, n[2] = {count, (hsize_t)s->dim};
+    hid_t fspace = H5Dget_space(s->features);
+    hid_t mspace = H5Screate_simple(2, n, NULL);
+    herr_t rc = fspace >= 0 && mspace >= 0 ? H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, n, NULL) : -1;
+    if (rc >= 0) rc = H5Dread(s->features, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, out);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    RVCIDX__H5_CHECK(rc, s->path, "read /features");
+    return 0;
+}
+
+int rvcidx_store_get_source(const rvcidx_store *s, size_t i, rvcidx_store_source *out) {
+    if (!s || !out || i >= s->n_sources)
+        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_store_get_source: index out of range");
+#define RVCIDX__FILL(name) out->name = s->src_##name[i];
+    RVCIDX__SOURCE_STRING_COLUMNS(RVCIDX__FILL)
+#undef RVCIDX__FILL
+    out->first_row = s->src_first_row[i];
+    out->rows = s->src_rows[i];
+    return 0;
+}
+
+int rvcidx_store_get_speaker(const rvcidx_store *s, size_t i, rvcidx_store_speaker *out) {
+    if (!s || !out || i >= s->n_speakers)
+        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_store_get_speaker: index out of range");
+    out->name = s->spk_name[i];
+    out->first_row = s->spk_first_row[i];
+    out->rows = s->spk_rows[i];
+    return 0;
+}
