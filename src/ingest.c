@@ -31,8 +31,8 @@ typedef struct ingest_run {
     size_t first_new;        /* shards before this one are already in the store */
     uint64_t rows_to_read, rows_done;
     size_t bad;              /* bad shards found under the default policy */
-    float *block;
-    uint64_t block_rows;
+    float *block;            /* rows waiting to be appended: whole chunks at a time */
+    uint64_t block_rows, pending;
     rvcidx__store_writer w;
 } ingest_run;
 
@@ -89,6 +89,33 @@ static int scan_headers(ingest_run *run) {
     return 0;
 }
 
+/* Appends the buffered rows to the store. */
+static int flush_block(ingest_run *run) {
+    int rc = rvcidx__store_append_rows(&run->w, run->block, run->pending);
+    run->pending = 0;
+    return rc;
+}
+
+/* Reads the next rows of r behind the buffered ones (or over them, when
+ * only validating: pending stays 0 then). */
+static int read_into_block(ingest_run *run, rvcidx__npy_reader *r, uint64_t *got) {
+    float *at = run->block + run->pending * (uint64_t)r->info.cols;
+    return rvcidx__npy_read_rows(r, at, run->block_rows - run->pending, got);
+}
+
+/* Rows stored so far, buffered ones included. */
+static uint64_t rows_so_far(const ingest_run *run) { return run->w.rows + run->pending; }
+
+/* Forgets the rows after the first `rows` (a shard rejected halfway). */
+static int roll_back_to(ingest_run *run, uint64_t rows) {
+    if (rows >= run->w.rows) {
+        run->pending = rows - run->w.rows;
+        return 0;
+    }
+    run->pending = 0;
+    return rvcidx__store_truncate_rows(&run->w, rows);
+}
+
 /* Streams one shard into the store (append 0: validate only). */
 static int read_shard(ingest_run *run, const rvcidx__shard *s, uint64_t *rows, char sha_hex[65],
                       char dtype[8], int append) {
@@ -99,8 +126,9 @@ static int read_shard(ingest_run *run, const rvcidx__shard *s, uint64_t *rows, c
     if (rc == 0 && strcmp(r.info.descr, "<f4") != 0 && r.info.rows)
         rvcidx__log(RVCIDX_LOG_INFO, "%s: converting %s to float32", s->path, r.info.descr);
     uint64_t got = 0;
-    while (rc == 0 && (rc = rvcidx__npy_read_rows(&r, run->block, run->block_rows, &got)) == 0 && got) {
-        if (append) rc = rvcidx__store_append_rows(&run->w, run->block, got);
+    while (rc == 0 && (rc = read_into_block(run, &r, &got)) == 0 && got) {
+        if (append) run->pending += got;
+        if (run->pending == run->block_rows) rc = flush_block(run);
         *rows += got;
         run->rows_done += got;
         run->res->bytes_read += got * r.info.cols * (uint64_t)r.info.itemsize;
@@ -114,8 +142,8 @@ static int read_shard(ingest_run *run, const rvcidx__shard *s, uint64_t *rows, c
 
 static int add_shard(ingest_run *run, const rvcidx__shard *s) {
     char sha_hex[65] = "", dtype[8] = "", note[1024] = "";
-    rvcidx__source_record rec = {s->speaker, s->relpath, sha_hex, dtype, "ok", note, run->w.rows, 0};
-    uint64_t rows_before = run->w.rows;
+    uint64_t rows_before = rows_so_far(run);
+    rvcidx__source_record rec = {s->speaker, s->relpath, sha_hex, dtype, "ok", note, rows_before, 0};
     int append = run->bad == 0;
     int rc = read_shard(run, s, &rec.rows, sha_hex, dtype, append);
     if (rc == RVCIDX_EINPUT && run->p->skip_bad) {
@@ -125,7 +153,7 @@ static int add_shard(ingest_run *run, const rvcidx__shard *s) {
         rec.status = "rejected";
         rec.rows = 0;
         run->res->files_rejected++;
-        rc = rvcidx__store_truncate_rows(&run->w, rows_before);
+        rc = roll_back_to(run, rows_before);
     } else if (rc == RVCIDX_EINPUT) {
         note_bad_shard(run); /* keep validating the rest: one line per bad shard */
         return 0;
@@ -134,7 +162,7 @@ static int add_shard(ingest_run *run, const rvcidx__shard *s) {
         rec.status = "empty";
         run->res->files_empty++;
     }
-    if (rc == 0 && rec.rows == 0) rec.first_row = run->w.rows;
+    if (rc == 0 && rec.rows == 0) rec.first_row = rows_so_far(run);
     if (rc == 0 && append) rc = rvcidx__store_add_source(&run->w, &rec);
     if (rc == 0) run->res->files_added++;
     return rc;
@@ -146,6 +174,7 @@ static int write_new_shards(ingest_run *run) {
         rc = add_shard(run, &run->shards.items[i]);
         if (rc == 0) rc = report(run, 0);
     }
+    if (rc == 0 && run->pending) rc = flush_block(run);
     if (rc == 0 && run->bad)
         rc = rvcidx__fail(RVCIDX_EINPUT,
                           "%zu bad shard(s), listed above; fix or remove them, or pass --skip-bad to leave "
@@ -233,8 +262,9 @@ static int plan_against_existing(ingest_run *run, int *exists) {
 /* ---- the stage ---------------------------------------------------------- */
 
 static int open_writer(ingest_run *run, int exists) {
-    uint64_t block_rows = BLOCK_BYTES / ((uint64_t)run->res->dim * sizeof(float));
-    run->block_rows = block_rows ? block_rows : 1;
+    uint64_t chunk = rvcidx__store_chunk_rows(run->res->dim);
+    uint64_t block_rows = BLOCK_BYTES / ((uint64_t)run->res->dim * sizeof(float)) / chunk * chunk;
+    run->block_rows = block_rows ? block_rows : chunk;
     run->block = malloc(run->block_rows * (size_t)run->res->dim * sizeof(float));
     if (!run->block) return rvcidx__fail(RVCIDX_ENOMEM, "ingest: out of memory for a %d-dim block", run->res->dim);
     if (exists && run->first_new > 0) return rvcidx__store_writer_extend(&run->w, run->store_path);

@@ -41,6 +41,10 @@ typedef struct rvcidx__store_writer {
     uint64_t rows;
 } rvcidx__store_writer;
 
+/* Rows per /features chunk for dim: appends in multiples of it write whole
+ * chunks, which HDF5 neither caches nor reads back. */
+uint64_t rvcidx__store_chunk_rows(int dim);
+
 /* Starts a new, empty store for final_path. */
 int rvcidx__store_writer_create(rvcidx__store_writer *w, const char *final_path, int dim);
 

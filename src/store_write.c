@@ -14,8 +14,8 @@
 
 /* Chunks of ~768 KiB fit HDF5's default 1 MiB chunk cache, so appending
  * shard after shard rewrites no chunk from disk. */
-static hsize_t feature_chunk_rows(int dim) {
-    hsize_t rows = (768u * 1024u) / ((hsize_t)dim * sizeof(float));
+uint64_t rvcidx__store_chunk_rows(int dim) {
+    uint64_t rows = (768u * 1024u) / ((uint64_t)dim * sizeof(float));
     return rows ? rows : 1;
 }
 
@@ -49,7 +49,7 @@ void rvcidx__store_writer_abort(rvcidx__store_writer *w) {
 
 static int create_features(rvcidx__store_writer *w) {
     hsize_t dims[2] = {0, (hsize_t)w->dim}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)w->dim};
-    hsize_t chunk[2] = {feature_chunk_rows(w->dim), (hsize_t)w->dim};
+    hsize_t chunk[2] = {rvcidx__store_chunk_rows(w->dim), (hsize_t)w->dim};
     hid_t space = H5Screate_simple(2, dims, maxdims);
     hid_t dcpl = rvcidx__h5_dataset_plist(2, chunk);
     if (space >= 0 && dcpl >= 0)

@@ -68,6 +68,7 @@ void cli_progress_render(cli_progress *cp, const rvcidx_progress *p, double now)
 void cli_format_count(double v, char *buf, size_t n);
 void cli_format_duration(double seconds, char *buf, size_t n);
 double cli_now(void);
+int cli_is_directory(const char *path);
 
 /* ---- signals -------------------------------------------------------- */
 void cli_signals_install(void);

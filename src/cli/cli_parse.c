@@ -2,6 +2,7 @@
  * number in range, or the user gets a usage error naming the option. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -39,4 +40,9 @@ int cli_parse_u64(const char *opt, const char *text, uint64_t *out) {
     }
     *out = (uint64_t)v;
     return 0;
+}
+
+int cli_is_directory(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }

@@ -5,6 +5,7 @@
  * (docs/exit-codes.md). This is the only place the program exits.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,17 @@ int cli_common_option(int opt) {
     return 1;
 }
 
+/* Ingest opens thousands of shards, each with a few hundred KiB of buffers.
+ * glibc's default returns freed top-of-heap memory to the kernel at 128 KiB,
+ * so every shard paid for fresh zeroed pages: ingest ran 5x slower. The
+ * process keeps up to 64 MiB of freed memory instead. */
+static void tune_malloc(void) {
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+}
+
 int main(int argc, char **argv) {
+    tune_malloc();
     g_cli_log.out = stderr;
     cli_log_install();
     cli_signals_install();
