@@ -126,3 +126,18 @@ int rvcidx__remove_stale_temps(const char *final_path) {
     closedir(d);
     return 0;
 }
+
+int rvcidx__publish_file(const char *tmp_path, const char *final_path) {
+    int fd = open(tmp_path, O_RDONLY);
+    int rc = 0;
+    if (fd < 0) rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot reopen to fsync: %s", tmp_path, strerror(errno));
+    if (rc == 0 && fsync(fd) != 0) rc = rvcidx__fail(RVCIDX_EIO, "%s: fsync failed: %s", final_path, strerror(errno));
+    if (fd >= 0) close(fd);
+    if (rc == 0 && rename(tmp_path, final_path) != 0)
+        rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot rename into place: %s", final_path, strerror(errno));
+    if (rc) {
+        unlink(tmp_path);
+        return rc;
+    }
+    return rvcidx__fsync_parent(final_path);
+}

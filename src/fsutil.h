@@ -43,6 +43,10 @@ void rvcidx__atomic_abort(rvcidx__atomic_file *f);
 int rvcidx__fsync_parent(const char *path);
 
 
+/* Makes tmp_path durable and renames it to final_path (fsync file, rename,
+ * fsync directory). On failure tmp_path is removed, final_path untouched. */
+int rvcidx__publish_file(const char *tmp_path, const char *final_path);
+
 /* Removes temporary files that a dead process left for final_path (an
  * interrupted run); logs each one. Files of live processes are kept. */
 int rvcidx__remove_stale_temps(const char *final_path);

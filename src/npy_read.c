@@ -133,9 +133,10 @@ static int parse_descr(hdr_cursor *c, rvcidx__npy_info *out) {
     size_t len = 0;
     skip_ws(c);
     if (peek(c) != '\'' && peek(c) != '"')
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: unsupported dtype (structured or not a dtype "
-                                           "string; accepted: '<f4', '>f4', '<f2', '<f8'); save "
-                                           "the features with a.astype(np.float32)", c->name);
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: unsupported dtype: 'descr' is not a "
+                                           "dtype string (structured arrays are not supported), "
+                                           "accepted: '<f4', '>f4', '<f2', '<f8'; save the "
+                                           "features with a.astype(np.float32)", c->name);
     RVCIDX__TRY(parse_string(c, descr, sizeof descr, &len));
     for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
         if (len != 3 || strcmp(descr, accepted[i].descr) != 0) continue;
@@ -290,6 +291,8 @@ int rvcidx__npy_parse_header(const char *name, const unsigned char *buf, size_t 
 /* ---- conversion to float32 ---------------------------------------------- */
 
 /* Byte-order independent loads: the file's order, whatever the host's. */
+static uint16_t load_le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
 static uint32_t load_le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -333,7 +336,7 @@ static void convert(rvcidx__npy_dtype dtype, const unsigned char *raw, float *ou
         for (size_t i = 0; i < n; i++) out[i] = float_from_bits(load_be32(raw + 4 * i));
         break;
     case RVCIDX__NPY_F2_LE:
-        for (size_t i = 0; i < n; i++) out[i] = half_to_float((uint16_t)(raw[2 * i] | raw[2 * i + 1] << 8));
+        for (size_t i = 0; i < n; i++) out[i] = half_to_float(load_le16(raw + 2 * i));
         break;
     case RVCIDX__NPY_F8_LE: /* round to nearest, overflow to inf (IEEE), as NumPy does */
         for (size_t i = 0; i < n; i++) out[i] = (float)load_le_double(raw + 8 * i);

@@ -1,7 +1,5 @@
 /* store_commit.c — finishes a store: the /speakers table and the attributes
  * derived from /sources, then close, fsync and the atomic rename. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,15 +102,6 @@ static int write_attributes(rvcidx__store_writer *w) {
     return rvcidx__h5_attr_write_str(w->file, "ordering", RVCIDX__STORE_ORDERING, p);
 }
 
-static int fsync_path(const char *path) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot reopen to fsync: %s", path, strerror(errno));
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    return rc ? rvcidx__fail(RVCIDX_EIO, "%s: fsync failed: %s", path, strerror(saved)) : 0;
-}
-
 int rvcidx__store_writer_commit(rvcidx__store_writer *w) {
     int rc = write_speakers(w);
     if (rc == 0) rc = write_attributes(w);
@@ -124,15 +113,12 @@ int rvcidx__store_writer_commit(rvcidx__store_writer *w) {
     hid_t file = w->file;
     w->file = -1;
     rvcidx__store_writer_close_objects(w);
-    if (H5Fclose(file) < 0) rc = rvcidx__h5_fail(w->final_path, "write the store (disk full?)");
-    if (rc == 0) rc = fsync_path(w->tmp_path);
-    if (rc == 0 && rename(w->tmp_path, w->final_path) != 0)
-        rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot rename into place: %s", w->final_path, strerror(errno));
-    if (rc) {
+    if (H5Fclose(file) < 0) {
+        rc = rvcidx__h5_fail(w->final_path, "write the store (disk full?)");
         unlink(w->tmp_path);
-        w->tmp_path[0] = '\0';
-        return rc;
+    } else {
+        rc = rvcidx__publish_file(w->tmp_path, w->final_path);
     }
     w->tmp_path[0] = '\0';
-    return rvcidx__fsync_parent(w->final_path);
+    return rc;
 }

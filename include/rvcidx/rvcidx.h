@@ -5,6 +5,7 @@
 #include "rvcidx/demo.h"
 #include "rvcidx/error.h"
 #include "rvcidx/gpu.h"
+#include "rvcidx/index.h"
 #include "rvcidx/ingest.h"
 #include "rvcidx/log.h"
 #include "rvcidx/progress.h"

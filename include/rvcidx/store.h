@@ -8,6 +8,7 @@
 #ifndef RVCIDX_STORE_H
 #define RVCIDX_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus

@@ -100,6 +100,27 @@ int cmd_ingest(int argc, char **argv);
         {"check", required_argument, 0, CLI_OPT_CHECK}
 /* Applies one ingest option: 0 taken, CLI_EXIT_USAGE bad value, -1 not ours. */
 int cli_parse_ingest_option(int opt, const char *arg, rvcidx_ingest_params *p);
+/* Index options, shared by `train`, `encode` and `build`. */
+enum {
+    CLI_OPT_INDEX = 1200, CLI_OPT_METRIC, CLI_OPT_NLIST, CLI_OPT_SEED, CLI_OPT_ITERATIONS,
+    CLI_OPT_TRAIN_ROWS, CLI_OPT_THREADS, CLI_OPT_GPU, CLI_OPT_NPROBE, CLI_OPT_K_FACTOR
+};
+#define CLI_INDEX_LONG                                                         \
+    {"index", required_argument, 0, CLI_OPT_INDEX},                            \
+        {"metric", required_argument, 0, CLI_OPT_METRIC},                      \
+        {"nlist", required_argument, 0, CLI_OPT_NLIST},                        \
+        {"seed", required_argument, 0, CLI_OPT_SEED},                          \
+        {"iterations", required_argument, 0, CLI_OPT_ITERATIONS},              \
+        {"train-rows", required_argument, 0, CLI_OPT_TRAIN_ROWS},              \
+        {"threads", required_argument, 0, CLI_OPT_THREADS},                    \
+        {"gpu", required_argument, 0, CLI_OPT_GPU},                            \
+        {"nprobe", required_argument, 0, CLI_OPT_NPROBE},                      \
+        {"k-factor", required_argument, 0, CLI_OPT_K_FACTOR}
+/* Applies one index option: 0 taken, CLI_EXIT_USAGE bad value, -1 not ours. */
+int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p);
+int cmd_train(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+
 void cli_print_ingest_summary(const char *store, const rvcidx_ingest_result *r, double seconds);
 
 /* Common options every command accepts: returns 1 if opt was one of them. */

@@ -1,0 +1,107 @@
+/* rvcidx/index.h — stages 2 and 3: train IVF centroids (GPU or CPU), then
+ * encode a store into the index RVC loads.
+ *
+ * train:  a seeded sample of the store's rows -> k-means -> CENTROIDS.h5
+ *         (the centroids with their parameters and the sample's sha256, so
+ *         encoding can rerun without retraining);
+ * encode: the centroids fill the IVF quantizer (faiss then trains only the
+ *         PQ, on residuals), the exact-refine wrapper is added, and every row
+ *         of the store is streamed in -> a faiss index file written under a
+ *         temporary name and renamed into place.
+ * Either stage can work on a row range of the store (one speaker's rows for
+ * per-speaker indexes).
+ */
+#ifndef RVCIDX_INDEX_H
+#define RVCIDX_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rvcidx/progress.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rvcidx_index_type {
+    RVCIDX_INDEX_IVFPQ4FS = 0, /* IVF{nlist},PQ{D/2}x4fs + exact flat refine (RFlat) */
+    RVCIDX_INDEX_IVFFLAT = 1   /* IVF{nlist},Flat: RVC's own type */
+} rvcidx_index_type;
+
+typedef enum rvcidx_metric {
+    RVCIDX_METRIC_L2 = 0,     /* as RVC */
+    RVCIDX_METRIC_IP = 1,     /* inner product on the vectors as they are */
+    RVCIDX_METRIC_COSINE = 2  /* inner product on L2-normalised vectors: the
+                                 index then stores the normalised vectors */
+} rvcidx_metric;
+
+typedef enum rvcidx_gpu_mode {
+    RVCIDX_GPU_AUTO = 0, /* the GPU when one is usable, else the CPU (logged) */
+    RVCIDX_GPU_ON = 1,   /* the GPU or fail with RVCIDX_ENOGPU */
+    RVCIDX_GPU_OFF = 2
+} rvcidx_gpu_mode;
+
+typedef struct rvcidx_index_params {
+    rvcidx_index_type type;
+    rvcidx_metric metric;
+    int64_t nlist;        /* 0: auto (rvcidx_auto_nlist) */
+    uint64_t seed;        /* k-means and sampling seed (default 1234) */
+    int iterations;       /* k-means iterations (default 25) */
+    int64_t train_rows;   /* 0: auto, min(N, 256 * nlist) */
+    int threads;          /* 0: all cores */
+    rvcidx_gpu_mode gpu;
+    int nprobe;           /* search setting written into the file (default 16) */
+    int k_factor;         /* refine candidates per result (default 8; ivfpq4fs only) */
+    uint64_t first_row;   /* row range of the store to use ... */
+    uint64_t rows;        /* ... 0: to the end */
+    rvcidx_progress_fn progress; /* optional */
+    void *progress_user;
+} rvcidx_index_params;
+
+rvcidx_index_params rvcidx_index_default_params(void);
+
+/* The nlist chosen for n vectors: 4*sqrt(n), the low end of the 4..16*sqrt(n)
+ * range recommended for n <= 1M (fewer, fuller lists reach a recall target at
+ * a smaller nprobe), capped so every centroid gets at least 39 training
+ * points (faiss's minimum) and at least 1. */
+int64_t rvcidx_auto_nlist(uint64_t n);
+
+/* faiss factory string of the index for these parameters and dim, e.g.
+ * "IVF602,PQ384x4fs,RFlat"; writes at most n bytes. */
+int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n);
+
+typedef struct rvcidx_train_result {
+    int64_t nlist;
+    uint64_t train_rows;  /* sample size */
+    char sample_sha256[65];
+    char device[160];     /* "cpu (2 threads)" or "cuda:0 NVIDIA H100 ..." */
+    double kmeans_seconds;
+} rvcidx_train_result;
+
+/* Trains the centroids of store_path's rows and writes them to centroids_path. */
+int rvcidx_train(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
+                 rvcidx_train_result *result);
+
+typedef struct rvcidx_encode_result {
+    int64_t nlist;
+    uint64_t ntotal;
+    char factory[96];
+    double seconds;
+} rvcidx_encode_result;
+
+/* Builds the index of store_path's rows from centroids_path and writes it to
+ * index_path. Parameters (type, metric, nlist, nprobe, k_factor) must agree
+ * with the centroids file where it records them. */
+int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
+                  const rvcidx_index_params *params, rvcidx_encode_result *result);
+
+/* The RVC-style file name for an index: contains "added_", the type, nlist,
+ * nprobe, the model name and v1/v2, never "trained" (RVC's UI hides such
+ * files), e.g. "added_IVF602_PQ384x4fs_RFlat_nprobe_16_mymodel_v2.index". */
+int rvcidx_index_file_name(const rvcidx_index_params *p, int dim, int64_t nlist, const char *model,
+                           char *out, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

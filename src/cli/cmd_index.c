@@ -1,0 +1,94 @@
+/* cmd_index.c — `rvcidx train` and `rvcidx encode`: stages 2 and 3 alone. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+#define INDEX_HELP                                                             \
+    "index options:\n"                                                         \
+    "      --index ivfpq4fs|ivfflat  IVF,PQ{D/2}x4fs + exact refine (default) or RVC's IVF,Flat\n" \
+    "      --metric l2|ip|cosine     default l2, as RVC (cosine stores L2-normalised vectors)\n" \
+    "      --nlist N|auto            IVF lists (auto: 4*sqrt(N), at least 39 rows per list)\n" \
+    "      --seed S                  sampling and k-means seed (default 1234)\n" \
+    "      --iterations N            k-means iterations (default 25)\n"      \
+    "      --train-rows N|auto       k-means sample (auto: min(N, 256*nlist))\n" \
+    "      --threads N               CPU threads (default: all)\n"           \
+    "      --gpu auto|on|off         train on the GPU when present (default auto)\n" \
+    "      --nprobe N                lists searched, written into the index (default 16)\n" \
+    "      --k-factor N              refine candidates per result (default 8)\n"
+
+static const char train_usage[] =
+    "usage: rvcidx train -o CENTROIDS.h5 [options] STORE.h5\n\n"
+    "Trains the IVF centroids from a seeded sample of the store (GPU when present).\n\n"
+    "  -o, --output FILE    the centroids file to write\n" INDEX_HELP CLI_COMMON_HELP;
+
+static const char encode_usage[] =
+    "usage: rvcidx encode -o INDEX --centroids CENTROIDS.h5 [options] STORE.h5\n\n"
+    "Encodes every row of the store into the index RVC loads (CPU).\n\n"
+    "  -o, --output FILE    the index file to write\n"
+    "      --centroids FILE from 'rvcidx train'\n" INDEX_HELP CLI_COMMON_HELP;
+
+typedef struct index_args {
+    const char *output, *centroids, *store;
+    rvcidx_index_params p;
+} index_args;
+
+static int parse_index_args(int argc, char **argv, const char *usage, index_args *a) {
+    enum { OPT_CENTROIDS = 1 };
+    static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
+                                             {"centroids", required_argument, 0, OPT_CENTROIDS},
+                                             CLI_INDEX_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
+    a->p = rvcidx_index_default_params();
+    int opt, rc;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+        if (opt == 'o') a->output = optarg;
+        else if (opt == OPT_CENTROIDS) a->centroids = optarg;
+        else if (opt == 'h') return fputs(usage, stdout), -1;
+        else if ((rc = cli_parse_index_option(opt, optarg, &a->p)) >= 0) {
+            if (rc) return rc;
+        } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
+    }
+    if (!a->output || optind + 1 != argc) {
+        cli_logf(RVCIDX_LOG_ERROR, "-o FILE and exactly one STORE.h5 are required; see --help");
+        return CLI_EXIT_USAGE;
+    }
+    a->store = argv[optind];
+    return 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    index_args a = {0};
+    int rc = parse_index_args(argc, argv, train_usage, &a);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    cli_progress cp;
+    cli_progress_init(&cp, stderr, 1);
+    a.p.progress = cli_progress_cb;
+    a.p.progress_user = &cp;
+    rvcidx_train_result r;
+    rc = rvcidx_train(a.store, a.output, &a.p, &r);
+    if (rc) return cli_fail(rc, NULL);
+    printf("centroids %s: %lld lists from %llu sampled rows (sha256 %.16s...), k-means %.1f s on %s\n", a.output,
+           (long long)r.nlist, (unsigned long long)r.train_rows, r.sample_sha256, r.kmeans_seconds, r.device);
+    return CLI_EXIT_OK;
+}
+
+int cmd_encode(int argc, char **argv) {
+    index_args a = {0};
+    int rc = parse_index_args(argc, argv, encode_usage, &a);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if (!a.centroids) {
+        cli_logf(RVCIDX_LOG_ERROR, "encode: --centroids FILE is required (from 'rvcidx train')");
+        return CLI_EXIT_USAGE;
+    }
+    cli_progress cp;
+    cli_progress_init(&cp, stderr, 1);
+    a.p.progress = cli_progress_cb;
+    a.p.progress_user = &cp;
+    rvcidx_encode_result r;
+    rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &r);
+    if (rc) return cli_fail(rc, NULL);
+    printf("index    %s: %s, %llu vectors, nprobe %d%s, %.1f s\n", a.output, r.factory, (unsigned long long)r.ntotal,
+           a.p.nprobe, a.p.type == RVCIDX_INDEX_IVFPQ4FS ? ", k_factor set" : "", r.seconds);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,167 @@
+/* encode.c — stage 3: the index RVC loads, on the CPU.
+ *
+ * FastScan and RFlat have no GPU version in faiss 1.7.3, so encoding is CPU
+ * work: the trained centroids go into the IVF quantizer (faiss then trains
+ * only the PQ, on residuals of the same seeded sample), the exact-refine
+ * wrapper keeps the float vectors, and the store's rows are added in
+ * batches (byte-identical to one big add). nprobe and k_factor are written
+ * into the file: they are what RVC searches with.
+ */
+#include <faiss/c_api/AutoTune_c.h>
+#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/IndexIVF_c.h>
+#include <faiss/c_api/index_factory_c.h>
+#include <faiss/c_api/index_io_c.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "centroids.h"
+#include "faiss_check.h"
+#include "fsutil.h"
+#include "index_internal.h"
+#include "internal.h"
+#include "sample.h"
+
+enum { ADD_BATCH_ROWS = 16384, PQ_TRAIN_ROWS = 65536 };
+
+static int check_centroids(const rvcidx_index_params *p, const rvcidx__index_plan *plan, const rvcidx__centroids *c,
+                           const char *path) {
+    if (c->dim != plan->dim)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: centroids of D=%d, the store has D=%d; retrain", path, c->dim, plan->dim);
+    if (strcmp(c->metric, rvcidx__metric_name(p->metric)) != 0)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: centroids trained for metric %s, not %s; retrain", path, c->metric,
+                            rvcidx__metric_name(p->metric));
+    if (p->nlist > 0 && p->nlist != c->nlist)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but --nlist %lld; retrain", path, (long long)c->nlist,
+                            (long long)p->nlist);
+    return 0;
+}
+
+/* The IVF index with the centroids in its quantizer and its codes trained. */
+static int make_trained_ivf(const rvcidx_index_params *p, const rvcidx__centroids *c, const float *train,
+                            uint64_t n_train, FaissIndex **out) {
+    char factory[96];
+    rvcidx_index_params base = *p;
+    RVCIDX__TRY(rvcidx_index_describe(&base, c->dim, c->nlist, factory, sizeof factory));
+    char *rflat = strstr(factory, ",RFlat");
+    if (rflat) *rflat = '\0'; /* the refine wrapper is added around the trained IVF */
+    FaissIndex *index = NULL;
+    RVCIDX__FAISS_CHECK(faiss_index_factory(&index, c->dim, factory,
+                                            p->metric == RVCIDX_METRIC_L2 ? METRIC_L2 : METRIC_INNER_PRODUCT),
+                        "index_factory");
+    FaissIndexIVF *ivf = faiss_IndexIVF_cast(index);
+    FaissIndex *quantizer = ivf ? faiss_IndexIVF_quantizer(ivf) : NULL;
+    int rc = quantizer ? faiss_Index_add(quantizer, (idx_t)c->nlist, c->data) : -1;
+    if (rc == 0) rc = faiss_Index_train(index, (idx_t)n_train, train);
+    if (rc != 0) {
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: training %s failed: %s", factory, faiss_get_last_error());
+        faiss_Index_free(index);
+        return rc;
+    }
+    *out = index;
+    return 0;
+}
+
+static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, FaissIndex **out) {
+    FaissIndex *index = ivf;
+    if (p->type == RVCIDX_INDEX_IVFPQ4FS) {
+        FaissIndexRefineFlat *refine = NULL;
+        if (faiss_IndexRefineFlat_new(&refine, ivf) != 0) {
+            int rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: IndexRefineFlat_new failed: %s", faiss_get_last_error());
+            faiss_Index_free(ivf);
+            return rc;
+        }
+        faiss_IndexRefineFlat_set_own_fields(refine, 1);
+        index = (FaissIndex *)refine;
+    }
+    *out = index;
+    FaissParameterSpace *ps = NULL;
+    RVCIDX__FAISS_CHECK(faiss_ParameterSpace_new(&ps), "ParameterSpace_new");
+    int rc = faiss_ParameterSpace_set_index_parameter(ps, index, "nprobe", (double)p->nprobe);
+    if (rc == 0 && p->type == RVCIDX_INDEX_IVFPQ4FS)
+        rc = faiss_ParameterSpace_set_index_parameter(ps, index, "k_factor_rf", (double)p->k_factor);
+    faiss_ParameterSpace_free(ps);
+    RVCIDX__FAISS_CHECK(rc, "setting nprobe/k_factor");
+    return 0;
+}
+
+static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan, FaissIndex *index) {
+    float *batch = malloc(sizeof(float) * ADD_BATCH_ROWS * (size_t)plan->dim);
+    if (!batch) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory for an add batch");
+    int rc = 0;
+    for (uint64_t at = 0; rc == 0 && at < plan->rows; at += ADD_BATCH_ROWS) {
+        uint64_t n = plan->rows - at < ADD_BATCH_ROWS ? plan->rows - at : ADD_BATCH_ROWS;
+        rc = rvcidx_store_read_rows(store, plan->first_row + at, n, batch);
+        if (rc == 0 && p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(batch, n, plan->dim);
+        if (rc == 0 && faiss_Index_add(index, (idx_t)n, batch) != 0)
+            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: add failed: %s", faiss_get_last_error());
+        if (rc == 0 && p->progress) {
+            rvcidx_progress pr = {"encode", "rows", at + n, plan->rows, (at + n) * (uint64_t)plan->dim * 4, at + n == plan->rows};
+            if (p->progress(&pr, p->progress_user)) rc = rvcidx__fail(RVCIDX_EINTR, "encode: stopped on request");
+        }
+    }
+    free(batch);
+    return rc;
+}
+
+static int write_index(const FaissIndex *index, const char *path) {
+    char tmp[PATH_MAX];
+    RVCIDX__TRY(rvcidx__tmp_name(path, tmp, sizeof tmp));
+    if (faiss_write_index_fname(index, tmp) != 0) {
+        int rc = rvcidx__fail(RVCIDX_EIO, "%s: writing the index failed: %s", path, faiss_get_last_error());
+        unlink(tmp);
+        return rc;
+    }
+    return rvcidx__publish_file(tmp, path);
+}
+
+static int encode_with(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
+                       const rvcidx__centroids *c, const char *index_path) {
+    uint64_t n_train = plan->train_rows < PQ_TRAIN_ROWS ? plan->train_rows : PQ_TRAIN_ROWS;
+    float *train = NULL;
+    RVCIDX__TRY(rvcidx__sample_rows(store, plan->first_row, plan->rows, n_train, p->seed, NULL, NULL, &train, NULL));
+    if (p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(train, n_train, plan->dim);
+    FaissIndex *ivf = NULL, *index = NULL;
+    int rc = make_trained_ivf(p, c, train, n_train, &ivf);
+    free(train);
+    if (rc == 0) rc = wrap_and_configure(p, ivf, &index);
+    if (rc == 0) rc = add_rows(p, store, plan, index);
+    if (rc == 0) rc = write_index(index, index_path);
+    if (index) faiss_Index_free(index);
+    return rc;
+}
+
+int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
+                  const rvcidx_index_params *params, rvcidx_encode_result *result) {
+    if (!store_path || !centroids_path || !index_path || !params)
+        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_encode: NULL argument");
+    rvcidx_encode_result local;
+    rvcidx_encode_result *res = result ? result : &local;
+    memset(res, 0, sizeof *res);
+    double start = omp_get_wtime();
+    rvcidx__centroids c;
+    RVCIDX__TRY(rvcidx__centroids_read(centroids_path, &c));
+    rvcidx_store *store = NULL;
+    int rc = rvcidx_store_open(store_path, &store);
+    rvcidx__index_plan plan;
+    rvcidx_index_params p = *params;
+    if (rc == 0) rc = rvcidx__index_plan_make(&p, store, store_path, &plan);
+    if (rc == 0) rc = check_centroids(&p, &plan, &c, centroids_path);
+    if (rc == 0) {
+        p.nlist = c.nlist;
+        rvcidx__set_threads(p.threads);
+        rc = encode_with(&p, store, &plan, &c, index_path);
+    }
+    if (rc == 0) {
+        res->nlist = c.nlist;
+        res->ntotal = plan.rows;
+        rvcidx_index_describe(&p, c.dim, c.nlist, res->factory, sizeof res->factory);
+        res->seconds = omp_get_wtime() - start;
+    }
+    rvcidx_store_close(store);
+    rvcidx__centroids_free(&c);
+    return rc;
+}

@@ -1,0 +1,27 @@
+/* index_internal.h — private: what train and encode share: the resolved
+ * plan (row range, nlist, sample size) and small parameter helpers. */
+#ifndef RVCIDX_INDEX_INTERNAL_H
+#define RVCIDX_INDEX_INTERNAL_H
+
+#include <stdint.h>
+
+#include "rvcidx/index.h"
+#include "rvcidx/store.h"
+
+typedef struct rvcidx__index_plan {
+    int dim;
+    uint64_t first_row, rows; /* the store range indexed */
+    int64_t nlist;
+    uint64_t train_rows;
+} rvcidx__index_plan;
+
+/* Resolves the auto parameters against the store and checks them. */
+int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *store, const char *store_path,
+                            rvcidx__index_plan *plan);
+
+const char *rvcidx__metric_name(rvcidx_metric m);
+
+/* OpenMP threads for faiss: n > 0 sets it, 0 keeps all cores. */
+void rvcidx__set_threads(int n);
+
+#endif
