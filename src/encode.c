@@ -88,20 +88,23 @@ static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, Fai
     return 0;
 }
 
+static int report_added(const rvcidx_index_params *p, uint64_t done, uint64_t total, int dim) {
+    if (!p->progress) return 0;
+    rvcidx_progress pr = {"encode", "rows", done, total, done * (uint64_t)dim * sizeof(float), done == total};
+    return p->progress(&pr, p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "encode: stopped on request") : 0;
+}
+
 static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan, FaissIndex *index) {
     float *batch = malloc(sizeof(float) * ADD_BATCH_ROWS * (size_t)plan->dim);
     if (!batch) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory for an add batch");
-    int rc = 0;
+    int rc = report_added(p, 0, plan->rows, plan->dim);
     for (uint64_t at = 0; rc == 0 && at < plan->rows; at += ADD_BATCH_ROWS) {
         uint64_t n = plan->rows - at < ADD_BATCH_ROWS ? plan->rows - at : ADD_BATCH_ROWS;
         rc = rvcidx_store_read_rows(store, plan->first_row + at, n, batch);
         if (rc == 0 && p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(batch, n, plan->dim);
         if (rc == 0 && faiss_Index_add(index, (idx_t)n, batch) != 0)
             rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: add failed: %s", faiss_get_last_error());
-        if (rc == 0 && p->progress) {
-            rvcidx_progress pr = {"encode", "rows", at + n, plan->rows, (at + n) * (uint64_t)plan->dim * 4, at + n == plan->rows};
-            if (p->progress(&pr, p->progress_user)) rc = rvcidx__fail(RVCIDX_EINTR, "encode: stopped on request");
-        }
+        if (rc == 0) rc = report_added(p, at + n, plan->rows, plan->dim);
     }
     free(batch);
     return rc;

@@ -71,7 +71,7 @@ int rvcidx__sample_rows(rvcidx_store *store, uint64_t first, uint64_t n, uint64_
     rvcidx__rng rng;
     rvcidx__rng_init(&rng, seed, 0x5a4d1e);
     uint64_t wanted = want, left = n, taken = 0;
-    int rc = 0;
+    int rc = report(progress, progress_user, 0, n, 0);
     for (uint64_t at = 0; rc == 0 && at < n && wanted; at += BLOCK_ROWS) {
         uint64_t rows = n - at < BLOCK_ROWS ? n - at : BLOCK_ROWS;
         if (want == n) { /* everything: read straight into place */
