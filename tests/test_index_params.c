@@ -1,0 +1,56 @@
+/* test_index_params.c — the nlist rule, faiss factory strings and RVC's
+ * index file names (listed by RVC's UI only without "trained"). */
+#include "test_util.h"
+
+#include "rvcidx/index.h"
+
+static void auto_nlist_follows_the_documented_rule(void **state) {
+    (void)state;
+    assert_int_equal(rvcidx_auto_nlist(100000), 1264); /* 4*sqrt(N) */
+    assert_int_equal(rvcidx_auto_nlist(22713), 582);   /* N/39 binds below N ~ 24k: 4*sqrt(N) = 602 */
+    assert_int_equal(rvcidx_auto_nlist(1000000), 4000);
+    assert_int_equal(rvcidx_auto_nlist(1000), 25);     /* capped at N/39 (126 -> 25) */
+    assert_int_equal(rvcidx_auto_nlist(10), 1);
+    assert_int_equal(rvcidx_auto_nlist(0), 1);
+}
+
+static void factory_strings(void **state) {
+    (void)state;
+    rvcidx_index_params p = rvcidx_index_default_params();
+    char s[96];
+    assert_int_equal(rvcidx_index_describe(&p, 768, 602, s, sizeof s), 0);
+    assert_string_equal(s, "IVF602,PQ384x4fs,RFlat");
+    assert_int_equal(rvcidx_index_describe(&p, 256, 100, s, sizeof s), 0);
+    assert_string_equal(s, "IVF100,PQ128x4fs,RFlat");
+    p.type = RVCIDX_INDEX_IVFFLAT;
+    assert_int_equal(rvcidx_index_describe(&p, 768, 582, s, sizeof s), 0);
+    assert_string_equal(s, "IVF582,Flat");
+    p.type = RVCIDX_INDEX_IVFPQ4FS;
+    assert_int_not_equal(rvcidx_index_describe(&p, 257, 10, s, sizeof s), 0); /* odd D */
+}
+
+static void file_names_are_listed_by_rvc(void **state) {
+    (void)state;
+    rvcidx_index_params p = rvcidx_index_default_params();
+    char s[512];
+    assert_int_equal(rvcidx_index_file_name(&p, 768, 602, "alice", s, sizeof s), 0);
+    assert_string_equal(s, "added_IVF602_PQ384x4fs_RFlat_nprobe_16_alice_v2.index");
+    p.type = RVCIDX_INDEX_IVFFLAT;
+    p.nprobe = 3;
+    assert_int_equal(rvcidx_index_file_name(&p, 256, 50, "pretrained voice/x", s, sizeof s), 0);
+    assert_null(strstr(s, "trained")); /* RVC hides files containing it */
+    assert_null(strchr(s, '/'));
+    assert_non_null(strstr(s, "added_IVF50_Flat_nprobe_3_"));
+    assert_non_null(strstr(s, "_v1.index"));
+    assert_int_equal(rvcidx_index_file_name(&p, 768, 50, "vozes_ção", s, sizeof s), 0);
+    assert_non_null(strstr(s, "vozes_ção")); /* non-ASCII names kept (RVC #450) */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(auto_nlist_follows_the_documented_rule),
+        cmocka_unit_test(factory_strings),
+        cmocka_unit_test(file_names_are_listed_by_rvc),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
