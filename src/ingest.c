@@ -6,6 +6,8 @@
  * today's list, unchanged by hash or by size+mtime); then stream the new
  * shards block by block into a new or copied store and publish it atomically.
  */
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +153,7 @@ static int add_shard(ingest_run *run, const rvcidx__shard *s) {
         rvcidx__log(RVCIDX_LOG_WARN, "%s (left out: --skip-bad)", note);
         rvcidx__sha256_file(s->path, sha_hex, NULL); /* recognise it next run */
         rec.status = "rejected";
+        run->rows_done -= rec.rows; /* its rows are rolled back below */
         rec.rows = 0;
         run->res->files_rejected++;
         rc = roll_back_to(run, rows_before);
@@ -231,6 +234,12 @@ static void compare_with_store(ingest_run *run, rvcidx_store *st) {
             return;
         }
         if (!source_still_matches(run, &src, &run->shards.items[i], res->reason, sizeof res->reason)) return;
+        if (!strcmp(src.status, "rejected") && !run->p->skip_bad) {
+            snprintf(res->reason, sizeof res->reason,
+                     "%s/%s was left out by --skip-bad before; without --skip-bad it must be fixed or removed",
+                     src.speaker, src.path);
+            return;
+        }
         if (!strcmp(src.status, "empty")) res->files_empty++;
         if (!strcmp(src.status, "rejected")) res->files_rejected++;
     }
@@ -243,9 +252,16 @@ static int plan_against_existing(ingest_run *run, int *exists) {
     struct stat st_buf;
     *exists = stat(run->store_path, &st_buf) == 0;
     if (!*exists) return 0;
+    if (S_ISDIR(st_buf.st_mode))
+        return rvcidx__fail(RVCIDX_EIO, "%s: is a directory; -o names the store file, e.g. %s/store.h5",
+                            run->store_path, run->store_path);
+    if (!rvcidx__is_store_file(run->store_path))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: exists and is not an rvcidx store; remove it or choose another -o",
+                            run->store_path);
     rvcidx_store *st = NULL;
     if (rvcidx_store_open(run->store_path, &st) != 0) {
         snprintf(run->res->reason, sizeof run->res->reason, "the existing store cannot be read: %s", rvcidx_last_error());
+        rvcidx__log(RVCIDX_LOG_WARN, "ingest: rebuilding %s: %s", run->store_path, run->res->reason);
         return 0;
     }
     compare_with_store(run, st);
@@ -288,9 +304,29 @@ static int count_speakers(const rvcidx__shard_list *l) {
     return n;
 }
 
+static int check_output_dir(const char *store_path) {
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", store_path);
+    const char *dir = dirname(buf);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return rvcidx__fail(RVCIDX_EIO, "%s: the output directory does not exist; create it first", dir);
+    return 0;
+}
+
+/* "every shard under DIR has 0 rows": names where the user should look. */
+static int fail_nothing_to_store(const ingest_run *run) {
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", run->shards.items[0].path);
+    return rvcidx__fail(RVCIDX_EINPUT, "%s%s: every shard has 0 rows or was rejected; nothing to store",
+                        dirname(buf), run->shards.count > 1 ? " (and the other sources)" : "");
+}
+
 static int ingest_run_all(ingest_run *run) {
     rvcidx_ingest_result *res = run->res;
+    RVCIDX__TRY(check_output_dir(run->store_path));
     RVCIDX__TRY(rvcidx__remove_stale_temps(run->store_path));
+    RVCIDX__TRY(rvcidx__stat_cache_remove_stale_temps(run->store_path));
     res->files = run->shards.count;
     res->speakers = (size_t)count_speakers(&run->shards);
     res->dim = run->shards.dim;
@@ -306,14 +342,11 @@ static int ingest_run_all(ingest_run *run) {
         return rvcidx__stat_cache_save(run->store_path, &run->shards);
     }
     RVCIDX__TRY(scan_headers(run));
-    if (res->dim == 0)
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: every shard has 0 rows (or was rejected); nothing to store",
-                            run->shards.items[0].path);
+    if (res->dim == 0) return fail_nothing_to_store(run);
     RVCIDX__TRY(report(run, 0));
     RVCIDX__TRY(open_writer(run, exists));
     int rc = write_new_shards(run);
-    if (rc == 0 && run->w.rows == 0)
-        rc = rvcidx__fail(RVCIDX_EINPUT, "no shard had rows to store (see the warnings above); nothing was written");
+    if (rc == 0 && run->w.rows == 0) rc = fail_nothing_to_store(run);
     if (rc == 0) rc = finish(run, exists);
     if (rc) rvcidx__store_writer_abort(&run->w);
     if (rc == 0) rc = report(run, 1);

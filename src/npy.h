@@ -60,14 +60,17 @@ typedef struct rvcidx__npy_reader {
     rvcidx__npy_info info;
     uint64_t file_bytes;    /* size at open (fstat) */
     uint64_t rows_read;
-    unsigned char *raw;     /* RVCIDX__NPY_CHUNK bytes: the header, then data chunks */
+    unsigned char *raw;     /* the header, then one data chunk at a time */
     EVP_MD_CTX *sha;        /* sha256 over every byte of the file, in order */
     int failed;             /* a call failed: only close is valid now */
     int finished;           /* rvcidx__npy_finish succeeded */
 } rvcidx__npy_reader;
 
-/* Bytes read from the file at a time (and the raw buffer's size). */
+/* Data bytes read from the file at a time. The fuzz programs define it
+ * small so that inputs of a few hundred bytes cross chunk boundaries. */
+#ifndef RVCIDX__NPY_CHUNK
 #define RVCIDX__NPY_CHUNK (256 * 1024)
+#endif
 
 /* Opens path, reads at most RVCIDX__NPY_MAX_HEADER + 12 bytes to parse the
  * header, checks that the file's size is exactly data_offset + data_bytes

@@ -1,5 +1,5 @@
-/* npy_read.c — the strict .npy reader: the feature shards RVC training writes
- * are the only input rvcidx trusts no more than it must.
+/* npy_read.c — the strict .npy reader for the feature shards RVC training
+ * writes, the one input rvcidx takes from outside and must not misread.
  *
  * The header parser is pure (no I/O, no allocation) so it can be fuzzed on its
  * own; it avoids the bugs other C .npy readers shipped: the length field is
@@ -21,7 +21,10 @@
 #define RESAVE "re-save the array with numpy.save"
 #define MAX_DIM ((uint64_t)1 << 53) /* shape entries above this are corrupt */
 
-_Static_assert(RVCIDX__NPY_CHUNK >= RVCIDX__NPY_MAX_HEADER + 12, "header must fit the raw buffer");
+#define HEADER_READ (RVCIDX__NPY_MAX_HEADER + 12) /* the most read to find the header */
+/* The raw buffer holds the header prefix first, then one data chunk at a time. */
+#define RAW_BYTES (RVCIDX__NPY_CHUNK > HEADER_READ ? RVCIDX__NPY_CHUNK : HEADER_READ)
+_Static_assert(RVCIDX__NPY_CHUNK >= 8, "a chunk must hold one value of every dtype");
 
 /* ---- header: magic, version and length field --------------------------- */
 
@@ -382,7 +385,7 @@ static int open_file(rvcidx__npy_reader *r, const char *path) {
                                            "directories holding them", path);
     r->file_bytes = (uint64_t)st.st_size;
     r->path = strdup(path);
-    r->raw = malloc(RVCIDX__NPY_CHUNK);
+    r->raw = malloc(RAW_BYTES);
     r->sha = EVP_MD_CTX_new();
     if (!r->path || !r->raw || !r->sha)
         return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory opening the file; free memory and "
@@ -395,8 +398,7 @@ static int open_file(rvcidx__npy_reader *r, const char *path) {
 
 /* Reads a bounded prefix, parses it, hashes the header, seeks to the data. */
 static int read_header(rvcidx__npy_reader *r) {
-    size_t cap = RVCIDX__NPY_MAX_HEADER + 12;
-    size_t n = r->file_bytes < cap ? (size_t)r->file_bytes : cap;
+    size_t n = r->file_bytes < HEADER_READ ? (size_t)r->file_bytes : HEADER_READ;
     RVCIDX__TRY(read_exact(r, r->raw, n));
     RVCIDX__TRY(rvcidx__npy_parse_header(r->path, r->raw, n, &r->info));
     RVCIDX__TRY(hash_bytes(r, r->raw, (size_t)r->info.data_offset));

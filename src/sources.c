@@ -198,9 +198,27 @@ static int add_root(rvcidx__shard_list *out, const char *root, int want_dim) {
     return rc;
 }
 
+/* A feature folder given directly (logs/<model>/3_feature768): the speaker is
+ * its model directory, and paths keep the folder, as when the model is given. */
+static int add_feature_folder(rvcidx__shard_list *out, const char *dir, const char *real, int dim,
+                              int want_dim) {
+    if (want_dim && want_dim != dim)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: holds D=%d features (3_feature%d), but --dim %d was asked for", dir,
+                            dim, dim, want_dim);
+    char parent[PATH_MAX], speaker[PATH_MAX], sub[32];
+    snprintf(parent, sizeof parent, "%s", real);
+    base_name(dirname(parent), speaker, sizeof speaker);
+    snprintf(sub, sizeof sub, "3_feature%d", dim);
+    RVCIDX__TRY(note_dim(out, dim, dir));
+    return add_shards(out, speaker, dir, sub);
+}
+
 static int add_directory(rvcidx__shard_list *out, const char *dir, int want_dim) {
-    char speaker[PATH_MAX];
-    base_name(dir, speaker, sizeof speaker);
+    char real[PATH_MAX], speaker[PATH_MAX];
+    if (!realpath(dir, real)) snprintf(real, sizeof real, "%s", dir);
+    base_name(real, speaker, sizeof speaker); /* "." and "logs/m/" name the model too */
+    if (!strcmp(speaker, "3_feature256") || !strcmp(speaker, "3_feature768"))
+        return add_feature_folder(out, dir, real, speaker[9] == '2' ? 256 : 768, want_dim);
     int dim = 0;
     RVCIDX__TRY(model_feature_dim(dir, want_dim, &dim));
     if (dim) return add_model_dir(out, dir, speaker, dim);
@@ -234,6 +252,11 @@ static int add_list_file(rvcidx__shard_list *out, const char *list_path, int wan
             rc = rvcidx__fail(RVCIDX_EINPUT, "%s: a listed path is longer than PATH_MAX", list_path);
         else
             rc = add_source(out, path, want_dim, 1);
+        if (rc) { /* say where the bad entry came from */
+            char msg[2048];
+            snprintf(msg, sizeof msg, "%s", rvcidx_last_error());
+            rc = rvcidx__fail(rc, "%s (listed in %s)", msg, list_path);
+        }
         entries++;
     }
     fclose(fp);

@@ -79,3 +79,9 @@ int rvcidx__stat_cache_save(const char *store_path, const rvcidx__shard_list *sh
     free(text);
     return rc;
 }
+
+int rvcidx__stat_cache_remove_stale_temps(const char *store_path) {
+    char path[PATH_MAX];
+    cache_path(store_path, path, sizeof path);
+    return rvcidx__remove_stale_temps(path);
+}

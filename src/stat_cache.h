@@ -18,6 +18,9 @@ json_t *rvcidx__stat_cache_load(const char *store_path);
 /* 1 when the cache holds this shard with the same size and mtime. */
 int rvcidx__stat_cache_matches(json_t *cache, const rvcidx__shard *shard);
 
+/* Removes the cache's temporary files left by dead processes. */
+int rvcidx__stat_cache_remove_stale_temps(const char *store_path);
+
 /* Writes the cache for shards atomically (unchanged content: not rewritten). */
 int rvcidx__stat_cache_save(const char *store_path, const rvcidx__shard_list *shards);
 

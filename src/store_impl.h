@@ -41,6 +41,9 @@ typedef struct rvcidx__store_writer {
     uint64_t rows;
 } rvcidx__store_writer;
 
+/* 1 when path is an HDF5 file whose "format" attribute says rvcidx store. */
+int rvcidx__is_store_file(const char *path);
+
 /* Rows per /features chunk for dim: appends in multiples of it write whole
  * chunks, which HDF5 neither caches nor reads back. */
 uint64_t rvcidx__store_chunk_rows(int dim);

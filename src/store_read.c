@@ -168,3 +168,21 @@ int rvcidx_store_get_speaker(const rvcidx_store *s, size_t i, rvcidx_store_speak
     out->rows = s->spk_rows[i];
     return 0;
 }
+
+int rvcidx__is_store_file(const char *path) {
+    rvcidx__h5_init();
+    if (H5Fis_hdf5(path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    char format[64] = "";
+    int ok = rvcidx__h5_attr_read_str(f, "format", format, sizeof format, path) == 0 &&
+             strcmp(format, RVCIDX__STORE_FORMAT) == 0;
+    H5Fclose(f);
+    return ok;
+}
