@@ -7,21 +7,19 @@
  * batches (byte-identical to one big add). nprobe and k_factor are written
  * into the file: they are what RVC searches with.
  */
-#include <faiss/c_api/AutoTune_c.h>
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/IndexIVF_c.h>
 #include <faiss/c_api/index_factory_c.h>
-#include <faiss/c_api/index_io_c.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "centroids.h"
 #include "faiss_check.h"
 #include "fsutil.h"
 #include "index_internal.h"
+#include "index_io.h"
 #include "internal.h"
 #include "sample.h"
 
@@ -78,14 +76,7 @@ static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, Fai
         index = (FaissIndex *)refine;
     }
     *out = index;
-    FaissParameterSpace *ps = NULL;
-    RVCIDX__FAISS_CHECK(faiss_ParameterSpace_new(&ps), "ParameterSpace_new");
-    int rc = faiss_ParameterSpace_set_index_parameter(ps, index, "nprobe", (double)p->nprobe);
-    if (rc == 0 && p->type == RVCIDX_INDEX_IVFPQ4FS)
-        rc = faiss_ParameterSpace_set_index_parameter(ps, index, "k_factor_rf", (double)p->k_factor);
-    faiss_ParameterSpace_free(ps);
-    RVCIDX__FAISS_CHECK(rc, "setting nprobe/k_factor");
-    return 0;
+    return rvcidx__index_set_params(index, p->nprobe, p->k_factor);
 }
 
 static int report_added(const rvcidx_index_params *p, uint64_t done, uint64_t total, int dim) {
@@ -110,17 +101,6 @@ static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, const rvc
     return rc;
 }
 
-static int write_index(const FaissIndex *index, const char *path) {
-    char tmp[PATH_MAX];
-    RVCIDX__TRY(rvcidx__tmp_name(path, tmp, sizeof tmp));
-    if (faiss_write_index_fname(index, tmp) != 0) {
-        int rc = rvcidx__fail(RVCIDX_EIO, "%s: writing the index failed: %s", path, faiss_get_last_error());
-        unlink(tmp);
-        return rc;
-    }
-    return rvcidx__publish_file(tmp, path);
-}
-
 static int encode_with(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
                        const rvcidx__centroids *c, const char *index_path) {
     uint64_t n_train = plan->train_rows < PQ_TRAIN_ROWS ? plan->train_rows : PQ_TRAIN_ROWS;
@@ -132,7 +112,7 @@ static int encode_with(const rvcidx_index_params *p, rvcidx_store *store, const 
     free(train);
     if (rc == 0) rc = wrap_and_configure(p, ivf, &index);
     if (rc == 0) rc = add_rows(p, store, plan, index);
-    if (rc == 0) rc = write_index(index, index_path);
+    if (rc == 0) rc = rvcidx__index_save(index, index_path);
     if (index) faiss_Index_free(index);
     return rc;
 }

@@ -4,6 +4,7 @@
 
 #include "rvcidx/demo.h"
 #include "rvcidx/error.h"
+#include "rvcidx/eval.h"
 #include "rvcidx/gpu.h"
 #include "rvcidx/index.h"
 #include "rvcidx/ingest.h"

@@ -121,6 +121,30 @@ int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p);
 int cmd_train(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 
+/* Eval options, shared by `eval` and `build`. */
+enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OPT_NO_TUNE };
+#define CLI_EVAL_LONG                                                          \
+    {"k", required_argument, 0, CLI_OPT_K}, {"queries", required_argument, 0, CLI_OPT_QUERIES}, \
+        {"eval-queries", required_argument, 0, CLI_OPT_SAMPLE},                \
+        {"target-recall", required_argument, 0, CLI_OPT_TARGET},              \
+        {"no-tune", no_argument, 0, CLI_OPT_NO_TUNE}
+#define CLI_EVAL_HELP                                                          \
+    "      --k K                neighbours per query, RVC's 8 (default)\n"      \
+    "      --eval-queries N     leave-one-out queries sampled from the index (default 1000)\n" \
+    "      --queries STORE.h5   external queries instead, e.g. another speaker's frames\n" \
+    "      --target-recall R    k-recall@k to reach (default 0.95)\n"       \
+    "      --no-tune            measure only the setting stored in the index\n"
+int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p);
+int cmd_eval(int argc, char **argv);
+void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out);
+void cli_print_eval_summary(const rvcidx_eval_report *r);
+int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path);
+int cli_write_eval_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name);
+/* report.json, timings.json, report.svg and report.md into dir. */
+int cli_write_eval_outputs(const rvcidx_eval_report *r, const char *dir);
+/* Logs why no setting reached the target; returns CLI_EXIT_TARGET. */
+int cli_eval_missed_target(const rvcidx_eval_report *r);
+
 void cli_print_ingest_summary(const char *store, const rvcidx_ingest_result *r, double seconds);
 
 /* Common options every command accepts: returns 1 if opt was one of them. */

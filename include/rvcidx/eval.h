@@ -1,0 +1,95 @@
+/* rvcidx/eval.h — stage 4: recall against exact search, and tuning.
+ *
+ * Ground truth is exact k-NN by brute force over ALL indexed vectors with the
+ * index's metric (a flat index; on the GPU when present). Queries must not
+ * find themselves, as at RVC conversion time: by default a seeded sample of
+ * stored vectors, each searched for k+1 neighbours with its own id removed
+ * from both answers (leave-one-out); or an external store of queries (e.g.
+ * another speaker's frames: RVC's real use).
+ *
+ * For each setting of a sweep (nprobe x k_factor) it reports 1-recall@1,
+ * k-recall@k, the share of empty result slots (-1), the RVC blend error (the
+ * 1/d^2-weighted blend of the k results against that of the exact k,
+ * relative to the exact blend's norm: what RVC users hear) and queries/s.
+ * Tuning picks the cheapest setting reaching the target recall, by a
+ * deterministic cost model (so the same data always ship the same setting);
+ * measured queries/s are reported beside it.
+ */
+#ifndef RVCIDX_EVAL_H
+#define RVCIDX_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rvcidx/index.h"
+#include "rvcidx/progress.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rvcidx_eval_params {
+    int k;                     /* neighbours, RVC's 8 */
+    uint64_t queries;          /* leave-one-out sample size (default 1000) */
+    uint64_t seed;             /* query sample seed (default 4321) */
+    const char *queries_store; /* optional external queries (a store path) */
+    double target_recall;      /* k-recall@k to reach (default 0.95) */
+    int tune;                  /* 1: sweep and choose; 0: only the index's stored setting */
+    int measure_speed;         /* 1: time each setting (single thread and all threads) */
+    rvcidx_gpu_mode gpu;       /* for the ground truth */
+    int threads;               /* 0: all cores */
+    rvcidx_progress_fn progress;
+    void *progress_user;
+} rvcidx_eval_params;
+
+rvcidx_eval_params rvcidx_eval_default_params(void);
+
+typedef struct rvcidx_eval_point {
+    int nprobe, k_factor;     /* k_factor 0 for ivfflat */
+    double recall_1;          /* 1-recall@1 */
+    double recall_k;          /* k-recall@k */
+    double empty_share;       /* result slots that were -1 */
+    double blend_error_mean, blend_error_p95;
+    double cost;              /* the cost model's estimate, per query */
+    double qps_1thread, qps_all; /* 0 when not measured */
+    int reaches_target;
+} rvcidx_eval_point;
+
+typedef struct rvcidx_eval_report {
+    char index_path[4096];
+    char factory[96];
+    char metric[16];
+    int dim, k;
+    int64_t nlist;
+    uint64_t ntotal, queries;
+    int leave_one_out;
+    double target_recall;
+    int threads_all;
+    char truth_device[160];
+    rvcidx_eval_point *points; /* owned by the report */
+    size_t n_points;
+    int stored;                /* index of the setting stored in the file when evaluated */
+    int chosen;                /* index of the chosen setting, -1 when none reached the target */
+} rvcidx_eval_report;
+
+/* Evaluates the index at index_path whose vectors are rows [p->first_row,
+ * +ntotal) of store_path (first_row from index_params; pass NULL for 0).
+ * *out is allocated; free with rvcidx_eval_report_free. Returns 0 even when
+ * no setting reaches the target (chosen is then -1). */
+int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
+                const rvcidx_eval_params *params, rvcidx_eval_report **out);
+
+void rvcidx_eval_report_free(rvcidx_eval_report *report);
+
+/* Writes the report as JSON (every setting, the chosen one). with_speed 0
+ * leaves out measured speeds, so the file is the same for the same data. */
+int rvcidx_eval_report_write_json(const rvcidx_eval_report *report, const char *path, int with_speed);
+
+/* Rewrites the index file at path with nprobe and k_factor stored in it
+ * (atomically). k_factor is ignored for ivfflat. */
+int rvcidx_index_set_search_params(const char *path, int nprobe, int k_factor);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,124 @@
+/* cli_report.c — eval results for people: a table on stdout, a Markdown
+ * report and a gnuplot plot of recall against queries/s beside the JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void print_point(const rvcidx_eval_report *r, size_t i, FILE *out) {
+    const rvcidx_eval_point *p = &r->points[i];
+    const char *mark = (int)i == r->chosen ? "chosen" : (int)i == r->stored ? "stored" : "";
+    fprintf(out, "| %6d | %8d | %8.4f | %8.4f | %6.4f | %9.4f | %8.4f | %9.0f | %9.0f | %-6s |\n", p->nprobe,
+            p->k_factor, p->recall_1, p->recall_k, p->empty_share, p->blend_error_mean, p->blend_error_p95,
+            p->qps_1thread, p->qps_all, mark);
+}
+
+void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out) {
+    fprintf(out, "| nprobe | k_factor | recall@1 | recall@%d | empty | blend err | blend p95 | q/s 1 thr | q/s %2d thr | |\n"
+                 "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+            r->k, r->threads_all);
+    for (size_t i = 0; i < r->n_points; i++)
+        if (all || (int)i == r->chosen || (int)i == r->stored) print_point(r, i, out);
+}
+
+void cli_print_eval_summary(const rvcidx_eval_report *r) {
+    printf("eval     %s: %llu %s queries, exact %d-NN over all %llu vectors (%s)\n", r->factory,
+           (unsigned long long)r->queries, r->leave_one_out ? "leave-one-out" : "external", r->k,
+           (unsigned long long)r->ntotal, r->truth_device);
+    if (r->chosen >= 0) {
+        const rvcidx_eval_point *p = &r->points[r->chosen];
+        printf("tuned    nprobe %d, k_factor %d: %d-recall@%d %.4f (target %.2f), blend error %.2f%% (p95 %.2f%%), "
+               "%.0f queries/s on 1 thread\n", p->nprobe, p->k_factor, r->k, r->k, p->recall_k, r->target_recall,
+               100 * p->blend_error_mean, 100 * p->blend_error_p95, p->qps_1thread);
+    }
+}
+
+/* gnuplot draws recall against queries/s, one line per k_factor, the chosen
+ * setting marked. Plotting is the CLI's business: the library only measures.
+ * The sweep (points[1..]) is ordered by nprobe, then k_factor. */
+static int has_value(const int *v, int n, int x) {
+    for (int i = 0; i < n; i++)
+        if (v[i] == x) return 1;
+    return 0;
+}
+
+/* One data block per k_factor (ascending), its points by ascending nprobe. */
+static int write_plot_data(const rvcidx_eval_report *r, const char *data_path, int *kfs, int *n_kf) {
+    FILE *f = fopen(data_path, "w");
+    if (!f) return -1;
+    *n_kf = 0;
+    for (size_t i = 0; i < r->n_points && *n_kf < 16; i++)
+        if (!has_value(kfs, *n_kf, r->points[i].k_factor)) kfs[(*n_kf)++] = r->points[i].k_factor;
+    for (int a = 0; a < *n_kf; a++) /* sort: few values */
+        for (int b = a + 1; b < *n_kf; b++)
+            if (kfs[b] < kfs[a]) { int t = kfs[a]; kfs[a] = kfs[b]; kfs[b] = t; }
+    for (int b = 0; b < *n_kf; b++) {
+        for (int np = 1; np <= (1 << 24); np *= 2)
+            for (size_t i = 0; i < r->n_points; i++)
+                if (r->points[i].k_factor == kfs[b] && r->points[i].nprobe == np)
+                    fprintf(f, "%d %d %.6f %.3f\n", np, kfs[b], r->points[i].recall_k, r->points[i].qps_1thread);
+        fprintf(f, "\n\n");
+    }
+    return fclose(f);
+}
+
+static void write_plot_script(FILE *gp, const rvcidx_eval_report *r, const char *svg, const char *data,
+                              const int *kfs, int n_kf) {
+    const rvcidx_eval_point *c = r->chosen >= 0 ? &r->points[r->chosen] : NULL;
+    fprintf(gp, "set terminal svg size 900,560 background '#ffffff' noenhanced\nset output '%s'\n"
+                "set title '%s over %llu vectors: %d-recall@%d against search speed'\n"
+                "set xlabel 'queries per second, 1 thread (log scale)'\nset ylabel '%d-recall@%d'\n"
+                "set logscale x\nset key bottom left\nset grid\nset yrange [0:1.02]\n"
+                "set arrow from graph 0, first %g to graph 1, first %g nohead dt 2 lc rgb '#888888'\n",
+            svg, r->factory, (unsigned long long)r->ntotal, r->k, r->k, r->k, r->k, r->target_recall, r->target_recall);
+    fprintf(gp, "plot ");
+    for (int b = 0; b < n_kf; b++) {
+        if (kfs[b] > 0) fprintf(gp, "%s'%s' index %d using 4:3 with linespoints title 'k_factor %d'", b ? ", " : "", data, b, kfs[b]);
+        else fprintf(gp, "%s'%s' index %d using 4:3 with linespoints title 'nprobe 1..256'", b ? ", " : "", data, b);
+    }
+    if (c)
+        fprintf(gp, ", '-' using 1:2 title 'chosen: nprobe %d, k_factor %d' with points pt 7 ps 2 lc rgb '#d62728'\n%g %g\ne\n",
+                c->nprobe, c->k_factor, c->qps_1thread, c->recall_k);
+    else
+        fprintf(gp, "\n");
+}
+
+int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path) {
+    char data[4200], script[4200];
+    int kfs[16], n_kf = 0;
+    snprintf(data, sizeof data, "%s.dat", svg_path);
+    snprintf(script, sizeof script, "%s.gp", svg_path);
+    if (write_plot_data(r, data, kfs, &n_kf) != 0) return -1;
+    FILE *gp = fopen(script, "w");
+    if (!gp) return -1;
+    write_plot_script(gp, r, svg_path, data, kfs, n_kf);
+    fclose(gp);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", script);
+    int rc = system(cmd);
+    unlink(script);
+    unlink(data);
+    return rc == 0 ? 0 : -1;
+}
+
+/* report.md: the figures and the plot, readable on any Git host. */
+int cli_write_eval_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name) {
+    FILE *f = fopen(md_path, "w");
+    if (!f) return -1;
+    fprintf(f, "# rvcidx recall report\n\n`%s`, %llu vectors of D=%d, metric %s, nlist %lld.\n\n", r->factory,
+            (unsigned long long)r->ntotal, r->dim, r->metric, (long long)r->nlist);
+    fprintf(f, "%llu queries (%s); ground truth: exact %d-NN over all vectors on %s. Target: %d-recall@%d >= %.2f.\n\n",
+            (unsigned long long)r->queries, r->leave_one_out ? "leave-one-out: stored vectors, each without itself" : "external",
+            r->k, r->truth_device, r->k, r->k, r->target_recall);
+    if (r->chosen >= 0)
+        fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (cheapest setting reaching the target by the cost model).\n\n",
+                r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
+    else
+        fprintf(f, "**No setting reached the target.**\n\n");
+    if (svg_name) fprintf(f, "![recall against queries/s](%s)\n\n", svg_name);
+    cli_print_eval_table(r, 1, f);
+    fprintf(f, "\nBlend error: distance between RVC's 1/d^2-weighted blend of the %d results and the blend of the exact %d, relative to the exact blend's norm.\n", r->k, r->k);
+    return fclose(f);
+}

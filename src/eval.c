@@ -1,0 +1,320 @@
+/* eval.c — stage 4: recall, empty slots and RVC blend error of an index
+ * against exact search, over a sweep of nprobe x k_factor. */
+#include <faiss/c_api/Index_c.h>
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "eval_queries.h"
+#include "faiss_check.h"
+#include "index_io.h"
+#include "internal.h"
+#include "rvcidx/eval.h"
+
+rvcidx_eval_params rvcidx_eval_default_params(void) {
+    rvcidx_eval_params p;
+    memset(&p, 0, sizeof p);
+    p.k = 8;
+    p.queries = 1000;
+    p.seed = 4321;
+    p.target_recall = 0.95;
+    p.tune = 1;
+    p.measure_speed = 1;
+    return p;
+}
+
+void rvcidx_eval_report_free(rvcidx_eval_report *r) {
+    if (!r) return;
+    free(r->points);
+    free(r);
+}
+
+typedef struct answers {
+    int64_t *ids; /* nq x k, own id removed */
+    float *dist;
+} answers;
+
+static void answers_free(answers *a) {
+    free(a->ids);
+    free(a->dist);
+}
+
+typedef struct eval_ctx {
+    const rvcidx_eval_params *p;
+    rvcidx__eval_data data;
+    rvcidx__index_info info;
+    FaissIndex *index;
+    int extra;   /* 1 when leave-one-out asks for k+1 to drop the query itself */
+    answers truth;
+    rvcidx_eval_report *report;
+} eval_ctx;
+
+/* Keeps the first k entries of each row of kk that are not the query itself. */
+static void drop_self(const eval_ctx *c, const int64_t *ids, const float *dist, answers *out) {
+    int k = c->p->k, kk = k + c->extra;
+    for (uint64_t q = 0; q < c->data.nq; q++) {
+        int64_t self = c->data.self_ids ? c->data.self_ids[q] : -2;
+        int j = 0;
+        for (int i = 0; i < kk && j < k; i++) {
+            if (ids[q * kk + i] == self) continue;
+            out->ids[q * k + j] = ids[q * kk + i];
+            out->dist[q * k + j] = dist[q * kk + i];
+            j++;
+        }
+    }
+}
+
+/* Searches index for every query (k+extra) and keeps k per query. */
+static int search_all(eval_ctx *c, FaissIndex *index, answers *out, double *seconds) {
+    int k = c->p->k, kk = k + c->extra;
+    uint64_t nq = c->data.nq;
+    int64_t *ids = malloc(sizeof *ids * nq * kk);
+    float *dist = malloc(sizeof *dist * nq * kk);
+    out->ids = malloc(sizeof *out->ids * nq * k);
+    out->dist = malloc(sizeof *out->dist * nq * k);
+    int rc = ids && dist && out->ids && out->dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    double start = omp_get_wtime();
+    if (rc == 0 && faiss_Index_search(index, (idx_t)nq, c->data.queries, kk, dist, ids) != 0)
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
+    if (seconds) *seconds = omp_get_wtime() - start;
+    if (rc == 0) drop_self(c, ids, dist, out);
+    free(ids);
+    free(dist);
+    return rc;
+}
+
+static int compute_truth(eval_ctx *c) {
+    rvcidx__backend *b = NULL;
+    RVCIDX__TRY(rvcidx__backend_acquire(c->p->gpu, &b));
+    b->describe(b, c->report->truth_device, sizeof c->report->truth_device);
+    FaissIndex *flat = NULL;
+    int rc = b->new_flat(b, c->data.dim, c->info.inner_product, &flat);
+    if (rc == 0 && faiss_Index_add(flat, (idx_t)c->data.ntotal, c->data.base) != 0)
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: filling the exact index failed: %s", faiss_get_last_error());
+    if (rc == 0) rc = search_all(c, flat, &c->truth, NULL);
+    if (flat) b->free_flat(b, flat);
+    rvcidx__backend_release(b);
+    return rc;
+}
+
+static double squared_l2(const float *a, const float *b, int d) {
+    double s = 0;
+    for (int i = 0; i < d; i++) s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return s;
+}
+
+/* RVC's blend: weights 1/score^2 normalised, over the k result vectors. An
+ * empty slot (-1) is the last vector to RVC (Python's big_npy[-1]) with
+ * faiss's huge score, so it weighs nothing unless every slot is empty. */
+static void rvc_blend(const eval_ctx *c, const float *query, const int64_t *ids, double *out) {
+    int d = c->data.dim;
+    double wsum = 0;
+    memset(out, 0, sizeof(double) * (size_t)d);
+    for (int i = 0; i < c->p->k; i++) {
+        const float *v = c->data.base + (uint64_t)(ids[i] >= 0 ? ids[i] : (int64_t)c->data.ntotal - 1) * (uint64_t)d;
+        double score = ids[i] >= 0 ? squared_l2(query, v, d) : (double)FLT_MAX;
+        double w = 1.0 / fmax(score * score, 1e-24);
+        wsum += w;
+        for (int j = 0; j < d; j++) out[j] += w * v[j];
+    }
+    for (int j = 0; j < d; j++) out[j] /= wsum;
+}
+
+static double blend_error(const eval_ctx *c, uint64_t q, const int64_t *ids, double *bi, double *bt) {
+    const float *query = c->data.queries + q * (uint64_t)c->data.dim;
+    rvc_blend(c, query, ids, bi);
+    rvc_blend(c, query, c->truth.ids + q * (uint64_t)c->p->k, bt);
+    double diff = 0, norm = 0;
+    for (int j = 0; j < c->data.dim; j++) {
+        diff += (bi[j] - bt[j]) * (bi[j] - bt[j]);
+        norm += bt[j] * bt[j];
+    }
+    return norm > 0 ? sqrt(diff / norm) : 0.0;
+}
+
+static int compare_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int score_answers(const eval_ctx *c, const answers *a, rvcidx_eval_point *pt) {
+    int k = c->p->k, d = c->data.dim;
+    uint64_t nq = c->data.nq, hits1 = 0, hitsk = 0, empty = 0;
+    double *errors = malloc(sizeof(double) * nq), *bi = malloc(sizeof(double) * d), *bt = malloc(sizeof(double) * d);
+    if (!errors || !bi || !bt) {
+        free(errors), free(bi), free(bt);
+        return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    }
+    double err_sum = 0;
+    for (uint64_t q = 0; q < nq; q++) {
+        const int64_t *got = a->ids + q * k, *want = c->truth.ids + q * k;
+        hits1 += got[0] == want[0];
+        for (int i = 0; i < k; i++) {
+            empty += got[i] < 0;
+            for (int j = 0; j < k; j++) hitsk += got[i] >= 0 && got[i] == want[j];
+        }
+        errors[q] = blend_error(c, q, got, bi, bt);
+        err_sum += errors[q];
+    }
+    qsort(errors, nq, sizeof *errors, compare_double);
+    pt->recall_1 = (double)hits1 / (double)nq;
+    pt->recall_k = (double)hitsk / ((double)nq * k);
+    pt->empty_share = (double)empty / ((double)nq * k);
+    pt->blend_error_mean = err_sum / (double)nq;
+    pt->blend_error_p95 = errors[(uint64_t)(0.95 * (double)(nq - 1))];
+    free(errors), free(bi), free(bt);
+    return 0;
+}
+
+/* Per-query work estimate: coarse search, list scanning, exact refine.
+ * FastScan reads a 4-bit code of M nibbles 32 at a time in SIMD registers:
+ * about M/8 operations a code, against D for a float vector. */
+static double cost_model(const eval_ctx *c, int nprobe, int k_factor) {
+    const rvcidx__index_info *in = &c->info;
+    double list = (double)in->ntotal / (double)in->nlist, coarse = (double)in->nlist * in->dim;
+    if (in->type == RVCIDX_INDEX_IVFFLAT) return coarse + nprobe * list * in->dim;
+    return coarse + nprobe * (list * in->pq_m / 8.0 + in->pq_m * 16.0) + (double)c->p->k * k_factor * in->dim;
+}
+
+/* Queries/s of the fastest of repeated searches (at least 2, and at least
+ * 0.1 s in all): one short run is at the mercy of the scheduler. */
+static int time_searches(eval_ctx *c, double *qps) {
+    double best = 0, total = 0;
+    int rc = 0;
+    for (int run = 0; rc == 0 && (run < 2 || total < 0.1); run++) {
+        answers a = {0};
+        double seconds = 0;
+        rc = search_all(c, c->index, &a, &seconds);
+        answers_free(&a);
+        total += seconds;
+        if (seconds > 0 && (best == 0 || seconds < best)) best = seconds;
+    }
+    *qps = best > 0 ? (double)c->data.nq / best : 0;
+    return rc;
+}
+
+static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
+    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    answers a = {0};
+    int rc = search_all(c, c->index, &a, NULL);
+    if (rc == 0) rc = score_answers(c, &a, pt);
+    answers_free(&a);
+    if (rc == 0 && c->p->measure_speed) {
+        rc = time_searches(c, &pt->qps_all);
+        int threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        if (rc == 0) rc = time_searches(c, &pt->qps_1thread);
+        omp_set_num_threads(threads);
+    }
+    pt->cost = cost_model(c, pt->nprobe, pt->k_factor);
+    pt->reaches_target = pt->recall_k >= c->p->target_recall;
+    return rc;
+}
+
+/* nprobe 1,2,4,.. up to min(nlist, 256); k_factor 1,2,4,..,32 (refine only). */
+static int plan_sweep(eval_ctx *c) {
+    rvcidx_eval_report *r = c->report;
+    int nprobes[16], n_np = 0, kfs[8], n_kf = 0;
+    for (int v = 1; v <= 256 && v <= r->nlist; v *= 2) nprobes[n_np++] = v;
+    if (c->info.type == RVCIDX_INDEX_IVFFLAT) kfs[n_kf++] = 0;
+    else for (int v = 1; v <= 32; v *= 2) kfs[n_kf++] = v;
+    size_t n = c->p->tune ? (size_t)(n_np * n_kf) + 1 : 1;
+    r->points = calloc(n, sizeof *r->points);
+    if (!r->points) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    r->points[0].nprobe = c->info.nprobe; /* the stored setting first */
+    r->points[0].k_factor = c->info.k_factor;
+    r->n_points = 1;
+    for (int i = 0; c->p->tune && i < n_np; i++)
+        for (int j = 0; j < n_kf; j++) {
+            if (nprobes[i] == c->info.nprobe && kfs[j] == c->info.k_factor) continue;
+            r->points[r->n_points].nprobe = nprobes[i];
+            r->points[r->n_points++].k_factor = kfs[j];
+        }
+    return 0;
+}
+
+static void choose(rvcidx_eval_report *r) {
+    r->chosen = -1;
+    for (size_t i = 0; i < r->n_points; i++) {
+        const rvcidx_eval_point *p = &r->points[i];
+        if (!p->reaches_target) continue;
+        if (r->chosen < 0) { r->chosen = (int)i; continue; }
+        const rvcidx_eval_point *best = &r->points[r->chosen];
+        if (p->cost < best->cost || (p->cost == best->cost && (p->nprobe < best->nprobe ||
+                                    (p->nprobe == best->nprobe && p->k_factor < best->k_factor))))
+            r->chosen = (int)i;
+    }
+}
+
+static int report_progress(const eval_ctx *c, size_t done, int finished) {
+    if (!c->p->progress) return 0;
+    rvcidx_progress pr = {"eval", "settings", done, c->report->n_points, 0, finished};
+    return c->p->progress(&pr, c->p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "eval: stopped on request") : 0;
+}
+
+static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int cosine) {
+    rvcidx_eval_report *r = c->report;
+    RVCIDX__TRY(rvcidx__eval_data_load(store_path, first_row, c->info.ntotal, cosine, c->p, &c->data));
+    r->queries = c->data.nq;
+    RVCIDX__TRY(compute_truth(c));
+    RVCIDX__TRY(plan_sweep(c));
+    RVCIDX__TRY(report_progress(c, 0, 0));
+    for (size_t i = 0; i < r->n_points; i++) {
+        RVCIDX__TRY(measure_point(c, &r->points[i]));
+        RVCIDX__TRY(report_progress(c, i + 1, i + 1 == r->n_points));
+    }
+    r->stored = 0;
+    choose(r);
+    return 0;
+}
+
+static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_params *ip) {
+    rvcidx_eval_report *r = c->report;
+    snprintf(r->index_path, sizeof r->index_path, "%s", index_path);
+    rvcidx_index_params tmp = ip ? *ip : rvcidx_index_default_params();
+    tmp.type = c->info.type;
+    rvcidx_index_describe(&tmp, c->info.dim, c->info.nlist, r->factory, sizeof r->factory);
+    snprintf(r->metric, sizeof r->metric, "%s",
+             !c->info.inner_product ? "l2" : ip && ip->metric == RVCIDX_METRIC_COSINE ? "cosine" : "ip");
+    r->dim = c->info.dim;
+    r->k = c->p->k;
+    r->nlist = c->info.nlist;
+    r->ntotal = c->info.ntotal;
+    r->leave_one_out = c->p->queries_store == NULL;
+    r->target_recall = c->p->target_recall;
+    r->threads_all = omp_get_max_threads();
+}
+
+int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
+                const rvcidx_eval_params *params, rvcidx_eval_report **out) {
+    if (!index_path || !store_path || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval: NULL argument");
+    *out = NULL;
+    rvcidx_eval_params defaults = rvcidx_eval_default_params();
+    eval_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = params ? params : &defaults;
+    if (c.p->k < 1 || c.p->k > 1024) return rvcidx__fail(RVCIDX_EINVAL, "eval: k must be 1..1024");
+    c.extra = c.p->queries_store ? 0 : 1;
+    c.report = calloc(1, sizeof *c.report);
+    if (!c.report) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    if (c.p->threads > 0) omp_set_num_threads(c.p->threads);
+    int rc = rvcidx__index_load(index_path, &c.index, &c.info);
+    if (rc == 0) {
+        fill_header(&c, index_path, index_params);
+        int cosine = index_params && index_params->metric == RVCIDX_METRIC_COSINE;
+        rc = run_eval(&c, store_path, index_params ? index_params->first_row : 0, cosine);
+    }
+    if (c.index) faiss_Index_free(c.index);
+    answers_free(&c.truth);
+    rvcidx__eval_data_free(&c.data);
+    if (rc) {
+        rvcidx_eval_report_free(c.report);
+        return rc;
+    }
+    *out = c.report;
+    return 0;
+}

@@ -1,0 +1,83 @@
+/* eval_queries.c — loads the indexed vectors and chooses the queries. */
+#include "eval_queries.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "rng.h"
+#include "sample.h"
+
+void rvcidx__eval_data_free(rvcidx__eval_data *d) {
+    free(d->base);
+    free(d->queries);
+    free(d->self_ids);
+    memset(d, 0, sizeof *d);
+}
+
+/* Seeded choice of want ids among n, ascending (selection sampling). */
+static int64_t *choose_ids(uint64_t n, uint64_t want, uint64_t seed) {
+    int64_t *ids = malloc(sizeof *ids * (want ? want : 1));
+    if (!ids) return NULL;
+    rvcidx__rng rng;
+    rvcidx__rng_init(&rng, seed, 0x9e11);
+    uint64_t taken = 0;
+    for (uint64_t i = 0; i < n && taken < want; i++)
+        if (rvcidx__rng_uniform(&rng) * (double)(n - i) < (double)(want - taken)) ids[taken++] = (int64_t)i;
+    return ids;
+}
+
+static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal, int cosine, rvcidx__eval_data *d) {
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store_path, &st));
+    d->dim = rvcidx_store_dim(st);
+    d->ntotal = ntotal;
+    int rc = first_row + ntotal > rvcidx_store_rows(st)
+                 ? rvcidx__fail(RVCIDX_EINPUT, "%s: the index holds %llu vectors from row %llu, the store only %llu rows",
+                                store_path, (unsigned long long)ntotal, (unsigned long long)first_row,
+                                (unsigned long long)rvcidx_store_rows(st))
+                 : 0;
+    if (rc == 0 && !(d->base = malloc(sizeof(float) * (size_t)ntotal * (size_t)d->dim)))
+        rc = rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for %llu x %d vectors", (unsigned long long)ntotal, d->dim);
+    if (rc == 0) rc = rvcidx_store_read_rows(st, first_row, ntotal, d->base);
+    rvcidx_store_close(st);
+    if (rc == 0 && cosine) rvcidx__normalize_rows(d->base, ntotal, d->dim);
+    return rc;
+}
+
+static int leave_one_out_queries(const rvcidx_eval_params *p, rvcidx__eval_data *d) {
+    d->nq = p->queries < d->ntotal ? p->queries : d->ntotal;
+    d->self_ids = choose_ids(d->ntotal, d->nq, p->seed);
+    d->queries = malloc(sizeof(float) * (size_t)(d->nq ? d->nq : 1) * (size_t)d->dim);
+    if (!d->self_ids || !d->queries) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for queries");
+    for (uint64_t i = 0; i < d->nq; i++)
+        memcpy(d->queries + i * (uint64_t)d->dim, d->base + (uint64_t)d->self_ids[i] * (uint64_t)d->dim,
+               sizeof(float) * (size_t)d->dim);
+    return 0;
+}
+
+static int external_queries(const rvcidx_eval_params *p, int cosine, rvcidx__eval_data *d) {
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(p->queries_store, &st));
+    int rc = 0;
+    if (rvcidx_store_dim(st) != d->dim)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: queries of D=%d for an index of D=%d", p->queries_store,
+                          rvcidx_store_dim(st), d->dim);
+    uint64_t n = rvcidx_store_rows(st);
+    if (rc == 0)
+        rc = rvcidx__sample_rows(st, 0, n, p->queries < n ? p->queries : n, p->seed, NULL, NULL, &d->queries, NULL);
+    d->nq = p->queries < n ? p->queries : n;
+    rvcidx_store_close(st);
+    if (rc == 0 && cosine) rvcidx__normalize_rows(d->queries, d->nq, d->dim);
+    return rc;
+}
+
+int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int cosine,
+                           const rvcidx_eval_params *p, rvcidx__eval_data *out) {
+    memset(out, 0, sizeof *out);
+    int rc = load_base(store_path, first_row, ntotal, cosine, out);
+    if (rc == 0) rc = p->queries_store ? external_queries(p, cosine, out) : leave_one_out_queries(p, out);
+    if (rc == 0 && out->nq == 0) rc = rvcidx__fail(RVCIDX_EINPUT, "eval: no queries to measure with");
+    if (rc) rvcidx__eval_data_free(out);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/* eval_report.c — the eval report as JSON (jansson), written atomically. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "internal.h"
+#include "rvcidx/eval.h"
+#include "rvcidx/version.h"
+
+static json_t *point_json(const rvcidx_eval_point *p, int with_speed) {
+    json_t *o = json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:b}", "nprobe", p->nprobe, "k_factor",
+                          p->k_factor, "recall_1", p->recall_1, "recall_k", p->recall_k, "empty_share",
+                          p->empty_share, "blend_error_mean", p->blend_error_mean, "blend_error_p95",
+                          p->blend_error_p95, "cost_estimate", p->cost, "reaches_target", p->reaches_target);
+    if (o && with_speed) {
+        json_object_set_new(o, "qps_1_thread", json_real(p->qps_1thread));
+        json_object_set_new(o, "qps_all_threads", json_real(p->qps_all));
+    }
+    return o;
+}
+
+static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
+    json_t *points = json_array();
+    for (size_t i = 0; points && i < r->n_points; i++) json_array_append_new(points, point_json(&r->points[i], with_speed));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:s, s:f, s:o}", "format", "rvcidx-eval",
+                          "rvcidx_version", rvcidx_version(), "factory", r->factory, "metric", r->metric, "dim",
+                          r->dim, "k", r->k, "nlist", (json_int_t)r->nlist, "ntotal", (json_int_t)r->ntotal,
+                          "queries", (json_int_t)r->queries, "queries_from",
+                          r->leave_one_out ? "leave-one-out sample of the indexed vectors" : "external store",
+                          "target_recall_k", r->target_recall, "settings", points);
+    if (!o) return NULL;
+    json_object_set_new(o, "stored_setting", point_json(&r->points[r->stored], with_speed));
+    json_object_set_new(o, "chosen_setting", r->chosen >= 0 ? point_json(&r->points[r->chosen], with_speed) : json_null());
+    if (with_speed) {
+        json_object_set_new(o, "threads_all", json_integer(r->threads_all));
+        json_object_set_new(o, "ground_truth_device", json_string(r->truth_device));
+    }
+    return o;
+}
+
+int rvcidx_eval_report_write_json(const rvcidx_eval_report *r, const char *path, int with_speed) {
+    if (!r || !path) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval_report_write_json: NULL argument");
+    json_t *o = report_json(r, with_speed);
+    char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(o);
+    if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory rendering the report", path);
+    rvcidx__atomic_file f;
+    int rc = rvcidx__atomic_open(&f, path);
+    if (rc == 0) rc = rvcidx__atomic_write(&f, text, strlen(text));
+    if (rc == 0) rc = rvcidx__atomic_write(&f, "\n", 1);
+    if (rc == 0) rc = rvcidx__atomic_commit(&f);
+    else rvcidx__atomic_abort(&f);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,31 @@
+/* index_io.h — private: loading an index file and finding what it is. */
+#ifndef RVCIDX_INDEX_IO_H
+#define RVCIDX_INDEX_IO_H
+
+#include <faiss/c_api/Index_c.h>
+#include <stdint.h>
+
+#include "rvcidx/index.h"
+
+typedef struct rvcidx__index_info {
+    rvcidx_index_type type;
+    int dim;
+    int64_t nlist;
+    uint64_t ntotal;
+    int inner_product;
+    int nprobe;
+    int k_factor; /* 0 for ivfflat */
+    int pq_m;     /* PQ sub-quantizers (ivfpq4fs), 0 otherwise */
+} rvcidx__index_info;
+
+/* Reads an index file (only call this on files whose sha256 was checked when
+ * they come from elsewhere: faiss is not safe on tampered files). */
+int rvcidx__index_load(const char *path, FaissIndex **out, rvcidx__index_info *info);
+
+/* Sets nprobe (and k_factor for a refine wrapper) on a loaded index. */
+int rvcidx__index_set_params(FaissIndex *index, int nprobe, int k_factor);
+
+/* Writes index to path atomically. */
+int rvcidx__index_save(const FaissIndex *index, const char *path);
+
+#endif
