@@ -139,6 +139,7 @@ int rvcidx_encode(const char *store_path, const char *centroids_path, const char
         rc = encode_with(&p, store, &plan, &c, index_path);
     }
     if (rc == 0) {
+        res->dim = c.dim;
         res->nlist = c.nlist;
         res->ntotal = plan.rows;
         rvcidx_index_describe(&p, c.dim, c.nlist, res->factory, sizeof res->factory);

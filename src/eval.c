@@ -197,19 +197,28 @@ static int time_searches(eval_ctx *c, double *qps) {
     return rc;
 }
 
+static int time_one_thread(eval_ctx *c, rvcidx_eval_point *pt) {
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    int rc = time_searches(c, &pt->qps_1thread);
+    omp_set_num_threads(threads);
+    return rc;
+}
+
+/* All-threads speed only where it is reported: the stored and chosen settings. */
+static int time_all_threads(eval_ctx *c, rvcidx_eval_point *pt) {
+    if (!c->p->measure_speed || pt->qps_all > 0) return 0;
+    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    return time_searches(c, &pt->qps_all);
+}
+
 static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
     answers a = {0};
     int rc = search_all(c, c->index, &a, NULL);
     if (rc == 0) rc = score_answers(c, &a, pt);
     answers_free(&a);
-    if (rc == 0 && c->p->measure_speed) {
-        rc = time_searches(c, &pt->qps_all);
-        int threads = omp_get_max_threads();
-        omp_set_num_threads(1);
-        if (rc == 0) rc = time_searches(c, &pt->qps_1thread);
-        omp_set_num_threads(threads);
-    }
+    if (rc == 0 && c->p->measure_speed) rc = time_one_thread(c, pt);
     pt->cost = cost_model(c, pt->nprobe, pt->k_factor);
     pt->reaches_target = pt->recall_k >= c->p->target_recall;
     return rc;
@@ -234,6 +243,21 @@ static int plan_sweep(eval_ctx *c) {
             r->points[r->n_points].nprobe = nprobes[i];
             r->points[r->n_points++].k_factor = kfs[j];
         }
+    return 0;
+}
+
+/* More lists stop paying once a k_factor's recall has stopped rising: its
+ * last two measured nprobe steps gained under 0.001 each. */
+static int plateaued(const rvcidx_eval_point *done, size_t n, int k_factor) {
+    double prev[2] = {-1, -1};
+    int seen = 0;
+    for (size_t i = 1; i < n; i++) { /* done[0] is the stored setting, outside the sweep order */
+        if (done[i].k_factor != k_factor) continue;
+        prev[0] = prev[1];
+        prev[1] = done[i].recall_k;
+        seen++;
+        if (seen >= 3 && done[i].recall_k - prev[0] < 0.002) return 1;
+    }
     return 0;
 }
 
@@ -263,13 +287,20 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
     RVCIDX__TRY(compute_truth(c));
     RVCIDX__TRY(plan_sweep(c));
     RVCIDX__TRY(report_progress(c, 0, 0));
+    size_t kept = 0;
     for (size_t i = 0; i < r->n_points; i++) {
-        RVCIDX__TRY(measure_point(c, &r->points[i]));
-        RVCIDX__TRY(report_progress(c, i + 1, i + 1 == r->n_points));
+        rvcidx_eval_point pt = r->points[i];
+        if (i > 0 && plateaued(r->points, kept, pt.k_factor)) continue;
+        RVCIDX__TRY(measure_point(c, &pt));
+        r->points[kept++] = pt;
+        RVCIDX__TRY(report_progress(c, i + 1, 0));
     }
+    r->n_points = kept;
+    RVCIDX__TRY(report_progress(c, r->n_points, 1));
     r->stored = 0;
     choose(r);
-    return 0;
+    RVCIDX__TRY(time_all_threads(c, &r->points[0]));
+    return r->chosen >= 0 ? time_all_threads(c, &r->points[r->chosen]) : 0;
 }
 
 static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_params *ip) {

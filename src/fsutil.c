@@ -50,7 +50,7 @@ int rvcidx__atomic_open(rvcidx__atomic_file *f, const char *final_path) {
     RVCIDX__TRY(rvcidx__tmp_name(final_path, f->tmp_path, sizeof f->tmp_path));
     f->fp = fopen(f->tmp_path, "wb");
     if (!f->fp)
-        return rvcidx__fail(RVCIDX_EIO, "%s: cannot create: %s", f->tmp_path, strerror(errno));
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot create: %s", final_path, strerror(errno));
     return 0;
 }
 

@@ -83,6 +83,7 @@ int rvcidx_train(const char *store_path, const char *centroids_path, const rvcid
                  rvcidx_train_result *result);
 
 typedef struct rvcidx_encode_result {
+    int dim;
     int64_t nlist;
     uint64_t ntotal;
     char factory[96];

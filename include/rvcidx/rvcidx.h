@@ -2,6 +2,7 @@
 #ifndef RVCIDX_H
 #define RVCIDX_H
 
+#include "rvcidx/build.h"
 #include "rvcidx/demo.h"
 #include "rvcidx/error.h"
 #include "rvcidx/eval.h"

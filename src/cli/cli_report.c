@@ -10,9 +10,11 @@
 static void print_point(const rvcidx_eval_report *r, size_t i, FILE *out) {
     const rvcidx_eval_point *p = &r->points[i];
     const char *mark = (int)i == r->chosen ? "chosen" : (int)i == r->stored ? "stored" : "";
-    fprintf(out, "| %6d | %8d | %8.4f | %8.4f | %6.4f | %9.4f | %8.4f | %9.0f | %9.0f | %-6s |\n", p->nprobe,
+    char all[32] = "-";
+    if (p->qps_all > 0) snprintf(all, sizeof all, "%.0f", p->qps_all);
+    fprintf(out, "| %6d | %8d | %8.4f | %8.4f | %6.4f | %9.4f | %8.4f | %9.0f | %9s | %-6s |\n", p->nprobe,
             p->k_factor, p->recall_1, p->recall_k, p->empty_share, p->blend_error_mean, p->blend_error_p95,
-            p->qps_1thread, p->qps_all, mark);
+            p->qps_1thread, all, mark);
 }
 
 void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out) {

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -47,6 +48,10 @@ int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
 
 int cli_write_eval_outputs(const rvcidx_eval_report *r, const char *dir) {
     char path[PATH_MAX];
+    if (mkdir(dir, 0777) != 0 && !cli_is_directory(dir)) {
+        cli_logf(RVCIDX_LOG_ERROR, "%s: cannot create the report directory", dir);
+        return CLI_EXIT_IO;
+    }
     snprintf(path, sizeof path, "%s/report.json", dir);
     int rc = rvcidx_eval_report_write_json(r, path, 0);
     snprintf(path, sizeof path, "%s/timings.json", dir);

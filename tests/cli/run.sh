@@ -40,6 +40,18 @@ case_ demo_non_ascii    0 'wrote 300 frames'                         -- demo -o 
 case_ demo_unwritable   4 'cannot create directory'                  -- demo -o /proc/rvcidx-cannot --speakers 1 --minutes 0.1
 case_ gpu_probe         "$("$RVCIDX" gpu >/dev/null 2>&1; echo $?)" '(GPU\(s\)|no GPU: )' -- gpu
 case_ build_usage       2 'at least one SRC'                         -- build -o "$scratch/out"
+case_ ingest_small      0 'rows     1500 x 768'                      -- ingest -o "$scratch/store.h5" "$scratch/ex"
+if ! "$RVCIDX" gpu >/dev/null 2>&1; then # without a GPU, --gpu on must refuse (with one, test_gpu_train covers it)
+case_ train_gpu_on      6 '--gpu on, but no GPU is usable'           -- train -o "$scratch/c.h5" "$scratch/store.h5" --gpu on
+case_ build_gpu_on      6 '--gpu on, but no GPU is usable'           -- build -o "$scratch/b" "$scratch/ex" --gpu on
+fi
+case_ train_no_store    3 'missing or not an HDF5 file'              -- train -o "$scratch/c.h5" "$scratch/nope.h5"
+case_ train_bad_nlist   2 "--nlist: 'many' is not an integer"        -- train -o "$scratch/c.h5" "$scratch/store.h5" --nlist many
+case_ train_nlist_big   2 'more than the 1500 rows'                  -- train -o "$scratch/c.h5" "$scratch/store.h5" --nlist 2000
+case_ encode_no_centroids 2 '--centroids FILE is required'           -- encode -o "$scratch/i.index" "$scratch/store.h5"
+case_ eval_usage        2 'INDEX and STORE.h5 are required'          -- eval "$scratch/store.h5"
+case_ eval_not_index    3 'not a faiss index'                        -- eval "$scratch/store.h5" "$scratch/store.h5"
+case_ eval_bad_target   2 "--target-recall: '2' is not a number in 0..1" -- eval a b --target-recall 2
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -1,0 +1,90 @@
+/* build_index.c — train, encode, measure and publish one index. */
+#include <dirent.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "internal.h"
+#include "rvcidx/build.h"
+
+void rvcidx_build_result_clear(rvcidx_build_result *r) {
+    if (!r) return;
+    rvcidx_eval_report_free(r->eval);
+    memset(r, 0, sizeof *r);
+}
+
+/* Removes other indexes of this model that rvcidx named in dir: RVC lists
+ * every "added_*.index", and a stale one with an old nprobe would confuse. */
+static void remove_older_indexes(const char *dir, const char *keep_name, const char *suffix) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[PATH_MAX];
+    size_t sl = strlen(suffix);
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "added_", 6) != 0 || n < sl || strcmp(e->d_name + n - sl, suffix) != 0) continue;
+        if (!strcmp(e->d_name, keep_name)) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) rvcidx__log(RVCIDX_LOG_INFO, "removed the previous index %s", path);
+    }
+    closedir(d);
+}
+
+static int measure_and_choose(const char *store, const char *work, const rvcidx_index_params *ip,
+                              const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    double t = omp_get_wtime();
+    RVCIDX__TRY(rvcidx_eval(work, store, ip, ep, &r->eval));
+    r->eval_seconds = omp_get_wtime() - t;
+    if (ep->tune && r->eval->chosen < 0)
+        return rvcidx__fail(RVCIDX_ETARGET, "no setting reached %d-recall@%d >= %.2f", ep->k, ep->k, ep->target_recall);
+    if (ep->tune) {
+        r->nprobe = r->eval->points[r->eval->chosen].nprobe;
+        r->k_factor = r->eval->points[r->eval->chosen].k_factor;
+        RVCIDX__TRY(rvcidx_index_set_search_params(work, r->nprobe, r->k_factor));
+    }
+    return 0;
+}
+
+/* The RVC name carries the stored nprobe, so it is known only now. */
+static int publish(const char *dir, const char *model, const char *work, const rvcidx_index_params *ip, int dim,
+                   rvcidx_build_result *r) {
+    rvcidx_index_params named = *ip;
+    named.nprobe = r->nprobe;
+    char name[512];
+    RVCIDX__TRY(rvcidx_index_file_name(&named, dim, r->train.nlist, model, name, sizeof name));
+    snprintf(r->index_path, sizeof r->index_path, "%s/%s", dir, name);
+    RVCIDX__TRY(rvcidx__publish_file(work, r->index_path));
+    const char *suffix = strstr(name, "_nprobe_");
+    suffix = suffix ? strchr(suffix + 8, '_') : NULL; /* "_<model>_v2.index" */
+    if (suffix) remove_older_indexes(dir, name, suffix);
+    return 0;
+}
+
+int rvcidx_build_index(const char *store, const char *dir, const char *model, const rvcidx_index_params *ip,
+                       const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    if (!store || !dir || !model || !ip || !r) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_index: NULL argument");
+    memset(r, 0, sizeof *r);
+    char work_final[PATH_MAX], work[PATH_MAX];
+    snprintf(r->centroids_path, sizeof r->centroids_path, "%s/centroids.h5", dir);
+    snprintf(work_final, sizeof work_final, "%s/index", dir);
+    RVCIDX__TRY(rvcidx__remove_stale_temps(work_final));
+    RVCIDX__TRY(rvcidx__tmp_name(work_final, work, sizeof work));
+    double t = omp_get_wtime();
+    RVCIDX__TRY(rvcidx_train(store, r->centroids_path, ip, &r->train));
+    r->train_seconds = omp_get_wtime() - t;
+    rvcidx_index_params p = *ip;
+    p.nlist = r->train.nlist;
+    t = omp_get_wtime();
+    RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, &p, &r->encode));
+    r->encode_seconds = omp_get_wtime() - t;
+    r->nprobe = p.nprobe;
+    r->k_factor = p.type == RVCIDX_INDEX_IVFPQ4FS ? p.k_factor : 0;
+    int rc = ep ? measure_and_choose(store, work, &p, ep, r) : 0;
+    if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
+    if (rc) unlink(work);
+    return rc;
+}
