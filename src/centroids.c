@@ -92,12 +92,10 @@ static int read_matrix(hid_t f, rvcidx__centroids *c, const char *p) {
         return rvcidx__fail(RVCIDX_EINPUT, "%s: implausible dim %d or nlist %lld", p, c->dim, (long long)c->nlist);
     hid_t d = H5Dopen2(f, "centroids", H5P_DEFAULT);
     if (d < 0) return rvcidx__h5_fail(p, "open /centroids");
-    hid_t space = H5Dget_space(d);
-    hsize_t dims[2] = {0, 0};
-    int rank = space >= 0 ? H5Sget_simple_extent_dims(space, dims, NULL) : -1;
-    if (space >= 0) H5Sclose(space);
-    int rc = 0;
-    if (rank != 2 || dims[0] != (hsize_t)c->nlist || dims[1] != (hsize_t)c->dim)
+    uint64_t rows = 0;
+    int cols = 0;
+    int rc = rvcidx__h5_matrix_shape(d, p, "/centroids", &rows, &cols);
+    if (rc == 0 && (rows != (uint64_t)c->nlist || cols != c->dim))
         rc = rvcidx__fail(RVCIDX_EINPUT, "%s: /centroids is not [%lld, %d]", p, (long long)c->nlist, c->dim);
     if (rc == 0 && !(c->data = malloc(sizeof(float) * (size_t)c->nlist * (size_t)c->dim)))
         rc = rvcidx__fail(RVCIDX_ENOMEM, "out of memory");

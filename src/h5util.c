@@ -97,6 +97,18 @@ int rvcidx__h5_length(hid_t dset, const char *path, uint64_t *n) {
     return 0;
 }
 
+int rvcidx__h5_matrix_shape(hid_t dset, const char *path, const char *what, uint64_t *rows, int *cols) {
+    hid_t space = H5Dget_space(dset);
+    hsize_t dims[2] = {0, 0};
+    int rank = space >= 0 && H5Sget_simple_extent_ndims(space) == 2 ? H5Sget_simple_extent_dims(space, dims, NULL) : -1;
+    if (space >= 0) H5Sclose(space);
+    if (rank != 2 || dims[1] == 0 || dims[1] > 65536)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %s is not a [rows, dim] dataset", path, what);
+    *rows = dims[0];
+    *cols = (int)dims[1];
+    return 0;
+}
+
 static int column_write_at(hid_t dset, hid_t mtype, hsize_t start, size_t n, const void *data,
                            const char *path) {
     hsize_t count = n;

@@ -39,6 +39,10 @@ int rvcidx__h5_column_create(hid_t loc, const char *name, hid_t type, const char
 int rvcidx__h5_column_append(hid_t dset, hid_t mtype, size_t n, const void *data, const char *path);
 /* Replaces a column's whole content with n elements. */
 int rvcidx__h5_column_replace(hid_t dset, hid_t mtype, size_t n, const void *data, const char *path);
+/* The [rows, cols] shape of a 2-D dataset; RVCIDX_EINPUT naming what (e.g.
+ * "/features") when it is not 2-D with 1..65536 columns. */
+int rvcidx__h5_matrix_shape(hid_t dset, const char *path, const char *what, uint64_t *rows, int *cols);
+
 /* Number of elements in a 1-D dataset. */
 int rvcidx__h5_length(hid_t dset, const char *path, uint64_t *n);
 

@@ -90,15 +90,7 @@ static int open_features(rvcidx_store *s) {
                             s->path, (long long)version, RVCIDX__STORE_FORMAT_VERSION);
     s->features = H5Dopen2(s->file, "features", H5P_DEFAULT);
     RVCIDX__H5_CHECK(s->features, s->path, "open /features");
-    hid_t space = H5Dget_space(s->features);
-    hsize_t dims[2] = {0, 0};
-    int rank = space >= 0 ? H5Sget_simple_extent_dims(space, dims, NULL) : -1;
-    if (space >= 0) H5Sclose(space);
-    if (rank != 2 || dims[1] == 0 || dims[1] > 65536)
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: /features is not a [rows, dim] dataset", s->path);
-    s->rows = dims[0];
-    s->dim = (int)dims[1];
-    return 0;
+    return rvcidx__h5_matrix_shape(s->features, s->path, "/features", &s->rows, &s->dim);
 }
 
 int rvcidx_store_open(const char *path, rvcidx_store **out) {

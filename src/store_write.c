@@ -149,14 +149,7 @@ static int copy_file(const char *from, const char *to) {
 static int open_features(rvcidx__store_writer *w) {
     w->features = H5Dopen2(w->file, "features", H5P_DEFAULT);
     RVCIDX__H5_CHECK(w->features, w->final_path, "open /features");
-    hid_t space = H5Dget_space(w->features);
-    hsize_t dims[2] = {0, 0};
-    int rank = space >= 0 ? H5Sget_simple_extent_dims(space, dims, NULL) : -1;
-    if (space >= 0) H5Sclose(space);
-    if (rank != 2) return rvcidx__fail(RVCIDX_EINPUT, "%s: /features is not a 2-D dataset", w->final_path);
-    w->rows = dims[0];
-    w->dim = (int)dims[1];
-    return 0;
+    return rvcidx__h5_matrix_shape(w->features, w->final_path, "/features", &w->rows, &w->dim);
 }
 
 int rvcidx__store_writer_extend(rvcidx__store_writer *w, const char *final_path) {
