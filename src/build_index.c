@@ -88,3 +88,12 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     if (rc) unlink(work);
     return rc;
 }
+
+int rvcidx_lock_dir(const char *dir, int *handle) {
+    if (!dir || !handle) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_lock_dir: NULL argument");
+    return rvcidx__dir_lock(dir, handle);
+}
+
+void rvcidx_unlock_dir(int handle) {
+    if (handle >= 0) close(handle);
+}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <libgen.h>
@@ -140,4 +141,30 @@ int rvcidx__publish_file(const char *tmp_path, const char *final_path) {
         return rc;
     }
     return rvcidx__fsync_parent(final_path);
+}
+
+int rvcidx__dir_lock(const char *dir, int *fd_out) {
+    char path[PATH_MAX], old[32] = "";
+    snprintf(path, sizeof path, "%s/.rvcidx.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot create the lock file: %s", path, strerror(errno));
+    ssize_t n = pread(fd, old, sizeof old - 1, 0);
+    old[n > 0 ? n : 0] = '\0';
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int saved = errno;
+        close(fd);
+        if (saved == EWOULDBLOCK)
+            return rvcidx__fail(RVCIDX_ELOCKED, "%s: another rvcidx process (pid %ld) is building here; wait for it "
+                                "or choose another output directory", dir, strtol(old, NULL, 10));
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot lock: %s", path, strerror(saved));
+    }
+    long prev = strtol(old, NULL, 10);
+    if (prev > 0 && prev != (long)getpid() && kill((pid_t)prev, 0) != 0 && errno == ESRCH)
+        rvcidx__log(RVCIDX_LOG_WARN, "%s: cleared a stale lock left by pid %ld, which is no longer running", dir, prev);
+    char mine[32];
+    int len = snprintf(mine, sizeof mine, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, mine, (size_t)len, 0) != len)
+        rvcidx__log(RVCIDX_LOG_WARN, "%s: cannot record our pid in the lock file", path);
+    *fd_out = fd;
+    return 0;
 }

@@ -47,6 +47,12 @@ int rvcidx__fsync_parent(const char *path);
  * fsync directory). On failure tmp_path is removed, final_path untouched. */
 int rvcidx__publish_file(const char *tmp_path, const char *final_path);
 
+/* Takes the exclusive lock of a directory (DIR/.rvcidx.lock, flock: the
+ * kernel drops it when the holder dies). RVCIDX_ELOCKED, naming the holder's
+ * pid, when another live process has it; a lock file left by a dead process
+ * is taken over with a log line. *fd keeps it; close(*fd) releases it. */
+int rvcidx__dir_lock(const char *dir, int *fd);
+
 /* Removes temporary files that a dead process left for final_path (an
  * interrupted run); logs each one. Files of live processes are kept. */
 int rvcidx__remove_stale_temps(const char *final_path);

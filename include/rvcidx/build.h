@@ -34,6 +34,12 @@ typedef struct rvcidx_build_result {
 int rvcidx_build_index(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
                        const rvcidx_eval_params *ep, rvcidx_build_result *result);
 
+/* Takes DIR's build lock (DIR/.rvcidx.lock, released by the kernel if the
+ * process dies): RVCIDX_ELOCKED when another live process holds it. *handle
+ * is released with rvcidx_unlock_dir. */
+int rvcidx_lock_dir(const char *dir, int *handle);
+void rvcidx_unlock_dir(int handle);
+
 /* Frees what the result owns; the struct can be reused. */
 void rvcidx_build_result_clear(rvcidx_build_result *result);
 

@@ -26,7 +26,8 @@ extern "C" {
     X(EINTR, -9, "interrupted")                                                \
     X(ELOCKED, -10, "locked by another process")                               \
     X(ETARGET, -11, "quality target not reached")                              \
-    X(ETOOBIG, -12, "does not fit this machine")
+    X(ETOOBIG, -12, "does not fit this machine")                              \
+    X(EVERIFY, -13, "outputs do not match their manifest")
 
 typedef enum rvcidx_errno {
 #define RVCIDX_ERRNO_ENUM(name, value, desc) RVCIDX_##name = (value),

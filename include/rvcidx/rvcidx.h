@@ -10,6 +10,7 @@
 #include "rvcidx/index.h"
 #include "rvcidx/ingest.h"
 #include "rvcidx/log.h"
+#include "rvcidx/manifest.h"
 #include "rvcidx/progress.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"

@@ -24,6 +24,7 @@ enum cli_exit {
     CLI_EXIT_TARGET = 7,
     CLI_EXIT_TOO_BIG = 8,
     CLI_EXIT_LOCKED = 9,
+    CLI_EXIT_VERIFY = 10,
     CLI_EXIT_INTERRUPTED = 130
 };
 
@@ -136,6 +137,7 @@ enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OP
     "      --no-tune            measure only the setting stored in the index\n"
 int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p);
 int cmd_eval(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out);
 void cli_print_eval_summary(const rvcidx_eval_report *r);
 int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path);

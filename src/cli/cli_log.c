@@ -23,6 +23,7 @@ int cli_exit_code(int status) {
     case RVCIDX_ETOOBIG: return CLI_EXIT_TOO_BIG;
     case RVCIDX_ELOCKED: return CLI_EXIT_LOCKED;
     case RVCIDX_EINTR: return CLI_EXIT_INTERRUPTED;
+    case RVCIDX_EVERIFY: return CLI_EXIT_VERIFY;
     default: return CLI_EXIT_INTERNAL;
     }
 }

@@ -1,10 +1,15 @@
 /* cmd_build.c — `rvcidx build`: the whole pipeline in one command.
  *
- * ingest -> (per index) train -> encode -> eval/tune -> publish, with the
- * report beside each index. The manifest, `verify` and nightly no-op
- * rebuilds (issue #6) are not there yet: the summary says so.
+ * lock OUTDIR -> ingest (incremental) -> nothing to do if the manifest's
+ * request (inputs and parameters) is today's and its outputs are there ->
+ * otherwise, per index: train -> encode -> eval/tune -> publish, then
+ * run.json (times, host) and manifest.json last: its presence marks a
+ * complete build.
  */
 #include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -95,60 +100,175 @@ static int ensure_dir(const char *dir) {
     return CLI_EXIT_IO;
 }
 
-/* train -> encode -> eval/tune -> publish for one row range, reports in dir. */
+/* train -> encode -> eval/tune -> publish for one row range, reports in dir.
+ * On success *r holds the result (the caller clears it). */
 static int build_index(const build_args *a, const char *store, const char *dir, const char *model,
-                       uint64_t first_row, uint64_t rows) {
+                       uint64_t first_row, uint64_t rows, rvcidx_build_result *r) {
     rvcidx_index_params p = a->index;
     p.first_row = first_row;
     p.rows = rows;
-    rvcidx_build_result r;
-    int rc = rvcidx_build_index(store, dir, model, &p, &a->eval, &r);
-    if (r.eval && (rc == 0 || rc == RVCIDX_ETARGET)) {
-        int out = cli_write_eval_outputs(r.eval, dir);
+    int rc = rvcidx_build_index(store, dir, model, &p, &a->eval, r);
+    if (r->eval && (rc == 0 || rc == RVCIDX_ETARGET)) {
+        int out = cli_write_eval_outputs(r->eval, dir);
         if (out && rc == 0) rc = RVCIDX_EIO;
     }
     if (rc == RVCIDX_ETARGET) {
-        int code = cli_eval_missed_target(r.eval);
+        int code = cli_eval_missed_target(r->eval);
         cli_logf(RVCIDX_LOG_ERROR, "build: no index published for %s; the sweep is in %s/report.md", model, dir);
-        rvcidx_build_result_clear(&r);
         return code;
     }
-    if (rc) {
-        rvcidx_build_result_clear(&r);
-        return cli_fail(rc, NULL);
-    }
-    printf("index    %s\n         %s, %llu vectors, nprobe %d, k_factor %d\n", r.index_path, r.encode.factory,
-           (unsigned long long)r.encode.ntotal, r.nprobe, r.k_factor);
-    if (r.eval) {
-        const rvcidx_eval_point *c = &r.eval->points[r.eval->chosen >= 0 ? r.eval->chosen : 0];
+    if (rc) return cli_fail(rc, NULL);
+    printf("index    %s\n         %s, %llu vectors, nprobe %d, k_factor %d\n", r->index_path, r->encode.factory,
+           (unsigned long long)r->encode.ntotal, r->nprobe, r->k_factor);
+    if (r->eval) {
+        const rvcidx_eval_point *c = &r->eval->points[r->eval->chosen >= 0 ? r->eval->chosen : 0];
         printf("recall   %d-recall@%d %.4f, 1-recall@1 %.4f, empty slots %.2f%%, RVC blend error %.2f%% (p95 %.2f%%), "
-               "%.0f queries/s (1 thread); report %s/report.md\n", r.eval->k, r.eval->k, c->recall_k, c->recall_1,
+               "%.0f queries/s (1 thread); report %s/report.md\n", r->eval->k, r->eval->k, c->recall_k, c->recall_1,
                100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, c->qps_1thread, dir);
     }
-    printf("time     train %.1f s (k-means on %s), encode %.1f s, eval %.1f s\n", r.train_seconds, r.train.device,
-           r.encode_seconds, r.eval_seconds);
-    rvcidx_build_result_clear(&r);
+    printf("time     train %.1f s (k-means on %s), encode %.1f s, eval %.1f s\n", r->train_seconds, r->train.device,
+           r->encode_seconds, r->eval_seconds);
     return CLI_EXIT_OK;
 }
 
-static int build_per_speaker(const build_args *a, const char *store) {
+/* The indexes a build makes: one for the store, or one per speaker. */
+typedef struct build_plan {
+    size_t n;
+    char **names;        /* model or speaker names */
+    char **dirs;         /* where each index goes */
+    uint64_t *first_row, *rows;
+    rvcidx_build_result *results;
+} build_plan;
+
+static void build_plan_free(build_plan *bp) {
+    for (size_t i = 0; i < bp->n; i++) {
+        free(bp->names[i]);
+        free(bp->dirs[i]);
+        rvcidx_build_result_clear(&bp->results[i]);
+    }
+    free(bp->names), free(bp->dirs), free(bp->first_row), free(bp->rows), free(bp->results);
+    memset(bp, 0, sizeof *bp);
+}
+
+static int build_plan_make(const build_args *a, const char *store, const char *model, build_plan *bp) {
+    memset(bp, 0, sizeof *bp);
     rvcidx_store *st = NULL;
     int rc = rvcidx_store_open(store, &st);
     if (rc) return cli_fail(rc, NULL);
-    size_t n = rvcidx_store_speaker_count(st);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rvcidx_store_speaker spk;
-        rvcidx_store_get_speaker(st, i, &spk);
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/%s", a->outdir, spk.name);
-        if (spk.rows == 0) {
+    size_t n = a->per_speaker ? rvcidx_store_speaker_count(st) : 1;
+    bp->names = calloc(n, sizeof *bp->names);
+    bp->dirs = calloc(n, sizeof *bp->dirs);
+    bp->first_row = calloc(n, sizeof *bp->first_row);
+    bp->rows = calloc(n, sizeof *bp->rows);
+    bp->results = calloc(n, sizeof *bp->results);
+    char dir[PATH_MAX];
+    for (size_t i = 0; bp->results && i < n; i++) {
+        rvcidx_store_speaker spk = {model, 0, 0};
+        if (a->per_speaker) rvcidx_store_get_speaker(st, i, &spk);
+        if (a->per_speaker && spk.rows == 0) {
             cli_logf(RVCIDX_LOG_WARN, "build: speaker %s has no rows; no index", spk.name);
             continue;
         }
-        rc = ensure_dir(dir);
-        if (rc == 0) rc = build_index(a, store, dir, spk.name, spk.first_row, spk.rows);
+        snprintf(dir, sizeof dir, "%s%s%s", a->outdir, a->per_speaker ? "/" : "", a->per_speaker ? spk.name : "");
+        bp->names[bp->n] = strdup(spk.name);
+        bp->dirs[bp->n] = strdup(dir);
+        bp->first_row[bp->n] = spk.first_row;
+        bp->rows[bp->n] = spk.rows;
+        bp->n++;
     }
     rvcidx_store_close(st);
+    return bp->results ? 0 : CLI_EXIT_TOO_BIG;
+}
+
+static int build_all(const build_args *a, const char *store, build_plan *bp) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < bp->n; i++) {
+        rc = ensure_dir(bp->dirs[i]);
+        if (rc == 0) rc = build_index(a, store, bp->dirs[i], bp->names[i], bp->first_row[i], bp->rows[i], &bp->results[i]);
+    }
+    return rc;
+}
+
+static rvcidx_manifest_spec manifest_spec(const build_args *a, const char *store, const build_plan *bp) {
+    rvcidx_manifest_spec m;
+    memset(&m, 0, sizeof m);
+    m.outdir = a->outdir;
+    m.store_path = store;
+    m.ingest = &a->ingest;
+    m.index = &a->index;
+    m.eval = &a->eval;
+    m.per_speaker = a->per_speaker;
+    if (bp) {
+        m.results = bp->results;
+        m.n_results = bp->n;
+        m.index_names = (const char *const *)bp->names;
+    }
+    return m;
+}
+
+/* Nothing to do when the manifest's request is today's and its outputs are all
+ * there with their sizes: a nightly rebuild of unchanged data costs one
+ * hashing pass over the inputs (ingest's check). */
+static int up_to_date(const build_args *a, const char *store) {
+    char *stored = NULL, *now = NULL;
+    rvcidx_manifest_spec m = manifest_spec(a, store, NULL);
+    int same = rvcidx_manifest_read_request(a->outdir, &stored) == 0 && stored &&
+               rvcidx_manifest_request(&m, &now) == 0 && !strcmp(stored, now);
+    free(stored);
+    free(now);
+    size_t missing = 0;
+    return same && rvcidx_verify(a->outdir, 1, &missing, NULL) == 0 && missing == 0;
+}
+
+/* Times, threads and host: what differs from run to run, kept out of the manifest. */
+static void write_run_json(const build_args *a, const build_plan *bp, double ingest_s, double total_s) {
+    char path[PATH_MAX], host[256] = "";
+    gethostname(host, sizeof host - 1);
+    json_t *indexes = json_array();
+    for (size_t i = 0; i < bp->n; i++) {
+        const rvcidx_build_result *r = &bp->results[i];
+        json_array_append_new(indexes, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s}", "name", bp->names[i], "train_s",
+                                                 r->train_seconds, "kmeans_s", r->train.kmeans_seconds, "encode_s",
+                                                 r->encode_seconds, "eval_s", r->eval_seconds, "train_device", r->train.device));
+    }
+    json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:f, s:f, s:o}", "format", "rvcidx-run", "host", host, "cpus",
+                          (int)sysconf(_SC_NPROCESSORS_ONLN), "threads", a->index.threads, "ingest_s", ingest_s,
+                          "total_s", total_s, "indexes", indexes);
+    snprintf(path, sizeof path, "%s/run.json", a->outdir);
+    if (!o || json_dump_file(o, path, JSON_INDENT(2)) != 0) cli_logf(RVCIDX_LOG_WARN, "build: cannot write %s", path);
+    json_decref(o);
+}
+
+static int run_build(const build_args *a) {
+    char store[PATH_MAX], model[256], manifest[PATH_MAX];
+    snprintf(store, sizeof store, "%s/store.h5", a->outdir);
+    snprintf(manifest, sizeof manifest, "%s/manifest.json", a->outdir);
+    default_model_name(a->srcs[0], model, sizeof model);
+    rvcidx_ingest_result r;
+    double start = cli_now();
+    int rc = rvcidx_ingest(store, (const char *const *)a->srcs, a->n_srcs, &a->ingest, &r);
+    if (rc) return cli_fail(rc, NULL);
+    double ingest_s = cli_now() - start;
+    cli_print_ingest_summary(store, &r, ingest_s);
+    if (r.outcome == RVCIDX_INGEST_UNCHANGED && up_to_date(a, store)) {
+        cli_logf(RVCIDX_LOG_INFO, "build: %s is up to date (same inputs and parameters as its manifest); nothing to do",
+                 a->outdir);
+        printf("status   up to date: nothing rebuilt (%.1f s)\n", cli_now() - start);
+        return CLI_EXIT_OK;
+    }
+    unlink(manifest); /* until the new one is written, this is not a complete build */
+    build_plan bp;
+    rc = build_plan_make(a, store, a->name ? a->name : model, &bp);
+    if (rc == 0) rc = build_all(a, store, &bp);
+    if (rc == 0) {
+        write_run_json(a, &bp, ingest_s, cli_now() - start);
+        rvcidx_manifest_spec m = manifest_spec(a, store, &bp);
+        int mrc = rvcidx_manifest_write(&m);
+        if (mrc) rc = cli_fail(mrc, NULL);
+    }
+    if (rc == 0) printf("manifest %s\n", manifest);
+    build_plan_free(&bp);
+    if (rc == 0) cli_logf(RVCIDX_LOG_INFO, "build: done in %.1f s", cli_now() - start);
     return rc;
 }
 
@@ -160,22 +280,12 @@ int cmd_build(int argc, char **argv) {
     if ((rc = ensure_dir(a.outdir)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
-    a.ingest.progress = a.index.progress = cli_progress_cb;
-    a.ingest.progress_user = a.index.progress_user = &cp;
-
-    char store[PATH_MAX], model[256];
-    snprintf(store, sizeof store, "%s/store.h5", a.outdir);
-    rvcidx_ingest_result r;
-    double start = cli_now();
-    rc = rvcidx_ingest(store, (const char *const *)a.srcs, a.n_srcs, &a.ingest, &r);
+    a.ingest.progress = a.index.progress = a.eval.progress = cli_progress_cb;
+    a.ingest.progress_user = a.index.progress_user = a.eval.progress_user = &cp;
+    int lock = -1;
+    rc = rvcidx_lock_dir(a.outdir, &lock);
     if (rc) return cli_fail(rc, NULL);
-    cli_print_ingest_summary(store, &r, cli_now() - start);
-
-    default_model_name(a.srcs[0], model, sizeof model);
-    rc = a.per_speaker ? build_per_speaker(&a, store)
-                       : build_index(&a, store, a.outdir, a.name ? a.name : model, 0, 0);
-    if (rc) return rc;
-    cli_logf(RVCIDX_LOG_INFO, "build: done in %.1f s; not yet: manifest.json, 'rvcidx verify' and no-op nightly "
-             "rebuilds (issue #6)", cli_now() - start);
-    return CLI_EXIT_OK;
+    rc = run_build(&a);
+    rvcidx_unlock_dir(lock);
+    return rc;
 }

@@ -22,8 +22,7 @@ static const cli_command commands[] = {
     {"train", "train IVF centroids on the GPU or CPU from a store", cmd_train, NULL},
     {"encode", "encode a store into an IVF-PQ4 FastScan + refine index", cmd_encode, NULL},
     {"eval", "measure recall against exact search and tune nprobe/k_factor", cmd_eval, NULL},
-    {"verify", "check a build's artifacts against its manifest", NULL,
-     "issue #6 (one-command build)"},
+    {"verify", "check a build's artifacts against its manifest", cmd_verify, NULL},
     {"plan", "predict sizes, memory and parameters before a build", NULL,
      "issue #6 (one-command build)"},
     {"submit", "submit builds to a Slurm cluster as a job array", NULL, "issue #7 (Slurm)"},
@@ -43,7 +42,8 @@ static void print_usage(FILE *out) {
         fprintf(out, "  %-8s %s%s\n", commands[i].name, commands[i].summary,
                 commands[i].missing ? " [not implemented yet]" : "");
     fprintf(out, "\nexit codes: 0 ok, 2 usage, 3 bad input, 4 I/O, 5 not implemented, 6 no GPU,\n"
-                 "7 recall target missed, 8 too big, 9 locked, 130 interrupted; see docs/exit-codes.md\n");
+                 "7 recall target missed, 8 too big, 9 locked, 10 verify mismatch, 130 interrupted;\n"
+                 "see docs/exit-codes.md\n");
 }
 
 int cli_common_option(int opt) {

@@ -1,0 +1,62 @@
+/* rvcidx/manifest.h — what a build made, from what, and how: manifest.json,
+ * written last and atomically, so its presence marks a complete build.
+ *
+ * It lists every input shard (speaker, path, sha256, rows), every parameter
+ * and seed, the library versions and the device kind used, every output
+ * (name, size, sha256) and the recall figures. It holds no times, thread
+ * counts or host names (those go to run.json), so the same inputs,
+ * parameters and binary give the same manifest bytes.
+ */
+#ifndef RVCIDX_MANIFEST_H
+#define RVCIDX_MANIFEST_H
+
+#include <stddef.h>
+
+#include "rvcidx/build.h"
+#include "rvcidx/eval.h"
+#include "rvcidx/index.h"
+#include "rvcidx/ingest.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rvcidx_manifest_spec {
+    const char *outdir;      /* outputs are named relative to it */
+    const char *store_path;  /* its /sources table lists the inputs */
+    const rvcidx_ingest_params *ingest;
+    const rvcidx_index_params *index;
+    const rvcidx_eval_params *eval; /* NULL: no evaluation */
+    const rvcidx_build_result *results; /* one per index built */
+    size_t n_results;
+    const char *const *index_names;     /* the model/speaker name of each result */
+    int per_speaker;
+} rvcidx_manifest_spec;
+
+/* Writes OUTDIR/manifest.json. Outputs are hashed from disk: every file under
+ * outdir except the manifest itself, run.json, timings.json, report.md,
+ * report.svg (timings differ per run) and rvcidx's own caches and locks. */
+int rvcidx_manifest_write(const rvcidx_manifest_spec *spec);
+
+/* The request part of the manifest (inputs and parameters) as canonical JSON
+ * text; malloc'd, caller frees. Two builds with equal requests produce the
+ * same outputs: `build` compares it to decide there is nothing to do. */
+int rvcidx_manifest_request(const rvcidx_manifest_spec *spec, char **out);
+
+/* The request stored in OUTDIR/manifest.json, or *out = NULL when there is no
+ * manifest. Fails only on an unreadable manifest. */
+int rvcidx_manifest_read_request(const char *outdir, char **out);
+
+/* Checks OUTDIR against its manifest: every output's size and sha256 (each
+ * index's hash BEFORE faiss reads it: faiss is not safe on tampered files),
+ * then that each index loads with the recorded type, d and ntotal. With
+ * sizes_only, just that every output exists with its recorded size (quiet:
+ * the no-op check of a nightly rebuild). Logs one line per mismatch;
+ * *mismatches receives their number. Returns 0 when the check ran (even
+ * with mismatches), an error when it could not run. */
+int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t *checked);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,97 @@
+/* verify.c — `rvcidx verify`: an output directory against its manifest.
+ *
+ * Hashes come first: an index is handed to faiss only after its sha256
+ * matched, because faiss's reader is not safe on tampered files.
+ */
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hash.h"
+#include "index_io.h"
+#include "internal.h"
+#include "rvcidx/manifest.h"
+
+typedef struct verify_run {
+    const char *outdir;
+    int sizes_only;
+    size_t mismatches, checked;
+} verify_run;
+
+static void mismatch(verify_run *v, const char *fmt, const char *a, const char *b) {
+    char line[2048];
+    snprintf(line, sizeof line, fmt, a, b);
+    if (!v->sizes_only) rvcidx__log(RVCIDX_LOG_ERROR, "verify: %s/%s", v->outdir, line);
+    v->mismatches++;
+}
+
+/* 1 when the output matches its recorded size and sha256. */
+static int check_output(verify_run *v, json_t *o) {
+    const char *rel = json_string_value(json_object_get(o, "path"));
+    const char *want = json_string_value(json_object_get(o, "sha256"));
+    json_int_t size = json_integer_value(json_object_get(o, "size"));
+    if (!rel || !want) {
+        mismatch(v, "manifest.json: an output entry lacks path or sha256%s%s", "", "");
+        return 0;
+    }
+    char path[PATH_MAX], sha[65];
+    snprintf(path, sizeof path, "%s/%s", v->outdir, rel);
+    struct stat st;
+    v->checked++;
+    if (stat(path, &st) != 0) return mismatch(v, "%s: missing%s", rel, ""), 0;
+    if ((json_int_t)st.st_size != size) return mismatch(v, "%s: size differs from the manifest%s", rel, ""), 0;
+    if (v->sizes_only) return 1;
+    if (rvcidx__sha256_file(path, sha, NULL) != 0) return mismatch(v, "%s: unreadable%s", rel, ""), 0;
+    if (strcmp(sha, want) != 0) return mismatch(v, "%s: sha256 differs from the manifest (%s)", rel, sha), 0;
+    return 1;
+}
+
+static int output_ok(json_t *ok_paths, const char *rel) {
+    return rel && json_is_true(json_object_get(ok_paths, rel));
+}
+
+static void check_index(verify_run *v, json_t *ix, json_t *ok_paths) {
+    const char *rel = json_string_value(json_object_get(ix, "path"));
+    if (!output_ok(ok_paths, rel)) {
+        if (rel) rvcidx__log(RVCIDX_LOG_WARN, "verify: %s/%s: not loaded (its hash did not match)", v->outdir, rel);
+        return;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", v->outdir, rel);
+    FaissIndex *index = NULL;
+    rvcidx__index_info info;
+    if (rvcidx__index_load(path, &index, &info) != 0) {
+        mismatch(v, "%s: does not load: %s", rel, rvcidx_last_error());
+        return;
+    }
+    faiss_Index_free(index);
+    const char *factory = json_string_value(json_object_get(ix, "factory"));
+    int want_flat = factory && strstr(factory, ",Flat") != NULL;
+    if ((info.type == RVCIDX_INDEX_IVFFLAT) != want_flat) mismatch(v, "%s: index type is not %s", rel, factory ? factory : "?");
+    if (info.dim != json_integer_value(json_object_get(ix, "dim"))) mismatch(v, "%s: d differs from the manifest%s", rel, "");
+    if ((json_int_t)info.ntotal != json_integer_value(json_object_get(ix, "ntotal")))
+        mismatch(v, "%s: ntotal differs from the manifest%s", rel, "");
+}
+
+int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t *checked) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/manifest.json", outdir);
+    json_error_t err;
+    json_t *doc = json_load_file(path, 0, &err);
+    if (!doc) return rvcidx__fail(RVCIDX_EINPUT, "%s: no readable manifest (%s): not a complete rvcidx build", path, err.text);
+    verify_run v = {outdir, sizes_only, 0, 0};
+    json_t *ok_paths = json_object(), *o;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "outputs"), i, o) {
+        const char *rel = json_string_value(json_object_get(o, "path"));
+        if (check_output(&v, o) && rel) json_object_set_new(ok_paths, rel, json_true());
+    }
+    if (!sizes_only) json_array_foreach(json_object_get(doc, "indexes"), i, o) check_index(&v, o, ok_paths);
+    json_decref(ok_paths);
+    json_decref(doc);
+    if (mismatches) *mismatches = v.mismatches;
+    if (checked) *checked = v.checked;
+    return 0;
+}
