@@ -6,7 +6,9 @@
  * run.json (times, host) and manifest.json last: its presence marks a
  * complete build.
  */
+#include <dirent.h>
 #include <getopt.h>
+#include <sys/wait.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -28,6 +30,9 @@ static const char build_usage[] =
     "  -o, --output OUTDIR  where the artifacts go\n"
     "      --name NAME      model name in the index file name (default: the first SRC's name)\n"
     "      --per-speaker    one index per speaker (model directory) instead of one for all\n"
+    "      --per-model      SRC is a folder of model directories: a separate build of each\n"
+    "                       into OUTDIR/<model>/ (failures do not stop the others)\n"
+    "      --jobs N         with --per-model: N builds at once, CPU threads split between them\n"
     "eval options (recall against exact search, tuning nprobe/k_factor):\n" CLI_EVAL_HELP
     "ingest options:\n"
     "      --dim 256|768    pick 3_feature256 (v1) or 3_feature768 (v2) when both exist\n"
@@ -39,11 +44,13 @@ static const char build_usage[] =
     "      --iterations N, --train-rows N|auto, --threads N, --gpu auto|on|off,\n"
     "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n" CLI_COMMON_HELP;
 
-enum { OPT_NAME = 1300, OPT_PER_SPEAKER };
+enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS };
+enum { EXIT_UNCHANGED = 100 }; /* a --per-model child's "up to date", never seen by users */
 
 typedef struct build_args {
     const char *outdir, *name;
-    int per_speaker;
+    int per_speaker, per_model, jobs;
+    int unchanged; /* set by run_build when there was nothing to do */
     char **srcs;
     int n_srcs;
     rvcidx_ingest_params ingest;
@@ -54,7 +61,8 @@ typedef struct build_args {
 static int parse_build_args(int argc, char **argv, build_args *a) {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'}, {"name", required_argument, 0, OPT_NAME},
-        {"per-speaker", no_argument, 0, OPT_PER_SPEAKER}, CLI_INGEST_LONG, CLI_INDEX_LONG,
+        {"per-speaker", no_argument, 0, OPT_PER_SPEAKER}, {"per-model", no_argument, 0, OPT_PER_MODEL},
+        {"jobs", required_argument, 0, OPT_JOBS}, CLI_INGEST_LONG, CLI_INDEX_LONG,
         CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
     a->ingest = rvcidx_ingest_default_params();
     a->index = rvcidx_index_default_params();
@@ -65,6 +73,12 @@ static int parse_build_args(int argc, char **argv, build_args *a) {
         if (opt == 'o') a->outdir = optarg;
         else if (opt == OPT_NAME) a->name = optarg;
         else if (opt == OPT_PER_SPEAKER) a->per_speaker = 1;
+        else if (opt == OPT_PER_MODEL) a->per_model = 1;
+        else if (opt == OPT_JOBS) {
+            long v = 0;
+            if (cli_parse_int("--jobs", optarg, 1, 256, &v)) return CLI_EXIT_USAGE;
+            a->jobs = (int)v;
+        }
         else if (opt == 'h') return fputs(build_usage, stdout), -1;
         else if ((rc = cli_parse_ingest_option(opt, optarg, &a->ingest)) >= 0) {
             if (rc) return rc;
@@ -239,7 +253,7 @@ static void write_run_json(const build_args *a, const build_plan *bp, double ing
     json_decref(o);
 }
 
-static int run_build(const build_args *a) {
+static int run_build(build_args *a) {
     char store[PATH_MAX], model[256], manifest[PATH_MAX];
     snprintf(store, sizeof store, "%s/store.h5", a->outdir);
     snprintf(manifest, sizeof manifest, "%s/manifest.json", a->outdir);
@@ -254,6 +268,7 @@ static int run_build(const build_args *a) {
         cli_logf(RVCIDX_LOG_INFO, "build: %s is up to date (same inputs and parameters as its manifest); nothing to do",
                  a->outdir);
         printf("status   up to date: nothing rebuilt (%.1f s)\n", cli_now() - start);
+        a->unchanged = 1;
         return CLI_EXIT_OK;
     }
     unlink(manifest); /* until the new one is written, this is not a complete build */
@@ -272,20 +287,158 @@ static int run_build(const build_args *a) {
     return rc;
 }
 
+/* One build of OUTDIR under its lock. */
+static int locked_build(build_args *a) {
+    int rc = ensure_dir(a->outdir);
+    if (rc) return rc;
+    int lock = -1;
+    rc = rvcidx_lock_dir(a->outdir, &lock);
+    if (rc) return cli_fail(rc, NULL);
+    rc = run_build(a);
+    rvcidx_unlock_dir(lock);
+    return rc;
+}
+
+/* ---- --per-model: a separate build of every model directory under ROOT ---- */
+
+typedef struct model_job {
+    char name[256];
+    pid_t pid;
+    int status; /* exit code once done, -1 while running */
+} model_job;
+
+static int is_model_dir(const char *root, const char *name) {
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s/3_feature768", root, name);
+    if (cli_is_directory(p)) return 1;
+    snprintf(p, sizeof p, "%s/%s/3_feature256", root, name);
+    return cli_is_directory(p);
+}
+
+static int compare_jobs(const void *x, const void *y) {
+    return strcmp(((const model_job *)x)->name, ((const model_job *)y)->name);
+}
+
+static size_t list_models(const char *root, model_job **out) {
+    DIR *d = opendir(root);
+    size_t n = 0, cap = 0;
+    model_job *jobs = NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || !is_model_dir(root, e->d_name)) continue;
+        if (n == cap) {
+            model_job *grown = realloc(jobs, (cap = cap ? 2 * cap : 64) * sizeof *jobs);
+            if (!grown) break;
+            jobs = grown;
+        }
+        memset(&jobs[n], 0, sizeof jobs[n]);
+        snprintf(jobs[n].name, sizeof jobs[n].name, "%s", e->d_name);
+        jobs[n++].status = -1;
+    }
+    if (d) closedir(d);
+    if (n) qsort(jobs, n, sizeof *jobs, compare_jobs);
+    *out = jobs;
+    return n;
+}
+
+static pid_t start_model(const build_args *a, const char *root, model_job *job) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    build_args child = *a;
+    char outdir[PATH_MAX], src[PATH_MAX];
+    char *srcs[1] = {src};
+    snprintf(outdir, sizeof outdir, "%s/%s", a->outdir, job->name);
+    snprintf(src, sizeof src, "%s/%s", root, job->name);
+    child.outdir = outdir;
+    child.srcs = srcs;
+    child.n_srcs = 1;
+    child.per_model = 0;
+    child.name = job->name;
+    int rc = locked_build(&child);
+    fflush(stdout);
+    _exit(rc == 0 && child.unchanged ? EXIT_UNCHANGED : rc);
+}
+
+static void reap_one(model_job *jobs, size_t n) {
+    int status = 0;
+    pid_t pid = wait(&status);
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].pid == pid) {
+            jobs[i].status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            const char *what = jobs[i].status == 0 ? "built" : jobs[i].status == EXIT_UNCHANGED ? "unchanged" : "failed";
+            cli_logf(jobs[i].status && jobs[i].status != EXIT_UNCHANGED ? RVCIDX_LOG_ERROR : RVCIDX_LOG_INFO,
+                     "build: model %s: %s (exit %d)", jobs[i].name, what, jobs[i].status == EXIT_UNCHANGED ? 0 : jobs[i].status);
+        }
+}
+
+static const char *exit_reason(int code) {
+    switch (code) {
+    case 0: return "built";
+    case EXIT_UNCHANGED: return "unchanged";
+    case CLI_EXIT_BAD_INPUT: return "failed: bad input (exit 3)";
+    case CLI_EXIT_IO: return "failed: I/O error (exit 4)";
+    case CLI_EXIT_TARGET: return "failed: recall target not reached (exit 7)";
+    case CLI_EXIT_LOCKED: return "failed: locked by another build (exit 9)";
+    case CLI_EXIT_INTERRUPTED: return "stopped: interrupted (exit 130)";
+    default: return "failed (see the log above)";
+    }
+}
+
+static int build_per_model(build_args *a) {
+    const char *root = a->srcs[0];
+    model_job *jobs = NULL;
+    size_t n = list_models(root, &jobs), running = 0, next = 0;
+    if (n == 0) {
+        cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
+        free(jobs);
+        return CLI_EXIT_BAD_INPUT;
+    }
+    int jobs_at_once = a->jobs > 0 ? a->jobs : 1;
+    if (a->index.threads == 0 && jobs_at_once > 1) { /* split the cores between the builds */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        a->index.threads = a->eval.threads = cpus / jobs_at_once > 1 ? (int)(cpus / jobs_at_once) : 1;
+    }
+    int rc = ensure_dir(a->outdir);
+    for (; rc == 0 && (next < n || running > 0);) {
+        while (next < n && running < (size_t)jobs_at_once && !cli_interrupted()) {
+            jobs[next].pid = start_model(a, root, &jobs[next]);
+            if (jobs[next].pid < 0) jobs[next].status = CLI_EXIT_INTERNAL;
+            else running++;
+            next++;
+        }
+        if (running == 0) break;
+        reap_one(jobs, n);
+        running--;
+    }
+    size_t built = 0, unchanged = 0, failed = 0;
+    printf("\n| model | result |\n|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        int code = jobs[i].status;
+        printf("| %s | %s |\n", jobs[i].name, code < 0 ? "not started" : exit_reason(code));
+        built += code == 0;
+        unchanged += code == EXIT_UNCHANGED;
+        failed += code != 0 && code != EXIT_UNCHANGED;
+    }
+    printf("\nmodels   %zu built, %zu unchanged, %zu failed or not started\n", built, unchanged, failed);
+    free(jobs);
+    return rc ? rc : failed ? CLI_EXIT_INTERNAL : CLI_EXIT_OK;
+}
+
 int cmd_build(int argc, char **argv) {
     build_args a;
     memset(&a, 0, sizeof a);
     int rc = parse_build_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    if ((rc = ensure_dir(a.outdir)) != 0) return rc;
+    if (a.per_model && (a.n_srcs != 1 || a.per_speaker || a.name)) {
+        cli_logf(RVCIDX_LOG_ERROR, "build: --per-model takes one ROOT (a folder of model directories) and no "
+                 "--per-speaker or --name");
+        return CLI_EXIT_USAGE;
+    }
     cli_progress cp;
-    cli_progress_init(&cp, stderr, 1);
+    cli_progress_init(&cp, stderr, !a.per_model || a.jobs <= 1); /* parallel bars would interleave */
     a.ingest.progress = a.index.progress = a.eval.progress = cli_progress_cb;
     a.ingest.progress_user = a.index.progress_user = a.eval.progress_user = &cp;
-    int lock = -1;
-    rc = rvcidx_lock_dir(a.outdir, &lock);
-    if (rc) return cli_fail(rc, NULL);
-    rc = run_build(&a);
-    rvcidx_unlock_dir(lock);
-    return rc;
+    return a.per_model ? build_per_model(&a) : locked_build(&a);
 }

@@ -102,4 +102,18 @@ r = run("build", "-o", P("a"), P("data"))
 assert f"cleared a stale lock left by pid {dead.pid}" in r.stderr, r.stderr
 passed += 1
 
+# --- many models: one failure does not stop the others; a summary; exit 1 ------
+run("demo", "-o", P("models"), "--speakers", "2", "--minutes", "0.2", "--quiet")
+os.makedirs(P("models", "empty_model", "3_feature768"))
+r = run("build", "--per-model", "--jobs", "2", "-o", P("pm"), P("models"), expect=1)
+assert "| empty_model | failed: bad input (exit 3) |" in r.stdout, r.stdout
+assert "| speaker0 | built |" in r.stdout and "| speaker1 | built |" in r.stdout, r.stdout
+assert "2 built, 0 unchanged, 1 failed" in r.stdout
+assert len(glob.glob(P("pm", "speaker*", "added_*speaker*_v2.index"))) == 2
+run("verify", P("pm", "speaker0"))
+os.rmdir(P("models", "empty_model", "3_feature768"))
+r = run("build", "--per-model", "-o", P("pm"), P("models"))
+assert "0 built, 2 unchanged, 0 failed" in r.stdout, r.stdout
+passed += 1
+
 print(f"{passed} passed, 0 failed")
