@@ -1,5 +1,6 @@
 /* build_index.c — train, encode, measure and publish one index. */
 #include <dirent.h>
+#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,57 @@ static int publish(const char *dir, const char *model, const char *work, const r
     return 0;
 }
 
+/* Encodes one index type into work and measures it (chosen setting stored). */
+static int encode_and_measure(const char *store, const char *work, const rvcidx_index_params *p,
+                              const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    double t = omp_get_wtime();
+    RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, p, &r->encode));
+    r->encode_seconds = omp_get_wtime() - t;
+    r->nprobe = p->nprobe;
+    r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
+    return ep ? measure_and_choose(store, work, p, ep, r) : 0;
+}
+
+static double chosen_cost(const rvcidx_build_result *r) {
+    return r->eval && r->eval->chosen >= 0 ? r->eval->points[r->eval->chosen].cost : -1;
+}
+
+/* --index auto: both types from the same centroids; the one that reaches the
+ * target at the lower modelled cost wins (small single-speaker sets often
+ * favour IVF-Flat: measurement decides, not a rule). */
+static int build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+                      const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    if (!ep) return rvcidx__fail(RVCIDX_EINVAL, "--index auto needs the recall measurement (drop --no-tune)");
+    char work_flat[PATH_MAX], flat_final[PATH_MAX];
+    snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
+    RVCIDX__TRY(rvcidx__tmp_name(flat_final, work_flat, sizeof work_flat));
+    rvcidx_build_result flat = *r;
+    rvcidx_index_params pf = *p;
+    p->type = RVCIDX_INDEX_IVFPQ4FS;
+    pf.type = RVCIDX_INDEX_IVFFLAT;
+    int rc_pq = encode_and_measure(store, work, p, ep, r);
+    int rc_flat = encode_and_measure(store, work_flat, &pf, ep, &flat);
+    if ((rc_pq && rc_pq != RVCIDX_ETARGET) || (rc_flat && rc_flat != RVCIDX_ETARGET)) {
+        unlink(work_flat);
+        rvcidx_eval_report_free(flat.eval);
+        return rc_pq && rc_pq != RVCIDX_ETARGET ? rc_pq : rvcidx__fail(rc_flat, "ivfflat: %s", rvcidx_last_error());
+    }
+    double cpq = rc_pq ? -1 : chosen_cost(r), cflat = rc_flat ? -1 : chosen_cost(&flat);
+    rvcidx__log(RVCIDX_LOG_INFO, "index auto: ivfpq4fs %s (cost %.3g), ivfflat %s (cost %.3g)",
+                rc_pq ? "misses the target" : "reaches the target", cpq, rc_flat ? "misses the target" : "reaches the target", cflat);
+    int flat_wins = cflat >= 0 && (cpq < 0 || cflat < cpq);
+    if (flat_wins) {
+        rvcidx_eval_report_free(r->eval);
+        *r = flat;
+        *p = pf;
+        if (rename(work_flat, work) != 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot rename: %s", work_flat, strerror(errno));
+        return 0;
+    }
+    rvcidx_eval_report_free(flat.eval);
+    unlink(work_flat);
+    return rc_pq;
+}
+
 int rvcidx_build_index(const char *store, const char *dir, const char *model, const rvcidx_index_params *ip,
                        const rvcidx_eval_params *ep, rvcidx_build_result *r) {
     if (!store || !dir || !model || !ip || !r) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_index: NULL argument");
@@ -73,17 +125,16 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     snprintf(work_final, sizeof work_final, "%s/index", dir);
     RVCIDX__TRY(rvcidx__remove_stale_temps(work_final));
     RVCIDX__TRY(rvcidx__tmp_name(work_final, work, sizeof work));
+    char flat_final[PATH_MAX];
+    snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
+    RVCIDX__TRY(rvcidx__remove_stale_temps(flat_final));
     double t = omp_get_wtime();
     RVCIDX__TRY(rvcidx_train(store, r->centroids_path, ip, &r->train));
     r->train_seconds = omp_get_wtime() - t;
     rvcidx_index_params p = *ip;
     p.nlist = r->train.nlist;
-    t = omp_get_wtime();
-    RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, &p, &r->encode));
-    r->encode_seconds = omp_get_wtime() - t;
-    r->nprobe = p.nprobe;
-    r->k_factor = p.type == RVCIDX_INDEX_IVFPQ4FS ? p.k_factor : 0;
-    int rc = ep ? measure_and_choose(store, work, &p, ep, r) : 0;
+    int rc = p.type == RVCIDX_INDEX_AUTO ? build_auto(store, dir, work, &p, ep, r)
+                                         : encode_and_measure(store, work, &p, ep, r);
     if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;

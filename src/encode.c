@@ -121,6 +121,8 @@ int rvcidx_encode(const char *store_path, const char *centroids_path, const char
                   const rvcidx_index_params *params, rvcidx_encode_result *result) {
     if (!store_path || !centroids_path || !index_path || !params)
         return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_encode: NULL argument");
+    if (params->type == RVCIDX_INDEX_AUTO)
+        return rvcidx__fail(RVCIDX_EINVAL, "encode: --index auto is decided by measuring: use 'build', or choose ivfpq4fs or ivfflat");
     rvcidx_encode_result local;
     rvcidx_encode_result *res = result ? result : &local;
     memset(res, 0, sizeof *res);

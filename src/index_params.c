@@ -31,6 +31,8 @@ int64_t rvcidx_auto_nlist(uint64_t n) {
 
 int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n) {
     int len;
+    if (p->type == RVCIDX_INDEX_AUTO)
+        return rvcidx__fail(RVCIDX_EINVAL, "--index auto is decided by measuring: only 'build' takes it");
     if (p->type == RVCIDX_INDEX_IVFFLAT) {
         len = snprintf(out, n, "IVF%lld,Flat", (long long)nlist);
     } else {

@@ -12,7 +12,7 @@ static int parse_choice(const char *opt, const char *arg, const char *const *nam
 }
 
 int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p) {
-    static const char *const types[] = {"ivfpq4fs", "ivfflat"};
+    static const char *const types[] = {"ivfpq4fs", "ivfflat", "auto"};
     static const char *const metrics[] = {"l2", "ip", "cosine"};
     static const char *const gpu[] = {"auto", "on", "off"};
     long v = 0;
@@ -20,7 +20,7 @@ int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p) {
     uint64_t u = 0;
     switch (opt) {
     case CLI_OPT_INDEX:
-        if (parse_choice("--index", arg, types, 2, &choice)) return CLI_EXIT_USAGE;
+        if (parse_choice("--index", arg, types, 3, &choice)) return CLI_EXIT_USAGE;
         p->type = (rvcidx_index_type)choice;
         return 0;
     case CLI_OPT_METRIC:

@@ -40,7 +40,8 @@ static const char build_usage[] =
     "      --skip-bad       leave bad shards out instead of failing\n"
     "      --check hash|stat  recognise stored shards by sha256 (default) or size+mtime\n"
     "index options:\n"
-    "      --index ivfpq4fs|ivfflat, --metric l2|ip|cosine, --nlist N|auto, --seed S,\n"
+    "      --index ivfpq4fs|ivfflat|auto (auto: build both, keep the cheaper one at the target),\n"
+    "      --metric l2|ip|cosine, --nlist N|auto, --seed S,\n"
     "      --iterations N, --train-rows N|auto, --threads N, --gpu auto|on|off,\n"
     "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n" CLI_COMMON_HELP;
 
