@@ -11,6 +11,7 @@
 #include "rvcidx/ingest.h"
 #include "rvcidx/log.h"
 #include "rvcidx/manifest.h"
+#include "rvcidx/plan.h"
 #include "rvcidx/progress.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"

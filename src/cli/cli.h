@@ -138,6 +138,7 @@ enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OP
 int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p);
 int cmd_eval(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out);
 void cli_print_eval_summary(const rvcidx_eval_report *r);
 int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path);

@@ -33,6 +33,8 @@ static const char build_usage[] =
     "      --per-model      SRC is a folder of model directories: a separate build of each\n"
     "                       into OUTDIR/<model>/ (failures do not stop the others)\n"
     "      --jobs N         with --per-model: N builds at once, CPU threads split between them\n"
+    "      --plan           print N, D, parameters, predicted sizes and peak memory, and\n"
+    "                       whether they fit this machine; build nothing ('rvcidx plan' too)\n"
     "eval options (recall against exact search, tuning nprobe/k_factor):\n" CLI_EVAL_HELP
     "ingest options:\n"
     "      --dim 256|768    pick 3_feature256 (v1) or 3_feature768 (v2) when both exist\n"
@@ -45,12 +47,12 @@ static const char build_usage[] =
     "      --iterations N, --train-rows N|auto, --threads N, --gpu auto|on|off,\n"
     "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n" CLI_COMMON_HELP;
 
-enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS };
+enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN };
 enum { EXIT_UNCHANGED = 100 }; /* a --per-model child's "up to date", never seen by users */
 
 typedef struct build_args {
     const char *outdir, *name;
-    int per_speaker, per_model, jobs;
+    int per_speaker, per_model, jobs, plan_only;
     int unchanged; /* set by run_build when there was nothing to do */
     char **srcs;
     int n_srcs;
@@ -63,7 +65,7 @@ static int parse_build_args(int argc, char **argv, build_args *a) {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'}, {"name", required_argument, 0, OPT_NAME},
         {"per-speaker", no_argument, 0, OPT_PER_SPEAKER}, {"per-model", no_argument, 0, OPT_PER_MODEL},
-        {"jobs", required_argument, 0, OPT_JOBS}, CLI_INGEST_LONG, CLI_INDEX_LONG,
+        {"jobs", required_argument, 0, OPT_JOBS}, {"plan", no_argument, 0, OPT_PLAN}, CLI_INGEST_LONG, CLI_INDEX_LONG,
         CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
     a->ingest = rvcidx_ingest_default_params();
     a->index = rvcidx_index_default_params();
@@ -75,6 +77,7 @@ static int parse_build_args(int argc, char **argv, build_args *a) {
         else if (opt == OPT_NAME) a->name = optarg;
         else if (opt == OPT_PER_SPEAKER) a->per_speaker = 1;
         else if (opt == OPT_PER_MODEL) a->per_model = 1;
+        else if (opt == OPT_PLAN) a->plan_only = 1;
         else if (opt == OPT_JOBS) {
             long v = 0;
             if (cli_parse_int("--jobs", optarg, 1, 256, &v)) return CLI_EXIT_USAGE;
@@ -288,6 +291,39 @@ static int run_build(build_args *a) {
     return rc;
 }
 
+static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
+
+static void print_plan(const build_args *a, const rvcidx_plan_result *p) {
+    char factory[96] = "(measured: ivfpq4fs or ivfflat)";
+    if (a->index.type != RVCIDX_INDEX_AUTO) rvcidx_index_describe(&a->index, p->dim, p->nlist, factory, sizeof factory);
+    printf("plan     %llu rows x %d (%s), %zu file(s), %zu speaker(s)%s\n", (unsigned long long)p->rows, p->dim,
+           p->dim == 256 ? "RVC v1" : "RVC v2", p->files, p->speakers, a->per_speaker ? ": one index each" : "");
+    printf("index    %s, k-means on %llu sampled rows, %d iterations, seed %llu; nprobe/k_factor tuned to %d-recall@%d >= %.2f\n",
+           factory, (unsigned long long)p->train_rows, a->index.iterations, (unsigned long long)a->index.seed,
+           a->eval.k, a->eval.k, a->eval.target_recall);
+    printf("sizes    store %.2f GiB, centroids %.3f GiB, index %.2f GiB\n", gib(p->store_bytes), gib(p->centroids_bytes),
+           gib(p->index_bytes));
+    printf("disk     %.2f GiB needed (with the temporary copies of a rebuild), %.1f GiB free: %s\n", gib(p->disk_needed),
+           gib(p->disk_available), p->fits_disk ? "fits" : "DOES NOT FIT");
+    printf("memory   peak %.2f GiB (ingest %.2f, train %.2f, encode %.2f, eval %.2f), %.1f GiB available: %s\n",
+           gib(p->ram_peak), gib(p->ram_ingest), gib(p->ram_train), gib(p->ram_encode), gib(p->ram_eval),
+           gib(p->ram_available), p->fits_ram ? "fits" : "DOES NOT FIT");
+}
+
+/* The plan, printed with --plan; a build that will not fit is refused before it starts. */
+static int check_plan(const build_args *a) {
+    rvcidx_plan_result p;
+    int rc = rvcidx_plan((const char *const *)a->srcs, a->n_srcs, a->outdir, &a->ingest, &a->index, &a->eval, &p);
+    if (rc) return cli_fail(rc, NULL);
+    if (a->plan_only) print_plan(a, &p);
+    if (a->plan_only || (p.fits_ram && p.fits_disk)) return CLI_EXIT_OK;
+    print_plan(a, &p);
+    cli_logf(RVCIDX_LOG_ERROR, "build: refused before starting: the build needs %.2f GiB of memory (%.1f available) and "
+             "%.2f GiB of disk (%.1f free); use a bigger machine, free space, or --per-speaker for smaller indexes",
+             gib(p.ram_peak), gib(p.ram_available), gib(p.disk_needed), gib(p.disk_available));
+    return CLI_EXIT_TOO_BIG;
+}
+
 /* One build of OUTDIR under its lock. */
 static int locked_build(build_args *a) {
     int rc = ensure_dir(a->outdir);
@@ -427,6 +463,16 @@ static int build_per_model(build_args *a) {
     return rc ? rc : failed ? CLI_EXIT_INTERNAL : CLI_EXIT_OK;
 }
 
+/* `rvcidx plan ...` is `rvcidx build --plan ...`. */
+int cmd_plan(int argc, char **argv) {
+    char *args[256];
+    int n = argc < 254 ? argc : 254;
+    for (int i = 0; i < n; i++) args[i] = argv[i];
+    args[n] = (char *)"--plan";
+    args[n + 1] = NULL;
+    return cmd_build(n + 1, args);
+}
+
 int cmd_build(int argc, char **argv) {
     build_args a;
     memset(&a, 0, sizeof a);
@@ -441,5 +487,7 @@ int cmd_build(int argc, char **argv) {
     cli_progress_init(&cp, stderr, !a.per_model || a.jobs <= 1); /* parallel bars would interleave */
     a.ingest.progress = a.index.progress = a.eval.progress = cli_progress_cb;
     a.ingest.progress_user = a.index.progress_user = a.eval.progress_user = &cp;
+    if (!a.per_model && (rc = check_plan(&a)) != 0) return rc;
+    if (a.plan_only && !a.per_model) return CLI_EXIT_OK;
     return a.per_model ? build_per_model(&a) : locked_build(&a);
 }
