@@ -12,7 +12,7 @@ build_pkgs=(build-essential cmake pkg-config ca-certificates
 # Python faiss 1.7.3 is the version RVC pins: interop tests load our indexes
 # with it. sklearn, gnuplot and time serve the benchmarks and reports.
 test_pkgs=(python3 python3-numpy python3-h5py python3-faiss python3-sklearn
-           gnuplot-nox time)
+           gnuplot-nox time valgrind)
 
 case "${1:-all}" in
   build) wanted=("${build_pkgs[@]}") ;;

@@ -123,18 +123,20 @@ int cmd_train(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 
 /* Eval options, shared by `eval` and `build`. */
-enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OPT_NO_TUNE };
+enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OPT_NO_TUNE, CLI_OPT_NO_TIMING };
 #define CLI_EVAL_LONG                                                          \
     {"k", required_argument, 0, CLI_OPT_K}, {"queries", required_argument, 0, CLI_OPT_QUERIES}, \
         {"eval-queries", required_argument, 0, CLI_OPT_SAMPLE},                \
         {"target-recall", required_argument, 0, CLI_OPT_TARGET},              \
-        {"no-tune", no_argument, 0, CLI_OPT_NO_TUNE}
+        {"no-tune", no_argument, 0, CLI_OPT_NO_TUNE},                          \
+        {"no-timing", no_argument, 0, CLI_OPT_NO_TIMING}
 #define CLI_EVAL_HELP                                                          \
     "      --k K                neighbours per query, RVC's 8 (default)\n"      \
     "      --eval-queries N     leave-one-out queries sampled from the index (default 1000)\n" \
     "      --queries STORE.h5   external queries instead, e.g. another speaker's frames\n" \
     "      --target-recall R    k-recall@k to reach (default 0.95)\n"       \
-    "      --no-tune            measure only the setting stored in the index\n"
+    "      --no-tune            measure only the setting stored in the index\n"    \
+    "      --no-timing          recall only: no queries/s measurement (faster)\n"
 int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p);
 int cmd_eval(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -42,6 +42,9 @@ int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
     case CLI_OPT_NO_TUNE:
         p->tune = 0;
         return 0;
+    case CLI_OPT_NO_TIMING:
+        p->measure_speed = 0;
+        return 0;
     default: return -1;
     }
 }
@@ -58,8 +61,9 @@ int cli_write_eval_outputs(const rvcidx_eval_report *r, const char *dir) {
     if (rc == 0) rc = rvcidx_eval_report_write_json(r, path, 1);
     if (rc) return cli_fail(rc, NULL);
     snprintf(path, sizeof path, "%s/report.svg", dir);
-    int plotted = r->n_points > 1 && cli_plot_eval(r, path) == 0;
-    if (r->n_points > 1 && !plotted) cli_logf(RVCIDX_LOG_WARN, "eval: no plot: gnuplot failed or is missing (apt-get install gnuplot-nox)");
+    int timed = r->points[0].qps_1thread > 0, want_plot = r->n_points > 1 && timed;
+    int plotted = want_plot && cli_plot_eval(r, path) == 0;
+    if (want_plot && !plotted) cli_logf(RVCIDX_LOG_WARN, "eval: no plot: gnuplot failed or is missing (apt-get install gnuplot-nox)");
     snprintf(path, sizeof path, "%s/report.md", dir);
     if (cli_write_eval_markdown(r, path, plotted ? "report.svg" : NULL) != 0)
         cli_logf(RVCIDX_LOG_WARN, "eval: cannot write %s", path);
