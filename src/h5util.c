@@ -9,9 +9,14 @@
 
 enum { COLUMN_CHUNK = 4096 };
 
+/* H5dont_atexit: after an H5Fclose that failed (ENOSPC), HDF5 1.10's own
+ * exit-time cleanup closes that file again and segfaults (seen in
+ * tests/py/test_io_faults.py). rvcidx closes every object it opens, so the
+ * cleanup is not needed; it must be turned off before any other HDF5 call. */
 void rvcidx__h5_init(void) {
     static int done;
     if (done) return;
+    H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     done = 1;
 }

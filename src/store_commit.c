@@ -1,5 +1,6 @@
 /* store_commit.c — finishes a store: the /speakers table and the attributes
  * derived from /sources, then close, fsync and the atomic rename. */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,12 +114,12 @@ int rvcidx__store_writer_commit(rvcidx__store_writer *w) {
     hid_t file = w->file;
     w->file = -1;
     rvcidx__store_writer_close_objects(w);
-    if (H5Fclose(file) < 0) {
-        rc = rvcidx__h5_fail(w->final_path, "write the store (disk full?)");
-        unlink(w->tmp_path);
-    } else {
-        rc = rvcidx__publish_file(w->tmp_path, w->final_path);
-    }
+    if (H5Fclose(file) < 0) rc = rvcidx__h5_fail(w->final_path, "write the store (disk full?)");
+    if (rc == 0) rc = rvcidx__store_check_written(w);
+    EVP_MD_CTX_free(w->appended_sha);
+    w->appended_sha = NULL;
+    if (rc) unlink(w->tmp_path);
+    else rc = rvcidx__publish_file(w->tmp_path, w->final_path);
     w->tmp_path[0] = '\0';
     return rc;
 }

@@ -39,6 +39,12 @@ typedef struct rvcidx__store_writer {
     hid_t col_first_row, col_rows;
     int dim;
     uint64_t rows;
+    /* For the read-back check before publishing (HDF5 has been seen to report
+     * success after a failed write): what this writer added. */
+    uint64_t appended_from;  /* rows before this writer's first append */
+    size_t sources;          /* rows of /sources expected at commit */
+    void *appended_sha;      /* EVP_MD_CTX over the appended rows' bytes */
+    int appended_sha_valid;  /* 0 after a truncation: rows then not checked */
 } rvcidx__store_writer;
 
 /* 1 when path is an HDF5 file whose "format" attribute says rvcidx store. */
@@ -62,6 +68,10 @@ int rvcidx__store_truncate_rows(rvcidx__store_writer *w, uint64_t rows);
 
 /* Appends one row to /sources. */
 int rvcidx__store_add_source(rvcidx__store_writer *w, const rvcidx__source_record *rec);
+
+/* Reads the closed temporary store back: the tables agree with what was
+ * written and the appended rows hash to what was appended. */
+int rvcidx__store_check_written(rvcidx__store_writer *w);
 
 /* Writes /speakers and the attributes, closes, fsyncs, renames into place. */
 int rvcidx__store_writer_commit(rvcidx__store_writer *w);

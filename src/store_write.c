@@ -1,6 +1,7 @@
 /* store_write.c — writes the HDF5 feature store: new, or grown by appending,
  * always under a temporary name renamed into place when complete. */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,16 @@ void rvcidx__store_writer_close_objects(rvcidx__store_writer *w) {
     if (w->string_type >= 0) H5Tclose(w->string_type), w->string_type = -1;
 }
 
+static int start_rows_hash(rvcidx__store_writer *w) {
+    w->appended_from = w->rows;
+    w->appended_sha = EVP_MD_CTX_new();
+    w->appended_sha_valid = w->appended_sha && EVP_DigestInit_ex(w->appended_sha, EVP_sha256(), NULL) == 1;
+    return w->appended_sha_valid ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+}
+
 void rvcidx__store_writer_abort(rvcidx__store_writer *w) {
+    EVP_MD_CTX_free(w->appended_sha);
+    w->appended_sha = NULL;
     rvcidx__store_writer_close_objects(w);
     if (w->file >= 0) H5Fclose(w->file), w->file = -1;
     if (w->tmp_path[0]) unlink(w->tmp_path);
@@ -116,6 +126,7 @@ int rvcidx__store_writer_create(rvcidx__store_writer *w, const char *final_path,
     }
     rc = create_features(w);
     if (rc == 0) rc = create_source_columns(w);
+    if (rc == 0) rc = start_rows_hash(w);
     if (rc) rvcidx__store_writer_abort(w);
     return rc;
 }
@@ -161,6 +172,10 @@ int rvcidx__store_writer_extend(rvcidx__store_writer *w, const char *final_path)
     }
     if (rc == 0) rc = open_features(w);
     if (rc == 0) rc = open_source_columns(w);
+    uint64_t n_sources = 0;
+    if (rc == 0) rc = rvcidx__h5_length(w->col_path, w->final_path, &n_sources);
+    w->sources = (size_t)n_sources;
+    if (rc == 0) rc = start_rows_hash(w);
     if (rc) rvcidx__store_writer_abort(w);
     return rc;
 }
@@ -179,6 +194,8 @@ int rvcidx__store_append_rows(rvcidx__store_writer *w, const float *rows, uint64
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
     RVCIDX__H5_CHECK(rc, w->final_path, "write /features (disk full?)");
+    if (w->appended_sha_valid)
+        w->appended_sha_valid = EVP_DigestUpdate(w->appended_sha, rows, sizeof(float) * n * (uint64_t)w->dim) == 1;
     w->rows += n;
     return 0;
 }
@@ -188,6 +205,7 @@ int rvcidx__store_truncate_rows(rvcidx__store_writer *w, uint64_t rows) {
     hsize_t dims[2] = {rows, (hsize_t)w->dim};
     RVCIDX__H5_CHECK(H5Dset_extent(w->features, dims), w->final_path, "shrink /features");
     w->rows = rows;
+    w->appended_sha_valid = 0; /* rare (--skip-bad past a flushed block): tables are still checked */
     return 0;
 }
 
@@ -197,5 +215,7 @@ int rvcidx__store_add_source(rvcidx__store_writer *w, const rvcidx__source_recor
     RVCIDX__SOURCE_STRING_COLUMNS(RVCIDX__APPEND_STRING)
 #undef RVCIDX__APPEND_STRING
     RVCIDX__TRY(rvcidx__h5_column_append(w->col_first_row, H5T_NATIVE_UINT64, 1, &rec->first_row, w->final_path));
-    return rvcidx__h5_column_append(w->col_rows, H5T_NATIVE_UINT64, 1, &rec->rows, w->final_path);
+    RVCIDX__TRY(rvcidx__h5_column_append(w->col_rows, H5T_NATIVE_UINT64, 1, &rec->rows, w->final_path));
+    w->sources++;
+    return 0;
 }

@@ -7,6 +7,7 @@
 #include <faiss/c_api/error_c.h>
 #include <hdf5.h>
 
+#include "h5util.h"
 #include "internal.h"
 #include "rvcidx/gpu.h"
 #include "rvcidx/version.h"
@@ -58,6 +59,7 @@ int rvcidx_get_runtime_versions(rvcidx_runtime_versions *out) {
     snprintf(out->faiss, sizeof out->faiss, "%s", RVCIDX_FAISS_VERSION);
     snprintf(out->faiss_simd, sizeof out->faiss_simd, "%s", RVCIDX_FAISS_SIMD);
     unsigned maj = 0, min = 0, rel = 0;
+    rvcidx__h5_init();
     if (H5get_libversion(&maj, &min, &rel) >= 0)
         snprintf(out->hdf5, sizeof out->hdf5, "%u.%u.%u", maj, min, rel);
     else
