@@ -2,22 +2,30 @@
 # The README's test command: installs what is missing, builds, runs every
 # test with CTest, and prints why each skipped test skipped.
 #
-# Usage: scripts/run-tests.sh [--sanitize] [BUILD_DIR] [extra cmake -D options...]
+# Usage: scripts/run-tests.sh [--all] [--sanitize] [BUILD_DIR] [extra cmake -D options...]
+#   --all       also the minutes-long reliability tests (label "slow": 20
+#               SIGKILL trials, 20 injected I/O faults, valgrind)
 #   --sanitize  also build in BUILD_DIR-asan with AddressSanitizer and
-#               UndefinedBehaviorSanitizer and run the whole suite there
-#               (about 7 minutes on 2 cores; CI does it: CI=true implies it)
+#               UndefinedBehaviorSanitizer and run the suite there
+# CI (CI=true) runs both.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-sanitize=0
-[[ "${CI:-}" == "true" ]] && sanitize=1
-if [[ "${1:-}" == "--sanitize" ]]; then sanitize=1; shift; fi
+sanitize=0 all=0
+[[ "${CI:-}" == "true" ]] && sanitize=1 all=1
+while [[ "${1:-}" == --all || "${1:-}" == --sanitize ]]; do
+  [[ "$1" == --all ]] && all=1
+  [[ "$1" == --sanitize ]] && sanitize=1
+  shift
+done
 build="${1:-$top/build}"
 [[ $# -gt 0 ]] && shift
 
 run_suite() { # BUILD_DIR [cmake options...]
   local dir=$1 rc=0; shift
   "$top/scripts/bootstrap.sh" "$dir" "$@"
-  (cd "$dir" && ctest --output-on-failure -j "$(nproc)") || rc=$?
+  local filter=()
+  [[ $all -eq 1 ]] || filter=(-LE slow)
+  (cd "$dir" && ctest --output-on-failure -j "$(nproc)" "${filter[@]}") || rc=$?
   # CTest hides a skipped test's output: show the reason it gave.
   if grep -q "SKIP:" "$dir/Testing/Temporary/LastTest.log" 2>/dev/null; then
     echo "skip reasons:"
