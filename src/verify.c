@@ -27,6 +27,15 @@ static void mismatch(verify_run *v, const char *fmt, const char *a, const char *
     v->mismatches++;
 }
 
+/* Outputs live inside OUTDIR: a tampered manifest must not point verify (and
+ * then faiss) at files elsewhere. */
+static int path_is_inside(const char *rel) {
+    if (!rel[0] || rel[0] == '/') return 0;
+    for (const char *p = rel; *p; p++)
+        if ((p == rel || p[-1] == '/') && p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0')) return 0;
+    return 1;
+}
+
 /* 1 when the output matches its recorded size and sha256. */
 static int check_output(verify_run *v, json_t *o) {
     const char *rel = json_string_value(json_object_get(o, "path"));
@@ -36,6 +45,7 @@ static int check_output(verify_run *v, json_t *o) {
         mismatch(v, "manifest.json: an output entry lacks path or sha256%s%s", "", "");
         return 0;
     }
+    if (!path_is_inside(rel)) return mismatch(v, "manifest.json: output path '%s' leaves the directory%s", rel, ""), 0;
     char path[PATH_MAX], sha[65];
     snprintf(path, sizeof path, "%s/%s", v->outdir, rel);
     struct stat st;
