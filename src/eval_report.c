@@ -45,12 +45,7 @@ int rvcidx_eval_report_write_json(const rvcidx_eval_report *r, const char *path,
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(o);
     if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory rendering the report", path);
-    rvcidx__atomic_file f;
-    int rc = rvcidx__atomic_open(&f, path);
-    if (rc == 0) rc = rvcidx__atomic_write(&f, text, strlen(text));
-    if (rc == 0) rc = rvcidx__atomic_write(&f, "\n", 1);
-    if (rc == 0) rc = rvcidx__atomic_commit(&f);
-    else rvcidx__atomic_abort(&f);
+    int rc = rvcidx__write_text_file(path, text, 1);
     free(text);
     return rc;
 }

@@ -168,3 +168,14 @@ int rvcidx__dir_lock(const char *dir, int *fd_out) {
     *fd_out = fd;
     return 0;
 }
+
+int rvcidx__write_text_file(const char *path, const char *text, int add_newline) {
+    rvcidx__atomic_file f;
+    int rc = rvcidx__atomic_open(&f, path);
+    if (rc) return rc;
+    rc = rvcidx__atomic_write(&f, text, strlen(text));
+    if (rc == 0 && add_newline) rc = rvcidx__atomic_write(&f, "\n", 1);
+    if (rc == 0) return rvcidx__atomic_commit(&f);
+    rvcidx__atomic_abort(&f);
+    return rc;
+}

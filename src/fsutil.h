@@ -39,6 +39,9 @@ int rvcidx__atomic_commit(rvcidx__atomic_file *f);
 /* Closes and removes the temporary file; safe to call twice. */
 void rvcidx__atomic_abort(rvcidx__atomic_file *f);
 
+/* Writes text (plus a final newline when add_newline) to path atomically. */
+int rvcidx__write_text_file(const char *path, const char *text, int add_newline);
+
 /* fsyncs the directory holding path, so a rename inside it is durable. */
 int rvcidx__fsync_parent(const char *path);
 

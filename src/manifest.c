@@ -172,12 +172,7 @@ int rvcidx_manifest_write(const rvcidx_manifest_spec *m) {
     if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory writing the manifest", m->outdir);
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/manifest.json", m->outdir);
-    rvcidx__atomic_file f;
-    int rc = rvcidx__atomic_open(&f, path);
-    if (rc == 0) rc = rvcidx__atomic_write(&f, text, strlen(text));
-    if (rc == 0) rc = rvcidx__atomic_write(&f, "\n", 1);
-    if (rc == 0) rc = rvcidx__atomic_commit(&f);
-    else rvcidx__atomic_abort(&f);
+    int rc = rvcidx__write_text_file(path, text, 1);
     free(text);
     return rc;
 }

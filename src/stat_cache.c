@@ -71,11 +71,7 @@ int rvcidx__stat_cache_save(const char *store_path, const rvcidx__shard_list *sh
             return 0;
         }
     }
-    rvcidx__atomic_file f;
-    int rc = rvcidx__atomic_open(&f, path);
-    if (rc == 0) rc = rvcidx__atomic_write(&f, text, len);
-    if (rc == 0) rc = rvcidx__atomic_commit(&f);
-    else rvcidx__atomic_abort(&f);
+    int rc = rvcidx__write_text_file(path, text, 0);
     free(text);
     return rc;
 }
