@@ -66,19 +66,22 @@ static void tune_malloc(void) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
 }
 
-/* libgomp's default barrier spin-waits, and beside OpenBLAS's own threads
- * that starved faiss's PQ training: 183 s instead of 3 s on 2 cores (faiss
- * runs hundreds of tiny k-means there). libgomp reads OMP_WAIT_POLICY before
- * main runs, so when the user has not chosen one the program re-executes
- * itself once with PASSIVE set. Outputs are the same either way. */
-static void prefer_passive_openmp(char **argv) {
-    if (getenv("OMP_WAIT_POLICY")) return;
-    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+/* libgomp's default barrier spin-waits for a long time, and beside
+ * OpenBLAS's own threads that starved faiss's PQ training (hundreds of tiny
+ * k-means): 183 s instead of 3 s on 2 cores. A short spin (GOMP_SPINCOUNT
+ * 10000) fixes that and keeps small parallel regions fast (PASSIVE, tried
+ * first, made encoding 1.5-2.5x slower: bench/RESULTS.md). libgomp reads
+ * these variables before main runs, so when the user has set neither, the
+ * program re-executes itself once with the short spin. Outputs are
+ * byte-identical either way. */
+static void prefer_short_openmp_spin(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("GOMP_SPINCOUNT", "10000", 1) != 0) return;
     execv("/proc/self/exe", argv); /* returns only on failure: carry on as we are */
 }
 
 int main(int argc, char **argv) {
-    prefer_passive_openmp(argv);
+    prefer_short_openmp_spin(argv);
     tune_malloc();
     g_cli_log.out = stderr;
     cli_log_install();
