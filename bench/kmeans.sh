@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# bench/kmeans.sh [BUILD_DIR] — CPU k-means: `rvcidx train --gpu off` against
+# Python faiss's `faiss.Kmeans` on the same rows, same nlist, iterations and seed.
+#
+# Generates demo trees (D=768, 4 speakers x 2.5 min = 30,000 rows, nlist 692,
+# and 4 x 8.33 min = 100,000 rows, nlist 1264) in a scratch directory under
+# the build directory and ingests each into a store. Then, per size, runs
+# interleaved, $runs times each (median reported, every run listed):
+#   rvcidx       rvcidx train --gpu off --nlist K --train-rows N   (every row is the sample)
+#   py           faiss.Kmeans(d, K, niter=25, seed=1234, max_points_per_centroid=N).train(x)
+#                with Debian's python3-faiss as is (the obvious way)
+#   py PASSIVE   the same with OMP_WAIT_POLICY=PASSIVE, as rvcidx's CLI sets for itself
+# Times: rvcidx's own k-means seconds (its progress event, the figure it prints
+# as "k-means X s"), its whole command (wall), Python's km.train only (h5py
+# loading excluded). Quality: mean squared L2 distance of all rows to their
+# nearest centroid, computed by the same Python code for both centroid sets.
+# Peak RSS by /usr/bin/time. The two sides use different faiss builds: rvcidx
+# links faiss 1.7.3 built for AVX2, Debian's python3-faiss is a generic build;
+# both call the same OpenBLAS for the distance GEMMs.
+# Target: rvcidx k-means <= 1.1x Python's. Prints to stdout only; removes its
+# scratch directory at the end (RVCIDX_BENCH_KEEP=1 keeps it).
+# RVCIDX_BENCH_RUNS (default 3) changes the number of runs, RVCIDX_BENCH_MINUTES
+# (default "2.5 8.333333") the minutes per speaker of each size.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+py=/usr/bin/python3
+[[ -x $build/src/rvcidx ]] || { echo "no $build/src/rvcidx: build first (cmake --build $build)" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 2; }
+$py -c 'import faiss, h5py, numpy' 2>/dev/null || { echo "needs Debian's python3-faiss python3-h5py python3-numpy" >&2; exit 2; }
+runs=${RVCIDX_BENCH_RUNS:-3}
+niter=25 seed=1234
+work=$(mktemp -d "$build/bench-kmeans.XXXXXX")
+[[ ${RVCIDX_BENCH_KEEP:-0} == 1 ]] || trap 'rm -rf "$work"' EXIT
+export PYTHONPATH=$root/bench${PYTHONPATH:+:$PYTHONPATH} PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the tree
+rvcidx=$work/rvcidx # a private copy: the build directory may be rebuilt while this runs
+cp "$build/src/rvcidx" "$rvcidx"
+
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", (b - a) / 1e9}'; }
+hz=$(getconf CLK_TCK) ncpu=$(nproc)
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+# The machine may be shared. quiet_wait: before each timed run, wait (at most
+# 60 s) for 3 s in which the machine is under 10% busy. timed CMD...: runs CMD
+# (stdout, stderr to $work/stdout, $work/stderr) and sets T_WALL (s), T_RSS
+# (peak RSS, KiB) and T_OTHER (% of all CPUs other processes used meanwhile:
+# the machine's busy time minus CMD's user+system time); a run during which
+# other processes used over 10% is repeated (at most twice; the last counts).
+waited=0 repeated=0
+quiet_wait() {
+  local i a b
+  for ((i = 0; i < 20; i++)); do
+    a=$(busy_ticks); sleep 3; b=$(busy_ticks)
+    ((100 * (b - a) < 10 * 3 * hz * ncpu)) && return 0
+    waited=$((waited + 3))
+  done
+}
+timed() {
+  local attempt b0 b1 t0 t1 u s st
+  for ((attempt = 1; attempt <= 3; attempt++)); do
+    quiet_wait
+    st=0
+    b0=$(busy_ticks); t0=$(now)
+    /usr/bin/time -f "%M %U %S" -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || st=$?
+    t1=$(now); b1=$(busy_ticks)
+    if ((st != 0)); then
+      echo "failed ($st): $*" >&2; tail -20 "$work/stdout" "$work/stderr" >&2; return $st
+    fi
+    read -r T_RSS u s < <(tail -1 "$work/time")
+    T_WALL=$(secs "$t0" "$t1")
+    T_OTHER=$(awk -v b="$((b1 - b0))" -v hz="$hz" -v u="$u" -v s="$s" -v w="$T_WALL" -v c="$ncpu" \
+      'BEGIN {o = b / hz - u - s; if (o < 0) o = 0; printf "%.1f", 100 * o / (w * c)}')
+    awk -v o="$T_OTHER" 'BEGIN {exit !(o > 10)}' || return 0
+    ((attempt == 3)) || { repeated=$((repeated + 1)); local c="$*"; echo "other processes used $T_OTHER% of the CPUs: repeating ${c:0:120}" >&2; }
+  done
+}
+# CPU used by other processes over the whole run: the machine's busy ticks
+# (/proc/stat) minus this script's own and its children's (/proc/$$/stat).
+cpu_self() { sed 's/^.*) //' "/proc/$$/stat" | awk '{print $12 + $13 + $14 + $15}'; }
+busy0=$(busy_ticks) self0=$(cpu_self) wall0=$(now)
+other_cpu() {
+  local busy1 self1; busy1=$(busy_ticks); self1=$(cpu_self)
+  awk -v b="$((busy1 - busy0))" -v s="$((self1 - self0))" -v hz="$hz" -v w="$(secs "$wall0" "$(now)")" -v c="$ncpu" -v q="$waited" -v r="$repeated" 'BEGIN {
+    o = (b - s) / hz; if (o < 0) o = 0
+    printf "Other processes used %.0f CPU-s during this %.0f s run (%.1f%% of the %d CPUs); %d s spent waiting for a quiet machine, %d disturbed runs repeated.\n", o, w, 100 * o / (w * c), c, q, r }'
+}
+
+# record SIZE SIDE RUN WALL KMEANS RSS OTHER%: one line of results
+record() { echo "$*" >>"$work/results.txt"; }
+
+run_rvcidx() { # SIZE RUN STORE NLIST ROWS
+  local out=$work/rvcidx-$1-$2.h5
+  timed env -u OMP_WAIT_POLICY "$rvcidx" train --log-json --gpu off --nlist "$4" --iterations $niter --seed $seed \
+    --train-rows "$5" -o "$out" "$3"
+  local km
+  km=$($py - "$work/stderr" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    try: e = json.loads(line)
+    except ValueError: continue
+    if e.get("event") == "progress" and e.get("stage") == "k-means" and e.get("finished"): print("%.4f" % e["elapsed_s"])
+EOF
+)
+  grep -q "from $5 sampled rows" "$work/stdout" || { echo "rvcidx did not train on all $5 rows:" >&2; cat "$work/stdout" "$work/stderr" >&2; exit 1; }
+  grep -q ": $4 lists" "$work/stdout" || { echo "rvcidx did not train $4 lists" >&2; exit 1; }
+  record "$1 rvcidx $2 $T_WALL $km $T_RSS $T_OTHER"
+}
+
+run_py() { # SIZE SIDE RUN STORE NLIST [ENV...]
+  local size=$1 side=$2 run=$3 store=$4 nlist=$5; shift 5
+  timed env -u OMP_WAIT_POLICY "$@" $py "$root/bench/kmeans_peer.py" run "$store" "$nlist" $niter $seed \
+    "$work/$side-$size-$run.npy"
+  local km
+  km=$($py -c 'import json, sys; print("%.4f" % json.load(sys.stdin)["kmeans_s"])' <"$work/stdout")
+  record "$size $side $run $T_WALL $km $T_RSS $T_OTHER"
+}
+
+echo "# CPU k-means: rvcidx train --gpu off vs Python faiss.Kmeans"
+echo
+echo "$("$rvcidx" --version | sed -n 1,2p | tr '\n' ' ' | sed 's/  */ /g'); python3-faiss $($py -c 'import faiss; print(faiss.__version__)')" \
+     "($(dpkg-query -W -f '${Version}' python3-faiss 2>/dev/null), $($py -c 'import faiss; print(faiss.get_compile_options().strip())' 2>/dev/null || echo '?'));" \
+     "$(nproc) CPUs; D=768, $niter iterations, seed $seed; median of $runs runs, interleaved"
+echo
+for minutes in ${RVCIDX_BENCH_MINUTES:-2.5 8.333333}; do
+  tree=$work/tree store=$work/store.h5
+  "$rvcidx" demo -q --no-progress -o "$tree" --speakers 4 --minutes "$minutes" --dim 768
+  "$rvcidx" ingest -q --no-progress -o "$store" "$tree" >/dev/null
+  rm -rf "$tree"
+  rows=$($py -c 'import h5py, sys; print(h5py.File(sys.argv[1], "r")["features"].shape[0])' "$store")
+  nlist=$(awk -v n="$rows" 'BEGIN {k = int(4 * sqrt(n)); c = int(n / 39); if (k > c) k = c; if (k < 1) k = 1; print k}')
+  size=$rows
+  for ((i = 1; i <= runs; i++)); do
+    run_rvcidx "$size" "$i" "$store" "$nlist" "$rows"
+    run_py "$size" py "$i" "$store" "$nlist"
+    run_py "$size" pypassive "$i" "$store" "$nlist" OMP_WAIT_POLICY=PASSIVE
+  done
+  $py "$root/bench/kmeans_peer.py" quality "$store" "$work/rvcidx-$size-1.h5" "$work/py-$size-1.npy" \
+    "$work/pypassive-$size-1.npy" >"$work/quality-$size.json"
+  echo "$size $nlist $work/quality-$size.json $work/rvcidx-$size-1.h5 $work/py-$size-1.npy $work/pypassive-$size-1.npy" >>"$work/sizes.txt"
+  rm -f "$store"
+done
+
+$py - "$work" "$runs" <<'EOF'
+import json, statistics as st, sys
+work, runs = sys.argv[1], int(sys.argv[2])
+res = {}
+for line in open(f"{work}/results.txt"):
+    size, side, run, wall, km, rss, other = line.split()
+    res.setdefault((int(size), side), []).append((float(wall), float(km), int(rss), float(other)))
+med = lambda v: st.median(v)
+print("| rows | nlist | rvcidx k-means s | rvcidx command s | py k-means s | py PASSIVE k-means s "
+      "| rvcidx ÷ py | rvcidx ÷ py PASSIVE | rvcidx command ÷ py PASSIVE "
+      "| mean sq. dist rvcidx | py | py PASSIVE | peak RSS MiB rvcidx / py / py PASSIVE |")
+print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+notes, verdict = [], []
+for line in open(f"{work}/sizes.txt"):
+    size, nlist, qpath, c_r, c_p, c_pp = line.split()
+    size = int(size)
+    q = json.load(open(qpath))
+    r, p, pp = (res[(size, s)] for s in ("rvcidx", "py", "pypassive"))
+    rk, rw = med([a[1] for a in r]), med([a[0] for a in r])
+    pk, ppk = med([a[1] for a in p]), med([a[1] for a in pp])
+    rss = [max(a[2] for a in v) / 1024 for v in (r, p, pp)]
+    print(f"| {size} | {nlist} | {rk:.2f} | {rw:.2f} | {pk:.2f} | {ppk:.2f} | {rk / pk:.2f}x | {rk / ppk:.2f}x "
+          f"| {rw / ppk:.2f}x | {q[c_r]:.4f} | {q[c_p]:.4f} | {q[c_pp]:.4f} | {rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} |")
+    fmt = lambda v, i: " ".join(f"{a[i]:.2f}" for a in v)
+    notes.append(f"- {size} rows, every run (s): rvcidx k-means {fmt(r, 1)} | rvcidx command {fmt(r, 0)} "
+                 f"| py k-means {fmt(p, 1)} | py PASSIVE k-means {fmt(pp, 1)}; other processes' CPU share during "
+                 f"the runs: at most {max(a[3] for a in r + p + pp):.1f}%")
+    best = min(pk, ppk)
+    verdict.append(f"- {size} rows: rvcidx k-means {rk:.2f} s = {rk / best:.2f}x the faster Python peer "
+                   f"({'py PASSIVE' if ppk <= pk else 'py as is'}, {best:.2f} s): target <= 1.1x "
+                   f"{'MET' if rk <= 1.1 * best else 'MISSED'}; whole command {rw / best:.2f}x. "
+                   f"Quality: rvcidx's mean squared distance is {100 * (q[c_r] / q[c_p] - 1):+.4f}% vs Python's; "
+                   f"largest |rvcidx - py| centroid coordinate {q['max_abs_diff_to_first'][c_p]:.3g}, "
+                   f"|rvcidx - py PASSIVE| {q['max_abs_diff_to_first'][c_pp]:.3g}.")
+print()
+print("\n".join(notes))
+print()
+print("py = Debian python3-faiss as is (the obvious way: OMP_WAIT_POLICY unset, libgomp spin-waits);")
+print("py PASSIVE = the same with OMP_WAIT_POLICY=PASSIVE (what rvcidx's CLI sets for itself).")
+print("Mean sq. dist = mean squared L2 distance of every row to its nearest centroid (lower is better),")
+print("the same Python code for all three centroid sets.")
+print()
+print("\n".join(verdict))
+EOF
+echo
+other_cpu
