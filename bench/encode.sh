@@ -11,7 +11,7 @@
 #   py           index_factory(768, "IVF{nlist},PQ384x4fs", L2); quantizer.add(C);
 #                train(PQ sample); IndexRefineFlat; nprobe 16, k_factor 8; add in
 #                batches of 16384; write_index — Debian's python3-faiss as is
-#   py PASSIVE   the same with OMP_WAIT_POLICY=PASSIVE (what rvcidx's CLI sets for itself)
+#   py PASSIVE   the same with OMP_WAIT_POLICY=PASSIVE (rvcidx's CLI forced this on itself until it switched to GOMP_SPINCOUNT=10000; see RESULTS.md 2b)
 # The PQ is trained on the SAME rows on both sides: rvcidx encode's sample,
 # min(N, 256*nlist, 65536) rows picked by its seeded sampler (seed 1234), which
 # bench/benchlib.py reproduces; the script checks the sample's sha256 against
@@ -206,7 +206,7 @@ print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
 print("\n".join(rec_rows))
 print()
 print("py = Debian python3-faiss as is (the obvious way: OMP_WAIT_POLICY unset, libgomp spin-waits);")
-print("py PASSIVE = the same with OMP_WAIT_POLICY=PASSIVE (what rvcidx's CLI sets for itself).")
+print("py PASSIVE = the same with OMP_WAIT_POLICY=PASSIVE (rvcidx's CLI forced this on itself until it switched to GOMP_SPINCOUNT=10000; see RESULTS.md 2b).")
 print("rvcidx's time is its whole command (process start, reading the store, sampling, training the PQ,")
 print("adding, writing and fsyncing the file); Python's runs from index_factory to write_index.")
 print()
