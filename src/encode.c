@@ -133,10 +133,13 @@ int rvcidx_encode(const char *store_path, const char *centroids_path, const char
     int rc = rvcidx_store_open(store_path, &store);
     rvcidx__index_plan plan;
     rvcidx_index_params p = *params;
+    if (rc == 0 && p.nlist > 0 && p.nlist != c.nlist)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but --nlist %lld; retrain", centroids_path,
+                          (long long)c.nlist, (long long)p.nlist);
+    p.nlist = c.nlist; /* the plan (PQ sample size, warnings) follows the centroids, not the auto rule */
     if (rc == 0) rc = rvcidx__index_plan_make(&p, store, store_path, &plan);
     if (rc == 0) rc = check_centroids(&p, &plan, &c, centroids_path);
     if (rc == 0) {
-        p.nlist = c.nlist;
         rvcidx__set_threads(p.threads);
         rc = encode_with(&p, store, &plan, &c, index_path);
     }
