@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "build_internal.h"
 #include "internal.h"
 #include "rvcidx/build.h"
 
@@ -65,15 +66,28 @@ static int publish(const char *dir, const char *model, const char *work, const r
     return 0;
 }
 
+static int measure(const char *store, const char *work, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+                   rvcidx_build_result *r) {
+    r->nprobe = p->nprobe;
+    r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
+    return ep ? measure_and_choose(store, work, p, ep, r) : 0;
+}
+
 /* Encodes one index type into work and measures it (chosen setting stored). */
 static int encode_and_measure(const char *store, const char *work, const rvcidx_index_params *p,
                               const rvcidx_eval_params *ep, rvcidx_build_result *r) {
     double t = omp_get_wtime();
     RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, p, &r->encode));
     r->encode_seconds = omp_get_wtime() - t;
-    r->nprobe = p->nprobe;
-    r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
-    return ep ? measure_and_choose(store, work, p, ep, r) : 0;
+    return measure(store, work, p, ep, r);
+}
+
+int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *work,
+                         const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    int rc = measure(store, work, p, ep, r);
+    if (rc == 0) rc = publish(dir, model, work, p, r->encode.dim, r);
+    if (rc) unlink(work);
+    return rc;
 }
 
 static double chosen_cost(const rvcidx_build_result *r) {

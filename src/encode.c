@@ -6,6 +6,10 @@
  * wrapper keeps the float vectors, and the store's rows are added in
  * batches (byte-identical to one big add). nprobe and k_factor are written
  * into the file: they are what RVC searches with.
+ *
+ * Split builds use the same steps apart: the trained empty index is written
+ * once, each part adds its row range to a copy read back from that file,
+ * and index_merge.c appends the parts in row order.
  */
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/IndexIVF_c.h>
@@ -85,47 +89,50 @@ static int report_added(const rvcidx_index_params *p, uint64_t done, uint64_t to
     return p->progress(&pr, p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "encode: stopped on request") : 0;
 }
 
-static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan, FaissIndex *index) {
-    float *batch = malloc(sizeof(float) * ADD_BATCH_ROWS * (size_t)plan->dim);
+/* Adds store rows [first, first + rows) to index, in batches. */
+static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, int dim, uint64_t first, uint64_t rows,
+                    FaissIndex *index) {
+    float *batch = malloc(sizeof(float) * ADD_BATCH_ROWS * (size_t)dim);
     if (!batch) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory for an add batch");
-    int rc = report_added(p, 0, plan->rows, plan->dim);
-    for (uint64_t at = 0; rc == 0 && at < plan->rows; at += ADD_BATCH_ROWS) {
-        uint64_t n = plan->rows - at < ADD_BATCH_ROWS ? plan->rows - at : ADD_BATCH_ROWS;
-        rc = rvcidx_store_read_rows(store, plan->first_row + at, n, batch);
-        if (rc == 0 && p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(batch, n, plan->dim);
+    int rc = report_added(p, 0, rows, dim);
+    for (uint64_t at = 0; rc == 0 && at < rows; at += ADD_BATCH_ROWS) {
+        uint64_t n = rows - at < ADD_BATCH_ROWS ? rows - at : ADD_BATCH_ROWS;
+        rc = rvcidx_store_read_rows(store, first + at, n, batch);
+        if (rc == 0 && p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(batch, n, dim);
         if (rc == 0 && faiss_Index_add(index, (idx_t)n, batch) != 0)
             rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: add failed: %s", faiss_get_last_error());
-        if (rc == 0) rc = report_added(p, at + n, plan->rows, plan->dim);
+        if (rc == 0) rc = report_added(p, at + n, rows, dim);
     }
     free(batch);
     return rc;
 }
 
-static int encode_with(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
-                       const rvcidx__centroids *c, const char *index_path) {
+/* The empty index, trained: quantizer from the centroids, PQ on the seeded sample. */
+static int trained_index(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
+                         const rvcidx__centroids *c, FaissIndex **out) {
     uint64_t n_train = plan->train_rows < PQ_TRAIN_ROWS ? plan->train_rows : PQ_TRAIN_ROWS;
     float *train = NULL;
     RVCIDX__TRY(rvcidx__sample_rows(store, plan->first_row, plan->rows, n_train, p->seed, NULL, NULL, &train, NULL));
     if (p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(train, n_train, plan->dim);
-    FaissIndex *ivf = NULL, *index = NULL;
+    FaissIndex *ivf = NULL;
     int rc = make_trained_ivf(p, c, train, n_train, &ivf);
     free(train);
-    if (rc == 0) rc = wrap_and_configure(p, ivf, &index);
-    if (rc == 0) rc = add_rows(p, store, plan, index);
+    return rc ? rc : wrap_and_configure(p, ivf, out);
+}
+
+/* Either the whole index (trained_path NULL) or only its trained, empty form. */
+static int encode_with(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
+                       const rvcidx__centroids *c, const char *index_path, int trained_only) {
+    FaissIndex *index = NULL;
+    int rc = trained_index(p, store, plan, c, &index);
+    if (rc == 0 && !trained_only) rc = add_rows(p, store, plan->dim, plan->first_row, plan->rows, index);
     if (rc == 0) rc = rvcidx__index_save(index, index_path);
     if (index) faiss_Index_free(index);
     return rc;
 }
 
-int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
-                  const rvcidx_index_params *params, rvcidx_encode_result *result) {
-    if (!store_path || !centroids_path || !index_path || !params)
-        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_encode: NULL argument");
-    if (params->type == RVCIDX_INDEX_AUTO)
-        return rvcidx__fail(RVCIDX_EINVAL, "encode: --index auto is decided by measuring: use 'build', or choose ivfpq4fs or ivfflat");
-    rvcidx_encode_result local;
-    rvcidx_encode_result *res = result ? result : &local;
-    memset(res, 0, sizeof *res);
+static int encode_from_centroids(const char *store_path, const char *centroids_path, const char *index_path,
+                                 const rvcidx_index_params *params, int trained_only, rvcidx_encode_result *res) {
     double start = omp_get_wtime();
     rvcidx__centroids c;
     RVCIDX__TRY(rvcidx__centroids_read(centroids_path, &c));
@@ -141,16 +148,83 @@ int rvcidx_encode(const char *store_path, const char *centroids_path, const char
     if (rc == 0) rc = check_centroids(&p, &plan, &c, centroids_path);
     if (rc == 0) {
         rvcidx__set_threads(p.threads);
-        rc = encode_with(&p, store, &plan, &c, index_path);
+        rc = encode_with(&p, store, &plan, &c, index_path, trained_only);
     }
     if (rc == 0) {
         res->dim = c.dim;
         res->nlist = c.nlist;
-        res->ntotal = plan.rows;
+        res->ntotal = trained_only ? 0 : plan.rows;
         rvcidx_index_describe(&p, c.dim, c.nlist, res->factory, sizeof res->factory);
         res->seconds = omp_get_wtime() - start;
     }
     rvcidx_store_close(store);
     rvcidx__centroids_free(&c);
+    return rc;
+}
+
+static int check_encode_args(const char *a, const char *b, const char *c, const rvcidx_index_params *p) {
+    if (!a || !b || !c || !p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_encode: NULL argument");
+    if (p->type == RVCIDX_INDEX_AUTO)
+        return rvcidx__fail(RVCIDX_EINVAL, "encode: --index auto is decided by measuring: use 'build', or choose ivfpq4fs or ivfflat");
+    return 0;
+}
+
+int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
+                  const rvcidx_index_params *params, rvcidx_encode_result *result) {
+    RVCIDX__TRY(check_encode_args(store_path, centroids_path, index_path, params));
+    rvcidx_encode_result local;
+    rvcidx_encode_result *res = result ? result : &local;
+    memset(res, 0, sizeof *res);
+    return encode_from_centroids(store_path, centroids_path, index_path, params, 0, res);
+}
+
+int rvcidx_encode_trained(const char *store_path, const char *centroids_path, const char *trained_path,
+                          const rvcidx_index_params *params) {
+    RVCIDX__TRY(check_encode_args(store_path, centroids_path, trained_path, params));
+    rvcidx_encode_result res;
+    memset(&res, 0, sizeof res);
+    return encode_from_centroids(store_path, centroids_path, trained_path, params, 1, &res);
+}
+
+static int check_part(const rvcidx__index_info *info, const rvcidx_index_params *p, const rvcidx_store *store,
+                      const char *trained_path) {
+    if (info->ntotal != 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: not an empty trained index", trained_path);
+    if (info->dim != rvcidx_store_dim(store))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: D=%d, the store has D=%d", trained_path, info->dim, rvcidx_store_dim(store));
+    uint64_t n = rvcidx_store_rows(store);
+    if (p->first_row > n || p->rows > n - p->first_row)
+        return rvcidx__fail(RVCIDX_EINPUT, "rows %llu..%llu are outside the store's %llu rows",
+                            (unsigned long long)p->first_row, (unsigned long long)(p->first_row + p->rows), (unsigned long long)n);
+    return 0;
+}
+
+int rvcidx_encode_part(const char *store_path, const char *trained_path, const char *part_path,
+                       const rvcidx_index_params *params, rvcidx_encode_result *result) {
+    RVCIDX__TRY(check_encode_args(store_path, trained_path, part_path, params));
+    rvcidx_encode_result local;
+    rvcidx_encode_result *res = result ? result : &local;
+    memset(res, 0, sizeof *res);
+    double start = omp_get_wtime();
+    FaissIndex *index = NULL;
+    rvcidx__index_info info;
+    RVCIDX__TRY(rvcidx__index_load(trained_path, &index, &info));
+    rvcidx_store *store = NULL;
+    int rc = rvcidx_store_open(store_path, &store);
+    rvcidx_index_params p = *params;
+    if (rc == 0 && p.rows == 0 && p.first_row <= rvcidx_store_rows(store)) p.rows = rvcidx_store_rows(store) - p.first_row;
+    if (rc == 0) rc = check_part(&info, &p, store, trained_path);
+    if (rc == 0) {
+        rvcidx__set_threads(p.threads);
+        rc = add_rows(&p, store, info.dim, p.first_row, p.rows, index);
+    }
+    if (rc == 0) rc = rvcidx__index_save(index, part_path);
+    if (rc == 0) {
+        res->dim = info.dim;
+        res->nlist = info.nlist;
+        res->ntotal = p.rows;
+        res->seconds = omp_get_wtime() - start;
+    }
+    rvcidx_store_close(store);
+    faiss_Index_free(index);
     return rc;
 }

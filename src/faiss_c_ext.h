@@ -6,6 +6,7 @@
 #define RVCIDX_FAISS_C_EXT_H
 
 #include <faiss/c_api/Index_c.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -14,6 +15,12 @@ extern "C" {
 /* The index an IndexRefine wraps (borrowed: owned by the wrapper). Fails
  * when index is not an IndexRefine. */
 int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex **base);
+
+/* Appends src's vectors to dst, their ids shifted by add_id (the number of
+ * rows before src's first). Both must come from the same trained empty
+ * index: IVF-Flat, IVF-PQ FastScan, or either inside a refine wrapper.
+ * src is left unusable (its lists may have been moved). */
+int rvcidx_faiss_merge_into(FaissIndex *dst, FaissIndex *src, int64_t add_id);
 
 #ifdef __cplusplus
 }

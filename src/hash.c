@@ -42,3 +42,12 @@ int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read) {
     fclose(fp);
     return rc;
 }
+
+int rvcidx__sha256_text(const char *text, char out[65]) {
+    unsigned char md[32];
+    unsigned len = 0;
+    if (EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) != 1)
+        return rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
+    rvcidx__hex(md, 32, out);
+    return 0;
+}

@@ -11,4 +11,7 @@ void rvcidx__hex(const unsigned char *bytes, size_t n, char *out);
 /* sha256 of a file's bytes as hex into out[65]; *bytes_read (optional) += size. */
 int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read);
 
+/* sha256 of a NUL-terminated text as hex into out[65]. */
+int rvcidx__sha256_text(const char *text, char out[65]);
+
 #endif

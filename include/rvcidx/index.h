@@ -98,6 +98,26 @@ typedef struct rvcidx_encode_result {
 int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
                   const rvcidx_index_params *params, rvcidx_encode_result *result);
 
+/* ---- split builds: one index encoded by many processes, then merged ----
+ * The three calls below, applied to row ranges that cover the rows in order,
+ * give the same file as rvcidx_encode, byte for byte. */
+
+/* Writes the trained, empty index of params' row range to trained_path: the
+ * quantizer holds the centroids and the PQ is trained on the same seeded
+ * sample rvcidx_encode uses. Every part starts from this file. */
+int rvcidx_encode_trained(const char *store_path, const char *centroids_path, const char *trained_path,
+                          const rvcidx_index_params *params);
+
+/* Adds store rows [params->first_row, +params->rows) (rows 0: to the end) to
+ * the index read from trained_path and writes the partial index to part_path. */
+int rvcidx_encode_part(const char *store_path, const char *trained_path, const char *part_path,
+                       const rvcidx_index_params *params, rvcidx_encode_result *result);
+
+/* Appends the parts, in the order given (row order), into one index written
+ * to out_path; ids are global row numbers. result->factory is left empty. */
+int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, rvcidx_progress_fn progress,
+                       void *progress_user, rvcidx_encode_result *result);
+
 /* The RVC-style file name for an index: contains "added_", the type, nlist,
  * nprobe, the model name and v1/v2, never "trained" (RVC's UI hides such
  * files), e.g. "added_IVF602_PQ384x4fs_RFlat_nprobe_16_mymodel_v2.index". */

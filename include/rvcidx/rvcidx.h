@@ -13,6 +13,7 @@
 #include "rvcidx/manifest.h"
 #include "rvcidx/plan.h"
 #include "rvcidx/progress.h"
+#include "rvcidx/split.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "cmd_build.h"
 
 static const char build_usage[] =
     "usage: rvcidx build -o OUTDIR [options] SRC...\n\n"
@@ -35,6 +35,12 @@ static const char build_usage[] =
     "      --jobs N         with --per-model: N builds at once, CPU threads split between them\n"
     "      --plan           print N, D, parameters, predicted sizes and peak memory, and\n"
     "                       whether they fit this machine; build nothing ('rvcidx plan' too)\n"
+    "split build (one index encoded in parts, e.g. by cluster tasks; see 'rvcidx submit'):\n"
+    "      --split N        encode the rows in N contiguous parts and merge them in row order\n"
+    "                       (the index is byte-identical to the build without --split)\n"
+    "      --stage all|prepare|part|finish  run one stage (default all): prepare = ingest and\n"
+    "                       train once; part = encode one part; finish = merge, tune, publish\n"
+    "      --part I         the part for --stage part (default $SLURM_ARRAY_TASK_ID)\n"
     "eval options (recall against exact search, tuning nprobe/k_factor):\n" CLI_EVAL_HELP
     "ingest options:\n"
     "      --dim 256|768    pick 3_feature256 (v1) or 3_feature768 (v2) when both exist\n"
@@ -47,29 +53,41 @@ static const char build_usage[] =
     "      --iterations N, --train-rows N|auto, --threads N, --gpu auto|on|off,\n"
     "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n" CLI_COMMON_HELP;
 
-enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN };
+enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART };
 enum { EXIT_UNCHANGED = 100 }; /* a --per-model child's "up to date", never seen by users */
 
-typedef struct build_args {
-    const char *outdir, *name;
-    int per_speaker, per_model, jobs, plan_only;
-    int unchanged; /* set by run_build when there was nothing to do */
-    char **srcs;
-    int n_srcs;
-    rvcidx_ingest_params ingest;
-    rvcidx_index_params index;
-    rvcidx_eval_params eval;
-} build_args;
+static int parse_split_option(int opt, const char *arg, build_args *a) {
+    long v = 0;
+    if (opt == OPT_SPLIT) {
+        if (cli_parse_int("--split", arg, 1, RVCIDX_SPLIT_MAX_PARTS, &v)) return CLI_EXIT_USAGE;
+        a->split = (unsigned)v;
+    } else if (opt == OPT_PART) {
+        if (cli_parse_int("--part", arg, 0, RVCIDX_SPLIT_MAX_PARTS - 1, &v)) return CLI_EXIT_USAGE;
+        a->part = v;
+    } else if (opt == OPT_STAGE) {
+        static const char *names[] = {"all", "prepare", "part", "finish"};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(arg, names[i])) return a->stage = i, 0;
+        cli_logf(RVCIDX_LOG_ERROR, "--stage %s: expected all, prepare, part or finish", arg);
+        return CLI_EXIT_USAGE;
+    } else {
+        return -1;
+    }
+    return 0;
+}
 
 static int parse_build_args(int argc, char **argv, build_args *a) {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'}, {"name", required_argument, 0, OPT_NAME},
         {"per-speaker", no_argument, 0, OPT_PER_SPEAKER}, {"per-model", no_argument, 0, OPT_PER_MODEL},
-        {"jobs", required_argument, 0, OPT_JOBS}, {"plan", no_argument, 0, OPT_PLAN}, CLI_INGEST_LONG, CLI_INDEX_LONG,
+        {"jobs", required_argument, 0, OPT_JOBS}, {"plan", no_argument, 0, OPT_PLAN},
+        {"split", required_argument, 0, OPT_SPLIT}, {"stage", required_argument, 0, OPT_STAGE},
+        {"part", required_argument, 0, OPT_PART}, CLI_INGEST_LONG, CLI_INDEX_LONG,
         CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
     a->ingest = rvcidx_ingest_default_params();
     a->index = rvcidx_index_default_params();
     a->eval = rvcidx_eval_default_params();
+    a->part = -1;
     int opt, rc;
     optind = 0;
     while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
@@ -84,7 +102,9 @@ static int parse_build_args(int argc, char **argv, build_args *a) {
             a->jobs = (int)v;
         }
         else if (opt == 'h') return fputs(build_usage, stdout), -1;
-        else if ((rc = cli_parse_ingest_option(opt, optarg, &a->ingest)) >= 0) {
+        else if ((rc = parse_split_option(opt, optarg, a)) >= 0) {
+            if (rc) return rc;
+        } else if ((rc = cli_parse_ingest_option(opt, optarg, &a->ingest)) >= 0) {
             if (rc) return rc;
         } else if ((rc = cli_parse_index_option(opt, optarg, &a->index)) >= 0) {
             if (rc) return rc;
@@ -104,7 +124,7 @@ static int parse_build_args(int argc, char **argv, build_args *a) {
 }
 
 /* The first SRC's name, as RVC names models after their logs/<model> folder. */
-static void default_model_name(const char *src, char *out, size_t n) {
+void build_default_model_name(const char *src, char *out, size_t n) {
     char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", src);
     size_t len = strlen(buf);
@@ -112,7 +132,7 @@ static void default_model_name(const char *src, char *out, size_t n) {
     snprintf(out, n, "%s", basename(buf));
 }
 
-static int ensure_dir(const char *dir) {
+int build_ensure_dir(const char *dir) {
     if (mkdir(dir, 0777) == 0 || cli_is_directory(dir)) return 0;
     cli_logf(RVCIDX_LOG_ERROR, "build: %s: cannot create the output directory", dir);
     return CLI_EXIT_IO;
@@ -120,12 +140,8 @@ static int ensure_dir(const char *dir) {
 
 /* train -> encode -> eval/tune -> publish for one row range, reports in dir.
  * On success *r holds the result (the caller clears it). */
-static int build_index(const build_args *a, const char *store, const char *dir, const char *model,
-                       uint64_t first_row, uint64_t rows, rvcidx_build_result *r) {
-    rvcidx_index_params p = a->index;
-    p.first_row = first_row;
-    p.rows = rows;
-    int rc = rvcidx_build_index(store, dir, model, &p, &a->eval, r);
+int build_report_index(const build_args *a, const char *dir, const char *model, int rc, rvcidx_build_result *r) {
+    (void)a;
     if (r->eval && (rc == 0 || rc == RVCIDX_ETARGET)) {
         int out = cli_write_eval_outputs(r->eval, dir);
         if (out && rc == 0) rc = RVCIDX_EIO;
@@ -149,16 +165,16 @@ static int build_index(const build_args *a, const char *store, const char *dir, 
     return CLI_EXIT_OK;
 }
 
-/* The indexes a build makes: one for the store, or one per speaker. */
-typedef struct build_plan {
-    size_t n;
-    char **names;        /* model or speaker names */
-    char **dirs;         /* where each index goes */
-    uint64_t *first_row, *rows;
-    rvcidx_build_result *results;
-} build_plan;
+int build_index(const build_args *a, const char *store, const char *dir, const char *model, uint64_t first_row,
+                uint64_t rows, rvcidx_build_result *r) {
+    rvcidx_index_params p = a->index;
+    p.first_row = first_row;
+    p.rows = rows;
+    int rc = rvcidx_build_index(store, dir, model, &p, &a->eval, r);
+    return build_report_index(a, dir, model, rc, r);
+}
 
-static void build_plan_free(build_plan *bp) {
+void build_plan_free(build_plan *bp) {
     for (size_t i = 0; i < bp->n; i++) {
         free(bp->names[i]);
         free(bp->dirs[i]);
@@ -168,7 +184,7 @@ static void build_plan_free(build_plan *bp) {
     memset(bp, 0, sizeof *bp);
 }
 
-static int build_plan_make(const build_args *a, const char *store, const char *model, build_plan *bp) {
+int build_plan_make(const build_args *a, const char *store, const char *model, build_plan *bp) {
     memset(bp, 0, sizeof *bp);
     rvcidx_store *st = NULL;
     int rc = rvcidx_store_open(store, &st);
@@ -201,13 +217,13 @@ static int build_plan_make(const build_args *a, const char *store, const char *m
 static int build_all(const build_args *a, const char *store, build_plan *bp) {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < bp->n; i++) {
-        rc = ensure_dir(bp->dirs[i]);
+        rc = build_ensure_dir(bp->dirs[i]);
         if (rc == 0) rc = build_index(a, store, bp->dirs[i], bp->names[i], bp->first_row[i], bp->rows[i], &bp->results[i]);
     }
     return rc;
 }
 
-static rvcidx_manifest_spec manifest_spec(const build_args *a, const char *store, const build_plan *bp) {
+rvcidx_manifest_spec build_manifest_spec(const build_args *a, const char *store, const build_plan *bp) {
     rvcidx_manifest_spec m;
     memset(&m, 0, sizeof m);
     m.outdir = a->outdir;
@@ -227,9 +243,9 @@ static rvcidx_manifest_spec manifest_spec(const build_args *a, const char *store
 /* Nothing to do when the manifest's request is today's and its outputs are all
  * there with their sizes: a nightly rebuild of unchanged data costs one
  * hashing pass over the inputs (ingest's check). */
-static int up_to_date(const build_args *a, const char *store) {
+int build_up_to_date(const build_args *a, const char *store) {
     char *stored = NULL, *now = NULL;
-    rvcidx_manifest_spec m = manifest_spec(a, store, NULL);
+    rvcidx_manifest_spec m = build_manifest_spec(a, store, NULL);
     int same = rvcidx_manifest_read_request(a->outdir, &stored) == 0 && stored &&
                rvcidx_manifest_request(&m, &now) == 0 && !strcmp(stored, now);
     free(stored);
@@ -239,7 +255,7 @@ static int up_to_date(const build_args *a, const char *store) {
 }
 
 /* Times, threads and host: what differs from run to run, kept out of the manifest. */
-static void write_run_json(const build_args *a, const build_plan *bp, double ingest_s, double total_s) {
+void build_write_run_json(const build_args *a, const build_plan *bp, double ingest_s, double total_s) {
     char path[PATH_MAX], host[256] = "";
     gethostname(host, sizeof host - 1);
     json_t *indexes = json_array();
@@ -261,14 +277,14 @@ static int run_build(build_args *a) {
     char store[PATH_MAX], model[256], manifest[PATH_MAX];
     snprintf(store, sizeof store, "%s/store.h5", a->outdir);
     snprintf(manifest, sizeof manifest, "%s/manifest.json", a->outdir);
-    default_model_name(a->srcs[0], model, sizeof model);
+    build_default_model_name(a->srcs[0], model, sizeof model);
     rvcidx_ingest_result r;
     double start = cli_now();
     int rc = rvcidx_ingest(store, (const char *const *)a->srcs, a->n_srcs, &a->ingest, &r);
     if (rc) return cli_fail(rc, NULL);
     double ingest_s = cli_now() - start;
     cli_print_ingest_summary(store, &r, ingest_s);
-    if (r.outcome == RVCIDX_INGEST_UNCHANGED && up_to_date(a, store)) {
+    if (r.outcome == RVCIDX_INGEST_UNCHANGED && build_up_to_date(a, store)) {
         cli_logf(RVCIDX_LOG_INFO, "build: %s is up to date (same inputs and parameters as its manifest); nothing to do",
                  a->outdir);
         printf("status   up to date: nothing rebuilt (%.1f s)\n", cli_now() - start);
@@ -280,8 +296,8 @@ static int run_build(build_args *a) {
     rc = build_plan_make(a, store, a->name ? a->name : model, &bp);
     if (rc == 0) rc = build_all(a, store, &bp);
     if (rc == 0) {
-        write_run_json(a, &bp, ingest_s, cli_now() - start);
-        rvcidx_manifest_spec m = manifest_spec(a, store, &bp);
+        build_write_run_json(a, &bp, ingest_s, cli_now() - start);
+        rvcidx_manifest_spec m = build_manifest_spec(a, store, &bp);
         int mrc = rvcidx_manifest_write(&m);
         if (mrc) rc = cli_fail(mrc, NULL);
     }
@@ -326,7 +342,7 @@ static int check_plan(const build_args *a) {
 
 /* One build of OUTDIR under its lock. */
 static int locked_build(build_args *a) {
-    int rc = ensure_dir(a->outdir);
+    int rc = build_ensure_dir(a->outdir);
     if (rc) return rc;
     int lock = -1;
     rc = rvcidx_lock_dir(a->outdir, &lock);
@@ -437,7 +453,7 @@ static int build_per_model(build_args *a) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         a->index.threads = a->eval.threads = cpus / jobs_at_once > 1 ? (int)(cpus / jobs_at_once) : 1;
     }
-    int rc = ensure_dir(a->outdir);
+    int rc = build_ensure_dir(a->outdir);
     for (; rc == 0 && (next < n || running > 0);) {
         while (next < n && running < (size_t)jobs_at_once && !cli_interrupted()) {
             jobs[next].pid = start_model(a, root, &jobs[next]);
@@ -487,7 +503,13 @@ int cmd_build(int argc, char **argv) {
     cli_progress_init(&cp, stderr, !a.per_model || a.jobs <= 1); /* parallel bars would interleave */
     a.ingest.progress = a.index.progress = a.eval.progress = cli_progress_cb;
     a.ingest.progress_user = a.index.progress_user = a.eval.progress_user = &cp;
-    if (!a.per_model && (rc = check_plan(&a)) != 0) return rc;
+    if ((a.stage || a.part >= 0) && !a.split) {
+        cli_logf(RVCIDX_LOG_ERROR, "build: --stage and --part belong to a split build: add --split N");
+        return CLI_EXIT_USAGE;
+    }
+    int plan_needed = !a.per_model && (a.stage == STAGE_ALL || a.stage == STAGE_PREPARE);
+    if (plan_needed && (rc = check_plan(&a)) != 0) return rc;
     if (a.plan_only && !a.per_model) return CLI_EXIT_OK;
+    if (a.split) return build_split(&a);
     return a.per_model ? build_per_model(&a) : locked_build(&a);
 }

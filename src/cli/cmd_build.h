@@ -1,0 +1,57 @@
+/* cmd_build.h — private to `build` and its split-build and cluster parts
+ * (cmd_build.c, cmd_build_split.c, cmd_submit.c): the parsed command line
+ * and the steps they share. */
+#ifndef RVCIDX_CMD_BUILD_H
+#define RVCIDX_CMD_BUILD_H
+
+#include "cli.h"
+
+enum build_stage { STAGE_ALL = 0, STAGE_PREPARE, STAGE_PART, STAGE_FINISH };
+
+typedef struct build_args {
+    const char *outdir, *name;
+    int per_speaker, per_model, jobs, plan_only;
+    unsigned split;   /* --split N: N parts (0: not a split build) */
+    int stage;        /* enum build_stage */
+    long part;        /* --part I, -1: $SLURM_ARRAY_TASK_ID */
+    int unchanged; /* set by run_build when there was nothing to do */
+    char **srcs;
+    int n_srcs;
+    rvcidx_ingest_params ingest;
+    rvcidx_index_params index;
+    rvcidx_eval_params eval;
+} build_args;
+
+
+/* The indexes a build makes: one for the store, or one per speaker. */
+typedef struct build_plan {
+    size_t n;
+    char **names;        /* model or speaker names */
+    char **dirs;         /* where each index goes */
+    uint64_t *first_row, *rows;
+    rvcidx_build_result *results;
+} build_plan;
+
+/* The build's one index, or one per speaker; free with build_plan_free. */
+int build_plan_make(const build_args *a, const char *store, const char *model, build_plan *bp);
+void build_plan_free(build_plan *bp);
+
+/* mkdir OUTDIR unless it exists; an exit code. */
+int build_ensure_dir(const char *dir);
+/* The first SRC's name, as RVC names models after their logs/<model> folder. */
+void build_default_model_name(const char *src, char *out, size_t n);
+/* The manifest's view of this build (bp NULL: the request part only). */
+rvcidx_manifest_spec build_manifest_spec(const build_args *a, const char *store, const build_plan *bp);
+/* 1 when OUTDIR's manifest has this request and all its outputs. */
+int build_up_to_date(const build_args *a, const char *store);
+void build_write_run_json(const build_args *a, const build_plan *bp, double ingest_s, double total_s);
+/* train -> encode -> eval/tune -> publish for one row range; reports in dir; an exit code. */
+int build_index(const build_args *a, const char *store, const char *dir, const char *model, uint64_t first_row,
+                uint64_t rows, rvcidx_build_result *r);
+/* Prints the published index's summary and writes its eval reports; an exit code. */
+int build_report_index(const build_args *a, const char *dir, const char *model, int status, rvcidx_build_result *r);
+
+/* --split N: the prepare / part / finish stages (cmd_build_split.c). */
+int build_split(build_args *a);
+
+#endif

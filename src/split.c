@@ -1,0 +1,273 @@
+/* split.c — split builds (see rvcidx/split.h): the shared work directory
+ * DIR/split, its description split.json, and the prepare / part / finish
+ * steps that cluster tasks run. */
+#include "rvcidx/split.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build_internal.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "internal.h"
+#include "rvcidx/store.h"
+
+typedef struct split_info {
+    unsigned parts;
+    char key[65];
+    uint64_t first_row, rows; /* the whole index's row range */
+    rvcidx_train_result train;
+    double train_seconds;
+} split_info;
+
+static void work_path(const char *dir, const char *name, char *out, size_t n) {
+    snprintf(out, n, "%s/split/%s", dir, name);
+}
+
+static void part_path(const char *dir, unsigned part, char *out, size_t n) {
+    snprintf(out, n, "%s/split/part-%04u.index", dir, part);
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Rows of part i out of s->parts: contiguous, in row order, sizes within 1. */
+static void part_range(const split_info *s, unsigned i, uint64_t *first, uint64_t *rows) {
+    uint64_t a = s->rows * i / s->parts, b = s->rows * (i + 1) / s->parts;
+    *first = s->first_row + a;
+    *rows = b - a;
+}
+
+static int read_info(const char *dir, split_info *s, int *found) {
+    char path[PATH_MAX];
+    work_path(dir, "split.json", path, sizeof path);
+    memset(s, 0, sizeof *s);
+    *found = 0;
+    if (!file_exists(path)) return 0;
+    json_error_t err;
+    json_t *o = json_load_file(path, 0, &err);
+    json_int_t parts = 0, first = 0, rows = 0, nlist = 0, train_rows = 0;
+    const char *key = NULL, *sha = NULL, *device = NULL;
+    double kmeans_s = 0, train_s = 0;
+    int bad = !o || json_unpack(o, "{s:I, s:s, s:I, s:I, s:{s:I, s:I, s:s, s:s, s:F, s:F}}", "parts", &parts, "key",
+                                &key, "first_row", &first, "rows", &rows, "train", "nlist", &nlist, "train_rows",
+                                &train_rows, "sample_sha256", &sha, "device", &device, "kmeans_s", &kmeans_s,
+                                "train_s", &train_s) != 0;
+    if (!bad && (parts < 1 || parts > RVCIDX_SPLIT_MAX_PARTS || first < 0 || rows < parts || strlen(key) != 64))
+        bad = 1;
+    if (!bad) {
+        s->parts = (unsigned)parts;
+        snprintf(s->key, sizeof s->key, "%s", key);
+        s->first_row = (uint64_t)first;
+        s->rows = (uint64_t)rows;
+        s->train.nlist = nlist;
+        s->train.train_rows = (uint64_t)train_rows;
+        snprintf(s->train.sample_sha256, sizeof s->train.sample_sha256, "%s", sha);
+        snprintf(s->train.device, sizeof s->train.device, "%s", device);
+        s->train.kmeans_seconds = kmeans_s;
+        s->train_seconds = train_s;
+        *found = 1;
+    }
+    json_decref(o);
+    return bad ? rvcidx__fail(RVCIDX_EINPUT, "%s: unreadable split description; run the prepare step again", path) : 0;
+}
+
+static int write_info(const char *dir, const split_info *s) {
+    char path[PATH_MAX];
+    work_path(dir, "split.json", path, sizeof path);
+    json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:{s:I, s:I, s:s, s:s, s:f, s:f}}", "format", "rvcidx-split",
+                          "parts", (json_int_t)s->parts, "key", s->key, "first_row", (json_int_t)s->first_row, "rows",
+                          (json_int_t)s->rows, "train", "nlist", (json_int_t)s->train.nlist, "train_rows",
+                          (json_int_t)s->train.train_rows, "sample_sha256", s->train.sample_sha256, "device",
+                          s->train.device, "kmeans_s", s->train.kmeans_seconds, "train_s", s->train_seconds);
+    char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot format", path);
+    int rc = rvcidx__write_text_file(path, text, 1);
+    free(text);
+    return rc;
+}
+
+/* Removes the part files (all of DIR/split's entries but keep_prefix's). */
+static int clear_work(const char *dir, const char *keep_prefix) {
+    char wdir[PATH_MAX], path[PATH_MAX + 256];
+    snprintf(wdir, sizeof wdir, "%s/split", dir);
+    DIR *d = opendir(wdir);
+    if (!d) return errno == ENOENT ? 0 : rvcidx__fail(RVCIDX_EIO, "%s: cannot list: %s", wdir, strerror(errno));
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (keep_prefix && !strncmp(e->d_name, keep_prefix, strlen(keep_prefix))) continue;
+        snprintf(path, sizeof path, "%s/%s", wdir, e->d_name);
+        if (unlink(path) != 0 && errno != ENOENT) rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot remove: %s", path, strerror(errno));
+    }
+    closedir(d);
+    if (rc == 0 && !keep_prefix && rmdir(wdir) != 0 && errno != ENOENT)
+        rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot remove: %s", wdir, strerror(errno));
+    return rc;
+}
+
+static int resolve_range(const char *store_path, const rvcidx_index_params *ip, uint64_t *first, uint64_t *rows) {
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store_path, &st));
+    uint64_t n = rvcidx_store_rows(st);
+    rvcidx_store_close(st);
+    if (ip->first_row > n || ip->rows > n - ip->first_row)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: rows %llu..%llu are outside its %llu rows", store_path,
+                            (unsigned long long)ip->first_row, (unsigned long long)(ip->first_row + ip->rows), (unsigned long long)n);
+    *first = ip->first_row;
+    *rows = ip->rows ? ip->rows : n - ip->first_row;
+    return 0;
+}
+
+/* The prepared work of this request, or a one-line error saying what to run. */
+static int load_prepared(const char *dir, const char *request, split_info *s) {
+    char key[65], path[PATH_MAX];
+    RVCIDX__TRY(rvcidx__sha256_text(request, key));
+    int found = 0;
+    RVCIDX__TRY(read_info(dir, s, &found));
+    work_path(dir, "trained.index", path, sizeof path);
+    if (!found || !file_exists(path))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s/split: not prepared; run the prepare step first "
+                            "(rvcidx build --split N --stage prepare, same options)", dir);
+    if (strcmp(s->key, key) != 0)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s/split was prepared for other inputs or parameters; "
+                            "run the prepare step again with these options", dir);
+    return 0;
+}
+
+static int train_and_write(const char *store, const char *dir, const rvcidx_index_params *ip, split_info *s) {
+    char centroids[PATH_MAX], trained[PATH_MAX];
+    snprintf(centroids, sizeof centroids, "%s/centroids.h5", dir);
+    work_path(dir, "trained.index", trained, sizeof trained);
+    RVCIDX__TRY(rvcidx__remove_stale_temps(trained));
+    double t = omp_get_wtime();
+    RVCIDX__TRY(rvcidx_train(store, centroids, ip, &s->train));
+    s->train_seconds = omp_get_wtime() - t;
+    rvcidx_index_params p = *ip;
+    p.nlist = s->train.nlist;
+    return rvcidx_encode_trained(store, centroids, trained, &p);
+}
+
+int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned parts,
+                         const char *request, int *reused) {
+    if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_prepare: NULL argument");
+    if (ip->type == RVCIDX_INDEX_AUTO)
+        return rvcidx__fail(RVCIDX_EINVAL, "--split needs one index type (ivfpq4fs or ivfflat), not auto");
+    if (parts < 1 || parts > RVCIDX_SPLIT_MAX_PARTS)
+        return rvcidx__fail(RVCIDX_EINVAL, "--split %u: between 1 and %d parts", parts, RVCIDX_SPLIT_MAX_PARTS);
+    split_info now, old;
+    memset(&now, 0, sizeof now);
+    now.parts = parts;
+    RVCIDX__TRY(rvcidx__sha256_text(request, now.key));
+    RVCIDX__TRY(resolve_range(store_path, ip, &now.first_row, &now.rows));
+    if (now.rows < parts)
+        return rvcidx__fail(RVCIDX_EINPUT, "--split %u: more parts than the index's %llu rows", parts, (unsigned long long)now.rows);
+    int found = 0;
+    char trained[PATH_MAX], wdir[PATH_MAX];
+    work_path(dir, "trained.index", trained, sizeof trained);
+    if (read_info(dir, &old, &found) != 0) found = 0; /* unreadable: start over */
+    int same_training = found && !strcmp(old.key, now.key) && file_exists(trained);
+    if (reused) *reused = same_training && old.parts == parts;
+    if (same_training && old.parts == parts) return 0;
+    snprintf(wdir, sizeof wdir, "%s/split", dir);
+    RVCIDX__TRY(clear_work(dir, same_training ? "trained.index" : NULL));
+    RVCIDX__TRY(rvcidx__mkdir_p(wdir));
+    if (same_training) {
+        now.train = old.train; /* only the partition changed: the parts are redone, the training kept */
+        now.train_seconds = old.train_seconds;
+    } else {
+        RVCIDX__TRY(train_and_write(store_path, dir, ip, &now));
+    }
+    return write_info(dir, &now);
+}
+
+int rvcidx_split_parts(const char *dir, const char *request, unsigned *parts) {
+    if (!dir || !request || !parts) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_parts: NULL argument");
+    split_info s;
+    *parts = 0;
+    RVCIDX__TRY(load_prepared(dir, request, &s));
+    *parts = s.parts;
+    return 0;
+}
+
+int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
+                      const char *request, int *reused) {
+    if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_part: NULL argument");
+    split_info s;
+    RVCIDX__TRY(load_prepared(dir, request, &s));
+    if (part >= s.parts)
+        return rvcidx__fail(RVCIDX_EINVAL, "--part %u: %s/split has parts 0..%u", part, dir, s.parts - 1);
+    char path[PATH_MAX], trained[PATH_MAX];
+    part_path(dir, part, path, sizeof path);
+    work_path(dir, "trained.index", trained, sizeof trained);
+    if (reused) *reused = file_exists(path);
+    if (file_exists(path)) return 0; /* written atomically: present means complete */
+    RVCIDX__TRY(rvcidx__remove_stale_temps(path));
+    rvcidx_index_params p = *ip;
+    p.nlist = s.train.nlist;
+    part_range(&s, part, &p.first_row, &p.rows);
+    return rvcidx_encode_part(store_path, trained, path, &p, NULL);
+}
+
+static int collect_parts(const char *dir, const split_info *s, char ***out) {
+    char **paths = calloc(s->parts, sizeof *paths);
+    if (!paths) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    *out = paths;
+    char path[PATH_MAX];
+    for (unsigned i = 0; i < s->parts; i++) {
+        part_path(dir, i, path, sizeof path);
+        if (!file_exists(path))
+            return rvcidx__fail(RVCIDX_EINPUT, "%s: missing (part %u of %u did not finish); run it again "
+                                "(rvcidx build --split %u --stage part --part %u, same options)", path, i, s->parts,
+                                s->parts, i);
+        if (!(paths[i] = strdup(path))) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static void free_parts(char **paths, unsigned n) {
+    for (unsigned i = 0; paths && i < n; i++) free(paths[i]);
+    free(paths);
+}
+
+int rvcidx_split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
+                        const rvcidx_eval_params *ep, const char *request, rvcidx_build_result *r) {
+    if (!store_path || !dir || !model || !ip || !request || !r)
+        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_finish: NULL argument");
+    memset(r, 0, sizeof *r);
+    split_info s;
+    RVCIDX__TRY(load_prepared(dir, request, &s));
+    char **parts = NULL, work_final[PATH_MAX], work[PATH_MAX];
+    int rc = collect_parts(dir, &s, &parts);
+    snprintf(work_final, sizeof work_final, "%s/index", dir);
+    if (rc == 0) rc = rvcidx__remove_stale_temps(work_final);
+    if (rc == 0) rc = rvcidx__tmp_name(work_final, work, sizeof work);
+    double t = omp_get_wtime();
+    if (rc == 0) rc = rvcidx_index_merge((const char *const *)parts, s.parts, work, ip->progress, ip->progress_user, &r->encode);
+    free_parts(parts, s.parts);
+    if (rc) {
+        unlink(work);
+        return rc;
+    }
+    r->encode_seconds = omp_get_wtime() - t;
+    r->train = s.train;
+    r->train_seconds = s.train_seconds;
+    snprintf(r->centroids_path, sizeof r->centroids_path, "%s/centroids.h5", dir);
+    rvcidx_index_params p = *ip;
+    p.nlist = s.train.nlist;
+    rvcidx_index_describe(&p, r->encode.dim, r->encode.nlist, r->encode.factory, sizeof r->encode.factory);
+    RVCIDX__TRY(rvcidx__build_finish(store_path, dir, model, work, &p, ep, r));
+    return clear_work(dir, NULL);
+}
