@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "hash.h"
@@ -17,6 +18,7 @@
 #include "rvcidx/manifest.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
+#include "stat_cache.h"
 
 static json_t *inputs_json(const char *store_path) {
     rvcidx_store *st = NULL;
@@ -193,4 +195,24 @@ int rvcidx_manifest_read_request(const char *outdir, char **out) {
     *out = json_dumps(req, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(9));
     json_decref(doc);
     return 0;
+}
+
+int rvcidx_build_is_current(const rvcidx_manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {
+    if (!m || !srcs || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_is_current: NULL argument");
+    *current = 0;
+    char *stored = NULL, *now = NULL;
+    RVCIDX__TRY(rvcidx_manifest_read_request(m->outdir, &stored));
+    if (!stored || access(m->store_path, R_OK) != 0) {
+        free(stored);
+        return 0;
+    }
+    int unchanged = 0;
+    int rc = rvcidx__stat_cache_unchanged(m->store_path, srcs, n_srcs, m->ingest->dim, &unchanged);
+    if (rc == 0 && unchanged) rc = rvcidx_manifest_request(m, &now);
+    size_t missing = 0;
+    if (rc == 0 && unchanged && !strcmp(stored, now) && rvcidx_verify(m->outdir, 1, &missing, NULL) == 0)
+        *current = missing == 0;
+    free(stored);
+    free(now);
+    return rc;
 }

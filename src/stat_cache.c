@@ -81,3 +81,21 @@ int rvcidx__stat_cache_remove_stale_temps(const char *store_path) {
     cache_path(store_path, path, sizeof path);
     return rvcidx__remove_stale_temps(path);
 }
+
+int rvcidx__stat_cache_unchanged(const char *store_path, const char *const *srcs, int n_srcs, int dim, int *unchanged) {
+    *unchanged = 0;
+    json_t *cache = rvcidx__stat_cache_load(store_path);
+    if (!cache) return 0;
+    rvcidx__shard_list shards;
+    int rc = rvcidx__sources_collect(srcs, n_srcs, dim, &shards);
+    if (rc) {
+        json_decref(cache);
+        return rc;
+    }
+    int same = shards.count == json_object_size(cache);
+    for (size_t i = 0; same && i < shards.count; i++) same = rvcidx__stat_cache_matches(cache, &shards.items[i]);
+    *unchanged = same;
+    rvcidx__shard_list_free(&shards);
+    json_decref(cache);
+    return 0;
+}

@@ -24,4 +24,9 @@ int rvcidx__stat_cache_remove_stale_temps(const char *store_path);
 /* Writes the cache for shards atomically (unchanged content: not rewritten). */
 int rvcidx__stat_cache_save(const char *store_path, const rvcidx__shard_list *shards);
 
+/* *unchanged = 1 when the shards srcs name now are exactly those of the
+ * cache, each with its size and mtime: the cheap "nothing new" test `submit`
+ * runs on a login node (the build itself still checks by hash). */
+int rvcidx__stat_cache_unchanged(const char *store_path, const char *const *srcs, int n_srcs, int dim, int *unchanged);
+
 #endif

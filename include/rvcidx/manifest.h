@@ -47,6 +47,14 @@ int rvcidx_manifest_request(const rvcidx_manifest_spec *spec, char **out);
  * manifest. Fails only on an unreadable manifest. */
 int rvcidx_manifest_read_request(const char *outdir, char **out);
 
+/* *current = 1 when spec->outdir holds a complete build of srcs as they are
+ * now with these parameters, judged without reading any shard: the manifest
+ * request equals the one for spec (parameters, versions, the store's
+ * inputs), the shards srcs name have the size and mtime of the last ingest,
+ * none was added or removed, and every output is there with its size. What
+ * `rvcidx submit` uses to leave built models out. */
+int rvcidx_build_is_current(const rvcidx_manifest_spec *spec, const char *const *srcs, int n_srcs, int *current);
+
 /* Checks OUTDIR against its manifest: every output's size and sha256 (each
  * index's hash BEFORE faiss reads it: faiss is not safe on tampered files),
  * then that each index loads with the recorded type, d and ntotal. With

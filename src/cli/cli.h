@@ -88,6 +88,8 @@ int cmd_demo(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_gpu(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Ingest options, shared by `ingest` and `build`. */
 #define CLI_OPT_DIM 1100

@@ -76,7 +76,7 @@ static int parse_split_option(int opt, const char *arg, build_args *a) {
     return 0;
 }
 
-static int parse_build_args(int argc, char **argv, build_args *a) {
+int build_parse_args(int argc, char **argv, build_args *a) {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'}, {"name", required_argument, 0, OPT_NAME},
         {"per-speaker", no_argument, 0, OPT_PER_SPEAKER}, {"per-model", no_argument, 0, OPT_PER_MODEL},
@@ -354,13 +354,7 @@ static int locked_build(build_args *a) {
 
 /* ---- --per-model: a separate build of every model directory under ROOT ---- */
 
-typedef struct model_job {
-    char name[256];
-    pid_t pid;
-    int status; /* exit code once done, -1 while running */
-} model_job;
-
-static int is_model_dir(const char *root, const char *name) {
+int build_is_model_dir(const char *root, const char *name) {
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/%s/3_feature768", root, name);
     if (cli_is_directory(p)) return 1;
@@ -372,13 +366,13 @@ static int compare_jobs(const void *x, const void *y) {
     return strcmp(((const model_job *)x)->name, ((const model_job *)y)->name);
 }
 
-static size_t list_models(const char *root, model_job **out) {
+size_t build_list_models(const char *root, model_job **out) {
     DIR *d = opendir(root);
     size_t n = 0, cap = 0;
     model_job *jobs = NULL;
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !is_model_dir(root, e->d_name)) continue;
+        if (e->d_name[0] == '.' || !build_is_model_dir(root, e->d_name)) continue;
         if (n == cap) {
             model_job *grown = realloc(jobs, (cap = cap ? 2 * cap : 64) * sizeof *jobs);
             if (!grown) break;
@@ -442,7 +436,7 @@ static const char *exit_reason(int code) {
 static int build_per_model(build_args *a) {
     const char *root = a->srcs[0];
     model_job *jobs = NULL;
-    size_t n = list_models(root, &jobs), running = 0, next = 0;
+    size_t n = build_list_models(root, &jobs), running = 0, next = 0;
     if (n == 0) {
         cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
         free(jobs);
@@ -492,7 +486,7 @@ int cmd_plan(int argc, char **argv) {
 int cmd_build(int argc, char **argv) {
     build_args a;
     memset(&a, 0, sizeof a);
-    int rc = parse_build_args(argc, argv, &a);
+    int rc = build_parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     if (a.per_model && (a.n_srcs != 1 || a.per_speaker || a.name)) {
         cli_logf(RVCIDX_LOG_ERROR, "build: --per-model takes one ROOT (a folder of model directories) and no "

@@ -51,6 +51,21 @@ int build_index(const build_args *a, const char *store, const char *dir, const c
 /* Prints the published index's summary and writes its eval reports; an exit code. */
 int build_report_index(const build_args *a, const char *dir, const char *model, int status, rvcidx_build_result *r);
 
+typedef struct model_job {
+    char name[256];
+    pid_t pid;
+    int status; /* exit code once done, -1 while running */
+} model_job;
+
+/* The model directories (with 3_feature768 or 3_feature256) under root,
+ * sorted by name; *out is malloc'd (caller frees). */
+size_t build_list_models(const char *root, model_job **out);
+int build_is_model_dir(const char *root, const char *name);
+
+/* Parses build's command line into a (argv[0] is the command name); -1 after
+ * --help, else an exit code. */
+int build_parse_args(int argc, char **argv, build_args *a);
+
 /* --split N: the prepare / part / finish stages (cmd_build_split.c). */
 int build_split(build_args *a);
 

@@ -24,8 +24,8 @@ static const cli_command commands[] = {
     {"eval", "measure recall against exact search and tune nprobe/k_factor", cmd_eval, NULL},
     {"verify", "check a build's artifacts against its manifest", cmd_verify, NULL},
     {"plan", "predict sizes, memory and parameters before a build (build's options)", cmd_plan, NULL},
-    {"submit", "submit builds to a Slurm cluster as a job array", NULL, "issue #7 (Slurm)"},
-    {"status", "show per-model build state from manifests and Slurm", NULL, "issue #7 (Slurm)"},
+    {"submit", "submit builds to a Slurm cluster as a job array", cmd_submit, NULL},
+    {"status", "show per-model build state from manifests and Slurm", cmd_status, NULL},
     {"gpu", "say whether a usable GPU is present, and which", cmd_gpu, NULL},
     {"version", "print the versions of rvcidx and the libraries it runs with", cmd_version, NULL},
 };

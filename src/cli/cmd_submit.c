@@ -1,0 +1,471 @@
+/* cmd_submit.c — `rvcidx submit --slurm`: builds as Slurm jobs.
+ *
+ * rvcidx writes one job script and calls sbatch; Slurm schedules. Two shapes:
+ *  - many models (ROOT, a folder of model directories): one job array, one
+ *    task per model whose build is not current (rvcidx_build_is_current:
+ *    no shard read on the login node), each task running the `rvcidx build`
+ *    a user would run for that model;
+ *  - one large index (--split N): a prepare job (ingest, train once), an
+ *    N-task array encoding one part each (afterok), a finish job merging,
+ *    tuning and publishing (afterok), all running the same script with the
+ *    stage as its argument.
+ * Scripts, logs and submit.json (the job ids `rvcidx status` reads) go to
+ * OUTDIR/.rvcidx-submit/. Tasks get SIGTERM --signal-time seconds before
+ * their time limit (sbatch --signal=B:TERM@S; the script execs rvcidx, so
+ * the signal reaches it): the build stops cleanly, leaves no half-written
+ * file, and a resubmission does only what is missing.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd_build.h"
+
+static const char submit_usage[] =
+    "usage: rvcidx submit --slurm -o OUTDIR [submit options] [build options] ROOT\n"
+    "       rvcidx submit --slurm -o OUTDIR --split N [submit options] [build options] SRC...\n\n"
+    "Writes a job script to OUTDIR/.rvcidx-submit/ and submits it with sbatch.\n"
+    "ROOT (a folder of model directories): one job array, one task per model whose build\n"
+    "is not current (judged by its manifest and the shards' sizes and mtimes; --force\n"
+    "submits all), each running 'rvcidx build -o OUTDIR/<model> ... ROOT/<model>'.\n"
+    "--split N: one index of SRC... built by a prepare job (ingest, train once), an N-task\n"
+    "array (one row range each, after prepare) and a finish job (merge, tune, publish).\n\n"
+    "submit options:\n"
+    "      --slurm            submit to Slurm (the one engine rvcidx writes jobs for)\n"
+    "      --dry-run          print the script and the sbatch commands; submit nothing\n"
+    "      --max-running N    at most N array tasks at once (--array=...%N)\n"
+    "      --sbatch ARG       pass ARG to sbatch, e.g. --sbatch=--qos=low (repeatable)\n"
+    "      --partition P, --time T, --account A, --gpus G, --cpus-per-task C, --mem M, --qos Q\n"
+    "                         the same as --sbatch=--partition=P and so on\n"
+    "      --prepare-sbatch ARG  sbatch ARG for the split prepare job only (e.g. --gpus=1:\n"
+    "                         k-means on a GPU node, encoding on CPU nodes)\n"
+    "      --signal-time S    SIGTERM S seconds before the time limit (default 120)\n"
+    "      --force            submit models whose build is current too\n"
+    "      --status           show OUTDIR's builds and jobs instead ('rvcidx status OUTDIR')\n"
+    "Every other option goes to 'rvcidx build' (see 'rvcidx build --help').\n" CLI_COMMON_HELP;
+
+enum { MAX_SBATCH = 64 };
+
+typedef struct submit_args {
+    int dry_run, force, status, max_running, signal_time;
+    const char *sbatch[MAX_SBATCH], *prepare[MAX_SBATCH];
+    int n_sbatch, n_prepare;
+    char *build_argv[512];
+    int build_argc;
+    build_args build;
+    char sbatch_storage[MAX_SBATCH][128];
+} submit_args;
+
+/* ---- command line ------------------------------------------------------- */
+
+/* "--name VALUE" or "--name=VALUE": 1 and *value when argv[*i] is it. */
+static int option_value(int argc, char **argv, int *i, const char *name, const char **value) {
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0) return 0;
+    if (argv[*i][n] == '=') return *value = argv[*i] + n + 1, 1;
+    if (argv[*i][n] != '\0') return 0;
+    if (*i + 1 >= argc) return *value = NULL, 1;
+    return *value = argv[++*i], 1;
+}
+
+static int add_sbatch(submit_args *s, const char *flag, const char *value) {
+    if (s->n_sbatch >= MAX_SBATCH) return CLI_EXIT_USAGE;
+    char *slot = s->sbatch_storage[s->n_sbatch];
+    if (flag) snprintf(slot, sizeof s->sbatch_storage[0], "--%s=%s", flag, value);
+    s->sbatch[s->n_sbatch++] = flag ? slot : value;
+    return 0;
+}
+
+static int parse_submit_option(submit_args *s, int argc, char **argv, int *i) {
+    static const char *const shortcuts[] = {"partition", "time", "account", "gpus", "cpus-per-task", "mem", "qos"};
+    const char *v = NULL, *a = argv[*i];
+    char name[64];
+    if (!strcmp(a, "--slurm")) return 0;
+    if (!strcmp(a, "--dry-run")) return s->dry_run = 1, 0;
+    if (!strcmp(a, "--force")) return s->force = 1, 0;
+    if (!strcmp(a, "--status")) return s->status = 1, 0;
+    long n = 0;
+    if (option_value(argc, argv, i, "--max-running", &v))
+        return v && !cli_parse_int("--max-running", v, 1, 100000, &n) ? (s->max_running = (int)n, 0) : CLI_EXIT_USAGE;
+    if (option_value(argc, argv, i, "--signal-time", &v))
+        return v && !cli_parse_int("--signal-time", v, 0, 65535, &n) ? (s->signal_time = (int)n, 0) : CLI_EXIT_USAGE;
+    if (option_value(argc, argv, i, "--sbatch", &v)) return v ? add_sbatch(s, NULL, v) : CLI_EXIT_USAGE;
+    if (option_value(argc, argv, i, "--prepare-sbatch", &v)) {
+        if (!v || s->n_prepare >= MAX_SBATCH) return CLI_EXIT_USAGE;
+        return s->prepare[s->n_prepare++] = v, 0;
+    }
+    for (size_t k = 0; k < sizeof shortcuts / sizeof *shortcuts; k++) {
+        snprintf(name, sizeof name, "--%s", shortcuts[k]);
+        if (option_value(argc, argv, i, name, &v)) return v ? add_sbatch(s, shortcuts[k], v) : CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int parse_submit_args(int argc, char **argv, submit_args *s) {
+    s->signal_time = 120;
+    s->build_argv[s->build_argc++] = (char *)"build";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return fputs(submit_usage, stdout), -1;
+        int rc = parse_submit_option(s, argc, argv, &i);
+        if (rc > 0) {
+            cli_logf(RVCIDX_LOG_ERROR, "submit: %s: missing or bad value; see 'rvcidx submit --help'", argv[i]);
+            return rc;
+        }
+        if (rc < 0 && s->build_argc < 510) s->build_argv[s->build_argc++] = argv[i];
+    }
+    s->build_argv[s->build_argc] = NULL;
+    if (s->status) return 0;
+    int rc = build_parse_args(s->build_argc, s->build_argv, &s->build);
+    if (rc) return rc;
+    if (s->build.stage || s->build.part >= 0 || s->build.plan_only) {
+        cli_logf(RVCIDX_LOG_ERROR, "submit: --stage, --part and --plan are chosen by submit, not given");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ---- script ------------------------------------------------------------- */
+
+/* text as one single-quoted shell word. */
+static void put_quoted(FILE *f, const char *text) {
+    fputc('\'', f);
+    for (const char *c = text; *c; c++) {
+        if (*c == '\'') fputs("'\\''", f);
+        else fputc(*c, f);
+    }
+    fputc('\'', f);
+}
+
+/* text as a shell word, quoted only when it needs it; "$VAR" words stay
+ * expandable (the dry run's job-id placeholders). */
+static void put_word(FILE *f, const char *text) {
+    if (text[0] == '\0' || strpbrk(text, " '\"$;&|<>*?()[]{}!\\#~`\t\n")) {
+        if (strchr(text, '$') && !strpbrk(text, "'\"\\`")) fprintf(f, "\"%s\"", text);
+        else put_quoted(f, text);
+    } else {
+        fputs(text, f);
+    }
+}
+
+/* The build options as typed, less what submit sets per task. */
+static void put_build_options(FILE *f, const submit_args *s, int per_model) {
+    int first_src = s->build_argc - s->build.n_srcs;
+    for (int i = 1; i < first_src; i++) {
+        const char *a = s->build_argv[i];
+        if (per_model && (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--name"))) {
+            i++;
+            continue;
+        }
+        if (per_model && (!strncmp(a, "--output=", 9) || !strncmp(a, "--name=", 7) || (!strncmp(a, "-o", 2) && a[2])))
+            continue;
+        if (!strcmp(a, "--per-model")) continue;
+        fputc(' ', f);
+        put_word(f, a);
+    }
+}
+
+static void put_header(FILE *f, const submit_args *s, const char *logdir, const char *what) {
+    time_t now = time(NULL);
+    char stamp[64];
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S %z", localtime(&now));
+    fprintf(f, "#!/bin/bash\n# Written by 'rvcidx submit' (rvcidx %s) on %s: %s.\n"
+               "# Rerun 'rvcidx submit' with the same options to resubmit only what is missing.\n",
+            rvcidx_version(), stamp, what);
+    fprintf(f, "#SBATCH --job-name=rvcidx\n#SBATCH --output=%s/%%x-%%A_%%a.log\n#SBATCH --open-mode=append\n", logdir);
+    if (s->signal_time > 0) fprintf(f, "#SBATCH --signal=B:TERM@%d\n", s->signal_time);
+    fputs("set -euo pipefail\n", f);
+}
+
+static void put_threads(FILE *f, const submit_args *s) {
+    int threads_given = 0;
+    for (int i = 1; i < s->build_argc; i++) threads_given |= !strncmp(s->build_argv[i], "--threads", 9);
+    if (!threads_given) /* the CPUs Slurm gave the task, not the node's */
+        fputs("threads=()\n[ -n \"${SLURM_CPUS_PER_TASK:-}\" ] && threads=(--threads \"$SLURM_CPUS_PER_TASK\")\n", f);
+    else fputs("threads=()\n", f);
+}
+
+static void put_model_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *logdir,
+                             const char *root, const char *outdir, char **models, size_t n) {
+    put_header(f, s, logdir, "one 'rvcidx build' per model, task i builds models[i]");
+    fputs("cd ", f), put_quoted(f, cwd), fputs("\nmodels=(", f);
+    for (size_t i = 0; i < n; i++) fputc(' ', f), put_quoted(f, models[i]);
+    fputs(" )\nmodel=${models[$SLURM_ARRAY_TASK_ID]}\n", f);
+    put_threads(f, s);
+    fputs("exec ", f), put_quoted(f, exe), fputs(" build \"${threads[@]}\" -o ", f), put_quoted(f, outdir);
+    fputs("/\"$model\" --name \"$model\"", f);
+    put_build_options(f, s, 1);
+    fputc(' ', f), put_quoted(f, root), fputs("/\"$model\"\n", f);
+}
+
+static void put_split_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *logdir) {
+    put_header(f, s, logdir, "a split build; $1 is the stage (prepare, part or finish)");
+    fputs("cd ", f), put_quoted(f, cwd), fputc('\n', f);
+    put_threads(f, s);
+    fputs("exec ", f), put_quoted(f, exe), fputs(" build \"${threads[@]}\" --stage \"$1\"", f);
+    put_build_options(f, s, 0);
+    for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) fputc(' ', f), put_word(f, s->build_argv[i]);
+    fputc('\n', f);
+}
+
+/* ---- sbatch -------------------------------------------------------------- */
+
+typedef struct sbatch_call {
+    const char *argv[MAX_SBATCH * 2 + 8];
+    int argc;
+} sbatch_call;
+
+static void call_add(sbatch_call *c, const char *arg) {
+    if (c->argc < (int)(sizeof c->argv / sizeof *c->argv) - 1) c->argv[c->argc++] = arg;
+    c->argv[c->argc] = NULL;
+}
+
+static void print_call(const sbatch_call *c, const char *before, const char *after) {
+    fputs(before, stdout);
+    for (int i = 0; i < c->argc; i++) {
+        if (i) fputc(' ', stdout);
+        put_word(stdout, c->argv[i]);
+    }
+    printf("%s\n", after);
+}
+
+/* Runs sbatch --parsable; its job id into id. */
+static int run_sbatch(const sbatch_call *c, char *id, size_t n) {
+    char *cmd = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&cmd, &len);
+    if (!f) return CLI_EXIT_INTERNAL;
+    for (int i = 0; i < c->argc; i++) put_quoted(f, c->argv[i]), fputc(' ', f);
+    fputs("2>&1", f);
+    fclose(f);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    char out[4096] = "";
+    size_t got = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[got] = '\0';
+    int status = p ? pclose(p) : -1;
+    out[strcspn(out, "\n")] = '\0';
+    if (status != 0 || !out[0] || strspn(out, "0123456789") == 0) {
+        cli_logf(RVCIDX_LOG_ERROR, "submit: sbatch failed%s%s; check that Slurm's client commands work here "
+                 "(sinfo) and the sbatch options", out[0] ? ": " : "", out);
+        return CLI_EXIT_IO;
+    }
+    out[strspn(out, "0123456789")] = '\0'; /* "123;cluster" -> "123" */
+    snprintf(id, n, "%s", out);
+    return 0;
+}
+
+static void sbatch_common(sbatch_call *c, const submit_args *s) {
+    call_add(c, "sbatch");
+    call_add(c, "--parsable");
+    call_add(c, "--kill-on-invalid-dep=yes");
+    for (int i = 0; i < s->n_sbatch; i++) call_add(c, s->sbatch[i]);
+}
+
+static void array_spec(char *out, size_t n, size_t tasks, int max_running) {
+    int len = snprintf(out, n, "--array=0-%zu", tasks - 1);
+    if (max_running > 0) snprintf(out + len, n - (size_t)len, "%%%d", max_running);
+}
+
+/* ---- the record status reads ------------------------------------------- */
+
+static int record_jobs(const char *subdir, const char *script, json_t *jobs) {
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/submit.json", subdir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        doc = json_pack("{s:s, s:[]}", "format", "rvcidx-submit", "submissions");
+    }
+    time_t now = time(NULL);
+    json_array_append_new(json_object_get(doc, "submissions"),
+                          json_pack("{s:I, s:s, s:o}", "time", (json_int_t)now, "script", script, "jobs", jobs));
+    char tmp[PATH_MAX + 80];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int rc = json_dump_file(doc, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0 ? 0 : CLI_EXIT_IO;
+    json_decref(doc);
+    if (rc) cli_logf(RVCIDX_LOG_ERROR, "submit: %s: cannot write the job record", path);
+    return rc;
+}
+
+/* ---- the two shapes -------------------------------------------------------- */
+
+typedef struct submit_paths {
+    char exe[PATH_MAX], cwd[PATH_MAX], outdir[PATH_MAX], subdir[PATH_MAX + 32], logdir[PATH_MAX + 64];
+    char script[PATH_MAX + 160];
+} submit_paths;
+
+/* The absolute path of a directory that may not exist yet. */
+static int absolute_dir(const char *dir, const char *cwd, char *out, size_t n) {
+    if (realpath(dir, out)) return 0;
+    int len = dir[0] == '/' ? snprintf(out, n, "%s", dir) : snprintf(out, n, "%s/%s", cwd, dir);
+    return len > 0 && (size_t)len < n ? 0 : CLI_EXIT_USAGE;
+}
+
+static int make_paths(const submit_args *s, const char *kind, submit_paths *p) {
+    ssize_t n = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
+    if (n <= 0 || !getcwd(p->cwd, sizeof p->cwd)) return cli_fail(RVCIDX_EIO, "submit: cannot find rvcidx's own path");
+    p->exe[n] = '\0';
+    int rc = s->dry_run ? 0 : build_ensure_dir(s->build.outdir); /* a dry run creates nothing */
+    if (rc || (rc = absolute_dir(s->build.outdir, p->cwd, p->outdir, sizeof p->outdir))) return rc;
+    snprintf(p->subdir, sizeof p->subdir, "%s/.rvcidx-submit", p->outdir);
+    snprintf(p->logdir, sizeof p->logdir, "%s/logs", p->subdir);
+    time_t now = time(NULL);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(p->script, sizeof p->script, "%s/%s-%s-%d.sh", p->subdir, kind, stamp, (int)getpid());
+    if (!s->dry_run && ((rc = build_ensure_dir(p->subdir)) || (rc = build_ensure_dir(p->logdir)))) return rc;
+    return 0;
+}
+
+static int write_script(const char *path, const char *text, int dry_run) {
+    if (dry_run) {
+        printf("---- %s ----\n%s---- end of script ----\n", path, text);
+        return 0;
+    }
+    FILE *f = fopen(path, "w");
+    int ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok || chmod(path, 0755) != 0) {
+        cli_logf(RVCIDX_LOG_ERROR, "submit: %s: cannot write the job script: %s", path, strerror(errno));
+        return CLI_EXIT_IO;
+    }
+    return 0;
+}
+
+/* Models under ROOT whose build is not current; a table of all on stdout. */
+static size_t models_to_build(const submit_args *s, const char *root, const char *outdir, char ***out, size_t *total) {
+    model_job *jobs = NULL;
+    size_t n = build_list_models(root, &jobs), k = 0;
+    char **names = calloc(n ? n : 1, sizeof *names);
+    printf("| model | state |\n|---|---|\n");
+    for (size_t i = 0; names && i < n; i++) {
+        char dir[PATH_MAX + 256], store[PATH_MAX + 272], src[PATH_MAX + 256];
+        snprintf(dir, sizeof dir, "%s/%s", outdir, jobs[i].name);
+        snprintf(store, sizeof store, "%s/store.h5", dir);
+        snprintf(src, sizeof src, "%s/%s", root, jobs[i].name);
+        build_args child = s->build;
+        child.outdir = dir;
+        child.per_model = 0;
+        rvcidx_manifest_spec m = build_manifest_spec(&child, store, NULL);
+        const char *srcs[1] = {src};
+        int current = 0;
+        if (!s->force && rvcidx_build_is_current(&m, srcs, 1, &current) != 0) current = 0;
+        printf("| %s | %s |\n", jobs[i].name, current ? "up to date: not submitted" : "to build");
+        if (!current) names[k++] = strdup(jobs[i].name);
+    }
+    free(jobs);
+    *out = names;
+    *total = n;
+    return k;
+}
+
+static int submit_models(submit_args *s) {
+    const char *root = s->build.srcs[0];
+    if (s->build.n_srcs != 1 || !cli_is_directory(root)) {
+        cli_logf(RVCIDX_LOG_ERROR, "submit: give one ROOT (a folder of model directories), or --split N for one index");
+        return CLI_EXIT_USAGE;
+    }
+    char root_abs[PATH_MAX];
+    submit_paths p;
+    int rc = realpath(root, root_abs) ? make_paths(s, "models", &p) : CLI_EXIT_BAD_INPUT;
+    if (rc) return rc;
+    char **models = NULL;
+    size_t total = 0, n = models_to_build(s, root_abs, p.outdir, &models, &total);
+    if (total == 0) {
+        free(models);
+        cli_logf(RVCIDX_LOG_ERROR, "submit: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
+        return CLI_EXIT_BAD_INPUT;
+    }
+    if (n == 0) {
+        printf("submit   nothing to submit: all %zu models are up to date\n", total);
+        free(models);
+        return CLI_EXIT_OK;
+    }
+    char *text = NULL, array[64], id[64] = "";
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    put_model_script(f, s, p.exe, p.cwd, p.logdir, root_abs, p.outdir, models, n);
+    fclose(f);
+    sbatch_call c = {{0}, 0};
+    sbatch_common(&c, s);
+    array_spec(array, sizeof array, n, s->max_running);
+    call_add(&c, array);
+    call_add(&c, p.script);
+    rc = write_script(p.script, text, s->dry_run);
+    if (rc == 0 && s->dry_run) printf("sbatch command:\n"), print_call(&c, "", "");
+    if (rc == 0 && !s->dry_run) rc = run_sbatch(&c, id, sizeof id);
+    if (rc == 0 && !s->dry_run) {
+        json_t *names = json_array();
+        for (size_t i = 0; i < n; i++) json_array_append_new(names, json_string(models[i]));
+        rc = record_jobs(p.subdir, p.script, json_pack("[{s:s, s:s, s:o}]", "id", id, "kind", "models", "models", names));
+        printf("submit   job array %s: %zu of %zu models (script %s, logs %s)\n", id, n, total, p.script, p.logdir);
+    }
+    for (size_t i = 0; i < n; i++) free(models[i]);
+    free(models);
+    free(text);
+    return rc;
+}
+
+static int submit_split(submit_args *s) {
+    submit_paths p;
+    int rc = make_paths(s, "split", &p);
+    if (rc) return rc;
+    char store[PATH_MAX + 16];
+    snprintf(store, sizeof store, "%s/store.h5", p.outdir);
+    rvcidx_manifest_spec m = build_manifest_spec(&s->build, store, NULL);
+    int current = 0;
+    if (!s->force && rvcidx_build_is_current(&m, (const char *const *)s->build.srcs, s->build.n_srcs, &current) == 0 &&
+        current) {
+        printf("submit   nothing to submit: %s is up to date\n", s->build.outdir);
+        return CLI_EXIT_OK;
+    }
+    char *text = NULL, array[64], ids[3][64] = {"$PREPARE_JOB", "$PART_JOBS", "$FINISH_JOB"}, dep[3][96];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    put_split_script(f, s, p.exe, p.cwd, p.logdir);
+    fclose(f);
+    if ((rc = write_script(p.script, text, s->dry_run)) != 0) return free(text), rc;
+    free(text);
+    static const char *stages[3] = {"prepare", "part", "finish"};
+    array_spec(array, sizeof array, s->build.split, s->max_running);
+    if (s->dry_run) printf("sbatch commands (each prints the job id the next depends on):\n");
+    for (int k = 0; rc == 0 && k < 3; k++) {
+        sbatch_call c = {{0}, 0};
+        sbatch_common(&c, s);
+        for (int i = 0; k == 0 && i < s->n_prepare; i++) call_add(&c, s->prepare[i]);
+        if (k == 1) call_add(&c, array);
+        if (k > 0) snprintf(dep[k], sizeof dep[k], "--dependency=afterok:%s", ids[k - 1]), call_add(&c, dep[k]);
+        call_add(&c, p.script);
+        call_add(&c, stages[k]);
+        if (s->dry_run) print_call(&c, k == 0 ? "PREPARE_JOB=$(" : k == 1 ? "PART_JOBS=$(" : "FINISH_JOB=$(", ")");
+        else rc = run_sbatch(&c, ids[k], sizeof ids[k]);
+    }
+    if (rc == 0 && !s->dry_run) {
+        rc = record_jobs(p.subdir, p.script, json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "id", ids[0], "kind",
+                                                       "prepare", "id", ids[1], "kind", "part", "id", ids[2], "kind", "finish"));
+        printf("submit   split build of %s in %u parts: prepare job %s, part array %s, finish job %s (logs %s)\n",
+               s->build.outdir, s->build.split, ids[0], ids[1], ids[2], p.logdir);
+    }
+    return rc;
+}
+
+int cmd_submit(int argc, char **argv) {
+    static submit_args s; /* large: kept off the stack */
+    memset(&s, 0, sizeof s);
+    int rc = parse_submit_args(argc, argv, &s);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if (s.status) {
+        char *args[3] = {(char *)"status", NULL, NULL};
+        for (int i = 1; i < s.build_argc; i++)
+            if (!strcmp(s.build_argv[i], "-o") && i + 1 < s.build_argc) args[1] = s.build_argv[i + 1];
+        if (!args[1]) return cli_logf(RVCIDX_LOG_ERROR, "submit --status: needs -o OUTDIR"), CLI_EXIT_USAGE;
+        return cmd_status(2, args);
+    }
+    return s.build.split ? submit_split(&s) : submit_models(&s);
+}
