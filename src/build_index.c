@@ -160,5 +160,9 @@ int rvcidx_lock_dir(const char *dir, int *handle) {
 }
 
 void rvcidx_unlock_dir(int handle) {
-    if (handle >= 0) close(handle);
+    if (handle < 0) return;
+    /* an empty lock file says "released cleanly": only a holder that died
+     * leaves its pid for the next one to report */
+    if (ftruncate(handle, 0) != 0) rvcidx__log(RVCIDX_LOG_DEBUG, "cannot empty the lock file: %s", strerror(errno));
+    close(handle);
 }

@@ -501,6 +501,11 @@ int cmd_build(int argc, char **argv) {
         cli_logf(RVCIDX_LOG_ERROR, "build: --stage and --part belong to a split build: add --split N");
         return CLI_EXIT_USAGE;
     }
+    if (a.split && (a.per_speaker || a.per_model || a.index.type == RVCIDX_INDEX_AUTO)) {
+        cli_logf(RVCIDX_LOG_ERROR, "build: --split builds one index of one type: no --per-speaker, --per-model or "
+                 "--index auto");
+        return CLI_EXIT_USAGE;
+    }
     int plan_needed = !a.per_model && (a.stage == STAGE_ALL || a.stage == STAGE_PREPARE);
     if (plan_needed && (rc = check_plan(&a)) != 0) return rc;
     if (a.plan_only && !a.per_model) return CLI_EXIT_OK;

@@ -143,12 +143,8 @@ static int stage_all(build_args *a, const char *store) {
     return rc == 0 && !a->unchanged ? stage_finish(a, store) : rc;
 }
 
+/* cmd_build has refused --per-speaker, --per-model and --index auto. */
 int build_split(build_args *a) {
-    if (a->per_speaker || a->per_model || a->index.type == RVCIDX_INDEX_AUTO) {
-        cli_logf(RVCIDX_LOG_ERROR, "build: --split builds one index of one type: no --per-speaker, --per-model or "
-                 "--index auto");
-        return CLI_EXIT_USAGE;
-    }
     int rc = build_ensure_dir(a->outdir);
     if (rc) return rc;
     char store[PATH_MAX];

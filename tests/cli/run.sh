@@ -23,12 +23,18 @@ case_() {
 
 case_ no_args           2 '^usage: rvcidx COMMAND'                   --
 case_ help              0 'build +ingest, train, encode'             -- --help
-case_ help_lists_all    0 '^  submit .*\[not implemented yet\]'      -- --help
+case_ help_lists_all    0 '^  submit   submit builds to a Slurm cluster' -- --help
 case_ version           0 '^faiss  1\.7\.3 \((avx2|generic), C API\)' -- --version
 case_ version_hdf5      0 '^hdf5   1\.'                              -- version
 case_ version_gpu_line  0 '^gpu    (CUDA runtime|no GPU: .+)'        -- --version
 case_ unknown_command   2 "unknown command 'frobnicate'"             -- frobnicate
-case_ unimplemented     5 "'submit' is not implemented yet"          -- submit
+case_ submit_no_args    2 '-o OUTDIR and at least one SRC'           -- submit --slurm
+case_ submit_bad_value  2 "--max-running: 'lots' is not an integer"  -- submit --slurm --max-running lots -o "$scratch/s" "$scratch"
+case_ submit_no_stage   2 '--stage, --part and --plan are chosen by submit' -- submit --slurm --split 2 --stage part -o "$scratch/s" "$scratch"
+case_ submit_no_models  3 'no model directories'                     -- submit --slurm --dry-run -o "$scratch/s" "$scratch"
+case_ submit_split_auto 2 'no --per-speaker, --per-model or --index auto' -- build --split 2 --index auto -o "$scratch/s" "$scratch"
+case_ stage_no_split    2 '--stage and --part belong to a split build' -- build --stage part -o "$scratch/s" "$scratch"
+case_ status_not_dir    3 'not a directory'                          -- status "$scratch/none"
 case_ demo_needs_output 2 '-o ROOT is required'                      -- demo
 case_ demo_bad_number   2 "--speakers: 'many' is not an integer"     -- demo -o "$scratch/x" --speakers many
 case_ demo_bad_dim      2 'must be 768 \(RVC v2\) or 256'            -- demo -o "$scratch/x" --dim 300
