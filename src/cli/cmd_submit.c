@@ -180,6 +180,9 @@ static void put_header(FILE *f, const submit_args *s, const char *logdir, const 
     fprintf(f, "#SBATCH --job-name=rvcidx\n#SBATCH --output=%s/%%x-%%A_%%a.log\n#SBATCH --open-mode=append\n", logdir);
     if (s->signal_time > 0) fprintf(f, "#SBATCH --signal=B:TERM@%d\n", s->signal_time);
     fputs("set -euo pipefail\n", f);
+    /* rvcidx serialises its own writers (OUTDIR lock, atomic renames); HDF5's
+     * file locks only fail on shared filesystems that lack them */
+    fputs("export HDF5_USE_FILE_LOCKING=${HDF5_USE_FILE_LOCKING:-FALSE}\n", f);
 }
 
 static void put_threads(FILE *f, const submit_args *s) {
