@@ -27,7 +27,7 @@
 #include "internal.h"
 #include "sample.h"
 
-enum { ADD_BATCH_ROWS = 16384, PQ_TRAIN_ROWS = 65536 };
+enum { ADD_BATCH_ROWS = RVCIDX__ADD_BATCH_ROWS, PQ_TRAIN_ROWS = 65536 };
 
 static int check_centroids(const rvcidx_index_params *p, const rvcidx__index_plan *plan, const rvcidx__centroids *c,
                            const char *path) {

@@ -120,6 +120,7 @@ void merge_ivf(faiss::Index *dst, faiss::Index *src, faiss::Index::idx_t add_id)
     auto *divf = dynamic_cast<faiss::IndexIVF *>(dst);
     auto *sivf = dynamic_cast<faiss::IndexIVF *>(src);
     require(divf && sivf, "indexes that are not IVF");
+    require_same_quantizer(*divf, *sivf);
     divf->merge_from(*sivf, add_id); // ArrayInvertedLists: faiss merges (and empties src)
 }
 

@@ -8,6 +8,11 @@
 #include "rvcidx/index.h"
 #include "rvcidx/store.h"
 
+/* Rows per faiss add call. Split builds cut their parts on this grid, so each
+ * part adds exactly the batches a single build adds: faiss assigns batches
+ * of under 20 rows through another code path than larger ones. */
+enum { RVCIDX__ADD_BATCH_ROWS = 16384 };
+
 typedef struct rvcidx__index_plan {
     int dim;
     uint64_t first_row, rows; /* the store range indexed */

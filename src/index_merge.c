@@ -30,7 +30,7 @@ static int merge_one(FaissIndex *merged, const char *path, const rvcidx__index_i
     RVCIDX__TRY(rvcidx__index_load(path, &part, &info));
     int rc = check_same_kind(first, &info, path);
     if (rc == 0 && rvcidx_faiss_merge_into(merged, part, faiss_Index_ntotal(merged)) != 0)
-        rc = rvcidx__fail(RVCIDX_EFAISS, "%s: %s", path, faiss_get_last_error());
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: %s; remove it and run its part again", path, faiss_get_last_error());
     faiss_Index_free(part);
     return rc;
 }

@@ -52,11 +52,22 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
     return o;
 }
 
+/* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... Haswell ..." -> "OpenBLAS 0.3.21":
+ * the kernel OpenBLAS picks names the host's CPU, which differs between the
+ * nodes of a cluster; the request must not (run.json keeps the whole line). */
+static void blas_name_version(const char *blas, char *out, size_t n) {
+    size_t len = strcspn(blas, " ");
+    if (blas[len] == ' ') len += 1 + strcspn(blas + len + 1, " ");
+    snprintf(out, n, "%.*s", (int)len, blas);
+}
+
 static json_t *versions_json(void) {
     rvcidx_runtime_versions v;
     if (rvcidx_get_runtime_versions(&v) != 0) return NULL;
+    char blas[128];
+    blas_name_version(v.blas, blas, sizeof blas);
     return json_pack("{s:s, s:s, s:s, s:s, s:s}", "rvcidx", rvcidx_version(), "faiss", v.faiss, "faiss_simd",
-                     v.faiss_simd, "hdf5", v.hdf5, "blas", v.blas);
+                     v.faiss_simd, "hdf5", v.hdf5, "blas", blas);
 }
 
 static json_t *request_json(const rvcidx_manifest_spec *m) {

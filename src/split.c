@@ -1,5 +1,5 @@
 /* split.c — split builds (see rvcidx/split.h): the shared work directory
- * DIR/split, its description split.json, and the prepare / part / finish
+ * DIR/.rvcidx-split, its description split.json, and the prepare / part / finish
  * steps that cluster tasks run. */
 #include "rvcidx/split.h"
 
@@ -17,6 +17,7 @@
 #include "build_internal.h"
 #include "fsutil.h"
 #include "hash.h"
+#include "index_internal.h"
 #include "internal.h"
 #include "rvcidx/store.h"
 
@@ -29,11 +30,13 @@ typedef struct split_info {
 } split_info;
 
 static void work_path(const char *dir, const char *name, char *out, size_t n) {
-    snprintf(out, n, "%s/split/%s", dir, name);
+    snprintf(out, n, "%s/.rvcidx-split/%s", dir, name);
 }
 
-static void part_path(const char *dir, unsigned part, char *out, size_t n) {
-    snprintf(out, n, "%s/split/part-%04u.index", dir, part);
+/* The name carries the request key and the partition, so a part written by
+ * a task of an earlier submission is never taken for one of this one. */
+static void part_path(const char *dir, const split_info *s, unsigned part, char *out, size_t n) {
+    snprintf(out, n, "%s/.rvcidx-split/part-%.12s-%04u-of-%04u.index", dir, s->key, part, s->parts);
 }
 
 static int file_exists(const char *path) {
@@ -41,9 +44,20 @@ static int file_exists(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Rows of part i out of s->parts: contiguous, in row order, sizes within 1. */
+/* Rows of part i: contiguous, in row order. With at least one add batch per
+ * part, parts are whole batches of the single build (identical by
+ * construction); smaller parts split the rows evenly. */
 static void part_range(const split_info *s, unsigned i, uint64_t *first, uint64_t *rows) {
-    uint64_t a = s->rows * i / s->parts, b = s->rows * (i + 1) / s->parts;
+    const uint64_t batch = RVCIDX__ADD_BATCH_ROWS, batches = (s->rows + batch - 1) / batch;
+    uint64_t a, b;
+    if (batches >= s->parts) {
+        a = batches * i / s->parts * batch;
+        b = batches * (i + 1) / s->parts * batch;
+        if (b > s->rows) b = s->rows;
+    } else {
+        a = s->rows * i / s->parts;
+        b = s->rows * (i + 1) / s->parts;
+    }
     *first = s->first_row + a;
     *rows = b - a;
 }
@@ -98,10 +112,10 @@ static int write_info(const char *dir, const split_info *s) {
     return rc;
 }
 
-/* Removes the part files (all of DIR/split's entries but keep_prefix's). */
+/* Removes the part files (all of DIR/.rvcidx-split's entries but keep_prefix's). */
 static int clear_work(const char *dir, const char *keep_prefix) {
     char wdir[PATH_MAX], path[PATH_MAX + 256];
-    snprintf(wdir, sizeof wdir, "%s/split", dir);
+    snprintf(wdir, sizeof wdir, "%s/.rvcidx-split", dir);
     DIR *d = opendir(wdir);
     if (!d) return errno == ENOENT ? 0 : rvcidx__fail(RVCIDX_EIO, "%s: cannot list: %s", wdir, strerror(errno));
     struct dirent *e;
@@ -139,10 +153,10 @@ static int load_prepared(const char *dir, const char *request, split_info *s) {
     RVCIDX__TRY(read_info(dir, s, &found));
     work_path(dir, "trained.index", path, sizeof path);
     if (!found || !file_exists(path))
-        return rvcidx__fail(RVCIDX_EINPUT, "%s/split: not prepared; run the prepare step first "
+        return rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split: not prepared; run the prepare step first "
                             "(rvcidx build --split N --stage prepare, same options)", dir);
     if (strcmp(s->key, key) != 0)
-        return rvcidx__fail(RVCIDX_EINPUT, "%s/split was prepared for other inputs or parameters; "
+        return rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split was prepared for other inputs or parameters; "
                             "run the prepare step again with these options", dir);
     return 0;
 }
@@ -181,7 +195,7 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
     int same_training = found && !strcmp(old.key, now.key) && file_exists(trained);
     if (reused) *reused = same_training && old.parts == parts;
     if (same_training && old.parts == parts) return 0;
-    snprintf(wdir, sizeof wdir, "%s/split", dir);
+    snprintf(wdir, sizeof wdir, "%s/.rvcidx-split", dir);
     RVCIDX__TRY(clear_work(dir, same_training ? "trained.index" : NULL));
     RVCIDX__TRY(rvcidx__mkdir_p(wdir));
     if (same_training) {
@@ -208,9 +222,9 @@ int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_inde
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
     if (part >= s.parts)
-        return rvcidx__fail(RVCIDX_EINVAL, "--part %u: %s/split has parts 0..%u", part, dir, s.parts - 1);
+        return rvcidx__fail(RVCIDX_EINVAL, "--part %u: %s/.rvcidx-split has parts 0..%u", part, dir, s.parts - 1);
     char path[PATH_MAX], trained[PATH_MAX];
-    part_path(dir, part, path, sizeof path);
+    part_path(dir, &s, part, path, sizeof path);
     work_path(dir, "trained.index", trained, sizeof trained);
     if (reused) *reused = file_exists(path);
     if (file_exists(path)) return 0; /* written atomically: present means complete */
@@ -227,7 +241,7 @@ static int collect_parts(const char *dir, const split_info *s, char ***out) {
     *out = paths;
     char path[PATH_MAX];
     for (unsigned i = 0; i < s->parts; i++) {
-        part_path(dir, i, path, sizeof path);
+        part_path(dir, s, i, path, sizeof path);
         if (!file_exists(path))
             return rvcidx__fail(RVCIDX_EINPUT, "%s: missing (part %u of %u did not finish); run it again "
                                 "(rvcidx build --split %u --stage part --part %u, same options)", path, i, s->parts,
@@ -249,7 +263,7 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     memset(r, 0, sizeof *r);
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
-    char **parts = NULL, work_final[PATH_MAX], work[PATH_MAX];
+    char **parts = NULL, work_final[PATH_MAX], work[PATH_MAX] = "";
     int rc = collect_parts(dir, &s, &parts);
     snprintf(work_final, sizeof work_final, "%s/index", dir);
     if (rc == 0) rc = rvcidx__remove_stale_temps(work_final);
@@ -257,8 +271,12 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     double t = omp_get_wtime();
     if (rc == 0) rc = rvcidx_index_merge((const char *const *)parts, s.parts, work, ip->progress, ip->progress_user, &r->encode);
     free_parts(parts, s.parts);
+    if (rc == 0 && r->encode.ntotal != s.rows)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split: the parts hold %llu rows, the index needs %llu; remove the part "
+                          "files and run the part stage again", dir, (unsigned long long)r->encode.ntotal,
+                          (unsigned long long)s.rows);
     if (rc) {
-        unlink(work);
+        if (work[0]) unlink(work);
         return rc;
     }
     r->encode_seconds = omp_get_wtime() - t;
@@ -268,6 +286,10 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     rvcidx_index_params p = *ip;
     p.nlist = s.train.nlist;
     rvcidx_index_describe(&p, r->encode.dim, r->encode.nlist, r->encode.factory, sizeof r->encode.factory);
-    RVCIDX__TRY(rvcidx__build_finish(store_path, dir, model, work, &p, ep, r));
+    return rvcidx__build_finish(store_path, dir, model, work, &p, ep, r);
+}
+
+int rvcidx_split_clear(const char *dir) {
+    if (!dir) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_clear: NULL argument");
     return clear_work(dir, NULL);
 }

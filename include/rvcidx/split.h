@@ -1,14 +1,14 @@
 /* rvcidx/split.h — one index built by many processes: what the tasks of a
  * cluster split build run (`rvcidx build --split N --stage ...`).
  *
- * The shared work lives in DIR/split/:
+ * The shared work lives in DIR/.rvcidx-split/ (hidden: not an output the manifest lists):
  *   split.json         parts, their row ranges, the request key, the training result
  *   trained.index      the trained empty index, written once
- *   part-NNNN.index    one part's rows, each written atomically by its task
+ *   part-KEY-NNNN-of-MMMM.index  one part's rows, written atomically by its task
  * prepare: train once (centroids.h5) and write trained.index and split.json;
  * part:    encode one contiguous row range from trained.index;
  * finish:  merge the parts in row order, then measure, tune and publish as
- *          rvcidx_build_index does, and remove DIR/split.
+ *          rvcidx_build_index does, and remove DIR/.rvcidx-split.
  * The published index is byte-identical to rvcidx_build_index's for the same
  * store and parameters. Every step skips what an earlier run with the same
  * key already completed, so a resubmitted build does only what is missing.
@@ -27,25 +27,29 @@ extern "C" {
 
 enum { RVCIDX_SPLIT_MAX_PARTS = 4096 };
 
-/* Trains (unless DIR/split holds this request's training) and writes the
+/* Trains (unless DIR/.rvcidx-split holds this request's training) and writes the
  * shared work for `parts` parts of ip's row range. *reused (optional): 1 when
  * nothing had to be done. */
 int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned parts,
                          const char *request, int *reused);
 
-/* Encodes part `part` (0-based) into DIR/split/part-NNNN.index; *reused
+/* Encodes part `part` (0-based) into DIR/.rvcidx-split/part-KEY-NNNN-of-MMMM.index; *reused
  * (optional): 1 when that file was already there. */
 int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
                       const char *request, int *reused);
 
-/* The number of parts DIR/split was prepared with (0 when not prepared). */
+/* The number of parts DIR/.rvcidx-split was prepared with (0 when not prepared). */
 int rvcidx_split_parts(const char *dir, const char *request, unsigned *parts);
 
-/* Merges every part (all must be there), measures, tunes and publishes the
- * index in dir like rvcidx_build_index (same result fields), then removes
- * DIR/split. */
+/* Merges every part (all must be there; together exactly the prepared rows),
+ * measures, tunes and publishes the index in dir like rvcidx_build_index
+ * (same result fields). DIR/.rvcidx-split stays until rvcidx_split_clear. */
 int rvcidx_split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
                         const rvcidx_eval_params *ep, const char *request, rvcidx_build_result *result);
+
+/* Removes DIR/.rvcidx-split: call once the build is recorded (manifest written), so a
+ * failure before that can still reuse the training and the parts. */
+int rvcidx_split_clear(const char *dir);
 
 #ifdef __cplusplus
 }

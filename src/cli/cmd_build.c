@@ -265,7 +265,9 @@ void build_write_run_json(const build_args *a, const build_plan *bp, double inge
                                                  r->train_seconds, "kmeans_s", r->train.kmeans_seconds, "encode_s",
                                                  r->encode_seconds, "eval_s", r->eval_seconds, "train_device", r->train.device));
     }
-    json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:f, s:f, s:o}", "format", "rvcidx-run", "host", host, "cpus",
+    rvcidx_runtime_versions v;
+    if (rvcidx_get_runtime_versions(&v) != 0) snprintf(v.blas, sizeof v.blas, "unknown");
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:f, s:f, s:o}", "format", "rvcidx-run", "host", host, "blas", v.blas, "cpus",
                           (int)sysconf(_SC_NPROCESSORS_ONLN), "threads", a->index.threads, "ingest_s", ingest_s,
                           "total_s", total_s, "indexes", indexes);
     snprintf(path, sizeof path, "%s/run.json", a->outdir);

@@ -48,7 +48,7 @@ static int stage_prepare(build_args *a, const char *store) {
     rc = rvcidx_split_prepare(store, a->outdir, &a->index, a->split, request, &reused);
     free(request);
     if (rc) return cli_fail(rc, NULL);
-    printf("split    %s/split: %u parts, %s (%.1f s)\n", a->outdir, a->split,
+    printf("split    %s/.rvcidx-split: %u parts, %s (%.1f s)\n", a->outdir, a->split,
            reused ? "already prepared" : "trained and ready", cli_now() - t);
     return CLI_EXIT_OK;
 }
@@ -109,6 +109,11 @@ static int stage_finish(build_args *a, const char *store) {
     char model[256], *request = NULL;
     model_name(a, model, sizeof model);
     if ((rc = split_request(a, store, &request)) != 0) return rc;
+    unsigned prepared = 0;
+    if ((rc = rvcidx_split_parts(a->outdir, request, &prepared)) != 0 || prepared != a->split) {
+        free(request);
+        return rc ? cli_fail(rc, NULL) : split_mismatch(a->outdir, prepared, a->split);
+    }
     build_plan bp;
     double start = cli_now();
     rc = build_plan_make(a, store, model, &bp);
@@ -123,6 +128,8 @@ static int stage_finish(build_args *a, const char *store) {
         int mrc = rvcidx_manifest_write(&m);
         if (mrc) rc = cli_fail(mrc, NULL);
         else printf("manifest %s/manifest.json\n", a->outdir);
+        if (rc == 0 && (mrc = rvcidx_split_clear(a->outdir)) != 0)
+            cli_logf(RVCIDX_LOG_WARN, "build: the build is complete, but %s", rvcidx_last_error());
     }
     build_plan_free(&bp);
     return rc;

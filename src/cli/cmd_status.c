@@ -3,6 +3,9 @@
  * jobs the last `rvcidx submit` recorded, from sacct when accounting is on,
  * else squeue. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,16 +22,16 @@ static int exists(const char *dir, const char *name) {
 }
 
 static int is_build_dir(const char *dir) {
-    return exists(dir, "manifest.json") || exists(dir, "store.h5") || exists(dir, "split");
+    return exists(dir, "manifest.json") || exists(dir, "store.h5") || exists(dir, ".rvcidx-split");
 }
 
 static size_t count_parts(const char *dir, unsigned *prepared) {
     char p[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/split/split.json", dir);
+    snprintf(p, sizeof p, "%s/.rvcidx-split/split.json", dir);
     json_t *o = json_load_file(p, 0, NULL);
     *prepared = o ? (unsigned)json_integer_value(json_object_get(o, "parts")) : 0;
     json_decref(o);
-    snprintf(p, sizeof p, "%s/split", dir);
+    snprintf(p, sizeof p, "%s/.rvcidx-split", dir);
     DIR *d = opendir(p);
     size_t n = 0;
     struct dirent *e;
@@ -37,16 +40,27 @@ static size_t count_parts(const char *dir, unsigned *prepared) {
     return n;
 }
 
+/* 1 when a build holds DIR's lock: probed with a shared lock on a read-only
+ * descriptor, so status never creates or writes the lock file. */
+static int build_running(const char *dir) {
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/.rvcidx.lock", dir);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return busy;
+}
+
 /* One line: what DIR holds now. */
 static const char *build_state(const char *dir, char *buf, size_t n) {
-    int lock = -1, rc = rvcidx_lock_dir(dir, &lock);
-    rvcidx_unlock_dir(lock);
+    int rc = build_running(dir) ? RVCIDX_ELOCKED : 0;
     size_t missing = 0;
     if (exists(dir, "manifest.json")) {
         if (rvcidx_verify(dir, 1, &missing, NULL) != 0 || missing) return "built, but outputs are missing (rebuild)";
         return rc == RVCIDX_ELOCKED ? "built; a rebuild is running" : "built";
     }
-    if (exists(dir, "split/split.json")) {
+    if (exists(dir, ".rvcidx-split/split.json")) {
         unsigned prepared = 0;
         size_t done = count_parts(dir, &prepared);
         snprintf(buf, n, "split build: %zu of %u parts encoded%s", done, prepared,

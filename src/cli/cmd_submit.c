@@ -153,20 +153,14 @@ static void put_word(FILE *f, const char *text) {
     }
 }
 
-/* The build options as typed, less what submit sets per task. */
-static void put_build_options(FILE *f, const submit_args *s, int per_model) {
+/* The build options as typed (--per-model aside). Per-model tasks append
+ * their own -o and --name after these: getopt keeps the last value. */
+static void put_build_options(FILE *f, const submit_args *s) {
     int first_src = s->build_argc - s->build.n_srcs;
     for (int i = 1; i < first_src; i++) {
-        const char *a = s->build_argv[i];
-        if (per_model && (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--name"))) {
-            i++;
-            continue;
-        }
-        if (per_model && (!strncmp(a, "--output=", 9) || !strncmp(a, "--name=", 7) || (!strncmp(a, "-o", 2) && a[2])))
-            continue;
-        if (!strcmp(a, "--per-model")) continue;
+        if (!strcmp(s->build_argv[i], "--per-model")) continue;
         fputc(' ', f);
-        put_word(f, a);
+        put_quoted(f, s->build_argv[i]);
     }
 }
 
@@ -177,7 +171,8 @@ static void put_header(FILE *f, const submit_args *s, const char *logdir, const 
     fprintf(f, "#!/bin/bash\n# Written by 'rvcidx submit' (rvcidx %s) on %s: %s.\n"
                "# Rerun 'rvcidx submit' with the same options to resubmit only what is missing.\n",
             rvcidx_version(), stamp, what);
-    fprintf(f, "#SBATCH --job-name=rvcidx\n#SBATCH --output=%s/%%x-%%A_%%a.log\n#SBATCH --open-mode=append\n", logdir);
+    fputs("#SBATCH --job-name=rvcidx\n#SBATCH --open-mode=append\n", f);
+    (void)logdir; /* --output goes on sbatch's command line, where a path may hold spaces */
     if (s->signal_time > 0) fprintf(f, "#SBATCH --signal=B:TERM@%d\n", s->signal_time);
     fputs("set -euo pipefail\n", f);
     /* rvcidx serialises its own writers (OUTDIR lock, atomic renames); HDF5's
@@ -189,7 +184,7 @@ static void put_threads(FILE *f, const submit_args *s) {
     int threads_given = 0;
     for (int i = 1; i < s->build_argc; i++) threads_given |= !strncmp(s->build_argv[i], "--threads", 9);
     if (!threads_given) /* the CPUs Slurm gave the task, not the node's */
-        fputs("threads=()\n[ -n \"${SLURM_CPUS_PER_TASK:-}\" ] && threads=(--threads \"$SLURM_CPUS_PER_TASK\")\n", f);
+        fputs("threads=()\nif [ -n \"${SLURM_CPUS_PER_TASK:-}\" ]; then threads=(--threads \"$SLURM_CPUS_PER_TASK\"); fi\n", f);
     else fputs("threads=()\n", f);
 }
 
@@ -200,19 +195,20 @@ static void put_model_script(FILE *f, const submit_args *s, const char *exe, con
     for (size_t i = 0; i < n; i++) fputc(' ', f), put_quoted(f, models[i]);
     fputs(" )\nmodel=${models[$SLURM_ARRAY_TASK_ID]}\n", f);
     put_threads(f, s);
-    fputs("exec ", f), put_quoted(f, exe), fputs(" build \"${threads[@]}\" -o ", f), put_quoted(f, outdir);
-    fputs("/\"$model\" --name \"$model\"", f);
-    put_build_options(f, s, 1);
-    fputc(' ', f), put_quoted(f, root), fputs("/\"$model\"\n", f);
+    /* ${a[@]+...}: an empty array under set -u on bash < 4.4 */
+    fputs("exec ", f), put_quoted(f, exe), fputs(" build ${threads[@]+\"${threads[@]}\"}", f);
+    put_build_options(f, s);
+    fputs(" -o ", f), put_quoted(f, outdir), fputs("/\"$model\" --name \"$model\" ", f);
+    put_quoted(f, root), fputs("/\"$model\"\n", f);
 }
 
 static void put_split_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *logdir) {
     put_header(f, s, logdir, "a split build; $1 is the stage (prepare, part or finish)");
     fputs("cd ", f), put_quoted(f, cwd), fputc('\n', f);
     put_threads(f, s);
-    fputs("exec ", f), put_quoted(f, exe), fputs(" build \"${threads[@]}\" --stage \"$1\"", f);
-    put_build_options(f, s, 0);
-    for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) fputc(' ', f), put_word(f, s->build_argv[i]);
+    fputs("exec ", f), put_quoted(f, exe), fputs(" build ${threads[@]+\"${threads[@]}\"} --stage \"$1\"", f);
+    put_build_options(f, s);
+    for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) fputc(' ', f), put_quoted(f, s->build_argv[i]);
     fputc('\n', f);
 }
 
@@ -252,21 +248,27 @@ static int run_sbatch(const sbatch_call *c, char *id, size_t n) {
     size_t got = p ? fread(out, 1, sizeof out - 1, p) : 0;
     out[got] = '\0';
     int status = p ? pclose(p) : -1;
-    out[strcspn(out, "\n")] = '\0';
-    if (status != 0 || !out[0] || strspn(out, "0123456789") == 0) {
+    char *jobid = NULL; /* the last line that is a job id: sites add warning lines */
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+        if (strspn(line, "0123456789") > 0) jobid = line;
+    if (status != 0 || !jobid) {
+        for (char *ch = out; ch < out + got; ch++) if (*ch == '\0') *ch = ' ';
+        out[got] = '\0';
+        out[strcspn(out, "\n")] = '\0';
         cli_logf(RVCIDX_LOG_ERROR, "submit: sbatch failed%s%s; check that Slurm's client commands work here "
                  "(sinfo) and the sbatch options", out[0] ? ": " : "", out);
         return CLI_EXIT_IO;
     }
-    out[strspn(out, "0123456789")] = '\0'; /* "123;cluster" -> "123" */
-    snprintf(id, n, "%s", out);
+    jobid[strspn(jobid, "0123456789")] = '\0'; /* "123;cluster" -> "123" */
+    snprintf(id, n, "%s", jobid);
     return 0;
 }
 
-static void sbatch_common(sbatch_call *c, const submit_args *s) {
+static void sbatch_common(sbatch_call *c, const submit_args *s, const char *output) {
     call_add(c, "sbatch");
     call_add(c, "--parsable");
     call_add(c, "--kill-on-invalid-dep=yes");
+    call_add(c, output);
     for (int i = 0; i < s->n_sbatch; i++) call_add(c, s->sbatch[i]);
 }
 
@@ -300,7 +302,7 @@ static int record_jobs(const char *subdir, const char *script, json_t *jobs) {
 
 typedef struct submit_paths {
     char exe[PATH_MAX], cwd[PATH_MAX], outdir[PATH_MAX], subdir[PATH_MAX + 32], logdir[PATH_MAX + 64];
-    char script[PATH_MAX + 160];
+    char script[PATH_MAX + 160], output[2 * PATH_MAX + 160];
 } submit_paths;
 
 /* The absolute path of a directory that may not exist yet. */
@@ -315,13 +317,23 @@ static int make_paths(const submit_args *s, const char *kind, submit_paths *p) {
     if (n <= 0 || !getcwd(p->cwd, sizeof p->cwd)) return cli_fail(RVCIDX_EIO, "submit: cannot find rvcidx's own path");
     p->exe[n] = '\0';
     int rc = s->dry_run ? 0 : build_ensure_dir(s->build.outdir); /* a dry run creates nothing */
-    if (rc || (rc = absolute_dir(s->build.outdir, p->cwd, p->outdir, sizeof p->outdir))) return rc;
+    if (rc) return rc;
+    if (absolute_dir(s->build.outdir, p->cwd, p->outdir, sizeof p->outdir) != 0) {
+        cli_logf(RVCIDX_LOG_ERROR, "submit: %s: path too long", s->build.outdir);
+        return CLI_EXIT_USAGE;
+    }
     snprintf(p->subdir, sizeof p->subdir, "%s/.rvcidx-submit", p->outdir);
     snprintf(p->logdir, sizeof p->logdir, "%s/logs", p->subdir);
     time_t now = time(NULL);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
     snprintf(p->script, sizeof p->script, "%s/%s-%s-%d.sh", p->subdir, kind, stamp, (int)getpid());
+    char *o = p->output + snprintf(p->output, sizeof p->output, "--output=");
+    for (const char *c = p->logdir; *c && o < p->output + sizeof p->output - 40; c++) {
+        if (*c == '%') *o++ = '%'; /* a literal % in a Slurm file name pattern */
+        *o++ = *c;
+    }
+    snprintf(o, 40, "/%%x-%%A_%%a.log");
     if (!s->dry_run && ((rc = build_ensure_dir(p->subdir)) || (rc = build_ensure_dir(p->logdir)))) return rc;
     return 0;
 }
@@ -376,7 +388,11 @@ static int submit_models(submit_args *s) {
     }
     char root_abs[PATH_MAX];
     submit_paths p;
-    int rc = realpath(root, root_abs) ? make_paths(s, "models", &p) : CLI_EXIT_BAD_INPUT;
+    if (!realpath(root, root_abs)) {
+        cli_logf(RVCIDX_LOG_ERROR, "submit: %s: cannot resolve the path: %s", root, strerror(errno));
+        return CLI_EXIT_BAD_INPUT;
+    }
+    int rc = make_paths(s, "models", &p);
     if (rc) return rc;
     char **models = NULL;
     size_t total = 0, n = models_to_build(s, root_abs, p.outdir, &models, &total);
@@ -396,7 +412,7 @@ static int submit_models(submit_args *s) {
     put_model_script(f, s, p.exe, p.cwd, p.logdir, root_abs, p.outdir, models, n);
     fclose(f);
     sbatch_call c = {{0}, 0};
-    sbatch_common(&c, s);
+    sbatch_common(&c, s, p.output);
     array_spec(array, sizeof array, n, s->max_running);
     call_add(&c, array);
     call_add(&c, p.script);
@@ -416,6 +432,11 @@ static int submit_models(submit_args *s) {
 }
 
 static int submit_split(submit_args *s) {
+    if (s->build.per_speaker || s->build.per_model || s->build.index.type == RVCIDX_INDEX_AUTO) {
+        cli_logf(RVCIDX_LOG_ERROR, "submit: --split builds one index of one type: no --per-speaker, --per-model or "
+                 "--index auto");
+        return CLI_EXIT_USAGE;
+    }
     submit_paths p;
     int rc = make_paths(s, "split", &p);
     if (rc) return rc;
@@ -440,7 +461,7 @@ static int submit_split(submit_args *s) {
     if (s->dry_run) printf("sbatch commands (each prints the job id the next depends on):\n");
     for (int k = 0; rc == 0 && k < 3; k++) {
         sbatch_call c = {{0}, 0};
-        sbatch_common(&c, s);
+        sbatch_common(&c, s, p.output);
         for (int i = 0; k == 0 && i < s->n_prepare; i++) call_add(&c, s->prepare[i]);
         if (k == 1) call_add(&c, array);
         if (k > 0) snprintf(dep[k], sizeof dep[k], "--dependency=afterok:%s", ids[k - 1]), call_add(&c, dep[k]);

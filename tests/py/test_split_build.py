@@ -51,7 +51,7 @@ assert "part     2 of 3: encoded" in r.stdout, r.stdout
 assert sha(index_of(P("single"))) == sha(index_of(P("split3")))
 assert os.path.basename(index_of(P("single"))) == os.path.basename(index_of(P("split3")))
 assert open(P("single", "manifest.json")).read() == open(P("split3", "manifest.json")).read()
-assert not os.path.exists(P("split3", "split")), "the shared work is removed once the index is published"
+assert not os.path.exists(P("split3", ".rvcidx-split")), "the shared work is removed once the index is published"
 passed += 1
 
 # --- ivfflat, uneven parts (7 parts of 2 speakers' rows) --------------------
@@ -80,7 +80,7 @@ stage = lambda *extra, expect=0, env=None: run("build", "-o", P("staged"), "--sp
 r = stage("--stage", "prepare")
 assert "4 parts, trained and ready" in r.stdout, r.stdout
 r = stage("--stage", "finish", expect=3)
-assert "part-0000.index: missing" in r.stderr and "--stage part --part 0" in r.stderr, r.stderr
+assert "-0000-of-0004.index: missing" in r.stderr and "--stage part --part 0" in r.stderr, r.stderr
 for i in (0, 1, 3):
     stage("--stage", "part", "--part", str(i))
 r = stage("--stage", "part", env={"SLURM_ARRAY_TASK_ID": "2"})
@@ -107,20 +107,21 @@ passed += 1
 run("demo", "-o", P("big"), "--speakers", "1", "--minutes", "8", "--prefix", "big")
 big = ["--name", "big", P("big", "big0")]
 run("build", "-o", P("killed"), "--split", "2", "--stage", "prepare", *big)
-part0 = P("killed", "split", "part-0000.index")
+part0_glob = P("killed", ".rvcidx-split", "part-*-0000-of-0002.index")
+part0_exists = lambda: bool(glob.glob(part0_glob))
 
 
 def start_part():
-    if os.path.exists(part0):
-        os.unlink(part0)
+    for f in glob.glob(part0_glob):
+        os.unlink(f)
     return subprocess.Popen([rvcidx, "build", "-o", P("killed"), "--split", "2", "--stage", "part", "--part", "0",
                              "--threads", "1", "--no-progress", *big], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def check_no_half_file(p, err):
-    if os.path.exists(part0):  # only ever the complete part
+    if part0_exists():  # only ever the complete part
         assert p.returncode == 0, (p.returncode, err[-800:])
-        assert faiss.read_index(part0).ntotal == 12000
+        assert faiss.read_index(glob.glob(part0_glob)[0]).ntotal == 16384  # whole add batches
 
 
 # SIGTERM mid-encode stops cleanly (exit 130) with no part file; delays grow
@@ -134,7 +135,7 @@ for delay in (0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3):
     check_no_half_file(p, err)
     if p.returncode == 130:
         assert "stopped" in err or "interrupted" in err, err[-800:]
-        assert not os.path.exists(part0)
+        assert not part0_exists()
         stopped = True
         break
 assert stopped, "no SIGTERM landed while the part was encoding"
@@ -143,18 +144,18 @@ assert stopped, "no SIGTERM landed while the part was encoding"
 killed = False
 for attempt in range(8):
     p = start_part()
-    while p.poll() is None and not glob.glob(P("killed", "split", ".part-0000.index.rvcidx-tmp.*")):
+    while p.poll() is None and not glob.glob(P("killed", ".rvcidx-split", ".part-*-0000-of-0002.index.rvcidx-tmp.*")):
         time.sleep(0.002)
     p.kill()
     out, err = p.communicate(timeout=60)
     check_no_half_file(p, err)
     if p.returncode == -signal.SIGKILL:
-        assert not os.path.exists(part0)
+        assert not part0_exists()
         killed = True
         break
 assert killed, "the part always finished before SIGKILL"
 run("build", "-o", P("killed"), "--split", "2", *big)  # the resubmitted build completes what is missing
-assert not glob.glob(P("killed", "split", "*")), "stale temporary files are cleaned"
+assert not glob.glob(P("killed", ".rvcidx-split", "*")), "stale temporary files are cleaned"
 run("build", "-o", P("whole"), *big)
 assert sha(index_of(P("killed"))) == sha(index_of(P("whole")))
 passed += 1
