@@ -1,5 +1,6 @@
 /* build_index.c — train, encode, measure and publish one index. */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "build_internal.h"
 #include "internal.h"
 #include "rvcidx/build.h"
+#include "rvcidx/store.h"
 
 void rvcidx_build_result_clear(rvcidx_build_result *r) {
     if (!r) return;
@@ -36,10 +38,79 @@ static void remove_older_indexes(const char *dir, const char *keep_name, const c
     closedir(d);
 }
 
-static int measure_and_choose(const char *store, const char *work, const rvcidx_index_params *ip,
-                              const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+/* Where the tuning queries come from. AUTO means other speakers' frames, as
+ * at RVC conversion time (the voice converted is not the model's): the store
+ * rows outside the index when there are some (per-speaker indexes); when the
+ * index holds the whole store of several speakers, its last speaker is held
+ * out: a tuning index of the other rows (*tune_rows of them) is measured
+ * with that speaker's frames. One speaker alone: leave-one-out. */
+static int plan_queries(const char *store, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+                        rvcidx_eval_params *out, uint64_t *tune_rows) {
+    *out = *ep;
+    *tune_rows = 0;
+    if (ep->queries_store || ep->queries_from == RVCIDX_QUERIES_SELF) return 0;
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store, &st));
+    uint64_t n = rvcidx_store_rows(st), rows = p->rows ? p->rows : n - p->first_row, held = 0;
+    for (size_t i = 0; rows == n && i < rvcidx_store_speaker_count(st); i++) {
+        rvcidx_store_speaker s;
+        if (rvcidx_store_get_speaker(st, i, &s) == 0 && s.rows > 0 && s.first_row > p->first_row)
+            held = s.first_row - p->first_row > held ? s.first_row - p->first_row : held;
+    }
+    rvcidx_store_close(st);
+    int others = rows < n || held > 0;
+    if (!others && ep->queries_from == RVCIDX_QUERIES_OTHER)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: one speaker only: no other speakers' frames to tune with; "
+                            "use --queries-from self or --queries STORE.h5", store);
+    out->queries_from = others ? RVCIDX_QUERIES_OTHER : RVCIDX_QUERIES_SELF;
+    *tune_rows = rows == n ? held : 0;
+    return 0;
+}
+
+/* The tuning index: the trained empty index plus rows [first_row, +rows). */
+static int encode_tuning_index(const char *store, const char *dir, const char *trained, const rvcidx_index_params *p,
+                               uint64_t rows, char *out, size_t n) {
+    char final[PATH_MAX], own_trained[PATH_MAX + 16] = "";
+    snprintf(final, sizeof final, "%s/index-tuning", dir);
+    RVCIDX__TRY(rvcidx__remove_stale_temps(final));
+    RVCIDX__TRY(rvcidx__tmp_name(final, out, n));
+    int rc = 0;
+    if (!trained) {
+        snprintf(own_trained, sizeof own_trained, "%s.trained", out);
+        char centroids[PATH_MAX + 16];
+        snprintf(centroids, sizeof centroids, "%s/centroids.h5", dir);
+        rc = rvcidx_encode_trained(store, centroids, own_trained, p);
+        trained = own_trained;
+    }
+    rvcidx_index_params part = *p;
+    part.rows = rows;
+    if (rc == 0) rc = rvcidx_encode_part(store, trained, out, &part, NULL);
+    if (own_trained[0]) unlink(own_trained);
+    if (rc) unlink(out);
+    return rc;
+}
+
+static int measure_and_choose(const char *store, const char *dir, const char *trained, const char *work,
+                              const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
     double t = omp_get_wtime();
-    RVCIDX__TRY(rvcidx_eval(work, store, ip, ep, &r->eval));
+    rvcidx_eval_params eq;
+    uint64_t tune_rows = 0;
+    char tuning[PATH_MAX + 64] = "";
+    RVCIDX__TRY(plan_queries(store, ip, ep, &eq, &tune_rows));
+    if (tune_rows && ep->tune) {
+        rvcidx__log(RVCIDX_LOG_INFO, "tuning on a held-out speaker: an index of rows %llu..%llu, queried with the rest",
+                    (unsigned long long)ip->first_row, (unsigned long long)(ip->first_row + tune_rows));
+        RVCIDX__TRY(encode_tuning_index(store, dir, trained, ip, tune_rows, tuning, sizeof tuning));
+    } else if (tune_rows) {
+        eq.queries_from = RVCIDX_QUERIES_SELF; /* --no-tune measures the shipped index as it is */
+    }
+    int rc = rvcidx_eval(tuning[0] ? tuning : work, store, ip, &eq, &r->eval);
+    if (tuning[0]) unlink(tuning);
+    if (rc) return rc;
+    if (tuning[0])
+        snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker: its frames (rows %llu..) "
+                 "against a tuning index of the other speakers' %llu rows", (unsigned long long)(ip->first_row + tune_rows),
+                 (unsigned long long)tune_rows);
     r->eval_seconds = omp_get_wtime() - t;
     if (ep->tune && r->eval->chosen < 0)
         return rvcidx__fail(RVCIDX_ETARGET, "no setting reached %d-recall@%d >= %.2f", ep->k, ep->k, ep->target_recall);
@@ -66,25 +137,25 @@ static int publish(const char *dir, const char *model, const char *work, const r
     return 0;
 }
 
-static int measure(const char *store, const char *work, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
-                   rvcidx_build_result *r) {
+static int measure(const char *store, const char *dir, const char *trained, const char *work,
+                   const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
     r->nprobe = p->nprobe;
     r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
-    return ep ? measure_and_choose(store, work, p, ep, r) : 0;
+    return ep ? measure_and_choose(store, dir, trained, work, p, ep, r) : 0;
 }
 
 /* Encodes one index type into work and measures it (chosen setting stored). */
-static int encode_and_measure(const char *store, const char *work, const rvcidx_index_params *p,
+static int encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
                               const rvcidx_eval_params *ep, rvcidx_build_result *r) {
     double t = omp_get_wtime();
     RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, p, &r->encode));
     r->encode_seconds = omp_get_wtime() - t;
-    return measure(store, work, p, ep, r);
+    return measure(store, dir, NULL, work, p, ep, r);
 }
 
-int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *work,
+int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
-    int rc = measure(store, work, p, ep, r);
+    int rc = measure(store, dir, trained, work, p, ep, r);
     if (rc == 0) rc = publish(dir, model, work, p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;
@@ -107,8 +178,8 @@ static int build_auto(const char *store, const char *dir, const char *work, rvci
     rvcidx_index_params pf = *p;
     p->type = RVCIDX_INDEX_IVFPQ4FS;
     pf.type = RVCIDX_INDEX_IVFFLAT;
-    int rc_pq = encode_and_measure(store, work, p, ep, r);
-    int rc_flat = encode_and_measure(store, work_flat, &pf, ep, &flat);
+    int rc_pq = encode_and_measure(store, dir, work, p, ep, r);
+    int rc_flat = encode_and_measure(store, dir, work_flat, &pf, ep, &flat);
     if ((rc_pq && rc_pq != RVCIDX_ETARGET) || (rc_flat && rc_flat != RVCIDX_ETARGET)) {
         unlink(work_flat);
         rvcidx_eval_report_free(flat.eval);
@@ -148,7 +219,7 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     rvcidx_index_params p = *ip;
     p.nlist = r->train.nlist;
     int rc = p.type == RVCIDX_INDEX_AUTO ? build_auto(store, dir, work, &p, ep, r)
-                                         : encode_and_measure(store, work, &p, ep, r);
+                                         : encode_and_measure(store, dir, work, &p, ep, r);
     if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;

@@ -6,8 +6,9 @@
 #include "rvcidx/build.h"
 
 /* work: the encoded index under a temporary name in dir. r->train and
- * r->encode must be filled. On failure work is removed. */
-int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *work,
+ * r->encode must be filled. trained: the trained empty index when one is at
+ * hand (split builds), else NULL. On failure work is removed. */
+int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_build_result *r);
 
 #endif

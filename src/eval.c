@@ -224,13 +224,16 @@ static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     return rc;
 }
 
-/* nprobe 1,2,4,.. up to min(nlist, 256); k_factor 1,2,4,..,32 (refine only). */
+/* nprobe 1,2,4,.. up to min(nlist, 256); k_factor 1,2,4,..,128 (refine only):
+ * other speakers' frames sit farther from the indexed ones than the indexed
+ * ones from each other, and the PQ ranks them less well: they need more
+ * exact-refined candidates. */
 static int plan_sweep(eval_ctx *c) {
     rvcidx_eval_report *r = c->report;
     int nprobes[16], n_np = 0, kfs[8], n_kf = 0;
     for (int v = 1; v <= 256 && v <= r->nlist; v *= 2) nprobes[n_np++] = v;
     if (c->info.type == RVCIDX_INDEX_IVFFLAT) kfs[n_kf++] = 0;
-    else for (int v = 1; v <= 32; v *= 2) kfs[n_kf++] = v;
+    else for (int v = 1; v <= 128; v *= 2) kfs[n_kf++] = v;
     size_t n = c->p->tune ? (size_t)(n_np * n_kf) + 1 : 1;
     r->points = calloc(n, sizeof *r->points);
     if (!r->points) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
@@ -315,7 +318,13 @@ static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_
     r->k = c->p->k;
     r->nlist = c->info.nlist;
     r->ntotal = c->info.ntotal;
-    r->leave_one_out = c->p->queries_store == NULL;
+    r->leave_one_out = !c->p->queries_store && c->p->queries_from != RVCIDX_QUERIES_OTHER;
+    if (c->p->queries_store)
+        snprintf(r->queries_desc, sizeof r->queries_desc, "external store %s", c->p->queries_store);
+    else
+        snprintf(r->queries_desc, sizeof r->queries_desc, "%s", r->leave_one_out
+                 ? "leave-one-out: a sample of the indexed vectors, each without itself"
+                 : "other speakers: a sample of the store's rows outside the index");
     r->target_recall = c->p->target_recall;
     r->threads_all = omp_get_max_threads();
 }
@@ -329,7 +338,7 @@ int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_ind
     memset(&c, 0, sizeof c);
     c.p = params ? params : &defaults;
     if (c.p->k < 1 || c.p->k > 1024) return rvcidx__fail(RVCIDX_EINVAL, "eval: k must be 1..1024");
-    c.extra = c.p->queries_store ? 0 : 1;
+    c.extra = c.p->queries_store || c.p->queries_from == RVCIDX_QUERIES_OTHER ? 0 : 1;
     c.report = calloc(1, sizeof *c.report);
     if (!c.report) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
     if (c.p->threads > 0) omp_set_num_threads(c.p->threads);

@@ -72,11 +72,42 @@ static int external_queries(const rvcidx_eval_params *p, int cosine, rvcidx__eva
     return rc;
 }
 
+/* A seeded sample of the store rows outside [first_row, +ntotal), drawn from
+ * the rows before and after in proportion to their numbers. */
+static int other_rows_queries(const char *store_path, uint64_t first_row, const rvcidx_eval_params *p, int cosine,
+                              rvcidx__eval_data *d) {
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store_path, &st));
+    uint64_t n = rvcidx_store_rows(st), before = first_row, after = n - first_row - d->ntotal, others = before + after;
+    d->nq = p->queries < others ? p->queries : others;
+    uint64_t nb = others ? d->nq * before / others : 0, na = d->nq - nb;
+    float *qb = NULL, *qa = NULL;
+    int rc = nb ? rvcidx__sample_rows(st, 0, before, nb, p->seed, NULL, NULL, &qb, NULL) : 0;
+    if (rc == 0 && na) rc = rvcidx__sample_rows(st, first_row + d->ntotal, after, na, p->seed + 1, NULL, NULL, &qa, NULL);
+    rvcidx_store_close(st);
+    if (rc == 0 && !(d->queries = malloc(sizeof(float) * (size_t)(d->nq ? d->nq : 1) * (size_t)d->dim)))
+        rc = rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for queries");
+    if (rc == 0) {
+        if (nb) memcpy(d->queries, qb, sizeof(float) * (size_t)nb * (size_t)d->dim);
+        if (na) memcpy(d->queries + nb * (uint64_t)d->dim, qa, sizeof(float) * (size_t)na * (size_t)d->dim);
+        if (cosine) rvcidx__normalize_rows(d->queries, d->nq, d->dim);
+    }
+    free(qb);
+    free(qa);
+    if (rc == 0 && d->nq == 0)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: no rows outside the index to query with (one speaker): use leave-one-out "
+                          "or --queries", store_path);
+    return rc;
+}
+
 int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int cosine,
                            const rvcidx_eval_params *p, rvcidx__eval_data *out) {
     memset(out, 0, sizeof *out);
     int rc = load_base(store_path, first_row, ntotal, cosine, out);
-    if (rc == 0) rc = p->queries_store ? external_queries(p, cosine, out) : leave_one_out_queries(p, out);
+    if (rc == 0)
+        rc = p->queries_store                          ? external_queries(p, cosine, out)
+             : p->queries_from == RVCIDX_QUERIES_OTHER ? other_rows_queries(store_path, first_row, p, cosine, out)
+                                                       : leave_one_out_queries(p, out);
     if (rc == 0 && out->nq == 0) rc = rvcidx__fail(RVCIDX_EINPUT, "eval: no queries to measure with");
     if (rc) rvcidx__eval_data_free(out);
     return rc;

@@ -17,8 +17,8 @@ typedef struct rvcidx__eval_data {
 } rvcidx__eval_data;
 
 /* Loads rows [first_row, +ntotal) of the store (normalised for cosine) and
- * picks the queries: a seeded sample of them (leave-one-out) or of the
- * external queries store. */
+ * picks the queries: a seeded sample of them (leave-one-out), of the store's
+ * other rows, or of the external queries store. */
 int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int cosine,
                            const rvcidx_eval_params *p, rvcidx__eval_data *out);
 void rvcidx__eval_data_free(rvcidx__eval_data *d);

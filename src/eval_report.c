@@ -27,7 +27,7 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
                           "rvcidx_version", rvcidx_version(), "factory", r->factory, "metric", r->metric, "dim",
                           r->dim, "k", r->k, "nlist", (json_int_t)r->nlist, "ntotal", (json_int_t)r->ntotal,
                           "queries", (json_int_t)r->queries, "queries_from",
-                          r->leave_one_out ? "leave-one-out sample of the indexed vectors" : "external store",
+                          r->queries_desc,
                           "target_recall_k", r->target_recall, "settings", points);
     if (!o) return NULL;
     json_object_set_new(o, "stored_setting", point_json(&r->points[r->stored], with_speed));

@@ -45,10 +45,13 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
                           p->gpu == RVCIDX_GPU_ON ? "on" : p->gpu == RVCIDX_GPU_OFF ? "off" : "auto", "nprobe",
                           p->nprobe, "k_factor", p->k_factor, "per_speaker", m->per_speaker);
     if (o && m->eval)
-        json_object_set_new(o, "eval", json_pack("{s:i, s:I, s:I, s:f, s:b, s:s?}", "k", m->eval->k, "queries",
+        json_object_set_new(o, "eval", json_pack("{s:i, s:I, s:I, s:f, s:b, s:s?, s:s}", "k", m->eval->k, "queries",
                                                  (json_int_t)m->eval->queries, "seed", (json_int_t)m->eval->seed,
                                                  "target_recall", m->eval->target_recall, "tune", m->eval->tune,
-                                                 "queries_store", m->eval->queries_store));
+                                                 "queries_store", m->eval->queries_store, "queries_from",
+                                                 m->eval->queries_from == RVCIDX_QUERIES_SELF    ? "self"
+                                                 : m->eval->queries_from == RVCIDX_QUERIES_OTHER ? "other-speakers"
+                                                                                                 : "auto"));
     return o;
 }
 

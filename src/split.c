@@ -286,7 +286,9 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     rvcidx_index_params p = *ip;
     p.nlist = s.train.nlist;
     rvcidx_index_describe(&p, r->encode.dim, r->encode.nlist, r->encode.factory, sizeof r->encode.factory);
-    return rvcidx__build_finish(store_path, dir, model, work, &p, ep, r);
+    char trained[PATH_MAX];
+    work_path(dir, "trained.index", trained, sizeof trained);
+    return rvcidx__build_finish(store_path, dir, model, trained, work, &p, ep, r);
 }
 
 int rvcidx_split_clear(const char *dir) {

@@ -4,8 +4,9 @@
  * index's metric (a flat index; on the GPU when present). Queries must not
  * find themselves, as at RVC conversion time: by default a seeded sample of
  * stored vectors, each searched for k+1 neighbours with its own id removed
- * from both answers (leave-one-out); or an external store of queries (e.g.
- * another speaker's frames: RVC's real use).
+ * from both answers (leave-one-out); a seeded sample of the store's OTHER
+ * rows (other speakers' frames: RVC's real use, where the voice being
+ * converted is not the model's); or an external store of queries.
  *
  * For each setting of a sweep (nprobe x k_factor) it reports 1-recall@1,
  * k-recall@k, the share of empty result slots (-1), the RVC blend error (the
@@ -28,11 +29,19 @@
 extern "C" {
 #endif
 
+typedef enum rvcidx_queries_from {
+    RVCIDX_QUERIES_AUTO = 0,  /* rvcidx_build_index: other speakers when the store has them, else
+                                 leave-one-out; rvcidx_eval: leave-one-out */
+    RVCIDX_QUERIES_SELF = 1,  /* leave-one-out */
+    RVCIDX_QUERIES_OTHER = 2  /* store rows outside the index's rows */
+} rvcidx_queries_from;
+
 typedef struct rvcidx_eval_params {
     int k;                     /* neighbours, RVC's 8 */
     uint64_t queries;          /* leave-one-out sample size (default 1000) */
     uint64_t seed;             /* query sample seed (default 4321) */
-    const char *queries_store; /* optional external queries (a store path) */
+    const char *queries_store; /* optional external queries (a store path): overrides queries_from */
+    rvcidx_queries_from queries_from;
     double target_recall;      /* k-recall@k to reach (default 0.95) */
     int tune;                  /* 1: sweep and choose; 0: only the index's stored setting */
     int measure_speed;         /* 1: time each setting (single thread and all threads) */
@@ -63,6 +72,7 @@ typedef struct rvcidx_eval_report {
     int64_t nlist;
     uint64_t ntotal, queries;
     int leave_one_out;
+    char queries_desc[192];    /* where the queries came from, in words */
     double target_recall;
     int threads_all;
     char truth_device[160];

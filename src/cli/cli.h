@@ -125,17 +125,25 @@ int cmd_train(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 
 /* Eval options, shared by `eval` and `build`. */
-enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OPT_NO_TUNE, CLI_OPT_NO_TIMING };
+enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OPT_NO_TUNE, CLI_OPT_NO_TIMING,
+       CLI_OPT_QUERIES_FROM };
 #define CLI_EVAL_LONG                                                          \
     {"k", required_argument, 0, CLI_OPT_K}, {"queries", required_argument, 0, CLI_OPT_QUERIES}, \
         {"eval-queries", required_argument, 0, CLI_OPT_SAMPLE},                \
         {"target-recall", required_argument, 0, CLI_OPT_TARGET},              \
         {"no-tune", no_argument, 0, CLI_OPT_NO_TUNE},                          \
-        {"no-timing", no_argument, 0, CLI_OPT_NO_TIMING}
+        {"no-timing", no_argument, 0, CLI_OPT_NO_TIMING},                      \
+        {"queries-from", required_argument, 0, CLI_OPT_QUERIES_FROM}
 #define CLI_EVAL_HELP                                                          \
     "      --k K                neighbours per query, RVC's 8 (default)\n"      \
-    "      --eval-queries N     leave-one-out queries sampled from the index (default 1000)\n" \
-    "      --queries STORE.h5   external queries instead, e.g. another speaker's frames\n" \
+    "      --eval-queries N     queries sampled (default 1000)\n"             \
+    "      --queries-from auto|self|other-speakers  what they are: other speakers' frames\n" \
+    "                           (RVC converts another voice): the store's rows outside the\n" \
+    "                           index, or, for one index of several speakers, its last\n" \
+    "                           speaker held out of a tuning index; self: leave-one-out\n" \
+    "                           on the indexed frames. auto (default): other-speakers when\n" \
+    "                           the store has several, else self ('eval': self)\n" \
+    "      --queries STORE.h5   external queries instead\n" \
     "      --target-recall R    k-recall@k to reach (default 0.95)\n"       \
     "      --no-tune            measure only the setting stored in the index\n"    \
     "      --no-timing          recall only: no queries/s measurement (faster)\n"

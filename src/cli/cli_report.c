@@ -26,8 +26,8 @@ void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out) {
 }
 
 void cli_print_eval_summary(const rvcidx_eval_report *r) {
-    printf("eval     %s: %llu %s queries, exact %d-NN over all %llu vectors (%s)\n", r->factory,
-           (unsigned long long)r->queries, r->leave_one_out ? "leave-one-out" : "external", r->k,
+    printf("eval     %s: %llu queries (%s), exact %d-NN over all %llu vectors (%s)\n", r->factory,
+           (unsigned long long)r->queries, r->queries_desc, r->k,
            (unsigned long long)r->ntotal, r->truth_device);
     if (r->chosen >= 0) {
         const rvcidx_eval_point *p = &r->points[r->chosen];
@@ -112,7 +112,7 @@ int cli_write_eval_markdown(const rvcidx_eval_report *r, const char *md_path, co
     fprintf(f, "# rvcidx recall report\n\n`%s`, %llu vectors of D=%d, metric %s, nlist %lld.\n\n", r->factory,
             (unsigned long long)r->ntotal, r->dim, r->metric, (long long)r->nlist);
     fprintf(f, "%llu queries (%s); ground truth: exact %d-NN over all vectors on %s. Target: %d-recall@%d >= %.2f.\n\n",
-            (unsigned long long)r->queries, r->leave_one_out ? "leave-one-out: stored vectors, each without itself" : "external",
+            (unsigned long long)r->queries, r->queries_desc,
             r->k, r->truth_device, r->k, r->k, r->target_recall);
     if (r->chosen >= 0)
         fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (cheapest setting reaching the target by the cost model).\n\n",

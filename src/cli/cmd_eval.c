@@ -45,6 +45,15 @@ int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
     case CLI_OPT_NO_TIMING:
         p->measure_speed = 0;
         return 0;
+    case CLI_OPT_QUERIES_FROM:
+        if (!strcmp(arg, "auto")) p->queries_from = RVCIDX_QUERIES_AUTO;
+        else if (!strcmp(arg, "self")) p->queries_from = RVCIDX_QUERIES_SELF;
+        else if (!strcmp(arg, "other-speakers")) p->queries_from = RVCIDX_QUERIES_OTHER;
+        else {
+            cli_logf(RVCIDX_LOG_ERROR, "--queries-from %s: expected auto, self or other-speakers", arg);
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
     default: return -1;
     }
 }
