@@ -5,7 +5,8 @@
 # Per size (D=768, 4 speakers x 8.5 min = 102,000 vectors and 4 x 20 min =
 # 240,000 vectors; demo trees in a scratch directory under the build dir):
 #   rvcidx   `rvcidx build -o OUT TREE` (defaults: ingest, k-means, IVF-PQ4fs +
-#            RFlat, tuning on 1000 leave-one-out queries, publish), timed end to end
+#            RFlat, tuning (its default: 1000 of a held-out speaker's frames
+#            against a tuning index of the other three), publish), timed end to end
 #   RVC      bench/recall_peer.py build: RVC's WebUI train_index with Debian's
 #            python3-faiss and sklearn (shuffle with a fixed seed; above 200,000
 #            vectors ALL vectors replaced by 10,000 MiniBatchKMeans centres;
@@ -97,7 +98,7 @@ print(f"Store rows in RVC's concatenation order: {'yes' if P['store_in_rvc_order
 print()
 print("| build | index | vectors held | wall s | peak RSS MiB |")
 print("| --- | --- | ---: | ---: | ---: |")
-print(f"| rvcidx build (ingest, k-means, encode, LOO tuning, publish) | {os.path.basename(index)} | {T['ntotal']:,} | {rvcidx_wall:.1f} | {rss_x / 1024:.0f} |")
+print(f"| rvcidx build (ingest, k-means, encode, tuning, publish) | {os.path.basename(index)} | {T['ntotal']:,} | {rvcidx_wall:.1f} | {rss_x / 1024:.0f} |")
 what = f"{b['ntotal']:,} MiniBatchKMeans centres, none of the {b['input_vectors']:,} frames" if b["centres_only"] else f"{b['ntotal']:,} (all frames, shuffled)"
 print(f"| RVC recipe (python3-faiss{', sklearn' if b['centres_only'] else ''}) | {os.path.basename(b['index'])} | {what} | {rvc_wall:.1f} | {rss_r / 1024:.0f} |")
 print()
@@ -133,7 +134,7 @@ for p in front:
 s, c, x = T["stored_setting"], B["chosen_setting"], P["rvcidx_shipped_in_python"]
 print()
 print(f"rvcidx's shipped setting: nprobe {s['nprobe']}, k_factor {s['k_factor']} (tuned by `build` on "
-      f"{B['queries']} leave-one-out queries: 8-recall@8 {c['recall_k']:.4f}). With the fifth speaker's queries: "
+      f"{B['queries']} queries, {B['queries_from']}: 8-recall@8 {c['recall_k']:.4f}). With the fifth speaker's queries: "
       f"8-recall@8 {s['recall_k']:.4f}, 1-recall@1 {s['recall_1']:.4f}, empty {100 * s['empty_share']:.2f}%, blend error "
       f"{100 * s['blend_error_mean']:.2f}% (p95 {100 * s['blend_error_p95']:.2f}%), {s['qps_1_thread']:.0f} q/s on 1 thread. "
       f"Python's check of the same file at its stored setting (nprobe {x['nprobe']}, k_factor {x['k_factor']:.0f}): "
