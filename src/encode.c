@@ -187,13 +187,14 @@ int rvcidx_encode_trained(const char *store_path, const char *centroids_path, co
 }
 
 static int check_part(const rvcidx__index_info *info, const rvcidx_index_params *p, const rvcidx_store *store,
-                      const char *trained_path) {
+                      const char *store_path, const char *trained_path) {
     if (info->ntotal != 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: not an empty trained index", trained_path);
     if (info->dim != rvcidx_store_dim(store))
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: D=%d, the store has D=%d", trained_path, info->dim, rvcidx_store_dim(store));
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: D=%d, but %s has D=%d", trained_path, info->dim, store_path,
+                            rvcidx_store_dim(store));
     uint64_t n = rvcidx_store_rows(store);
     if (p->first_row > n || p->rows > n - p->first_row)
-        return rvcidx__fail(RVCIDX_EINPUT, "rows %llu..%llu are outside the store's %llu rows",
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: rows %llu..%llu are outside its %llu rows", store_path,
                             (unsigned long long)p->first_row, (unsigned long long)(p->first_row + p->rows), (unsigned long long)n);
     return 0;
 }
@@ -212,7 +213,7 @@ int rvcidx_encode_part(const char *store_path, const char *trained_path, const c
     int rc = rvcidx_store_open(store_path, &store);
     rvcidx_index_params p = *params;
     if (rc == 0 && p.rows == 0 && p.first_row <= rvcidx_store_rows(store)) p.rows = rvcidx_store_rows(store) - p.first_row;
-    if (rc == 0) rc = check_part(&info, &p, store, trained_path);
+    if (rc == 0) rc = check_part(&info, &p, store, store_path, trained_path);
     if (rc == 0) {
         rvcidx__set_threads(p.threads);
         rc = add_rows(&p, store, info.dim, p.first_row, p.rows, index);
