@@ -1,8 +1,15 @@
-# common.sh — sourced by bench/kmeans.sh, encode.sh and recall.sh: the scratch
-# directory, a private copy of the binary, and timing that keeps a shared
-# machine honest. Usage: source common.sh NAME [SECONDS_DIGITS]
-# (expects $root and $build to be set).
-bench_name=$1 secs_digits=${2:-4}
+# common.sh — sourced by bench/kmeans.sh, encode.sh and recall.sh: what they
+# need checked first, the scratch directory, a private copy of the binary,
+# and timing that keeps a shared machine honest.
+# Usage: source common.sh NAME SECONDS_DIGITS PYTHON_MODULE...
+# (expects $root and $build to be set; sets $py, Debian's python3).
+bench_name=$1 secs_digits=$2
+shift 2
+py=/usr/bin/python3
+[[ -x $build/src/rvcidx ]] || { echo "no $build/src/rvcidx: build first (cmake --build $build)" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 2; }
+$py -c "import $(IFS=,; echo "$*")" 2>/dev/null ||
+  { echo "needs Debian's ${*/#/python3-}" >&2; exit 2; }
 work=$(mktemp -d "$build/bench-$bench_name.XXXXXX")
 [[ ${RVCIDX_BENCH_KEEP:-0} == 1 ]] || trap 'rm -rf "$work"' EXIT
 export PYTHONPATH=$root/bench${PYTHONPATH:+:$PYTHONPATH} PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the tree
@@ -56,4 +63,10 @@ other_cpu() {
   awk -v b="$((busy1 - busy0))" -v s="$((self1 - self0))" -v hz="$hz" -v w="$(secs "$wall0" "$(now)")" -v c="$ncpu" -v q="$waited" -v r="$repeated" 'BEGIN {
     o = (b - s) / hz; if (o < 0) o = 0
     printf "Other processes used %.0f CPU-s during this %.0f s run (%.1f%% of the %d CPUs); %d s spent waiting for a quiet machine, %d disturbed runs repeated.\n", o, w, 100 * o / (w * c), c, q, r }'
+}
+
+# The versions every table header names: rvcidx, its faiss, Debian's python3-faiss.
+versions_line() {
+  echo "$("$rvcidx" --version | sed -n 1,2p | tr '\n' ' ' | sed 's/  */ /g'); python3-faiss $($py -c 'import faiss; print(faiss.__version__)')" \
+       "($(dpkg-query -W -f '${Version}' python3-faiss 2>/dev/null), $($py -c 'import faiss; print(faiss.get_compile_options().strip())' 2>/dev/null || echo '?'))"
 }

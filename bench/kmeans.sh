@@ -24,13 +24,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
-py=/usr/bin/python3
-[[ -x $build/src/rvcidx ]] || { echo "no $build/src/rvcidx: build first (cmake --build $build)" >&2; exit 2; }
-[[ -x /usr/bin/time ]] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 2; }
-$py -c 'import faiss, h5py, numpy' 2>/dev/null || { echo "needs Debian's python3-faiss python3-h5py python3-numpy" >&2; exit 2; }
 runs=${RVCIDX_BENCH_RUNS:-3}
 niter=25 seed=1234
-source "$root/bench/common.sh" kmeans
+source "$root/bench/common.sh" kmeans 4 faiss h5py numpy
 
 # record SIZE SIDE RUN WALL KMEANS RSS OTHER%: one line of results
 record() { echo "$*" >>"$work/results.txt"; }
@@ -64,9 +60,7 @@ run_py() { # SIZE SIDE RUN STORE NLIST [ENV...]
 
 echo "# CPU k-means: rvcidx train --gpu off vs Python faiss.Kmeans"
 echo
-echo "$("$rvcidx" --version | sed -n 1,2p | tr '\n' ' ' | sed 's/  */ /g'); python3-faiss $($py -c 'import faiss; print(faiss.__version__)')" \
-     "($(dpkg-query -W -f '${Version}' python3-faiss 2>/dev/null), $($py -c 'import faiss; print(faiss.get_compile_options().strip())' 2>/dev/null || echo '?'));" \
-     "$(nproc) CPUs; D=768, $niter iterations, seed $seed; median of $runs runs, interleaved"
+echo "$(versions_line);" "$(nproc) CPUs; D=768, $niter iterations, seed $seed; median of $runs runs, interleaved"
 echo
 for minutes in ${RVCIDX_BENCH_MINUTES:-2.5 8.333333}; do
   tree=$work/tree store=$work/store.h5

@@ -32,21 +32,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
-py=/usr/bin/python3
-[[ -x $build/src/rvcidx ]] || { echo "no $build/src/rvcidx: build first (cmake --build $build)" >&2; exit 2; }
-[[ -x /usr/bin/time ]] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 2; }
-$py -c 'import faiss, h5py, numpy, sklearn' 2>/dev/null ||
-  { echo "needs Debian's python3-faiss python3-h5py python3-numpy python3-sklearn" >&2; exit 2; }
 seed=1234
-source "$root/bench/common.sh" recall 2
+source "$root/bench/common.sh" recall 2 faiss h5py numpy sklearn
 # eval_ok CMD...: rvcidx eval exits 7 when no setting reaches its recall target; the sweep is still written
 eval_ok() { local rc=0; "$@" || rc=$?; [[ $rc == 0 || $rc == 7 ]] || { echo "failed ($rc): $*" >&2; exit 1; }; }
 
 echo "# Shipped index vs RVC's recipe, queried with another speaker's frames"
 echo
-echo "$("$rvcidx" --version | sed -n 1,2p | tr '\n' ' ' | sed 's/  */ /g'); python3-faiss $($py -c 'import faiss; print(faiss.__version__)')" \
-     "($(dpkg-query -W -f '${Version}' python3-faiss 2>/dev/null), $($py -c 'import faiss; print(faiss.get_compile_options().strip())' 2>/dev/null || echo '?'));" \
-     "sklearn $($py -c 'import sklearn; print(sklearn.__version__)'); $(nproc) CPUs; D=768, k=8"
+echo "$(versions_line);" "sklearn $($py -c 'import sklearn; print(sklearn.__version__)'); $(nproc) CPUs; D=768, k=8"
 echo
 qtree=$work/qtree q=$work/queries.h5
 "$rvcidx" demo -q --no-progress -o "$qtree" --speakers 1 --first 9 --minutes 2 --dim 768
