@@ -131,8 +131,12 @@ static int encode_with(const rvcidx_index_params *p, rvcidx_store *store, const 
     return rc;
 }
 
+/* result may be NULL. */
 static int encode_from_centroids(const char *store_path, const char *centroids_path, const char *index_path,
-                                 const rvcidx_index_params *params, int trained_only, rvcidx_encode_result *res) {
+                                 const rvcidx_index_params *params, int trained_only, rvcidx_encode_result *result) {
+    rvcidx_encode_result local;
+    rvcidx_encode_result *res = result ? result : &local;
+    memset(res, 0, sizeof *res);
     double start = omp_get_wtime();
     rvcidx__centroids c;
     RVCIDX__TRY(rvcidx__centroids_read(centroids_path, &c));
@@ -172,18 +176,13 @@ static int check_encode_args(const char *a, const char *b, const char *c, const 
 int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
                   const rvcidx_index_params *params, rvcidx_encode_result *result) {
     RVCIDX__TRY(check_encode_args(store_path, centroids_path, index_path, params));
-    rvcidx_encode_result local;
-    rvcidx_encode_result *res = result ? result : &local;
-    memset(res, 0, sizeof *res);
-    return encode_from_centroids(store_path, centroids_path, index_path, params, 0, res);
+    return encode_from_centroids(store_path, centroids_path, index_path, params, 0, result);
 }
 
 int rvcidx_encode_trained(const char *store_path, const char *centroids_path, const char *trained_path,
                           const rvcidx_index_params *params) {
     RVCIDX__TRY(check_encode_args(store_path, centroids_path, trained_path, params));
-    rvcidx_encode_result res;
-    memset(&res, 0, sizeof res);
-    return encode_from_centroids(store_path, centroids_path, trained_path, params, 1, &res);
+    return encode_from_centroids(store_path, centroids_path, trained_path, params, 1, NULL);
 }
 
 static int check_part(const rvcidx__index_info *info, const rvcidx_index_params *p, const rvcidx_store *store,
