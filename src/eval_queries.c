@@ -9,7 +9,7 @@
 #include "sample.h"
 
 void rvcidx__eval_data_free(rvcidx__eval_data *d) {
-    free(d->base);
+    free(d->base_owned);
     free(d->queries);
     free(d->self_ids);
     memset(d, 0, sizeof *d);
@@ -27,7 +27,8 @@ static int64_t *choose_ids(uint64_t n, uint64_t want, uint64_t seed) {
     return ids;
 }
 
-static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal, int cosine, rvcidx__eval_data *d) {
+static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal, int index_dim, int cosine,
+                     const float *indexed, rvcidx__eval_data *d) {
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(store_path, &st));
     d->dim = rvcidx_store_dim(st);
@@ -37,11 +38,19 @@ static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal
                                 store_path, (unsigned long long)ntotal, (unsigned long long)first_row,
                                 (unsigned long long)rvcidx_store_rows(st))
                  : 0;
-    if (rc == 0 && !(d->base = malloc(sizeof(float) * (size_t)ntotal * (size_t)d->dim)))
+    if (rc == 0 && d->dim != index_dim)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: vectors of D=%d for an index of D=%d", store_path, d->dim, index_dim);
+    if (rc == 0 && indexed) {
+        d->base = indexed;
+        rvcidx_store_close(st);
+        return 0;
+    }
+    if (rc == 0 && !(d->base_owned = malloc(sizeof(float) * (size_t)ntotal * (size_t)d->dim)))
         rc = rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for %llu x %d vectors", (unsigned long long)ntotal, d->dim);
-    if (rc == 0) rc = rvcidx_store_read_rows(st, first_row, ntotal, d->base);
+    if (rc == 0) rc = rvcidx_store_read_rows(st, first_row, ntotal, d->base_owned);
     rvcidx_store_close(st);
-    if (rc == 0 && cosine) rvcidx__normalize_rows(d->base, ntotal, d->dim);
+    if (rc == 0 && cosine) rvcidx__normalize_rows(d->base_owned, ntotal, d->dim);
+    d->base = d->base_owned;
     return rc;
 }
 
@@ -100,10 +109,10 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, const 
     return rc;
 }
 
-int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int cosine,
-                           const rvcidx_eval_params *p, rvcidx__eval_data *out) {
+int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int index_dim, int cosine,
+                           const float *indexed, const rvcidx_eval_params *p, rvcidx__eval_data *out) {
     memset(out, 0, sizeof *out);
-    int rc = load_base(store_path, first_row, ntotal, cosine, out);
+    int rc = load_base(store_path, first_row, ntotal, index_dim, cosine, indexed, out);
     if (rc == 0)
         rc = p->queries_store                          ? external_queries(p, cosine, out)
              : p->queries_from == RVCIDX_QUERIES_OTHER ? other_rows_queries(store_path, first_row, p, cosine, out)

@@ -10,17 +10,21 @@
 typedef struct rvcidx__eval_data {
     int dim;
     uint64_t ntotal;
-    float *base;        /* ntotal x dim: the indexed vectors, as indexed */
+    const float *base;  /* ntotal x dim: the indexed vectors, as indexed */
+    float *base_owned;  /* base when read from the store, NULL when borrowed */
     uint64_t nq;
     float *queries;     /* nq x dim */
     int64_t *self_ids;  /* nq: the query's own id (leave-one-out), or NULL */
 } rvcidx__eval_data;
 
-/* Loads rows [first_row, +ntotal) of the store (normalised for cosine) and
- * picks the queries: a seeded sample of them (leave-one-out), of the store's
- * other rows, or of the external queries store. */
-int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int cosine,
-                           const rvcidx_eval_params *p, rvcidx__eval_data *out);
+/* Takes the indexed vectors from indexed (borrowed: ntotal x dim, e.g. the
+ * refine index's exact copy; it must outlive out) or, when NULL, reads rows
+ * [first_row, +ntotal) of the store (normalised for cosine), and picks the
+ * queries: a seeded sample of them (leave-one-out), of the store's other
+ * rows, or of the external queries store. Fails when the store's D is not
+ * index_dim. */
+int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int index_dim, int cosine,
+                           const float *indexed, const rvcidx_eval_params *p, rvcidx__eval_data *out);
 void rvcidx__eval_data_free(rvcidx__eval_data *d);
 
 #endif

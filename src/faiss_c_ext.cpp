@@ -3,6 +3,9 @@
 // - rvcidx_faiss_IndexRefine_base_index: the C API can build an
 //   IndexRefineFlat but not reach the index inside it, which is where nlist
 //   and nprobe live (eval reads them back; `verify` checks them).
+// - rvcidx_faiss_IndexRefine_refine_index: nor the exact flat index beside
+//   it, which holds every vector as added: eval searches it for the ground
+//   truth and blends from it, instead of two more copies of the data.
 // - rvcidx_faiss_merge_into: split builds encode row ranges into partial
 //   indexes and append them in row order. faiss 1.7.3's IndexIVF::merge_from
 //   cannot do it for FastScan (BlockInvertedLists::add_entries accepts only
@@ -46,6 +49,17 @@ extern "C" int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex
         auto *refine = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
         if (!refine) return fail("not an IndexRefine");
         *base = reinterpret_cast<FaissIndex *>(refine->base_index);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+extern "C" int rvcidx_faiss_IndexRefine_refine_index(FaissIndex *index, FaissIndex **refine_index) {
+    try {
+        auto *refine = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
+        if (!refine) return fail("not an IndexRefine");
+        *refine_index = reinterpret_cast<FaissIndex *>(refine->refine_index);
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());

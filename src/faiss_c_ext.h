@@ -16,6 +16,10 @@ extern "C" {
  * when index is not an IndexRefine. */
 int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex **base);
 
+/* The exact index an IndexRefine re-ranks with (borrowed: owned by the
+ * wrapper; an IndexFlat for RFlat). Fails when index is not an IndexRefine. */
+int rvcidx_faiss_IndexRefine_refine_index(FaissIndex *index, FaissIndex **refine_index);
+
 /* Appends src's vectors to dst, their ids shifted by add_id (the number of
  * rows before src's first). Both must come from the same trained empty
  * index: IVF-Flat, IVF-PQ FastScan, or either inside a refine wrapper.

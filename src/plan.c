@@ -6,8 +6,9 @@
  *          assignment buffers (one distance block per 256 rows of the sample);
  *  encode  the refine index's float copy of every vector, the PQ codes
  *          (D/4 bytes a vector), ids and one add batch;
- *  eval    the indexed vectors, the exact flat index's copy of them and the
- *          loaded index: about three float copies of the data.
+ *  eval    the loaded index; for ivfflat also the indexed vectors and the
+ *          exact flat index's copy of them (an RFlat index holds its vectors
+ *          exactly, and eval searches those for the ground truth).
  * Each gets 64 MiB for the process and libraries. Sizes are estimates, close
  * for the store and the index (their layout is known), looser for memory.
  */
@@ -87,7 +88,7 @@ static int count_rows(const rvcidx__shard_list *shards, rvcidx_plan_result *out)
 static void predict(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_plan_result *p) {
     uint64_t n = p->rows, d = (uint64_t)p->dim, vec = d * sizeof(float);
     p->nlist = ip->nlist > 0 ? ip->nlist : rvcidx_auto_nlist(n);
-    uint64_t want = ip->train_rows > 0 ? (uint64_t)ip->train_rows : (uint64_t)p->nlist * 256;
+    uint64_t want = ip->train_rows > 0 ? (uint64_t)ip->train_rows : (uint64_t)p->nlist * RVCIDX_TRAIN_ROWS_PER_LIST;
     p->train_rows = want < n ? want : n;
     p->store_bytes = n * vec + p->files * 512 + MIB;
     p->centroids_bytes = (uint64_t)p->nlist * vec + 64 * 1024;
@@ -99,7 +100,8 @@ static void predict(const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
     p->ram_ingest = base + 32 * MIB;
     p->ram_train = base + p->train_rows * vec + (uint64_t)p->nlist * vec * 2 + 256 * (uint64_t)p->nlist * 4 * 64;
     p->ram_encode = base + p->index_bytes + 16384 * vec + 65536 * vec;
-    p->ram_eval = ep ? base + 2 * n * vec + p->index_bytes : 0;
+    uint64_t copies = ip->type != RVCIDX_INDEX_IVFPQ4FS ? 2 * n * vec : 0; /* ivfflat, and auto builds it too */
+    p->ram_eval = ep ? base + copies + p->index_bytes + (uint64_t)ep->queries * vec : 0;
     p->ram_peak = p->ram_ingest;
     if (p->ram_train > p->ram_peak) p->ram_peak = p->ram_train;
     if (p->ram_encode > p->ram_peak) p->ram_peak = p->ram_encode;
