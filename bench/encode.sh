@@ -13,7 +13,7 @@
 #                batches of 16384; write_index — Debian's python3-faiss as is
 #   py PASSIVE   the same with OMP_WAIT_POLICY=PASSIVE (rvcidx's CLI forced this on itself until it switched to GOMP_SPINCOUNT=10000; see RESULTS.md 2b)
 # The PQ is trained on the SAME rows on both sides: rvcidx encode's sample,
-# min(N, 256*nlist, 65536) rows picked by its seeded sampler (seed 1234), which
+# min(N, 64*nlist, 65536) rows picked by its seeded sampler (seed 1234), which
 # bench/benchlib.py reproduces; the script checks the sample's sha256 against
 # rvcidx's own (`rvcidx train --nlist 1 --iterations 1 --train-rows n` records it).
 # Python's encode time runs from index_factory to write_index (h5py loading
@@ -80,7 +80,7 @@ for minutes in ${RVCIDX_BENCH_MINUTES:-2.5 8.333333}; do
   read -r rows nlist < <($py -c 'import h5py, sys
 print(h5py.File(sys.argv[1], "r")["features"].shape[0], h5py.File(sys.argv[2], "r")["centroids"].shape[0])' "$store" "$cents")
   size=$rows
-  # rvcidx's PQ sample: min(train_rows auto = min(N, 256*nlist), 65536) rows, seed 1234
+  # rvcidx's PQ sample: min(train_rows auto = min(N, 64*nlist), 65536) rows, seed 1234
   npq=$(awk -v n="$rows" -v k="$nlist" 'BEGIN {t = 256 * k; if (n < t) t = n; if (t > 65536) t = 65536; print t}')
   "$rvcidx" train -q --no-progress --gpu off --nlist 1 --iterations 1 --seed $seed --train-rows "$npq" \
     -o "$work/sample.h5" "$store" >/dev/null

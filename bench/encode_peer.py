@@ -3,7 +3,7 @@
   run STORE CENTROIDS.h5 NPROBE K_FACTOR SEED OUT.index
       Builds IVF{nlist},PQ{D/2}x4fs + IndexRefineFlat the obvious way with Debian's
       python3-faiss 1.7.3: the quantizer filled with rvcidx's centroids, the PQ
-      trained on the rows rvcidx's encode trains on (min(N, 256*nlist, 65536) rows
+      trained on the rows rvcidx's encode trains on (min(N, 64*nlist, 65536) rows
       picked by rvcidx's seeded sampler, reproduced bit for bit in benchlib), every
       row added in batches of 16384, write_index. Prints one JSON line of timings.
   sample-sha STORE N_TRAIN SEED
@@ -32,8 +32,8 @@ def load(store):
 
 
 def pq_train_rows(n, nlist):
-    """rvcidx encode: min(train_rows, 65536), train_rows auto = min(N, 256 * nlist)."""
-    return min(n, 256 * nlist, PQ_TRAIN_ROWS)
+    """rvcidx encode: min(train_rows, 65536), train_rows auto = min(N, 64 * nlist)."""
+    return min(n, 64 * nlist, PQ_TRAIN_ROWS)
 
 
 def run(store, centroids, nprobe, k_factor, seed, out):

@@ -95,7 +95,7 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
     if ((uint64_t)plan->nlist > plan->rows)
         return rvcidx__fail(RVCIDX_EINVAL, "--nlist %lld is more than the %llu rows to index; use at most rows/39",
                             (long long)plan->nlist, (unsigned long long)plan->rows);
-    uint64_t want = p->train_rows > 0 ? (uint64_t)p->train_rows : (uint64_t)plan->nlist * 256;
+    uint64_t want = p->train_rows > 0 ? (uint64_t)p->train_rows : (uint64_t)plan->nlist * RVCIDX_TRAIN_ROWS_PER_LIST;
     plan->train_rows = want < plan->rows ? want : plan->rows;
     if (plan->train_rows < (uint64_t)plan->nlist)
         return rvcidx__fail(RVCIDX_EINVAL, "--train-rows %llu is fewer than nlist %lld", (unsigned long long)plan->train_rows,

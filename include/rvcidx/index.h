@@ -43,13 +43,20 @@ typedef enum rvcidx_gpu_mode {
     RVCIDX_GPU_OFF = 2
 } rvcidx_gpu_mode;
 
+/* --train-rows auto: k-means samples at most this many rows per list. faiss
+ * advises 30 to 256 per centroid; other speakers' frames found their
+ * neighbours at least as well with 64 as with every row (docs/parameters.md),
+ * and k-means costs grow with the sample: with nlist = 4 sqrt(N) this keeps
+ * them linear in N. */
+#define RVCIDX_TRAIN_ROWS_PER_LIST 64
+
 typedef struct rvcidx_index_params {
     rvcidx_index_type type;
     rvcidx_metric metric;
     int64_t nlist;        /* 0: auto (rvcidx_auto_nlist) */
     uint64_t seed;        /* k-means and sampling seed (default 1234) */
     int iterations;       /* k-means iterations (default 25) */
-    int64_t train_rows;   /* 0: auto, min(N, 256 * nlist) */
+    int64_t train_rows;   /* 0: auto, min(N, RVCIDX_TRAIN_ROWS_PER_LIST * nlist) */
     int threads;          /* 0: all cores */
     rvcidx_gpu_mode gpu;
     int nprobe;           /* search setting written into the file (default 16) */

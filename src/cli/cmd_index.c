@@ -11,7 +11,7 @@
     "      --nlist N|auto            IVF lists (auto: 4*sqrt(N), at least 39 rows per list)\n" \
     "      --seed S                  sampling and k-means seed (default 1234)\n" \
     "      --iterations N            k-means iterations (default 25)\n"      \
-    "      --train-rows N|auto       k-means sample (auto: min(N, 256*nlist))\n" \
+    "      --train-rows N|auto       k-means sample (auto: min(N, 64*nlist))\n" \
     "      --threads N               CPU threads (default: all)\n"           \
     "      --gpu auto|on|off         train on the GPU when present (default auto)\n" \
     "      --nprobe N                lists searched, written into the index (default 16)\n" \
