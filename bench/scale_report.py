@@ -80,6 +80,11 @@ def size(d, n):
     row(f"q/s, {ev['threads_all']} threads", lambda k: f"{ev[k]['qps_all_threads']:,.0f}")
     row("other processes' CPU share during the build", lambda k: f"{times[k]['other_cpu_pct']:.1f}%")
     print()
+    runs = ev["rvcidx"].get("timed_runs", 2)
+    print(f"Searches in Python with Debian's python3-faiss (a generic build: FastScan without SIMD, so the PQ indexes' "
+          f"q/s here are far below what rvcidx's AVX2 faiss or PyPI's faiss-cpu give); q/s is the "
+          + ("fastest of at least 2 searches" if runs > 1 else "one search") + " of every query.")
+    print()
     st = {k: _stages(d, n, k) for k, _ in sides}
     print("Wall time per stage, s (rvcidx's from its run.json; Python's from its own clock):")
     print()
