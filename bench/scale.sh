@@ -23,7 +23,11 @@
 # Then every index, at its stored setting, is searched with a fifth speaker's
 # frames (6,000; `rvcidx demo --speakers 1 --first 9 --minutes 2`) against exact
 # k-NN (IndexFlatL2) over ALL input vectors, in Python (python3-faiss):
-# 8-recall@8, RVC blend error, empty slots, queries/s (1 thread and all).
+# 8-recall@8, RVC blend error, empty slots, and queries/s with that generic
+# build; then each index is timed again with rvcidx's AVX2 faiss (`rvcidx eval
+# --no-tune` with the same queries; RVC's index over its own vectors, as
+# reconstruct_n gives them, ingested into a store), which also cross-checks
+# the recall figures.
 # Prints one table per size, then scaling and the targets; stdout only.
 # RVCIDX_BENCH_SIZES (default "100000 300000 1000000") sets the sizes. Removes
 # its scratch directory at the end (RVCIDX_BENCH_KEEP=1 keeps it). About 50 min
@@ -92,6 +96,22 @@ EOF
   ((gpu)) && gpu_index=$(ls "$work"/out-gpu/added_*.index)
   $py "$root/bench/scale_peer.py" eval "$tree" "$q" "$work/results/$n.eval.json" "$work/rvc" "$work/faiss/faiss.index" \
     "$(ls "$work"/out-cpu/added_*.index)" $gpu_index
+  # the same queries timed with rvcidx's AVX2 faiss (`rvcidx eval --no-tune`: the stored setting only)
+  echo "size $n: timing the indexes with rvcidx's AVX2 faiss" >&2
+  avx2_eval() { # SIDE INDEX STORE [OPTIONS]
+    local side=$1 index=$2 store=$3 rc=0; shift 3
+    "$rvcidx" eval -q --no-progress --no-tune "$@" "$index" "$store" --queries "$q" --eval-queries 100000 \
+      --report "$work/rep" >/dev/null || rc=$?
+    [[ $rc == 0 || $rc == 7 ]] || { echo "rvcidx eval of $index failed ($rc)" >&2; exit 1; }
+    cp "$work/rep/timings.json" "$work/results/$n.$side.avx2.json"
+    rm -rf "$work/rep"
+  }
+  avx2_eval rvcidx "$(ls "$work"/out-cpu/added_*.index)" "$work/out-cpu/store.h5"
+  avx2_eval faiss "$work/faiss/faiss.index" "$work/out-cpu/store.h5"
+  ((gpu)) && avx2_eval rvcidx_gpu "$gpu_index" "$work/out-gpu/store.h5"
+  "$rvcidx" ingest -q --no-progress -o "$work/rvcvec.h5" "$work/rvc/vectors" >/dev/null
+  avx2_eval rvc "$(ls "$work"/rvc/added_*.index)" "$work/rvcvec.h5" --index ivfflat
+  rm -f "$work/rvcvec.h5"
   du -sb "$tree" | awk '{print $1}' >"$work/results/$n.tree_bytes"
   $py "$root/bench/scale_peer.py" report-size "$work/results" "$n"
 done

@@ -14,9 +14,11 @@
       (stage times).
   eval TREE QUERIES.h5 OUT.json RVCDIR FAISS_INDEX RVCIDX_INDEX [RVCIDX_GPU_INDEX]
       Every row of QUERIES (another speaker's frames) searched in each index at
-      its stored setting, against exact k-NN (IndexFlatL2) over ALL input
-      vectors: 8-recall@8, 1-recall@1, empty slots, RVC blend error, queries/s
-      on 1 thread and on all threads, index file bytes.
+      its stored setting, against exact k-NN over ALL input vectors (faiss.knn:
+      IndexFlatL2's brute force without its copy of them): 8-recall@8,
+      1-recall@1, empty slots, RVC blend error, queries/s with this generic
+      faiss (see QPS_1THREAD_QUERIES), index file bytes. Saves RVC's vectors
+      (reconstruct_n) as RVCDIR/vectors/0.npy, for scale.sh's AVX2 timing.
   report-size RESULTS_DIR N
       The tables of one size, from the files bench/scale.sh left in RESULTS_DIR.
   report-scaling RESULTS_DIR GPU_LINE
@@ -79,36 +81,33 @@ def faiss_build(tree, outdir, nlist, train_rows, niter, seed, nprobe, k_factor):
     json.dump({"index": path, "rows": n, "nlist": nlist, "train_rows": int(len(train_ids)), "iterations": niter, "times": t}, open(os.path.join(outdir, "build.json"), "w"))
 
 
-# From this many vectors on, fewer queries and one timed search per figure:
-# Debian's generic python3-faiss scans FastScan codes without SIMD, tens of
-# queries/s at 1M with nprobe 256, and the usual 6,000 queries timed twice on
-# 1 and on all threads would take most of an hour.
-LARGE = 500_000
-LARGE_QUERIES = 2000
-
-
-def qps_all_threads(index, q, runs):
-    return benchlib.timed_search_qps(index, q, K, min_runs=runs)
-
-
-def qps_one_thread(index, q, runs):
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        return benchlib.timed_search_qps(index, q, K, min_runs=runs, min_total=0 if runs == 1 else 0.1, with_ids=True)
-    finally:
-        faiss.omp_set_num_threads(threads)
+# Debian's python3-faiss is a generic build: it scans FastScan codes without
+# SIMD, so its speed says little about what RVC users see (PyPI's faiss-cpu and
+# rvcidx's faiss use AVX2); bench/scale.sh times every index with rvcidx's
+# AVX2 faiss as well. Here: one search of every query on all threads (the
+# answers scored, its time reported), and one single-thread search of 1,000
+# of the queries.
+QPS_1THREAD_QUERIES = 1000
 
 
 def one_index(path, q, x, truth, to_input, vectors=None):
     index = faiss.read_index(path)
     if vectors is None:
         vectors = x
-    runs = 1 if x.shape[0] >= LARGE else 2
-    qps1, ids = qps_one_thread(index, q, runs)
+    t0 = benchlib.now()
+    _, ids = index.search(q, K)
+    qps_all = q.shape[0] / (benchlib.now() - t0)
+    q1 = q[np.linspace(0, q.shape[0] - 1, min(QPS_1THREAD_QUERIES, q.shape[0])).astype(np.int64)]
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        t0 = benchlib.now()
+        index.search(q1, K)
+        qps1 = q1.shape[0] / (benchlib.now() - t0)
+    finally:
+        faiss.omp_set_num_threads(threads)
     f = figures(q, ids, vectors, to_input, x, truth)
-    f.update(qps_1_thread=qps1, qps_all_threads=qps_all_threads(index, q, runs), timed_runs=runs,
-             file_bytes=os.path.getsize(path), ntotal=int(index.ntotal))
+    f.update(qps_1_thread=qps1, qps_all_threads=qps_all, file_bytes=os.path.getsize(path), ntotal=int(index.ntotal))
     try:
         rf = faiss.downcast_index(index)
         base = faiss.downcast_index(rf.base_index)
@@ -122,8 +121,6 @@ def evaluate(tree, queries, out, rvcdir, faiss_index, rvcidx_index, gpu_index=No
     x = load_tree(tree)
     with h5py.File(queries, "r") as f:
         q = f["features"][:]
-    if x.shape[0] >= LARGE and q.shape[0] > LARGE_QUERIES:
-        q = q[np.linspace(0, q.shape[0] - 1, LARGE_QUERIES).astype(np.int64)]  # evenly spread over the speaker's clips
     truth = faiss.knn(q, x, K)[1]  # IndexFlatL2's search, without its copy of x
     rows = np.arange(x.shape[0])
     res = {"rows": int(x.shape[0]), "queries": int(q.shape[0]), "threads_all": faiss.omp_get_max_threads()}
@@ -135,6 +132,8 @@ def evaluate(tree, queries, out, rvcdir, faiss_index, rvcidx_index, gpu_index=No
     rvc = faiss.read_index(b["index"])
     big_npy = rvc.reconstruct_n(0, rvc.ntotal)  # what RVC's inference blends from
     del rvc
+    os.makedirs(os.path.join(rvcdir, "vectors"), exist_ok=True)  # for bench/scale.sh's AVX2 timing of RVC's index
+    np.save(os.path.join(rvcdir, "vectors", "0.npy"), big_npy)
     to_input = None if b["centres_only"] else np.load(os.path.join(rvcdir, "perm.npy"))
     res["rvc"] = one_index(b["index"], q, x, truth, to_input, big_npy)
     res["rvc"]["centres_only"] = b["centres_only"]
