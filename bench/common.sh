@@ -44,7 +44,7 @@ timed() {
     /usr/bin/time -f "%M %U %S" -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || st=$?
     t1=$(now); b1=$(busy_ticks)
     if ((st != 0)); then
-      echo "failed ($st): $*" >&2; tail -20 "$work/stdout" "$work/stderr" >&2; return $st
+      echo "failed ($st): $*" >&2; tail -n 20 "$work/stdout" "$work/stderr" >&2; return $st
     fi
     read -r T_RSS u s < <(tail -1 "$work/time")
     T_WALL=$(secs "$t0" "$t1")

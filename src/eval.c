@@ -252,14 +252,14 @@ static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     return rc;
 }
 
-/* nprobe 1,2,4,.. up to min(nlist, 256); k_factor 1,2,4,..,128 (refine only):
- * other speakers' frames sit farther from the indexed ones than the indexed
- * ones from each other, and the PQ ranks them less well: they need more
- * exact-refined candidates. */
+/* nprobe 1,2,4,.. up to nlist; k_factor 1,2,4,..,128 (refine only): other
+ * speakers' frames sit farther from the indexed ones than the indexed ones
+ * from each other, and the PQ ranks them less well: they need more
+ * exact-refined candidates, and at 1M vectors more than 256 of 4,000 lists. */
 static int plan_sweep(eval_ctx *c) {
     rvcidx_eval_report *r = c->report;
-    int nprobes[16], n_np = 0, kfs[8], n_kf = 0;
-    for (int v = 1; v <= 256 && v <= r->nlist; v *= 2) nprobes[n_np++] = v;
+    int nprobes[32], n_np = 0, kfs[8], n_kf = 0;
+    for (int64_t v = 1; v <= r->nlist && n_np < 32; v *= 2) nprobes[n_np++] = (int)v;
     if (c->info.type == RVCIDX_INDEX_IVFFLAT) kfs[n_kf++] = 0;
     else for (int v = 1; v <= 128; v *= 2) kfs[n_kf++] = v;
     size_t n = c->p->tune ? (size_t)(n_np * n_kf) + 1 : 1;
@@ -321,10 +321,14 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
     RVCIDX__TRY(plan_sweep(c));
     RVCIDX__TRY(report_progress(c, 0, 0));
     size_t kept = 0;
+    double best_cost = -1; /* the cheapest measured setting that reaches the target */
     for (size_t i = 0; i < r->n_points; i++) {
         rvcidx_eval_point pt = r->points[i];
         if (i > 0 && plateaued(r->points, kept, pt.k_factor)) continue;
+        /* a setting the model prices above one that already reaches the target can never be chosen */
+        if (i > 0 && best_cost >= 0 && cost_model(c, pt.nprobe, pt.k_factor) > best_cost) continue;
         RVCIDX__TRY(measure_point(c, &pt));
+        if (i > 0 && pt.reaches_target && (best_cost < 0 || pt.cost < best_cost)) best_cost = pt.cost;
         r->points[kept++] = pt;
         RVCIDX__TRY(report_progress(c, i + 1, 0));
     }

@@ -78,7 +78,7 @@ static void write_plot_script(FILE *gp, const rvcidx_eval_report *r, const char 
     fprintf(gp, "plot ");
     for (int b = 0; b < n_kf; b++) {
         if (kfs[b] > 0) fprintf(gp, "%s'%s' index %d using 4:3 with linespoints title 'k_factor %d'", b ? ", " : "", data, b, kfs[b]);
-        else fprintf(gp, "%s'%s' index %d using 4:3 with linespoints title 'nprobe 1..256'", b ? ", " : "", data, b);
+        else fprintf(gp, "%s'%s' index %d using 4:3 with linespoints title 'nprobe 1, 2, 4, ...'", b ? ", " : "", data, b);
     }
     if (c)
         fprintf(gp, ", '-' using 1:2 title 'chosen: nprobe %d, k_factor %d' with points pt 7 ps 2 lc rgb '#d62728'\n%g %g\ne\n",
