@@ -42,28 +42,27 @@ int fail(const std::string &what) {
     faiss_last_exception = std::make_exception_ptr(faiss::FaissException(what));
     return -1;
 }
-} // namespace
 
-extern "C" int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex **base) {
+// pick(the IndexRefine behind index), as a C handle; fails on any other index.
+template <typename Pick>
+int from_refine(FaissIndex *index, FaissIndex **out, Pick pick) {
     try {
         auto *refine = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
         if (!refine) return fail("not an IndexRefine");
-        *base = reinterpret_cast<FaissIndex *>(refine->base_index);
+        *out = reinterpret_cast<FaissIndex *>(pick(refine));
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());
     }
 }
+} // namespace
+
+extern "C" int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex **base) {
+    return from_refine(index, base, [](faiss::IndexRefine *r) { return r->base_index; });
+}
 
 extern "C" int rvcidx_faiss_IndexRefine_refine_index(FaissIndex *index, FaissIndex **refine_index) {
-    try {
-        auto *refine = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
-        if (!refine) return fail("not an IndexRefine");
-        *refine_index = reinterpret_cast<FaissIndex *>(refine->refine_index);
-        return 0;
-    } catch (const std::exception &e) {
-        return fail(e.what());
-    }
+    return from_refine(index, refine_index, [](faiss::IndexRefine *r) { return r->refine_index; });
 }
 
 namespace {
