@@ -20,6 +20,11 @@ typedef struct rvcidx__index_plan {
     uint64_t train_rows;
 } rvcidx__index_plan;
 
+/* The k-means sample: --train-rows (p->train_rows > 0) or auto,
+ * RVCIDX_TRAIN_ROWS_PER_LIST * nlist, at most rows. Shared with plan's
+ * prediction so the two cannot drift apart. */
+uint64_t rvcidx__train_rows(const rvcidx_index_params *p, int64_t nlist, uint64_t rows);
+
 /* Resolves the auto parameters against the store and checks them. */
 int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *store, const char *store_path,
                             rvcidx__index_plan *plan);

@@ -29,6 +29,11 @@ int64_t rvcidx_auto_nlist(uint64_t n) {
     return nlist < 1 ? 1 : nlist;
 }
 
+uint64_t rvcidx__train_rows(const rvcidx_index_params *p, int64_t nlist, uint64_t rows) {
+    uint64_t want = p->train_rows > 0 ? (uint64_t)p->train_rows : (uint64_t)nlist * RVCIDX_TRAIN_ROWS_PER_LIST;
+    return want < rows ? want : rows;
+}
+
 int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n) {
     int len;
     if (p->type == RVCIDX_INDEX_AUTO)
@@ -95,8 +100,7 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
     if ((uint64_t)plan->nlist > plan->rows)
         return rvcidx__fail(RVCIDX_EINVAL, "--nlist %lld is more than the %llu rows to index; use at most rows/39",
                             (long long)plan->nlist, (unsigned long long)plan->rows);
-    uint64_t want = p->train_rows > 0 ? (uint64_t)p->train_rows : (uint64_t)plan->nlist * RVCIDX_TRAIN_ROWS_PER_LIST;
-    plan->train_rows = want < plan->rows ? want : plan->rows;
+    plan->train_rows = rvcidx__train_rows(p, plan->nlist, plan->rows);
     if (plan->train_rows < (uint64_t)plan->nlist)
         return rvcidx__fail(RVCIDX_EINVAL, "--train-rows %llu is fewer than nlist %lld", (unsigned long long)plan->train_rows,
                             (long long)plan->nlist);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "index_internal.h"
 #include "internal.h"
 #include "npy.h"
 #include "rvcidx/plan.h"
@@ -88,8 +89,7 @@ static int count_rows(const rvcidx__shard_list *shards, rvcidx_plan_result *out)
 static void predict(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_plan_result *p) {
     uint64_t n = p->rows, d = (uint64_t)p->dim, vec = d * sizeof(float);
     p->nlist = ip->nlist > 0 ? ip->nlist : rvcidx_auto_nlist(n);
-    uint64_t want = ip->train_rows > 0 ? (uint64_t)ip->train_rows : (uint64_t)p->nlist * RVCIDX_TRAIN_ROWS_PER_LIST;
-    p->train_rows = want < n ? want : n;
+    p->train_rows = rvcidx__train_rows(ip, p->nlist, n);
     p->store_bytes = n * vec + p->files * 512 + MIB;
     p->centroids_bytes = (uint64_t)p->nlist * vec + 64 * 1024;
     uint64_t codes = ip->type == RVCIDX_INDEX_IVFFLAT ? n * vec : n * (d / 4) + (uint64_t)p->nlist * 32 * (d / 4);
