@@ -1,4 +1,4 @@
-# common.sh — sourced by bench/kmeans.sh, encode.sh and recall.sh: what they
+# common.sh — sourced by the bench/*.sh scripts but ingest.sh: what they
 # need checked first, the scratch directory, a private copy of the binary,
 # and timing that keeps a shared machine honest.
 # Usage: source common.sh NAME SECONDS_DIGITS PYTHON_MODULE...
@@ -64,6 +64,10 @@ other_cpu() {
     o = (b - s) / hz; if (o < 0) o = 0
     printf "Other processes used %.0f CPU-s during this %.0f s run (%.1f%% of the %d CPUs); %d s spent waiting for a quiet machine, %d disturbed runs repeated.\n", o, w, 100 * o / (w * c), c, q, r }'
 }
+
+# eval_ok CMD...: runs an `rvcidx eval`, which exits 7 when no setting reaches
+# its recall target (the sweep is still written); any other failure stops the script.
+eval_ok() { local rc=0; "$@" || rc=$?; [[ $rc == 0 || $rc == 7 ]] || { echo "failed ($rc): $*" >&2; exit 1; }; }
 
 # The versions every table header names: rvcidx, its faiss, Debian's python3-faiss.
 versions_line() {

@@ -109,12 +109,13 @@ def figures(q, got_index_ids, vectors, to_input_ids, x, truth):
             "blend_error_mean": float(err.mean()), "blend_error_p95": float(err[int(0.95 * (nq - 1))])}
 
 
-def qps_1thread(index, q):
-    """(queries/s on 1 thread, the ids found): the fastest of >= 2 searches and >= 0.1 s."""
+def qps_1thread(index, q, **timing):
+    """(queries/s on 1 thread, the ids found): the fastest of >= 2 searches and >= 0.1 s
+    (timing: other min_runs / min_total for benchlib.timed_search_qps)."""
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        return benchlib.timed_search_qps(index, q, K, with_ids=True)
+        return benchlib.timed_search_qps(index, q, K, with_ids=True, **timing)
     finally:
         faiss.omp_set_num_threads(threads)
 

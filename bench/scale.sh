@@ -99,10 +99,9 @@ EOF
   # the same queries timed with rvcidx's AVX2 faiss (`rvcidx eval --no-tune`: the stored setting only)
   echo "size $n: timing the indexes with rvcidx's AVX2 faiss" >&2
   avx2_eval() { # SIDE INDEX STORE [OPTIONS]
-    local side=$1 index=$2 store=$3 rc=0; shift 3
-    "$rvcidx" eval -q --no-progress --no-tune "$@" "$index" "$store" --queries "$q" --eval-queries 100000 \
-      --report "$work/rep" >/dev/null || rc=$?
-    [[ $rc == 0 || $rc == 7 ]] || { echo "rvcidx eval of $index failed ($rc)" >&2; exit 1; }
+    local side=$1 index=$2 store=$3; shift 3
+    eval_ok "$rvcidx" eval -q --no-progress --no-tune "$@" "$index" "$store" --queries "$q" --eval-queries 100000 \
+      --report "$work/rep" >/dev/null
     cp "$work/rep/timings.json" "$work/results/$n.$side.avx2.json"
     rm -rf "$work/rep"
   }

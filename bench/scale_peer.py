@@ -35,7 +35,7 @@ import faiss
 
 import benchlib
 from encode_peer import ADD_BATCH, pq_train_rows
-from recall_peer import K, figures, npy_files
+from recall_peer import K, figures, npy_files, qps_1thread
 
 
 def load_tree(tree):
@@ -94,18 +94,10 @@ def one_index(path, q, x, truth, to_input, vectors=None):
     index = faiss.read_index(path)
     if vectors is None:
         vectors = x
-    t0 = benchlib.now()
-    _, ids = index.search(q, K)
-    qps_all = q.shape[0] / (benchlib.now() - t0)
+    once = {"min_runs": 1, "min_total": 0}
+    qps_all, ids = benchlib.timed_search_qps(index, q, K, with_ids=True, **once)
     q1 = q[np.linspace(0, q.shape[0] - 1, min(QPS_1THREAD_QUERIES, q.shape[0])).astype(np.int64)]
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        t0 = benchlib.now()
-        index.search(q1, K)
-        qps1 = q1.shape[0] / (benchlib.now() - t0)
-    finally:
-        faiss.omp_set_num_threads(threads)
+    qps1, _ = qps_1thread(index, q1, **once)
     f = figures(q, ids, vectors, to_input, x, truth)
     f.update(qps_1_thread=qps1, qps_all_threads=qps_all, file_bytes=os.path.getsize(path), ntotal=int(index.ntotal))
     try:
