@@ -33,7 +33,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 seed=1234
-source "$root/bench/common.sh" recall 2 faiss h5py numpy sklearn
+source "$root/bench/common.sh" recall 2 faiss h5py numpy sklearn threadpoolctl
 
 echo "# Shipped index vs RVC's recipe, queried with another speaker's frames"
 echo

@@ -28,6 +28,7 @@ import h5py
 import numpy as np
 
 import faiss
+import threadpoolctl
 
 import benchlib
 
@@ -112,12 +113,9 @@ def figures(q, got_index_ids, vectors, to_input_ids, x, truth):
 def qps_1thread(index, q, **timing):
     """(queries/s on 1 thread, the ids found): the fastest of >= 2 searches and >= 0.1 s
     (timing: other min_runs / min_total for benchlib.timed_search_qps)."""
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
+    # One thread for OpenBLAS's own pool too (faiss's coarse GEMM), as rvcidx eval does.
+    with threadpoolctl.threadpool_limits(limits=1):
         return benchlib.timed_search_qps(index, q, K, with_ids=True, **timing)
-    finally:
-        faiss.omp_set_num_threads(threads)
 
 
 def evaluate(tree, store, queries, rvcdir, rvcidx_index, out):

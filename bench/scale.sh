@@ -37,7 +37,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 seed=1234
-source "$root/bench/common.sh" scale 1 faiss h5py numpy sklearn
+source "$root/bench/common.sh" scale 1 faiss h5py numpy sklearn threadpoolctl
 
 echo "# Whole builds at growing sizes: RVC's recipe, Python faiss, rvcidx"
 echo

@@ -10,9 +10,10 @@ build_pkgs=(build-essential cmake pkg-config ca-certificates
             libopenblas-dev liblapack-dev libhdf5-dev hdf5-tools
             libcmocka-dev libjansson-dev libssl-dev)
 # Python faiss 1.7.3 is the version RVC pins: interop tests load our indexes
-# with it. sklearn, gnuplot and time serve the benchmarks and reports. Slurm
-# and munge: the cluster test starts a real one-node Slurm (tests/slurm/).
-test_pkgs=(python3 python3-numpy python3-h5py python3-faiss python3-sklearn
+# with it. sklearn, threadpoolctl (1-thread timing), gnuplot and time serve the
+# benchmarks and reports. Slurm and munge: the cluster test starts a real
+# one-node Slurm (tests/slurm/).
+test_pkgs=(python3 python3-numpy python3-h5py python3-faiss python3-sklearn python3-threadpoolctl
            gnuplot-nox time valgrind slurmctld slurmd slurm-client munge)
 
 case "${1:-all}" in

@@ -26,6 +26,7 @@
 #include "index_io.h"
 #include "internal.h"
 #include "sample.h"
+#include "threads.h"
 
 enum { ADD_BATCH_ROWS = RVCIDX__ADD_BATCH_ROWS, PQ_TRAIN_ROWS = 65536 };
 

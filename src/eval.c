@@ -16,6 +16,7 @@
 #include "index_io.h"
 #include "internal.h"
 #include "rvcidx/eval.h"
+#include "threads.h"
 
 rvcidx_eval_params rvcidx_eval_default_params(void) {
     rvcidx_eval_params p;
@@ -225,11 +226,13 @@ static int time_searches(eval_ctx *c, double *qps) {
     return rc;
 }
 
+/* One thread means one for the BLAS too: OpenBLAS's own pool would
+ * otherwise run the coarse quantizer's GEMM on every core. */
 static int time_one_thread(eval_ctx *c, rvcidx_eval_point *pt) {
-    int threads = omp_get_max_threads();
-    omp_set_num_threads(1);
+    rvcidx__thread_counts saved = rvcidx__threads_get();
+    rvcidx__set_threads(1);
     int rc = time_searches(c, &pt->qps_1thread);
-    omp_set_num_threads(threads);
+    rvcidx__threads_restore(saved);
     return rc;
 }
 
@@ -375,7 +378,7 @@ int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_ind
     c.extra = c.p->queries_store || c.p->queries_from == RVCIDX_QUERIES_OTHER ? 0 : 1;
     c.report = calloc(1, sizeof *c.report);
     if (!c.report) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
-    if (c.p->threads > 0) omp_set_num_threads(c.p->threads);
+    rvcidx__set_threads(c.p->threads);
     int rc = rvcidx__index_load(index_path, &c.index, &c.info);
     if (rc == 0) {
         fill_header(&c, index_path, index_params);

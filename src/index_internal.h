@@ -31,7 +31,4 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
 
 const char *rvcidx__metric_name(rvcidx_metric m);
 
-/* OpenMP threads for faiss: n > 0 sets it, 0 keeps all cores. */
-void rvcidx__set_threads(int n);
-
 #endif

@@ -1,7 +1,6 @@
 /* index_params.c — index parameters: defaults, the nlist rule, the faiss
  * factory string and RVC's file naming. */
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,10 +75,6 @@ int rvcidx_index_file_name(const rvcidx_index_params *p, int dim, int64_t nlist,
 
 const char *rvcidx__metric_name(rvcidx_metric m) {
     return m == RVCIDX_METRIC_IP ? "ip" : m == RVCIDX_METRIC_COSINE ? "cosine" : "l2";
-}
-
-void rvcidx__set_threads(int n) {
-    if (n > 0) omp_set_num_threads(n);
 }
 
 int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *store, const char *store_path,

@@ -17,6 +17,7 @@
 #include "index_internal.h"
 #include "internal.h"
 #include "sample.h"
+#include "threads.h"
 
 static int run_kmeans(const rvcidx_index_params *p, int dim, int64_t nlist, const float *x, uint64_t n,
                       rvcidx__backend *backend, rvcidx__centroids *out) {
