@@ -18,7 +18,7 @@
 #                   add in batches of 8192)
 #   (b) faiss       bench/scale_peer.py faiss-build: the index rvcidx ships,
 #                   built the obvious way in Python with rvcidx's parameters
-#                   (nlist, the same k-means rows, 25 iterations, seed, PQ sample,
+#                   (nlist, the same k-means rows, the same iterations, seed, PQ sample,
 #                   the nprobe/k_factor rvcidx chose)
 # Then every index, at its stored setting, is searched with a fifth speaker's
 # frames (6,000; `rvcidx demo --speakers 1 --first 9 --minutes 2`) against exact

@@ -14,7 +14,7 @@ rvcidx_index_params rvcidx_index_default_params(void) {
     p.type = RVCIDX_INDEX_IVFPQ4FS;
     p.metric = RVCIDX_METRIC_L2;
     p.seed = 1234;
-    p.iterations = 25;
+    p.iterations = RVCIDX_KMEANS_ITERATIONS;
     p.gpu = RVCIDX_GPU_AUTO;
     p.nprobe = 16;
     p.k_factor = 8;

@@ -50,12 +50,17 @@ typedef enum rvcidx_gpu_mode {
  * them linear in N. */
 #define RVCIDX_TRAIN_ROWS_PER_LIST 64
 
+/* Default k-means iterations. faiss's default is 25; on other speakers'
+ * frames, recall after 10 matched recall after 25 to within 0.0004 at every
+ * setting measured, for 2.5x less k-means time (docs/parameters.md). */
+#define RVCIDX_KMEANS_ITERATIONS 10
+
 typedef struct rvcidx_index_params {
     rvcidx_index_type type;
     rvcidx_metric metric;
     int64_t nlist;        /* 0: auto (rvcidx_auto_nlist) */
     uint64_t seed;        /* k-means and sampling seed (default 1234) */
-    int iterations;       /* k-means iterations (default 25) */
+    int iterations;       /* k-means iterations (default RVCIDX_KMEANS_ITERATIONS) */
     int64_t train_rows;   /* 0: auto, min(N, RVCIDX_TRAIN_ROWS_PER_LIST * nlist) */
     int threads;          /* 0: all cores */
     rvcidx_gpu_mode gpu;

@@ -10,7 +10,7 @@
     "      --metric l2|ip|cosine     default l2, as RVC (cosine stores L2-normalised vectors)\n" \
     "      --nlist N|auto            IVF lists (auto: 4*sqrt(N), at least 39 rows per list)\n" \
     "      --seed S                  sampling and k-means seed (default 1234)\n" \
-    "      --iterations N            k-means iterations (default 25)\n"      \
+    "      --iterations N            k-means iterations (default 10)\n"      \
     "      --train-rows N|auto       k-means sample (auto: min(N, 64*nlist))\n" \
     "      --threads N               CPU threads (default: all)\n"           \
     "      --gpu auto|on|off         train on the GPU when present (default auto)\n" \
