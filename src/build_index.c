@@ -10,6 +10,7 @@
 
 #include "fsutil.h"
 #include "build_internal.h"
+#include "index_internal.h"
 #include "internal.h"
 #include "rvcidx/build.h"
 #include "rvcidx/store.h"
@@ -45,13 +46,14 @@ static void remove_older_indexes(const char *dir, const char *keep_name, const c
  * out: a tuning index of the other rows (*tune_rows of them) is measured
  * with that speaker's frames. One speaker alone: leave-one-out. */
 static int plan_queries(const char *store, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
-                        rvcidx_eval_params *out, uint64_t *tune_rows) {
+                        rvcidx_eval_params *out, uint64_t *tune_rows, uint64_t *index_rows) {
     *out = *ep;
-    *tune_rows = 0;
+    *tune_rows = *index_rows = 0;
     if (ep->queries_store || ep->queries_from == RVCIDX_QUERIES_SELF) return 0;
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(store, &st));
     uint64_t n = rvcidx_store_rows(st), rows = p->rows ? p->rows : n - p->first_row, held = 0;
+    *index_rows = rows;
     for (size_t i = 0; rows == n && i < rvcidx_store_speaker_count(st); i++) {
         rvcidx_store_speaker s;
         if (rvcidx_store_get_speaker(st, i, &s) == 0 && s.rows > 0 && s.first_row > p->first_row)
@@ -90,36 +92,90 @@ static int encode_tuning_index(const char *store, const char *dir, const char *t
     return rc;
 }
 
-static int measure_and_choose(const char *store, const char *dir, const char *trained, const char *work,
-                              const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
-    double t = omp_get_wtime();
-    rvcidx_eval_params eq;
-    uint64_t tune_rows = 0;
-    char tuning[PATH_MAX + 64] = "";
-    RVCIDX__TRY(plan_queries(store, ip, ep, &eq, &tune_rows));
-    if (tune_rows && ep->tune) {
-        rvcidx__log(RVCIDX_LOG_INFO, "tuning on a held-out speaker: an index of rows %llu..%llu, queried with the rest",
-                    (unsigned long long)ip->first_row, (unsigned long long)(ip->first_row + tune_rows));
-        RVCIDX__TRY(encode_tuning_index(store, dir, trained, ip, tune_rows, tuning, sizeof tuning));
-    } else if (tune_rows) {
-        eq.queries_from = RVCIDX_QUERIES_SELF; /* --no-tune measures the shipped index as it is */
-    }
-    int rc = rvcidx_eval(tuning[0] ? tuning : work, store, ip, &eq, &r->eval);
-    if (tuning[0]) unlink(tuning);
-    if (rc) return rc;
-    if (tuning[0])
+static void log_tuning_index(const rvcidx_index_params *ip, uint64_t tune_rows) {
+    rvcidx__log(RVCIDX_LOG_INFO, "tuning on a held-out speaker: an index of rows %llu..%llu, queried with the rest",
+                (unsigned long long)ip->first_row, (unsigned long long)(ip->first_row + tune_rows));
+}
+
+/* Measures index (the tuning index when tune_rows > 0) and, when tuning,
+ * takes the chosen setting into r->nprobe/k_factor. */
+static int eval_and_choose(const char *store, const char *index, const rvcidx_index_params *ip,
+                           const rvcidx_eval_params *ep, const rvcidx_eval_params *eq, uint64_t tune_rows,
+                           rvcidx_build_result *r) {
+    RVCIDX__TRY(rvcidx_eval(index, store, ip, eq, &r->eval));
+    if (tune_rows)
         snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker: its frames (rows %llu..) "
                  "against a tuning index of the other speakers' %llu rows", (unsigned long long)(ip->first_row + tune_rows),
                  (unsigned long long)tune_rows);
-    r->eval_seconds = omp_get_wtime() - t;
     if (ep->tune && r->eval->chosen < 0)
         return rvcidx__fail(RVCIDX_ETARGET, "no setting reached %d-recall@%d >= %.2f", ep->k, ep->k, ep->target_recall);
     if (ep->tune) {
         r->nprobe = r->eval->points[r->eval->chosen].nprobe;
         r->k_factor = r->eval->points[r->eval->chosen].k_factor;
-        RVCIDX__TRY(rvcidx_index_set_search_params(work, r->nprobe, r->k_factor));
     }
     return 0;
+}
+
+static int measure_and_choose(const char *store, const char *dir, const char *trained, const char *work,
+                              const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    double t = omp_get_wtime();
+    rvcidx_eval_params eq;
+    uint64_t tune_rows = 0, rows = 0;
+    char tuning[PATH_MAX + 64] = "";
+    RVCIDX__TRY(plan_queries(store, ip, ep, &eq, &tune_rows, &rows));
+    if (tune_rows && ep->tune) {
+        log_tuning_index(ip, tune_rows);
+        RVCIDX__TRY(encode_tuning_index(store, dir, trained, ip, tune_rows, tuning, sizeof tuning));
+    } else if (tune_rows) {
+        eq.queries_from = RVCIDX_QUERIES_SELF; /* --no-tune measures the shipped index as it is */
+        tune_rows = 0;
+    }
+    int rc = eval_and_choose(store, tuning[0] ? tuning : work, ip, ep, &eq, tune_rows, r);
+    if (tuning[0]) unlink(tuning);
+    r->eval_seconds = omp_get_wtime() - t;
+    if (rc == 0 && ep->tune) rc = rvcidx_index_set_search_params(work, r->nprobe, r->k_factor);
+    return rc;
+}
+
+/* faiss assigns add batches of fewer rows than this without BLAS (another
+ * code path, whose distances can differ in the last bit). */
+enum { FAISS_BLAS_MIN_ROWS = 20 };
+
+/* Whether tuning index + held-out rows gives the file one add of all rows
+ * gives: the add batch that straddles row `held` is cut in two, and both
+ * pieces must take the path the whole batch takes (split builds rely on the
+ * same file coming out). */
+static int can_extend_tuning_index(uint64_t held, uint64_t rows) {
+    uint64_t start = held / RVCIDX__ADD_BATCH_ROWS * RVCIDX__ADD_BATCH_ROWS;
+    uint64_t end = start + RVCIDX__ADD_BATCH_ROWS < rows ? start + RVCIDX__ADD_BATCH_ROWS : rows;
+    uint64_t before = held - start, after = end - held;
+    return before == 0 || end - start < FAISS_BLAS_MIN_ROWS ||
+           (before >= FAISS_BLAS_MIN_ROWS && after >= FAISS_BLAS_MIN_ROWS);
+}
+
+/* Tuning on a held-out speaker whose rows come last: the tuning index (every
+ * row before them) is encoded first and tuned on, then extended with the
+ * held-out rows into the shipped index, so the PQ is trained once and each
+ * row encoded once (at 1M rows this saved encoding 750,000 rows again). */
+static int encode_through_tuning_index(const char *store, const char *dir, const char *work,
+                                       const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+                                       const rvcidx_eval_params *eq, uint64_t tune_rows, uint64_t rows,
+                                       rvcidx_build_result *r) {
+    char tuning[PATH_MAX + 64] = "";
+    double t0 = omp_get_wtime();
+    log_tuning_index(p, tune_rows);
+    rvcidx__log(RVCIDX_LOG_INFO, "the shipped index is the tuning index plus rows %llu..%llu (each row encoded once)",
+                (unsigned long long)(p->first_row + tune_rows), (unsigned long long)(p->first_row + rows));
+    RVCIDX__TRY(encode_tuning_index(store, dir, NULL, p, tune_rows, tuning, sizeof tuning));
+    double t1 = omp_get_wtime();
+    int rc = eval_and_choose(store, tuning, p, ep, eq, tune_rows, r);
+    double t2 = omp_get_wtime();
+    if (rc == 0) rc = rvcidx__encode_extend(store, tuning, work, p, r->nprobe, r->k_factor, &r->encode);
+    unlink(tuning);
+    r->eval_seconds = t2 - t1;
+    r->encode_seconds = (t1 - t0) + (omp_get_wtime() - t2);
+    if (rc) unlink(work);
+    return rc;
 }
 
 /* The RVC name carries the stored nprobe, so it is known only now. */
@@ -147,6 +203,14 @@ static int measure(const char *store, const char *dir, const char *trained, cons
 /* Encodes one index type into work and measures it (chosen setting stored). */
 static int encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
                               const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    rvcidx_eval_params eq;
+    uint64_t tune_rows = 0, rows = 0;
+    if (ep && ep->tune) RVCIDX__TRY(plan_queries(store, p, ep, &eq, &tune_rows, &rows));
+    if (tune_rows && can_extend_tuning_index(tune_rows, rows)) {
+        r->nprobe = p->nprobe;
+        r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
+        return encode_through_tuning_index(store, dir, work, p, ep, &eq, tune_rows, rows, r);
+    }
     double t = omp_get_wtime();
     RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, p, &r->encode));
     r->encode_seconds = omp_get_wtime() - t;

@@ -90,14 +90,17 @@ static int report_added(const rvcidx_index_params *p, uint64_t done, uint64_t to
     return p->progress(&pr, p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "encode: stopped on request") : 0;
 }
 
-/* Adds store rows [first, first + rows) to index, in batches. */
+/* Adds store rows [first, first + rows) to index, in batches that lie on
+ * the grid of ADD_BATCH_ROWS from row origin (an index extended from row
+ * `first` on gets the batches one add from `origin` would have made). */
 static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, int dim, uint64_t first, uint64_t rows,
-                    FaissIndex *index) {
+                    uint64_t origin, FaissIndex *index) {
     float *batch = malloc(sizeof(float) * ADD_BATCH_ROWS * (size_t)dim);
     if (!batch) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory for an add batch");
     int rc = report_added(p, 0, rows, dim);
-    for (uint64_t at = 0; rc == 0 && at < rows; at += ADD_BATCH_ROWS) {
-        uint64_t n = rows - at < ADD_BATCH_ROWS ? rows - at : ADD_BATCH_ROWS;
+    for (uint64_t at = 0, n = 0; rc == 0 && at < rows; at += n) {
+        uint64_t to_grid = ADD_BATCH_ROWS - (first + at - origin) % ADD_BATCH_ROWS;
+        n = rows - at < to_grid ? rows - at : to_grid;
         rc = rvcidx_store_read_rows(store, first + at, n, batch);
         if (rc == 0 && p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(batch, n, dim);
         if (rc == 0 && faiss_Index_add(index, (idx_t)n, batch) != 0)
@@ -126,7 +129,7 @@ static int encode_with(const rvcidx_index_params *p, rvcidx_store *store, const 
                        const rvcidx__centroids *c, const char *index_path, int trained_only) {
     FaissIndex *index = NULL;
     int rc = trained_index(p, store, plan, c, &index);
-    if (rc == 0 && !trained_only) rc = add_rows(p, store, plan->dim, plan->first_row, plan->rows, index);
+    if (rc == 0 && !trained_only) rc = add_rows(p, store, plan->dim, plan->first_row, plan->rows, plan->first_row, index);
     if (rc == 0) rc = rvcidx__index_save(index, index_path);
     if (index) faiss_Index_free(index);
     return rc;
@@ -216,13 +219,56 @@ int rvcidx_encode_part(const char *store_path, const char *trained_path, const c
     if (rc == 0) rc = check_part(&info, &p, store, store_path, trained_path);
     if (rc == 0) {
         rvcidx__set_threads(p.threads);
-        rc = add_rows(&p, store, info.dim, p.first_row, p.rows, index);
+        rc = add_rows(&p, store, info.dim, p.first_row, p.rows, p.first_row, index);
     }
     if (rc == 0) rc = rvcidx__index_save(index, part_path);
     if (rc == 0) {
         res->dim = info.dim;
         res->nlist = info.nlist;
         res->ntotal = p.rows;
+        res->seconds = omp_get_wtime() - start;
+    }
+    rvcidx_store_close(store);
+    faiss_Index_free(index);
+    return rc;
+}
+
+static int check_extend(const rvcidx__index_info *info, const rvcidx_index_params *p, const rvcidx_store *store,
+                        const char *store_path, const char *base_path) {
+    uint64_t n = rvcidx_store_rows(store);
+    if (info->dim != rvcidx_store_dim(store))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: D=%d, but %s has D=%d", base_path, info->dim, store_path,
+                            rvcidx_store_dim(store));
+    if (p->first_row > n || p->rows > n - p->first_row || info->ntotal > p->rows)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: holds %llu rows; cannot extend it to rows %llu..%llu of %s (%llu rows)",
+                            base_path, (unsigned long long)info->ntotal, (unsigned long long)p->first_row,
+                            (unsigned long long)(p->first_row + p->rows), store_path, (unsigned long long)n);
+    return 0;
+}
+
+int rvcidx__encode_extend(const char *store_path, const char *base_path, const char *out_path,
+                          const rvcidx_index_params *params, int nprobe, int k_factor, rvcidx_encode_result *res) {
+    memset(res, 0, sizeof *res);
+    double start = omp_get_wtime();
+    FaissIndex *index = NULL;
+    rvcidx__index_info info;
+    RVCIDX__TRY(rvcidx__index_load(base_path, &index, &info));
+    rvcidx_store *store = NULL;
+    int rc = rvcidx_store_open(store_path, &store);
+    rvcidx_index_params p = *params;
+    if (rc == 0 && p.rows == 0 && p.first_row <= rvcidx_store_rows(store)) p.rows = rvcidx_store_rows(store) - p.first_row;
+    if (rc == 0) rc = check_extend(&info, &p, store, store_path, base_path);
+    if (rc == 0) {
+        rvcidx__set_threads(p.threads);
+        rc = add_rows(&p, store, info.dim, p.first_row + info.ntotal, p.rows - info.ntotal, p.first_row, index);
+    }
+    if (rc == 0) rc = rvcidx__index_set_params(index, nprobe, k_factor);
+    if (rc == 0) rc = rvcidx__index_save(index, out_path);
+    if (rc == 0) {
+        res->dim = info.dim;
+        res->nlist = info.nlist;
+        res->ntotal = p.rows;
+        rvcidx_index_describe(&p, info.dim, info.nlist, res->factory, sizeof res->factory);
         res->seconds = omp_get_wtime() - start;
     }
     rvcidx_store_close(store);

@@ -31,4 +31,12 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
 
 const char *rvcidx__metric_name(rvcidx_metric m);
 
+/* base_path holds the store's rows p->first_row.. (its ntotal of them), added
+ * from a trained empty index; out_path gets it with the rest of the range
+ * (p->rows, 0: to the end) added on the same batch grid as one add of the
+ * whole range, and nprobe/k_factor stored. Lets a build tune on an index of
+ * its first rows and ship that index extended, encoding each row once. */
+int rvcidx__encode_extend(const char *store_path, const char *base_path, const char *out_path,
+                          const rvcidx_index_params *p, int nprobe, int k_factor, rvcidx_encode_result *res);
+
 #endif

@@ -55,6 +55,20 @@ assert open(P("single", "manifest.json")).read() == open(P("split3", "manifest.j
 assert not os.path.exists(P("split3", ".rvcidx-split")), "the shared work is removed once the index is published"
 passed += 1
 
+# --- the held-out speaker starts mid add-batch (rows 12,000 of 18,000): the
+# single build ships its tuning index extended with that speaker's rows (each
+# row encoded once); the split build adds on the batch grid: same file --------
+run("demo", "-o", P("mid"), "--speakers", "3", "--minutes", "2", "--dim", "256", "--prefix", "mid")
+mid = ["--name", "mid", "--no-timing", *[P("mid", f"mid{i}") for i in range(3)]]
+r = run("build", "-o", P("mid-single"), *mid)
+assert "the shipped index is the tuning index plus rows 12000..18000" in r.stderr, r.stderr
+run("build", "-o", P("mid-split"), "--split", "2", *mid)
+assert sha(index_of(P("mid-single"))) == sha(index_of(P("mid-split")))
+m = faiss.read_index(index_of(P("mid-single")))
+assert m.ntotal == 18000 and faiss.extract_index_ivf(faiss.downcast_index(m).base_index).nprobe == \
+    json.load(open(P("mid-single", "manifest.json")))["indexes"][0]["nprobe"]
+passed += 1
+
 # --- ivfflat, uneven parts (7 parts of 2 speakers' rows) --------------------
 for opts in (["--index", "ivfflat"], ["--metric", "cosine"]):
     name = opts[1]
