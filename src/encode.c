@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "centroids.h"
+#include "faiss_c_ext.h"
 #include "faiss_check.h"
 #include "fsutil.h"
 #include "index_internal.h"
@@ -124,49 +125,66 @@ static int trained_index(const rvcidx_index_params *p, rvcidx_store *store, cons
     return rc ? rc : wrap_and_configure(p, ivf, out);
 }
 
-/* Either the whole index (trained_path NULL) or only its trained, empty form. */
-static int encode_with(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
-                       const rvcidx__centroids *c, const char *index_path, int trained_only) {
-    FaissIndex *index = NULL;
-    int rc = trained_index(p, store, plan, c, &index);
-    if (rc == 0 && !trained_only) rc = add_rows(p, store, plan->dim, plan->first_row, plan->rows, plan->first_row, index);
-    if (rc == 0) rc = rvcidx__index_save(index, index_path);
-    if (index) faiss_Index_free(index);
+int rvcidx__encoding_open(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
+                          rvcidx__encoding *e) {
+    memset(e, 0, sizeof *e);
+    e->started = omp_get_wtime();
+    rvcidx__centroids c;
+    RVCIDX__TRY(rvcidx__centroids_read(centroids_path, &c));
+    int rc = rvcidx_store_open(store_path, &e->store);
+    e->p = *params;
+    if (rc == 0 && e->p.nlist > 0 && e->p.nlist != c.nlist)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but --nlist %lld; retrain", centroids_path,
+                          (long long)c.nlist, (long long)e->p.nlist);
+    e->p.nlist = c.nlist; /* the plan (PQ sample size, warnings) follows the centroids, not the auto rule */
+    if (rc == 0) rc = rvcidx__index_plan_make(&e->p, e->store, store_path, &e->plan);
+    if (rc == 0) rc = check_centroids(&e->p, &e->plan, &c, centroids_path);
+    if (rc == 0) {
+        rvcidx__set_threads(e->p.threads);
+        rc = trained_index(&e->p, e->store, &e->plan, &c, &e->index);
+    }
+    if (rc == 0 && rvcidx_faiss_IndexRefineFlat_reserve(e->index, (int64_t)e->plan.rows) != 0)
+        rc = rvcidx__fail(RVCIDX_ENOMEM, "faiss: cannot reserve the exact storage: %s", faiss_get_last_error());
+    rvcidx__centroids_free(&c);
+    if (rc) rvcidx__encoding_free(e);
     return rc;
 }
 
-/* result may be NULL. */
+int rvcidx__encoding_add(rvcidx__encoding *e, uint64_t rows) {
+    if (rows > e->plan.rows || rows < e->added) return rvcidx__fail(RVCIDX_EINVAL, "encode: bad row count");
+    uint64_t first = e->plan.first_row + e->added;
+    RVCIDX__TRY(add_rows(&e->p, e->store, e->plan.dim, first, rows - e->added, e->plan.first_row, e->index));
+    e->added = rows;
+    return 0;
+}
+
+int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_result *res) {
+    RVCIDX__TRY(rvcidx__index_save(e->index, path));
+    memset(res, 0, sizeof *res);
+    res->dim = e->plan.dim;
+    res->nlist = e->p.nlist;
+    res->ntotal = e->added;
+    rvcidx_index_describe(&e->p, e->plan.dim, e->p.nlist, res->factory, sizeof res->factory);
+    res->seconds = omp_get_wtime() - e->started;
+    return 0;
+}
+
+void rvcidx__encoding_free(rvcidx__encoding *e) {
+    if (e->index) faiss_Index_free(e->index);
+    rvcidx_store_close(e->store);
+    memset(e, 0, sizeof *e);
+}
+
+/* Either the whole index or only its trained, empty form. result may be NULL. */
 static int encode_from_centroids(const char *store_path, const char *centroids_path, const char *index_path,
                                  const rvcidx_index_params *params, int trained_only, rvcidx_encode_result *result) {
     rvcidx_encode_result local;
-    rvcidx_encode_result *res = result ? result : &local;
-    memset(res, 0, sizeof *res);
-    double start = omp_get_wtime();
-    rvcidx__centroids c;
-    RVCIDX__TRY(rvcidx__centroids_read(centroids_path, &c));
-    rvcidx_store *store = NULL;
-    int rc = rvcidx_store_open(store_path, &store);
-    rvcidx__index_plan plan;
-    rvcidx_index_params p = *params;
-    if (rc == 0 && p.nlist > 0 && p.nlist != c.nlist)
-        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but --nlist %lld; retrain", centroids_path,
-                          (long long)c.nlist, (long long)p.nlist);
-    p.nlist = c.nlist; /* the plan (PQ sample size, warnings) follows the centroids, not the auto rule */
-    if (rc == 0) rc = rvcidx__index_plan_make(&p, store, store_path, &plan);
-    if (rc == 0) rc = check_centroids(&p, &plan, &c, centroids_path);
-    if (rc == 0) {
-        rvcidx__set_threads(p.threads);
-        rc = encode_with(&p, store, &plan, &c, index_path, trained_only);
-    }
-    if (rc == 0) {
-        res->dim = c.dim;
-        res->nlist = c.nlist;
-        res->ntotal = trained_only ? 0 : plan.rows;
-        rvcidx_index_describe(&p, c.dim, c.nlist, res->factory, sizeof res->factory);
-        res->seconds = omp_get_wtime() - start;
-    }
-    rvcidx_store_close(store);
-    rvcidx__centroids_free(&c);
+    if (result) memset(result, 0, sizeof *result);
+    rvcidx__encoding e;
+    RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, &e));
+    int rc = trained_only ? 0 : rvcidx__encoding_add(&e, e.plan.rows);
+    if (rc == 0) rc = rvcidx__encoding_save(&e, index_path, result ? result : &local);
+    rvcidx__encoding_free(&e);
     return rc;
 }
 
@@ -217,6 +235,8 @@ int rvcidx_encode_part(const char *store_path, const char *trained_path, const c
     rvcidx_index_params p = *params;
     if (rc == 0 && p.rows == 0 && p.first_row <= rvcidx_store_rows(store)) p.rows = rvcidx_store_rows(store) - p.first_row;
     if (rc == 0) rc = check_part(&info, &p, store, store_path, trained_path);
+    if (rc == 0 && rvcidx_faiss_IndexRefineFlat_reserve(index, (int64_t)p.rows) != 0)
+        rc = rvcidx__fail(RVCIDX_ENOMEM, "faiss: cannot reserve the exact storage: %s", faiss_get_last_error());
     if (rc == 0) {
         rvcidx__set_threads(p.threads);
         rc = add_rows(&p, store, info.dim, p.first_row, p.rows, p.first_row, index);
@@ -226,49 +246,6 @@ int rvcidx_encode_part(const char *store_path, const char *trained_path, const c
         res->dim = info.dim;
         res->nlist = info.nlist;
         res->ntotal = p.rows;
-        res->seconds = omp_get_wtime() - start;
-    }
-    rvcidx_store_close(store);
-    faiss_Index_free(index);
-    return rc;
-}
-
-static int check_extend(const rvcidx__index_info *info, const rvcidx_index_params *p, const rvcidx_store *store,
-                        const char *store_path, const char *base_path) {
-    uint64_t n = rvcidx_store_rows(store);
-    if (info->dim != rvcidx_store_dim(store))
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: D=%d, but %s has D=%d", base_path, info->dim, store_path,
-                            rvcidx_store_dim(store));
-    if (p->first_row > n || p->rows > n - p->first_row || info->ntotal > p->rows)
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: holds %llu rows; cannot extend it to rows %llu..%llu of %s (%llu rows)",
-                            base_path, (unsigned long long)info->ntotal, (unsigned long long)p->first_row,
-                            (unsigned long long)(p->first_row + p->rows), store_path, (unsigned long long)n);
-    return 0;
-}
-
-int rvcidx__encode_extend(const char *store_path, const char *base_path, const char *out_path,
-                          const rvcidx_index_params *params, int nprobe, int k_factor, rvcidx_encode_result *res) {
-    memset(res, 0, sizeof *res);
-    double start = omp_get_wtime();
-    FaissIndex *index = NULL;
-    rvcidx__index_info info;
-    RVCIDX__TRY(rvcidx__index_load(base_path, &index, &info));
-    rvcidx_store *store = NULL;
-    int rc = rvcidx_store_open(store_path, &store);
-    rvcidx_index_params p = *params;
-    if (rc == 0 && p.rows == 0 && p.first_row <= rvcidx_store_rows(store)) p.rows = rvcidx_store_rows(store) - p.first_row;
-    if (rc == 0) rc = check_extend(&info, &p, store, store_path, base_path);
-    if (rc == 0) {
-        rvcidx__set_threads(p.threads);
-        rc = add_rows(&p, store, info.dim, p.first_row + info.ntotal, p.rows - info.ntotal, p.first_row, index);
-    }
-    if (rc == 0) rc = rvcidx__index_set_params(index, nprobe, k_factor);
-    if (rc == 0) rc = rvcidx__index_save(index, out_path);
-    if (rc == 0) {
-        res->dim = info.dim;
-        res->nlist = info.nlist;
-        res->ntotal = p.rows;
-        rvcidx_index_describe(&p, info.dim, info.nlist, res->factory, sizeof res->factory);
         res->seconds = omp_get_wtime() - start;
     }
     rvcidx_store_close(store);

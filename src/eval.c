@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "eval_internal.h"
 #include "eval_queries.h"
 #include "faiss_c_ext.h"
 #include "faiss_check.h"
@@ -366,9 +367,9 @@ static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_
     r->threads_all = omp_get_max_threads();
 }
 
-int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
-                const rvcidx_eval_params *params, rvcidx_eval_report **out) {
-    if (!index_path || !store_path || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval: NULL argument");
+int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
+                       const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
+                       rvcidx_eval_report **out) {
     *out = NULL;
     rvcidx_eval_params defaults = rvcidx_eval_default_params();
     eval_ctx c;
@@ -379,13 +380,13 @@ int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_ind
     c.report = calloc(1, sizeof *c.report);
     if (!c.report) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
     rvcidx__set_threads(c.p->threads);
-    int rc = rvcidx__index_load(index_path, &c.index, &c.info);
+    c.index = index;
+    int rc = rvcidx__index_describe_loaded(index, label, &c.info);
     if (rc == 0) {
-        fill_header(&c, index_path, index_params);
+        fill_header(&c, label, index_params);
         int cosine = index_params && index_params->metric == RVCIDX_METRIC_COSINE;
         rc = run_eval(&c, store_path, index_params ? index_params->first_row : 0, cosine);
     }
-    if (c.index) faiss_Index_free(c.index);
     answers_free(&c.truth);
     rvcidx__eval_data_free(&c.data);
     if (rc) {
@@ -394,4 +395,16 @@ int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_ind
     }
     *out = c.report;
     return 0;
+}
+
+int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
+                const rvcidx_eval_params *params, rvcidx_eval_report **out) {
+    if (!index_path || !store_path || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval: NULL argument");
+    *out = NULL;
+    FaissIndex *index = NULL;
+    rvcidx__index_info info;
+    RVCIDX__TRY(rvcidx__index_load(index_path, &index, &info));
+    int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, out);
+    faiss_Index_free(index);
+    return rc;
 }

@@ -6,6 +6,10 @@
 // - rvcidx_faiss_IndexRefine_refine_index: nor the exact flat index beside
 //   it, which holds every vector as added: eval searches it for the ground
 //   truth and blends from it, instead of two more copies of the data.
+// - rvcidx_faiss_IndexRefineFlat_reserve: the exact storage is a
+//   std::vector the C API cannot reach; reserving its final size before the
+//   adds keeps a build's peak memory at the index's size instead of up to
+//   twice the vectors while the vector reallocates.
 // - rvcidx_faiss_merge_into: split builds encode row ranges into partial
 //   indexes and append them in row order. faiss 1.7.3's IndexIVF::merge_from
 //   cannot do it for FastScan (BlockInvertedLists::add_entries accepts only
@@ -63,6 +67,17 @@ extern "C" int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex
 
 extern "C" int rvcidx_faiss_IndexRefine_refine_index(FaissIndex *index, FaissIndex **refine_index) {
     return from_refine(index, refine_index, [](faiss::IndexRefine *r) { return r->refine_index; });
+}
+
+extern "C" int rvcidx_faiss_IndexRefineFlat_reserve(FaissIndex *index, int64_t rows) {
+    try {
+        auto *refine = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
+        auto *flat = refine ? dynamic_cast<faiss::IndexFlatCodes *>(refine->refine_index) : nullptr;
+        if (flat && rows > 0) flat->codes.reserve(static_cast<size_t>(rows) * flat->code_size);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
 }
 
 namespace {

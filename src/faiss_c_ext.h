@@ -20,6 +20,13 @@ int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex **base);
  * wrapper; an IndexFlat for RFlat). Fails when index is not an IndexRefine. */
 int rvcidx_faiss_IndexRefine_refine_index(FaissIndex *index, FaissIndex **refine_index);
 
+/* Makes room in an IndexRefineFlat's exact storage for rows vectors in all
+ * (no-op for other indexes), so that adding up to that many reallocates
+ * nothing: a std::vector grown by adds doubles, and holds its old and its
+ * new copy at once while it does (at 1M x 768 floats, 1.3 GB over the
+ * index's own size). */
+int rvcidx_faiss_IndexRefineFlat_reserve(FaissIndex *index, int64_t rows);
+
 /* Appends src's vectors to dst, their ids shifted by add_id (the number of
  * rows before src's first). Both must come from the same trained empty
  * index: IVF-Flat, IVF-PQ FastScan, or either inside a refine wrapper.

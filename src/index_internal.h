@@ -3,6 +3,7 @@
 #ifndef RVCIDX_INDEX_INTERNAL_H
 #define RVCIDX_INDEX_INTERNAL_H
 
+#include <faiss/c_api/Index_c.h>
 #include <stdint.h>
 
 #include "rvcidx/index.h"
@@ -31,12 +32,30 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
 
 const char *rvcidx__metric_name(rvcidx_metric m);
 
-/* base_path holds the store's rows p->first_row.. (its ntotal of them), added
- * from a trained empty index; out_path gets it with the rest of the range
- * (p->rows, 0: to the end) added on the same batch grid as one add of the
- * whole range, and nprobe/k_factor stored. Lets a build tune on an index of
- * its first rows and ship that index extended, encoding each row once. */
-int rvcidx__encode_extend(const char *store_path, const char *base_path, const char *out_path,
-                          const rvcidx_index_params *p, int nprobe, int k_factor, rvcidx_encode_result *res);
+/* An index being encoded in memory: trained, then filled by rows in order.
+ * Builds use it to measure the index of their first rows (the tuning index)
+ * before adding the rest. Owns index and store. */
+typedef struct rvcidx__encoding {
+    rvcidx_index_params p; /* resolved: nlist from the centroids */
+    rvcidx__index_plan plan;
+    rvcidx_store *store;
+    FaissIndex *index;
+    uint64_t added; /* rows of the plan's range added so far */
+    double started;
+} rvcidx__encoding;
+
+/* Trains the empty index from the centroids (PQ on the seeded sample) and
+ * reserves exact storage for the whole range. Frees e on failure. */
+int rvcidx__encoding_open(const char *store_path, const char *centroids_path, const rvcidx_index_params *p,
+                          rvcidx__encoding *e);
+
+/* Adds the range's rows up to rows (counted from its first), in the add
+ * batches one add of the whole range makes: the same bytes in the end. */
+int rvcidx__encoding_add(rvcidx__encoding *e, uint64_t rows);
+
+/* Writes the index to path (atomically) and describes it in res. */
+int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_result *res);
+
+void rvcidx__encoding_free(rvcidx__encoding *e);
 
 #endif

@@ -15,7 +15,7 @@
 #include "internal.h"
 #include "rvcidx/eval.h"
 
-static int describe_loaded(FaissIndex *index, const char *path, rvcidx__index_info *info) {
+int rvcidx__index_describe_loaded(FaissIndex *index, const char *path, rvcidx__index_info *info) {
     memset(info, 0, sizeof *info);
     FaissIndexRefineFlat *refine = faiss_IndexRefineFlat_cast(index);
     FaissIndex *base = index;
@@ -45,7 +45,7 @@ int rvcidx__index_load(const char *path, FaissIndex **out, rvcidx__index_info *i
     FaissIndex *index = NULL;
     if (faiss_read_index_fname(path, 0, &index) != 0)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: not a faiss index: %s", path, faiss_get_last_error());
-    int rc = describe_loaded(index, path, info);
+    int rc = rvcidx__index_describe_loaded(index, path, info);
     if (rc) {
         faiss_Index_free(index);
         return rc;

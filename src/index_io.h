@@ -22,6 +22,9 @@ typedef struct rvcidx__index_info {
  * they come from elsewhere: faiss is not safe on tampered files). */
 int rvcidx__index_load(const char *path, FaissIndex **out, rvcidx__index_info *info);
 
+/* What an index in memory is (path names it in errors). */
+int rvcidx__index_describe_loaded(FaissIndex *index, const char *path, rvcidx__index_info *info);
+
 /* Sets nprobe (and k_factor for a refine wrapper) on a loaded index. */
 int rvcidx__index_set_params(FaissIndex *index, int nprobe, int k_factor);
 

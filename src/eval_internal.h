@@ -1,0 +1,16 @@
+/* eval_internal.h — private: measuring an index already in memory (a build
+ * tunes on its tuning index before adding the held-out rows to it). */
+#ifndef RVCIDX_EVAL_INTERNAL_H
+#define RVCIDX_EVAL_INTERNAL_H
+
+#include <faiss/c_api/Index_c.h>
+
+#include "rvcidx/eval.h"
+
+/* rvcidx_eval on a loaded index, borrowed: its search parameters are left
+ * as the sweep last set them. label names it in the report and in errors. */
+int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
+                       const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
+                       rvcidx_eval_report **out);
+
+#endif
