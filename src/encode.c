@@ -112,6 +112,14 @@ static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, int dim, 
     return rc;
 }
 
+/* Room for rows vectors in a refine wrapper's exact storage before adding
+ * them: it then never reallocates (see faiss_c_ext.h). */
+static int reserve_exact_storage(FaissIndex *index, uint64_t rows) {
+    if (rvcidx_faiss_IndexRefineFlat_reserve(index, (int64_t)rows) != 0)
+        return rvcidx__fail(RVCIDX_ENOMEM, "faiss: cannot reserve the exact storage: %s", faiss_get_last_error());
+    return 0;
+}
+
 /* The empty index, trained: quantizer from the centroids, PQ on the seeded sample. */
 static int trained_index(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
                          const rvcidx__centroids *c, FaissIndex **out) {
@@ -143,8 +151,7 @@ int rvcidx__encoding_open(const char *store_path, const char *centroids_path, co
         rvcidx__set_threads(e->p.threads);
         rc = trained_index(&e->p, e->store, &e->plan, &c, &e->index);
     }
-    if (rc == 0 && rvcidx_faiss_IndexRefineFlat_reserve(e->index, (int64_t)e->plan.rows) != 0)
-        rc = rvcidx__fail(RVCIDX_ENOMEM, "faiss: cannot reserve the exact storage: %s", faiss_get_last_error());
+    if (rc == 0) rc = reserve_exact_storage(e->index, e->plan.rows);
     rvcidx__centroids_free(&c);
     if (rc) rvcidx__encoding_free(e);
     return rc;
@@ -235,8 +242,7 @@ int rvcidx_encode_part(const char *store_path, const char *trained_path, const c
     rvcidx_index_params p = *params;
     if (rc == 0 && p.rows == 0 && p.first_row <= rvcidx_store_rows(store)) p.rows = rvcidx_store_rows(store) - p.first_row;
     if (rc == 0) rc = check_part(&info, &p, store, store_path, trained_path);
-    if (rc == 0 && rvcidx_faiss_IndexRefineFlat_reserve(index, (int64_t)p.rows) != 0)
-        rc = rvcidx__fail(RVCIDX_ENOMEM, "faiss: cannot reserve the exact storage: %s", faiss_get_last_error());
+    if (rc == 0) rc = reserve_exact_storage(index, p.rows);
     if (rc == 0) {
         rvcidx__set_threads(p.threads);
         rc = add_rows(&p, store, info.dim, p.first_row, p.rows, p.first_row, index);
