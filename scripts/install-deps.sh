@@ -12,9 +12,10 @@ build_pkgs=(build-essential cmake pkg-config ca-certificates
 # Python faiss 1.7.3 is the version RVC pins: interop tests load our indexes
 # with it. sklearn, threadpoolctl (1-thread timing), gnuplot and time serve the
 # benchmarks and reports. Slurm and munge: the cluster test starts a real
-# one-node Slurm (tests/slurm/).
+# one-node Slurm (tests/slurm/). python3-venv: the app tests (tests/apps/)
+# put each RVC app's pinned faiss-cpu and numpy from PyPI in a venv.
 test_pkgs=(python3 python3-numpy python3-h5py python3-faiss python3-sklearn python3-threadpoolctl
-           gnuplot-nox time valgrind slurmctld slurmd slurm-client munge)
+           python3-venv python3-pip gnuplot-nox time valgrind slurmctld slurmd slurm-client munge)
 
 case "${1:-all}" in
   build) wanted=("${build_pkgs[@]}") ;;

@@ -110,8 +110,13 @@ static int eval_and_choose(const char *store, const char *path, FaissIndex *load
         snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker: its frames (rows %llu..) "
                  "against a tuning index of the other speakers' %llu rows", (unsigned long long)(ip->first_row + tune_rows),
                  (unsigned long long)tune_rows);
+    if (ep->tune && r->eval->chosen < 0 && ep->fixed_nprobe > 0)
+        return rvcidx__fail(RVCIDX_ETARGET, "nprobe %d, which %s sets itself, does not reach %d-recall@%d >= %.2f "
+                            "with no empty slot at nlist %lld", ep->fixed_nprobe, r->eval->app, ep->k, ep->k,
+                            ep->target_recall, (long long)r->eval->nlist);
     if (ep->tune && r->eval->chosen < 0)
-        return rvcidx__fail(RVCIDX_ETARGET, "no setting reached %d-recall@%d >= %.2f", ep->k, ep->k, ep->target_recall);
+        return rvcidx__fail(RVCIDX_ETARGET, "no setting reached %d-recall@%d >= %.2f with no empty slot", ep->k, ep->k,
+                            ep->target_recall);
     if (ep->tune) {
         r->nprobe = r->eval->points[r->eval->chosen].nprobe;
         r->k_factor = r->eval->points[r->eval->chosen].k_factor;
@@ -276,6 +281,39 @@ static int build_auto(const char *store, const char *dir, const char *work, rvci
     return rc_pq;
 }
 
+static int train_encode_measure(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+                                const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    double t = omp_get_wtime();
+    RVCIDX__TRY(rvcidx_train(store, r->centroids_path, p, &r->train));
+    r->train_seconds += omp_get_wtime() - t;
+    p->nlist = r->train.nlist;
+    return p->type == RVCIDX_INDEX_AUTO ? build_auto(store, dir, work, p, ep, r)
+                                        : encode_and_measure(store, dir, work, p, ep, r);
+}
+
+/* An app that forces nprobe (Applio realtime: 12) searches the share
+ * nprobe/nlist of the lists whatever the file says, so the lever left is
+ * nlist: fewer, larger lists. When the forced nprobe missed the target
+ * and the sweep found the nprobe p that reaches it, nlist * forced / p
+ * lists scan about the same share of the data at the forced nprobe. 0 when
+ * there is nothing to retry with. */
+static int64_t nlist_for_forced_nprobe(const rvcidx_build_result *r, const rvcidx_eval_params *ep) {
+    if (!ep || ep->fixed_nprobe <= 0 || !r->eval || r->train.nlist <= ep->fixed_nprobe) return 0;
+    int needed = 0;
+    for (size_t i = 0; i < r->eval->n_points; i++) {
+        const rvcidx_eval_point *pt = &r->eval->points[i];
+        if (pt->recall_k >= ep->target_recall && pt->empty_share == 0 && (!needed || pt->nprobe < needed))
+            needed = pt->nprobe;
+    }
+    if (!needed) return 0;
+    int64_t nlist = r->train.nlist, fewer = nlist * ep->fixed_nprobe / needed;
+    if (fewer >= nlist) fewer = nlist / 2;
+    rvcidx__log(RVCIDX_LOG_INFO, "%s sets nprobe %d itself: at nlist %lld it needs nprobe %d to reach %d-recall@%d "
+                ">= %.2f; training again with nlist %lld", r->eval->app, ep->fixed_nprobe, (long long)nlist, needed,
+                ep->k, ep->k, ep->target_recall, (long long)(fewer > 0 ? fewer : 1));
+    return fewer > 0 ? fewer : 1;
+}
+
 int rvcidx_build_index(const char *store, const char *dir, const char *model, const rvcidx_index_params *ip,
                        const rvcidx_eval_params *ep, rvcidx_build_result *r) {
     if (!store || !dir || !model || !ip || !r) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_index: NULL argument");
@@ -288,13 +326,17 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     char flat_final[PATH_MAX];
     snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
     RVCIDX__TRY(rvcidx__remove_stale_temps(flat_final));
-    double t = omp_get_wtime();
-    RVCIDX__TRY(rvcidx_train(store, r->centroids_path, ip, &r->train));
-    r->train_seconds = omp_get_wtime() - t;
     rvcidx_index_params p = *ip;
-    p.nlist = r->train.nlist;
-    int rc = p.type == RVCIDX_INDEX_AUTO ? build_auto(store, dir, work, &p, ep, r)
-                                         : encode_and_measure(store, dir, work, &p, ep, r);
+    int rc = train_encode_measure(store, dir, work, &p, ep, r);
+    for (int retry = 0; rc == RVCIDX_ETARGET && retry < 6; retry++) { /* nlist falls each time: ends by nlist <= nprobe */
+        int64_t fewer = nlist_for_forced_nprobe(r, ep);
+        if (!fewer) break;
+        rvcidx_eval_report_free(r->eval);
+        r->eval = NULL;
+        p = *ip;
+        p.nlist = fewer;
+        rc = train_encode_measure(store, dir, work, &p, ep, r);
+    }
     if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;

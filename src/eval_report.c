@@ -17,7 +17,26 @@ static json_t *point_json(const rvcidx_eval_point *p, int with_speed) {
         json_object_set_new(o, "qps_1_thread", json_real(p->qps_1thread));
         json_object_set_new(o, "qps_all_threads", json_real(p->qps_all));
     }
+    if (o && with_speed && p->block_ms_p50 > 0) {
+        json_object_set_new(o, "block_ms_p50_1_thread", json_real(p->block_ms_p50));
+        json_object_set_new(o, "block_ms_p99_1_thread", json_real(p->block_ms_p99));
+    }
+    if (o && with_speed && p->app_block_ms_p50 > 0) {
+        json_object_set_new(o, "block_ms_p50_app_threads", json_real(p->app_block_ms_p50));
+        json_object_set_new(o, "block_ms_p99_app_threads", json_real(p->app_block_ms_p99));
+    }
     return o;
+}
+
+/* What the index was tuned for: only when an app was named, so reports of
+ * builds without --for keep their bytes. The threads the app searches on
+ * can be every core of this machine: timings only. */
+static void add_app(json_t *o, const rvcidx_eval_report *r, int with_speed) {
+    if (!r->app[0]) return;
+    json_t *app = json_pack("{s:s, s:i, s:i}", "name", r->app, "forced_nprobe", r->fixed_nprobe, "block_frames",
+                            r->block_frames);
+    if (app && with_speed) json_object_set_new(app, "search_threads", json_integer(r->search_threads));
+    json_object_set_new(o, "app", app);
 }
 
 static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
@@ -30,6 +49,7 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
                           r->queries_desc,
                           "target_recall_k", r->target_recall, "settings", points);
     if (!o) return NULL;
+    add_app(o, r, with_speed);
     json_object_set_new(o, "stored_setting", point_json(&r->points[r->stored], with_speed));
     json_object_set_new(o, "chosen_setting", r->chosen >= 0 ? point_json(&r->points[r->chosen], with_speed) : json_null());
     if (with_speed) {

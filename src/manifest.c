@@ -52,6 +52,8 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
                                                  m->eval->queries_from == RVCIDX_QUERIES_SELF    ? "self"
                                                  : m->eval->queries_from == RVCIDX_QUERIES_OTHER ? "other-speakers"
                                                                                                  : "auto"));
+    const rvcidx_app_profile *app = m->eval ? rvcidx_app_profile_get(m->eval->app) : NULL;
+    if (o && app) json_object_set_new(o, "for", json_string(app->name)); /* absent without --for: older manifests stay current */
     return o;
 }
 

@@ -12,9 +12,15 @@
  * k-recall@k, the share of empty result slots (-1), the RVC blend error (the
  * 1/d^2-weighted blend of the k results against that of the exact k,
  * relative to the exact blend's norm: what RVC users hear) and queries/s.
- * Tuning picks the cheapest setting reaching the target recall, by a
- * deterministic cost model (so the same data always ship the same setting);
- * measured queries/s are reported beside it.
+ * Tuning picks the cheapest setting reaching the target recall with no empty
+ * slot (an RVC realtime app skips retrieval when any label is -1; w-okada's
+ * reads big_npy[-1]), by a deterministic cost model (so the same data always
+ * ship the same setting); measured queries/s are reported beside it.
+ *
+ * Built for an app (rvcidx/app.h), eval measures the index as that app uses
+ * it: its k, the nprobe it forces (only that setting can be chosen), and for
+ * realtime apps its blocks of frames searched one call at a time, timed per
+ * block on one thread and on the app's threads.
  */
 #ifndef RVCIDX_EVAL_H
 #define RVCIDX_EVAL_H
@@ -22,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rvcidx/app.h"
 #include "rvcidx/index.h"
 #include "rvcidx/progress.h"
 
@@ -36,7 +43,7 @@ typedef enum rvcidx_queries_from {
     RVCIDX_QUERIES_OTHER = 2  /* store rows outside the index's rows */
 } rvcidx_queries_from;
 
-typedef struct rvcidx_eval_params {
+typedef struct rvcidx_eval_params { /* from rvcidx_eval_default_params() */
     int k;                     /* neighbours, RVC's 8 */
     uint64_t queries;          /* leave-one-out sample size (default 1000) */
     uint64_t seed;             /* query sample seed (default 4321) */
@@ -47,6 +54,12 @@ typedef struct rvcidx_eval_params {
     int measure_speed;         /* 1: time each setting (single thread and all threads) */
     rvcidx_gpu_mode gpu;       /* for the ground truth */
     int threads;               /* 0: all cores */
+    rvcidx_app app;            /* the app the index is for (RVCIDX_APP_NONE: none named) */
+    int fixed_nprobe;          /* > 0: the app sets this nprobe itself: only it can be chosen */
+    int block_frames;          /* > 0: time searches of this many frames a call (realtime apps) */
+    int search_threads;        /* with block_frames: the chosen setting is also timed on this many
+                                  OpenMP threads, the BLAS on one (the realtime app's own setting);
+                                  0: on every core, as an app that sets none */
     rvcidx_progress_fn progress;
     void *progress_user;
 } rvcidx_eval_params;
@@ -61,7 +74,9 @@ typedef struct rvcidx_eval_point {
     double blend_error_mean, blend_error_p95;
     double cost;              /* the cost model's estimate, per query */
     double qps_1thread, qps_all; /* 0 when not measured */
-    int reaches_target;
+    double block_ms_p50, block_ms_p99;         /* per block_frames search, 1 thread; 0 when not measured */
+    double app_block_ms_p50, app_block_ms_p99; /* the same on search_threads (chosen and stored only) */
+    int reaches_target;       /* recall_k >= target with no empty slot (and the forced nprobe, if any) */
 } rvcidx_eval_point;
 
 typedef struct rvcidx_eval_report {
@@ -75,6 +90,9 @@ typedef struct rvcidx_eval_report {
     char queries_desc[192];    /* where the queries came from, in words */
     double target_recall;
     int threads_all;
+    char app[32];              /* the profile's name, "" when none */
+    int fixed_nprobe, block_frames; /* as in the params */
+    int search_threads;        /* the threads the app's timing ran on */
     char truth_device[160];
     rvcidx_eval_point *points; /* owned by the report */
     size_t n_points;

@@ -2,6 +2,7 @@
 #ifndef RVCIDX_H
 #define RVCIDX_H
 
+#include "rvcidx/app.h"
 #include "rvcidx/build.h"
 #include "rvcidx/demo.h"
 #include "rvcidx/error.h"

@@ -153,6 +153,8 @@ int cmd_verify(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out);
 void cli_print_eval_summary(const rvcidx_eval_report *r);
+/* One line of per-block search times (realtime apps); nothing when not measured. */
+void cli_print_block_times(const rvcidx_eval_report *r, const rvcidx_eval_point *p, const char *lead, FILE *out);
 int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path);
 int cli_write_eval_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name);
 /* report.json, timings.json, report.svg and report.md into dir. */

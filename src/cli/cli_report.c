@@ -25,6 +25,21 @@ void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out) {
         if (all || (int)i == r->chosen || (int)i == r->stored) print_point(r, i, out);
 }
 
+/* RVC realtime's default block is 0.25 s: the share of it one search takes
+ * is what a realtime user watches (w-okada's "index ratio"). */
+#define CLI_REALTIME_BLOCK_MS 250.0
+
+void cli_print_block_times(const rvcidx_eval_report *r, const rvcidx_eval_point *p, const char *lead, FILE *out) {
+    if (r->block_frames <= 0 || p->block_ms_p50 <= 0) return;
+    fprintf(out, "%s%d frames a search (%s's block): p50 %.2f ms, p99 %.2f ms on 1 thread", lead, r->block_frames,
+            r->app[0] ? r->app : "realtime", p->block_ms_p50, p->block_ms_p99);
+    if (p->app_block_ms_p50 > 0)
+        fprintf(out, "; p50 %.2f ms, p99 %.2f ms on %d threads (BLAS 1)", p->app_block_ms_p50, p->app_block_ms_p99,
+                r->search_threads);
+    double worst = p->app_block_ms_p99 > p->block_ms_p99 ? p->app_block_ms_p99 : p->block_ms_p99;
+    fprintf(out, ": at most %.1f%% of a 0.25 s block (p99)\n", 100.0 * worst / CLI_REALTIME_BLOCK_MS);
+}
+
 void cli_print_eval_summary(const rvcidx_eval_report *r) {
     printf("eval     %s: %llu queries (%s), exact %d-NN over all %llu vectors (%s)\n", r->factory,
            (unsigned long long)r->queries, r->queries_desc, r->k,
@@ -34,6 +49,7 @@ void cli_print_eval_summary(const rvcidx_eval_report *r) {
         printf("tuned    nprobe %d, k_factor %d: %d-recall@%d %.4f (target %.2f), blend error %.2f%% (p95 %.2f%%), "
                "%.0f queries/s on 1 thread\n", p->nprobe, p->k_factor, r->k, r->k, p->recall_k, r->target_recall,
                100 * p->blend_error_mean, 100 * p->blend_error_p95, p->qps_1thread);
+        cli_print_block_times(r, p, "block    ", stdout);
     }
 }
 
@@ -114,11 +130,21 @@ int cli_write_eval_markdown(const rvcidx_eval_report *r, const char *md_path, co
     fprintf(f, "%llu queries (%s); ground truth: exact %d-NN over all vectors on %s. Target: %d-recall@%d >= %.2f.\n\n",
             (unsigned long long)r->queries, r->queries_desc,
             r->k, r->truth_device, r->k, r->k, r->target_recall);
+    if (r->app[0]) {
+        fprintf(f, "Built for **%s** (`--for %s`): searched with k=%d", r->app, r->app, r->k);
+        if (r->fixed_nprobe) fprintf(f, "; the app sets nprobe %d itself, so only that nprobe could be chosen", r->fixed_nprobe);
+        if (r->block_frames) fprintf(f, "; timed as the app searches, %d frames a call", r->block_frames);
+        fprintf(f, ".\n\n");
+    }
     if (r->chosen >= 0)
-        fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (cheapest setting reaching the target by the cost model).\n\n",
-                r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
+        fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (cheapest setting reaching the target "
+                "with no empty slot, by the cost model).\n\n", r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
     else
         fprintf(f, "**No setting reached the target.**\n\n");
+    if (r->chosen >= 0 && r->points[r->chosen].block_ms_p50 > 0) {
+        cli_print_block_times(r, &r->points[r->chosen], "Search time per block, chosen setting: ", f);
+        fprintf(f, "\n");
+    }
     if (svg_name) fprintf(f, "![recall against queries/s](%s)\n\n", svg_name);
     cli_print_eval_table(r, 1, f);
     fprintf(f, "\nBlend error: distance between RVC's 1/d^2-weighted blend of the %d results and the blend of the exact %d, relative to the exact blend's norm.\n", r->k, r->k);

@@ -41,6 +41,11 @@ static const char build_usage[] =
     "      --stage all|prepare|part|finish  run one stage (default all): prepare = ingest and\n"
     "                       train once; part = encode one part; finish = merge, tune, publish\n"
     "      --part I         the part for --stage part (default $SLURM_ARRAY_TASK_ID)\n"
+    "      --for APP        build for the app that loads the index: rvc, rvc-realtime, applio,\n"
+    "                       applio-realtime, ultimate-rvc, w-okada ('--for help' says what each\n"
+    "                       needs): an index type every call of the app succeeds on, its k,\n"
+    "                       tuning at its query pattern. Default: the seed's IVF,PQx4fs,RFlat\n"
+    "                       at k 8, which serves rvc, applio and ultimate-rvc\n"
     "eval options (recall against exact search, tuning nprobe/k_factor):\n" CLI_EVAL_HELP
     "ingest options:\n"
     "      --dim 256|768    pick 3_feature256 (v1) or 3_feature768 (v2) when both exist\n"
@@ -53,7 +58,7 @@ static const char build_usage[] =
     "      --iterations N, --train-rows N|auto, --threads N, --gpu auto|on|off,\n"
     "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n" CLI_COMMON_HELP;
 
-enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART };
+enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART, OPT_FOR };
 enum { EXIT_UNCHANGED = 100 }; /* a --per-model child's "up to date", never seen by users */
 
 static int parse_split_option(int opt, const char *arg, build_args *a) {
@@ -76,22 +81,72 @@ static int parse_split_option(int opt, const char *arg, build_args *a) {
     return 0;
 }
 
+static void print_apps(void) {
+    printf("rvcidx build --for APP: the index each app loads with every call succeeding, tuned as it searches\n\n");
+    for (int app = RVCIDX_APP_NONE + 1; app < RVCIDX_APP_COUNT; app++) {
+        const rvcidx_app_profile *p = rvcidx_app_profile_get((rvcidx_app)app);
+        char forced[32] = "";
+        if (p->nprobe) snprintf(forced, sizeof forced, ", nprobe %d forced", p->nprobe);
+        printf("  %-16s %s\n  %-16s index %s, k %d%s%s; tested with %s\n", p->name, p->summary, "",
+               p->type == RVCIDX_INDEX_IVFFLAT ? "IVF,Flat" : "IVF,PQx4fs,RFlat", p->k, forced,
+               p->block_frames ? ", timed per block of frames" : "", p->faiss);
+    }
+}
+
+/* --for APP after every other option: the app's needs, unless the command
+ * line asked for something the app cannot use. */
+static int apply_app(build_args *a, const char *name) {
+    if (!name) return 0;
+    rvcidx_app app = RVCIDX_APP_NONE;
+    if (rvcidx_app_from_name(name, &app)) {
+        cli_logf(RVCIDX_LOG_ERROR, "--for %s: %s; see 'rvcidx build --for help'", name, rvcidx_last_error());
+        return CLI_EXIT_USAGE;
+    }
+    const rvcidx_app_profile *p = rvcidx_app_profile_get(app);
+    if (a->index_given && !rvcidx_app_accepts(app, a->index.type)) {
+        cli_logf(RVCIDX_LOG_ERROR, "--for %s: the app sets index.nprobe = %d on the file it loads, and the refine "
+                 "wrapper of --index ivfpq4fs has no nprobe (faiss >= 1.13 raises): drop --index or use ivfflat",
+                 name, p->nprobe);
+        return CLI_EXIT_USAGE;
+    }
+    if (a->k_given && a->eval.k != p->k) {
+        cli_logf(RVCIDX_LOG_ERROR, "--for %s: the app searches with k=%d, not --k %d: drop --k", name, p->k, a->eval.k);
+        return CLI_EXIT_USAGE;
+    }
+    if (a->nprobe_given && p->nprobe) {
+        cli_logf(RVCIDX_LOG_ERROR, "--for %s: the app sets nprobe %d itself, whatever --nprobe stores: drop --nprobe",
+                 name, p->nprobe);
+        return CLI_EXIT_USAGE;
+    }
+    return rvcidx_app_apply(app, &a->index, &a->eval) ? cli_fail(RVCIDX_EINVAL, NULL) : 0;
+}
+
+static void note_given(int opt, build_args *a) {
+    a->index_given |= opt == CLI_OPT_INDEX;
+    a->k_given |= opt == CLI_OPT_K;
+    a->nprobe_given |= opt == CLI_OPT_NPROBE;
+}
+
 int build_parse_args(int argc, char **argv, build_args *a) {
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'}, {"name", required_argument, 0, OPT_NAME},
         {"per-speaker", no_argument, 0, OPT_PER_SPEAKER}, {"per-model", no_argument, 0, OPT_PER_MODEL},
         {"jobs", required_argument, 0, OPT_JOBS}, {"plan", no_argument, 0, OPT_PLAN},
         {"split", required_argument, 0, OPT_SPLIT}, {"stage", required_argument, 0, OPT_STAGE},
-        {"part", required_argument, 0, OPT_PART}, CLI_INGEST_LONG, CLI_INDEX_LONG,
+        {"part", required_argument, 0, OPT_PART}, {"for", required_argument, 0, OPT_FOR}, CLI_INGEST_LONG, CLI_INDEX_LONG,
         CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
     a->ingest = rvcidx_ingest_default_params();
     a->index = rvcidx_index_default_params();
     a->eval = rvcidx_eval_default_params();
     a->part = -1;
     int opt, rc;
+    const char *app = NULL;
     optind = 0;
     while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+        note_given(opt, a);
         if (opt == 'o') a->outdir = optarg;
+        else if (opt == OPT_FOR && !strcmp(optarg, "help")) return print_apps(), -1;
+        else if (opt == OPT_FOR) app = optarg;
         else if (opt == OPT_NAME) a->name = optarg;
         else if (opt == OPT_PER_SPEAKER) a->per_speaker = 1;
         else if (opt == OPT_PER_MODEL) a->per_model = 1;
@@ -114,6 +169,7 @@ int build_parse_args(int argc, char **argv, build_args *a) {
     }
     a->eval.gpu = a->index.gpu;
     a->eval.threads = a->index.threads;
+    if ((rc = apply_app(a, app)) != 0) return rc;
     if (!a->outdir || optind >= argc) {
         cli_logf(RVCIDX_LOG_ERROR, "build: -o OUTDIR and at least one SRC are required; see 'rvcidx build --help'");
         return CLI_EXIT_USAGE;
@@ -156,9 +212,12 @@ int build_report_index(const build_args *a, const char *dir, const char *model, 
            (unsigned long long)r->encode.ntotal, r->nprobe, r->k_factor);
     if (r->eval) {
         const rvcidx_eval_point *c = &r->eval->points[r->eval->chosen >= 0 ? r->eval->chosen : 0];
-        printf("recall   %d-recall@%d %.4f, 1-recall@1 %.4f, empty slots %.2f%%, RVC blend error %.2f%% (p95 %.2f%%), "
-               "%.0f queries/s (1 thread); report %s/report.md\n", r->eval->k, r->eval->k, c->recall_k, c->recall_1,
+        char recall[64] = "";
+        if (r->eval->k > 1) snprintf(recall, sizeof recall, "%d-recall@%d %.4f, ", r->eval->k, r->eval->k, c->recall_k);
+        printf("recall   %s1-recall@1 %.4f, empty slots %.2f%%, RVC blend error %.2f%% (p95 %.2f%%), "
+               "%.0f queries/s (1 thread); report %s/report.md\n", recall, c->recall_1,
                100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, c->qps_1thread, dir);
+        cli_print_block_times(r->eval, c, "block    ", stdout);
     }
     printf("time     train %.1f s (k-means on %s), encode %.1f s, eval %.1f s\n", r->train_seconds, r->train.device,
            r->encode_seconds, r->eval_seconds);

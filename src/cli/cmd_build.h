@@ -15,6 +15,7 @@ typedef struct build_args {
     int stage;        /* enum build_stage */
     long part;        /* --part I, -1: $SLURM_ARRAY_TASK_ID */
     int unchanged; /* set by run_build when there was nothing to do */
+    int index_given, k_given, nprobe_given; /* set on the command line, not defaults: --for checks them */
     char **srcs;
     int n_srcs;
     rvcidx_ingest_params ingest;
