@@ -293,25 +293,16 @@ static int train_encode_measure(const char *store, const char *dir, const char *
 
 /* An app that forces nprobe (Applio realtime: 12) searches the share
  * nprobe/nlist of the lists whatever the file says, so the lever left is
- * nlist: fewer, larger lists. When the forced nprobe missed the target
- * and the sweep found the nprobe p that reaches it, nlist * forced / p
- * lists scan about the same share of the data at the forced nprobe. 0 when
- * there is nothing to retry with. */
+ * nlist: fewer, larger lists, read off the sweep just measured. 0 when there
+ * is nothing to retry with. */
 static int64_t nlist_for_forced_nprobe(const rvcidx_build_result *r, const rvcidx_eval_params *ep) {
-    if (!ep || ep->fixed_nprobe <= 0 || !r->eval || r->train.nlist <= ep->fixed_nprobe) return 0;
-    int needed = 0;
-    for (size_t i = 0; i < r->eval->n_points; i++) {
-        const rvcidx_eval_point *pt = &r->eval->points[i];
-        if (pt->recall_k >= ep->target_recall && pt->empty_share == 0 && (!needed || pt->nprobe < needed))
-            needed = pt->nprobe;
-    }
-    if (!needed) return 0;
-    int64_t nlist = r->train.nlist, fewer = nlist * ep->fixed_nprobe / needed;
-    if (fewer >= nlist) fewer = nlist / 2;
-    rvcidx__log(RVCIDX_LOG_INFO, "%s sets nprobe %d itself: at nlist %lld it needs nprobe %d to reach %d-recall@%d "
-                ">= %.2f; training again with nlist %lld", r->eval->app, ep->fixed_nprobe, (long long)nlist, needed,
-                ep->k, ep->k, ep->target_recall, (long long)(fewer > 0 ? fewer : 1));
-    return fewer > 0 ? fewer : 1;
+    if (!ep || ep->fixed_nprobe <= 0 || !r->eval) return 0;
+    int64_t fewer = rvcidx_eval_nlist_for_nprobe(r->eval, ep->fixed_nprobe);
+    if (fewer)
+        rvcidx__log(RVCIDX_LOG_INFO, "%s sets nprobe %d itself, which misses %d-recall@%d >= %.2f at nlist %lld; "
+                    "training again with nlist %lld", r->eval->app, ep->fixed_nprobe, ep->k, ep->k, ep->target_recall,
+                    (long long)r->train.nlist, (long long)fewer);
+    return fewer;
 }
 
 int rvcidx_build_index(const char *store, const char *dir, const char *model, const rvcidx_index_params *ip,

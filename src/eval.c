@@ -37,6 +37,20 @@ void rvcidx_eval_report_free(rvcidx_eval_report *r) {
     free(r);
 }
 
+int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *r, int nprobe) {
+    if (!r || nprobe <= 0 || r->nlist <= nprobe) return 0;
+    int needed = 0;
+    for (size_t i = 0; i < r->n_points; i++) {
+        const rvcidx_eval_point *pt = &r->points[i];
+        if (pt->recall_k >= r->target_recall && pt->empty_share == 0 && (!needed || pt->nprobe < needed))
+            needed = pt->nprobe;
+    }
+    if (!needed) return 0;
+    int64_t fewer = r->nlist * nprobe / needed;
+    if (fewer > r->nlist / 2) fewer = r->nlist / 2;
+    return fewer > 0 ? fewer : 1;
+}
+
 typedef struct answers {
     int64_t *ids; /* nq x k, own id removed */
     float *dist;

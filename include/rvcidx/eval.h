@@ -109,6 +109,13 @@ int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_ind
 
 void rvcidx_eval_report_free(rvcidx_eval_report *report);
 
+/* For an app that forces nprobe: the nlist at which that nprobe should
+ * reach the target, read off this report's sweep (nlist * nprobe / p, p the
+ * smallest nprobe that reached the target with no empty slot: about the same
+ * share of the data scanned), at most nlist / 2 and at least 1; 0 when no
+ * measured setting reached the target or nlist <= nprobe already. */
+int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *report, int nprobe);
+
 /* Writes the report as JSON (every setting, the chosen one). with_speed 0
  * leaves out measured speeds, so the file is the same for the same data. */
 int rvcidx_eval_report_write_json(const rvcidx_eval_report *report, const char *path, int with_speed);

@@ -80,6 +80,15 @@ int cli_write_eval_outputs(const rvcidx_eval_report *r, const char *dir) {
 }
 
 int cli_eval_missed_target(const rvcidx_eval_report *r) {
+    if (r->fixed_nprobe > 0) {
+        int64_t nlist = rvcidx_eval_nlist_for_nprobe(r, r->fixed_nprobe);
+        char hint[96] = "use fewer lists (--nlist)";
+        if (nlist) snprintf(hint, sizeof hint, "rebuild with --nlist %lld", (long long)nlist);
+        cli_logf(RVCIDX_LOG_ERROR, "nprobe %d, which %s sets itself, does not reach %d-recall@%d >= %.2f with no empty "
+                 "slot at nlist %lld: %s, or lower --target-recall", r->fixed_nprobe, r->app, r->k, r->k,
+                 r->target_recall, (long long)r->nlist, hint);
+        return CLI_EXIT_TARGET;
+    }
     double best = 0;
     const rvcidx_eval_point *bp = &r->points[0];
     for (size_t i = 0; i < r->n_points; i++)

@@ -115,6 +115,29 @@ if "for" in base["request"]["parameters"]:
 sys.exit(1 if bad else 0)
 PY
 
+# --for goes through split builds, --per-model and submit unchanged.
+build split-w-okada --split 2 --for w-okada
+cmp -s "$(index_of split-w-okada)" "$(index_of for-w-okada)" && echo "split --for w-okada: the same bytes as the plain build" ||
+  { echo "FAIL: split --for w-okada differs from the plain build"; fail=1; }
+# A split build trains before it tunes: it cannot retrain for Applio's nprobe
+# 12 and must say which nlist would do.
+"$RVCIDX" build -q --no-progress --split 2 --for applio-realtime -o "$T/split-applio" --name mymodel "$T/all" > "$T/split-applio.log" 2>&1
+rc=$?
+hint=$(sed -n 's/.*rebuild with --nlist \([0-9]*\).*/\1/p' "$T/split-applio.log" | head -1)
+if [[ $rc -eq 7 && -n "$hint" ]] && build split-applio --split 2 --for applio-realtime --nlist "$hint" &&
+   cmp -s "$(index_of split-applio)" "$(index_of for-applio-realtime)"; then
+  echo "split --for applio-realtime: exit 7 saying --nlist $hint; with it, the same bytes as the plain build"
+else
+  echo "FAIL: split --for applio-realtime: exit $rc, hint '${hint}'"; tail -3 "$T/split-applio.log"; fail=1
+fi
+"$RVCIDX" build -q --no-progress --per-model --for applio-realtime -o "$T/per-model" "$T/all" > "$T/per-model.log" 2>&1 ||
+  { echo "FAIL: --per-model --for applio-realtime"; tail -3 "$T/per-model.log"; fail=1; }
+n=$(grep -l '"for": "applio-realtime"' "$T"/per-model/*/manifest.json 2>/dev/null | wc -l)
+[[ $n -eq 4 ]] && echo "per-model --for applio-realtime: 4 models, each manifest names the app" ||
+  { echo "FAIL: --per-model: $n of 4 manifests name the app"; fail=1; }
+"$RVCIDX" submit --slurm --dry-run --for rvc-realtime -o "$T/submit" "$T/all" 2>&1 | grep -q "'--for' 'rvc-realtime'" &&
+  echo "submit --dry-run: each task runs build --for rvc-realtime" || { echo "FAIL: submit does not pass --for"; fail=1; }
+
 # Each app's own lookup picks the file rvcidx wrote for the model.
 files=("$(index_of default)")
 for app in "${apps[@]}"; do files+=("$(index_of "for-$app")"); done
