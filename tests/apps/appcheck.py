@@ -28,6 +28,26 @@ def load_case(case):
     return (np.load(f"{case}/expected.npy"), np.load(f"{case}/queries.npy"), np.load(f"{case}/truth.npy"))
 
 
+def read_in_try(faiss, path, app):
+    """Applio's and its ports' load: read_index + reconstruct_n in a try that
+    prints the error and converts without the index (for us: a failure)."""
+    try:
+        index = faiss.read_index(path)
+        return index, index.reconstruct_n(0, index.ntotal)
+    except Exception as error:
+        raise SystemExit("FAIL %s: An error occurred reading the FAISS index: %s" % (app, error))
+
+
+def rvc_blend(score, ix, big_npy):
+    """Every k=8 app's blend: weights 1/score^2 (score is faiss's squared L2), normalised."""
+    weight = np.square(1 / score)
+    weight /= weight.sum(axis=1, keepdims=True)
+    blended = np.sum(big_npy[ix] * np.expand_dims(weight, axis=2), axis=1)
+    if not np.isfinite(blended).all():
+        raise SystemExit("FAIL: the 1/d^2 blend is not finite")
+    return blended
+
+
 def recall_at_k(labels, truth, k):
     hits = sum(len(set(labels[i, :k].tolist()) & set(truth[i, :k].tolist())) for i in range(len(labels)))
     return hits / (len(labels) * k)

@@ -20,11 +20,7 @@ BLOCK_FRAMES = 16
 args = appcheck.parse_args(__doc__)
 expected, queries, truth = appcheck.load_case(args.case)
 
-try:
-    index = faiss.read_index(args.index)
-    big_npy = index.reconstruct_n(0, index.ntotal)
-except Exception as error:
-    raise SystemExit("FAIL applio-realtime: An error occurred reading the FAISS index: %s" % error)
+index, big_npy = appcheck.read_in_try(faiss, args.index, "applio-realtime")
 index.nprobe = NPROBE  # outside the try, as upstream: an AttributeError here stops the app
 
 big = big_npy.astype(np.float32)

@@ -30,9 +30,7 @@ for start in range(0, len(queries), BLOCK_FRAMES):
     npy = queries[start:start + BLOCK_FRAMES].astype("float32")
     score, ix = index.search(npy, k=8)
     if (ix >= 0).all():
-        weight = np.square(1 / score)
-        weight /= weight.sum(axis=1, keepdims=True)
-        npy = np.sum(big_npy[ix] * np.expand_dims(weight, axis=2), axis=1)
+        npy = appcheck.rvc_blend(score, ix, big_npy)
     else:
         invalid_blocks += 1  # RVC prints "Invalid index ..." and skips retrieval for the block
     labels.append(ix)
