@@ -1,16 +1,42 @@
-# rvcidx, CPU build, on Debian bookworm. Untested here (no Docker engine on the
-# development machines): the install logic lives in scripts/, which CI tests.
-FROM debian:bookworm
-COPY . /src/rvcidx
+# rvcidx, CPU build, on Debian bookworm: a builder stage compiles faiss 1.7.3
+# and rvcidx through the same scripts CI runs; the runtime stage holds only
+# the binary, faiss's two libraries and the Debian runtime libraries they
+# load (no compiler, no -dev package). tests/docker/run.sh builds it from the
+# checkout, runs it with --network none as a non-root user, and checks its
+# index is byte-identical to the host build's.
+#
+#   docker build --network host -f docker/cpu.Dockerfile -t rvcidx:cpu .
+#   docker run --rm --network none --user "$(id -u):$(id -g)" -v "$PWD/logs:/data" \
+#       rvcidx:cpu build -o /data/out /data/mymodel
+FROM debian:bookworm AS builder
+ENV RVCIDX_CACHE_DIR=/opt/rvcidx-cache DEBIAN_FRONTEND=noninteractive
 WORKDIR /src/rvcidx
-ENV RVCIDX_CACHE_DIR=/opt/rvcidx-cache
-# The deb-src line for faiss's source package is derived from the image's own
-# Debian source by scripts/build-faiss.sh.
+# faiss first, from the scripts and patches alone: its layer survives edits
+# to the rest of the tree. The deb-src line for faiss's source package is
+# derived from the image's own Debian source by scripts/build-faiss.sh.
+COPY scripts/ scripts/
+COPY patches/ patches/
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
  && scripts/install-deps.sh build \
- && cmake -S . -B /build -DRVCIDX_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
- && cmake --build /build -j "$(nproc)" \
- && cmake --install /build --prefix /usr/local \
+ && scripts/build-faiss.sh --simd avx2 \
  && rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN cmake -S . -B /build -DRVCIDX_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
+ && cmake --build /build -j "$(nproc)" \
+ && cmake --install /build --prefix /opt/rvcidx \
+ && mkdir -p /opt/rvcidx/lib \
+ && cp "$(scripts/build-faiss.sh --simd avx2 --print-prefix)"/lib/libfaiss*.so /opt/rvcidx/lib/ \
+ && strip --strip-unneeded /opt/rvcidx/bin/rvcidx /opt/rvcidx/lib/*.so
+
+FROM debian:bookworm
+# What `ldd rvcidx` and `ldd libfaiss.so` resolve to on bookworm; gnuplot
+# draws report.svg (without it the build only warns).
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      libopenblas0-pthread libgomp1 libhdf5-103-1 libjansson4 libssl3 libstdc++6 gnuplot-nox \
+ && rm -rf /var/lib/apt/lists/* /usr/share/doc /usr/share/man
+COPY --from=builder /opt/rvcidx/ /usr/local/
+RUN ldconfig && rvcidx --version
+# Any user: nothing here needs root or a home (docker run --user UID:GID).
+WORKDIR /data
 ENTRYPOINT ["rvcidx"]
 CMD ["--help"]

@@ -47,6 +47,10 @@ static const char submit_usage[] =
     "                         k-means on a GPU node, encoding on CPU nodes)\n"
     "      --signal-time S    SIGTERM S seconds before the time limit (default 120)\n"
     "      --force            submit models whose build is current too\n"
+    "      --container IMAGE  run each task's rvcidx inside IMAGE with Apptainer (or Singularity):\n"
+    "                         'apptainer exec --bind OUTDIR,SRC... IMAGE rvcidx build ...', with --nv\n"
+    "                         when the job asks for GPUs; IMAGE e.g. rvcidx.sif from\n"
+    "                         'apptainer build rvcidx.sif docker-daemon://rvcidx:cpu' (README: Docker)\n"
     "      --status           show OUTDIR's builds and jobs instead ('rvcidx status OUTDIR')\n"
     "Every other option goes to 'rvcidx build' (see 'rvcidx build --help').\n" CLI_COMMON_HELP;
 
@@ -54,6 +58,7 @@ enum { MAX_SBATCH = 64 };
 
 typedef struct submit_args {
     int dry_run, force, status, max_running, signal_time;
+    const char *container; /* --container IMAGE: tasks run rvcidx through apptainer exec */
     const char *sbatch[MAX_SBATCH], *prepare[MAX_SBATCH];
     int n_sbatch, n_prepare;
     char *build_argv[512];
@@ -96,6 +101,7 @@ static int parse_submit_option(submit_args *s, int argc, char **argv, int *i) {
     if (option_value(argc, argv, i, "--signal-time", &v))
         return v && !cli_parse_int("--signal-time", v, 0, 65535, &n) ? (s->signal_time = (int)n, 0) : CLI_EXIT_USAGE;
     if (option_value(argc, argv, i, "--sbatch", &v)) return v ? add_sbatch(s, NULL, v) : CLI_EXIT_USAGE;
+    if (option_value(argc, argv, i, "--container", &v)) return v && v[0] ? (s->container = v, 0) : CLI_EXIT_USAGE;
     if (option_value(argc, argv, i, "--prepare-sbatch", &v)) {
         if (!v || s->n_prepare >= MAX_SBATCH) return CLI_EXIT_USAGE;
         return s->prepare[s->n_prepare++] = v, 0;
@@ -188,6 +194,41 @@ static void put_threads(FILE *f, const submit_args *s) {
     else fputs("threads=()\n", f);
 }
 
+/* Whether any sbatch option asks for GPUs: the container then needs the
+ * host's driver (apptainer --nv). */
+static int wants_gpu(const submit_args *s) {
+    for (int i = 0; i < s->n_sbatch; i++)
+        if (strstr(s->sbatch[i], "gpu")) return 1;
+    for (int i = 0; i < s->n_prepare; i++)
+        if (strstr(s->prepare[i], "gpu")) return 1;
+    return 0;
+}
+
+/* A path the task reads or writes, bound into the container at the same place. */
+static void put_bind(FILE *f, const char *path, const char *cwd) {
+    char abs[PATH_MAX];
+    if (!realpath(path, abs)) snprintf(abs, sizeof abs, "%s%s%s", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/", path);
+    fputs(" --bind ", f), put_quoted(f, abs);
+}
+
+/* "exec rvcidx": the binary that submitted, or, with --container, the image's
+ * rvcidx through Apptainer (Singularity's newer name; either is on most
+ * clusters) with the working directory, OUTDIR and every SRC bound. */
+static void put_exec(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *outdir) {
+    if (!s->container) {
+        fputs("exec ", f), put_quoted(f, exe);
+        return;
+    }
+    fputs("runtime=$(command -v apptainer || command -v singularity) || { echo \"rvcidx task: neither apptainer "
+          "nor singularity on PATH on $(hostname)\" >&2; exit 127; }\n", f);
+    fputs("exec \"$runtime\" exec", f);
+    if (wants_gpu(s)) fputs(" --nv", f);
+    put_bind(f, cwd, cwd);
+    put_bind(f, outdir, cwd);
+    for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) put_bind(f, s->build_argv[i], cwd);
+    fputc(' ', f), put_quoted(f, s->container), fputs(" rvcidx", f);
+}
+
 static void put_model_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *logdir,
                              const char *root, const char *outdir, char **models, size_t n) {
     put_header(f, s, logdir, "one 'rvcidx build' per model, task i builds models[i]");
@@ -196,17 +237,18 @@ static void put_model_script(FILE *f, const submit_args *s, const char *exe, con
     fputs(" )\nmodel=${models[$SLURM_ARRAY_TASK_ID]}\n", f);
     put_threads(f, s);
     /* ${a[@]+...}: an empty array under set -u on bash < 4.4 */
-    fputs("exec ", f), put_quoted(f, exe), fputs(" build ${threads[@]+\"${threads[@]}\"}", f);
+    put_exec(f, s, exe, cwd, outdir), fputs(" build ${threads[@]+\"${threads[@]}\"}", f);
     put_build_options(f, s);
     fputs(" -o ", f), put_quoted(f, outdir), fputs("/\"$model\" --name \"$model\" ", f);
     put_quoted(f, root), fputs("/\"$model\"\n", f);
 }
 
-static void put_split_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *logdir) {
+static void put_split_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *outdir,
+                             const char *logdir) {
     put_header(f, s, logdir, "a split build; $1 is the stage (prepare, part or finish)");
     fputs("cd ", f), put_quoted(f, cwd), fputc('\n', f);
     put_threads(f, s);
-    fputs("exec ", f), put_quoted(f, exe), fputs(" build ${threads[@]+\"${threads[@]}\"} --stage \"$1\"", f);
+    put_exec(f, s, exe, cwd, outdir), fputs(" build ${threads[@]+\"${threads[@]}\"} --stage \"$1\"", f);
     put_build_options(f, s);
     for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) fputc(' ', f), put_quoted(f, s->build_argv[i]);
     fputc('\n', f);
@@ -452,7 +494,7 @@ static int submit_split(submit_args *s) {
     char *text = NULL, array[64], ids[3][64] = {"$PREPARE_JOB", "$PART_JOBS", "$FINISH_JOB"}, dep[3][96];
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    put_split_script(f, s, p.exe, p.cwd, p.logdir);
+    put_split_script(f, s, p.exe, p.cwd, p.outdir, p.logdir);
     fclose(f);
     if ((rc = write_script(p.script, text, s->dry_run)) != 0) return free(text), rc;
     free(text);

@@ -40,6 +40,14 @@ case_ demo_bad_number   2 "--speakers: 'many' is not an integer"     -- demo -o 
 case_ demo_bad_dim      2 'must be 768 \(RVC v2\) or 256'            -- demo -o "$scratch/x" --dim 300
 case_ demo_unknown_opt  2 'unrecognized option'                      -- demo -o "$scratch/x" --bogus
 case_ demo_small        0 'wrote 1500 frames for 1 speaker'          -- demo -o "$scratch/ex" --speakers 1 --minutes 0.5
+case_ for_help          0 '^  applio-realtime +Applio realtime: sets index.nprobe = 12' -- build --for help
+case_ for_unknown       2 "--for bogus: 'bogus' is not an app"       -- build --for bogus -o "$scratch/f" "$scratch/ex"
+case_ for_index_clash   2 'refine wrapper of --index ivfpq4fs has no nprobe' -- build --for applio-realtime --index ivfpq4fs -o "$scratch/f" "$scratch/ex"
+case_ for_k_clash       2 'searches with k=1, not --k 8'             -- build --for w-okada --k 8 -o "$scratch/f" "$scratch/ex"
+case_ for_nprobe_clash  2 'sets nprobe 12 itself'                    -- build --for applio-realtime --nprobe 4 -o "$scratch/f" "$scratch/ex"
+case_ submit_container_gpu 0 'exec "\$runtime" exec --nv --bind .* .x\.sif. rvcidx build' -- submit --slurm --dry-run --container x.sif --gpus 1 -o "$scratch/s" "$scratch/ex"
+case_ submit_container  0 'exec "\$runtime" exec --bind .* .x\.sif. rvcidx build .*--stage' -- submit --slurm --dry-run --container x.sif --split 2 -o "$scratch/s" "$scratch/ex"
+case_ submit_container_runtime 0 'command -v apptainer \|\| command -v singularity' -- submit --slurm --dry-run --container x.sif -o "$scratch/s" "$scratch/ex"
 case_ demo_json_log     0 '^\{"ts":"[0-9T:Z-]+","level":"info","msg":"demo: wrote' -- demo -o "$scratch/ej" --speakers 1 --minutes 0.1 --log-json
 case_ demo_quiet        0 '^$'                                       -- demo -o "$scratch/eq" --speakers 1 --minutes 0.1 --quiet
 case_ demo_non_ascii    0 'wrote 300 frames'                         -- demo -o "$scratch/dados de voz/ç" --speakers 1 --minutes 0.1
