@@ -11,10 +11,10 @@
 FROM debian:bookworm AS builder
 ENV RVCIDX_CACHE_DIR=/opt/rvcidx-cache DEBIAN_FRONTEND=noninteractive
 WORKDIR /src/rvcidx
-# faiss first, from the scripts and patches alone: its layer survives edits
-# to the rest of the tree. The deb-src line for faiss's source package is
+# faiss first, from the two scripts and the patches alone: its layer
+# survives edits to the rest of the tree. The deb-src line for faiss's source package is
 # derived from the image's own Debian source by scripts/build-faiss.sh.
-COPY scripts/ scripts/
+COPY scripts/install-deps.sh scripts/build-faiss.sh scripts/
 COPY patches/ patches/
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
  && scripts/install-deps.sh build \
@@ -33,7 +33,7 @@ FROM debian:bookworm
 # draws report.svg (without it the build only warns).
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libopenblas0-pthread libgomp1 libhdf5-103-1 libjansson4 libssl3 libstdc++6 gnuplot-nox \
- && rm -rf /var/lib/apt/lists/* /usr/share/doc /usr/share/man
+ && apt-get clean && rm -rf /var/cache/apt/* /var/lib/apt/lists/* /var/log/apt /usr/share/doc /usr/share/man
 COPY --from=builder /opt/rvcidx/ /usr/local/
 RUN ldconfig && rvcidx --version
 # Any user: nothing here needs root or a home (docker run --user UID:GID).

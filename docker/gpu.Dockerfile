@@ -25,7 +25,7 @@ ARG CUDA_ARCH=90
 ARG CUDA_PACKAGE=cuda-toolkit-13-0
 ENV RVCIDX_CACHE_DIR=/opt/rvcidx-cache PATH=/usr/local/cuda/bin:$PATH
 WORKDIR /src/rvcidx
-COPY scripts/ scripts/
+COPY scripts/install-deps.sh scripts/build-faiss.sh scripts/
 COPY patches/ patches/
 RUN apt-get update && apt-get install -y --no-install-recommends ${CUDA_PACKAGE} \
  && scripts/install-deps.sh build \
@@ -44,7 +44,7 @@ FROM cuda-base
 ARG CUDA_RUNTIME_PACKAGES="cuda-cudart-13-0 libcublas-13-0"
 RUN apt-get update && apt-get install -y --no-install-recommends ${CUDA_RUNTIME_PACKAGES} \
       libopenblas0-pthread libgomp1 libhdf5-103-1 libjansson4 libssl3 libstdc++6 gnuplot-nox \
- && rm -rf /var/lib/apt/lists/* /usr/share/doc /usr/share/man
+ && apt-get clean && rm -rf /var/cache/apt/* /var/lib/apt/lists/* /var/log/apt /usr/share/doc /usr/share/man
 COPY --from=builder /opt/rvcidx/ /usr/local/
 ENV LD_LIBRARY_PATH=/usr/local/cuda/lib64
 RUN ldconfig && rvcidx --version

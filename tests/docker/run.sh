@@ -22,6 +22,9 @@ limit_mb=250
 if [[ "${RVCIDX_SANITIZED:-0}" == "1" ]]; then
   echo "SKIP: the image is built and run once, in the plain pass (this is the sanitizer pass)"; exit 77
 fi
+# an engine this test started mounts a network namespace under its exec root
+unmount_under() { awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null; }
+unmount_under "$T"
 rm -rf "$T"
 mkdir -p "$T" "$cache"
 
@@ -44,6 +47,7 @@ stop_engine() {
   for _ in $(seq 1 30); do kill -0 "$engine_pid" 2>/dev/null || break; sleep 1; done
   kill -9 "$engine_pid" 2>/dev/null
   wait "$engine_pid" 2>/dev/null
+  unmount_under "$T/exec"
 }
 trap stop_engine EXIT
 if ! docker info >/dev/null 2>&1; then
