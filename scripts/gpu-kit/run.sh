@@ -161,7 +161,7 @@ fi
 
 # ---- 5. k-means per iteration -------------------------------------------------
 kmeans_run() { # NAME GPU_MODE ITERATIONS ROWS
-  timed "$1" env -u OMP_NUM_THREADS "$rvcidx" train --log-json --no-progress --gpu "$2" --nlist "$nlist" \
+  timed "$1" env -u OMP_NUM_THREADS "$rvcidx" train --log-json --gpu "$2" --nlist "$nlist" \
     --train-rows "$4" --iterations "$3" -o "$work/$1.h5" "$work/gpu_build_1/store.h5"
 }
 kmeans_s() { # NAME: seconds of k-means alone, from its progress events
@@ -175,8 +175,8 @@ for line in open(sys.argv[1]):
 slope() { # A_S B_S ITERATIONS_BETWEEN
   awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {if (a == "" || b == "") print "null"; else printf "%.5f", (b - a) / n}'
 }
-if [[ -f "$work/gpu_build_1/store.h5" ]]; then
-  rows=$(python3 -c 'import h5py, sys; print(h5py.File(sys.argv[1], "r")["features"].shape[0])' "$work/gpu_build_1/store.h5")
+if [[ -f "$work/gpu_build_1/manifest.json" ]]; then
+  rows=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["indexes"][0]["ntotal"])' "$work/gpu_build_1/manifest.json")
   nlist=$(( rows >= 1000000 ? 4000 : 100 ))
   put kmeans_rows "$rows"
   put kmeans_nlist "$nlist"
