@@ -231,7 +231,7 @@ if g("gpu_build_1_s") and g("cpu_build_s"):
 print("\nk-means per iteration, N = %s, nlist %s, D = 768 (%s FLOP an iteration):\n" % (g("kmeans_rows"), g("kmeans_nlist"), flops))
 print("| | s / iteration | rate | vs GEMM rate |\n|---|---:|---:|---:|")
 gemm = peer.get("gemm_tflops")
-for name, s in (("rvcidx, GPU", g("rvcidx_gpu_kmeans_s_per_iteration")),
+for name, s in (("rvcidx, %s" % (g("rvcidx_gpu_kmeans_device") or "GPU"), g("rvcidx_gpu_kmeans_s_per_iteration")),
                 ("rvcidx, CPU (%s cores)" % g("cpu_cores"), g("rvcidx_cpu_kmeans_s_per_iteration")),
                 ("PyTorch k-means, same GPU", peer.get("torch_kmeans_s_per_iteration")),
                 ("fp32 GEMM alone, same GPU", peer.get("gemm_s_per_iteration"))):
