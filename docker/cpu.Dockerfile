@@ -9,6 +9,7 @@
 #   docker run --rm --network none --user "$(id -u):$(id -g)" -v "$PWD/logs:/data" \
 #       rvcidx:cpu build -o /data/out /data/mymodel
 FROM debian:bookworm AS builder
+LABEL org.opencontainers.image.title=rvcidx
 ENV RVCIDX_CACHE_DIR=/opt/rvcidx-cache DEBIAN_FRONTEND=noninteractive
 WORKDIR /src/rvcidx
 # faiss first, from the two scripts and the patches alone: its layer
@@ -29,6 +30,7 @@ RUN cmake -S . -B /build -DRVCIDX_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
  && strip --strip-unneeded /opt/rvcidx/bin/rvcidx /opt/rvcidx/lib/*.so
 
 FROM debian:bookworm
+LABEL org.opencontainers.image.title=rvcidx
 # What `ldd rvcidx` and `ldd libfaiss.so` resolve to on bookworm; gnuplot
 # draws report.svg (without it the build only warns).
 RUN apt-get update && apt-get install -y --no-install-recommends \

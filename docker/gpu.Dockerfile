@@ -21,6 +21,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
  && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 FROM cuda-base AS builder
+LABEL org.opencontainers.image.title=rvcidx
 ARG CUDA_ARCH=90
 ARG CUDA_PACKAGE=cuda-toolkit-13-0
 ENV RVCIDX_CACHE_DIR=/opt/rvcidx-cache PATH=/usr/local/cuda/bin:$PATH
@@ -41,6 +42,7 @@ RUN cmake -S . -B /build -DRVCIDX_GPU=ON -DCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCH}
  && strip --strip-unneeded /opt/rvcidx/bin/rvcidx /opt/rvcidx/lib/*.so
 
 FROM cuda-base
+LABEL org.opencontainers.image.title=rvcidx
 ARG CUDA_RUNTIME_PACKAGES="cuda-cudart-13-0 libcublas-13-0"
 RUN apt-get update && apt-get install -y --no-install-recommends ${CUDA_RUNTIME_PACKAGES} \
       libopenblas0-pthread libgomp1 libhdf5-103-1 libjansson4 libssl3 libstdc++6 gnuplot-nox \

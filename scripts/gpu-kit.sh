@@ -43,7 +43,9 @@ echo "gpu-kit: (faiss is built once and cached: about an hour on 2 cores the fir
 "$top/scripts/bootstrap.sh" "$build" -DRVCIDX_GPU=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" \
   -DCMAKE_BUILD_TYPE=Release -DRVCIDX_SANITIZE=OFF
 bin="$build/src/rvcidx"
-"$bin" --version | grep -q "GPU" || { echo "gpu-kit: $bin does not report a GPU build" >&2; exit 1; }
+if "$bin" --version | grep -q "built without GPU support"; then
+  echo "gpu-kit: $bin is a CPU build ($("$bin" --version | grep -i gpu)); remove $build and rerun" >&2; exit 1
+fi
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -64,6 +66,11 @@ missing=$(for prog in "$stage"/bin/*; do ldd "$prog"; done | grep "not found" | 
 [[ -z "$missing" ]] || { echo "gpu-kit: unresolved libraries here: $missing" >&2; exit 1; }
 strip --strip-unneeded "$stage"/bin/* "$stage"/lib/* 2>/dev/null || true
 cp "$top/bench/gpu_peer.py" "$stage/"
+# The newest glibc symbol version anything in the kit needs: run.sh stops
+# with one line on a machine whose glibc is older.
+objdump -T "$stage"/bin/* "$stage"/lib/* 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' |
+  sort -t. -k1,1n -k2,2n -u | tail -1 > "$stage/glibc-needed"
+echo "gpu-kit: the kit needs glibc $(cat "$stage/glibc-needed") or newer on the device"
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -71,7 +78,7 @@ tar -C "$stage" -cf - . | xz -T0 -6 > "$out/kit.tar.xz"
 cp "$top/scripts/gpu-kit/run.sh" "$out/run.sh"
 {
   echo "rvcidx GPU kit, packed $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) from commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "CUDA arch sm_$arch; $("$bin" --version | tr '\n' ';')"
+  echo "CUDA arch sm_$arch; needs glibc >= $(cat "$stage/glibc-needed"); $("$bin" --version | tr '\n' ';')"
   echo "sha256 $(sha256sum "$out/kit.tar.xz" | cut -c1-64)  kit.tar.xz"
   echo "contents (unpacked bytes):"
   (cd "$stage" && find . -type f -printf '  %s %p\n' | sort -k2)

@@ -326,7 +326,10 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
         r->eval = NULL;
         p = *ip;
         p.nlist = fewer;
+        double encode_s = r->encode_seconds, eval_s = r->eval_seconds; /* the stage times count every attempt */
         rc = train_encode_measure(store, dir, work, &p, ep, r);
+        r->encode_seconds += encode_s;
+        r->eval_seconds += eval_s;
     }
     if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
     if (rc) unlink(work);

@@ -327,7 +327,7 @@ static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     int rc = search_all(c, c->index, &a, NULL);
     if (rc == 0) rc = score_answers(c, &a, pt);
     answers_free(&a);
-    if (rc == 0 && c->p->measure_speed) rc = time_one_thread(c, pt);
+    if (rc == 0 && c->p->measure_speed && choosable(c, pt)) rc = time_one_thread(c, pt);
     pt->cost = cost_model(c, pt->nprobe, pt->k_factor);
     pt->reaches_target = pt->recall_k >= c->p->target_recall && pt->empty_share == 0 && choosable(c, pt);
     return rc;
@@ -344,7 +344,7 @@ static int plan_sweep(eval_ctx *c) {
         if (fixed > v / 2 && fixed < v) nprobes[n_np++] = fixed; /* in order, between two powers of 2 */
         nprobes[n_np++] = (int)v;
     }
-    if (fixed > 0 && fixed > nprobes[n_np - 1] && n_np < 33) nprobes[n_np++] = fixed;
+    if (fixed > 0 && (n_np == 0 || fixed > nprobes[n_np - 1]) && n_np < 33) nprobes[n_np++] = fixed;
     if (c->info.type == RVCIDX_INDEX_IVFFLAT) kfs[n_kf++] = 0;
     else for (int v = 1; v <= 128; v *= 2) kfs[n_kf++] = v;
     size_t n = c->p->tune ? (size_t)(n_np * n_kf) + 1 : 1;
@@ -407,13 +407,19 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
     RVCIDX__TRY(report_progress(c, 0, 0));
     size_t kept = 0;
     double best_cost = -1; /* the cheapest measured setting that reaches the target */
+    int fixed = c->p->fixed_nprobe, reached_np = 0; /* with a forced nprobe: the smallest one reaching the recall */
     for (size_t i = 0; i < r->n_points; i++) {
         rvcidx_eval_point pt = r->points[i];
-        if (i > 0 && pt.nprobe != c->p->fixed_nprobe && plateaued(r->points, kept, pt.k_factor)) continue;
+        /* with a forced nprobe only two things matter: the forced setting, and the
+         * smallest nprobe that reaches the recall (it tells the nlist to retrain with) */
+        if (i > 0 && fixed > 0 && reached_np > 0 && pt.nprobe > (reached_np > fixed ? reached_np : fixed)) continue;
+        if (i > 0 && fixed <= 0 && plateaued(r->points, kept, pt.k_factor)) continue;
         /* a setting the model prices above one that already reaches the target can never be chosen */
         if (i > 0 && best_cost >= 0 && cost_model(c, pt.nprobe, pt.k_factor) > best_cost) continue;
         RVCIDX__TRY(measure_point(c, &pt));
         if (i > 0 && pt.reaches_target && (best_cost < 0 || pt.cost < best_cost)) best_cost = pt.cost;
+        if (pt.recall_k >= c->p->target_recall && pt.empty_share == 0 && (!reached_np || pt.nprobe < reached_np))
+            reached_np = pt.nprobe;
         r->points[kept++] = pt;
         RVCIDX__TRY(report_progress(c, i + 1, 0));
     }

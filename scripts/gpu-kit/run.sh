@@ -43,19 +43,26 @@ json_str() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1";
 left() { echo $(( budget - ($(date +%s) - t0) )); }
 # NEEDED_S: 0 when the step fits in what is left of the budget
 fits() { (( $(left) >= $1 )) || { say "skipped: needs ~$1 s, $(left) s left of the $budget s budget"; return 1; }; }
-# NAME CMD...: runs, records wall seconds and exit code, output in $work/NAME.out
+failed=""
+fail_step() { failed="$failed $1"; }
+# NAME CMD...: runs, records wall seconds and exit code; output streams into
+# the log as it comes (a step cut off by the time limit still shows how far
+# it got) and into $work/NAME.out; the results file is rewritten after it.
 timed() {
   local name=$1; shift
   local s e rc
   s=$(date +%s.%N)
-  "$@" > "$work/$name.out" 2>&1
-  rc=$?
+  "$@" 2>&1 | tee -a "$log" > "$work/$name.out"
+  rc=${PIPESTATUS[0]}
   e=$(date +%s.%N)
   put "${name}_s" "$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.2f", b - a}')"
   put "${name}_rc" "$rc"
-  cat "$work/$name.out" >> "$log"
+  write_results
   return $rc
 }
+# The kit's programs see the kit's libraries; nothing else does (the
+# device's python3, torch and h5py keep their own libstdc++ and HDF5).
+kitenv() { env LD_LIBRARY_PATH="$libpath" "$@"; }
 
 write_results() {
   {
@@ -71,25 +78,39 @@ write_results() {
   } > "$results"
 }
 trap 'write_results; rm -rf "$work"' EXIT
+# bash runs no EXIT trap when killed by a signal: the results are kept anyway
+trap 'say "stopped by a signal"; write_results; rm -rf "$work"; exit 143' TERM INT
 
 # ---- the kit ---------------------------------------------------------------
 mkdir -p "$work/kit"
-tar -C "$work/kit" -xJf "$kit/kit.tar.xz" || { say "FAIL: cannot unpack $kit/kit.tar.xz"; exit 1; }
+if command -v xz > /dev/null; then
+  tar -C "$work/kit" -xJf "$kit/kit.tar.xz"
+else # a bare image may lack xz; Python's lzma is built in
+  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$kit/kit.tar.xz" "$work/kit"
+fi || { say "FAIL: cannot unpack $kit/kit.tar.xz"; exit 1; }
 bin="$work/kit/bin"
+needed=$(cat "$work/kit/glibc-needed" 2>/dev/null || echo 0)
+have=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')
+put glibc "$(json_str "have ${have:-?}, kit needs $needed")"
+if [[ -n "$have" && "$(printf '%s\n%s\n' "$needed" "$have" | sort -V | head -1)" != "$needed" ]]; then
+  say "FAIL: this machine's glibc is $have; the kit (built on Debian bookworm) needs $needed or newer: pack it on an older system"
+  exit 1
+fi
 libpath="$work/kit/lib"
 for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do [[ -d $d ]] && libpath="$libpath:$d"; done
 # CUDA's libraries as pip wheels (the torch image carries nvidia-cublas, -cuda-runtime)
-for d in $(python3 -c 'import glob, site; print(" ".join(sorted(glob.glob(site.getsitepackages()[0] + "/nvidia/*/lib"))))' 2>/dev/null); do
+for d in $(python3 -c 'import glob, site
+dirs = site.getsitepackages() + [site.getusersitepackages()]
+print(" ".join(sorted(p for d in dirs for p in glob.glob(d + "/nvidia/*/lib"))))' 2>/dev/null); do
   libpath="$libpath:$d"
 done
-export LD_LIBRARY_PATH="$libpath${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-missing=$(ldd "$bin/rvcidx" "$bin/test_gpu_train" 2>&1 | grep "not found" | sort -u | tr -s ' \t' ' ')
+missing=$(kitenv ldd "$bin/rvcidx" "$bin/test_gpu_train" 2>&1 | grep "not found" | sort -u | tr -s ' \t' ' ')
 put missing_libraries "$(json_str "$missing")"
-[[ -z "$missing" ]] || say "WARNING: unresolved libraries: $missing"
+[[ -z "$missing" ]] || { say "FAIL: unresolved libraries: $missing"; fail_step libraries; }
 rvcidx="$bin/rvcidx"
-put version "$(json_str "$("$rvcidx" --version 2>&1 | tr '\n' ';')")"
-say "$("$rvcidx" --version 2>&1 | head -1)"
-"$rvcidx" gpu > "$work/gpu.out" 2>&1
+put version "$(json_str "$(kitenv "$rvcidx" --version 2>&1 | tr '\n' ';')")"
+say "$(kitenv "$rvcidx" --version 2>&1 | head -1)"
+kitenv "$rvcidx" gpu > "$work/gpu.out" 2>&1
 gpu_rc=$?
 put gpu_probe "$(json_str "$(tr '\n' ' ' < "$work/gpu.out")")"
 say "gpu probe (exit $gpu_rc): $(head -1 "$work/gpu.out")"
@@ -101,8 +122,9 @@ gpu_mode=on
 export RVCIDX_TEST_TMP="$work/unit"
 mkdir -p "$RVCIDX_TEST_TMP"
 for t in test_gpu test_gpu_train; do
-  timed "$t" "$bin/$t"
+  timed "$t" kitenv "$bin/$t"
   rc=${R[${t}_rc]}
+  [[ $rc -eq 0 || ( $rc -eq 77 && $rehearse -eq 1 ) ]] || fail_step "$t"
   status=$([[ $rc -eq 0 ]] && echo passed || { [[ $rc -eq 77 ]] && echo skipped || echo FAILED; })
   put "$t" "$(json_str "$status")"
   say "$t: $status (${R[${t}_s]} s) $(grep -h 'overlap\|SKIP' "$work/$t.out" | head -1)"
@@ -112,7 +134,7 @@ put gpu_cpu_8nn_overlap "${overlap:-null}"
 
 # ---- 2. the data -------------------------------------------------------------
 if [[ $rehearse -eq 1 ]]; then minutes=0.5; else minutes=83.333333; fi # 4 x minutes x 3000 frames
-fits 60 && timed demo "$rvcidx" demo -q --no-progress -o "$work/data" --speakers 4 --minutes "$minutes" --dim 768
+fits 60 && timed demo kitenv "$rvcidx" demo -q --no-progress -o "$work/data" --speakers 4 --minutes "$minutes" --dim 768
 say "demo: exit ${R[demo_rc]:-skipped}, ${R[demo_s]:-?} s"
 
 # ---- 3. GPU builds twice, 4. CPU build ---------------------------------------
@@ -130,15 +152,17 @@ print("%s %s" % (p + "_k_factor", i["k_factor"]))
 print("%s %s" % (p + "_train_device", json.dumps(i["train_device"])))
 PY
 }
-build() { # NAME GPU_MODE
-  fits 60 || return 1
-  timed "$1" env -u OMP_NUM_THREADS "$rvcidx" build --no-progress --gpu "$2" -o "$work/$1" "$work/data"
+build() { # NAME GPU_MODE SECONDS_EXPECTED
+  fits "$3" || return 1
+  timed "$1" kitenv env -u OMP_NUM_THREADS "$rvcidx" build --no-progress --gpu "$2" -o "$work/$1" "$work/data"
   say "build $1 (--gpu $2): exit ${R[${1}_rc]}, ${R[${1}_s]} s; $(grep -h '^time' "$work/$1.out")"
-  [[ ${R[${1}_rc]} -eq 0 ]] && manifest_figures "$work/$1" "$1"
+  [[ ${R[${1}_rc]} -eq 0 ]] || { fail_step "$1"; return 1; }
+  manifest_figures "$work/$1" "$1"
 }
+whole() { printf '%.0f' "${1:-0}"; }
 if [[ ${R[demo_rc]:-1} -eq 0 ]]; then
-  build gpu_build_1 "$gpu_mode"
-  build gpu_build_2 "$gpu_mode"
+  build gpu_build_1 "$gpu_mode" 60
+  build gpu_build_2 "$gpu_mode" $(( $(whole "${R[gpu_build_1_s]:-40}") * 5 / 4 + 10 ))
   if [[ ${R[gpu_build_1_rc]:-1} -eq 0 && ${R[gpu_build_2_rc]:-1} -eq 0 ]]; then
     differ=""
     for f in $(cd "$work/gpu_build_1" && ls store.h5 centroids.h5 added_*.index report.json manifest.json); do
@@ -154,14 +178,17 @@ print(float(np.abs(a[k][:].astype(np.float64) - b[k][:]).max()))' "$work/gpu_bui
     fi
     say "GPU build twice: ${differ:+differ in:}${differ:-byte-identical}"
   fi
-  build cpu_build off
+  rm -rf "$work/gpu_build_2" # disk: one store is kept, for k-means
+  # the CPU build: the GPU build's time plus its k-means on the CPU cores
+  build cpu_build off $(( $(whole "${R[gpu_build_1_s]:-40}") * 3 / 2 + 60 ))
   while read -r k v; do put "$k" "$v"; done < "$work/figures.txt" 2>/dev/null
-  rm -rf "$work/gpu_build_2" "$work/cpu_build" # disk: keep one store for k-means
+  rm -rf "$work/cpu_build"
+  write_results
 fi
 
 # ---- 5. k-means per iteration -------------------------------------------------
 kmeans_run() { # NAME GPU_MODE ITERATIONS ROWS
-  timed "$1" env -u OMP_NUM_THREADS "$rvcidx" train --log-json --gpu "$2" --nlist "$nlist" \
+  timed "$1" kitenv env -u OMP_NUM_THREADS "$rvcidx" train --log-json --gpu "$2" --nlist "$nlist" \
     --train-rows "$4" --iterations "$3" -o "$work/$1.h5" "$work/gpu_build_1/store.h5"
 }
 kmeans_s() { # NAME: seconds of k-means alone, from its progress events
@@ -197,8 +224,14 @@ if [[ -f "$work/gpu_build_1/manifest.json" ]]; then
   fi
   if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null && fits 40; then
     timed torch_peer python3 "$work/kit/gpu_peer.py" "$rows" "$nlist" 768 5
-    peer=$(tail -1 "$work/torch_peer.out")
-    put torch_peer "${peer:-null}"
+    # only a line that parses: a failed peer must not spoil the other figures
+    peer=$(python3 -c 'import json, sys
+for line in reversed(open(sys.argv[1]).read().splitlines()):
+    try: print(json.dumps(json.loads(line))); break
+    except ValueError: pass
+else: print("null")' "$work/torch_peer.out")
+    put torch_peer "$peer"
+    [[ "$peer" != null ]] || fail_step torch_peer
     say "PyTorch peer: $peer"
   else
     say "PyTorch peer: skipped (no torch with a GPU here)"
@@ -222,7 +255,9 @@ print("%s\n" % (g("version") or "").split(";")[0])
 print("| check | result |\n|---|---|")
 print("| test_gpu | %s |" % g("test_gpu"))
 print("| test_gpu_train (8-NN overlap GPU vs CPU > 0.95) | %s (overlap %s) |" % (g("test_gpu_train"), g("gpu_cpu_8nn_overlap")))
-print("| GPU build twice | %s |" % ("byte-identical" if g("gpu_repeat_identical") else "differ: %s (centroids max |diff| %s)" % (g("gpu_repeat_differing"), g("gpu_repeat_centroid_max_diff"))))
+same = g("gpu_repeat_identical")
+print("| GPU build twice | %s |" % ("not run" if same is None else "byte-identical" if same else
+      "differ: %s (centroids max |diff| %s)" % (g("gpu_repeat_differing"), g("gpu_repeat_centroid_max_diff"))))
 for p, name in (("gpu_build_1", "GPU build"), ("cpu_build", "CPU build (--gpu off)")):
     print("| %s: wall / 8-recall@8 / blend error / nprobe, k_factor | %s s / %s / %s / %s, %s |" % (
         name, g(p + "_s"), g(p + "_recall_k"), g(p + "_blend_error"), g(p + "_nprobe"), g(p + "_k_factor")))
@@ -238,4 +273,7 @@ for name, s in (("rvcidx, %s" % (g("rvcidx_gpu_kmeans_device") or "GPU"), g("rvc
     pct = "%.0f%%" % (100 * flops / s / 1e12 / gemm) if s and gemm and flops else "-"
     print("| %s | %s | %s | %s |" % (name, "%.4f" % s if s else "-", rate(s), pct))
 PY
+put failed_steps "$(json_str "${failed# }")"
+write_results
 say "results: $results, $OUT/gpu-results.md, log $log ($(( $(date +%s) - t0 )) s in all)"
+[[ -z "$failed" ]] || { say "FAILED:$failed"; exit 1; }

@@ -48,17 +48,25 @@ static const char submit_usage[] =
     "      --signal-time S    SIGTERM S seconds before the time limit (default 120)\n"
     "      --force            submit models whose build is current too\n"
     "      --container IMAGE  run each task's rvcidx inside IMAGE with Apptainer (or Singularity):\n"
-    "                         'apptainer exec --bind OUTDIR,SRC... IMAGE rvcidx build ...', with --nv\n"
-    "                         when the job asks for GPUs; IMAGE e.g. rvcidx.sif from\n"
+    "                         'apptainer exec --bind DIR ... IMAGE rvcidx build ...', binding the\n"
+    "                         working directory, OUTDIR, each SRC and what a list file names;\n"
+    "                         --nv when the job asks for GPUs; IMAGE e.g. rvcidx.sif from\n"
     "                         'apptainer build rvcidx.sif docker-daemon://rvcidx:cpu' (README: Docker)\n"
     "      --status           show OUTDIR's builds and jobs instead ('rvcidx status OUTDIR')\n"
     "Every other option goes to 'rvcidx build' (see 'rvcidx build --help').\n" CLI_COMMON_HELP;
 
 enum { MAX_SBATCH = 64 };
 
+enum { MAX_BINDS = 256 };
+typedef struct binds {
+    char *paths[MAX_BINDS];
+    int n;
+} binds;
+
 typedef struct submit_args {
     int dry_run, force, status, max_running, signal_time;
     const char *container; /* --container IMAGE: tasks run rvcidx through apptainer exec */
+    binds binds;           /* --container: the paths bound into it (binds_free) */
     const char *sbatch[MAX_SBATCH], *prepare[MAX_SBATCH];
     int n_sbatch, n_prepare;
     char *build_argv[512];
@@ -194,27 +202,95 @@ static void put_threads(FILE *f, const submit_args *s) {
     else fputs("threads=()\n", f);
 }
 
-/* Whether any sbatch option asks for GPUs: the container then needs the
- * host's driver (apptainer --nv). */
+/* Whether any sbatch option asks for GPUs (--gpus, --gres=gpu..., -G): the
+ * container then needs the host's driver (apptainer --nv). */
+static int asks_gpu(const char *opt) {
+    return strstr(opt, "gpus") || strstr(opt, "gres=gpu") || !strncmp(opt, "-G", 2);
+}
+
 static int wants_gpu(const submit_args *s) {
     for (int i = 0; i < s->n_sbatch; i++)
-        if (strstr(s->sbatch[i], "gpu")) return 1;
+        if (asks_gpu(s->sbatch[i])) return 1;
     for (int i = 0; i < s->n_prepare; i++)
-        if (strstr(s->prepare[i], "gpu")) return 1;
+        if (asks_gpu(s->prepare[i])) return 1;
     return 0;
 }
 
-/* A path the task reads or writes, bound into the container at the same place. */
-static void put_bind(FILE *f, const char *path, const char *cwd) {
-    char abs[PATH_MAX];
-    if (!realpath(path, abs)) snprintf(abs, sizeof abs, "%s%s%s", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/", path);
-    fputs(" --bind ", f), put_quoted(f, abs);
+/* ---- --container: what the task reads and writes, bound at the same place ---- */
+
+static void binds_free(binds *b) {
+    for (int i = 0; i < b->n; i++) free(b->paths[i]);
+    b->n = 0;
+}
+
+static void binds_add_one(binds *b, const char *path) {
+    if (!strcmp(path, "/") || b->n >= MAX_BINDS) return;
+    for (int i = 0; i < b->n; i++)
+        if (!strcmp(b->paths[i], path)) return;
+    char *copy = strdup(path);
+    if (copy) b->paths[b->n++] = copy;
+}
+
+/* The path as typed (made absolute against base) and, when it differs, where
+ * it leads: a symlinked folder needs both inside the container. */
+static void binds_add(binds *b, const char *path, const char *base) {
+    char abs[PATH_MAX], real[PATH_MAX];
+    snprintf(abs, sizeof abs, "%s%s%s", path[0] == '/' ? "" : base, path[0] == '/' ? "" : "/", path);
+    binds_add_one(b, abs);
+    if (realpath(abs, real)) binds_add_one(b, real);
+}
+
+/* A list file SRC names shard folders elsewhere (relative to the list's folder). */
+static void binds_add_list_entries(binds *b, const char *list, const char *cwd) {
+    char abs[PATH_MAX], dir[PATH_MAX], line[PATH_MAX];
+    snprintf(abs, sizeof abs, "%s%s%s", list[0] == '/' ? "" : cwd, list[0] == '/' ? "" : "/", list);
+    snprintf(dir, sizeof dir, "%s", abs);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    FILE *fp = fopen(abs, "r");
+    while (fp && fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *t = line + strspn(line, " \t");
+        if (*t && *t != '#') binds_add(b, t, dir);
+    }
+    if (fp) fclose(fp);
+}
+
+/* Every path a task touches: the working directory, OUTDIR, each SRC (and
+ * a list file's entries), the --queries store's folder. Apptainer splits
+ * --bind on ',' and ':', so such paths are refused here, not there. */
+static int container_binds(submit_args *s, const char *cwd, const char *outdir) {
+    binds *b = &s->binds;
+    binds_free(b);
+    binds_add_one(b, cwd);
+    binds_add(b, outdir, cwd);
+    for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) {
+        const char *src = s->build_argv[i];
+        struct stat st;
+        binds_add(b, src, cwd);
+        if (stat(src, &st) == 0 && S_ISREG(st.st_mode)) binds_add_list_entries(b, src, cwd);
+    }
+    if (s->build.eval.queries_store) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", s->build.eval.queries_store);
+        char *slash = strrchr(dir, '/');
+        binds_add(b, slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".", cwd);
+    }
+    for (int i = 0; i < b->n; i++)
+        if (strpbrk(b->paths[i], ",:")) {
+            cli_logf(RVCIDX_LOG_ERROR, "submit: --container: %s holds ',' or ':', which apptainer --bind cannot take; "
+                     "rename it or run without --container", b->paths[i]);
+            binds_free(b);
+            return CLI_EXIT_USAGE;
+        }
+    return 0;
 }
 
 /* "exec rvcidx": the binary that submitted, or, with --container, the image's
  * rvcidx through Apptainer (Singularity's newer name; either is on most
- * clusters) with the working directory, OUTDIR and every SRC bound. */
-static void put_exec(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *outdir) {
+ * clusters) with every path the task touches bound. */
+static void put_exec(FILE *f, const submit_args *s, const char *exe) {
+    const binds *b = &s->binds;
     if (!s->container) {
         fputs("exec ", f), put_quoted(f, exe);
         return;
@@ -223,9 +299,7 @@ static void put_exec(FILE *f, const submit_args *s, const char *exe, const char 
           "nor singularity on PATH on $(hostname)\" >&2; exit 127; }\n", f);
     fputs("exec \"$runtime\" exec", f);
     if (wants_gpu(s)) fputs(" --nv", f);
-    put_bind(f, cwd, cwd);
-    put_bind(f, outdir, cwd);
-    for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) put_bind(f, s->build_argv[i], cwd);
+    for (int i = 0; i < b->n; i++) fputs(" --bind ", f), put_quoted(f, b->paths[i]);
     fputc(' ', f), put_quoted(f, s->container), fputs(" rvcidx", f);
 }
 
@@ -237,18 +311,17 @@ static void put_model_script(FILE *f, const submit_args *s, const char *exe, con
     fputs(" )\nmodel=${models[$SLURM_ARRAY_TASK_ID]}\n", f);
     put_threads(f, s);
     /* ${a[@]+...}: an empty array under set -u on bash < 4.4 */
-    put_exec(f, s, exe, cwd, outdir), fputs(" build ${threads[@]+\"${threads[@]}\"}", f);
+    put_exec(f, s, exe), fputs(" build ${threads[@]+\"${threads[@]}\"}", f);
     put_build_options(f, s);
     fputs(" -o ", f), put_quoted(f, outdir), fputs("/\"$model\" --name \"$model\" ", f);
     put_quoted(f, root), fputs("/\"$model\"\n", f);
 }
 
-static void put_split_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *outdir,
-                             const char *logdir) {
+static void put_split_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *logdir) {
     put_header(f, s, logdir, "a split build; $1 is the stage (prepare, part or finish)");
     fputs("cd ", f), put_quoted(f, cwd), fputc('\n', f);
     put_threads(f, s);
-    put_exec(f, s, exe, cwd, outdir), fputs(" build ${threads[@]+\"${threads[@]}\"} --stage \"$1\"", f);
+    put_exec(f, s, exe), fputs(" build ${threads[@]+\"${threads[@]}\"} --stage \"$1\"", f);
     put_build_options(f, s);
     for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) fputc(' ', f), put_quoted(f, s->build_argv[i]);
     fputc('\n', f);
@@ -354,7 +427,7 @@ static int absolute_dir(const char *dir, const char *cwd, char *out, size_t n) {
     return len > 0 && (size_t)len < n ? 0 : CLI_EXIT_USAGE;
 }
 
-static int make_paths(const submit_args *s, const char *kind, submit_paths *p) {
+static int make_paths(submit_args *s, const char *kind, submit_paths *p) {
     ssize_t n = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
     if (n <= 0 || !getcwd(p->cwd, sizeof p->cwd)) return cli_fail(RVCIDX_EIO, "submit: cannot find rvcidx's own path");
     p->exe[n] = '\0';
@@ -364,6 +437,7 @@ static int make_paths(const submit_args *s, const char *kind, submit_paths *p) {
         cli_logf(RVCIDX_LOG_ERROR, "submit: %s: path too long", s->build.outdir);
         return CLI_EXIT_USAGE;
     }
+    if (s->container && (rc = container_binds(s, p->cwd, p->outdir)) != 0) return rc;
     snprintf(p->subdir, sizeof p->subdir, "%s/.rvcidx-submit", p->outdir);
     snprintf(p->logdir, sizeof p->logdir, "%s/logs", p->subdir);
     time_t now = time(NULL);
@@ -494,7 +568,7 @@ static int submit_split(submit_args *s) {
     char *text = NULL, array[64], ids[3][64] = {"$PREPARE_JOB", "$PART_JOBS", "$FINISH_JOB"}, dep[3][96];
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    put_split_script(f, s, p.exe, p.cwd, p.outdir, p.logdir);
+    put_split_script(f, s, p.exe, p.cwd, p.logdir);
     fclose(f);
     if ((rc = write_script(p.script, text, s->dry_run)) != 0) return free(text), rc;
     free(text);
@@ -533,5 +607,7 @@ int cmd_submit(int argc, char **argv) {
         if (!args[1]) return cli_logf(RVCIDX_LOG_ERROR, "submit --status: needs -o OUTDIR"), CLI_EXIT_USAGE;
         return cmd_status(2, args);
     }
-    return s.build.split ? submit_split(&s) : submit_models(&s);
+    rc = s.build.split ? submit_split(&s) : submit_models(&s);
+    binds_free(&s.binds);
+    return rc;
 }

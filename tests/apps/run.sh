@@ -36,6 +36,7 @@ build() { # OUT [options]
   local out=$1; shift
   if ! "$RVCIDX" build -q --no-progress -o "$T/$out" --name mymodel "$@" "$T/all" > "$T/$out.log" 2>&1; then
     echo "FAIL build $out: $(tail -3 "$T/$out.log")"; fail=1
+    return 1
   fi
 }
 build default
@@ -135,7 +136,8 @@ fi
 n=$(grep -l '"for": "applio-realtime"' "$T"/per-model/*/manifest.json 2>/dev/null | wc -l)
 [[ $n -eq 4 ]] && echo "per-model --for applio-realtime: 4 models, each manifest names the app" ||
   { echo "FAIL: --per-model: $n of 4 manifests name the app"; fail=1; }
-"$RVCIDX" submit --slurm --dry-run --for rvc-realtime -o "$T/submit" "$T/all" 2>&1 | grep -q "'--for' 'rvc-realtime'" &&
+submitted=$("$RVCIDX" submit --slurm --dry-run --for rvc-realtime -o "$T/submit" "$T/all" 2>&1)
+grep -q "'--for' 'rvc-realtime'" <<< "$submitted" &&
   echo "submit --dry-run: each task runs build --for rvc-realtime" || { echo "FAIL: submit does not pass --for"; fail=1; }
 
 # Each app's own lookup picks the file rvcidx wrote for the model.

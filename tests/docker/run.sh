@@ -63,7 +63,7 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 if ! docker image inspect debian:bookworm >/dev/null 2>&1; then
-  mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+  mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1 | awk '{print $1}')
   [[ -n "$mirror" ]] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
   [[ -n "$mirror" ]] || fail "no Debian mirror in /etc/apt to debootstrap from"
   echo "docker: debootstrap bookworm from $mirror"
@@ -75,7 +75,9 @@ if ! docker image inspect debian:bookworm >/dev/null 2>&1; then
   rm -rf "$T/rootfs"
 fi
 
-docker image prune -f > /dev/null 2>&1 # dangling images of earlier builds
+# No prune here: the builder stage's untagged image holds the faiss layer the
+# next run reuses. `docker image prune --filter label=org.opencontainers.image.title=rvcidx`
+# clears what earlier runs left.
 start=$(date +%s)
 docker build --network host -f "$top/docker/cpu.Dockerfile" -t "$image" "$top" > "$T/build.log" 2>&1 ||
   fail "docker build: $(tail -5 "$T/build.log")"
@@ -84,6 +86,7 @@ echo "docker: built $image in $(( $(date +%s) - start )) s: $(( size / 1000000 )
 (( size <= limit_mb * 1000000 )) || fail "the image is $(( size / 1000000 )) MB, over $limit_mb MB"
 
 # A user who is not root, as on a cluster: uid/gid 4321 owns the folder.
+[[ $(id -u) -eq 0 ]] || skip "giving the data folder to another uid needs root"
 mkdir -p "$T/data" && chown 4321:4321 "$T/data"
 run() { docker run --rm --network none --user 4321:4321 -v "$T/data:/data" "$image" "$@"; }
 run --version > "$T/version.txt" 2>&1 || fail "--version: $(cat "$T/version.txt")"

@@ -49,10 +49,13 @@ missing=$(in_root /kit/bin/rvcidx --version 2>&1 | grep -i "error while loading"
 [[ -z "$missing" ]] || fail "the kit's rvcidx does not start with only the kit's libraries: $missing"
 version=$(in_root /kit/bin/rvcidx --version 2>&1)
 echo "$version" | sed 's/^/  /'
-grep -qi "gpu" <<< "$version" || fail "--version does not report the GPU build"
+grep -qi "gpu" <<< "$version" && ! grep -q "built without GPU support" <<< "$version" ||
+  fail "--version does not report a GPU build"
 in_root /kit/bin/rvcidx gpu > "$T/gpu.txt" 2>&1
 rc=$?
 [[ $rc -eq 6 ]] || fail "'rvcidx gpu' without a driver: exit $rc, expected 6: $(cat "$T/gpu.txt")"
+grep -q "built without GPU support" "$T/gpu.txt" && fail "'rvcidx gpu' says it is a CPU build: $(cat "$T/gpu.txt")"
+echo "  without a driver: $(head -1 "$T/gpu.txt")"
 in_root /kit/bin/rvcidx demo -q --no-progress -o /tmp/d --speakers 2 --minutes 0.3 || fail "demo in the chroot"
 in_root /kit/bin/rvcidx build --no-progress -o /tmp/o /tmp/d > "$T/build.txt" 2>&1 || fail "build in the chroot: $(tail -3 "$T/build.txt")"
 fallback=$(grep -c "no GPU" "$T/build.txt")
