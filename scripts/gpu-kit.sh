@@ -43,7 +43,7 @@ echo "gpu-kit: (faiss is built once and cached: about an hour on 2 cores the fir
 "$top/scripts/bootstrap.sh" "$build" -DRVCIDX_GPU=ON -DCMAKE_CUDA_ARCHITECTURES="$arch" \
   -DCMAKE_BUILD_TYPE=Release -DRVCIDX_SANITIZE=OFF
 bin="$build/src/rvcidx"
-if "$bin" --version | grep -q "built without GPU support"; then
+if ! "$bin" --version | grep -q "^gpu .*\(CUDA runtime\|built with GPU support\)"; then
   echo "gpu-kit: $bin is a CPU build ($("$bin" --version | grep -i gpu)); remove $build and rerun" >&2; exit 1
 fi
 

@@ -31,7 +31,12 @@ static void describe_blas(char *buf, size_t n) {
 
 static void describe_gpu(char *buf, size_t n) {
     rvcidx_gpu_info info;
-    if (rvcidx_gpu_probe(&info) != 0) {
+    if (rvcidx_gpu_probe(&info) != 0 && rvcidx_gpu_compiled()) { /* say so: the binary is the GPU build */
+        snprintf(buf, n, "no GPU: %.120s (built with GPU support, CUDA runtime %d.%d)", info.reason,
+                 info.runtime_version / 1000, info.runtime_version % 1000 / 10);
+        return;
+    }
+    if (info.count == 0) {
         snprintf(buf, n, "no GPU: %s", info.reason);
         return;
     }

@@ -17,7 +17,8 @@ typedef struct rvcidx_runtime_versions {
     char hdf5[32];  /* from H5get_libversion() */
     char blas[160]; /* the BLAS loaded in this process, from its own report */
     char gpu[200];  /* "CUDA runtime 13.0, driver 13.0, 1 GPU: NVIDIA H100 ..." or
-                       "no GPU: <reason>" */
+                       "no GPU: <reason>", which ends "(built with GPU support, CUDA
+                       runtime 13.0)" in a GPU build */
 } rvcidx_runtime_versions;
 
 /* Fills *out. Never aborts on a machine without a GPU driver. Returns 0, or
