@@ -37,12 +37,17 @@ void rvcidx_eval_report_free(rvcidx_eval_report *r) {
     free(r);
 }
 
+/* The recall a setting must give, with no empty slot, whether or not it can be chosen. */
+static int meets_recall(const rvcidx_eval_point *pt, double target) {
+    return pt->recall_k >= target && pt->empty_share == 0;
+}
+
 int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *r, int nprobe) {
     if (!r || nprobe <= 0 || r->nlist <= nprobe) return 0;
     int needed = 0;
     for (size_t i = 0; i < r->n_points; i++) {
         const rvcidx_eval_point *pt = &r->points[i];
-        if (pt->recall_k >= r->target_recall && pt->empty_share == 0 && (!needed || pt->nprobe < needed))
+        if (meets_recall(pt, r->target_recall) && (!needed || pt->nprobe < needed))
             needed = pt->nprobe;
     }
     if (!needed) return 0;
@@ -329,7 +334,7 @@ static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     answers_free(&a);
     if (rc == 0 && c->p->measure_speed && choosable(c, pt)) rc = time_one_thread(c, pt);
     pt->cost = cost_model(c, pt->nprobe, pt->k_factor);
-    pt->reaches_target = pt->recall_k >= c->p->target_recall && pt->empty_share == 0 && choosable(c, pt);
+    pt->reaches_target = meets_recall(pt, c->p->target_recall) && choosable(c, pt);
     return rc;
 }
 
@@ -418,7 +423,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
         if (i > 0 && best_cost >= 0 && cost_model(c, pt.nprobe, pt.k_factor) > best_cost) continue;
         RVCIDX__TRY(measure_point(c, &pt));
         if (i > 0 && pt.reaches_target && (best_cost < 0 || pt.cost < best_cost)) best_cost = pt.cost;
-        if (pt.recall_k >= c->p->target_recall && pt.empty_share == 0 && (!reached_np || pt.nprobe < reached_np))
+        if (meets_recall(&pt, c->p->target_recall) && (!reached_np || pt.nprobe < reached_np))
             reached_np = pt.nprobe;
         r->points[kept++] = pt;
         RVCIDX__TRY(report_progress(c, i + 1, 0));
