@@ -14,6 +14,106 @@
 
 #include "internal.h"
 
+/* What sits at path instead of a regular file, in words (lstat: a link is named as such). */
+static const char *kind_of(const char *path, int follow) {
+    struct stat st;
+    int rc = follow ? stat(path, &st) : lstat(path, &st);
+    if (rc != 0) {
+        if (follow && errno == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) return "a dangling symbolic link";
+        if (errno == ELOOP) return "a symbolic link loop";
+        return NULL;
+    }
+    if (S_ISLNK(st.st_mode)) return "a symbolic link (rvcidx never follows links among its own files)";
+    if (S_ISFIFO(st.st_mode)) return "a FIFO";
+    if (S_ISSOCK(st.st_mode)) return "a socket";
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "a device";
+    if (S_ISDIR(st.st_mode)) return "a directory";
+    return S_ISREG(st.st_mode) ? NULL : "not a regular file";
+}
+
+static int fail_open(const char *path, int err, int follow) {
+    const char *what = err == ELOOP || err == ENOENT || err == ENXIO || err == EISDIR ? kind_of(path, follow) : NULL;
+    if (what) return rvcidx__fail(RVCIDX_EINPUT, "%s: is %s, not a regular file; remove or replace it", path, what);
+    return rvcidx__fail(RVCIDX_EIO, "%s: cannot open: %s", path, strerror(err));
+}
+
+static int open_regular(const char *path, int follow, int *fd_out) {
+    *fd_out = -1;
+    const char *kind = kind_of(path, follow); /* before opening: opening some devices has effects */
+    if (kind) return rvcidx__fail(RVCIDX_EINPUT, "%s: is %s, not a regular file; remove or replace it", path, kind);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0) return fail_open(path, errno, follow);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        close(fd);
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot stat: %s", path, strerror(saved));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        const char *now = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory"
+                          : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a regular file";
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: is %s, not a regular file; remove or replace it", path, now);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    *fd_out = fd;
+    return 0;
+}
+
+int rvcidx__open_input(const char *path, int *fd) { return open_regular(path, 1, fd); }
+int rvcidx__open_own(const char *path, int *fd) { return open_regular(path, 0, fd); }
+
+static int fdopen_read(const char *path, int fd, FILE **fp) {
+    *fp = fdopen(fd, "rb");
+    if (*fp) return 0;
+    int saved = errno;
+    close(fd);
+    return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot open a stream: %s", path, strerror(saved));
+}
+
+int rvcidx__fopen_input(const char *path, FILE **fp) {
+    int fd;
+    *fp = NULL;
+    RVCIDX__TRY(open_regular(path, 1, &fd));
+    return fdopen_read(path, fd, fp);
+}
+
+int rvcidx__fopen_own(const char *path, FILE **fp) {
+    int fd;
+    *fp = NULL;
+    RVCIDX__TRY(open_regular(path, 0, &fd));
+    return fdopen_read(path, fd, fp);
+}
+
+int rvcidx__own_dir(const char *path) {
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot create directory: %s", path, strerror(errno));
+    struct stat st;
+    if (lstat(path, &st) != 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot stat: %s", path, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: is a symbolic link where rvcidx keeps a folder of its own; rvcidx "
+                            "writes nothing through links: remove it", path);
+    if (!S_ISDIR(st.st_mode))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: exists and is not a directory; remove it or choose another output "
+                            "directory", path);
+    return 0;
+}
+
+int rvcidx__tmp_create(const char *final_path, char *tmp, size_t n, int *fd_out) {
+    *fd_out = -1;
+    RVCIDX__TRY(rvcidx__tmp_name(final_path, tmp, n));
+    if (unlink(tmp) != 0 && errno != ENOENT && errno != EISDIR && errno != EPERM)
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot remove %s: %s", final_path, tmp, strerror(errno));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot create its temporary file %s: %s", final_path, tmp, strerror(errno));
+    *fd_out = fd;
+    return 0;
+}
+
+void rvcidx__fd_path(int fd, char *out, size_t n) { snprintf(out, n, "/proc/self/fd/%d", fd); }
+
 int rvcidx__mkdir_p(const char *path) {
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
@@ -48,10 +148,15 @@ int rvcidx__atomic_open(rvcidx__atomic_file *f, const char *final_path) {
     memset(f, 0, sizeof *f);
     if (snprintf(f->final_path, sizeof f->final_path, "%s", final_path) >= (int)sizeof f->final_path)
         return rvcidx__fail(RVCIDX_EINVAL, "%s: path too long", final_path);
-    RVCIDX__TRY(rvcidx__tmp_name(final_path, f->tmp_path, sizeof f->tmp_path));
-    f->fp = fopen(f->tmp_path, "wb");
-    if (!f->fp)
-        return rvcidx__fail(RVCIDX_EIO, "%s: cannot create: %s", final_path, strerror(errno));
+    int fd;
+    RVCIDX__TRY(rvcidx__tmp_create(final_path, f->tmp_path, sizeof f->tmp_path, &fd));
+    f->fp = fdopen(fd, "wb");
+    if (!f->fp) {
+        int saved = errno;
+        close(fd);
+        unlink(f->tmp_path);
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot create: %s", final_path, strerror(saved));
+    }
     return 0;
 }
 
@@ -129,7 +234,7 @@ int rvcidx__remove_stale_temps(const char *final_path) {
 }
 
 int rvcidx__publish_file(const char *tmp_path, const char *final_path) {
-    int fd = open(tmp_path, O_RDONLY);
+    int fd = open(tmp_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     int rc = 0;
     if (fd < 0) rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot reopen to fsync: %s", tmp_path, strerror(errno));
     if (rc == 0 && fsync(fd) != 0) rc = rvcidx__fail(RVCIDX_EIO, "%s: fsync failed: %s", final_path, strerror(errno));
@@ -146,8 +251,14 @@ int rvcidx__publish_file(const char *tmp_path, const char *final_path) {
 int rvcidx__dir_lock(const char *dir, int *fd_out) {
     char path[PATH_MAX], old[32] = "";
     snprintf(path, sizeof path, "%s/.rvcidx.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+    if (fd < 0 && (errno == ELOOP || errno == ENXIO || errno == EISDIR)) return fail_open(path, errno, 0);
     if (fd < 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot create the lock file: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: is not a regular file, so not rvcidx's lock; remove it", path);
+    }
     ssize_t n = pread(fd, old, sizeof old - 1, 0);
     old[n > 0 ? n : 0] = '\0';
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -20,6 +20,43 @@ typedef struct rvcidx__atomic_file {
     FILE *fp;
 } rvcidx__atomic_file;
 
+/* Opening files by name. Shared cluster directories can hold symbolic links,
+ * FIFOs and device nodes planted by others: an open that blocks on a FIFO
+ * hangs a nightly job, and one that follows a planted link writes outside
+ * OUTDIR. These never block (O_NONBLOCK, cleared once the file is known to be
+ * regular) and accept a regular file only; the error names the path and says
+ * what it is instead (a FIFO, a dangling link, ...). */
+
+/* An input the user named (a shard, a list file): symbolic links are followed,
+ * since datasets are often assembled from links. *fd is the caller's. */
+int rvcidx__open_input(const char *path, int *fd);
+
+/* A file rvcidx wrote itself (the manifest, the stat cache, an output being
+ * hashed, a split part): a symbolic link is refused, as rvcidx never creates
+ * one. *fd is the caller's. */
+int rvcidx__open_own(const char *path, int *fd);
+
+/* The same as a stdio stream ("rb"); *fp is the caller's to fclose. */
+int rvcidx__fopen_input(const char *path, FILE **fp);
+int rvcidx__fopen_own(const char *path, FILE **fp);
+
+/* A directory rvcidx creates inside OUTDIR (a speaker's folder, the split work
+ * folder): created when missing; a symbolic link or anything not a directory
+ * there is refused, so nothing rvcidx later writes or removes in it lands
+ * outside OUTDIR. */
+int rvcidx__own_dir(const char *path);
+
+/* Creates the temporary file for final_path exclusively (O_EXCL|O_NOFOLLOW):
+ * whatever sits at that name (a link planted by someone else, a file a dead
+ * process with our pid left) is unlinked first, never opened or followed.
+ * Writes tmp_out; *fd (write-only) is the caller's. */
+int rvcidx__tmp_create(const char *final_path, char *tmp_out, size_t n, int *fd);
+
+/* A name that opens the file behind fd (/proc/self/fd/N), for libraries that
+ * take a path (HDF5): they then write to the file rvcidx created, whatever a
+ * third party did to the name meanwhile. */
+void rvcidx__fd_path(int fd, char *out, size_t n);
+
 /* Creates path and its missing parents (mode 0777 & ~umask). */
 int rvcidx__mkdir_p(const char *path);
 

@@ -1,10 +1,12 @@
 /* h5util.c — checked HDF5 helpers shared by the store's writer and reader. */
 #include "h5util.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "internal.h"
 
 enum { COLUMN_CHUNK = 4096 };
@@ -239,4 +241,41 @@ int rvcidx__h5_column_read_u64(hid_t dset, const char *path, uint64_t **out, siz
     *out = v;
     *n = len;
     return 0;
+}
+
+int rvcidx__h5_read_rows(hid_t dset, int dim, uint64_t first, uint64_t count, float *out, const char *path) {
+    if (count == 0) return 0;
+    hsize_t start[2] = {first, 0}, n[2] = {count, (hsize_t)dim};
+    hid_t fspace = H5Dget_space(dset);
+    hid_t mspace = H5Screate_simple(2, n, NULL);
+    herr_t rc = fspace >= 0 && mspace >= 0 ? H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, n, NULL) : -1;
+    if (rc >= 0) rc = H5Dread(dset, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, out);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    RVCIDX__H5_CHECK(rc, path, "read /features");
+    return 0;
+}
+
+int rvcidx__h5_rows_sha256(hid_t dset, int dim, uint64_t first, uint64_t count, char out[65], void *extra,
+                           const char *path) {
+    enum { BLOCK_BYTES = 8 << 20 };
+    uint64_t block = BLOCK_BYTES / ((uint64_t)dim * sizeof(float));
+    if (block == 0) block = 1;
+    float *buf = malloc(block * (size_t)dim * sizeof(float));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rc = buf && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory hashing rows", path);
+    for (uint64_t at = first; rc == 0 && at < first + count; at += block) {
+        uint64_t n = first + count - at < block ? first + count - at : block;
+        size_t bytes = (size_t)n * (size_t)dim * sizeof(float);
+        rc = rvcidx__h5_read_rows(dset, dim, at, n, buf, path);
+        if (rc == 0 && (EVP_DigestUpdate(ctx, buf, bytes) != 1 || (extra && EVP_DigestUpdate(extra, buf, bytes) != 1)))
+            rc = rvcidx__fail(RVCIDX_ENOMEM, "%s: sha256 failed", path);
+    }
+    unsigned char md[32];
+    unsigned len = 0;
+    if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &len) != 1) rc = rvcidx__fail(RVCIDX_ENOMEM, "%s: sha256 failed", path);
+    if (rc == 0) rvcidx__hex(md, 32, out);
+    EVP_MD_CTX_free(ctx);
+    free(buf);
+    return rc;
 }

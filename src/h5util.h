@@ -43,6 +43,15 @@ int rvcidx__h5_column_replace(hid_t dset, hid_t mtype, size_t n, const void *dat
  * "/features") when it is not 2-D with 1..65536 columns. */
 int rvcidx__h5_matrix_shape(hid_t dset, const char *path, const char *what, uint64_t *rows, int *cols);
 
+/* Reads rows first..first+count of a 2-D float dataset of dim columns. */
+int rvcidx__h5_read_rows(hid_t dset, int dim, uint64_t first, uint64_t count, float *out, const char *path);
+
+/* sha256 (hex into out[65]) of rows [first, first+count) of a 2-D float
+ * dataset, as float32 bytes in row order; one streaming pass. Also feeds the
+ * bytes to extra (an EVP_MD_CTX, or NULL). */
+int rvcidx__h5_rows_sha256(hid_t dset, int dim, uint64_t first, uint64_t count, char out[65], void *extra,
+                           const char *path);
+
 /* Number of elements in a 1-D dataset. */
 int rvcidx__h5_length(hid_t dset, const char *path, uint64_t *n);
 

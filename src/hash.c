@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsutil.h"
 #include "internal.h"
 
 void rvcidx__hex(const unsigned char *bytes, size_t n, char *out) {
@@ -18,9 +19,7 @@ void rvcidx__hex(const unsigned char *bytes, size_t n, char *out) {
     out[2 * n] = '\0';
 }
 
-int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return rvcidx__fail(RVCIDX_EIO, "%s: cannot open: %s", path, strerror(errno));
+static int sha256_stream(FILE *fp, const char *path, char out[65], uint64_t *bytes_read) {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     enum { BUF = 1 << 20 };
     unsigned char *buf = malloc(BUF);
@@ -39,6 +38,21 @@ int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read) {
     if (rc == 0) rvcidx__hex(md, 32, out);
     free(buf);
     EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read) {
+    FILE *fp = NULL;
+    RVCIDX__TRY(rvcidx__fopen_input(path, &fp));
+    int rc = sha256_stream(fp, path, out, bytes_read);
+    fclose(fp);
+    return rc;
+}
+
+int rvcidx__sha256_own_file(const char *path, char out[65]) {
+    FILE *fp = NULL;
+    RVCIDX__TRY(rvcidx__fopen_own(path, &fp));
+    int rc = sha256_stream(fp, path, out, NULL);
     fclose(fp);
     return rc;
 }

@@ -8,8 +8,13 @@
 /* 64 hex digits and a NUL. */
 void rvcidx__hex(const unsigned char *bytes, size_t n, char *out);
 
-/* sha256 of a file's bytes as hex into out[65]; *bytes_read (optional) += size. */
+/* sha256 of an input file's bytes as hex into out[65]; *bytes_read
+ * (optional) += size. Opened as rvcidx__open_input does: links followed,
+ * anything but a regular file refused, never blocks. */
 int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read);
+
+/* The same for a file rvcidx wrote (rvcidx__open_own: a link is refused). */
+int rvcidx__sha256_own_file(const char *path, char out[65]);
 
 /* sha256 of a NUL-terminated text as hex into out[65]. */
 int rvcidx__sha256_text(const char *text, char out[65]);

@@ -247,6 +247,19 @@ static void compare_with_store(ingest_run *run, rvcidx_store *st) {
     res->dim = rvcidx_store_dim(st);
 }
 
+/* A store that is kept (unchanged or appended to) must still hold the rows it
+ * was written with: a file damaged in place keeps its size and its tables,
+ * and its rows would go into the next index unnoticed. One read of it. */
+static int check_rows_intact(ingest_run *run, rvcidx_store *st) {
+    int intact = 0;
+    char why[256];
+    RVCIDX__TRY(rvcidx__store_rows_intact(st, &intact, why, sizeof why));
+    if (intact) return 0;
+    snprintf(run->res->reason, sizeof run->res->reason, "%s", why);
+    rvcidx__log(RVCIDX_LOG_WARN, "ingest: %s: %s", run->store_path, why);
+    return 0;
+}
+
 /* Decides between create, append, unchanged and rebuild. */
 static int plan_against_existing(ingest_run *run, int *exists) {
     struct stat st_buf;
@@ -265,7 +278,9 @@ static int plan_against_existing(ingest_run *run, int *exists) {
         return 0;
     }
     compare_with_store(run, st);
+    int rc = run->res->reason[0] ? 0 : check_rows_intact(run, st);
     rvcidx_store_close(st);
+    if (rc) return rc;
     if (run->res->reason[0]) {
         run->first_new = 0;
         run->res->files_empty = run->res->files_rejected = 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "internal.h"
 #include "npy.h"
 
@@ -370,12 +371,10 @@ static int hash_bytes(rvcidx__npy_reader *r, const void *data, size_t n) {
                                     "installation", r->path);
 }
 
-/* fopen, fstat (regular file only), the path copy, raw buffer and hash state. */
+/* Opens without blocking (a FIFO among the shards must not hang a nightly
+ * job), regular files only; the path copy, raw buffer and hash state. */
 static int open_file(rvcidx__npy_reader *r, const char *path) {
-    r->fp = fopen(path, "rb");
-    if (!r->fp)
-        return rvcidx__fail(RVCIDX_EIO, "%s: cannot open: %s; check the path and its permissions",
-                            path, strerror(errno));
+    RVCIDX__TRY(rvcidx__fopen_input(path, &r->fp));
     struct stat st;
     if (fstat(fileno(r->fp), &st) != 0)
         return rvcidx__fail(RVCIDX_EIO, "%s: cannot stat: %s; check the path and its permissions",

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "internal.h"
 
 typedef struct name_list {
@@ -56,7 +58,40 @@ static int ends_with_npy(const char *name) {
     return n > 4 && strcmp(name + n - 4, ".npy") == 0;
 }
 
-/* Sorted entries of dir: regular .npy files (want_dirs 0) or subdirectories (1). */
+static int ends_with_npy_any_case(const char *name) {
+    size_t n = strlen(name);
+    return n > 4 && strcasecmp(name + n - 4, ".npy") == 0;
+}
+
+/* Names go into HDF5's UTF-8 strings and the manifest's JSON: a name that is
+ * not UTF-8 would be mangled there or dropped, so it is refused here. */
+static int utf8_valid(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (extra < 0 || (extra == 1 && *p < 0xC2)) return 0;
+        for (int i = 1; i <= extra; i++)
+            if ((p[i] & 0xC0) != 0x80) return 0;
+        p += extra + 1;
+    }
+    return 1;
+}
+
+static int check_name(const char *dir, const char *name) {
+    if (utf8_valid(name)) return 0;
+    if (!dir[0]) dir = ".";
+    char shown[256];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p && o + 5 < sizeof shown; p++)
+        o += (size_t)snprintf(shown + o, sizeof shown - o, *p >= 0x20 && *p < 0x7F ? "%c" : "\\x%02x", *p);
+    return rvcidx__fail(RVCIDX_EINPUT, "%s/%s: the name is not valid UTF-8, which the store and manifest need; "
+                        "rename it", dir, shown);
+}
+
+/* Sorted entries of dir: .npy entries (want_dirs 0) or subdirectories (1).
+ * A .npy entry that is not a readable regular file (a dangling link, a FIFO)
+ * is kept: reading it then fails with a line naming it, and --skip-bad lists
+ * it, instead of its frames vanishing without a word. */
 static int list_dir(const char *dir, int want_dirs, name_list *out) {
     DIR *d = opendir(dir);
     if (!d) return rvcidx__fail(RVCIDX_EINPUT, "%s: cannot open directory: %s", dir, strerror(errno));
@@ -65,11 +100,19 @@ static int list_dir(const char *dir, int want_dirs, name_list *out) {
     int rc = 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            rc = rvcidx__fail(RVCIDX_EINPUT, "%s/%s: path longer than PATH_MAX", dir, e->d_name);
         struct stat st;
-        if (stat(path, &st) != 0) continue; /* dangling link: nothing to read */
-        if (want_dirs ? S_ISDIR(st.st_mode) : (S_ISREG(st.st_mode) && ends_with_npy(e->d_name)))
-            rc = name_list_push(out, e->d_name);
+        int found = rc == 0 && stat(path, &st) == 0;
+        if (rc || (want_dirs && !(found && S_ISDIR(st.st_mode)))) continue;
+        if (!want_dirs && found && S_ISDIR(st.st_mode)) continue;
+        if (!want_dirs && !ends_with_npy(e->d_name)) {
+            if (ends_with_npy_any_case(e->d_name))
+                rvcidx__log(RVCIDX_LOG_WARN, "%s: skipped: RVC reads only names ending in lower-case '.npy'", path);
+            continue;
+        }
+        rc = check_name(dir, e->d_name);
+        if (rc == 0) rc = name_list_push(out, e->d_name);
     }
     closedir(d);
     if (rc == 0 && out->count) qsort(out->names, out->count, sizeof *out->names, compare_bytes);
@@ -79,7 +122,7 @@ static int list_dir(const char *dir, int want_dirs, name_list *out) {
 static int shard_list_push(rvcidx__shard_list *l, const char *speaker, const char *relpath,
                            const char *path) {
     struct stat st;
-    if (stat(path, &st) != 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: %s", path, strerror(errno));
+    if (stat(path, &st) != 0) memset(&st, 0, sizeof st); /* unreadable: the reader says why, naming it */
     if (l->count == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 256;
         rvcidx__shard *grown = realloc(l->items, cap * sizeof *grown);
@@ -171,6 +214,7 @@ static int add_model_dir(rvcidx__shard_list *out, const char *dir, const char *s
     char feature_dir[PATH_MAX], sub[32];
     snprintf(sub, sizeof sub, "3_feature%d", dim);
     snprintf(feature_dir, sizeof feature_dir, "%s/%s", dir, sub);
+    if (!utf8_valid(speaker)) return check_name("", dir);
     RVCIDX__TRY(note_dim(out, dim, dir));
     return add_shards(out, speaker, feature_dir, sub);
 }
@@ -209,6 +253,7 @@ static int add_feature_folder(rvcidx__shard_list *out, const char *dir, const ch
     snprintf(parent, sizeof parent, "%s", real);
     base_name(dirname(parent), speaker, sizeof speaker);
     snprintf(sub, sizeof sub, "3_feature%d", dim);
+    if (!utf8_valid(speaker)) return check_name("", real);
     RVCIDX__TRY(note_dim(out, dim, dir));
     return add_shards(out, speaker, dir, sub);
 }
@@ -227,6 +272,7 @@ static int add_directory(rvcidx__shard_list *out, const char *dir, int want_dim)
     size_t n = files.count;
     name_list_free(&files);
     if (rc) return rc;
+    if (n && !utf8_valid(speaker)) return check_name("", real);
     if (n) return add_shards(out, speaker, dir, "");
     return add_root(out, dir, want_dim);
 }
@@ -236,8 +282,8 @@ static int add_source(rvcidx__shard_list *out, const char *src, int want_dim, in
 /* One SRC per line; blank lines and '#' comments ignored; relative paths are
  * relative to the list file's directory. Lists do not nest. */
 static int add_list_file(rvcidx__shard_list *out, const char *list_path, int want_dim) {
-    FILE *fp = fopen(list_path, "r");
-    if (!fp) return rvcidx__fail(RVCIDX_EINPUT, "%s: cannot open: %s", list_path, strerror(errno));
+    FILE *fp = NULL;
+    RVCIDX__TRY(rvcidx__fopen_input(list_path, &fp)); /* a FIFO or device: refused, never waited on */
     char dir_buf[PATH_MAX], line[PATH_MAX], path[PATH_MAX];
     snprintf(dir_buf, sizeof dir_buf, "%s", list_path);
     const char *dir = dirname(dir_buf);
@@ -267,7 +313,12 @@ static int add_list_file(rvcidx__shard_list *out, const char *list_path, int wan
 
 static int add_source(rvcidx__shard_list *out, const char *src, int want_dim, int from_list) {
     struct stat st;
-    if (stat(src, &st) != 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: %s", src, strerror(errno));
+    if (stat(src, &st) != 0) {
+        int saved = errno;
+        if (saved == ENOENT && lstat(src, &st) == 0)
+            return rvcidx__fail(RVCIDX_EINPUT, "%s: is a dangling symbolic link; fix or remove it", src);
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %s", src, strerror(saved));
+    }
     if (S_ISDIR(st.st_mode)) return add_directory(out, src, want_dim);
     if (ends_with_npy(src))
         return rvcidx__fail(RVCIDX_EINPUT, "%s: pass the folder that holds the shards, not one .npy file", src);

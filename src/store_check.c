@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "internal.h"
 #include "store_impl.h"
-
-enum { CHECK_BLOCK_ROWS = 4096 };
 
 static int is_sha256_hex(const char *s) {
     if (!s || strlen(s) != 64) return 0;
@@ -41,25 +40,30 @@ static int check_tables(const rvcidx__store_writer *w, rvcidx_store *st) {
     return 0;
 }
 
-static int check_appended_rows(rvcidx__store_writer *w, rvcidx_store *st) {
-    if (!w->appended_sha_valid) return 0;
-    unsigned char want[32], got[32];
+static int digest_hex(EVP_MD_CTX *ctx, char out[65]) {
+    unsigned char md[32];
     unsigned len = 0;
-    if (EVP_DigestFinal_ex(w->appended_sha, want, &len) != 1) return rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
-    float *block = malloc(sizeof(float) * CHECK_BLOCK_ROWS * (size_t)w->dim);
+    if (EVP_DigestFinal_ex(ctx, md, &len) != 1) return rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
+    rvcidx__hex(md, 32, out);
+    return 0;
+}
+
+/* One pass over every row read back: the appended ones must hash to the
+ * bytes appended, all of them to the rows_sha256 recorded in the file. */
+static int check_rows(rvcidx__store_writer *w, rvcidx_store *st) {
+    char before[65], appended[65], all[65], want[65];
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int rc = block && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
-    for (uint64_t at = w->appended_from; rc == 0 && at < w->rows; at += CHECK_BLOCK_ROWS) {
-        uint64_t n = w->rows - at < CHECK_BLOCK_ROWS ? w->rows - at : CHECK_BLOCK_ROWS;
-        rc = rvcidx_store_read_rows(st, at, n, block);
-        if (rc == 0 && EVP_DigestUpdate(ctx, block, sizeof(float) * n * (uint64_t)w->dim) != 1)
-            rc = rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
-    }
-    if (rc == 0 && EVP_DigestFinal_ex(ctx, got, &len) != 1) rc = rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
-    if (rc == 0 && memcmp(want, got, 32) != 0)
+    int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    if (rc == 0) rc = rvcidx__store_rows_sha256(st, 0, w->appended_from, before, ctx);
+    if (rc == 0) rc = rvcidx__store_rows_sha256(st, w->appended_from, w->rows - w->appended_from, appended, ctx);
+    if (rc == 0) rc = digest_hex(ctx, all);
+    if (rc == 0 && w->appended_sha_valid && (rc = digest_hex(w->appended_sha, want)) == 0 && strcmp(want, appended) != 0)
         rc = rvcidx__fail(RVCIDX_EIO, "%s: the rows read back differ from those written (disk full or I/O error?)", w->final_path);
+    w->appended_sha_valid = 0;
+    if (rc == 0 && (strcmp(all, w->rows_sha256) != 0 || strcmp(all, rvcidx__store_recorded_rows_sha256(st)) != 0))
+        rc = rvcidx__fail(RVCIDX_EIO, "%s: the rows read back do not hash to the rows_sha256 recorded (disk full or "
+                          "I/O error?)", w->final_path);
     EVP_MD_CTX_free(ctx);
-    free(block);
     return rc;
 }
 
@@ -69,7 +73,7 @@ int rvcidx__store_check_written(rvcidx__store_writer *w) {
         return rvcidx__fail(RVCIDX_EIO, "%s: the written store does not read back (%s); nothing was published",
                             w->final_path, rvcidx_last_error());
     int rc = check_tables(w, st);
-    if (rc == 0) rc = check_appended_rows(w, st);
+    if (rc == 0) rc = check_rows(w, st);
     rvcidx_store_close(st);
     return rc;
 }

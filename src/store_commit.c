@@ -8,6 +8,7 @@
 
 #include "fsutil.h"
 #include "h5util.h"
+#include "hash.h"
 #include "internal.h"
 #include "rvcidx/version.h"
 #include "store_impl.h"
@@ -92,8 +93,23 @@ static int write_speakers(rvcidx__store_writer *w) {
     return rc;
 }
 
+/* The digest of every row: the running hash, or (after a truncation) one
+ * more pass over the rows written. */
+static int all_rows_digest(rvcidx__store_writer *w) {
+    if (!w->all_sha_valid)
+        return rvcidx__h5_rows_sha256(w->features, w->dim, 0, w->rows, w->rows_sha256, NULL, w->final_path);
+    unsigned char md[32];
+    unsigned len = 0;
+    w->all_sha_valid = 0;
+    if (EVP_DigestFinal_ex(w->all_sha, md, &len) != 1) return rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
+    rvcidx__hex(md, 32, w->rows_sha256);
+    return 0;
+}
+
 static int write_attributes(rvcidx__store_writer *w) {
     const char *p = w->final_path;
+    RVCIDX__TRY(all_rows_digest(w));
+    RVCIDX__TRY(rvcidx__h5_attr_write_str(w->file, RVCIDX__STORE_ROWS_SHA256, w->rows_sha256, p));
     RVCIDX__TRY(rvcidx__h5_attr_write_str(w->file, "format", RVCIDX__STORE_FORMAT, p));
     RVCIDX__TRY(rvcidx__h5_attr_write_i64(w->file, "format_version", RVCIDX__STORE_FORMAT_VERSION, p));
     RVCIDX__TRY(rvcidx__h5_attr_write_i64(w->file, "dim", w->dim, p));
@@ -116,8 +132,7 @@ int rvcidx__store_writer_commit(rvcidx__store_writer *w) {
     rvcidx__store_writer_close_objects(w);
     if (H5Fclose(file) < 0) rc = rvcidx__h5_fail(w->final_path, "write the store (disk full?)");
     if (rc == 0) rc = rvcidx__store_check_written(w);
-    EVP_MD_CTX_free(w->appended_sha);
-    w->appended_sha = NULL;
+    rvcidx__store_writer_free_hashes(w);
     if (rc) unlink(w->tmp_path);
     else rc = rvcidx__publish_file(w->tmp_path, w->final_path);
     w->tmp_path[0] = '\0';

@@ -45,7 +45,27 @@ typedef struct rvcidx__store_writer {
     size_t sources;          /* rows of /sources expected at commit */
     void *appended_sha;      /* EVP_MD_CTX over the appended rows' bytes */
     int appended_sha_valid;  /* 0 after a truncation: rows then not checked */
+    void *all_sha;           /* EVP_MD_CTX over every row, for the rows_sha256 attribute */
+    int all_sha_valid;       /* 0 after a truncation: commit hashes the rows again */
+    char rows_sha256[65];    /* what commit recorded */
 } rvcidx__store_writer;
+
+/* The store's root attribute holding the sha256 of all /features bytes in row
+ * order: a store damaged in place (same size) is told from a good one by
+ * reading it once (rvcidx__store_rows_intact). Stores written before it
+ * existed lack it and are rebuilt once. */
+#define RVCIDX__STORE_ROWS_SHA256 "rows_sha256"
+
+/* *intact 1 when the store's rows hash to its recorded rows_sha256; else 0
+ * and why (one phrase) says what differs. Reads every row once. */
+int rvcidx__store_rows_intact(rvcidx_store *st, int *intact, char *why, size_t n);
+
+/* sha256 of rows [first, first+count) of an open store (hex into out[65]);
+ * the bytes also go to extra (an EVP_MD_CTX) when not NULL. */
+int rvcidx__store_rows_sha256(rvcidx_store *st, uint64_t first, uint64_t count, char out[65], void *extra);
+
+/* The rows_sha256 attribute the store recorded ("" when it has none). */
+const char *rvcidx__store_recorded_rows_sha256(const rvcidx_store *st);
 
 /* 1 when path is an HDF5 file whose "format" attribute says rvcidx store. */
 int rvcidx__is_store_file(const char *path);
@@ -70,7 +90,8 @@ int rvcidx__store_truncate_rows(rvcidx__store_writer *w, uint64_t rows);
 int rvcidx__store_add_source(rvcidx__store_writer *w, const rvcidx__source_record *rec);
 
 /* Reads the closed temporary store back: the tables agree with what was
- * written and the appended rows hash to what was appended. */
+ * written, the appended rows hash to what was appended, and all rows to the
+ * rows_sha256 attribute recorded. */
 int rvcidx__store_check_written(rvcidx__store_writer *w);
 
 /* Writes /speakers and the attributes, closes, fsyncs, renames into place. */
@@ -78,6 +99,9 @@ int rvcidx__store_writer_commit(rvcidx__store_writer *w);
 
 /* Closes every open object but the file itself (commit closes that last). */
 void rvcidx__store_writer_close_objects(rvcidx__store_writer *w);
+
+/* Frees the running row hashes (commit and abort call it). */
+void rvcidx__store_writer_free_hashes(rvcidx__store_writer *w);
 
 /* Closes and removes the temporary file; the previous store is untouched. */
 void rvcidx__store_writer_abort(rvcidx__store_writer *w);

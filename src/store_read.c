@@ -20,6 +20,7 @@ struct rvcidx_store {
     char **spk_name;
     uint64_t *spk_first_row, *spk_rows;
     size_t n_speakers;
+    char rows_sha256[65]; /* recorded at commit; "" in stores older than it */
 };
 
 void rvcidx_store_close(rvcidx_store *s) {
@@ -88,6 +89,8 @@ static int open_features(rvcidx_store *s) {
     if (version != RVCIDX__STORE_FORMAT_VERSION)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: store format version %lld; this rvcidx reads version %d (re-run ingest)",
                             s->path, (long long)version, RVCIDX__STORE_FORMAT_VERSION);
+    if (H5Aexists(s->file, RVCIDX__STORE_ROWS_SHA256) > 0)
+        RVCIDX__TRY(rvcidx__h5_attr_read_str(s->file, RVCIDX__STORE_ROWS_SHA256, s->rows_sha256, sizeof s->rows_sha256, s->path));
     s->features = H5Dopen2(s->file, "features", H5P_DEFAULT);
     RVCIDX__H5_CHECK(s->features, s->path, "open /features");
     return rvcidx__h5_matrix_shape(s->features, s->path, "/features", &s->rows, &s->dim);
@@ -123,21 +126,37 @@ int rvcidx_store_dim(const rvcidx_store *s) { return s ? s->dim : 0; }
 size_t rvcidx_store_source_count(const rvcidx_store *s) { return s ? s->n_sources : 0; }
 size_t rvcidx_store_speaker_count(const rvcidx_store *s) { return s ? s->n_speakers : 0; }
 
-int rvcidx_store_read_rows(rvcidx_store *s, uint64_t first, uint64_t count, float *out) {
-    if (!s || (!out && count)) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_store_read_rows: NULL argument");
+static int check_range(const rvcidx_store *s, uint64_t first, uint64_t count) {
     if (first > s->rows || count > s->rows - first)
         return rvcidx__fail(RVCIDX_EINVAL, "%s: rows %llu..%llu are outside the store's %llu rows", s->path,
                             (unsigned long long)first, (unsigned long long)(first + count),
                             (unsigned long long)s->rows);
-    if (count == 0) return 0;
-    hsize_t start[2] = {first, 0}, n[2] = {count, (hsize_t)s->dim};
-    hid_t fspace = H5Dget_space(s->features);
-    hid_t mspace = H5Screate_simple(2, n, NULL);
-    herr_t rc = fspace >= 0 && mspace >= 0 ? H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, n, NULL) : -1;
-    if (rc >= 0) rc = H5Dread(s->features, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, out);
-    if (fspace >= 0) H5Sclose(fspace);
-    if (mspace >= 0) H5Sclose(mspace);
-    RVCIDX__H5_CHECK(rc, s->path, "read /features");
+    return 0;
+}
+
+int rvcidx_store_read_rows(rvcidx_store *s, uint64_t first, uint64_t count, float *out) {
+    if (!s || (!out && count)) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_store_read_rows: NULL argument");
+    RVCIDX__TRY(check_range(s, first, count));
+    return rvcidx__h5_read_rows(s->features, s->dim, first, count, out, s->path);
+}
+
+int rvcidx__store_rows_sha256(rvcidx_store *s, uint64_t first, uint64_t count, char out[65], void *extra) {
+    RVCIDX__TRY(check_range(s, first, count));
+    return rvcidx__h5_rows_sha256(s->features, s->dim, first, count, out, extra, s->path);
+}
+
+const char *rvcidx__store_recorded_rows_sha256(const rvcidx_store *s) { return s->rows_sha256; }
+
+int rvcidx__store_rows_intact(rvcidx_store *s, int *intact, char *why, size_t n) {
+    *intact = 0;
+    if (!s->rows_sha256[0]) {
+        snprintf(why, n, "it records no hash of its rows (written by an rvcidx older than that check)");
+        return 0;
+    }
+    char now[65];
+    RVCIDX__TRY(rvcidx__store_rows_sha256(s, 0, s->rows, now, NULL));
+    *intact = strcmp(now, s->rows_sha256) == 0;
+    if (!*intact) snprintf(why, n, "its rows no longer hash to the sha256 recorded in it (damaged on disk?)");
     return 0;
 }
 

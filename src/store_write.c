@@ -41,16 +41,28 @@ void rvcidx__store_writer_close_objects(rvcidx__store_writer *w) {
     if (w->string_type >= 0) H5Tclose(w->string_type), w->string_type = -1;
 }
 
+/* Both running hashes; on an extended store the rows already there are
+ * streamed into the all-rows hash first (one read of the copy). */
 static int start_rows_hash(rvcidx__store_writer *w) {
     w->appended_from = w->rows;
     w->appended_sha = EVP_MD_CTX_new();
+    w->all_sha = EVP_MD_CTX_new();
     w->appended_sha_valid = w->appended_sha && EVP_DigestInit_ex(w->appended_sha, EVP_sha256(), NULL) == 1;
-    return w->appended_sha_valid ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    w->all_sha_valid = w->all_sha && EVP_DigestInit_ex(w->all_sha, EVP_sha256(), NULL) == 1;
+    if (!w->appended_sha_valid || !w->all_sha_valid) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    char existing[65];
+    return w->rows ? rvcidx__h5_rows_sha256(w->features, w->dim, 0, w->rows, existing, w->all_sha, w->final_path) : 0;
+}
+
+void rvcidx__store_writer_free_hashes(rvcidx__store_writer *w) {
+    EVP_MD_CTX_free(w->appended_sha);
+    EVP_MD_CTX_free(w->all_sha);
+    w->appended_sha = w->all_sha = NULL;
+    w->appended_sha_valid = w->all_sha_valid = 0;
 }
 
 void rvcidx__store_writer_abort(rvcidx__store_writer *w) {
-    EVP_MD_CTX_free(w->appended_sha);
-    w->appended_sha = NULL;
+    rvcidx__store_writer_free_hashes(w);
     rvcidx__store_writer_close_objects(w);
     if (w->file >= 0) H5Fclose(w->file), w->file = -1;
     if (w->tmp_path[0]) unlink(w->tmp_path);
@@ -196,6 +208,7 @@ int rvcidx__store_append_rows(rvcidx__store_writer *w, const float *rows, uint64
     RVCIDX__H5_CHECK(rc, w->final_path, "write /features (disk full?)");
     if (w->appended_sha_valid)
         w->appended_sha_valid = EVP_DigestUpdate(w->appended_sha, rows, sizeof(float) * n * (uint64_t)w->dim) == 1;
+    if (w->all_sha_valid) w->all_sha_valid = EVP_DigestUpdate(w->all_sha, rows, sizeof(float) * n * (uint64_t)w->dim) == 1;
     w->rows += n;
     return 0;
 }
@@ -206,6 +219,7 @@ int rvcidx__store_truncate_rows(rvcidx__store_writer *w, uint64_t rows) {
     RVCIDX__H5_CHECK(H5Dset_extent(w->features, dims), w->final_path, "shrink /features");
     w->rows = rows;
     w->appended_sha_valid = 0; /* rare (--skip-bad past a flushed block): tables are still checked */
+    w->all_sha_valid = 0;      /* commit hashes the rows again */
     return 0;
 }
 
