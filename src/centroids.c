@@ -42,11 +42,14 @@ static int write_attributes(hid_t f, const rvcidx__centroids *c, const char *p) 
 
 int rvcidx__centroids_write(const char *path, const rvcidx__centroids *c) {
     rvcidx__h5_init();
-    char tmp[PATH_MAX];
-    RVCIDX__TRY(rvcidx__tmp_name(path, tmp, sizeof tmp));
+    char tmp[PATH_MAX], via[64];
+    int fd;
+    RVCIDX__TRY(rvcidx__tmp_create(path, tmp, sizeof tmp, &fd));
+    rvcidx__fd_path(fd, via, sizeof via); /* HDF5 opens the file created above, not what the name may point to now */
     hid_t fcpl = rvcidx__h5_file_create_plist();
-    hid_t f = fcpl >= 0 ? H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
+    hid_t f = fcpl >= 0 ? H5Fcreate(via, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
     if (fcpl >= 0) H5Pclose(fcpl);
+    close(fd);
     if (f < 0) return rvcidx__h5_fail(path, "create the centroids file (is the directory writable?)");
     int rc = write_matrix(f, c, path);
     if (rc == 0) rc = write_attributes(f, c, path);

@@ -86,6 +86,27 @@ int rvcidx__fopen_own(const char *path, FILE **fp) {
     return fdopen_read(path, fd, fp);
 }
 
+int rvcidx__require_regular(const char *path) {
+    int fd;
+    RVCIDX__TRY(open_regular(path, 1, &fd));
+    close(fd);
+    return 0;
+}
+
+json_t *rvcidx__json_load_own(const char *path, json_error_t *err) {
+    json_error_t local;
+    if (!err) err = &local;
+    memset(err, 0, sizeof *err);
+    FILE *fp = NULL;
+    if (rvcidx__fopen_own(path, &fp) != 0) {
+        snprintf(err->text, sizeof err->text, "%s", rvcidx_last_error());
+        return NULL;
+    }
+    json_t *doc = json_loadf(fp, 0, err);
+    fclose(fp);
+    return doc;
+}
+
 int rvcidx__own_dir(const char *path) {
     if (mkdir(path, 0777) != 0 && errno != EEXIST)
         return rvcidx__fail(RVCIDX_EIO, "%s: cannot create directory: %s", path, strerror(errno));

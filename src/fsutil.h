@@ -9,6 +9,7 @@
 #ifndef RVCIDX_FSUTIL_H
 #define RVCIDX_FSUTIL_H
 
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -39,6 +40,14 @@ int rvcidx__open_own(const char *path, int *fd);
 /* The same as a stdio stream ("rb"); *fp is the caller's to fclose. */
 int rvcidx__fopen_input(const char *path, FILE **fp);
 int rvcidx__fopen_own(const char *path, FILE **fp);
+
+/* Fails as rvcidx__open_input would, without keeping the file open: for
+ * libraries that open by name (HDF5), which would block on a FIFO. */
+int rvcidx__require_regular(const char *path);
+
+/* Parses a JSON file rvcidx wrote (opened as rvcidx__open_own); NULL with
+ * err->text saying why (a FIFO there, a link, bad JSON). */
+json_t *rvcidx__json_load_own(const char *path, json_error_t *err);
 
 /* A directory rvcidx creates inside OUTDIR (a speaker's folder, the split work
  * folder): created when missing; a symbolic link or anything not a directory

@@ -5,6 +5,7 @@
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/IndexIVF_c.h>
 #include <faiss/c_api/index_io_c.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,10 +42,12 @@ int rvcidx__index_describe_loaded(FaissIndex *index, const char *path, rvcidx__i
 
 int rvcidx__index_load(const char *path, FaissIndex **out, rvcidx__index_info *info) {
     *out = NULL;
-    if (access(path, R_OK) != 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: cannot read the index file", path);
+    FILE *fp = NULL;
+    RVCIDX__TRY(rvcidx__fopen_input(path, &fp)); /* a FIFO is refused, not waited on */
     FaissIndex *index = NULL;
-    if (faiss_read_index_fname(path, 0, &index) != 0)
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: not a faiss index: %s", path, faiss_get_last_error());
+    int failed = faiss_read_index(fp, 0, &index) != 0;
+    fclose(fp);
+    if (failed) return rvcidx__fail(RVCIDX_EINPUT, "%s: not a faiss index: %s", path, faiss_get_last_error());
     int rc = rvcidx__index_describe_loaded(index, path, info);
     if (rc) {
         faiss_Index_free(index);
@@ -67,9 +70,15 @@ int rvcidx__index_set_params(FaissIndex *index, int nprobe, int k_factor) {
 
 int rvcidx__index_save(const FaissIndex *index, const char *path) {
     char tmp[PATH_MAX];
-    RVCIDX__TRY(rvcidx__tmp_name(path, tmp, sizeof tmp));
-    if (faiss_write_index_fname(index, tmp) != 0) {
-        int rc = rvcidx__fail(RVCIDX_EIO, "%s: writing the index failed: %s", path, faiss_get_last_error());
+    int fd;
+    RVCIDX__TRY(rvcidx__tmp_create(path, tmp, sizeof tmp, &fd)); /* never through a link planted at that name */
+    FILE *fp = fdopen(fd, "wb");
+    if (!fp) close(fd);
+    int failed = !fp || faiss_write_index(index, fp) != 0;
+    const char *why = fp ? faiss_get_last_error() : strerror(errno);
+    int rc = failed ? rvcidx__fail(RVCIDX_EIO, "%s: writing the index failed: %s", path, why ? why : "unknown") : 0;
+    if (fp && fclose(fp) != 0 && rc == 0) rc = rvcidx__fail(RVCIDX_EIO, "%s: writing the index failed: %s", path, strerror(errno));
+    if (rc) {
         unlink(tmp);
         return rc;
     }

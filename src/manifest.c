@@ -4,7 +4,6 @@
  * Inputs come from the store's /sources table (paths relative to their
  * model directory: the same data elsewhere gives the same manifest).
  */
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,24 +92,33 @@ int rvcidx_manifest_request(const rvcidx_manifest_spec *m, char **out) {
 
 /* ---- outputs --------------------------------------------------------------- */
 
-static int is_informational(const char *name) {
-    static const char *const skip[] = {"manifest.json", "run.json", "timings.json", "report.md", "report.svg"};
-    for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
-        if (!strcmp(name, skip[i])) return 1;
-    size_t n = strlen(name);
-    return name[0] == '.' || (n > 10 && !strcmp(name + n - 10, ".stat.json"));
+/* What rvcidx wrote and a reader needs: the store, and per index its file, its
+ * centroids and its report. Named from the build, never by listing OUTDIR:
+ * OUTDIR may be an RVC model folder whose other files are not rvcidx's. */
+static int add_output(json_t *rels, const char *outdir, const char *path, int optional) {
+    size_t root = strlen(outdir);
+    if (strncmp(path, outdir, root) != 0 || path[root] != '/')
+        return rvcidx__fail(RVCIDX_EINVAL, "%s: an output outside %s", path, outdir);
+    struct stat st;
+    if (optional && lstat(path, &st) != 0) return 0;
+    for (size_t i = 0; i < json_array_size(rels); i++)
+        if (!strcmp(json_string_value(json_array_get(rels, i)), path + root + 1)) return 0;
+    return json_array_append_new(rels, json_string(path + root + 1)) == 0 ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
 }
 
-static struct {
-    const char *root;
-    json_t *paths;
-} walk;
-
-static int collect_file(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st;
-    const char *name = path + ftw->base;
-    if (flag == FTW_F && !is_informational(name) && !strstr(path + strlen(walk.root), "/."))
-        json_array_append_new(walk.paths, json_string(path + strlen(walk.root) + 1));
+static int output_paths(const rvcidx_manifest_spec *m, json_t *rels) {
+    RVCIDX__TRY(add_output(rels, m->outdir, m->store_path, 0));
+    char report[PATH_MAX + 16], dir[PATH_MAX];
+    for (size_t i = 0; i < m->n_results; i++) {
+        const rvcidx_build_result *r = &m->results[i];
+        snprintf(dir, sizeof dir, "%s", r->index_path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        snprintf(report, sizeof report, "%s/report.json", dir);
+        RVCIDX__TRY(add_output(rels, m->outdir, r->index_path, 0));
+        RVCIDX__TRY(add_output(rels, m->outdir, r->centroids_path, 1));
+        RVCIDX__TRY(add_output(rels, m->outdir, report, 1));
+    }
     return 0;
 }
 
@@ -118,33 +126,36 @@ static int compare_json_strings(const void *a, const void *b) {
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-static json_t *outputs_json(const char *outdir) {
-    walk.root = outdir;
-    walk.paths = json_array();
-    if (!walk.paths || nftw(outdir, collect_file, 16, FTW_PHYS) != 0) {
-        json_decref(walk.paths);
-        rvcidx__fail(RVCIDX_EIO, "%s: cannot list the outputs", outdir);
+static json_t *output_entry(const char *outdir, const char *rel) {
+    char path[PATH_MAX], sha[65];
+    snprintf(path, sizeof path, "%s/%s", outdir, rel);
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rvcidx__fail(RVCIDX_EIO, "%s: missing or not a regular file", path);
         return NULL;
     }
-    size_t n = json_array_size(walk.paths);
+    if (rvcidx__sha256_own_file(path, sha) != 0) return NULL;
+    return json_pack("{s:s, s:I, s:s}", "path", rel, "size", (json_int_t)st.st_size, "sha256", sha);
+}
+
+static json_t *outputs_json(const rvcidx_manifest_spec *m) {
+    json_t *rels = json_array();
+    if (!rels || output_paths(m, rels) != 0) {
+        json_decref(rels);
+        return NULL;
+    }
+    size_t n = json_array_size(rels);
     json_t **items = malloc(sizeof *items * (n ? n : 1));
-    for (size_t i = 0; items && i < n; i++) items[i] = json_array_get(walk.paths, i);
+    for (size_t i = 0; items && i < n; i++) items[i] = json_array_get(rels, i);
     if (items) qsort(items, n, sizeof *items, compare_json_strings);
-    json_t *out = json_array();
-    char path[PATH_MAX], sha[65];
-    for (size_t i = 0; items && out && i < n; i++) {
-        const char *rel = json_string_value(items[i]);
-        snprintf(path, sizeof path, "%s/%s", outdir, rel);
-        struct stat st;
-        if (stat(path, &st) != 0 || rvcidx__sha256_file(path, sha, NULL) != 0) {
-            json_decref(out);
-            out = NULL;
-            break;
-        }
-        json_array_append_new(out, json_pack("{s:s, s:I, s:s}", "path", rel, "size", (json_int_t)st.st_size, "sha256", sha));
+    json_t *out = items ? json_array() : NULL;
+    for (size_t i = 0; out && i < n; i++) {
+        json_t *e = output_entry(m->outdir, json_string_value(items[i]));
+        if (!e) json_decref(out), out = NULL;
+        else json_array_append_new(out, e);
     }
     free(items);
-    json_decref(walk.paths);
+    json_decref(rels);
     return out;
 }
 
@@ -176,7 +187,7 @@ static json_t *indexes_json(const rvcidx_manifest_spec *m) {
 
 int rvcidx_manifest_write(const rvcidx_manifest_spec *m) {
     if (!m || !m->outdir || !m->store_path) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_manifest_write: NULL argument");
-    json_t *req = request_json(m), *outs = req ? outputs_json(m->outdir) : NULL, *idx = outs ? indexes_json(m) : NULL;
+    json_t *req = request_json(m), *outs = req ? outputs_json(m) : NULL, *idx = outs ? indexes_json(m) : NULL;
     if (!req || !outs || !idx) {
         json_decref(req), json_decref(outs), json_decref(idx);
         return rvcidx__fail(RVCIDX_EIO, "%s: cannot assemble the manifest: %s", m->outdir, rvcidx_last_error());
@@ -202,7 +213,7 @@ int rvcidx_manifest_read_request(const char *outdir, char **out) {
     struct stat st;
     if (stat(path, &st) != 0) return 0;
     json_error_t err;
-    json_t *doc = json_load_file(path, 0, &err);
+    json_t *doc = rvcidx__json_load_own(path, &err);
     json_t *req = doc ? json_object_get(doc, "request") : NULL;
     if (!req) {
         json_decref(doc);

@@ -69,7 +69,7 @@ static int read_info(const char *dir, split_info *s, int *found) {
     *found = 0;
     if (!file_exists(path)) return 0;
     json_error_t err;
-    json_t *o = json_load_file(path, 0, &err);
+    json_t *o = rvcidx__json_load_own(path, &err);
     json_int_t parts = 0, first = 0, rows = 0, nlist = 0, train_rows = 0;
     const char *key = NULL, *sha = NULL, *device = NULL;
     double kmeans_s = 0, train_s = 0;

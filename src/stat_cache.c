@@ -19,7 +19,7 @@ static void shard_key(const rvcidx__shard *s, char *out, size_t n) {
 json_t *rvcidx__stat_cache_load(const char *store_path) {
     char path[PATH_MAX];
     cache_path(store_path, path, sizeof path);
-    json_t *root = json_load_file(path, 0, NULL);
+    json_t *root = rvcidx__json_load_own(path, NULL);
     json_t *entries = root ? json_object_get(root, "entries") : NULL;
     if (!json_is_object(entries)) {
         json_decref(root);

@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "fsutil.h"
 #include "h5util.h"
 #include "internal.h"
 #include "store_impl.h"
@@ -104,8 +106,9 @@ int rvcidx_store_open(const char *path, rvcidx_store **out) {
     if (!s) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
     s->file = s->features = -1;
     snprintf(s->path, sizeof s->path, "%s", path);
-    int rc = 0;
-    if (H5Fis_hdf5(path) <= 0) {
+    struct stat st;
+    int rc = stat(path, &st) == 0 ? rvcidx__require_regular(path) : 0; /* a FIFO would hang HDF5 */
+    if (rc == 0 && H5Fis_hdf5(path) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         rc = rvcidx__fail(RVCIDX_EINPUT, "%s: missing or not an HDF5 file; create it with 'rvcidx ingest'", path);
     }
@@ -182,7 +185,7 @@ int rvcidx_store_get_speaker(const rvcidx_store *s, size_t i, rvcidx_store_speak
 
 int rvcidx__is_store_file(const char *path) {
     rvcidx__h5_init();
-    if (H5Fis_hdf5(path) <= 0) {
+    if (rvcidx__require_regular(path) != 0 || H5Fis_hdf5(path) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return 0;
     }

@@ -128,9 +128,15 @@ int rvcidx__store_writer_create(rvcidx__store_writer *w, const char *final_path,
     int rc = writer_begin(w, final_path);
     if (rc) return rc;
     w->dim = dim;
+    char via[64];
+    int fd;
+    rc = rvcidx__tmp_create(final_path, w->tmp_path, sizeof w->tmp_path, &fd);
+    if (rc) return rc;
+    rvcidx__fd_path(fd, via, sizeof via); /* HDF5 opens the file created above, not what the name may point to now */
     hid_t fcpl = rvcidx__h5_file_create_plist();
-    w->file = fcpl >= 0 ? H5Fcreate(w->tmp_path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
+    w->file = fcpl >= 0 ? H5Fcreate(via, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
     if (fcpl >= 0) H5Pclose(fcpl);
+    close(fd);
     if (w->file < 0) {
         rc = rvcidx__h5_fail(w->tmp_path, "create the store (is the directory writable?)");
         rvcidx__store_writer_abort(w);
@@ -143,11 +149,10 @@ int rvcidx__store_writer_create(rvcidx__store_writer *w, const char *final_path,
     return rc;
 }
 
-static int copy_file(const char *from, const char *to) {
-    int in = open(from, O_RDONLY), out = -1, rc = 0;
-    if (in < 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot open: %s", from, strerror(errno));
-    out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (out < 0) rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot create: %s", to, strerror(errno));
+/* Copies the store into out (the temporary file, created exclusively). */
+static int copy_file(const char *from, const char *to, int out) {
+    int in = -1, rc = rvcidx__open_own(from, &in);
+    if (rc) return rc;
     enum { BUF = 1 << 20 };
     char *buf = rc == 0 ? malloc(BUF) : NULL;
     if (rc == 0 && !buf) rc = rvcidx__fail(RVCIDX_ENOMEM, "out of memory copying %s", from);
@@ -164,8 +169,6 @@ static int copy_file(const char *from, const char *to) {
     }
     free(buf);
     close(in);
-    if (out >= 0 && close(out) != 0 && rc == 0)
-        rc = rvcidx__fail(RVCIDX_EIO, "%s: write failed: %s", to, strerror(errno));
     return rc;
 }
 
@@ -176,12 +179,16 @@ static int open_features(rvcidx__store_writer *w) {
 }
 
 int rvcidx__store_writer_extend(rvcidx__store_writer *w, const char *final_path) {
-    int rc = writer_begin(w, final_path);
-    if (rc == 0) rc = copy_file(final_path, w->tmp_path);
+    int rc = writer_begin(w, final_path), fd = -1;
+    char via[64];
+    if (rc == 0) rc = rvcidx__tmp_create(final_path, w->tmp_path, sizeof w->tmp_path, &fd);
+    if (rc == 0) rc = copy_file(final_path, w->tmp_path, fd);
     if (rc == 0) {
-        w->file = H5Fopen(w->tmp_path, H5F_ACC_RDWR, H5P_DEFAULT);
+        rvcidx__fd_path(fd, via, sizeof via); /* the copy just written, whatever its name points to now */
+        w->file = H5Fopen(via, H5F_ACC_RDWR, H5P_DEFAULT);
         if (w->file < 0) rc = rvcidx__h5_fail(final_path, "open the store copy for appending");
     }
+    if (fd >= 0 && close(fd) != 0 && rc == 0) rc = rvcidx__fail(RVCIDX_EIO, "%s: write failed: %s", w->tmp_path, strerror(errno));
     if (rc == 0) rc = open_features(w);
     if (rc == 0) rc = open_source_columns(w);
     uint64_t n_sources = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "hash.h"
 #include "index_io.h"
 #include "internal.h"
@@ -50,12 +51,60 @@ static int check_output(verify_run *v, json_t *o) {
     snprintf(path, sizeof path, "%s/%s", v->outdir, rel);
     struct stat st;
     v->checked++;
-    if (stat(path, &st) != 0) return mismatch(v, "%s: missing%s", rel, ""), 0;
+    if (lstat(path, &st) != 0) return mismatch(v, "%s: missing%s", rel, ""), 0;
+    if (!S_ISREG(st.st_mode)) return mismatch(v, "%s: not a regular file (a link, FIFO or device was put there)%s", rel, ""), 0;
     if ((json_int_t)st.st_size != size) return mismatch(v, "%s: size differs from the manifest%s", rel, ""), 0;
     if (v->sizes_only) return 1;
-    if (rvcidx__sha256_file(path, sha, NULL) != 0) return mismatch(v, "%s: unreadable%s", rel, ""), 0;
+    if (rvcidx__sha256_own_file(path, sha) != 0) return mismatch(v, "%s: unreadable%s", rel, ""), 0;
     if (strcmp(sha, want) != 0) return mismatch(v, "%s: sha256 differs from the manifest (%s)", rel, sha), 0;
     return 1;
+}
+
+static int is_sha256_hex(const char *s) {
+    if (!s || strlen(s) != 64) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return 0;
+    return 1;
+}
+
+static int listed(json_t *outputs, const char *rel) {
+    size_t i;
+    json_t *o;
+    json_array_foreach(outputs, i, o) {
+        const char *p = json_string_value(json_object_get(o, "path"));
+        if (p && rel && !strcmp(p, rel)) return 1;
+    }
+    return 0;
+}
+
+/* What a complete build's manifest must hold; a manifest that leaves its
+ * store or an index out of its outputs, or whose entries have the wrong
+ * types, proves nothing and is reported, never passed. */
+static void check_shape(verify_run *v, json_t *doc) {
+    json_t *outputs = json_object_get(doc, "outputs"), *indexes = json_object_get(doc, "indexes"), *o;
+    size_t i;
+    const char *format = json_string_value(json_object_get(doc, "format"));
+    if (!format || strcmp(format, "rvcidx-manifest") != 0)
+        mismatch(v, "manifest.json: not an rvcidx manifest (format is not rvcidx-manifest)%s%s", "", "");
+    if (!json_is_array(outputs) || json_array_size(outputs) == 0) {
+        mismatch(v, "manifest.json: 'outputs' is missing, empty or not a list%s%s", "", "");
+        return;
+    }
+    if (!json_is_array(indexes) || json_array_size(indexes) == 0)
+        mismatch(v, "manifest.json: 'indexes' is missing, empty or not a list%s%s", "", "");
+    json_array_foreach(outputs, i, o) {
+        json_t *size = json_object_get(o, "size");
+        if (!json_is_string(json_object_get(o, "path")) || !json_is_integer(size) || json_integer_value(size) < 0 ||
+            !is_sha256_hex(json_string_value(json_object_get(o, "sha256"))))
+            mismatch(v, "manifest.json: output entry %s has no path, size or sha256 of the right type%s",
+                     json_is_string(json_object_get(o, "path")) ? json_string_value(json_object_get(o, "path")) : "?", "");
+    }
+    if (!listed(outputs, "store.h5")) mismatch(v, "manifest.json: the outputs leave out store.h5%s%s", "", "");
+    json_array_foreach(indexes, i, o) {
+        const char *rel = json_string_value(json_object_get(o, "path"));
+        if (!rel || !listed(outputs, rel))
+            mismatch(v, "manifest.json: index %s is not among the outputs (its hash is not recorded)%s", rel ? rel : "?", "");
+    }
 }
 
 static int output_ok(json_t *ok_paths, const char *rel) {
@@ -89,9 +138,10 @@ int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/manifest.json", outdir);
     json_error_t err;
-    json_t *doc = json_load_file(path, 0, &err);
+    json_t *doc = rvcidx__json_load_own(path, &err);
     if (!doc) return rvcidx__fail(RVCIDX_EINPUT, "%s: no readable manifest (%s): not a complete rvcidx build", path, err.text);
     verify_run v = {outdir, sizes_only, 0, 0};
+    check_shape(&v, doc);
     json_t *ok_paths = json_object(), *o;
     size_t i;
     json_array_foreach(json_object_get(doc, "outputs"), i, o) {
