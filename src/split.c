@@ -20,6 +20,7 @@
 #include "index_internal.h"
 #include "internal.h"
 #include "rvcidx/store.h"
+#include "store_impl.h"
 
 typedef struct split_info {
     unsigned parts;
@@ -60,6 +61,87 @@ static void part_range(const split_info *s, unsigned i, uint64_t *first, uint64_
     }
     *first = s->first_row + a;
     *rows = b - a;
+}
+
+/* Beside each part file, what its task wrote into it: finish merges a part
+ * only when the file still hashes to what its task recorded, and the record
+ * names this request, this part and its row range, and the hash of those
+ * rows in the store. A part copied over another, two parts swapped, or a
+ * part of another store is refused instead of merged under wrong ids. */
+static void record_path(const char *part_file, char *out, size_t n) {
+    snprintf(out, n, "%.*s.json", (int)(strlen(part_file) - strlen(".index")), part_file);
+}
+
+static int store_rows_sha256(const char *store_path, uint64_t first, uint64_t rows, char out[65]) {
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store_path, &st));
+    int rc = rvcidx__store_rows_sha256(st, first, rows, out, NULL);
+    rvcidx_store_close(st);
+    return rc;
+}
+
+static int write_part_record(const char *store_path, const char *part_file, const split_info *s, unsigned part,
+                             uint64_t first, uint64_t rows) {
+    char path[PATH_MAX], rows_sha[65], file_sha[65];
+    record_path(part_file, path, sizeof path);
+    RVCIDX__TRY(store_rows_sha256(store_path, first, rows, rows_sha));
+    RVCIDX__TRY(rvcidx__sha256_own_file(part_file, file_sha));
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "format", "rvcidx-split-part", "key", s->key, "part",
+                          (json_int_t)part, "parts", (json_int_t)s->parts, "first_row", (json_int_t)first, "rows",
+                          (json_int_t)rows, "rows_sha256", rows_sha, "index_sha256", file_sha);
+    char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot format", path);
+    int rc = rvcidx__write_text_file(path, text, 1);
+    free(text);
+    return rc;
+}
+
+/* The record of part `part` agrees with this request and range; *why says
+ * what does not. Reads the record only. */
+static int part_record_matches(const char *part_file, const split_info *s, unsigned part, uint64_t first,
+                               uint64_t rows, json_t **record, const char **why) {
+    char path[PATH_MAX];
+    record_path(part_file, path, sizeof path);
+    json_error_t err;
+    json_t *o = rvcidx__json_load_own(path, &err);
+    *record = o;
+    *why = NULL;
+    json_int_t got_part = -1, got_parts = -1, got_first = -1, got_rows = -1;
+    const char *key = NULL, *rows_sha = NULL, *file_sha = NULL;
+    if (!o || json_unpack(o, "{s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "key", &key, "part", &got_part, "parts", &got_parts,
+                          "first_row", &got_first, "rows", &got_rows, "rows_sha256", &rows_sha, "index_sha256", &file_sha) != 0)
+        *why = "its record (.json beside it) is missing or unreadable";
+    else if (strcmp(key, s->key) != 0)
+        *why = "its record names another request (a part of an earlier or other build)";
+    else if (got_part != (json_int_t)part || got_parts != (json_int_t)s->parts)
+        *why = "its record says it is another part (parts swapped or copied?)";
+    else if (got_first != (json_int_t)first || got_rows != (json_int_t)rows)
+        *why = "its record gives another row range";
+    return *why == NULL;
+}
+
+static int check_part(const char *store_path, const char *part_file, const split_info *s, unsigned part) {
+    uint64_t first, rows;
+    part_range(s, part, &first, &rows);
+    json_t *record = NULL;
+    const char *why = NULL;
+    char file_sha[65], rows_sha[65];
+    int rc = 0;
+    if (part_record_matches(part_file, s, part, first, rows, &record, &why)) {
+        rc = rvcidx__sha256_own_file(part_file, file_sha);
+        if (rc == 0 && strcmp(file_sha, json_string_value(json_object_get(record, "index_sha256"))) != 0)
+            why = "it no longer hashes to what its task wrote (replaced by another part's file, or damaged)";
+        if (rc == 0 && !why) rc = store_rows_sha256(store_path, first, rows, rows_sha);
+        if (rc == 0 && !why && strcmp(rows_sha, json_string_value(json_object_get(record, "rows_sha256"))) != 0)
+            why = "it was encoded from other rows than the store's rows of its range";
+    }
+    json_decref(record);
+    if (rc == 0 && why)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: part %u of %u (rows %llu..%llu): %s; remove it and run its part again "
+                          "(rvcidx build --split %u --stage part --part %u, same options)", part_file, part, s->parts,
+                          (unsigned long long)first, (unsigned long long)(first + rows), why, s->parts, part);
+    return rc;
 }
 
 static int read_info(const char *dir, split_info *s, int *found) {
@@ -226,16 +308,21 @@ int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_inde
     char path[PATH_MAX], trained[PATH_MAX];
     part_path(dir, &s, part, path, sizeof path);
     work_path(dir, "trained.index", trained, sizeof trained);
-    if (reused) *reused = file_exists(path);
-    if (file_exists(path)) return 0; /* written atomically: present means complete */
-    RVCIDX__TRY(rvcidx__remove_stale_temps(path));
     rvcidx_index_params p = *ip;
     p.nlist = s.train.nlist;
     part_range(&s, part, &p.first_row, &p.rows);
-    return rvcidx_encode_part(store_path, trained, path, &p, NULL);
+    json_t *record = NULL;
+    const char *why = NULL;
+    int done = file_exists(path) && part_record_matches(path, &s, part, p.first_row, p.rows, &record, &why);
+    json_decref(record);
+    if (reused) *reused = done;
+    if (done) return 0; /* the file, then its record, written atomically: both present means complete */
+    RVCIDX__TRY(rvcidx__remove_stale_temps(path));
+    RVCIDX__TRY(rvcidx_encode_part(store_path, trained, path, &p, NULL));
+    return write_part_record(store_path, path, &s, part, p.first_row, p.rows);
 }
 
-static int collect_parts(const char *dir, const split_info *s, char ***out) {
+static int collect_parts(const char *store_path, const char *dir, const split_info *s, char ***out) {
     char **paths = calloc(s->parts, sizeof *paths);
     if (!paths) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
     *out = paths;
@@ -246,6 +333,7 @@ static int collect_parts(const char *dir, const split_info *s, char ***out) {
             return rvcidx__fail(RVCIDX_EINPUT, "%s: missing (part %u of %u did not finish); run it again "
                                 "(rvcidx build --split %u --stage part --part %u, same options)", path, i, s->parts,
                                 s->parts, i);
+        RVCIDX__TRY(check_part(store_path, path, s, i));
         if (!(paths[i] = strdup(path))) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
     }
     return 0;
@@ -264,7 +352,7 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
     char **parts = NULL, work_final[PATH_MAX], work[PATH_MAX] = "";
-    int rc = collect_parts(dir, &s, &parts);
+    int rc = collect_parts(store_path, dir, &s, &parts);
     snprintf(work_final, sizeof work_final, "%s/index", dir);
     if (rc == 0) rc = rvcidx__remove_stale_temps(work_final);
     if (rc == 0) rc = rvcidx__tmp_name(work_final, work, sizeof work);
