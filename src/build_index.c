@@ -1,5 +1,6 @@
 /* build_index.c — train, encode, measure and publish one index. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <errno.h>
 #include <omp.h>
@@ -23,22 +24,32 @@ void rvcidx_build_result_clear(rvcidx_build_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-/* Removes other indexes of this model that rvcidx named in dir: RVC lists
- * every "added_*.index", and a stale one with an old nprobe would confuse. */
-static void remove_older_indexes(const char *dir, const char *keep_name, const char *suffix) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
+/* The index rvcidx last published in dir is named in dir/.rvcidx-published.
+ * RVC lists every "added_*.index" of a model folder, so a stale one with an
+ * old nprobe would confuse it; but OUTDIR may be that folder, where RVC's own
+ * index has a name of the same form. Only the file rvcidx itself published
+ * there is ever removed. */
+#define PUBLISHED_RECORD ".rvcidx-published"
+
+static void published_before(const char *dir, char *name, size_t n) {
     char path[PATH_MAX];
-    size_t sl = strlen(suffix);
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (strncmp(e->d_name, "added_", 6) != 0 || n < sl || strcmp(e->d_name + n - sl, suffix) != 0) continue;
-        if (!strcmp(e->d_name, keep_name)) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (unlink(path) == 0) rvcidx__log(RVCIDX_LOG_INFO, "removed the previous index %s", path);
-    }
-    closedir(d);
+    snprintf(path, sizeof path, "%s/" PUBLISHED_RECORD, dir);
+    name[0] = '\0';
+    FILE *fp = NULL;
+    if (access(path, F_OK) != 0 || rvcidx__fopen_own(path, &fp) != 0) return;
+    if (!fgets(name, (int)n, fp)) name[0] = '\0';
+    name[strcspn(name, "\n")] = '\0';
+    fclose(fp);
+    if (strchr(name, '/') || strncmp(name, "added_", 6) != 0) name[0] = '\0'; /* only a name of ours, in dir */
+}
+
+static void remove_older_index(const char *dir, const char *keep_name, const char *old_name) {
+    char path[PATH_MAX];
+    if (!old_name[0] || !strcmp(old_name, keep_name)) return;
+    snprintf(path, sizeof path, "%s/%s", dir, old_name);
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
+        rvcidx__log(RVCIDX_LOG_INFO, "removed the previous index %s", path);
 }
 
 /* Where the tuning queries come from. AUTO means other speakers' frames, as
@@ -199,13 +210,14 @@ static int publish(const char *dir, const char *model, const char *work, const r
                    rvcidx_build_result *r) {
     rvcidx_index_params named = *ip;
     named.nprobe = r->nprobe;
-    char name[512];
+    char name[512], old[512], record[PATH_MAX];
     RVCIDX__TRY(rvcidx_index_file_name(&named, dim, r->train.nlist, model, name, sizeof name));
     snprintf(r->index_path, sizeof r->index_path, "%s/%s", dir, name);
+    published_before(dir, old, sizeof old);
     RVCIDX__TRY(rvcidx__publish_file(work, r->index_path));
-    const char *suffix = strstr(name, "_nprobe_");
-    suffix = suffix ? strchr(suffix + 8, '_') : NULL; /* "_<model>_v2.index" */
-    if (suffix) remove_older_indexes(dir, name, suffix);
+    snprintf(record, sizeof record, "%s/" PUBLISHED_RECORD, dir);
+    RVCIDX__TRY(rvcidx__write_text_file(record, name, 1));
+    remove_older_index(dir, name, old);
     return 0;
 }
 

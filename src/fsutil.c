@@ -301,6 +301,15 @@ int rvcidx__dir_lock(const char *dir, int *fd_out) {
     return 0;
 }
 
+int rvcidx__write_bytes_file(const char *path, const void *data, size_t n) {
+    rvcidx__atomic_file f;
+    RVCIDX__TRY(rvcidx__atomic_open(&f, path));
+    int rc = rvcidx__atomic_write(&f, data, n);
+    if (rc == 0) return rvcidx__atomic_commit(&f);
+    rvcidx__atomic_abort(&f);
+    return rc;
+}
+
 int rvcidx__write_text_file(const char *path, const char *text, int add_newline) {
     rvcidx__atomic_file f;
     int rc = rvcidx__atomic_open(&f, path);

@@ -85,6 +85,10 @@ int rvcidx__atomic_commit(rvcidx__atomic_file *f);
 /* Closes and removes the temporary file; safe to call twice. */
 void rvcidx__atomic_abort(rvcidx__atomic_file *f);
 
+/* Writes n bytes to path atomically (the CLI's report.md, report.svg and
+ * run.json go through it too, until the library writes them itself). */
+int rvcidx__write_bytes_file(const char *path, const void *data, size_t n);
+
 /* Writes text (plus a final newline when add_newline) to path atomically. */
 int rvcidx__write_text_file(const char *path, const char *text, int add_newline);
 

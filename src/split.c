@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <omp.h>
@@ -198,7 +199,11 @@ static int write_info(const char *dir, const split_info *s) {
 static int clear_work(const char *dir, const char *keep_prefix) {
     char wdir[PATH_MAX], path[PATH_MAX + 256];
     snprintf(wdir, sizeof wdir, "%s/.rvcidx-split", dir);
-    DIR *d = opendir(wdir);
+    int fd = open(wdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); /* a link there is not ours to empty */
+    if (fd < 0 && errno == ENOENT) return 0;
+    if (fd < 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: cannot open as a directory of rvcidx's (%s); remove it", wdir, strerror(errno));
+    DIR *d = fdopendir(fd);
+    if (!d) close(fd);
     if (!d) return errno == ENOENT ? 0 : rvcidx__fail(RVCIDX_EIO, "%s: cannot list: %s", wdir, strerror(errno));
     struct dirent *e;
     int rc = 0;
@@ -278,8 +283,9 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
     if (reused) *reused = same_training && old.parts == parts;
     if (same_training && old.parts == parts) return 0;
     snprintf(wdir, sizeof wdir, "%s/.rvcidx-split", dir);
+    RVCIDX__TRY(rvcidx__own_dir(wdir)); /* never a link: what is removed and written there stays in OUTDIR */
     RVCIDX__TRY(clear_work(dir, same_training ? "trained.index" : NULL));
-    RVCIDX__TRY(rvcidx__mkdir_p(wdir));
+    RVCIDX__TRY(rvcidx__own_dir(wdir));
     if (same_training) {
         now.train = old.train; /* only the partition changed: the parts are redone, the training kept */
         now.train_seconds = old.train_seconds;

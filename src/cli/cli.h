@@ -71,6 +71,12 @@ void cli_format_duration(double seconds, char *buf, size_t n);
 double cli_now(void);
 int cli_is_directory(const char *path);
 
+/* Takes the lock of the directory holding path (the one `build` takes for
+ * OUTDIR), so that ingest, train, encode and eval --apply never write into a
+ * directory a build is working in. *lock = -1 when that directory does not
+ * exist yet (the command's own check then says so). A CLI exit code. */
+int cli_lock_dir_of(const char *path, int *lock);
+
 /* ---- signals -------------------------------------------------------- */
 void cli_signals_install(void);
 int cli_interrupted(void);

@@ -1,6 +1,9 @@
 /* cli_parse.c — strict number parsing for options: the whole text must be a
  * number in range, or the user gets a usage error naming the option. */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -45,4 +48,14 @@ int cli_parse_u64(const char *opt, const char *text, uint64_t *out) {
 int cli_is_directory(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cli_lock_dir_of(const char *path, int *lock) {
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    const char *dir = dirname(buf);
+    *lock = -1;
+    if (!cli_is_directory(dir)) return CLI_EXIT_OK;
+    int rc = rvcidx_lock_dir(dir, lock);
+    return rc ? cli_fail(rc, NULL) : CLI_EXIT_OK;
 }

@@ -23,6 +23,9 @@ void cli_signals_install(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* Past `ulimit -f`, a write then fails with EFBIG, which rvcidx reports
+     * naming the file, instead of the process dying of SIGXFSZ unannounced. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 int cli_interrupted(void) { return interrupted != 0; }

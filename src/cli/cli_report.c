@@ -1,10 +1,15 @@
 /* cli_report.c — eval results for people: a table on stdout, a Markdown
  * report and a gnuplot plot of recall against queries/s beside the JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "../fsutil.h" /* atomic publish, until the library writes the reports (issue 17) */
 #include "cli.h"
 
 static void print_point(const rvcidx_eval_report *r, size_t i, FILE *out) {
@@ -105,27 +110,76 @@ static void write_plot_script(FILE *gp, const rvcidx_eval_report *r, const char 
         fprintf(gp, "\n");
 }
 
+/* Runs gnuplot on plot.gp in dir, without a shell: no path ever reaches a
+ * command line or the gnuplot script, whatever characters OUTDIR holds. */
+static int run_gnuplot(const char *dir) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, STDOUT_FILENO), dup2(null, STDERR_FILENO);
+        if (chdir(dir) == 0) execlp("gnuplot", "gnuplot", "plot.gp", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int read_small_file(const char *path, char **out, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    char *buf = NULL;
+    size_t cap = 0;
+    FILE *mem = open_memstream(&buf, &cap);
+    char chunk[65536];
+    size_t got;
+    while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
+    fclose(f);
+    if (!mem || fclose(mem) != 0) return free(buf), -1;
+    *out = buf;
+    *n = cap;
+    return 0;
+}
+
+/* The plot is drawn in a private temporary folder (mkdtemp) with fixed names,
+ * then published atomically at svg_path, never through a link there. */
 int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path) {
-    char data[4200], script[4200];
-    int kfs[16], n_kf = 0;
-    snprintf(data, sizeof data, "%s.dat", svg_path);
-    snprintf(script, sizeof script, "%s.gp", svg_path);
-    if (write_plot_data(r, data, kfs, &n_kf) != 0) return -1;
-    FILE *gp = fopen(script, "w");
-    if (!gp) return -1;
-    write_plot_script(gp, r, svg_path, data, kfs, n_kf);
-    fclose(gp);
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", script);
-    int rc = system(cmd);
-    unlink(script);
-    unlink(data);
-    return rc == 0 ? 0 : -1;
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX], path[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/rvcidx-plot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) return -1;
+    int kfs[16], n_kf = 0, rc = -1;
+    snprintf(path, sizeof path, "%s/plot.dat", dir);
+    FILE *gp = NULL;
+    if (write_plot_data(r, path, kfs, &n_kf) == 0) {
+        snprintf(path, sizeof path, "%s/plot.gp", dir);
+        gp = fopen(path, "w");
+    }
+    if (gp) {
+        write_plot_script(gp, r, "plot.svg", "plot.dat", kfs, n_kf);
+        if (fclose(gp) == 0) rc = run_gnuplot(dir);
+    }
+    char *svg = NULL;
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/plot.svg", dir);
+    if (rc == 0) rc = read_small_file(path, &svg, &n);
+    if (rc == 0) rc = rvcidx__write_bytes_file(svg_path, svg, n) == 0 ? 0 : -1;
+    free(svg);
+    const char *names[] = {"plot.dat", "plot.gp", "plot.svg"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    return rc;
 }
 
 /* report.md: the figures and the plot, readable on any Git host. */
 int cli_write_eval_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name) {
-    FILE *f = fopen(md_path, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len); /* published atomically below, never through a link */
     if (!f) return -1;
     fprintf(f, "# rvcidx recall report\n\n`%s`, %llu vectors of D=%d, metric %s, nlist %lld.\n\n", r->factory,
             (unsigned long long)r->ntotal, r->dim, r->metric, (long long)r->nlist);
@@ -150,5 +204,7 @@ int cli_write_eval_markdown(const rvcidx_eval_report *r, const char *md_path, co
     if (svg_name) fprintf(f, "![recall against queries/s](%s)\n\n", svg_name);
     cli_print_eval_table(r, 1, f);
     fprintf(f, "\nBlend error: distance between RVC's 1/d^2-weighted blend of the %d results and the blend of the exact %d, relative to the exact blend's norm.\n", r->k, r->k);
-    return fclose(f);
+    int rc = fclose(f) == 0 && rvcidx__write_bytes_file(md_path, text, len) == 0 ? 0 : -1;
+    free(text);
+    return rc;
 }

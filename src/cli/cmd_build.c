@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../fsutil.h" /* atomic publish, until the library writes these files (issue 17) */
 #include "cmd_build.h"
 
 static const char build_usage[] =
@@ -188,10 +189,11 @@ void build_default_model_name(const char *src, char *out, size_t n) {
     snprintf(out, n, "%s", basename(buf));
 }
 
+/* A speaker's folder inside OUTDIR: a link planted there would send its
+ * index, centroids and reports (and their removal) outside OUTDIR. */
 int build_ensure_dir(const char *dir) {
-    if (mkdir(dir, 0777) == 0 || cli_is_directory(dir)) return 0;
-    cli_logf(RVCIDX_LOG_ERROR, "build: %s: cannot create the output directory", dir);
-    return CLI_EXIT_IO;
+    int rc = rvcidx__own_dir(dir);
+    return rc ? cli_fail(rc, NULL) : 0;
 }
 
 /* train -> encode -> eval/tune -> publish for one row range, reports in dir.
@@ -330,7 +332,9 @@ void build_write_run_json(const build_args *a, const build_plan *bp, double inge
                           (int)sysconf(_SC_NPROCESSORS_ONLN), "threads", a->index.threads, "ingest_s", ingest_s,
                           "total_s", total_s, "indexes", indexes);
     snprintf(path, sizeof path, "%s/run.json", a->outdir);
-    if (!o || json_dump_file(o, path, JSON_INDENT(2)) != 0) cli_logf(RVCIDX_LOG_WARN, "build: cannot write %s", path);
+    char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    if (!text || rvcidx__write_text_file(path, text, 1) != 0) cli_logf(RVCIDX_LOG_WARN, "build: cannot write %s", path);
+    free(text);
     json_decref(o);
 }
 

@@ -141,7 +141,10 @@ int cmd_eval(int argc, char **argv) {
     if (report_dir) exit_code = cli_write_eval_outputs(r, report_dir);
     if (exit_code == 0 && ep.tune && r->chosen < 0) exit_code = cli_eval_missed_target(r);
     if (exit_code == 0 && apply && r->chosen >= 0) {
-        rc = rvcidx_index_set_search_params(argv[optind], r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
+        int lock = -1;
+        exit_code = cli_lock_dir_of(argv[optind], &lock);
+        rc = exit_code ? 0 : rvcidx_index_set_search_params(argv[optind], r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
+        rvcidx_unlock_dir(lock);
         if (rc) exit_code = cli_fail(rc, NULL);
     }
     rvcidx_eval_report_free(r);

@@ -66,7 +66,10 @@ int cmd_train(int argc, char **argv) {
     a.p.progress = cli_progress_cb;
     a.p.progress_user = &cp;
     rvcidx_train_result r;
+    int lock = -1;
+    if ((rc = cli_lock_dir_of(a.output, &lock)) != 0) return rc;
     rc = rvcidx_train(a.store, a.output, &a.p, &r);
+    rvcidx_unlock_dir(lock);
     if (rc) return cli_fail(rc, NULL);
     printf("centroids %s: %lld lists from %llu sampled rows (sha256 %.16s...), k-means %.1f s on %s\n", a.output,
            (long long)r.nlist, (unsigned long long)r.train_rows, r.sample_sha256, r.kmeans_seconds, r.device);
@@ -86,7 +89,10 @@ int cmd_encode(int argc, char **argv) {
     a.p.progress = cli_progress_cb;
     a.p.progress_user = &cp;
     rvcidx_encode_result r;
+    int lock = -1;
+    if ((rc = cli_lock_dir_of(a.output, &lock)) != 0) return rc;
     rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &r);
+    rvcidx_unlock_dir(lock);
     if (rc) return cli_fail(rc, NULL);
     printf("index    %s: %s, %llu vectors, nprobe %d%s, %.1f s\n", a.output, r.factory, (unsigned long long)r.ntotal,
            a.p.nprobe, a.p.type == RVCIDX_INDEX_IVFPQ4FS ? ", k_factor set" : "", r.seconds);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../fsutil.h" /* atomic publish, until the library writes these files (issue 17) */
 #include "cmd_build.h"
 
 static const char submit_usage[] =
@@ -397,7 +398,7 @@ static void array_spec(char *out, size_t n, size_t tasks, int max_running) {
 static int record_jobs(const char *subdir, const char *script, json_t *jobs) {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/submit.json", subdir);
-    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *doc = rvcidx__json_load_own(path, NULL);
     if (!json_is_object(doc)) {
         json_decref(doc);
         doc = json_pack("{s:s, s:[]}", "format", "rvcidx-submit", "submissions");
@@ -405,9 +406,9 @@ static int record_jobs(const char *subdir, const char *script, json_t *jobs) {
     time_t now = time(NULL);
     json_array_append_new(json_object_get(doc, "submissions"),
                           json_pack("{s:I, s:s, s:o}", "time", (json_int_t)now, "script", script, "jobs", jobs));
-    char tmp[PATH_MAX + 80];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_dump_file(doc, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0 ? 0 : CLI_EXIT_IO;
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    int rc = text && rvcidx__write_text_file(path, text, 1) == 0 ? 0 : CLI_EXIT_IO;
+    free(text);
     json_decref(doc);
     if (rc) cli_logf(RVCIDX_LOG_ERROR, "submit: %s: cannot write the job record", path);
     return rc;
