@@ -151,7 +151,8 @@ static int add_shard(ingest_run *run, const rvcidx__shard *s) {
     if (rc == RVCIDX_EINPUT && run->p->skip_bad) {
         snprintf(note, sizeof note, "%s", rvcidx_last_error());
         rvcidx__log(RVCIDX_LOG_WARN, "%s (left out: --skip-bad)", note);
-        rvcidx__sha256_file(s->path, sha_hex, NULL); /* recognise it next run */
+        if (rvcidx__sha256_file(s->path, sha_hex, NULL) != 0) /* recognise it next run */
+            rvcidx__sha256_text("", sha_hex); /* unreadable (a FIFO, a dangling link): the next run cannot hash it either and rebuilds */
         rec.status = "rejected";
         run->rows_done -= rec.rows; /* its rows are rolled back below */
         rec.rows = 0;

@@ -59,8 +59,8 @@ int rvcidx__stat_cache_save(const char *store_path, const rvcidx__shard_list *sh
     char *text = render_cache(shards);
     if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory", path);
     size_t len = strlen(text);
-    FILE *old = fopen(path, "rb");
-    if (old) {
+    FILE *old = NULL;
+    if (rvcidx__fopen_own(path, &old) == 0) { /* a FIFO or link there is replaced, never read */
         char *prev = calloc(1, len + 2);
         size_t got = prev ? fread(prev, 1, len + 1, old) : 0;
         int same = prev && got == len && memcmp(prev, text, len) == 0;

@@ -1,0 +1,254 @@
+"""Hostile inputs and hostile output directories (issue 16).
+
+What a shared cluster filesystem can hold and a careless or malicious user
+can do: symbolic links planted where rvcidx writes, FIFOs and devices where
+it reads, tampered manifests, swapped or copied split parts, a store damaged
+in place, a second writer, rows of huge finite values, names that are not
+UTF-8, a file-size limit, an RVC model folder used as OUTDIR. Every case
+asserts the exit code, one line naming the file, that nothing outside the
+output directory changed, and that no wrong index was published.
+Every rvcidx run has a timeout: a hang fails the test instead of blocking it.
+"""
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import time
+
+import numpy as np
+
+rvcidx = os.environ["RVCIDX"]
+tmp = os.path.join(os.environ["TEST_TMP"], "adversarial")
+subprocess.run(["rm", "-rf", tmp], check=True)
+os.makedirs(tmp)
+P = lambda *a: os.path.join(tmp, *a)
+passed = []
+TIMEOUT = 120
+
+
+def run(*args, expect=0, line=None, preexec=None):
+    r = subprocess.run([rvcidx, *args, "--no-progress"], capture_output=True, text=True, timeout=TIMEOUT,
+                       preexec_fn=preexec)
+    assert r.returncode == expect, (args, r.returncode, r.stdout[-1500:], r.stderr[-1500:])
+    if line:
+        errors = [l for l in r.stderr.splitlines() if "error:" in l]
+        assert any(line in l for l in errors), (args, line, r.stderr[-2000:])
+    return r
+
+
+def case(name):
+    passed.append(name)
+    print("ok  ", name, flush=True)
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def index_of(d):
+    found = glob.glob(os.path.join(d, "added_*.index"))
+    assert len(found) == 1, (d, os.listdir(d))
+    return found[0]
+
+
+def shards(name, arrays, dim=256):
+    d = P(name, "m", "3_feature%d" % dim)
+    os.makedirs(d, exist_ok=True)
+    for i, a in enumerate(arrays):
+        np.save(os.path.join(d, "%d.npy" % i), a)
+    return P(name, "m")
+
+
+rng = np.random.RandomState(7)
+victim = P("victim.txt")
+open(victim, "w").write("not rvcidx's\n")
+run("demo", "-o", P("data"), "--speakers", "2", "--minutes", "0.4", "--dim", "256")
+data = [P("data", "speaker0"), P("data", "speaker1")]
+fast = ["--no-timing", "--eval-queries", "500"]
+run("build", "-o", P("good"), *fast, *data)
+good_index = sha(index_of(P("good")))
+
+# ---- symbolic links planted in OUTDIR ------------------------------------------
+os.makedirs(P("lock"))
+os.symlink(victim, P("lock", ".rvcidx.lock"))
+run("build", "-o", P("lock"), *fast, *data, expect=3, line="lock/.rvcidx.lock: is a symbolic link")
+assert open(victim).read() == "not rvcidx's\n"
+case("a link planted at the lock file is refused, its target untouched")
+
+
+def planted_build(outdir, names):
+    """Starts a build whose pid is known before it runs, and plants a link at
+    every temporary name it will use (".NAME.rvcidx-tmp.PID")."""
+    os.makedirs(outdir, exist_ok=True)
+    p = subprocess.Popen(["sh", "-c", 'read go; exec "$0" "$@"', rvcidx, "build", "-o", outdir, *fast, *data,
+                          "--no-progress"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    for n in names:
+        os.symlink(victim, os.path.join(outdir, ".%s.rvcidx-tmp.%d" % (n, p.pid)))
+    out, err = p.communicate("go\n", timeout=TIMEOUT)
+    return p.returncode, out, err
+
+
+names = ["store.h5", "centroids.h5", "index", "manifest.json", "report.json", "timings.json", "report.md",
+         "report.svg", "run.json", "store.h5.stat.json", ".rvcidx-published"]
+rc, out, err = planted_build(P("planted"), names)
+assert rc == 0, (rc, err[-2000:])
+assert open(victim).read() == "not rvcidx's\n", "a planted temporary link was followed"
+assert os.path.isfile(P("planted", "manifest.json")) and not os.path.islink(P("planted", "manifest.json"))
+assert sha(index_of(P("planted"))) == good_index
+run("verify", P("planted"))
+case("links planted at every temporary name are replaced, never followed; the build is the same")
+
+os.makedirs(P("spklink"))
+os.symlink(P("elsewhere"), P("spklink", "speaker0"))
+os.makedirs(P("elsewhere"))
+run("build", "-o", P("spklink"), "--per-speaker", *fast, *data, expect=3, line="spklink/speaker0: is a symbolic link")
+assert os.listdir(P("elsewhere")) == []
+case("a link planted as a speaker's folder is refused; nothing written through it")
+
+# ---- FIFOs and devices where rvcidx reads ----------------------------------------
+fifo_src = shards("fifo", [rng.randn(600, 256).astype("f4")])
+os.mkfifo(os.path.join(fifo_src, "3_feature256", "1.npy"))
+run("build", "-o", P("fifo_out"), *fast, fifo_src, expect=3, line="3_feature256/1.npy: is a FIFO")
+run("ingest", "-o", P("fifo_store.h5"), "--skip-bad", fifo_src)
+case("a FIFO among the shards is named and refused (or left out with --skip-bad), never waited on")
+
+os.mkfifo(P("list.fifo"))
+run("ingest", "-o", P("list_store.h5"), P("list.fifo"), expect=3, line="list.fifo: is a FIFO")
+case("a FIFO given as a list file is refused, never waited on")
+
+dangling = shards("dangling", [rng.randn(600, 256).astype("f4")])
+os.symlink(P("nowhere.npy"), os.path.join(dangling, "3_feature256", "1.npy"))
+run("ingest", "-o", P("dangling.h5"), dangling, expect=3, line="1.npy: is a dangling symbolic link")
+case("a dangling link among the shards is reported, not skipped without a word")
+
+shutil.copytree(P("good"), P("dev"), symlinks=True)
+os.unlink(P("dev", "store.h5.stat.json"))
+os.mkfifo(P("dev", "store.h5.stat.json"))
+os.unlink(index_of(P("dev")))
+os.symlink("/dev/zero", os.path.join(P("dev"), os.path.basename(index_of(P("good")))))
+run("verify", P("dev"), expect=10, line="not a regular file")
+case("verify: an output replaced by a link to a device is a mismatch, never read (no hang)")
+run("build", "-o", P("dev"), "--check", "stat", *fast, *data)
+assert sha(index_of(P("dev"))) == good_index
+run("verify", P("dev"))
+case("the next build replaces them and publishes the right index (a FIFO stat cache does not hang it)")
+
+# ---- tampered manifests -------------------------------------------------------------
+manifest = json.load(open(P("good", "manifest.json")))
+for label, change, line in [
+    ("empty outputs", lambda m: m.update(outputs=[]), "'outputs' is missing, empty or not a list"),
+    ("no outputs", lambda m: m.pop("outputs"), "'outputs' is missing, empty or not a list"),
+    ("outputs of the wrong type", lambda m: m.update(outputs={"a": 1}), "'outputs' is missing, empty or not a list"),
+    ("index left out", lambda m: m.update(outputs=[o for o in m["outputs"] if not o["path"].endswith(".index")]),
+     "is not among the outputs"),
+    ("store left out", lambda m: m.update(outputs=[o for o in m["outputs"] if o["path"] != "store.h5"]),
+     "the outputs leave out store.h5"),
+    ("size of the wrong type", lambda m: m["outputs"][0].update(size="12"), "of the right type"),
+]:
+    shutil.rmtree(P("tamper"), ignore_errors=True)
+    shutil.copytree(P("good"), P("tamper"))
+    m = json.loads(json.dumps(manifest))
+    change(m)
+    json.dump(m, open(P("tamper", "manifest.json"), "w"))
+    run("verify", P("tamper"), expect=10, line=line)
+    case("verify refuses a manifest with " + label)
+
+# ---- split parts swapped or copied ------------------------------------------------
+split = ["build", "-o", P("split"), "--split", "3", *fast, *data]
+run(*split, "--stage", "prepare")
+for i in range(3):
+    run(*split, "--stage", "part", "--part", str(i))
+parts = sorted(glob.glob(P("split", ".rvcidx-split", "part-*.index")))
+records = [p[:-len(".index")] + ".json" for p in parts]
+saved = [open(p, "rb").read() for p in parts]
+shutil.copyfile(parts[1], parts[0])
+run(*split, "--stage", "finish", expect=3, line="part 0 of 3")
+assert not glob.glob(P("split", "added_*.index")), "a wrong index was published"
+case("finish refuses a part file copied over another")
+open(parts[0], "wb").write(saved[1])
+open(parts[1], "wb").write(saved[0])
+r0, r1 = open(records[0]).read(), open(records[1]).read()
+open(records[0], "w").write(r1)
+open(records[1], "w").write(r0)
+run(*split, "--stage", "finish", expect=3, line="another part")
+assert not glob.glob(P("split", "added_*.index"))
+case("finish refuses two swapped parts (files and records)")
+open(parts[0], "wb").write(saved[0])
+open(parts[1], "wb").write(saved[1])
+open(records[0], "w").write(r0)
+open(records[1], "w").write(r1)
+run(*split, "--stage", "finish")
+assert sha(index_of(P("split"))) == good_index
+case("restored, the parts merge into the single build's index")
+
+# ---- a store damaged in place -------------------------------------------------
+shutil.copytree(P("good"), P("damaged"))
+store = P("damaged", "store.h5")
+size = os.path.getsize(store)
+with open(store, "r+b") as f:
+    f.seek(size // 2)
+    b = f.read(1)
+    f.seek(size // 2)
+    f.write(bytes([b[0] ^ 0x55]))
+assert os.path.getsize(store) == size
+r = run("build", "-o", P("damaged"), *fast, *data)
+assert "no longer hash to the sha256 recorded" in r.stderr, r.stderr[-2000:]
+assert sha(store) == sha(P("good", "store.h5")) and sha(index_of(P("damaged"))) == good_index
+run("verify", P("damaged"))
+case("a store damaged in place (same size) is detected by the nightly rerun and rebuilt")
+
+# ---- a second writer ------------------------------------------------------------
+with open(P("good", ".rvcidx.lock"), "a+") as held:
+    fcntl.flock(held, fcntl.LOCK_EX)
+    run("ingest", "-o", P("good", "store.h5"), *data, expect=9, line="another rvcidx process")
+    run("build", "-o", P("good"), *fast, *data, expect=9)
+run("verify", P("good"))
+case("ingest into a directory a build holds waits its turn (exit 9), as build does")
+
+# ---- values, sizes, names -------------------------------------------------------
+for value in (1e18, 1e38):
+    x = rng.randn(600, 256).astype("f4")
+    x[5] = value
+    src = shards("huge%g" % value, [rng.randn(600, 256).astype("f4"), x])
+    run("build", "-o", P("huge_out%g" % value), *fast, src, expect=3, line="1.npy: row 5 has values too large")
+    case("rows of %g are refused by row, like NaN (no crash)" % value)
+
+bad_name = P("names", "m", "3_feature256").encode() + b"/caf\xe9.npy"
+os.makedirs(P("names", "m", "3_feature256"))
+np.save(P("names", "m", "3_feature256", "0.npy"), rng.randn(600, 256).astype("f4"))
+shutil.copyfile(P("names", "m", "3_feature256", "0.npy").encode(), bad_name)
+run("ingest", "-o", P("names.h5"), P("names", "m"), expect=3, line="not valid UTF-8")
+case("a shard name that is not UTF-8 is refused, not dropped from the manifest")
+
+
+def small_file_limit():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+
+run("build", "-o", P("fsize"), *fast, *data, expect=4, line="fsize/", preexec=small_file_limit)
+assert not glob.glob(P("fsize", "added_*.index"))
+case("a file-size limit (ulimit -f) is an I/O error naming the file, not a silent SIGXFSZ")
+
+# ---- an RVC model folder as OUTDIR ---------------------------------------------
+model = P("rvc_model")
+os.makedirs(model)
+theirs = {"G_2333333.pth": b"weights", "added_IVF1_Flat_nprobe_1_rvc_model_v1.index": b"RVC's own index",
+          "total_fea.npy": b"x"}
+for n, b in theirs.items():
+    open(os.path.join(model, n), "wb").write(b)
+run("build", "-o", model, "--name", "rvc_model", *fast, *data)
+run("build", "-o", model, "--name", "rvc_model", "--nprobe", "3", "--no-tune", *data)
+for n, b in theirs.items():
+    assert open(os.path.join(model, n), "rb").read() == b, n
+listed = [o["path"] for o in json.load(open(os.path.join(model, "manifest.json")))["outputs"]]
+assert not set(listed) & set(theirs), listed
+assert len(glob.glob(os.path.join(model, "added_*_nprobe_*_rvc_model_v1.index"))) == 2  # RVC's and ours
+run("verify", model)
+case("an RVC model folder as OUTDIR: its files are not outputs and RVC's own index is never removed")
+
+print("%d hostile cases passed" % len(passed))
