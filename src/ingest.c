@@ -118,6 +118,27 @@ static int roll_back_to(ingest_run *run, uint64_t rows) {
     return rvcidx__store_truncate_rows(&run->w, rows);
 }
 
+/* faiss computes squared L2 distances, norms and k-means objectives in
+ * float32 and sums them over many rows: finite values of 1e18 (squared norm
+ * ~1e39) overflow to inf there and crashed faiss's k-means. A row whose
+ * squared norm exceeds 1e30 is refused by row, like a NaN: a sum of 10^7 such
+ * distances (x4 for a difference of two rows) still fits float32's 3.4e38,
+ * and real features are a few units in size. */
+#define MAX_SQUARED_NORM 1e30
+
+static int check_row_norms(const rvcidx__npy_reader *r, const float *rows, uint64_t n) {
+    for (uint64_t i = 0; i < n; i++) {
+        double sq = 0;
+        const float *v = rows + i * r->info.cols;
+        for (uint64_t j = 0; j < r->info.cols; j++) sq += (double)v[j] * v[j];
+        if (sq > MAX_SQUARED_NORM)
+            return rvcidx__fail(RVCIDX_EINPUT, "%s: row %llu has values too large for faiss (squared norm %.3g, "
+                                "above 1e30, overflows float32 distances); fix or remove the file, or pass --skip-bad",
+                                r->path, (unsigned long long)(r->rows_read - n + i), sq);
+    }
+    return 0;
+}
+
 /* Streams one shard into the store (append 0: validate only). */
 static int read_shard(ingest_run *run, const rvcidx__shard *s, uint64_t *rows, char sha_hex[65],
                       char dtype[8], int append) {
@@ -129,6 +150,8 @@ static int read_shard(ingest_run *run, const rvcidx__shard *s, uint64_t *rows, c
         rvcidx__log(RVCIDX_LOG_INFO, "%s: converting %s to float32", s->path, r.info.descr);
     uint64_t got = 0;
     while (rc == 0 && (rc = read_into_block(run, &r, &got)) == 0 && got) {
+        rc = check_row_norms(&r, run->block + run->pending * (uint64_t)r.info.cols, got);
+        if (rc) break;
         if (append) run->pending += got;
         if (run->pending == run->block_rows) rc = flush_block(run);
         *rows += got;

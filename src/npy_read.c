@@ -457,27 +457,6 @@ static int read_values(rvcidx__npy_reader *r, float *out, size_t n, uint64_t fir
                         too_big ? " (a float64 beyond float32's range)" : "");
 }
 
-/* faiss computes squared L2 distances, norms and k-means objectives in
- * float32 and sums them over many rows: finite values of 1e18 (squared norm
- * ~1e39) overflow to inf there and crashed faiss's k-means. A row whose
- * squared norm exceeds 1e30 is refused by row, like a NaN: a sum of 10^7 such
- * distances (x4 for a difference of two rows) still fits float32's 3.4e38,
- * and real features are a few units in size. */
-#define MAX_SQUARED_NORM 1e30
-
-static int check_row_norms(rvcidx__npy_reader *r, const float *rows, uint64_t n) {
-    for (uint64_t i = 0; i < n; i++) {
-        double sq = 0;
-        const float *v = rows + i * r->info.cols;
-        for (uint64_t j = 0; j < r->info.cols; j++) sq += (double)v[j] * v[j];
-        if (sq > MAX_SQUARED_NORM)
-            return rvcidx__fail(RVCIDX_EINPUT, "%s: row %llu has values too large for faiss (squared norm %.3g, "
-                                "above 1e30, overflows float32 distances); fix or remove the file, or pass --skip-bad",
-                                r->path, (unsigned long long)(r->rows_read + i), sq);
-    }
-    return 0;
-}
-
 int rvcidx__npy_read_rows(rvcidx__npy_reader *r, float *out, uint64_t max_rows, uint64_t *got) {
     *got = 0;
     if (!r->fp || r->failed || r->finished) return fail_unusable(r, "read_rows");
@@ -493,10 +472,6 @@ int rvcidx__npy_read_rows(rvcidx__npy_reader *r, float *out, uint64_t max_rows, 
             return rc;
         }
         done += n;
-    }
-    if (check_row_norms(r, out, rows) != 0) {
-        r->failed = 1;
-        return RVCIDX_EINPUT;
     }
     r->rows_read += rows;
     *got = rows;
