@@ -158,6 +158,21 @@ for label, change, line in [
     run("verify", P("tamper"), expect=10, line=line)
     case("verify refuses a manifest with " + label)
 
+shutil.rmtree(P("tamper"), ignore_errors=True)
+shutil.copytree(P("good"), P("tamper"))
+crafted = index_of(P("tamper"))
+blob = bytearray(open(crafted, "rb").read())
+at = blob.index(b"IxF2") + 4 + 4 + 7  # the top byte of the IVF quantizer's ntotal
+blob[at] = 0xDD
+open(crafted, "wb").write(blob)
+m = json.load(open(P("tamper", "manifest.json")))
+for o in m["outputs"]:
+    if o["path"] == os.path.basename(crafted):
+        o["sha256"], o["size"] = hashlib.sha256(blob).hexdigest(), len(blob)
+json.dump(m, open(P("tamper", "manifest.json"), "w"))
+run("verify", P("tamper"), expect=10, line="tamper")
+case("verify: a crafted index whose hash the manifest carries is reported (exit 10), not a crash of verify")
+
 # ---- split parts swapped or copied ------------------------------------------------
 split = ["build", "-o", P("split"), "--split", "3", *fast, *data]
 run(*split, "--stage", "prepare")
