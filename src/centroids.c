@@ -111,6 +111,7 @@ static int read_matrix(hid_t f, rvcidx__centroids *c, const char *p) {
 int rvcidx__centroids_read(const char *path, rvcidx__centroids *c) {
     rvcidx__h5_init();
     memset(c, 0, sizeof *c);
+    if (access(path, F_OK) == 0) RVCIDX__TRY(rvcidx__require_regular(path)); /* a FIFO would hang HDF5 */
     if (H5Fis_hdf5(path) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return rvcidx__fail(RVCIDX_EINPUT, "%s: missing or not an HDF5 file; create it with 'rvcidx train'", path);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../fsutil.h" /* safe opens, until the library reads OUTDIR state itself (issue 17) */
 #include "cmd_build.h"
 
 static int exists(const char *dir, const char *name) {
@@ -28,7 +29,7 @@ static int is_build_dir(const char *dir) {
 static size_t count_parts(const char *dir, unsigned *prepared) {
     char p[PATH_MAX + 64];
     snprintf(p, sizeof p, "%s/.rvcidx-split/split.json", dir);
-    json_t *o = json_load_file(p, 0, NULL);
+    json_t *o = rvcidx__json_load_own(p, NULL); /* a FIFO there: refused, never waited on */
     *prepared = o ? (unsigned)json_integer_value(json_object_get(o, "parts")) : 0;
     json_decref(o);
     snprintf(p, sizeof p, "%s/.rvcidx-split", dir);
@@ -45,7 +46,7 @@ static size_t count_parts(const char *dir, unsigned *prepared) {
 static int build_running(const char *dir) {
     char p[PATH_MAX + 64];
     snprintf(p, sizeof p, "%s/.rvcidx.lock", dir);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return 0;
     int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     close(fd);
@@ -119,7 +120,7 @@ static void show_job(const char *id, const char *kind) {
 static void show_jobs(const char *outdir) {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/.rvcidx-submit/submit.json", outdir);
-    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *doc = rvcidx__json_load_own(path, NULL);
     json_t *subs = doc ? json_object_get(doc, "submissions") : NULL;
     size_t n = json_array_size(subs);
     if (n == 0) {

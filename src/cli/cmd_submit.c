@@ -248,7 +248,8 @@ static void binds_add_list_entries(binds *b, const char *list, const char *cwd) 
     snprintf(dir, sizeof dir, "%s", abs);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
-    FILE *fp = fopen(abs, "r");
+    FILE *fp = NULL;
+    if (rvcidx__fopen_input(abs, &fp) != 0) fp = NULL; /* a FIFO: refused here too, never waited on */
     while (fp && fgets(line, sizeof line, fp)) {
         line[strcspn(line, "\r\n")] = '\0';
         char *t = line + strspn(line, " \t");
