@@ -387,16 +387,17 @@ static void print_plan(const build_args *a, const rvcidx_plan_result *p) {
            gib(p->ram_available), p->fits_ram ? "fits" : "DOES NOT FIT");
 }
 
-/* The plan, printed with --plan; a build that will not fit is refused before it starts. */
+/* The plan, printed with --plan (exit 8 when it does not fit, as the build
+ * would be refused); a build that will not fit is refused before it starts. */
 static int check_plan(const build_args *a) {
     rvcidx_plan_result p;
     int rc = rvcidx_plan((const char *const *)a->srcs, a->n_srcs, a->outdir, &a->ingest, &a->index, &a->eval, &p);
     if (rc) return cli_fail(rc, NULL);
-    if (a->plan_only) print_plan(a, &p);
-    if (a->plan_only || (p.fits_ram && p.fits_disk)) return CLI_EXIT_OK;
+    if (p.fits_ram && p.fits_disk) return a->plan_only ? (print_plan(a, &p), CLI_EXIT_OK) : CLI_EXIT_OK;
     print_plan(a, &p);
-    cli_logf(RVCIDX_LOG_ERROR, "build: refused before starting: the build needs %.2f GiB of memory (%.1f available) and "
+    cli_logf(RVCIDX_LOG_ERROR, "%s: the build needs %.2f GiB of memory (%.1f available) and "
              "%.2f GiB of disk (%.1f free); use a bigger machine, free space, or --per-speaker for smaller indexes",
+             a->plan_only ? "plan: does not fit this machine" : "build: refused before starting",
              gib(p.ram_peak), gib(p.ram_available), gib(p.disk_needed), gib(p.disk_available));
     return CLI_EXIT_TOO_BIG;
 }
@@ -449,22 +450,30 @@ size_t build_list_models(const char *root, model_job **out) {
     return n;
 }
 
+/* One model's build arguments: ROOT/<model> into OUTDIR/<model>, named after it. */
+static void model_args(const build_args *a, const char *root, const char *name, build_args *child, char *outdir,
+                       char *src, char **srcs) {
+    *child = *a;
+    snprintf(outdir, PATH_MAX, "%s/%s", a->outdir, name);
+    snprintf(src, PATH_MAX, "%s/%s", root, name);
+    child->outdir = outdir;
+    child->srcs = srcs;
+    child->n_srcs = 1;
+    child->per_model = 0;
+    child->name = name;
+}
+
 static pid_t start_model(const build_args *a, const char *root, model_job *job) {
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid != 0) return pid;
-    build_args child = *a;
+    build_args child;
     char outdir[PATH_MAX], src[PATH_MAX];
     char *srcs[1] = {src};
-    snprintf(outdir, sizeof outdir, "%s/%s", a->outdir, job->name);
-    snprintf(src, sizeof src, "%s/%s", root, job->name);
-    child.outdir = outdir;
-    child.srcs = srcs;
-    child.n_srcs = 1;
-    child.per_model = 0;
-    child.name = job->name;
-    int rc = locked_build(&child);
+    model_args(a, root, job->name, &child, outdir, src, srcs);
+    int rc = check_plan(&child); /* each model's build is refused on its own when it does not fit */
+    if (rc == 0) rc = locked_build(&child);
     fflush(stdout);
     _exit(rc == 0 && child.unchanged ? EXIT_UNCHANGED : rc);
 }
@@ -488,18 +497,45 @@ static const char *exit_reason(int code) {
     case CLI_EXIT_BAD_INPUT: return "failed: bad input (exit 3)";
     case CLI_EXIT_IO: return "failed: I/O error (exit 4)";
     case CLI_EXIT_TARGET: return "failed: recall target not reached (exit 7)";
+    case CLI_EXIT_TOO_BIG: return "refused: does not fit this machine (exit 8)";
     case CLI_EXIT_LOCKED: return "failed: locked by another build (exit 9)";
     case CLI_EXIT_INTERRUPTED: return "stopped: interrupted (exit 130)";
     default: return "failed (see the log above)";
     }
 }
 
+static size_t list_models_or_fail(const char *root, model_job **jobs) {
+    size_t n = build_list_models(root, jobs);
+    if (n == 0)
+        cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
+    return n;
+}
+
+/* --plan --per-model: each model's plan, building nothing; exit 8 when any
+ * does not fit, else the first other failure. */
+static int plan_per_model(const build_args *a) {
+    const char *root = a->srcs[0];
+    model_job *jobs = NULL;
+    size_t n = list_models_or_fail(root, &jobs);
+    int rc = n ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+    for (size_t i = 0; i < n; i++) {
+        build_args child;
+        char outdir[PATH_MAX], src[PATH_MAX];
+        char *srcs[1] = {src};
+        model_args(a, root, jobs[i].name, &child, outdir, src, srcs);
+        printf("%smodel    %s (%s)\n", i ? "\n" : "", jobs[i].name, outdir);
+        int one = check_plan(&child);
+        if (one == CLI_EXIT_TOO_BIG || (one && !rc)) rc = one;
+    }
+    free(jobs);
+    return rc;
+}
+
 static int build_per_model(build_args *a) {
     const char *root = a->srcs[0];
     model_job *jobs = NULL;
-    size_t n = build_list_models(root, &jobs), running = 0, next = 0;
+    size_t n = list_models_or_fail(root, &jobs), running = 0, next = 0;
     if (n == 0) {
-        cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
         free(jobs);
         return CLI_EXIT_BAD_INPUT;
     }
@@ -567,9 +603,10 @@ int cmd_build(int argc, char **argv) {
                  "--index auto");
         return CLI_EXIT_USAGE;
     }
-    int plan_needed = !a.per_model && (a.stage == STAGE_ALL || a.stage == STAGE_PREPARE);
+    if (a.plan_only && a.per_model) return plan_per_model(&a);
+    int plan_needed = !a.per_model && (a.stage == STAGE_ALL || a.stage == STAGE_PREPARE); /* per model: in each child */
     if (plan_needed && (rc = check_plan(&a)) != 0) return rc;
-    if (a.plan_only && !a.per_model) return CLI_EXIT_OK;
+    if (a.plan_only) return CLI_EXIT_OK;
     if (a.split) return build_split(&a);
     return a.per_model ? build_per_model(&a) : locked_build(&a);
 }

@@ -69,8 +69,20 @@ case_ eval_bad_target   2 "--target-recall: '2' is not a number in 0..1" -- eval
 case_ plan_fits         0 'memory   peak .* available: fits'        -- plan -o "$scratch/p" "$scratch/ex"
 export RVCIDX_MEMORY_LIMIT=1M
 case_ build_refused     8 'refused before starting: the build needs' -- build -o "$scratch/p" "$scratch/ex"
+case_ plan_too_big       8 'memory   peak .* available: DOES NOT FIT' -- plan -o "$scratch/p" "$scratch/ex"
+case_ models_guarded    1 '\| speaker0 \| refused: does not fit this machine \(exit 8\) \|' -- build --per-model -o "$scratch/pm" "$scratch/ex"
 unset RVCIDX_MEMORY_LIMIT
-[[ ! -e "$scratch/p/store.h5" ]] && echo "ok   build_refused_wrote_nothing" && pass=$((pass+1)) || { echo "FAIL build_refused_wrote_nothing"; fail=$((fail+1)); }
+# check NAME CONDITION...: a case that tests the files a command left behind.
+check() {
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; pass=$((pass+1)); else echo "FAIL $name"; fail=$((fail+1)); fi
+}
+no_store() { [[ -z "$(find "$1" -name store.h5 2>/dev/null)" ]]; }
+check build_refused_wrote_nothing no_store "$scratch/p"
+check models_guarded_wrote_nothing no_store "$scratch/pm"
+case_ plan_per_model    0 '^model    speaker0 .*' -- plan --per-model -o "$scratch/pm" "$scratch/ex"
+case_ build_plan_per_model 0 '^memory   peak .* available: fits' -- build --plan --per-model -o "$scratch/pm" "$scratch/ex"
+check plan_per_model_built_nothing no_store "$scratch/pm"
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
