@@ -59,7 +59,6 @@ static const char build_usage[] =
     "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n" CLI_COMMON_HELP;
 
 enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART, OPT_FOR };
-enum { EXIT_UNCHANGED = 100 }; /* a --per-model child's "up to date", never seen by users */
 
 static int parse_split_option(int opt, const char *arg, build_args *a) {
     long v = 0;
@@ -409,7 +408,9 @@ static int locked_build(build_args *a) {
     int lock = -1;
     rc = rvcidx_lock_dir(a->outdir, &lock);
     if (rc) return cli_fail(rc, NULL);
+    build_outcome_clear(a->outdir);
     rc = run_build(a);
+    build_outcome_record(a->outdir, rc);
     rvcidx_unlock_dir(lock);
     return rc;
 }
@@ -474,34 +475,26 @@ static pid_t start_model(const build_args *a, const char *root, model_job *job) 
     model_args(a, root, job->name, &child, outdir, src, srcs);
     int rc = check_plan(&child); /* each model's build is refused on its own when it does not fit */
     if (rc == 0) rc = locked_build(&child);
+    else if (build_ensure_dir(outdir) == 0) build_outcome_record(outdir, rc); /* for 'rvcidx status' */
     fflush(stdout);
-    _exit(rc == 0 && child.unchanged ? EXIT_UNCHANGED : rc);
+    _exit(rc == 0 && child.unchanged ? BUILD_EXIT_UNCHANGED : rc);
 }
 
-static void reap_one(model_job *jobs, size_t n) {
+static void reap_one(const char *outdir, model_job *jobs, size_t n) {
     int status = 0;
     pid_t pid = wait(&status);
     for (size_t i = 0; i < n; i++)
         if (jobs[i].pid == pid) {
             jobs[i].status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            const char *what = jobs[i].status == 0 ? "built" : jobs[i].status == EXIT_UNCHANGED ? "unchanged" : "failed";
-            cli_logf(jobs[i].status && jobs[i].status != EXIT_UNCHANGED ? RVCIDX_LOG_ERROR : RVCIDX_LOG_INFO,
-                     "build: model %s: %s (exit %d)", jobs[i].name, what, jobs[i].status == EXIT_UNCHANGED ? 0 : jobs[i].status);
+            if (WIFSIGNALED(status)) { /* killed (the OOM killer...): the child could not say so itself */
+                char dir[PATH_MAX];
+                snprintf(dir, sizeof dir, "%s/%s", outdir, jobs[i].name);
+                build_outcome_record(dir, jobs[i].status);
+            }
+            const char *what = jobs[i].status == 0 ? "built" : jobs[i].status == BUILD_EXIT_UNCHANGED ? "unchanged" : "failed";
+            cli_logf(jobs[i].status && jobs[i].status != BUILD_EXIT_UNCHANGED ? RVCIDX_LOG_ERROR : RVCIDX_LOG_INFO,
+                     "build: model %s: %s (exit %d)", jobs[i].name, what, jobs[i].status == BUILD_EXIT_UNCHANGED ? 0 : jobs[i].status);
         }
-}
-
-static const char *exit_reason(int code) {
-    switch (code) {
-    case 0: return "built";
-    case EXIT_UNCHANGED: return "unchanged";
-    case CLI_EXIT_BAD_INPUT: return "failed: bad input (exit 3)";
-    case CLI_EXIT_IO: return "failed: I/O error (exit 4)";
-    case CLI_EXIT_TARGET: return "failed: recall target not reached (exit 7)";
-    case CLI_EXIT_TOO_BIG: return "refused: does not fit this machine (exit 8)";
-    case CLI_EXIT_LOCKED: return "failed: locked by another build (exit 9)";
-    case CLI_EXIT_INTERRUPTED: return "stopped: interrupted (exit 130)";
-    default: return "failed (see the log above)";
-    }
 }
 
 static size_t list_models_or_fail(const char *root, model_job **jobs) {
@@ -553,17 +546,17 @@ static int build_per_model(build_args *a) {
             next++;
         }
         if (running == 0) break;
-        reap_one(jobs, n);
+        reap_one(a->outdir, jobs, n);
         running--;
     }
     size_t built = 0, unchanged = 0, failed = 0;
     printf("\n| model | result |\n|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         int code = jobs[i].status;
-        printf("| %s | %s |\n", jobs[i].name, code < 0 ? "not started" : exit_reason(code));
+        printf("| %s | %s |\n", jobs[i].name, code < 0 ? "not started" : build_exit_reason(code));
         built += code == 0;
-        unchanged += code == EXIT_UNCHANGED;
-        failed += code != 0 && code != EXIT_UNCHANGED;
+        unchanged += code == BUILD_EXIT_UNCHANGED;
+        failed += code != 0 && code != BUILD_EXIT_UNCHANGED;
     }
     printf("\nmodels   %zu built, %zu unchanged, %zu failed or not started\n", built, unchanged, failed);
     free(jobs);

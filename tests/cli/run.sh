@@ -84,5 +84,21 @@ case_ plan_per_model    0 '^model    speaker0 .*' -- plan --per-model -o "$scrat
 case_ build_plan_per_model 0 '^memory   peak .* available: fits' -- build --plan --per-model -o "$scratch/pm" "$scratch/ex"
 check plan_per_model_built_nothing no_store "$scratch/pm"
 
+
+# A --per-model build where one model fails: status lists it, with why, and exits 1.
+"$RVCIDX" demo -q -o "$scratch/ex2" --speakers 2 --minutes 0.1
+echo garbage > "$scratch/ex2/speaker1/3_feature768/zz.npy"
+case_ models_one_fails  1 '\| speaker1 \| failed: bad input \(exit 3\) \|' -- build --per-model -o "$scratch/pmf" "$scratch/ex2"
+case_ status_failed     1 '\| speaker1 \| failed: bad input \(exit 3\) at ' -- status "$scratch/pmf"
+case_ status_built      1 '\| speaker0 \| built \|'                  -- status "$scratch/pmf"
+case_ status_ok         0 '\| build \| state \|'                     -- status "$scratch/pmf/speaker0"
+# A Slurm array with one failed task (sacct stubbed): status says so and exits 1.
+mkdir -p "$scratch/bin" "$scratch/slurm/.rvcidx-submit"
+printf '#!/bin/sh\necho "77_0|COMPLETED|00:00:09|0:0"\necho "77_1|FAILED|00:00:01|3:0"\n' > "$scratch/bin/sacct"
+chmod +x "$scratch/bin/sacct"
+echo '{"format":"rvcidx-submit","submissions":[{"time":1,"script":"s.sh","jobs":[{"id":"77","kind":"models"}]}]}' \
+  > "$scratch/slurm/.rvcidx-submit/submit.json"
+PATH="$scratch/bin:$PATH" case_ status_slurm_failed 1 '1 Slurm task\(s\) failed' -- status "$scratch/slurm"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
