@@ -42,6 +42,8 @@ extern cli_log g_cli_log;
 
 /* Installs the logger as the library's sink. */
 void cli_log_install(void);
+/* After -q or --log-json: stdout prints nothing (-q) or JSON lines (--log-json). */
+void cli_stdout_filter_install(void);
 void cli_logf(rvcidx_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs rvcidx_last_error() (or what) as an error and returns the exit code. */
 int cli_fail(int status, const char *what);
@@ -175,9 +177,10 @@ int cli_common_option(int opt);
         {"no-progress", no_argument, 0, CLI_OPT_NO_PROGRESS},                  \
         {"help", no_argument, 0, 'h'}
 #define CLI_COMMON_HELP                                                        \
-    "  -q, --quiet        errors only\n"                                       \
+    "  -q, --quiet        errors only: no results on stdout either\n"           \
     "  -v, --verbose      debug messages too\n"                                \
-    "      --log-json     log as one JSON object per line (for cluster logs)\n" \
+    "      --log-json     log as one JSON object per line (for cluster logs); each\n" \
+    "                     stdout line becomes one too (\"level\":\"info\")\n"   \
     "      --no-progress  no progress bar or progress lines\n"                 \
     "  -h, --help         this help\n"
 

@@ -77,6 +77,21 @@ check() {
   local name=$1; shift
   if "$@"; then echo "ok   $name"; pass=$((pass+1)); else echo "FAIL $name"; fail=$((fail+1)); fi
 }
+# silent WANT_EXIT ARGS...: the command exits WANT_EXIT and prints nothing but errors.
+silent() {
+  local want=$1 out rc; shift
+  out=$("$RVCIDX" "$@" 2>&1 </dev/null); rc=$?
+  [[ $rc -eq $want && -z "$(grep -v '^rvcidx: error: ' <<<"$out")" ]] ||
+    { echo "    exit $rc, output:"; echo "$out" | head -5 | sed 's/^/    /'; false; }
+}
+# json_stdout WANT_EXIT ARGS...: exits WANT_EXIT, and every stdout line is a JSON object.
+json_stdout() {
+  local want=$1 rc; shift
+  "$RVCIDX" "$@" >"$scratch/stdout.jsonl" 2>/dev/null </dev/null; rc=$?
+  [[ $rc -eq $want && -s "$scratch/stdout.jsonl" ]] &&
+    "${PYTHON:-python3}" -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$scratch/stdout.jsonl" ||
+    { echo "    exit $rc, stdout:"; head -3 "$scratch/stdout.jsonl" | sed 's/^/    /'; false; }
+}
 no_store() { [[ -z "$(find "$1" -name store.h5 2>/dev/null)" ]]; }
 check build_refused_wrote_nothing no_store "$scratch/p"
 check models_guarded_wrote_nothing no_store "$scratch/pm"
@@ -91,6 +106,7 @@ echo garbage > "$scratch/ex2/speaker1/3_feature768/zz.npy"
 case_ models_one_fails  1 '\| speaker1 \| failed: bad input \(exit 3\) \|' -- build --per-model -o "$scratch/pmf" "$scratch/ex2"
 case_ status_failed     1 '\| speaker1 \| failed: bad input \(exit 3\) at ' -- status "$scratch/pmf"
 case_ status_built      1 '\| speaker0 \| built \|'                  -- status "$scratch/pmf"
+check status_quiet      silent 1 status -q "$scratch/pmf"
 case_ status_ok         0 '\| build \| state \|'                     -- status "$scratch/pmf/speaker0"
 # A Slurm array with one failed task (sacct stubbed): status says so and exits 1.
 mkdir -p "$scratch/bin" "$scratch/slurm/.rvcidx-submit"
@@ -99,6 +115,11 @@ chmod +x "$scratch/bin/sacct"
 echo '{"format":"rvcidx-submit","submissions":[{"time":1,"script":"s.sh","jobs":[{"id":"77","kind":"models"}]}]}' \
   > "$scratch/slurm/.rvcidx-submit/submit.json"
 PATH="$scratch/bin:$PATH" case_ status_slurm_failed 1 '1 Slurm task\(s\) failed' -- status "$scratch/slurm"
+
+# -q prints nothing but errors; --log-json makes stdout JSON lines too.
+check build_quiet       silent 0 build -q -o "$scratch/q" "$scratch/ex"
+check build_json_stdout json_stdout 0 build --log-json -o "$scratch/q" "$scratch/ex"
+check models_json_stdout json_stdout 1 build --log-json --per-model -o "$scratch/pmf" "$scratch/ex2"
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
