@@ -123,6 +123,8 @@ enum {
         {"k-factor", required_argument, 0, CLI_OPT_K_FACTOR}
 /* Applies one index option: 0 taken, CLI_EXIT_USAGE bad value, -1 not ours. */
 int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p);
+/* CLI_EXIT_NO_GPU, said why, when mode is --gpu on and no GPU is usable; else 0. */
+int cli_require_gpu(rvcidx_gpu_mode mode);
 int cmd_train(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 

@@ -128,6 +128,7 @@ int cmd_eval(int argc, char **argv) {
     }
     ep.gpu = ip.gpu;
     ep.threads = ip.threads;
+    if ((rc = cli_require_gpu(ep.gpu)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
     ep.progress = cli_progress_cb;

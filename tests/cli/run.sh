@@ -58,6 +58,9 @@ case_ ingest_small      0 'rows     1500 x 768'                      -- ingest -
 if ! "$RVCIDX" gpu >/dev/null 2>&1; then # without a GPU, --gpu on must refuse (with one, test_gpu_train covers it)
 case_ train_gpu_on      6 '--gpu on, but no GPU is usable'           -- train -o "$scratch/c.h5" "$scratch/store.h5" --gpu on
 case_ build_gpu_on      6 '--gpu on, but no GPU is usable'           -- build -o "$scratch/b" "$scratch/ex" --gpu on
+[[ ! -e "$scratch/b" ]] && echo "ok   build_gpu_on_before_ingest" && pass=$((pass+1)) || { echo "FAIL build_gpu_on_before_ingest: $scratch/b was written"; fail=$((fail+1)); }
+case_ models_gpu_on     6 '--gpu on, but no GPU is usable'           -- build --per-model -o "$scratch/b" "$scratch/ex" --gpu on
+case_ eval_gpu_on       6 '--gpu on, but no GPU is usable'           -- eval --gpu on "$scratch/x.index" "$scratch/store.h5"
 fi
 case_ train_no_store    3 'missing or not an HDF5 file'              -- train -o "$scratch/c.h5" "$scratch/nope.h5"
 case_ train_bad_nlist   2 "--nlist: 'many' is not an integer"        -- train -o "$scratch/c.h5" "$scratch/store.h5" --nlist many
