@@ -61,6 +61,7 @@ int cmd_train(int argc, char **argv) {
     index_args a = {0};
     int rc = parse_index_args(argc, argv, train_usage, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if ((rc = cli_require_gpu(a.p.gpu)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
     a.p.progress = cli_progress_cb;
@@ -88,7 +89,9 @@ int cmd_encode(int argc, char **argv) {
     rvcidx_encode_result r;
     rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &r);
     if (rc) return cli_fail(rc, NULL);
+    char k_factor[32] = ""; /* only the refine wrapper of ivfpq4fs has one */
+    if (a.p.type == RVCIDX_INDEX_IVFPQ4FS) snprintf(k_factor, sizeof k_factor, ", k_factor %d", a.p.k_factor);
     printf("index    %s: %s, %llu vectors, nprobe %d%s, %.1f s\n", a.output, r.factory, (unsigned long long)r.ntotal,
-           a.p.nprobe, a.p.type == RVCIDX_INDEX_IVFPQ4FS ? ", k_factor set" : "", r.seconds);
+           a.p.nprobe, k_factor, r.seconds);
     return CLI_EXIT_OK;
 }
