@@ -126,5 +126,15 @@ check build_quiet       silent 0 build -q -o "$scratch/q" "$scratch/ex"
 check build_json_stdout json_stdout 0 build --log-json -o "$scratch/q" "$scratch/ex"
 check models_json_stdout json_stdout 1 build --log-json --per-model -o "$scratch/pmf" "$scratch/ex2"
 
+# Too little disk for a rebuild: an unchanged rerun writes nothing and goes ahead; a new build is refused.
+export RVCIDX_DISK_LIMIT=1M
+case_ nightly_low_disk  0 'up to date: nothing rebuilt'               -- build -o "$scratch/q" "$scratch/ex"
+case_ new_low_disk      8 'needs 0\.[0-9]+ GiB of disk \(0\.0 free\)' -- build -o "$scratch/q2" "$scratch/ex"
+unset RVCIDX_DISK_LIMIT
+check new_low_disk_wrote_nothing no_store "$scratch/q2"
+for v in garbage 0 -5G; do
+  RVCIDX_MEMORY_LIMIT=$v case_ memory_limit_$v 2 "RVCIDX_MEMORY_LIMIT=$v: not a size" -- plan -o "$scratch/p" "$scratch/ex"
+done
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
