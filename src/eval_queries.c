@@ -112,6 +112,10 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, const 
 int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int index_dim, int cosine,
                            const float *indexed, const rvcidx_eval_params *p, rvcidx__eval_data *out) {
     memset(out, 0, sizeof *out);
+    if (ntotal <= (uint64_t)p->k) /* leave-one-out needs k others; faiss would pad with -1 and recall would be low */
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) indexed, but measuring %d-recall@%d needs at least "
+                            "%d; add more audio or lower --k", store_path, (unsigned long long)ntotal, p->k, p->k,
+                            p->k + 1);
     int rc = load_base(store_path, first_row, ntotal, index_dim, cosine, indexed, out);
     if (rc == 0)
         rc = p->queries_store                          ? external_queries(p, cosine, out)

@@ -139,6 +139,19 @@ static void predict(const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
     if (p->ram_eval > p->ram_peak) p->ram_peak = p->ram_eval;
 }
 
+/* Too few frames fail before ingest with the numbers, not later in faiss's
+ * words (index_params.c and eval_queries.c check the same for each index). */
+static int check_enough_rows(const char *src, uint64_t rows, const rvcidx_index_params *ip, const rvcidx_eval_params *ep) {
+    if (ip->type != RVCIDX_INDEX_IVFFLAT && rows < 16)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) in all, but an IVF-PQ4 index needs at least 16 to "
+                            "train its codes; add more audio (about a second is 50 frames) or use --index ivfflat", src,
+                            (unsigned long long)rows);
+    if (ep && rows <= (uint64_t)ep->k)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) in all, but measuring %d-recall@%d needs at least %d; "
+                            "add more audio or lower --k", src, (unsigned long long)rows, ep->k, ep->k, ep->k + 1);
+    return 0;
+}
+
 int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
                 const rvcidx_index_params *index, const rvcidx_eval_params *eval, rvcidx_plan_result *out) {
     if (!srcs || !outdir || !index || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan: NULL argument");
@@ -150,6 +163,7 @@ int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const r
     RVCIDX__TRY(rvcidx__sources_collect(srcs, n_srcs, ingest ? ingest->dim : 0, &shards));
     int rc = count_rows(&shards, out);
     rvcidx__shard_list_free(&shards);
+    if (rc == 0) rc = check_enough_rows(srcs[0], out->rows, index, eval);
     if (rc) return rc;
     predict(index, eval, out);
     out->ram_available = mem_available(mem_limit);

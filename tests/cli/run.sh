@@ -136,5 +136,14 @@ for v in garbage 0 -5G; do
   RVCIDX_MEMORY_LIMIT=$v case_ memory_limit_$v 2 "RVCIDX_MEMORY_LIMIT=$v: not a size" -- plan -o "$scratch/p" "$scratch/ex"
 done
 
+# Too few frames: exit 3 before any work, saying how many there are and how many are needed.
+mkdir -p "$scratch/tiny/m/3_feature768"
+"${PYTHON:-python3}" -c 'import numpy as np, sys; np.save(sys.argv[1], np.ones((5, 768), "float32"))' "$scratch/tiny/m/3_feature768/0.npy"
+case_ too_few_rows      3 '5 rows \(frames\) in all, but an IVF-PQ4 index needs at least 16' -- build -o "$scratch/tinyo" "$scratch/tiny/m"
+case_ too_few_rows_flat 3 '5 rows \(frames\) in all, but measuring 8-recall@8 needs at least 9' -- build --index ivfflat -o "$scratch/tinyo" "$scratch/tiny/m"
+check too_few_rows_wrote_nothing no_store "$scratch/tinyo"
+"$RVCIDX" ingest -q -o "$scratch/tiny.h5" "$scratch/tiny/m"
+case_ too_few_rows_train 3 'tiny\.h5: 5 rows \(frames\) to index, but an IVF-PQ4 index needs at least 16' -- train -o "$scratch/tc.h5" "$scratch/tiny.h5"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
