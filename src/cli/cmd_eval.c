@@ -24,7 +24,6 @@ static const char eval_usage[] =
 
 int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
     long v = 0;
-    uint64_t u = 0;
     switch (opt) {
     case CLI_OPT_K:
         if (cli_parse_int("--k", arg, 1, 1024, &v)) return CLI_EXIT_USAGE;
@@ -34,8 +33,8 @@ int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
         p->queries_store = arg;
         return 0;
     case CLI_OPT_SAMPLE:
-        if (cli_parse_u64("--eval-queries", arg, &u) || u == 0) return CLI_EXIT_USAGE;
-        p->queries = u;
+        if (cli_parse_int("--eval-queries", arg, 1, 1L << 40, &v)) return CLI_EXIT_USAGE;
+        p->queries = (uint64_t)v;
         return 0;
     case CLI_OPT_TARGET:
         return cli_parse_double("--target-recall", arg, 0.0, 1.0, &p->target_recall) ? CLI_EXIT_USAGE : 0;
