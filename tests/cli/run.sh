@@ -6,6 +6,8 @@ set -u
 scratch="$TEST_TMP/cli"
 rm -rf "$scratch" && mkdir -p "$scratch"
 pass=0 fail=0
+fast=(--no-timing --eval-queries 200 --threads 1) # builds whose speed and recall these cases do not check
+# (--threads 1: two OpenMP threads spin for seconds on a loaded 2-core machine)
 
 # case NAME EXPECTED_EXIT PATTERN -- ARGS...   (PATTERN: grep -E on stdout+stderr)
 case_() {
@@ -65,8 +67,8 @@ fi
 case_ train_no_store    3 'missing or not an HDF5 file'              -- train -o "$scratch/c.h5" "$scratch/nope.h5"
 case_ train_bad_nlist   2 "--nlist: 'many' is not an integer"        -- train -o "$scratch/c.h5" "$scratch/store.h5" --nlist many
 case_ train_nlist_big   2 'more than the 1500 rows'                  -- train -o "$scratch/c.h5" "$scratch/store.h5" --nlist 2000
-case_ train_small       0 '^centroids .*: [0-9]+ lists from 1500 sampled rows' -- train -o "$scratch/c.h5" "$scratch/store.h5"
-case_ encode_k_factor   0 'nprobe 16, k_factor 8,'                   -- encode -o "$scratch/i.index" --centroids "$scratch/c.h5" "$scratch/store.h5"
+case_ train_small       0 '^centroids .*: [0-9]+ lists from 1500 sampled rows' -- train --threads 1 -o "$scratch/c.h5" "$scratch/store.h5"
+case_ encode_k_factor   0 'nprobe 16, k_factor 8,'                   -- encode --threads 1 -o "$scratch/i.index" --centroids "$scratch/c.h5" "$scratch/store.h5"
 case_ encode_no_centroids 2 '--centroids FILE is required'           -- encode -o "$scratch/i.index" "$scratch/store.h5"
 case_ eval_usage        2 'INDEX and STORE.h5 are required'          -- eval "$scratch/store.h5"
 case_ eval_not_index    3 'not a faiss index'                        -- eval "$scratch/store.h5" "$scratch/store.h5"
@@ -109,7 +111,7 @@ check plan_per_model_built_nothing no_store "$scratch/pm"
 # A --per-model build where one model fails: status lists it, with why, and exits 1.
 "$RVCIDX" demo -q -o "$scratch/ex2" --speakers 2 --minutes 0.1
 echo garbage > "$scratch/ex2/speaker1/3_feature768/zz.npy"
-case_ models_one_fails  1 '\| speaker1 \| failed: bad input \(exit 3\) \|' -- build --per-model -o "$scratch/pmf" "$scratch/ex2"
+case_ models_one_fails  1 '\| speaker1 \| failed: bad input \(exit 3\) \|' -- build --per-model "${fast[@]}" -o "$scratch/pmf" "$scratch/ex2"
 case_ status_failed     1 '\| speaker1 \| failed: bad input \(exit 3\) at ' -- status "$scratch/pmf"
 case_ status_built      1 '\| speaker0 \| built \|'                  -- status "$scratch/pmf"
 check status_quiet      silent 1 status -q "$scratch/pmf"
@@ -123,14 +125,14 @@ echo '{"format":"rvcidx-submit","submissions":[{"time":1,"script":"s.sh","jobs":
 PATH="$scratch/bin:$PATH" case_ status_slurm_failed 1 '1 Slurm task\(s\) failed' -- status "$scratch/slurm"
 
 # -q prints nothing but errors; --log-json makes stdout JSON lines too.
-check build_quiet       silent 0 build -q -o "$scratch/q" "$scratch/ex"
-check build_json_stdout json_stdout 0 build --log-json -o "$scratch/q" "$scratch/ex"
-check models_json_stdout json_stdout 1 build --log-json --per-model -o "$scratch/pmf" "$scratch/ex2"
+check build_quiet       silent 0 build -q "${fast[@]}" -o "$scratch/q" "$scratch/ex"
+check build_json_stdout json_stdout 0 build --log-json "${fast[@]}" -o "$scratch/q" "$scratch/ex"
+check models_json_stdout json_stdout 1 build --log-json --per-model "${fast[@]}" -o "$scratch/pmf" "$scratch/ex2"
 
 # Too little disk for a rebuild: an unchanged rerun writes nothing and goes ahead; a new build is refused.
 export RVCIDX_DISK_LIMIT=1M
-case_ nightly_low_disk  0 'up to date: nothing rebuilt'               -- build -o "$scratch/q" "$scratch/ex"
-case_ new_low_disk      8 'needs 0\.[0-9]+ GiB of disk \(0\.0 free\)' -- build -o "$scratch/q2" "$scratch/ex"
+case_ nightly_low_disk  0 'up to date: nothing rebuilt'               -- build "${fast[@]}" -o "$scratch/q" "$scratch/ex"
+case_ new_low_disk      8 'needs 0\.[0-9]+ GiB of disk \(0\.0 free\)' -- build "${fast[@]}" -o "$scratch/q2" "$scratch/ex"
 unset RVCIDX_DISK_LIMIT
 check new_low_disk_wrote_nothing no_store "$scratch/q2"
 for v in garbage 0 -5G; do
