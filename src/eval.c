@@ -407,6 +407,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
     RVCIDX__TRY(rvcidx__eval_data_load(store_path, first_row, c->info.ntotal, c->info.dim, cosine, c->exact_xb, c->p,
                                        &c->data));
     r->queries = c->data.nq;
+    r->zero_norm_rows = c->data.zero_rows;
     RVCIDX__TRY(compute_truth(c));
     RVCIDX__TRY(plan_sweep(c));
     RVCIDX__TRY(report_progress(c, 0, 0));

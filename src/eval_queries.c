@@ -54,6 +54,19 @@ static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal
     return rc;
 }
 
+/* Rows of norm 0: under cosine they stay 0 (x / max(1e-12, 0)), every query
+ * is equally far from them, and no search setting can rank them. */
+static uint64_t count_zero_rows(const float *x, uint64_t n, int dim) {
+    uint64_t zeros = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const float *row = x + i * (uint64_t)dim;
+        int j = 0;
+        while (j < dim && row[j] == 0.0f) j++;
+        zeros += j == dim;
+    }
+    return zeros;
+}
+
 static int leave_one_out_queries(const rvcidx_eval_params *p, rvcidx__eval_data *d) {
     d->nq = p->queries < d->ntotal ? p->queries : d->ntotal;
     d->self_ids = choose_ids(d->ntotal, d->nq, p->seed);
@@ -117,6 +130,7 @@ int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t 
                             "%d; add more audio or lower --k", store_path, (unsigned long long)ntotal, p->k, p->k,
                             p->k + 1);
     int rc = load_base(store_path, first_row, ntotal, index_dim, cosine, indexed, out);
+    if (rc == 0 && cosine) out->zero_rows = count_zero_rows(out->base, out->ntotal, out->dim);
     if (rc == 0)
         rc = p->queries_store                          ? external_queries(p, cosine, out)
              : p->queries_from == RVCIDX_QUERIES_OTHER ? other_rows_queries(store_path, first_row, p, cosine, out)

@@ -92,10 +92,15 @@ int cli_eval_missed_target(const rvcidx_eval_report *r) {
     const rvcidx_eval_point *bp = &r->points[0];
     for (size_t i = 0; i < r->n_points; i++)
         if (r->points[i].recall_k > best) best = r->points[i].recall_k, bp = &r->points[i];
+    char zeros[256] = ""; /* under cosine an all-zero frame ties with every query: no setting finds its neighbours */
+    if (r->zero_norm_rows > 0)
+        snprintf(zeros, sizeof zeros, "%llu of the %llu indexed frames are all zeros, which --metric cosine cannot "
+                 "rank (they tie with every query): remove silent frames from the shards or use --metric l2; else ",
+                 (unsigned long long)r->zero_norm_rows, (unsigned long long)r->ntotal);
     cli_logf(RVCIDX_LOG_ERROR,
-             "no setting reached %d-recall@%d >= %.2f (best %.4f at nprobe %d, k_factor %d): lower --target-recall, "
+             "no setting reached %d-recall@%d >= %.2f (best %.4f at nprobe %d, k_factor %d): %slower --target-recall, "
              "use fewer lists (--nlist), or --index ivfflat", r->k, r->k, r->target_recall, best, bp->nprobe,
-             bp->k_factor);
+             bp->k_factor, zeros);
     return CLI_EXIT_TARGET;
 }
 

@@ -148,5 +148,10 @@ check too_few_rows_wrote_nothing no_store "$scratch/tinyo"
 "$RVCIDX" ingest -q -o "$scratch/tiny.h5" "$scratch/tiny/m"
 case_ too_few_rows_train 3 'tiny\.h5: 5 rows \(frames\) to index, but an IVF-PQ4 index needs at least 16' -- train -o "$scratch/tc.h5" "$scratch/tiny.h5"
 
+# --metric cosine with all-zero frames: the advice names them, not --nlist alone.
+mkdir -p "$scratch/zero/m/3_feature768"
+"${PYTHON:-python3}" -c 'import numpy as np, sys; x = np.random.default_rng(1).random((300, 768), "float32"); x[:3] = 0; np.save(sys.argv[1], x)' "$scratch/zero/m/3_feature768/0.npy"
+case_ cosine_zero_rows  7 '3 of the 300 indexed frames are all zeros, which --metric cosine cannot rank' -- build "${fast[@]}" --metric cosine -o "$scratch/zo" "$scratch/zero/m"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
