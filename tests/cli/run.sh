@@ -100,6 +100,13 @@ json_stdout() {
     "${PYTHON:-python3}" -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$scratch/stdout.jsonl" ||
     { echo "    exit $rc, stdout:"; head -3 "$scratch/stdout.jsonl" | sed 's/^/    /'; false; }
 }
+# lacks PATTERN WANT_EXIT ARGS...: exits WANT_EXIT and prints no line matching PATTERN.
+lacks() {
+  local pattern=$1 want=$2 out rc; shift 2
+  out=$("$RVCIDX" "$@" 2>&1 </dev/null); rc=$?
+  [[ $rc -eq $want ]] && ! grep -qE -- "$pattern" <<<"$out" ||
+    { echo "    exit $rc, output:"; grep -E -- "$pattern" <<<"$out" | head -3 | sed 's/^/    /'; false; }
+}
 no_store() { [[ -z "$(find "$1" -name store.h5 2>/dev/null)" ]]; }
 check build_refused_wrote_nothing no_store "$scratch/p"
 check models_guarded_wrote_nothing no_store "$scratch/pm"
@@ -112,6 +119,7 @@ check plan_per_model_built_nothing no_store "$scratch/pm"
 "$RVCIDX" demo -q -o "$scratch/ex2" --speakers 2 --minutes 0.1
 echo garbage > "$scratch/ex2/speaker1/3_feature768/zz.npy"
 case_ models_one_fails  1 '\| speaker1 \| failed: bad input \(exit 3\) \|' -- build --per-model "${fast[@]}" -o "$scratch/pmf" "$scratch/ex2"
+check no_faiss_pq_spam  lacks '^WARNING clustering' 0 build "${fast[@]}" --index ivfpq4fs -o "$scratch/pms" "$scratch/ex2/speaker0"
 case_ status_failed     1 '\| speaker1 \| failed: bad input \(exit 3\) at ' -- status "$scratch/pmf"
 case_ status_built      1 '\| speaker0 \| built \|'                  -- status "$scratch/pmf"
 check status_quiet      silent 1 status -q "$scratch/pmf"
