@@ -137,6 +137,15 @@ check build_quiet       silent 0 build -q "${fast[@]}" -o "$scratch/q" "$scratch
 check build_json_stdout json_stdout 0 build --log-json "${fast[@]}" -o "$scratch/q" "$scratch/ex"
 check models_json_stdout json_stdout 1 build --log-json --per-model "${fast[@]}" -o "$scratch/pmf" "$scratch/ex2"
 
+# The eval progress total is known from the start: every line has the same one.
+one_eval_total() {
+  local totals
+  totals=$(RVCIDX_PROGRESS_INTERVAL=0 "$RVCIDX" eval --threads 1 --no-timing --eval-queries 200 "$@" 2>&1 >/dev/null |
+           sed -n 's|^rvcidx: progress: eval [0-9.k]*/\([0-9.k]*\) settings.*|\1|p' | sort -u)
+  [[ -n "$totals" && $(wc -l <<<"$totals") -eq 1 ]] || { echo "    totals: $totals"; false; }
+}
+check eval_progress_total one_eval_total "$scratch"/q/added_*.index "$scratch/q/store.h5"
+
 # Too little disk for a rebuild: an unchanged rerun writes nothing and goes ahead; a new build is refused.
 export RVCIDX_DISK_LIMIT=1M
 case_ nightly_low_disk  0 'up to date: nothing rebuilt'               -- build "${fast[@]}" -o "$scratch/q" "$scratch/ex"
