@@ -581,14 +581,31 @@ static int build_per_model(build_args *a) {
     return rc ? rc : failed ? CLI_EXIT_INTERNAL : CLI_EXIT_OK;
 }
 
-/* `rvcidx plan ...` is `rvcidx build --plan ...`. */
+static const char plan_usage[] =
+    "usage: rvcidx plan -o OUTDIR [build's options] SRC...\n\n"
+    "What 'rvcidx build' with the same options would do, from the shards' headers only:\n"
+    "rows and D, the index and its parameters, predicted file sizes, disk and peak memory\n"
+    "against this machine's (RVCIDX_MEMORY_LIMIT, RVCIDX_DISK_LIMIT lower them). Builds\n"
+    "nothing; exits 8 when the build would not fit (as build would refuse it), 3 when\n"
+    "the inputs have too few frames.\n\n"
+    "options: build's ('rvcidx build --help'); those that change the plan:\n"
+    "  -o, --output OUTDIR  where the build would write (its filesystem's free space)\n"
+    "      --per-speaker    one index per speaker\n"
+    "      --per-model      SRC is a folder of model directories: one plan per model\n"
+    "      --index, --nlist, --train-rows, --k, --eval-queries, --dim, --version, --for\n" CLI_COMMON_HELP;
+
+/* `rvcidx plan ...` is `rvcidx build --plan ...`, with its own help. */
 int cmd_plan(int argc, char **argv) {
-    char *args[256];
-    int n = argc < 254 ? argc : 254;
-    for (int i = 0; i < n; i++) args[i] = argv[i];
-    args[n] = (char *)"--plan";
-    args[n + 1] = NULL;
-    return cmd_build(n + 1, args);
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return fputs(plan_usage, stdout), CLI_EXIT_OK;
+    char **args = calloc((size_t)argc + 2, sizeof *args); /* every SRC: a fixed array dropped those past 253 */
+    if (!args) return CLI_EXIT_INTERNAL;
+    args[0] = argv[0];
+    args[1] = (char *)"--plan"; /* first: after a "--" it would be taken for a SRC */
+    memcpy(args + 2, argv + 1, (size_t)(argc - 1) * sizeof *args);
+    int rc = cmd_build(argc + 1, args);
+    free(args);
+    return rc;
 }
 
 int cmd_build(int argc, char **argv) {

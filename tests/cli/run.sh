@@ -74,6 +74,7 @@ case_ eval_usage        2 'INDEX and STORE.h5 are required'          -- eval "$s
 case_ eval_not_index    3 'not a faiss index'                        -- eval "$scratch/store.h5" "$scratch/store.h5"
 case_ eval_bad_target   2 "--target-recall: '2' is not a number in 0..1" -- eval a b --target-recall 2
 case_ eval_zero_queries 2 "--eval-queries: '0' is not an integer in 1\.\." -- eval a b --eval-queries 0
+case_ plan_help         0 '^usage: rvcidx plan -o OUTDIR'           -- plan --help
 case_ plan_fits         0 'memory   peak .* available: fits'        -- plan -o "$scratch/p" "$scratch/ex"
 export RVCIDX_MEMORY_LIMIT=1M
 case_ build_refused     8 'refused before starting: the build needs' -- build -o "$scratch/p" "$scratch/ex"
