@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "internal.h"
@@ -51,9 +52,10 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Any case: RVC loads every file of the folder, so a renamed X.NPY is a shard. */
 static int ends_with_npy(const char *name) {
     size_t n = strlen(name);
-    return n > 4 && strcmp(name + n - 4, ".npy") == 0;
+    return n > 4 && strcasecmp(name + n - 4, ".npy") == 0;
 }
 
 /* Sorted entries of dir: regular .npy files (want_dirs 0) or subdirectories (1). */

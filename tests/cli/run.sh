@@ -171,5 +171,12 @@ mkdir -p "$scratch/zero/m/3_feature768"
 "${PYTHON:-python3}" -c 'import numpy as np, sys; x = np.random.default_rng(1).random((300, 768), "float32"); x[:3] = 0; np.save(sys.argv[1], x)' "$scratch/zero/m/3_feature768/0.npy"
 case_ cosine_zero_rows  7 '3 of the 300 indexed frames are all zeros, which --metric cosine cannot rank' -- build "${fast[@]}" --metric cosine -o "$scratch/zo" "$scratch/zero/m"
 
+# A shard named in upper case (X.NPY) is a shard: RVC loads every file of the folder.
+mkdir -p "$scratch/upper/m/3_feature768"
+cp "$scratch/ex/speaker0/3_feature768/"*.npy "$scratch/upper/m/3_feature768/"
+first=$(ls "$scratch/upper/m/3_feature768" | head -1)
+mv "$scratch/upper/m/3_feature768/$first" "$scratch/upper/m/3_feature768/${first%.npy}.NPY"
+case_ upper_case_npy    0 'rows     1500 x 768'                      -- ingest -o "$scratch/upper.h5" "$scratch/upper/m"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
