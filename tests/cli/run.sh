@@ -178,5 +178,23 @@ first=$(ls "$scratch/upper/m/3_feature768" | head -1)
 mv "$scratch/upper/m/3_feature768/$first" "$scratch/upper/m/3_feature768/${first%.npy}.NPY"
 case_ upper_case_npy    0 'rows     1500 x 768'                      -- ingest -o "$scratch/upper.h5" "$scratch/upper/m"
 
+# submit --dry-run prints sbatch commands safe to paste, whatever the paths hold.
+pasted_safely() { # DEPENDENCY ARGS...: runs the printed commands with a stub sbatch; nothing the paths hold runs
+  local dir="$scratch/paste" out dependency=$1; shift
+  rm -rf "$dir" && mkdir -p "$dir/bin" && cd "$dir" || return 1
+  printf '#!/bin/sh\nfor a in "$@"; do printf "%%s\\n" "$a"; done >> "%s/argv"\necho 4242\n' "$dir" > bin/sbatch
+  chmod +x bin/sbatch
+  out=$("$RVCIDX" submit --slurm --dry-run "$@" 2>&1) || { cd - >/dev/null; echo "$out" | tail -3; return 1; }
+  grep -E "^([A-Z_]+=\\\$\()?'sbatch' " <<<"$out" > cmds.sh
+  PATH="$dir/bin:$PATH" bash cmds.sh
+  cd - >/dev/null
+  [[ -s "$dir/cmds.sh" && ! -e "$dir/PWNED" ]] && grep -q 'we$(touch PWNED)ird'"'"'q' "$dir/argv" &&
+    { [[ $dependency == no ]] || grep -qx -- '--dependency=afterok:4242' "$dir/argv"; }
+}
+weird="$scratch/we\$(touch PWNED)ird'q"
+mkdir -p "$weird" && cp -r "$scratch/ex/speaker0" "$weird/"
+check submit_paste_split pasted_safely yes --split 2 -o "$weird/out" "$weird/speaker0"
+check submit_paste_models pasted_safely no -o "$weird/out" "$weird"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
