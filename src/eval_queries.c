@@ -101,6 +101,7 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, const 
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(store_path, &st));
     uint64_t n = rvcidx_store_rows(st), before = first_row, after = n - first_row - d->ntotal, others = before + after;
+    size_t speakers = rvcidx_store_speaker_count(st);
     d->nq = p->queries < others ? p->queries : others;
     uint64_t nb = others ? d->nq * before / others : 0, na = d->nq - nb;
     float *qb = NULL, *qa = NULL;
@@ -116,9 +117,13 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, const 
     }
     free(qb);
     free(qa);
+    /* The index holds the whole store: whatever its speakers, eval (unlike build, which
+     * holds the last speaker out of a tuning index) has no other frames to query with. */
     if (rc == 0 && d->nq == 0)
-        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: no rows outside the index to query with (one speaker): use leave-one-out "
-                          "or --queries", store_path);
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: the index holds all %llu rows of the store (%zu speaker%s), so no other "
+                          "speaker's frames are left to query with; pass --queries STORE.h5 of another voice (rvcidx "
+                          "ingest), or use --queries-from self", store_path, (unsigned long long)n, speakers,
+                          speakers == 1 ? "" : "s");
     return rc;
 }
 

@@ -196,5 +196,9 @@ mkdir -p "$weird" && cp -r "$scratch/ex/speaker0" "$weird/"
 check submit_paste_split pasted_safely yes --split 2 -o "$weird/out" "$weird/speaker0"
 check submit_paste_models pasted_safely no -o "$weird/out" "$weird"
 
+# eval --queries-from other-speakers on an index of a whole multi-speaker store: the true reason.
+"$RVCIDX" build -q "${fast[@]}" -o "$scratch/ms" "$scratch/ex2/speaker0" "$scratch/upper/m"
+case_ eval_other_whole_store 3 'the index holds all 1800 rows of the store \(2 speakers\), so no other speaker' -- eval --queries-from other-speakers "$scratch"/ms/added_*.index "$scratch/ms/store.h5"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
