@@ -193,6 +193,20 @@ int build_ensure_dir(const char *dir) {
     return CLI_EXIT_IO;
 }
 
+/* What the recall line measured: the shipped index, or (one index of several
+ * speakers) the tuning index without the held-out speaker, whose figure
+ * the shipped index, holding more rows, does not exactly repeat. */
+static void print_measured_on(const rvcidx_build_result *r) {
+    const rvcidx_eval_report *e = r->eval;
+    if (e->ntotal != r->encode.ntotal)
+        printf("         measured on the tuning index (%llu of the %llu vectors), not the shipped one, with %llu "
+               "queries: %s\n", (unsigned long long)e->ntotal, (unsigned long long)r->encode.ntotal,
+               (unsigned long long)e->queries, e->queries_desc);
+    else
+        printf("         measured on the shipped index with %llu queries: %s\n", (unsigned long long)e->queries,
+               e->queries_desc);
+}
+
 /* train -> encode -> eval/tune -> publish for one row range, reports in dir.
  * On success *r holds the result (the caller clears it). */
 int build_report_index(const build_args *a, const char *dir, const char *model, int rc, rvcidx_build_result *r) {
@@ -213,9 +227,12 @@ int build_report_index(const build_args *a, const char *dir, const char *model, 
         const rvcidx_eval_point *c = &r->eval->points[r->eval->chosen >= 0 ? r->eval->chosen : 0];
         char recall[64] = "";
         if (r->eval->k > 1) snprintf(recall, sizeof recall, "%d-recall@%d %.4f, ", r->eval->k, r->eval->k, c->recall_k);
+        char qps[48];
+        cli_format_qps(c->qps_1thread, qps, sizeof qps);
         printf("recall   %s1-recall@1 %.4f, empty slots %.2f%%, RVC blend error %.2f%% (p95 %.2f%%), "
-               "%.0f queries/s (1 thread); report %s/report.md\n", recall, c->recall_1,
-               100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, c->qps_1thread, dir);
+               "%s; report %s/report.md\n", recall, c->recall_1,
+               100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, qps, dir);
+        print_measured_on(r);
         cli_print_block_times(r->eval, c, "block    ", stdout);
     }
     printf("time     train %.1f s (k-means on %s), encode %.1f s, eval %.1f s\n", r->train_seconds, r->train.device,

@@ -112,6 +112,7 @@ no_store() { [[ -z "$(find "$1" -name store.h5 2>/dev/null)" ]]; }
 check build_refused_wrote_nothing no_store "$scratch/p"
 check models_guarded_wrote_nothing no_store "$scratch/pm"
 case_ plan_per_model    0 '^model    speaker0 .*' -- plan --per-model -o "$scratch/pm" "$scratch/ex"
+case_ build_recall_shipped 0 'measured on the shipped index with 200 queries: leave-one-out' -- build "${fast[@]}" -o "$scratch/one" "$scratch/ex"
 case_ build_plan_per_model 0 '^memory   peak .* available: fits' -- build --plan --per-model -o "$scratch/pm" "$scratch/ex"
 check plan_per_model_built_nothing no_store "$scratch/pm"
 
@@ -197,7 +198,7 @@ check submit_paste_split pasted_safely yes --split 2 -o "$weird/out" "$weird/spe
 check submit_paste_models pasted_safely no -o "$weird/out" "$weird"
 
 # eval --queries-from other-speakers on an index of a whole multi-speaker store: the true reason.
-"$RVCIDX" build -q "${fast[@]}" -o "$scratch/ms" "$scratch/ex2/speaker0" "$scratch/upper/m"
+case_ build_recall_label 0 'measured on the tuning index \(1500 of the 1800 vectors\), not the shipped one' -- build "${fast[@]}" -o "$scratch/ms" "$scratch/ex2/speaker0" "$scratch/upper/m"
 case_ eval_other_whole_store 3 'the index holds all 1800 rows of the store \(2 speakers\), so no other speaker' -- eval --queries-from other-speakers "$scratch"/ms/added_*.index "$scratch/ms/store.h5"
 
 echo "$pass passed, $fail failed"
