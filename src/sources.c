@@ -241,6 +241,12 @@ static int add_list_file(rvcidx__shard_list *out, const char *list_path, int wan
     FILE *fp = fopen(list_path, "r");
     if (!fp) return rvcidx__fail(RVCIDX_EINPUT, "%s: cannot open: %s", list_path, strerror(errno));
     char dir_buf[PATH_MAX], line[PATH_MAX], path[PATH_MAX];
+    size_t head = fread(line, 1, sizeof line, fp); /* a NUL: binary (a store, an index), whose "lines" are noise */
+    if (memchr(line, '\0', head) || fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: a binary file, not a list of sources (one path per line); pass model "
+                            "directories or shard folders, or a text file listing them", list_path);
+    }
     snprintf(dir_buf, sizeof dir_buf, "%s", list_path);
     const char *dir = dirname(dir_buf);
     int rc = 0, entries = 0;

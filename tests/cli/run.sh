@@ -64,6 +64,7 @@ case_ build_gpu_on      6 '--gpu on, but no GPU is usable'           -- build -o
 case_ models_gpu_on     6 '--gpu on, but no GPU is usable'           -- build --per-model -o "$scratch/b" "$scratch/ex" --gpu on
 case_ eval_gpu_on       6 '--gpu on, but no GPU is usable'           -- eval --gpu on "$scratch/x.index" "$scratch/store.h5"
 fi
+case_ src_binary_file   3 'store\.h5: a binary file, not a list of sources' -- ingest -o "$scratch/s2.h5" "$scratch/store.h5"
 case_ train_no_store    3 'missing or not an HDF5 file'              -- train -o "$scratch/c.h5" "$scratch/nope.h5"
 case_ train_bad_nlist   2 "--nlist: 'many' is not an integer"        -- train -o "$scratch/c.h5" "$scratch/store.h5" --nlist many
 case_ train_nlist_big   2 'more than the 1500 rows'                  -- train -o "$scratch/c.h5" "$scratch/store.h5" --nlist 2000
