@@ -70,6 +70,8 @@ case_ train_bad_nlist   2 "--nlist: 'many' is not an integer"        -- train -o
 case_ train_nlist_big   2 'more than the 1500 rows'                  -- train -o "$scratch/c.h5" "$scratch/store.h5" --nlist 2000
 case_ train_small       0 '^centroids .*: [0-9]+ lists from 1500 sampled rows' -- train --threads 1 -o "$scratch/c.h5" "$scratch/store.h5"
 case_ encode_k_factor   0 'nprobe 16, k_factor 8,'                   -- encode --threads 1 -o "$scratch/i.index" --centroids "$scratch/c.h5" "$scratch/store.h5"
+case_ encode_unwritable  4 'i\.index: cannot write into /proc' -- encode --threads 1 -o /proc/i.index --centroids "$scratch/c.h5" "$scratch/store.h5"
+case_ train_unwritable   4 'c\.h5: cannot write into /proc'   -- train --threads 1 -o /proc/c.h5 "$scratch/store.h5"
 case_ encode_no_centroids 2 '--centroids FILE is required'           -- encode -o "$scratch/i.index" "$scratch/store.h5"
 case_ eval_usage        2 'INDEX and STORE.h5 are required'          -- eval "$scratch/store.h5"
 case_ eval_not_index    3 'not a faiss index'                        -- eval "$scratch/store.h5" "$scratch/store.h5"
