@@ -648,7 +648,8 @@ int cmd_build(int argc, char **argv) {
                  "--index auto");
         return CLI_EXIT_USAGE;
     }
-    if (!a.plan_only && (rc = cli_require_gpu(a.index.gpu)) != 0) return rc; /* before hours of ingest */
+    int uses_gpu = !a.plan_only && a.stage != STAGE_PART; /* a split part only encodes, on the CPU */
+    if (uses_gpu && (rc = cli_require_gpu(a.index.gpu)) != 0) return rc; /* before hours of ingest */
     if (a.plan_only && a.per_model) return plan_per_model(&a);
     int plan_needed = !a.per_model && (a.stage == STAGE_ALL || a.stage == STAGE_PREPARE); /* per model: in each child */
     if (plan_needed && (rc = check_plan(&a)) != 0) return rc;
