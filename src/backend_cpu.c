@@ -9,7 +9,8 @@
 
 static void cpu_describe(const rvcidx__backend *b, char *out, size_t n) {
     (void)b;
-    snprintf(out, n, "cpu (%d threads)", omp_get_max_threads());
+    int threads = omp_get_max_threads();
+    snprintf(out, n, "cpu (%d thread%s)", threads, threads == 1 ? "" : "s");
 }
 
 static int cpu_new_flat(const rvcidx__backend *b, int d, int inner_product, FaissIndex **out) {

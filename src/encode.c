@@ -44,6 +44,19 @@ static int check_centroids(const rvcidx_index_params *p, const rvcidx__index_pla
     return 0;
 }
 
+/* PQ training runs one small k-means per sub-quantizer and reports no
+ * progress (tens of seconds at 65k rows): say it started, and once that
+ * the sample is under faiss's advice (faiss itself would print it per
+ * sub-quantizer). */
+static void announce_training(const rvcidx_index_params *p, int dim, uint64_t n_train) {
+    if (p->type == RVCIDX_INDEX_IVFFLAT) return;
+    rvcidx__log(RVCIDX_LOG_INFO, "encode: training the PQ codes (%d sub-quantizers of 16 codes) on %llu rows; no "
+                "progress until done", dim / 2, (unsigned long long)n_train);
+    if (n_train < 16 * 39)
+        rvcidx__log(RVCIDX_LOG_WARN, "encode: %llu rows to train the PQ codes on, under faiss's advice of 624 (39 per "
+                    "code); the codes may be coarse (tuning raises k_factor to make up)", (unsigned long long)n_train);
+}
+
 /* The IVF index with the centroids in its quantizer and its codes trained. */
 static int make_trained_ivf(const rvcidx_index_params *p, const rvcidx__centroids *c, const float *train,
                             uint64_t n_train, FaissIndex **out) {
@@ -59,7 +72,12 @@ static int make_trained_ivf(const rvcidx_index_params *p, const rvcidx__centroid
     FaissIndexIVF *ivf = faiss_IndexIVF_cast(index);
     FaissIndex *quantizer = ivf ? faiss_IndexIVF_quantizer(ivf) : NULL;
     int rc = quantizer ? faiss_Index_add(quantizer, (idx_t)c->nlist, c->data) : -1;
+    if (rc == 0) rc = rvcidx_faiss_pq_quiet(index);
+    double start = omp_get_wtime();
+    if (rc == 0) announce_training(p, c->dim, n_train);
     if (rc == 0) rc = faiss_Index_train(index, (idx_t)n_train, train);
+    if (rc == 0 && p->type != RVCIDX_INDEX_IVFFLAT)
+        rvcidx__log(RVCIDX_LOG_INFO, "encode: PQ codes trained in %.1f s", omp_get_wtime() - start);
     if (rc != 0) {
         rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: training %s failed: %s", factory, faiss_get_last_error());
         faiss_Index_free(index);

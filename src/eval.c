@@ -76,6 +76,7 @@ typedef struct eval_ctx {
     int extra;   /* 1 when leave-one-out asks for k+1 to drop the query itself */
     answers truth;
     rvcidx_eval_report *report;
+    size_t planned; /* settings in the sweep as planned: the progress total, fixed from the start */
 } eval_ctx;
 
 /* Keeps the first k entries of each row of kk that are not the query itself. */
@@ -397,7 +398,7 @@ static void choose(rvcidx_eval_report *r) {
 
 static int report_progress(const eval_ctx *c, size_t done, int finished) {
     if (!c->p->progress) return 0;
-    rvcidx_progress pr = {"eval", "settings", done, c->report->n_points, 0, finished};
+    rvcidx_progress pr = {"eval", "settings", done, c->planned, 0, finished};
     return c->p->progress(&pr, c->p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "eval: stopped on request") : 0;
 }
 
@@ -407,8 +408,10 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
     RVCIDX__TRY(rvcidx__eval_data_load(store_path, first_row, c->info.ntotal, c->info.dim, cosine, c->exact_xb, c->p,
                                        &c->data));
     r->queries = c->data.nq;
+    r->zero_norm_rows = c->data.zero_rows;
     RVCIDX__TRY(compute_truth(c));
     RVCIDX__TRY(plan_sweep(c));
+    c->planned = r->n_points; /* settings skipped below count as done: the total does not shrink */
     RVCIDX__TRY(report_progress(c, 0, 0));
     size_t kept = 0;
     double best_cost = -1; /* the cheapest measured setting that reaches the target */
@@ -429,7 +432,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
         RVCIDX__TRY(report_progress(c, i + 1, 0));
     }
     r->n_points = kept;
-    RVCIDX__TRY(report_progress(c, r->n_points, 1));
+    RVCIDX__TRY(report_progress(c, c->planned, 1));
     r->stored = 0;
     choose(r);
     RVCIDX__TRY(time_all_threads(c, &r->points[0]));

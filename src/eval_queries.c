@@ -54,6 +54,19 @@ static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal
     return rc;
 }
 
+/* Rows of norm 0: under cosine they stay 0 (x / max(1e-12, 0)), every query
+ * is equally far from them, and no search setting can rank them. */
+static uint64_t count_zero_rows(const float *x, uint64_t n, int dim) {
+    uint64_t zeros = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const float *row = x + i * (uint64_t)dim;
+        int j = 0;
+        while (j < dim && row[j] == 0.0f) j++;
+        zeros += j == dim;
+    }
+    return zeros;
+}
+
 static int leave_one_out_queries(const rvcidx_eval_params *p, rvcidx__eval_data *d) {
     d->nq = p->queries < d->ntotal ? p->queries : d->ntotal;
     d->self_ids = choose_ids(d->ntotal, d->nq, p->seed);
@@ -88,6 +101,7 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, const 
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(store_path, &st));
     uint64_t n = rvcidx_store_rows(st), before = first_row, after = n - first_row - d->ntotal, others = before + after;
+    size_t speakers = rvcidx_store_speaker_count(st);
     d->nq = p->queries < others ? p->queries : others;
     uint64_t nb = others ? d->nq * before / others : 0, na = d->nq - nb;
     float *qb = NULL, *qa = NULL;
@@ -103,16 +117,25 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, const 
     }
     free(qb);
     free(qa);
+    /* The index holds the whole store: whatever its speakers, eval (unlike build, which
+     * holds the last speaker out of a tuning index) has no other frames to query with. */
     if (rc == 0 && d->nq == 0)
-        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: no rows outside the index to query with (one speaker): use leave-one-out "
-                          "or --queries", store_path);
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: the index holds all %llu rows of the store (%zu speaker%s), so no other "
+                          "speaker's frames are left to query with; pass --queries STORE.h5 of another voice (rvcidx "
+                          "ingest), or use --queries-from self", store_path, (unsigned long long)n, speakers,
+                          speakers == 1 ? "" : "s");
     return rc;
 }
 
 int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int index_dim, int cosine,
                            const float *indexed, const rvcidx_eval_params *p, rvcidx__eval_data *out) {
     memset(out, 0, sizeof *out);
+    if (ntotal <= (uint64_t)p->k) /* leave-one-out needs k others; faiss would pad with -1 and recall would be low */
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) indexed, but measuring %d-recall@%d needs at least "
+                            "%d; add more audio or lower --k", store_path, (unsigned long long)ntotal, p->k, p->k,
+                            p->k + 1);
     int rc = load_base(store_path, first_row, ntotal, index_dim, cosine, indexed, out);
+    if (rc == 0 && cosine) out->zero_rows = count_zero_rows(out->base, out->ntotal, out->dim);
     if (rc == 0)
         rc = p->queries_store                          ? external_queries(p, cosine, out)
              : p->queries_from == RVCIDX_QUERIES_OTHER ? other_rows_queries(store_path, first_row, p, cosine, out)

@@ -15,6 +15,7 @@ typedef struct rvcidx__eval_data {
     uint64_t nq;
     float *queries;     /* nq x dim */
     int64_t *self_ids;  /* nq: the query's own id (leave-one-out), or NULL */
+    uint64_t zero_rows; /* cosine: indexed vectors of norm 0 (they tie with every query) */
 } rvcidx__eval_data;
 
 /* Takes the indexed vectors from indexed (borrowed: ntotal x dim, e.g. the

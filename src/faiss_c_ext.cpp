@@ -21,6 +21,9 @@
 //   because 1.7.3's pq4_get_packed_element is wrong beyond 16 sub-quantizers
 //   (its helper returns the byte offset as a uint8_t, so offsets past 255
 //   wrap; RVC's PQ has 128 or 384).
+// - rvcidx_faiss_pq_quiet: PQ training runs one k-means per sub-quantizer,
+//   and faiss prints a warning to stderr for each when the sample is small
+//   (384 identical lines for RVC v2); rvcidx logs it once instead.
 //
 // Errors follow the C API's convention: exceptions become a non-zero return
 // and the message faiss_get_last_error() gives.
@@ -29,6 +32,7 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFastScan.h>
+#include <faiss/IndexIVFPQFastScan.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/impl/pq4_fast_scan.h>
 #include <faiss/invlists/BlockInvertedLists.h>
@@ -173,6 +177,16 @@ extern "C" int rvcidx_faiss_merge_into(FaissIndex *dst_, FaissIndex *src_, int64
         merge_ivf(dref->base_index, sref->base_index, add_id);
         dflat->add(n, sflat->get_xb()); // the exact vectors, in row order
         dref->ntotal += n;
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+int rvcidx_faiss_pq_quiet(FaissIndex *index) {
+    try {
+        auto *pq = dynamic_cast<faiss::IndexIVFPQFastScan *>(reinterpret_cast<faiss::Index *>(index));
+        if (pq) pq->pq.cp.min_points_per_centroid = 1; // only the warning reads it: the codes are the same
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());

@@ -33,6 +33,11 @@ int rvcidx_faiss_IndexRefineFlat_reserve(FaissIndex *index, int64_t rows);
  * src is left unusable (its lists may have been moved). */
 int rvcidx_faiss_merge_into(FaissIndex *dst, FaissIndex *src, int64_t add_id);
 
+/* No per-sub-quantizer "WARNING clustering" lines on stderr when an IVF-PQ
+ * FastScan index trains on a small sample (no-op for other indexes); the
+ * trained codes are unchanged. */
+int rvcidx_faiss_pq_quiet(FaissIndex *index);
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,6 +91,12 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
         return rvcidx__fail(RVCIDX_EINVAL, "%s: row range ends past the store's %llu rows", store_path,
                             (unsigned long long)total);
     if (plan->rows == 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: no rows to index", store_path);
+    /* 4-bit PQ trains 16 codes per sub-vector: faiss refuses fewer rows, in its own words */
+    uint64_t min_rows = p->type == RVCIDX_INDEX_IVFFLAT ? 1 : 16;
+    if (plan->rows < min_rows)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) to index, but an IVF-PQ4 index needs at least %llu "
+                            "to train its codes; add more audio (about a second is 50 frames) or use --index ivfflat",
+                            store_path, (unsigned long long)plan->rows, (unsigned long long)min_rows);
     plan->nlist = p->nlist > 0 ? p->nlist : rvcidx_auto_nlist(plan->rows);
     if ((uint64_t)plan->nlist > plan->rows)
         return rvcidx__fail(RVCIDX_EINVAL, "--nlist %lld is more than the %llu rows to index; use at most rows/39",

@@ -39,10 +39,35 @@ static uint64_t parse_size(const char *text) {
     return (uint64_t)v;
 }
 
+/* A size the user set in the environment variable name: 0 and *out = 0 when
+ * unset; a typo must not silently mean "no limit", so anything but a
+ * positive size ("12G", "800M", "1.5T", "1048576") is refused. */
+static int env_size(const char *name, uint64_t *out) {
+    const char *text = getenv(name);
+    *out = 0;
+    if (!text) return 0;
+    char *end = NULL;
+    double v = strtod(text, &end);
+    double unit = 1;
+    if (end != text) switch (*end) {
+        case 'T': case 't': unit = 1024.0 * 1024 * 1024 * 1024, end++; break;
+        case 'G': case 'g': unit = 1024.0 * 1024 * 1024, end++; break;
+        case 'M': case 'm': unit = 1024.0 * 1024, end++; break;
+        case 'K': case 'k': unit = 1024.0, end++; break;
+        default: break;
+        }
+    if (end != text && unit > 1 && (!strcmp(end, "B") || !strcmp(end, "iB"))) end += strlen(end);
+    if (end == text || *end != '\0' || !(v * unit >= 1) || v * unit > 1e19)
+        return rvcidx__fail(RVCIDX_EINVAL, "%s=%s: not a size; set a positive size like 12G, 800M or 1048576 "
+                            "(bytes), or unset it", name, text);
+    *out = (uint64_t)(v * unit);
+    return 0;
+}
+
 /* A job's real limit: MemAvailable, the cgroup's memory.max (Slurm and
  * containers set one; MemAvailable shows the whole host), and
  * RVCIDX_MEMORY_LIMIT when set, whichever is smallest. */
-static uint64_t mem_available(void) {
+static uint64_t mem_available(uint64_t env) {
     FILE *f = fopen("/proc/meminfo", "r");
     char line[256];
     unsigned long long kb = 0;
@@ -56,12 +81,11 @@ static uint64_t mem_available(void) {
         if (cg && (avail == 0 || cg < avail)) avail = cg;
     }
     if (f) fclose(f);
-    uint64_t env = parse_size(getenv("RVCIDX_MEMORY_LIMIT"));
     if (env && (avail == 0 || env < avail)) avail = env;
     return avail;
 }
 
-static uint64_t disk_available(const char *outdir) {
+static uint64_t disk_free(const char *outdir) {
     char probe[PATH_MAX];
     snprintf(probe, sizeof probe, "%s", outdir);
     struct statvfs vfs;
@@ -71,6 +95,13 @@ static uint64_t disk_available(const char *outdir) {
         *slash = '\0';
     }
     return (uint64_t)vfs.f_bavail * vfs.f_frsize;
+}
+
+/* The output filesystem's free space, or RVCIDX_DISK_LIMIT when smaller (to
+ * cap what builds may take of a shared disk; the tests use it too). */
+static uint64_t disk_available(const char *outdir, uint64_t env) {
+    uint64_t free_bytes = disk_free(outdir);
+    return env && (free_bytes == 0 || env < free_bytes) ? env : free_bytes;
 }
 
 static int count_rows(const rvcidx__shard_list *shards, rvcidx_plan_result *out) {
@@ -108,18 +139,35 @@ static void predict(const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
     if (p->ram_eval > p->ram_peak) p->ram_peak = p->ram_eval;
 }
 
+/* Too few frames fail before ingest with the numbers, not later in faiss's
+ * words (index_params.c and eval_queries.c check the same for each index). */
+static int check_enough_rows(const char *src, uint64_t rows, const rvcidx_index_params *ip, const rvcidx_eval_params *ep) {
+    if (ip->type != RVCIDX_INDEX_IVFFLAT && rows < 16)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) in all, but an IVF-PQ4 index needs at least 16 to "
+                            "train its codes; add more audio (about a second is 50 frames) or use --index ivfflat", src,
+                            (unsigned long long)rows);
+    if (ep && rows <= (uint64_t)ep->k)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) in all, but measuring %d-recall@%d needs at least %d; "
+                            "add more audio or lower --k", src, (unsigned long long)rows, ep->k, ep->k, ep->k + 1);
+    return 0;
+}
+
 int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
                 const rvcidx_index_params *index, const rvcidx_eval_params *eval, rvcidx_plan_result *out) {
     if (!srcs || !outdir || !index || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan: NULL argument");
     memset(out, 0, sizeof *out);
+    uint64_t mem_limit = 0, disk_limit = 0;
+    RVCIDX__TRY(env_size("RVCIDX_MEMORY_LIMIT", &mem_limit));
+    RVCIDX__TRY(env_size("RVCIDX_DISK_LIMIT", &disk_limit));
     rvcidx__shard_list shards;
     RVCIDX__TRY(rvcidx__sources_collect(srcs, n_srcs, ingest ? ingest->dim : 0, &shards));
     int rc = count_rows(&shards, out);
     rvcidx__shard_list_free(&shards);
+    if (rc == 0) rc = check_enough_rows(srcs[0], out->rows, index, eval);
     if (rc) return rc;
     predict(index, eval, out);
-    out->ram_available = mem_available();
-    out->disk_available = disk_available(outdir);
+    out->ram_available = mem_available(mem_limit);
+    out->disk_available = disk_available(outdir, disk_limit);
     out->fits_ram = out->ram_available == 0 || out->ram_peak <= out->ram_available;
     out->fits_disk = out->disk_available == 0 || out->disk_needed <= out->disk_available;
     return 0;

@@ -53,12 +53,8 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Any case: RVC loads every file of the folder, so a renamed X.NPY is a shard. */
 static int ends_with_npy(const char *name) {
-    size_t n = strlen(name);
-    return n > 4 && strcmp(name + n - 4, ".npy") == 0;
-}
-
-static int ends_with_npy_any_case(const char *name) {
     size_t n = strlen(name);
     return n > 4 && strcasecmp(name + n - 4, ".npy") == 0;
 }
@@ -106,11 +102,7 @@ static int list_dir(const char *dir, int want_dirs, name_list *out) {
         int found = rc == 0 && stat(path, &st) == 0;
         if (rc || (want_dirs && !(found && S_ISDIR(st.st_mode)))) continue;
         if (!want_dirs && found && S_ISDIR(st.st_mode)) continue;
-        if (!want_dirs && !ends_with_npy(e->d_name)) {
-            if (ends_with_npy_any_case(e->d_name))
-                rvcidx__log(RVCIDX_LOG_WARN, "%s: skipped: RVC reads only names ending in lower-case '.npy'", path);
-            continue;
-        }
+        if (!want_dirs && !ends_with_npy(e->d_name)) continue;
         rc = check_name(dir, e->d_name);
         if (rc == 0) rc = name_list_push(out, e->d_name);
     }
@@ -285,6 +277,12 @@ static int add_list_file(rvcidx__shard_list *out, const char *list_path, int wan
     FILE *fp = NULL;
     RVCIDX__TRY(rvcidx__fopen_input(list_path, &fp)); /* a FIFO or device: refused, never waited on */
     char dir_buf[PATH_MAX], line[PATH_MAX], path[PATH_MAX];
+    size_t head = fread(line, 1, sizeof line, fp); /* a NUL: binary (a store, an index), whose "lines" are noise */
+    if (memchr(line, '\0', head) || fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: a binary file, not a list of sources (one path per line); pass model "
+                            "directories or shard folders, or a text file listing them", list_path);
+    }
     snprintf(dir_buf, sizeof dir_buf, "%s", list_path);
     const char *dir = dirname(dir_buf);
     int rc = 0, entries = 0;

@@ -7,9 +7,11 @@
  */
 #include <faiss/c_api/Clustering_c.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend.h"
 #include "centroids.h"
@@ -50,10 +52,54 @@ static int run_kmeans(const rvcidx_index_params *p, int dim, int64_t nlist, cons
     return rc;
 }
 
-static int report_stage(const rvcidx_index_params *p, const char *stage, uint64_t done, uint64_t total, int finished) {
-    if (!p->progress) return 0;
-    rvcidx_progress pr = {stage, "steps", done, total, 0, finished};
-    return p->progress(&pr, p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "%s: stopped on request", stage) : 0;
+/* faiss's k-means says nothing until it returns (minutes at a million rows;
+ * its verbose mode prints on stdout, which is the CLI's), so while it runs a
+ * ticker thread reports it "running" once a second, with no done/total
+ * (the caller shows the elapsed time and thins the reports out). A stop
+ * asked meanwhile takes effect when k-means returns. */
+typedef struct kmeans_ticker {
+    const rvcidx_index_params *p;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, stop_asked;
+} kmeans_ticker;
+
+static void *tick(void *arg) {
+    kmeans_ticker *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!t->done) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&t->cv, &t->mu, &until);
+        rvcidx_progress pr = {"k-means", "running", 0, 0, 0, 0};
+        if (!t->done && t->p->progress(&pr, t->p->progress_user)) t->stop_asked = 1;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static int run_kmeans_reported(const rvcidx_index_params *p, int dim, int64_t nlist, const float *x, uint64_t n,
+                               rvcidx__backend *backend, rvcidx__centroids *out) {
+    rvcidx_progress pr = {"k-means", "running", 0, 0, 0, 0};
+    if (p->progress && p->progress(&pr, p->progress_user))
+        return rvcidx__fail(RVCIDX_EINTR, "k-means: stopped on request");
+    kmeans_ticker t = {p, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    pthread_t thread;
+    int ticking = p->progress && pthread_create(&thread, NULL, tick, &t) == 0; /* no thread: no ticks, same result */
+    int rc = run_kmeans(p, dim, nlist, x, n, backend, out);
+    if (ticking) {
+        pthread_mutex_lock(&t.mu);
+        t.done = 1;
+        pthread_cond_signal(&t.cv);
+        pthread_mutex_unlock(&t.mu);
+        pthread_join(thread, NULL);
+    }
+    if (rc == 0 && t.stop_asked) rc = rvcidx__fail(RVCIDX_EINTR, "k-means: stopped on request");
+    rvcidx_progress end = {"k-means", "iterations", (uint64_t)p->iterations, (uint64_t)p->iterations, 0, 1};
+    if (rc == 0 && p->progress && p->progress(&end, p->progress_user))
+        rc = rvcidx__fail(RVCIDX_EINTR, "k-means: stopped on request");
+    return rc;
 }
 
 static int train_from_sample(const rvcidx_index_params *p, rvcidx__index_plan *plan, float *x,
@@ -68,10 +114,8 @@ static int train_from_sample(const rvcidx_index_params *p, rvcidx__index_plan *p
     rvcidx__log(RVCIDX_LOG_INFO, "train: k-means of %llu x %d rows into %lld centroids, %d iterations, on %s",
                 (unsigned long long)plan->train_rows, plan->dim, (long long)plan->nlist, p->iterations, device);
     double start = omp_get_wtime();
-    int rc = report_stage(p, "k-means", 0, 1, 0);
-    if (rc == 0) rc = run_kmeans(p, plan->dim, plan->nlist, x, plan->train_rows, backend, &c);
+    int rc = run_kmeans_reported(p, plan->dim, plan->nlist, x, plan->train_rows, backend, &c);
     res->kmeans_seconds = omp_get_wtime() - start;
-    if (rc == 0) rc = report_stage(p, "k-means", 1, 1, 1);
     if (rc == 0) {
         c.dim = plan->dim;
         c.nlist = plan->nlist;

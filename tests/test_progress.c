@@ -94,6 +94,24 @@ static void formats_counts_and_durations(void **state) {
     assert_string_equal(buf, "--:--");
 }
 
+/* A stage with nothing to count (k-means inside faiss) says it is running,
+ * with the time elapsed; its last report gives the totals. */
+static void running_stage_shows_elapsed_time(void **state) {
+    (void)state;
+    cli_progress cp = plain_progress(10.0);
+    rvcidx_progress r[] = {
+        {"k-means", "running", 0, 0, 0, 0},       /* starts the clock at t=0 */
+        {"k-means", "running", 0, 0, 0, 0},       /* t=12 */
+        {"k-means", "iterations", 10, 10, 0, 1},  /* t=20 */
+    };
+    double t[] = {0.0, 12.0, 20.0};
+    char *text = render_to_string(&cp, r, t, 3);
+    assert_non_null(strstr(text, "rvcidx: progress: k-means running, elapsed 0:12 (no steps to count)\n"));
+    assert_non_null(strstr(text, "k-means 10/10 iterations (100.0%)"));
+    assert_non_null(strstr(text, "took 0:20"));
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plain_lines_throttled_with_rate_and_eta),
@@ -101,6 +119,7 @@ int main(void) {
         cmocka_unit_test(json_events_carry_counts),
         cmocka_unit_test(disabled_progress_prints_nothing),
         cmocka_unit_test(formats_counts_and_durations),
+        cmocka_unit_test(running_stage_shows_elapsed_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

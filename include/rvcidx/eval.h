@@ -98,6 +98,7 @@ typedef struct rvcidx_eval_report {
     size_t n_points;
     int stored;                /* index of the setting stored in the file when evaluated */
     int chosen;                /* index of the chosen setting, -1 when none reached the target */
+    uint64_t zero_norm_rows;   /* cosine: indexed vectors of norm 0, which tie with every query */
 } rvcidx_eval_report;
 
 /* Evaluates the index at index_path whose vectors are rows [p->first_row,

@@ -42,6 +42,8 @@ extern cli_log g_cli_log;
 
 /* Installs the logger as the library's sink. */
 void cli_log_install(void);
+/* After -q or --log-json: stdout prints nothing (-q) or JSON lines (--log-json). */
+void cli_stdout_filter_install(void);
 void cli_logf(rvcidx_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs rvcidx_last_error() (or what) as an error and returns the exit code. */
 int cli_fail(int status, const char *what);
@@ -127,6 +129,8 @@ enum {
         {"k-factor", required_argument, 0, CLI_OPT_K_FACTOR}
 /* Applies one index option: 0 taken, CLI_EXIT_USAGE bad value, -1 not ours. */
 int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p);
+/* CLI_EXIT_NO_GPU, said why, when mode is --gpu on and no GPU is usable; else 0. */
+int cli_require_gpu(rvcidx_gpu_mode mode);
 int cmd_train(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 
@@ -159,6 +163,8 @@ int cmd_verify(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out);
 void cli_print_eval_summary(const rvcidx_eval_report *r);
+/* "1234 queries/s on 1 thread", or that it was not measured (0). */
+void cli_format_qps(double qps_1thread, char *buf, size_t n);
 /* One line of per-block search times (realtime apps); nothing when not measured. */
 void cli_print_block_times(const rvcidx_eval_report *r, const rvcidx_eval_point *p, const char *lead, FILE *out);
 int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path);
@@ -181,9 +187,10 @@ int cli_common_option(int opt);
         {"no-progress", no_argument, 0, CLI_OPT_NO_PROGRESS},                  \
         {"help", no_argument, 0, 'h'}
 #define CLI_COMMON_HELP                                                        \
-    "  -q, --quiet        errors only\n"                                       \
+    "  -q, --quiet        errors only: no results on stdout either\n"           \
     "  -v, --verbose      debug messages too\n"                                \
-    "      --log-json     log as one JSON object per line (for cluster logs)\n" \
+    "      --log-json     log as one JSON object per line (for cluster logs); each\n" \
+    "                     stdout line becomes one too (\"level\":\"info\")\n"   \
     "      --no-progress  no progress bar or progress lines\n"                 \
     "  -h, --help         this help\n"
 

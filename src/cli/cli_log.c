@@ -1,8 +1,10 @@
-/* cli_log.c — the command's one logger: text or JSON lines on stderr. */
+/* cli_log.c — the command's one logger: text or JSON lines on stderr; and
+ * what -q and --log-json do to stdout (nothing, or JSON lines). */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli.h"
@@ -28,7 +30,7 @@ int cli_exit_code(int status) {
     }
 }
 
-static void emit_json(rvcidx_log_level level, const char *msg) {
+static void emit_json_to(FILE *out, rvcidx_log_level level, const char *msg) {
     char ts[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -36,10 +38,12 @@ static void emit_json(rvcidx_log_level level, const char *msg) {
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
     json_t *obj = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", rvcidx_log_level_name(level), "msg", msg);
     char *line = obj ? json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-    if (line) fprintf(g_cli_log.out, "%s\n", line);
+    if (line) fprintf(out, "%s\n", line);
     free(line);
     json_decref(obj);
 }
+
+static void emit_json(rvcidx_log_level level, const char *msg) { emit_json_to(g_cli_log.out, level, msg); }
 
 static void cli_sink(rvcidx_log_level level, const char *msg, void *user) {
     (void)user;
@@ -73,4 +77,64 @@ int cli_fail(int status, const char *what) {
     const char *msg = rvcidx_last_error();
     cli_logf(RVCIDX_LOG_ERROR, "%s", msg[0] ? msg : (what ? what : rvcidx_strerror(status)));
     return cli_exit_code(status);
+}
+
+/* ---- stdout under -q and --log-json ------------------------------------- *
+ * Every command prints its results with printf; rather than route each call
+ * through the logger, stdout itself is replaced by a stream that drops what
+ * is written (-q: errors only, and they go to stderr) or turns each line
+ * into a JSON object like the log's (--log-json: stdout parses as JSON lines). */
+static FILE *real_stdout;
+static char *pending;
+static size_t pending_len, pending_cap;
+
+static void emit_stdout_line(const char *line) {
+    if (line[0]) emit_json_to(real_stdout, RVCIDX_LOG_INFO, line);
+}
+
+static ssize_t filtered_write(void *cookie, const char *buf, size_t n) {
+    (void)cookie;
+    if (!g_cli_log.json) return (ssize_t)n; /* -q: nothing */
+    for (size_t i = 0; i < n; i++) {
+        if (pending_len + 1 >= pending_cap) {
+            size_t cap = pending_cap ? 2 * pending_cap : 256;
+            char *grown = realloc(pending, cap);
+            if (!grown) return -1;
+            pending = grown, pending_cap = cap;
+        }
+        if (buf[i] != '\n') {
+            pending[pending_len++] = buf[i];
+            continue;
+        }
+        pending[pending_len] = '\0';
+        emit_stdout_line(pending);
+        pending_len = 0;
+    }
+    fflush(real_stdout);
+    return (ssize_t)n;
+}
+
+/* A last line without its newline. */
+static void flush_pending(void) {
+    fflush(stdout);
+    if (pending_len && g_cli_log.json) {
+        pending[pending_len] = '\0';
+        emit_stdout_line(pending);
+        fflush(real_stdout);
+    }
+    pending_len = 0;
+    free(pending);
+    pending = NULL, pending_cap = 0;
+}
+
+void cli_stdout_filter_install(void) {
+    if (real_stdout || (!g_cli_log.json && g_cli_log.level != RVCIDX_LOG_ERROR)) return;
+    cookie_io_functions_t io = {NULL, filtered_write, NULL, NULL};
+    FILE *f = fopencookie(NULL, "w", io);
+    if (!f) return; /* stdout stays as it is */
+    fflush(stdout);
+    setvbuf(f, NULL, _IOLBF, 0);
+    real_stdout = stdout;
+    stdout = f;
+    atexit(flush_pending);
 }

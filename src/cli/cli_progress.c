@@ -105,6 +105,13 @@ static void render_text(cli_progress *cp, const rvcidx_progress *p, const progre
     cli_format_duration(f->elapsed, elapsed, sizeof elapsed);
     if (p->bytes) snprintf(mb, sizeof mb, "  %.1f MB/s", f->mb_rate);
     const char *eta_label = p->finished ? "took" : "ETA";
+    if (!p->total && !p->done && !p->finished) { /* a stage that can only say it is running (k-means) */
+        if (cp->tty) fprintf(cp->out, "\r%-8s [%s] running, elapsed %s\033[K", p->stage, "  ...  ", elapsed);
+        else fprintf(cp->out, "rvcidx: progress: %s running, elapsed %s (no steps to count)\n", p->stage, elapsed);
+        cp->drawn = cp->tty;
+        fflush(cp->out);
+        return;
+    }
     if (cp->tty) {
         char bar[31];
         int filled = f->fraction >= 0.0 ? (int)(f->fraction * 30.0) : 0;

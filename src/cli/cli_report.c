@@ -47,15 +47,22 @@ void cli_print_block_times(const rvcidx_eval_report *r, const rvcidx_eval_point 
     fprintf(out, ": at most %.1f%% of a 0.25 s block (p99)\n", 100.0 * worst / CLI_REALTIME_BLOCK_MS);
 }
 
+void cli_format_qps(double qps_1thread, char *buf, size_t n) {
+    if (qps_1thread > 0) snprintf(buf, n, "%.0f queries/s on 1 thread", qps_1thread);
+    else snprintf(buf, n, "speed not measured (--no-timing)");
+}
+
 void cli_print_eval_summary(const rvcidx_eval_report *r) {
     printf("eval     %s: %llu queries (%s), exact %d-NN over all %llu vectors (%s)\n", r->factory,
            (unsigned long long)r->queries, r->queries_desc, r->k,
            (unsigned long long)r->ntotal, r->truth_device);
     if (r->chosen >= 0) {
         const rvcidx_eval_point *p = &r->points[r->chosen];
+        char qps[48];
+        cli_format_qps(p->qps_1thread, qps, sizeof qps);
         printf("tuned    nprobe %d, k_factor %d: %d-recall@%d %.4f (target %.2f), blend error %.2f%% (p95 %.2f%%), "
-               "%.0f queries/s on 1 thread\n", p->nprobe, p->k_factor, r->k, r->k, p->recall_k, r->target_recall,
-               100 * p->blend_error_mean, 100 * p->blend_error_p95, p->qps_1thread);
+               "%s\n", p->nprobe, p->k_factor, r->k, r->k, p->recall_k, r->target_recall,
+               100 * p->blend_error_mean, 100 * p->blend_error_p95, qps);
         cli_print_block_times(r, p, "block    ", stdout);
     }
 }

@@ -60,7 +60,6 @@ static const char build_usage[] =
     "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n" CLI_COMMON_HELP;
 
 enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART, OPT_FOR };
-enum { EXIT_UNCHANGED = 100 }; /* a --per-model child's "up to date", never seen by users */
 
 static int parse_split_option(int opt, const char *arg, build_args *a) {
     long v = 0;
@@ -196,6 +195,20 @@ int build_ensure_dir(const char *dir) {
     return rc ? cli_fail(rc, NULL) : 0;
 }
 
+/* What the recall line measured: the shipped index, or (one index of several
+ * speakers) the tuning index without the held-out speaker, whose figure
+ * the shipped index, holding more rows, does not exactly repeat. */
+static void print_measured_on(const rvcidx_build_result *r) {
+    const rvcidx_eval_report *e = r->eval;
+    if (e->ntotal != r->encode.ntotal)
+        printf("         measured on the tuning index (%llu of the %llu vectors), not the shipped one, with %llu "
+               "queries: %s\n", (unsigned long long)e->ntotal, (unsigned long long)r->encode.ntotal,
+               (unsigned long long)e->queries, e->queries_desc);
+    else
+        printf("         measured on the shipped index with %llu queries: %s\n", (unsigned long long)e->queries,
+               e->queries_desc);
+}
+
 /* train -> encode -> eval/tune -> publish for one row range, reports in dir.
  * On success *r holds the result (the caller clears it). */
 int build_report_index(const build_args *a, const char *dir, const char *model, int rc, rvcidx_build_result *r) {
@@ -216,9 +229,12 @@ int build_report_index(const build_args *a, const char *dir, const char *model, 
         const rvcidx_eval_point *c = &r->eval->points[r->eval->chosen >= 0 ? r->eval->chosen : 0];
         char recall[64] = "";
         if (r->eval->k > 1) snprintf(recall, sizeof recall, "%d-recall@%d %.4f, ", r->eval->k, r->eval->k, c->recall_k);
+        char qps[48];
+        cli_format_qps(c->qps_1thread, qps, sizeof qps);
         printf("recall   %s1-recall@1 %.4f, empty slots %.2f%%, RVC blend error %.2f%% (p95 %.2f%%), "
-               "%.0f queries/s (1 thread); report %s/report.md\n", recall, c->recall_1,
-               100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, c->qps_1thread, dir);
+               "%s; report %s/report.md\n", recall, c->recall_1,
+               100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, qps, dir);
+        print_measured_on(r);
         cli_print_block_times(r->eval, c, "block    ", stdout);
     }
     printf("time     train %.1f s (k-means on %s), encode %.1f s, eval %.1f s\n", r->train_seconds, r->train.device,
@@ -391,17 +407,36 @@ static void print_plan(const build_args *a, const rvcidx_plan_result *p) {
            gib(p->ram_available), p->fits_ram ? "fits" : "DOES NOT FIT");
 }
 
-/* The plan, printed with --plan; a build that will not fit is refused before it starts. */
+/* The disk needed is what a rebuild writes; a build that will find itself up
+ * to date writes nothing, so a nightly rerun must not be refused for want of
+ * space. Decided from sizes and mtimes (rvcidx_build_is_current, as submit
+ * does), before ingest, which would rewrite a changed store. */
+static int up_to_date_before_ingest(const build_args *a) {
+    char store[PATH_MAX];
+    snprintf(store, sizeof store, "%s/store.h5", a->outdir);
+    rvcidx_manifest_spec m = build_manifest_spec(a, store, NULL);
+    int current = 0;
+    if (a->split || rvcidx_build_is_current(&m, (const char *const *)a->srcs, a->n_srcs, &current) != 0 || !current)
+        return 0;
+    cli_logf(RVCIDX_LOG_INFO, "build: %s is up to date, so the disk space a rebuild needs is not checked", a->outdir);
+    return 1;
+}
+
+/* The plan, printed with --plan (exit 8 when it does not fit, as the build
+ * would be refused); a build that will not fit is refused before it starts. */
 static int check_plan(const build_args *a) {
     rvcidx_plan_result p;
     int rc = rvcidx_plan((const char *const *)a->srcs, a->n_srcs, a->outdir, &a->ingest, &a->index, &a->eval, &p);
     if (rc) return cli_fail(rc, NULL);
-    if (a->plan_only) print_plan(a, &p);
-    if (a->plan_only || (p.fits_ram && p.fits_disk)) return CLI_EXIT_OK;
+    if (p.fits_ram && p.fits_disk) return a->plan_only ? (print_plan(a, &p), CLI_EXIT_OK) : CLI_EXIT_OK;
+    if (p.fits_ram && !a->plan_only && up_to_date_before_ingest(a)) return CLI_EXIT_OK;
     print_plan(a, &p);
-    cli_logf(RVCIDX_LOG_ERROR, "build: refused before starting: the build needs %.2f GiB of memory (%.1f available) and "
-             "%.2f GiB of disk (%.1f free); use a bigger machine, free space, or --per-speaker for smaller indexes",
-             gib(p.ram_peak), gib(p.ram_available), gib(p.disk_needed), gib(p.disk_available));
+    char ram[96] = "", disk[96] = "";
+    if (!p.fits_ram) snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f available)", gib(p.ram_peak), gib(p.ram_available));
+    if (!p.fits_disk) snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f free)", gib(p.disk_needed), gib(p.disk_available));
+    cli_logf(RVCIDX_LOG_ERROR, "%s: the build needs %s%s%s; use a bigger machine, free space, or --per-speaker for "
+             "smaller indexes", a->plan_only ? "plan: does not fit this machine" : "build: refused before starting",
+             ram, ram[0] && disk[0] ? " and " : "", disk);
     return CLI_EXIT_TOO_BIG;
 }
 
@@ -412,7 +447,9 @@ static int locked_build(build_args *a) {
     int lock = -1;
     rc = rvcidx_lock_dir(a->outdir, &lock);
     if (rc) return cli_fail(rc, NULL);
+    build_outcome_clear(a->outdir);
     rc = run_build(a);
+    build_outcome_record(a->outdir, rc);
     rvcidx_unlock_dir(lock);
     return rc;
 }
@@ -453,57 +490,84 @@ size_t build_list_models(const char *root, model_job **out) {
     return n;
 }
 
+/* One model's build arguments: ROOT/<model> into OUTDIR/<model>, named after it. */
+static void model_args(const build_args *a, const char *root, const char *name, build_args *child, char *outdir,
+                       char *src, char **srcs) {
+    *child = *a;
+    snprintf(outdir, PATH_MAX, "%s/%s", a->outdir, name);
+    snprintf(src, PATH_MAX, "%s/%s", root, name);
+    child->outdir = outdir;
+    child->srcs = srcs;
+    child->n_srcs = 1;
+    child->per_model = 0;
+    child->name = name;
+}
+
 static pid_t start_model(const build_args *a, const char *root, model_job *job) {
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid != 0) return pid;
-    build_args child = *a;
+    build_args child;
     char outdir[PATH_MAX], src[PATH_MAX];
     char *srcs[1] = {src};
-    snprintf(outdir, sizeof outdir, "%s/%s", a->outdir, job->name);
-    snprintf(src, sizeof src, "%s/%s", root, job->name);
-    child.outdir = outdir;
-    child.srcs = srcs;
-    child.n_srcs = 1;
-    child.per_model = 0;
-    child.name = job->name;
-    int rc = locked_build(&child);
+    model_args(a, root, job->name, &child, outdir, src, srcs);
+    int rc = check_plan(&child); /* each model's build is refused on its own when it does not fit */
+    if (rc == 0) rc = locked_build(&child);
+    else if (build_ensure_dir(outdir) == 0) build_outcome_record(outdir, rc); /* for 'rvcidx status' */
     fflush(stdout);
-    _exit(rc == 0 && child.unchanged ? EXIT_UNCHANGED : rc);
+    _exit(rc == 0 && child.unchanged ? BUILD_EXIT_UNCHANGED : rc);
 }
 
-static void reap_one(model_job *jobs, size_t n) {
+static void reap_one(const char *outdir, model_job *jobs, size_t n) {
     int status = 0;
     pid_t pid = wait(&status);
     for (size_t i = 0; i < n; i++)
         if (jobs[i].pid == pid) {
             jobs[i].status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            const char *what = jobs[i].status == 0 ? "built" : jobs[i].status == EXIT_UNCHANGED ? "unchanged" : "failed";
-            cli_logf(jobs[i].status && jobs[i].status != EXIT_UNCHANGED ? RVCIDX_LOG_ERROR : RVCIDX_LOG_INFO,
-                     "build: model %s: %s (exit %d)", jobs[i].name, what, jobs[i].status == EXIT_UNCHANGED ? 0 : jobs[i].status);
+            if (WIFSIGNALED(status)) { /* killed (the OOM killer...): the child could not say so itself */
+                char dir[PATH_MAX];
+                snprintf(dir, sizeof dir, "%s/%s", outdir, jobs[i].name);
+                build_outcome_record(dir, jobs[i].status);
+            }
+            const char *what = jobs[i].status == 0 ? "built" : jobs[i].status == BUILD_EXIT_UNCHANGED ? "unchanged" : "failed";
+            cli_logf(jobs[i].status && jobs[i].status != BUILD_EXIT_UNCHANGED ? RVCIDX_LOG_ERROR : RVCIDX_LOG_INFO,
+                     "build: model %s: %s (exit %d)", jobs[i].name, what, jobs[i].status == BUILD_EXIT_UNCHANGED ? 0 : jobs[i].status);
         }
 }
 
-static const char *exit_reason(int code) {
-    switch (code) {
-    case 0: return "built";
-    case EXIT_UNCHANGED: return "unchanged";
-    case CLI_EXIT_BAD_INPUT: return "failed: bad input (exit 3)";
-    case CLI_EXIT_IO: return "failed: I/O error (exit 4)";
-    case CLI_EXIT_TARGET: return "failed: recall target not reached (exit 7)";
-    case CLI_EXIT_LOCKED: return "failed: locked by another build (exit 9)";
-    case CLI_EXIT_INTERRUPTED: return "stopped: interrupted (exit 130)";
-    default: return "failed (see the log above)";
+static size_t list_models_or_fail(const char *root, model_job **jobs) {
+    size_t n = build_list_models(root, jobs);
+    if (n == 0)
+        cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
+    return n;
+}
+
+/* --plan --per-model: each model's plan, building nothing; exit 8 when any
+ * does not fit, else the first other failure. */
+static int plan_per_model(const build_args *a) {
+    const char *root = a->srcs[0];
+    model_job *jobs = NULL;
+    size_t n = list_models_or_fail(root, &jobs);
+    int rc = n ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+    for (size_t i = 0; i < n; i++) {
+        build_args child;
+        char outdir[PATH_MAX], src[PATH_MAX];
+        char *srcs[1] = {src};
+        model_args(a, root, jobs[i].name, &child, outdir, src, srcs);
+        printf("%smodel    %s (%s)\n", i ? "\n" : "", jobs[i].name, outdir);
+        int one = check_plan(&child);
+        if (one == CLI_EXIT_TOO_BIG || (one && !rc)) rc = one;
     }
+    free(jobs);
+    return rc;
 }
 
 static int build_per_model(build_args *a) {
     const char *root = a->srcs[0];
     model_job *jobs = NULL;
-    size_t n = build_list_models(root, &jobs), running = 0, next = 0;
+    size_t n = list_models_or_fail(root, &jobs), running = 0, next = 0;
     if (n == 0) {
-        cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
         free(jobs);
         return CLI_EXIT_BAD_INPUT;
     }
@@ -521,31 +585,48 @@ static int build_per_model(build_args *a) {
             next++;
         }
         if (running == 0) break;
-        reap_one(jobs, n);
+        reap_one(a->outdir, jobs, n);
         running--;
     }
     size_t built = 0, unchanged = 0, failed = 0;
     printf("\n| model | result |\n|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         int code = jobs[i].status;
-        printf("| %s | %s |\n", jobs[i].name, code < 0 ? "not started" : exit_reason(code));
+        printf("| %s | %s |\n", jobs[i].name, code < 0 ? "not started" : build_exit_reason(code));
         built += code == 0;
-        unchanged += code == EXIT_UNCHANGED;
-        failed += code != 0 && code != EXIT_UNCHANGED;
+        unchanged += code == BUILD_EXIT_UNCHANGED;
+        failed += code != 0 && code != BUILD_EXIT_UNCHANGED;
     }
     printf("\nmodels   %zu built, %zu unchanged, %zu failed or not started\n", built, unchanged, failed);
     free(jobs);
     return rc ? rc : failed ? CLI_EXIT_INTERNAL : CLI_EXIT_OK;
 }
 
-/* `rvcidx plan ...` is `rvcidx build --plan ...`. */
+static const char plan_usage[] =
+    "usage: rvcidx plan -o OUTDIR [build's options] SRC...\n\n"
+    "What 'rvcidx build' with the same options would do, from the shards' headers only:\n"
+    "rows and D, the index and its parameters, predicted file sizes, disk and peak memory\n"
+    "against this machine's (RVCIDX_MEMORY_LIMIT, RVCIDX_DISK_LIMIT lower them). Builds\n"
+    "nothing; exits 8 when the build would not fit (as build would refuse it), 3 when\n"
+    "the inputs have too few frames.\n\n"
+    "options: build's ('rvcidx build --help'); those that change the plan:\n"
+    "  -o, --output OUTDIR  where the build would write (its filesystem's free space)\n"
+    "      --per-speaker    one index per speaker\n"
+    "      --per-model      SRC is a folder of model directories: one plan per model\n"
+    "      --index, --nlist, --train-rows, --k, --eval-queries, --dim, --version, --for\n" CLI_COMMON_HELP;
+
+/* `rvcidx plan ...` is `rvcidx build --plan ...`, with its own help. */
 int cmd_plan(int argc, char **argv) {
-    char *args[256];
-    int n = argc < 254 ? argc : 254;
-    for (int i = 0; i < n; i++) args[i] = argv[i];
-    args[n] = (char *)"--plan";
-    args[n + 1] = NULL;
-    return cmd_build(n + 1, args);
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return fputs(plan_usage, stdout), CLI_EXIT_OK;
+    char **args = calloc((size_t)argc + 2, sizeof *args); /* every SRC: a fixed array dropped those past 253 */
+    if (!args) return CLI_EXIT_INTERNAL;
+    args[0] = argv[0];
+    args[1] = (char *)"--plan"; /* first: after a "--" it would be taken for a SRC */
+    memcpy(args + 2, argv + 1, (size_t)(argc - 1) * sizeof *args);
+    int rc = cmd_build(argc + 1, args);
+    free(args);
+    return rc;
 }
 
 int cmd_build(int argc, char **argv) {
@@ -571,9 +652,12 @@ int cmd_build(int argc, char **argv) {
                  "--index auto");
         return CLI_EXIT_USAGE;
     }
-    int plan_needed = !a.per_model && (a.stage == STAGE_ALL || a.stage == STAGE_PREPARE);
+    int uses_gpu = !a.plan_only && a.stage != STAGE_PART; /* a split part only encodes, on the CPU */
+    if (uses_gpu && (rc = cli_require_gpu(a.index.gpu)) != 0) return rc; /* before hours of ingest */
+    if (a.plan_only && a.per_model) return plan_per_model(&a);
+    int plan_needed = !a.per_model && (a.stage == STAGE_ALL || a.stage == STAGE_PREPARE); /* per model: in each child */
     if (plan_needed && (rc = check_plan(&a)) != 0) return rc;
-    if (a.plan_only && !a.per_model) return CLI_EXIT_OK;
+    if (a.plan_only) return CLI_EXIT_OK;
     if (a.split) return build_split(&a);
     return a.per_model ? build_per_model(&a) : locked_build(&a);
 }

@@ -67,6 +67,18 @@ int build_is_model_dir(const char *root, const char *name);
  * --help, else an exit code. */
 int build_parse_args(int argc, char **argv, build_args *a);
 
+/* A --per-model child's "up to date", never seen by users. */
+enum { BUILD_EXIT_UNCHANGED = 100 };
+
+/* What a build's exit code means, in a few words ("failed: bad input (exit 3)"). */
+const char *build_exit_reason(int code);
+/* OUTDIR/.rvcidx-failed.json (build_outcome.c): cleared when a build starts,
+ * written when it fails, read by `rvcidx status`. */
+void build_outcome_clear(const char *outdir);
+void build_outcome_record(const char *outdir, int code);
+/* The recorded failure's exit code (its reason and time into what), 0 when none. */
+int build_outcome_read(const char *dir, char *what, size_t n);
+
 /* --split N: the prepare / part / finish stages (cmd_build_split.c). */
 int build_split(build_args *a);
 

@@ -24,7 +24,6 @@ static const char eval_usage[] =
 
 int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
     long v = 0;
-    uint64_t u = 0;
     switch (opt) {
     case CLI_OPT_K:
         if (cli_parse_int("--k", arg, 1, 1024, &v)) return CLI_EXIT_USAGE;
@@ -34,8 +33,8 @@ int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
         p->queries_store = arg;
         return 0;
     case CLI_OPT_SAMPLE:
-        if (cli_parse_u64("--eval-queries", arg, &u) || u == 0) return CLI_EXIT_USAGE;
-        p->queries = u;
+        if (cli_parse_int("--eval-queries", arg, 1, 1L << 40, &v)) return CLI_EXIT_USAGE;
+        p->queries = (uint64_t)v;
         return 0;
     case CLI_OPT_TARGET:
         return cli_parse_double("--target-recall", arg, 0.0, 1.0, &p->target_recall) ? CLI_EXIT_USAGE : 0;
@@ -93,10 +92,15 @@ int cli_eval_missed_target(const rvcidx_eval_report *r) {
     const rvcidx_eval_point *bp = &r->points[0];
     for (size_t i = 0; i < r->n_points; i++)
         if (r->points[i].recall_k > best) best = r->points[i].recall_k, bp = &r->points[i];
+    char zeros[256] = ""; /* under cosine an all-zero frame ties with every query: no setting finds its neighbours */
+    if (r->zero_norm_rows > 0)
+        snprintf(zeros, sizeof zeros, "%llu of the %llu indexed frames are all zeros, which --metric cosine cannot "
+                 "rank (they tie with every query): remove silent frames from the shards or use --metric l2; else ",
+                 (unsigned long long)r->zero_norm_rows, (unsigned long long)r->ntotal);
     cli_logf(RVCIDX_LOG_ERROR,
-             "no setting reached %d-recall@%d >= %.2f (best %.4f at nprobe %d, k_factor %d): lower --target-recall, "
+             "no setting reached %d-recall@%d >= %.2f (best %.4f at nprobe %d, k_factor %d): %slower --target-recall, "
              "use fewer lists (--nlist), or --index ivfflat", r->k, r->k, r->target_recall, best, bp->nprobe,
-             bp->k_factor);
+             bp->k_factor, zeros);
     return CLI_EXIT_TARGET;
 }
 
@@ -128,6 +132,7 @@ int cmd_eval(int argc, char **argv) {
     }
     ep.gpu = ip.gpu;
     ep.threads = ip.threads;
+    if ((rc = cli_require_gpu(ep.gpu)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
     ep.progress = cli_progress_cb;

@@ -1,6 +1,12 @@
 /* cmd_index.c — `rvcidx train` and `rvcidx encode`: stages 2 and 3 alone. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -57,10 +63,24 @@ static int parse_index_args(int argc, char **argv, const char *usage, index_args
     return 0;
 }
 
+/* The output's directory must be writable: found out at the end, the
+ * failure cost the whole stage and came in faiss's or HDF5's words. */
+static int check_output_dir(const char *output) {
+    char buf[PATH_MAX], probe[PATH_MAX + 64];
+    snprintf(buf, sizeof buf, "%s", output);
+    const char *dir = dirname(buf);
+    snprintf(probe, sizeof probe, "%s/.rvcidx-probe-%d", dir, (int)getpid()); /* access() says yes to root */
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) return close(fd), unlink(probe), CLI_EXIT_OK;
+    cli_logf(RVCIDX_LOG_ERROR, "%s: cannot write into %s (%s); choose another -o", output, dir, strerror(errno));
+    return CLI_EXIT_IO;
+}
+
 int cmd_train(int argc, char **argv) {
     index_args a = {0};
     int rc = parse_index_args(argc, argv, train_usage, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    if ((rc = cli_require_gpu(a.p.gpu)) != 0 || (rc = check_output_dir(a.output)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
     a.p.progress = cli_progress_cb;
@@ -84,6 +104,7 @@ int cmd_encode(int argc, char **argv) {
         cli_logf(RVCIDX_LOG_ERROR, "encode: --centroids FILE is required (from 'rvcidx train')");
         return CLI_EXIT_USAGE;
     }
+    if ((rc = check_output_dir(a.output)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
     a.p.progress = cli_progress_cb;
@@ -94,7 +115,9 @@ int cmd_encode(int argc, char **argv) {
     rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &r);
     rvcidx_unlock_dir(lock);
     if (rc) return cli_fail(rc, NULL);
+    char k_factor[32] = ""; /* only the refine wrapper of ivfpq4fs has one */
+    if (a.p.type == RVCIDX_INDEX_IVFPQ4FS) snprintf(k_factor, sizeof k_factor, ", k_factor %d", a.p.k_factor);
     printf("index    %s: %s, %llu vectors, nprobe %d%s, %.1f s\n", a.output, r.factory, (unsigned long long)r.ntotal,
-           a.p.nprobe, a.p.type == RVCIDX_INDEX_IVFPQ4FS ? ", k_factor set" : "", r.seconds);
+           a.p.nprobe, k_factor, r.seconds);
     return CLI_EXIT_OK;
 }

@@ -157,15 +157,18 @@ static void put_quoted(FILE *f, const char *text) {
     fputc('\'', f);
 }
 
-/* text as a shell word, quoted only when it needs it; "$VAR" words stay
- * expandable (the dry run's job-id placeholders). */
+#define DEPENDENCY_ON "--dependency=afterok:"
+
+/* text as a shell word safe to paste: single-quoted, as the script's words
+ * are (a path's $(...) or quote stays text). The dry run's job-id
+ * placeholders, DEPENDENCY_ON "$PREPARE_JOB" and "$PART_JOBS" (made by
+ * submit_split, never from user text), keep "$VAR" expandable. */
 static void put_word(FILE *f, const char *text) {
-    if (text[0] == '\0' || strpbrk(text, " '\"$;&|<>*?()[]{}!\\#~`\t\n")) {
-        if (strchr(text, '$') && !strpbrk(text, "'\"\\`")) fprintf(f, "\"%s\"", text);
-        else put_quoted(f, text);
-    } else {
-        fputs(text, f);
-    }
+    size_t lead = strlen(DEPENDENCY_ON);
+    if (!strncmp(text, DEPENDENCY_ON, lead) && (!strcmp(text + lead, "$PREPARE_JOB") || !strcmp(text + lead, "$PART_JOBS")))
+        put_quoted(f, DEPENDENCY_ON), fprintf(f, "\"%s\"", text + lead);
+    else
+        put_quoted(f, text);
 }
 
 /* The build options as typed (--per-model aside). Per-model tasks append
@@ -461,9 +464,7 @@ static int write_script(const char *path, const char *text, int dry_run) {
         printf("---- %s ----\n%s---- end of script ----\n", path, text);
         return 0;
     }
-    FILE *f = fopen(path, "w");
-    int ok = f && fputs(text, f) >= 0;
-    if (f && fclose(f) != 0) ok = 0;
+    int ok = rvcidx__write_text_file(path, text, 0) == 0; /* atomic, never through a link */
     if (!ok || chmod(path, 0755) != 0) {
         cli_logf(RVCIDX_LOG_ERROR, "submit: %s: cannot write the job script: %s", path, strerror(errno));
         return CLI_EXIT_IO;
@@ -582,7 +583,7 @@ static int submit_split(submit_args *s) {
         sbatch_common(&c, s, p.output);
         for (int i = 0; k == 0 && i < s->n_prepare; i++) call_add(&c, s->prepare[i]);
         if (k == 1) call_add(&c, array);
-        if (k > 0) snprintf(dep[k], sizeof dep[k], "--dependency=afterok:%s", ids[k - 1]), call_add(&c, dep[k]);
+        if (k > 0) snprintf(dep[k], sizeof dep[k], DEPENDENCY_ON "%s", ids[k - 1]), call_add(&c, dep[k]);
         call_add(&c, p.script);
         call_add(&c, stages[k]);
         if (s->dry_run) print_call(&c, k == 0 ? "PREPARE_JOB=$(" : k == 1 ? "PART_JOBS=$(" : "FINISH_JOB=$(", ")");

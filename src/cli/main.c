@@ -54,6 +54,7 @@ int cli_common_option(int opt) {
     default: return 0;
     }
     cli_log_install();
+    if (opt == 'q' || opt == CLI_OPT_LOG_JSON) cli_stdout_filter_install();
     return 1;
 }
 
