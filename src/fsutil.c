@@ -310,6 +310,14 @@ int rvcidx__write_bytes_file(const char *path, const void *data, size_t n) {
     return rc;
 }
 
+int rvcidx__write_json_file(const char *path, const json_t *o, size_t flags) {
+    char *text = o ? json_dumps(o, JSON_INDENT(2) | flags) : NULL;
+    if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot format", path);
+    int rc = rvcidx__write_text_file(path, text, 1);
+    free(text);
+    return rc;
+}
+
 int rvcidx__write_text_file(const char *path, const char *text, int add_newline) {
     rvcidx__atomic_file f;
     int rc = rvcidx__atomic_open(&f, path);

@@ -89,6 +89,10 @@ void rvcidx__atomic_abort(rvcidx__atomic_file *f);
  * run.json go through it too, until the library writes them itself). */
 int rvcidx__write_bytes_file(const char *path, const void *data, size_t n);
 
+/* Writes o as indented JSON (jansson flags added to JSON_INDENT(2)) to path
+ * atomically; o stays the caller's. */
+int rvcidx__write_json_file(const char *path, const json_t *o, size_t flags);
+
 /* Writes text (plus a final newline when add_newline) to path atomically. */
 int rvcidx__write_text_file(const char *path, const char *text, int add_newline);
 

@@ -271,10 +271,7 @@ int rvcidx__h5_rows_sha256(hid_t dset, int dim, uint64_t first, uint64_t count, 
         if (rc == 0 && (EVP_DigestUpdate(ctx, buf, bytes) != 1 || (extra && EVP_DigestUpdate(extra, buf, bytes) != 1)))
             rc = rvcidx__fail(RVCIDX_ENOMEM, "%s: sha256 failed", path);
     }
-    unsigned char md[32];
-    unsigned len = 0;
-    if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &len) != 1) rc = rvcidx__fail(RVCIDX_ENOMEM, "%s: sha256 failed", path);
-    if (rc == 0) rvcidx__hex(md, 32, out);
+    if (rc == 0) rc = rvcidx__sha256_final_hex(ctx, out);
     EVP_MD_CTX_free(ctx);
     free(buf);
     return rc;

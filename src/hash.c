@@ -32,29 +32,32 @@ static int sha256_stream(FILE *fp, const char *path, char out[65], uint64_t *byt
         if (bytes_read) *bytes_read += n;
     }
     if (rc == 0 && ferror(fp)) rc = rvcidx__fail(RVCIDX_EIO, "%s: read failed: %s", path, strerror(errno));
-    unsigned char md[32];
-    unsigned len = 0;
-    if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &len) != 1) rc = rvcidx__fail(RVCIDX_EIO, "%s: sha256 failed", path);
-    if (rc == 0) rvcidx__hex(md, 32, out);
+    if (rc == 0) rc = rvcidx__sha256_final_hex(ctx, out);
     free(buf);
     EVP_MD_CTX_free(ctx);
     return rc;
 }
 
-int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read) {
+static int sha256_path(const char *path, int own, char out[65], uint64_t *bytes_read) {
     FILE *fp = NULL;
-    RVCIDX__TRY(rvcidx__fopen_input(path, &fp));
+    RVCIDX__TRY(own ? rvcidx__fopen_own(path, &fp) : rvcidx__fopen_input(path, &fp));
     int rc = sha256_stream(fp, path, out, bytes_read);
     fclose(fp);
     return rc;
 }
 
-int rvcidx__sha256_own_file(const char *path, char out[65]) {
-    FILE *fp = NULL;
-    RVCIDX__TRY(rvcidx__fopen_own(path, &fp));
-    int rc = sha256_stream(fp, path, out, NULL);
-    fclose(fp);
-    return rc;
+int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read) {
+    return sha256_path(path, 0, out, bytes_read);
+}
+
+int rvcidx__sha256_own_file(const char *path, char out[65]) { return sha256_path(path, 1, out, NULL); }
+
+int rvcidx__sha256_final_hex(void *ctx, char out[65]) {
+    unsigned char md[32];
+    unsigned len = 0;
+    if (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32) return rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
+    rvcidx__hex(md, 32, out);
+    return 0;
 }
 
 int rvcidx__sha256_text(const char *text, char out[65]) {

@@ -16,6 +16,10 @@ int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read);
 /* The same for a file rvcidx wrote (rvcidx__open_own: a link is refused). */
 int rvcidx__sha256_own_file(const char *path, char out[65]);
 
+/* Finishes an EVP_MD_CTX (passed as void *: no OpenSSL header needed here)
+ * into 64 hex digits. */
+int rvcidx__sha256_final_hex(void *ctx, char out[65]);
+
 /* sha256 of a NUL-terminated text as hex into out[65]. */
 int rvcidx__sha256_text(const char *text, char out[65]);
 

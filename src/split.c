@@ -90,11 +90,8 @@ static int write_part_record(const char *store_path, const char *part_file, cons
     json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "format", "rvcidx-split-part", "key", s->key, "part",
                           (json_int_t)part, "parts", (json_int_t)s->parts, "first_row", (json_int_t)first, "rows",
                           (json_int_t)rows, "rows_sha256", rows_sha, "index_sha256", file_sha);
-    char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    int rc = rvcidx__write_json_file(path, o, JSON_SORT_KEYS);
     json_decref(o);
-    if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot format", path);
-    int rc = rvcidx__write_text_file(path, text, 1);
-    free(text);
     return rc;
 }
 
@@ -187,11 +184,8 @@ static int write_info(const char *dir, const split_info *s) {
                           (json_int_t)s->rows, "train", "nlist", (json_int_t)s->train.nlist, "train_rows",
                           (json_int_t)s->train.train_rows, "sample_sha256", s->train.sample_sha256, "device",
                           s->train.device, "kmeans_s", s->train.kmeans_seconds, "train_s", s->train_seconds);
-    char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    int rc = rvcidx__write_json_file(path, o, JSON_SORT_KEYS);
     json_decref(o);
-    if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot format", path);
-    int rc = rvcidx__write_text_file(path, text, 1);
-    free(text);
     return rc;
 }
 

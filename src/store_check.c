@@ -40,14 +40,6 @@ static int check_tables(const rvcidx__store_writer *w, rvcidx_store *st) {
     return 0;
 }
 
-static int digest_hex(EVP_MD_CTX *ctx, char out[65]) {
-    unsigned char md[32];
-    unsigned len = 0;
-    if (EVP_DigestFinal_ex(ctx, md, &len) != 1) return rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
-    rvcidx__hex(md, 32, out);
-    return 0;
-}
-
 /* One pass over every row read back: the appended ones must hash to the
  * bytes appended, all of them to the rows_sha256 recorded in the file. */
 static int check_rows(rvcidx__store_writer *w, rvcidx_store *st) {
@@ -56,8 +48,8 @@ static int check_rows(rvcidx__store_writer *w, rvcidx_store *st) {
     int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
     if (rc == 0) rc = rvcidx__store_rows_sha256(st, 0, w->appended_from, before, ctx);
     if (rc == 0) rc = rvcidx__store_rows_sha256(st, w->appended_from, w->rows - w->appended_from, appended, ctx);
-    if (rc == 0) rc = digest_hex(ctx, all);
-    if (rc == 0 && w->appended_sha_valid && (rc = digest_hex(w->appended_sha, want)) == 0 && strcmp(want, appended) != 0)
+    if (rc == 0) rc = rvcidx__sha256_final_hex(ctx, all);
+    if (rc == 0 && w->appended_sha_valid && (rc = rvcidx__sha256_final_hex(w->appended_sha, want)) == 0 && strcmp(want, appended) != 0)
         rc = rvcidx__fail(RVCIDX_EIO, "%s: the rows read back differ from those written (disk full or I/O error?)", w->final_path);
     w->appended_sha_valid = 0;
     if (rc == 0 && (strcmp(all, w->rows_sha256) != 0 || strcmp(all, rvcidx__store_recorded_rows_sha256(st)) != 0))

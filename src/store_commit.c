@@ -98,12 +98,8 @@ static int write_speakers(rvcidx__store_writer *w) {
 static int all_rows_digest(rvcidx__store_writer *w) {
     if (!w->all_sha_valid)
         return rvcidx__h5_rows_sha256(w->features, w->dim, 0, w->rows, w->rows_sha256, NULL, w->final_path);
-    unsigned char md[32];
-    unsigned len = 0;
     w->all_sha_valid = 0;
-    if (EVP_DigestFinal_ex(w->all_sha, md, &len) != 1) return rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
-    rvcidx__hex(md, 32, w->rows_sha256);
-    return 0;
+    return rvcidx__sha256_final_hex(w->all_sha, w->rows_sha256);
 }
 
 static int write_attributes(rvcidx__store_writer *w) {

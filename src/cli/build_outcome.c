@@ -59,10 +59,8 @@ void build_outcome_record(const char *outdir, int code) {
     outcome_path(outdir, path, sizeof path);
     json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s}", "format", "rvcidx-failed", "exit", code, "reason",
                           build_exit_reason(code), "time", ts, "host", host);
-    char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-    if (!text || rvcidx__write_text_file(path, text, 1) != 0) /* atomic, never through a link */
+    if (rvcidx__write_json_file(path, o, 0) != 0) /* atomic, never through a link */
         cli_logf(RVCIDX_LOG_WARN, "build: cannot write %s ('rvcidx status' will not list this failure)", path);
-    free(text);
     json_decref(o);
 }
 

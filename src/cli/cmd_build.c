@@ -348,9 +348,7 @@ void build_write_run_json(const build_args *a, const build_plan *bp, double inge
                           (int)sysconf(_SC_NPROCESSORS_ONLN), "threads", a->index.threads, "ingest_s", ingest_s,
                           "total_s", total_s, "indexes", indexes);
     snprintf(path, sizeof path, "%s/run.json", a->outdir);
-    char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-    if (!text || rvcidx__write_text_file(path, text, 1) != 0) cli_logf(RVCIDX_LOG_WARN, "build: cannot write %s", path);
-    free(text);
+    if (rvcidx__write_json_file(path, o, 0) != 0) cli_logf(RVCIDX_LOG_WARN, "build: cannot write %s", path);
     json_decref(o);
 }
 

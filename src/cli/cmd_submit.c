@@ -410,9 +410,7 @@ static int record_jobs(const char *subdir, const char *script, json_t *jobs) {
     time_t now = time(NULL);
     json_array_append_new(json_object_get(doc, "submissions"),
                           json_pack("{s:I, s:s, s:o}", "time", (json_int_t)now, "script", script, "jobs", jobs));
-    char *text = json_dumps(doc, JSON_INDENT(2));
-    int rc = text && rvcidx__write_text_file(path, text, 1) == 0 ? 0 : CLI_EXIT_IO;
-    free(text);
+    int rc = rvcidx__write_json_file(path, doc, 0) == 0 ? 0 : CLI_EXIT_IO;
     json_decref(doc);
     if (rc) cli_logf(RVCIDX_LOG_ERROR, "submit: %s: cannot write the job record", path);
     return rc;
