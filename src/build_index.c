@@ -12,6 +12,7 @@
 #include "eval_internal.h"
 #include "fsutil.h"
 #include "build_internal.h"
+#include "hash.h"
 #include "index_internal.h"
 #include "index_io.h"
 #include "internal.h"
@@ -31,25 +32,36 @@ void rvcidx_build_result_clear(rvcidx_build_result *r) {
  * there is ever removed. */
 #define PUBLISHED_RECORD ".rvcidx-published"
 
-static void published_before(const char *dir, char *name, size_t n) {
-    char path[PATH_MAX];
+/* "NAME SHA256": the index rvcidx published last in dir and its hash. */
+static void published_before(const char *dir, char *name, size_t n, char sha[65]) {
+    char path[PATH_MAX], line[640];
     snprintf(path, sizeof path, "%s/" PUBLISHED_RECORD, dir);
-    name[0] = '\0';
+    name[0] = sha[0] = '\0';
     FILE *fp = NULL;
     if (access(path, F_OK) != 0 || rvcidx__fopen_own(path, &fp) != 0) return;
-    if (!fgets(name, (int)n, fp)) name[0] = '\0';
-    name[strcspn(name, "\n")] = '\0';
+    if (!fgets(line, sizeof line, fp)) line[0] = '\0';
     fclose(fp);
-    if (strchr(name, '/') || strncmp(name, "added_", 6) != 0) name[0] = '\0'; /* only a name of ours, in dir */
+    char *space = strchr(line, ' ');
+    if (!space || strlen(space + 1) < 64) return;
+    *space = '\0';
+    snprintf(sha, 65, "%.64s", space + 1);
+    if (strchr(line, '/') || strncmp(line, "added_", 6) != 0) return; /* only a name of ours, in dir */
+    snprintf(name, n, "%s", line);
 }
 
-static void remove_older_index(const char *dir, const char *keep_name, const char *old_name) {
-    char path[PATH_MAX];
+/* Removes the index rvcidx published before, if it is still that very file
+ * (same sha256): a record edited to name another file removes nothing. */
+static void remove_older_index(const char *dir, const char *keep_name, const char *old_name, const char *old_sha) {
+    char path[PATH_MAX], now[65];
     if (!old_name[0] || !strcmp(old_name, keep_name)) return;
     snprintf(path, sizeof path, "%s/%s", dir, old_name);
     struct stat st;
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
-        rvcidx__log(RVCIDX_LOG_INFO, "removed the previous index %s", path);
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || rvcidx__sha256_own_file(path, now) != 0) return;
+    if (strcmp(now, old_sha) != 0) {
+        rvcidx__log(RVCIDX_LOG_WARN, "kept %s: it is not the index rvcidx published there (its sha256 differs)", path);
+        return;
+    }
+    if (unlink(path) == 0) rvcidx__log(RVCIDX_LOG_INFO, "removed the previous index %s", path);
 }
 
 /* Where the tuning queries come from. AUTO means other speakers' frames, as
@@ -210,14 +222,16 @@ static int publish(const char *dir, const char *model, const char *work, const r
                    rvcidx_build_result *r) {
     rvcidx_index_params named = *ip;
     named.nprobe = r->nprobe;
-    char name[512], old[512], record[PATH_MAX];
+    char name[512], old[512], old_sha[65], record[PATH_MAX], line[600], sha[65];
     RVCIDX__TRY(rvcidx_index_file_name(&named, dim, r->train.nlist, model, name, sizeof name));
     snprintf(r->index_path, sizeof r->index_path, "%s/%s", dir, name);
-    published_before(dir, old, sizeof old);
+    published_before(dir, old, sizeof old, old_sha);
+    RVCIDX__TRY(rvcidx__sha256_own_file(work, sha));
     RVCIDX__TRY(rvcidx__publish_file(work, r->index_path));
     snprintf(record, sizeof record, "%s/" PUBLISHED_RECORD, dir);
-    RVCIDX__TRY(rvcidx__write_text_file(record, name, 1));
-    remove_older_index(dir, name, old);
+    snprintf(line, sizeof line, "%s %s", name, sha);
+    RVCIDX__TRY(rvcidx__write_text_file(record, line, 1));
+    remove_older_index(dir, name, old, old_sha);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* error.c — status code names and the per-thread last-error message. */
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -29,10 +30,15 @@ const char *rvcidx_err_name(int code) {
 
 const char *rvcidx_last_error(void) { return last_error; }
 
+/* Formatted aside first: callers often wrap the previous error
+ * ("...: %s", rvcidx_last_error()), and formatting into the buffer an
+ * argument points into garbles the line. */
 int rvcidx__fail(int code, const char *fmt, ...) {
+    char line[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    memcpy(last_error, line, sizeof line);
     return code;
 }

@@ -121,6 +121,18 @@ int rvcidx__own_dir(const char *path) {
     return 0;
 }
 
+int rvcidx__check_replaceable(const char *dir, const char *const *names, size_t n) {
+    char path[PATH_MAX];
+    struct stat st;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return rvcidx__fail(RVCIDX_EINPUT, "%s: is a directory where rvcidx writes its %s; remove or rename it",
+                                path, names[i]);
+    }
+    return 0;
+}
+
 int rvcidx__tmp_create(const char *final_path, char *tmp, size_t n, int *fd_out) {
     *fd_out = -1;
     RVCIDX__TRY(rvcidx__tmp_name(final_path, tmp, n));
@@ -279,6 +291,11 @@ int rvcidx__dir_lock(const char *dir, int *fd_out) {
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return rvcidx__fail(RVCIDX_EINPUT, "%s: is not a regular file, so not rvcidx's lock; remove it", path);
+    }
+    if (st.st_nlink > 1) { /* a hard link to a file elsewhere: writing our pid would overwrite it */
+        close(fd);
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: has %lu hard links, so it is not rvcidx's lock (another file's "
+                            "content would be overwritten); remove it", path, (unsigned long)st.st_nlink);
     }
     ssize_t n = pread(fd, old, sizeof old - 1, 0);
     old[n > 0 ? n : 0] = '\0';

@@ -55,6 +55,10 @@ json_t *rvcidx__json_load_own(const char *path, json_error_t *err);
  * outside OUTDIR. */
 int rvcidx__own_dir(const char *path);
 
+/* RVCIDX_EINPUT naming the first of names that is a directory inside dir:
+ * rvcidx replaces those files by rename, which cannot replace a directory. */
+int rvcidx__check_replaceable(const char *dir, const char *const *names, size_t n);
+
 /* Creates the temporary file for final_path exclusively (O_EXCL|O_NOFOLLOW):
  * whatever sits at that name (a link planted by someone else, a file a dead
  * process with our pid left) is unlinked first, never opened or followed.

@@ -63,6 +63,12 @@ static void sanitize_model_name(const char *model, char *out, size_t n) {
 int rvcidx_index_file_name(const rvcidx_index_params *p, int dim, int64_t nlist, const char *model,
                            char *out, size_t n) {
     char type[64], safe[200];
+    if (model && !rvcidx__utf8_valid(model))
+        return rvcidx__fail(RVCIDX_EINVAL, "model name: not valid UTF-8 (apps find the index by the model's name); "
+                            "give a UTF-8 name");
+    if (model && strlen(model) >= sizeof safe)
+        return rvcidx__fail(RVCIDX_EINVAL, "model name: %zu bytes, more than the %zu an index file name leaves room "
+                            "for; give a shorter name", strlen(model), sizeof safe - 1);
     if (p->type == RVCIDX_INDEX_IVFFLAT)
         snprintf(type, sizeof type, "IVF%lld_Flat", (long long)nlist);
     else

@@ -32,4 +32,7 @@ void rvcidx__log(rvcidx_log_level level, const char *fmt, ...) RVCIDX__PRINTF(2,
         if (rvcidx__rc != 0) return rvcidx__rc;                                \
     } while (0)
 
+/* 1 when s is valid UTF-8 (utf8.c). */
+int rvcidx__utf8_valid(const char *s);
+
 #endif

@@ -61,20 +61,8 @@ static int ends_with_npy(const char *name) {
 
 /* Names go into HDF5's UTF-8 strings and the manifest's JSON: a name that is
  * not UTF-8 would be mangled there or dropped, so it is refused here. */
-static int utf8_valid(const char *s) {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
-        if (extra < 0 || (extra == 1 && *p < 0xC2)) return 0;
-        for (int i = 1; i <= extra; i++)
-            if ((p[i] & 0xC0) != 0x80) return 0;
-        p += extra + 1;
-    }
-    return 1;
-}
-
 static int check_name(const char *dir, const char *name) {
-    if (utf8_valid(name)) return 0;
+    if (rvcidx__utf8_valid(name)) return 0;
     if (!dir[0]) dir = ".";
     char shown[256];
     size_t o = 0;
@@ -88,7 +76,7 @@ static int check_name(const char *dir, const char *name) {
  * A .npy entry that is not a readable regular file (a dangling link, a FIFO)
  * is kept: reading it then fails with a line naming it, and --skip-bad lists
  * it, instead of its frames vanishing without a word. */
-static int list_dir(const char *dir, int want_dirs, name_list *out) {
+static int list_dir(const char *dir, int want_dirs, int warn_others, name_list *out) {
     DIR *d = opendir(dir);
     if (!d) return rvcidx__fail(RVCIDX_EINPUT, "%s: cannot open directory: %s", dir, strerror(errno));
     struct dirent *e;
@@ -102,7 +90,12 @@ static int list_dir(const char *dir, int want_dirs, name_list *out) {
         int found = rc == 0 && stat(path, &st) == 0;
         if (rc || (want_dirs && !(found && S_ISDIR(st.st_mode)))) continue;
         if (!want_dirs && found && S_ISDIR(st.st_mode)) continue;
-        if (!want_dirs && !ends_with_npy(e->d_name)) continue;
+        if (!want_dirs && !ends_with_npy(e->d_name)) {
+            if (warn_others) /* RVC's train_index np.loads every file of the folder: say this one is left out */
+                rvcidx__log(RVCIDX_LOG_WARN, "%s: left out: not a .npy shard (RVC would try to load it too; remove it "
+                            "from the feature folder)", path);
+            continue;
+        }
         rc = check_name(dir, e->d_name);
         if (rc == 0) rc = name_list_push(out, e->d_name);
     }
@@ -147,7 +140,7 @@ void rvcidx__shard_list_free(rvcidx__shard_list *list) {
 static int add_shards(rvcidx__shard_list *out, const char *speaker, const char *feature_dir,
                       const char *sub) {
     name_list files = {0};
-    int rc = list_dir(feature_dir, 0, &files);
+    int rc = list_dir(feature_dir, 0, 1, &files);
     if (rc == 0 && files.count == 0)
         rc = rvcidx__fail(RVCIDX_EINPUT,
                           "%s: holds no .npy files; run RVC's feature extraction for this model first, "
@@ -206,7 +199,7 @@ static int add_model_dir(rvcidx__shard_list *out, const char *dir, const char *s
     char feature_dir[PATH_MAX], sub[32];
     snprintf(sub, sizeof sub, "3_feature%d", dim);
     snprintf(feature_dir, sizeof feature_dir, "%s/%s", dir, sub);
-    if (!utf8_valid(speaker)) return check_name("", dir);
+    if (!rvcidx__utf8_valid(speaker)) return check_name("", dir);
     RVCIDX__TRY(note_dim(out, dim, dir));
     return add_shards(out, speaker, feature_dir, sub);
 }
@@ -214,7 +207,7 @@ static int add_model_dir(rvcidx__shard_list *out, const char *dir, const char *s
 /* A directory that is neither a model nor a shard folder: its model subdirectories. */
 static int add_root(rvcidx__shard_list *out, const char *root, int want_dim) {
     name_list subdirs = {0};
-    int rc = list_dir(root, 1, &subdirs), models = 0;
+    int rc = list_dir(root, 1, 0, &subdirs), models = 0;
     char dir[PATH_MAX];
     for (size_t i = 0; rc == 0 && i < subdirs.count; i++) {
         snprintf(dir, sizeof dir, "%s/%s", root, subdirs.names[i]);
@@ -245,7 +238,7 @@ static int add_feature_folder(rvcidx__shard_list *out, const char *dir, const ch
     snprintf(parent, sizeof parent, "%s", real);
     base_name(dirname(parent), speaker, sizeof speaker);
     snprintf(sub, sizeof sub, "3_feature%d", dim);
-    if (!utf8_valid(speaker)) return check_name("", real);
+    if (!rvcidx__utf8_valid(speaker)) return check_name("", real);
     RVCIDX__TRY(note_dim(out, dim, dir));
     return add_shards(out, speaker, dir, sub);
 }
@@ -260,11 +253,11 @@ static int add_directory(rvcidx__shard_list *out, const char *dir, int want_dim)
     RVCIDX__TRY(model_feature_dim(dir, want_dim, &dim));
     if (dim) return add_model_dir(out, dir, speaker, dim);
     name_list files = {0};
-    int rc = list_dir(dir, 0, &files);
+    int rc = list_dir(dir, 0, 0, &files);
     size_t n = files.count;
     name_list_free(&files);
     if (rc) return rc;
-    if (n && !utf8_valid(speaker)) return check_name("", real);
+    if (n && !rvcidx__utf8_valid(speaker)) return check_name("", real);
     if (n) return add_shards(out, speaker, dir, "");
     return add_root(out, dir, want_dim);
 }

@@ -29,6 +29,7 @@ typedef struct split_info {
     uint64_t first_row, rows; /* the whole index's row range */
     rvcidx_train_result train;
     double train_seconds;
+    char trained_sha256[65]; /* of trained.index: a replaced one is refused, not merged into */
 } split_info;
 
 static void work_path(const char *dir, const char *name, char *out, size_t n) {
@@ -151,12 +152,12 @@ static int read_info(const char *dir, split_info *s, int *found) {
     json_error_t err;
     json_t *o = rvcidx__json_load_own(path, &err);
     json_int_t parts = 0, first = 0, rows = 0, nlist = 0, train_rows = 0;
-    const char *key = NULL, *sha = NULL, *device = NULL;
+    const char *key = NULL, *sha = NULL, *device = NULL, *trained_sha = NULL;
     double kmeans_s = 0, train_s = 0;
-    int bad = !o || json_unpack(o, "{s:I, s:s, s:I, s:I, s:{s:I, s:I, s:s, s:s, s:F, s:F}}", "parts", &parts, "key",
-                                &key, "first_row", &first, "rows", &rows, "train", "nlist", &nlist, "train_rows",
-                                &train_rows, "sample_sha256", &sha, "device", &device, "kmeans_s", &kmeans_s,
-                                "train_s", &train_s) != 0;
+    int bad = !o || json_unpack(o, "{s:I, s:s, s:I, s:I, s:s, s:{s:I, s:I, s:s, s:s, s:F, s:F}}", "parts", &parts, "key",
+                                &key, "first_row", &first, "rows", &rows, "trained_sha256", &trained_sha, "train",
+                                "nlist", &nlist, "train_rows", &train_rows, "sample_sha256", &sha, "device", &device,
+                                "kmeans_s", &kmeans_s, "train_s", &train_s) != 0;
     if (!bad && (parts < 1 || parts > RVCIDX_SPLIT_MAX_PARTS || first < 0 || rows < parts || strlen(key) != 64))
         bad = 1;
     if (!bad) {
@@ -170,6 +171,7 @@ static int read_info(const char *dir, split_info *s, int *found) {
         snprintf(s->train.device, sizeof s->train.device, "%s", device);
         s->train.kmeans_seconds = kmeans_s;
         s->train_seconds = train_s;
+        snprintf(s->trained_sha256, sizeof s->trained_sha256, "%s", trained_sha);
         *found = 1;
     }
     json_decref(o);
@@ -179,9 +181,9 @@ static int read_info(const char *dir, split_info *s, int *found) {
 static int write_info(const char *dir, const split_info *s) {
     char path[PATH_MAX];
     work_path(dir, "split.json", path, sizeof path);
-    json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:{s:I, s:I, s:s, s:s, s:f, s:f}}", "format", "rvcidx-split",
+    json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:{s:I, s:I, s:s, s:s, s:f, s:f}}", "format", "rvcidx-split",
                           "parts", (json_int_t)s->parts, "key", s->key, "first_row", (json_int_t)s->first_row, "rows",
-                          (json_int_t)s->rows, "train", "nlist", (json_int_t)s->train.nlist, "train_rows",
+                          (json_int_t)s->rows, "trained_sha256", s->trained_sha256, "train", "nlist", (json_int_t)s->train.nlist, "train_rows",
                           (json_int_t)s->train.train_rows, "sample_sha256", s->train.sample_sha256, "device",
                           s->train.device, "kmeans_s", s->train.kmeans_seconds, "train_s", s->train_seconds);
     int rc = rvcidx__write_json_file(path, o, JSON_SORT_KEYS);
@@ -239,6 +241,11 @@ static int load_prepared(const char *dir, const char *request, split_info *s) {
     if (strcmp(s->key, key) != 0)
         return rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split was prepared for other inputs or parameters; "
                             "run the prepare step again with these options", dir);
+    char sha[65];
+    RVCIDX__TRY(rvcidx__sha256_own_file(path, sha));
+    if (strcmp(sha, s->trained_sha256) != 0)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: is not the trained index the prepare step wrote (its sha256 differs); "
+                            "run the prepare step again", path);
     return 0;
 }
 
@@ -252,7 +259,8 @@ static int train_and_write(const char *store, const char *dir, const rvcidx_inde
     s->train_seconds = omp_get_wtime() - t;
     rvcidx_index_params p = *ip;
     p.nlist = s->train.nlist;
-    return rvcidx_encode_trained(store, centroids, trained, &p);
+    RVCIDX__TRY(rvcidx_encode_trained(store, centroids, trained, &p));
+    return rvcidx__sha256_own_file(trained, s->trained_sha256);
 }
 
 int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned parts,
@@ -273,7 +281,9 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
     char trained[PATH_MAX], wdir[PATH_MAX];
     work_path(dir, "trained.index", trained, sizeof trained);
     if (read_info(dir, &old, &found) != 0) found = 0; /* unreadable: start over */
-    int same_training = found && !strcmp(old.key, now.key) && file_exists(trained);
+    char trained_sha[65] = "";
+    int same_training = found && !strcmp(old.key, now.key) && file_exists(trained) &&
+                        rvcidx__sha256_own_file(trained, trained_sha) == 0 && !strcmp(trained_sha, old.trained_sha256);
     if (reused) *reused = same_training && old.parts == parts;
     if (same_training && old.parts == parts) return 0;
     snprintf(wdir, sizeof wdir, "%s/.rvcidx-split", dir);
@@ -283,6 +293,7 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
     if (same_training) {
         now.train = old.train; /* only the partition changed: the parts are redone, the training kept */
         now.train_seconds = old.train_seconds;
+        snprintf(now.trained_sha256, sizeof now.trained_sha256, "%s", old.trained_sha256);
     } else {
         RVCIDX__TRY(train_and_write(store_path, dir, ip, &now));
     }

@@ -150,8 +150,40 @@ int rvcidx__store_rows_sha256(rvcidx_store *s, uint64_t first, uint64_t count, c
 
 const char *rvcidx__store_recorded_rows_sha256(const rvcidx_store *s) { return s->rows_sha256; }
 
+/* The tables agree with each other and with /features: sources contiguous
+ * and in row order, their rows summing to the store's; each speaker's range
+ * the span of its sources; the rows and dim attributes those of /features.
+ * A table edited in place (a speaker's range moved, names swapped) would
+ * otherwise give a per-speaker index another voice's frames. */
+static const char *tables_disagree(const rvcidx_store *s) {
+    uint64_t at = 0;
+    for (size_t i = 0; i < s->n_sources; i++) {
+        if (s->src_first_row[i] != at) return "its sources table does not tile its rows";
+        at += s->src_rows[i];
+    }
+    if (at != s->rows) return "its sources table does not add up to its rows";
+    int64_t rows_attr = -1, dim_attr = -1;
+    if (rvcidx__h5_attr_read_i64(s->file, "rows", &rows_attr, s->path) != 0 || rows_attr != (int64_t)s->rows ||
+        rvcidx__h5_attr_read_i64(s->file, "dim", &dim_attr, s->path) != 0 || dim_attr != s->dim)
+        return "its rows or dim attribute differs from /features";
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_sources; k++) {
+        if (k >= s->n_speakers || strcmp(s->spk_name[k], s->src_speaker[i]) || s->spk_first_row[k] != s->src_first_row[i])
+            return "its speakers table does not match its sources";
+        uint64_t rows = 0;
+        for (; i < s->n_sources && !strcmp(s->src_speaker[i], s->spk_name[k]); i++) rows += s->src_rows[i];
+        if (rows != s->spk_rows[k]) return "its speakers table does not match its sources";
+    }
+    return k == s->n_speakers ? NULL : "its speakers table does not match its sources";
+}
+
 int rvcidx__store_rows_intact(rvcidx_store *s, int *intact, char *why, size_t n) {
     *intact = 0;
+    const char *bad_tables = tables_disagree(s);
+    if (bad_tables) {
+        snprintf(why, n, "%s (edited or damaged)", bad_tables);
+        return 0;
+    }
     if (!s->rows_sha256[0]) {
         snprintf(why, n, "it records no hash of its rows (written by an rvcidx older than that check)");
         return 0;

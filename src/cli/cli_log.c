@@ -45,13 +45,27 @@ static void emit_json_to(FILE *out, rvcidx_log_level level, const char *msg) {
 
 static void emit_json(rvcidx_log_level level, const char *msg) { emit_json_to(g_cli_log.out, level, msg); }
 
-static void cli_sink(rvcidx_log_level level, const char *msg, void *user) {
+/* Control characters from file names (a newline, an escape sequence) would
+ * forge log lines or drive the terminal: shown as \xNN instead. */
+static const char *printable(const char *msg, char *buf, size_t n) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < n; p++) {
+        if (*p < 0x20 || *p == 0x7F) o += (size_t)snprintf(buf + o, n - o, "\\x%02x", *p);
+        else buf[o++] = (char)*p;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static void cli_sink(rvcidx_log_level level, const char *raw, void *user) {
     (void)user;
     if (level > g_cli_log.level) return;
-    if (g_cli_log.json) {
-        emit_json(level, msg);
+    if (g_cli_log.json) { /* JSON escapes control characters itself */
+        emit_json(level, raw);
         return;
     }
+    char buf[8192];
+    const char *msg = printable(raw, buf, sizeof buf);
     if (level <= RVCIDX_LOG_WARN)
         fprintf(g_cli_log.out, "rvcidx: %s: %s\n", rvcidx_log_level_name(level), msg);
     else

@@ -170,8 +170,13 @@ int build_parse_args(int argc, char **argv, build_args *a) {
     a->eval.gpu = a->index.gpu;
     a->eval.threads = a->index.threads;
     if ((rc = apply_app(a, app)) != 0) return rc;
-    if (!a->outdir || optind >= argc) {
+    if (!a->outdir || !a->outdir[0] || optind >= argc) {
         cli_logf(RVCIDX_LOG_ERROR, "build: -o OUTDIR and at least one SRC are required; see 'rvcidx build --help'");
+        return CLI_EXIT_USAGE;
+    }
+    char name_check[512];
+    if (a->name && rvcidx_index_file_name(&a->index, 768, 1, a->name, name_check, sizeof name_check) != 0) {
+        cli_logf(RVCIDX_LOG_ERROR, "--name: %s", rvcidx_last_error());
         return CLI_EXIT_USAGE;
     }
     a->srcs = argv + optind;
@@ -188,10 +193,29 @@ void build_default_model_name(const char *src, char *out, size_t n) {
     snprintf(out, n, "%s", basename(buf));
 }
 
-/* A speaker's folder inside OUTDIR: a link planted there would send its
- * index, centroids and reports (and their removal) outside OUTDIR. */
+/* A folder rvcidx makes inside OUTDIR (a speaker's, a model's, the submit
+ * records'): a link planted there would send what is written and removed in
+ * it outside OUTDIR. */
 int build_ensure_dir(const char *dir) {
     int rc = rvcidx__own_dir(dir);
+    return rc ? cli_fail(rc, NULL) : 0;
+}
+
+/* OUTDIR itself, as the user named it: a link they chose is followed. The
+ * names rvcidx replaces there must not be directories: a rename cannot
+ * replace one, and finding out at the end would leave the new index beside
+ * no manifest. */
+int build_ensure_outdir(const char *dir) {
+    int rc = rvcidx__mkdir_p(dir);
+    return rc ? cli_fail(rc, NULL) : 0;
+}
+
+static int check_replaceable(const char *dir, int top) {
+    static const char *const names[] = {"centroids.h5", "report.json", "timings.json", "report.md", "report.svg",
+                                        ".rvcidx-published", "store.h5", "store.h5.stat.json", "manifest.json",
+                                        "run.json", ".rvcidx-failed.json"};
+    size_t n = top ? sizeof names / sizeof *names : 6; /* an index folder holds the first six */
+    int rc = rvcidx__check_replaceable(dir, names, n);
     return rc ? cli_fail(rc, NULL) : 0;
 }
 
@@ -294,7 +318,9 @@ int build_plan_make(const build_args *a, const char *store, const char *model, b
 static int build_all(const build_args *a, const char *store, build_plan *bp) {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < bp->n; i++) {
-        rc = build_ensure_dir(bp->dirs[i]);
+        int top = !strcmp(bp->dirs[i], a->outdir);
+        rc = top ? 0 : build_ensure_dir(bp->dirs[i]);
+        if (rc == 0 && !top) rc = check_replaceable(bp->dirs[i], 0);
         if (rc == 0) rc = build_index(a, store, bp->dirs[i], bp->names[i], bp->first_row[i], bp->rows[i], &bp->results[i]);
     }
     return rc;
@@ -440,13 +466,14 @@ static int check_plan(const build_args *a) {
 
 /* One build of OUTDIR under its lock. */
 static int locked_build(build_args *a) {
-    int rc = build_ensure_dir(a->outdir);
+    int rc = build_ensure_outdir(a->outdir);
     if (rc) return rc;
     int lock = -1;
     rc = rvcidx_lock_dir(a->outdir, &lock);
     if (rc) return cli_fail(rc, NULL);
     build_outcome_clear(a->outdir);
-    rc = run_build(a);
+    rc = check_replaceable(a->outdir, 1);
+    if (rc == 0) rc = run_build(a);
     build_outcome_record(a->outdir, rc);
     rvcidx_unlock_dir(lock);
     return rc;
@@ -511,6 +538,7 @@ static pid_t start_model(const build_args *a, const char *root, model_job *job) 
     char *srcs[1] = {src};
     model_args(a, root, job->name, &child, outdir, src, srcs);
     int rc = check_plan(&child); /* each model's build is refused on its own when it does not fit */
+    if (rc == 0) rc = build_ensure_dir(outdir); /* OUTDIR/<model> is rvcidx's: never a link */
     if (rc == 0) rc = locked_build(&child);
     else if (build_ensure_dir(outdir) == 0) build_outcome_record(outdir, rc); /* for 'rvcidx status' */
     fflush(stdout);
@@ -574,7 +602,7 @@ static int build_per_model(build_args *a) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         a->index.threads = a->eval.threads = cpus / jobs_at_once > 1 ? (int)(cpus / jobs_at_once) : 1;
     }
-    int rc = build_ensure_dir(a->outdir);
+    int rc = build_ensure_outdir(a->outdir);
     for (; rc == 0 && (next < n || running > 0);) {
         while (next < n && running < (size_t)jobs_at_once && !cli_interrupted()) {
             jobs[next].pid = start_model(a, root, &jobs[next]);

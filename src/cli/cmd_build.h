@@ -39,6 +39,8 @@ void build_plan_free(build_plan *bp);
 
 /* mkdir OUTDIR unless it exists; an exit code. */
 int build_ensure_dir(const char *dir);
+/* mkdir -p OUTDIR as named (a link the user chose is followed); an exit code. */
+int build_ensure_outdir(const char *dir);
 /* The first SRC's name, as RVC names models after their logs/<model> folder. */
 void build_default_model_name(const char *src, char *out, size_t n);
 /* The manifest's view of this build (bp NULL: the request part only). */

@@ -152,7 +152,7 @@ static int stage_all(build_args *a, const char *store) {
 
 /* cmd_build has refused --per-speaker, --per-model and --index auto. */
 int build_split(build_args *a) {
-    int rc = build_ensure_dir(a->outdir);
+    int rc = build_ensure_outdir(a->outdir);
     if (rc) return rc;
     char store[PATH_MAX];
     snprintf(store, sizeof store, "%s/store.h5", a->outdir);

@@ -434,7 +434,7 @@ static int make_paths(submit_args *s, const char *kind, submit_paths *p) {
     ssize_t n = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
     if (n <= 0 || !getcwd(p->cwd, sizeof p->cwd)) return cli_fail(RVCIDX_EIO, "submit: cannot find rvcidx's own path");
     p->exe[n] = '\0';
-    int rc = s->dry_run ? 0 : build_ensure_dir(s->build.outdir); /* a dry run creates nothing */
+    int rc = s->dry_run ? 0 : build_ensure_outdir(s->build.outdir); /* a dry run creates nothing */
     if (rc) return rc;
     if (absolute_dir(s->build.outdir, p->cwd, p->outdir, sizeof p->outdir) != 0) {
         cli_logf(RVCIDX_LOG_ERROR, "submit: %s: path too long", s->build.outdir);

@@ -266,4 +266,116 @@ assert len(glob.glob(os.path.join(model, "added_*_nprobe_*_rvc_model_v1.index"))
 run("verify", model)
 case("an RVC model folder as OUTDIR: its files are not outputs and RVC's own index is never removed")
 
+# ---- found by a second review ----------------------------------------------
+os.makedirs(P("hardlock"))
+os.link(victim, P("hardlock", ".rvcidx.lock"))
+run("build", "-o", P("hardlock"), *fast, *data, expect=3, line="hard links")
+run("ingest", "-o", P("hardlock", "store.h5"), *data, expect=3, line="hard links")
+assert open(victim).read() == "not rvcidx's\n"
+case("a hard link planted at the lock file is refused, its other name untouched")
+
+shutil.copytree(P("good"), P("storelink"))
+os.rename(P("storelink", "store.h5"), P("elsewhere_store.h5"))
+os.symlink(P("elsewhere_store.h5"), P("storelink", "store.h5"))
+run("build", "-o", P("storelink"), "--nprobe", "3", "--no-tune", *data, expect=3, line="store.h5: is a symbolic link")
+assert sha(index_of(P("storelink"))) == good_index
+case("a store.h5 that is a link is refused, never read through; the previous build stays")
+
+shutil.copytree(P("good"), P("dirreport"))
+os.unlink(P("dirreport", "report.json"))
+os.makedirs(P("dirreport", "report.json"))
+run("build", "-o", P("dirreport"), "--nprobe", "3", "--no-tune", *data, expect=3, line="is a directory where rvcidx writes")
+assert sha(index_of(P("dirreport"))) == good_index and os.path.exists(P("dirreport", "manifest.json"))
+case("a directory at an output name is refused before any work; the previous build stays whole")
+
+import h5py  # noqa: E402  (Debian's python3-h5py, as tests/py use)
+
+shutil.copytree(P("good"), P("forged"))
+with h5py.File(P("forged", "store.h5"), "r+") as f:
+    f["features"][5] = np.full(256, 7.0, "f4")
+    f.attrs["rows_sha256"] = hashlib.sha256(f["features"][:].astype("<f4").tobytes()).hexdigest()
+r = run("build", "-o", P("forged"), *fast, *data)
+assert "are not the rows of its shards" in r.stderr, r.stderr[-1500:]
+assert sha(index_of(P("forged"))) == good_index
+case("a store whose rows and rows_sha256 were both edited is caught by re-reading the shards, and rebuilt")
+
+run("build", "-o", P("spk"), "--per-speaker", *fast, *data)
+spk_index = sha(index_of(P("spk", "speaker0")))
+with h5py.File(P("spk", "store.h5"), "r+") as f:
+    names = list(f["speakers/name"][:])
+    f["speakers/name"][0], f["speakers/name"][1] = names[1], names[0]
+r = run("build", "-o", P("spk"), "--per-speaker", *fast, *data)
+assert "speakers table does not match its sources" in r.stderr, r.stderr[-1500:]
+assert sha(index_of(P("spk", "speaker0"))) == spk_index
+case("a store whose speakers table was edited is caught and rebuilt: no index of another voice")
+
+shutil.copytree(P("good"), P("record"))
+open(P("record", "added_IVF1_Flat_nprobe_1_rvc_v1.index"), "w").write("RVC's own\n")
+open(P("record", ".rvcidx-published"), "w").write("added_IVF1_Flat_nprobe_1_rvc_v1.index " + "0" * 64 + "\n")
+run("build", "-o", P("record"), "--nprobe", "3", "--no-tune", *data)
+assert open(P("record", "added_IVF1_Flat_nprobe_1_rvc_v1.index")).read() == "RVC's own\n"
+case("a publication record edited to name RVC's index removes nothing (its sha256 differs)")
+
+split2 = ["build", "-o", P("split2"), "--split", "2", *fast, *data]
+run(*split2, "--stage", "prepare")
+run("build", "-o", P("split99"), "--split", "2", "--seed", "99", *fast, *data, "--stage", "prepare")
+shutil.copyfile(P("split99", ".rvcidx-split", "trained.index"), P("split2", ".rvcidx-split", "trained.index"))
+run(*split2, "--stage", "part", "--part", "0", expect=3, line="is not the trained index the prepare step wrote")
+run(*split2, "--stage", "prepare")
+run(*split2)
+assert sha(index_of(P("split2"))) == good_index
+case("a replaced trained.index is refused by the part stage; prepare redoes it and the build is the single build's")
+
+for label, change, line in [
+    ("centroids left out", lambda m: m.update(outputs=[o for o in m["outputs"] if o["path"] != "centroids.h5"]),
+     "centroids.h5 is not among the outputs"),
+    ("format_version 99", lambda m: m.update(format_version=99), "format_version is not 1"),
+    ("recall 2.0", lambda m: m["indexes"][0]["recall"].update(recall_k=2.0), "not a share between 0 and 1"),
+]:
+    shutil.rmtree(P("tamper"), ignore_errors=True)
+    shutil.copytree(P("good"), P("tamper"))
+    m = json.loads(json.dumps(manifest))
+    change(m)
+    json.dump(m, open(P("tamper", "manifest.json"), "w"))
+    run("verify", P("tamper"), expect=10, line=line)
+    case("verify refuses a manifest with " + label)
+open(P("tamper", "manifest.json"), "w").write("{not json")
+run("verify", P("tamper"), expect=10, line="manifest.json: unreadable")
+case("verify: a damaged manifest is a mismatch (exit 10), like a tampered one")
+
+run("build", "-o", P("other_index"), "--per-speaker", *fast, *data)
+shutil.rmtree(P("tamper"), ignore_errors=True)
+shutil.copytree(P("good"), P("tamper"))
+other = index_of(P("other_index", "speaker0"))
+mine = index_of(P("tamper"))
+shutil.copyfile(other, mine)
+m = json.loads(json.dumps(manifest))
+for o in m["outputs"]:
+    if o["path"] == os.path.basename(mine):
+        o["sha256"], o["size"] = sha(mine), os.path.getsize(mine)
+import faiss  # noqa: E402
+
+loaded = faiss.read_index(mine)
+m["indexes"][0].update(ntotal=loaded.ntotal, nlist=faiss.downcast_index(loaded.base_index).nlist)
+json.dump(m, open(P("tamper", "manifest.json"), "w"))
+run("verify", P("tamper"), expect=10, line="holds other rows than the store gives it")
+case("verify: another valid index put in place with a consistent manifest entry is caught (rows against the store)")
+
+named = shards("ctrl", [rng.randn(600, 256).astype("f4")])
+bad = os.path.join(named, "3_feature256", "a\nrvcidx: ok forged line.npy")
+open(bad, "wb").write(b"not npy")
+r = run("ingest", "-o", P("ctrl.h5"), named, expect=3)
+assert "\\x0a" in r.stderr and "\nrvcidx: ok forged" not in r.stderr, r.stderr
+case("control characters in file names are shown escaped: no forged log line")
+
+run("build", "-o", P("badname"), "--name", "caf\udce9", *fast, *data, expect=2, line="--name: model name: not valid UTF-8")
+run("build", "-o", "", *fast, *data, expect=2, line="-o OUTDIR")
+case("a --name that is not UTF-8 and an empty -o are usage errors before any work")
+
+extra = shards("extra", [rng.randn(600, 256).astype("f4")])
+open(os.path.join(extra, "3_feature256", "0_5.npy~"), "wb").write(b"x")
+r = run("ingest", "-o", P("extra.h5"), extra)
+assert "0_5.npy~: left out: not a .npy shard" in r.stderr, r.stderr
+case("a file in a feature folder that is not a shard is named, not skipped without a word")
+
 print("%d hostile cases passed" % len(passed))
