@@ -112,10 +112,15 @@ lacks() {
     { echo "    exit $rc, output:"; grep -E -- "$pattern" <<<"$out" | head -3 | sed 's/^/    /'; false; }
 }
 no_store() { [[ -z "$(find "$1" -name store.h5 2>/dev/null)" ]]; }
+# Whole builds cost a minute or more each under valgrind (faiss's k-means and
+# PQ training instrumented): the valgrind pass (tests/cli/valgrind.sh) runs
+# them once in the cases before this point and in models_one_fails; the
+# cases marked `full` run in the plain and sanitizer passes only.
+full() { [[ -z "${RVCIDX_UNDER_VALGRIND:-}" ]] && "$@"; }
 check build_refused_wrote_nothing no_store "$scratch/p"
 check models_guarded_wrote_nothing no_store "$scratch/pm"
 case_ plan_per_model    0 '^model    speaker0 .*' -- plan --per-model -o "$scratch/pm" "$scratch/ex"
-case_ build_recall_shipped 0 'measured on the shipped index with 200 queries: leave-one-out' -- build "${fast[@]}" -o "$scratch/one" "$scratch/ex"
+full case_ build_recall_shipped 0 'measured on the shipped index with 200 queries: leave-one-out' -- build "${fast[@]}" -o "$scratch/one" "$scratch/ex"
 case_ build_plan_per_model 0 '^memory   peak .* available: fits' -- build --plan --per-model -o "$scratch/pm" "$scratch/ex"
 check plan_per_model_built_nothing no_store "$scratch/pm"
 
@@ -124,7 +129,7 @@ check plan_per_model_built_nothing no_store "$scratch/pm"
 "$RVCIDX" demo -q -o "$scratch/ex2" --speakers 2 --minutes 0.1
 echo garbage > "$scratch/ex2/speaker1/3_feature768/zz.npy"
 case_ models_one_fails  1 '\| speaker1 \| failed: bad input \(exit 3\) \|' -- build --per-model "${fast[@]}" -o "$scratch/pmf" "$scratch/ex2"
-check no_faiss_pq_spam  lacks '^WARNING clustering' 0 build "${fast[@]}" --index ivfpq4fs -o "$scratch/pms" "$scratch/ex2/speaker0"
+full check no_faiss_pq_spam  lacks '^WARNING clustering' 0 build "${fast[@]}" --index ivfpq4fs -o "$scratch/pms" "$scratch/ex2/speaker0"
 case_ status_failed     1 '\| speaker1 \| failed: bad input \(exit 3\) at ' -- status "$scratch/pmf"
 case_ status_built      1 '\| speaker0 \| built \|'                  -- status "$scratch/pmf"
 check status_quiet      silent 1 status -q "$scratch/pmf"
@@ -138,9 +143,9 @@ echo '{"format":"rvcidx-submit","submissions":[{"time":1,"script":"s.sh","jobs":
 PATH="$scratch/bin:$PATH" case_ status_slurm_failed 1 '1 Slurm task\(s\) failed' -- status "$scratch/slurm"
 
 # -q prints nothing but errors; --log-json makes stdout JSON lines too.
-check build_quiet       silent 0 build -q "${fast[@]}" -o "$scratch/q" "$scratch/ex"
-check build_json_stdout json_stdout 0 build --log-json "${fast[@]}" -o "$scratch/q" "$scratch/ex"
-check models_json_stdout json_stdout 1 build --log-json --per-model "${fast[@]}" -o "$scratch/pmf" "$scratch/ex2"
+full check build_quiet       silent 0 build -q "${fast[@]}" -o "$scratch/q" "$scratch/ex"
+full check build_json_stdout json_stdout 0 build --log-json "${fast[@]}" -o "$scratch/q" "$scratch/ex"
+full check models_json_stdout json_stdout 1 build --log-json --per-model "${fast[@]}" -o "$scratch/pmf" "$scratch/ex2"
 
 # The eval progress total is known from the start: every line has the same one.
 one_eval_total() {
@@ -149,14 +154,14 @@ one_eval_total() {
            sed -n 's|^rvcidx: progress: eval [0-9.k]*/\([0-9.k]*\) settings.*|\1|p' | sort -u)
   [[ -n "$totals" && $(wc -l <<<"$totals") -eq 1 ]] || { echo "    totals: $totals"; false; }
 }
-check eval_progress_total one_eval_total "$scratch"/q/added_*.index "$scratch/q/store.h5"
+full check eval_progress_total one_eval_total "$scratch"/q/added_*.index "$scratch/q/store.h5"
 
 # Too little disk for a rebuild: an unchanged rerun writes nothing and goes ahead; a new build is refused.
 export RVCIDX_DISK_LIMIT=1M
-case_ nightly_low_disk  0 'up to date: nothing rebuilt'               -- build "${fast[@]}" -o "$scratch/q" "$scratch/ex"
-case_ new_low_disk      8 'needs 0\.[0-9]+ GiB of disk \(0\.0 free\)' -- build "${fast[@]}" -o "$scratch/q2" "$scratch/ex"
+full case_ nightly_low_disk  0 'up to date: nothing rebuilt'               -- build "${fast[@]}" -o "$scratch/q" "$scratch/ex"
+full case_ new_low_disk      8 'needs 0\.[0-9]+ GiB of disk \(0\.0 free\)' -- build "${fast[@]}" -o "$scratch/q2" "$scratch/ex"
 unset RVCIDX_DISK_LIMIT
-check new_low_disk_wrote_nothing no_store "$scratch/q2"
+full check new_low_disk_wrote_nothing no_store "$scratch/q2"
 for v in garbage 0 -5G; do
   RVCIDX_MEMORY_LIMIT=$v case_ memory_limit_$v 2 "RVCIDX_MEMORY_LIMIT=$v: not a size" -- plan -o "$scratch/p" "$scratch/ex"
 done
@@ -173,7 +178,7 @@ case_ too_few_rows_train 3 'tiny\.h5: 5 rows \(frames\) to index, but an IVF-PQ4
 # --metric cosine with all-zero frames: the advice names them, not --nlist alone.
 mkdir -p "$scratch/zero/m/3_feature768"
 "${PYTHON:-python3}" -c 'import numpy as np, sys; x = np.random.default_rng(1).random((300, 768), "float32"); x[:3] = 0; np.save(sys.argv[1], x)' "$scratch/zero/m/3_feature768/0.npy"
-case_ cosine_zero_rows  7 '3 of the 300 indexed frames are all zeros, which --metric cosine cannot rank' -- build "${fast[@]}" --metric cosine -o "$scratch/zo" "$scratch/zero/m"
+full case_ cosine_zero_rows  7 '3 of the 300 indexed frames are all zeros, which --metric cosine cannot rank' -- build "${fast[@]}" --metric cosine -o "$scratch/zo" "$scratch/zero/m"
 
 # A shard named in upper case (X.NPY) is a shard: RVC loads every file of the folder.
 mkdir -p "$scratch/upper/m/3_feature768"
@@ -201,8 +206,8 @@ check submit_paste_split pasted_safely yes --split 2 -o "$weird/out" "$weird/spe
 check submit_paste_models pasted_safely no -o "$weird/out" "$weird"
 
 # eval --queries-from other-speakers on an index of a whole multi-speaker store: the true reason.
-case_ build_recall_label 0 'measured on the tuning index \(1500 of the 1800 vectors\), not the shipped one' -- build "${fast[@]}" -o "$scratch/ms" "$scratch/ex2/speaker0" "$scratch/upper/m"
-case_ eval_other_whole_store 3 'the index holds all 1800 rows of the store \(2 speakers\), so no other speaker' -- eval --queries-from other-speakers "$scratch"/ms/added_*.index "$scratch/ms/store.h5"
+full case_ build_recall_label 0 'measured on the tuning index \(1500 of the 1800 vectors\), not the shipped one' -- build "${fast[@]}" -o "$scratch/ms" "$scratch/ex2/speaker0" "$scratch/upper/m"
+full case_ eval_other_whole_store 3 'the index holds all 1800 rows of the store \(2 speakers\), so no other speaker' -- eval --queries-from other-speakers "$scratch"/ms/added_*.index "$scratch/ms/store.h5"
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

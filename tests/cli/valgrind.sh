@@ -14,4 +14,4 @@ exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=d
 WRAP
 chmod +x "$wrapper"
 # PASSIVE set here: rvcidx would otherwise re-execute itself to set it, outside valgrind.
-RVCIDX="$wrapper" TEST_TMP="$TEST_TMP/valgrind" OMP_WAIT_POLICY=PASSIVE exec bash "$(dirname "$0")/run.sh"
+RVCIDX="$wrapper" TEST_TMP="$TEST_TMP/valgrind" OMP_WAIT_POLICY=PASSIVE RVCIDX_UNDER_VALGRIND=1 exec bash "$(dirname "$0")/run.sh"
