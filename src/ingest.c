@@ -7,7 +7,6 @@
  * shards block by block into a new or copied store and publish it atomically.
  */
 #include <libgen.h>
-#include <openssl/evp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +36,9 @@ typedef struct ingest_run {
     float *block;            /* rows waiting to be appended: whole chunks at a time */
     uint64_t block_rows, pending;
     rvcidx__store_writer w;
-    void *shard_rows_sha;    /* EVP_MD_CTX: the stored shards' rows, re-read from the shards (hash check) */
-    int shard_rows_complete; /* 1 while every stored shard's rows went into it */
+    rvcidx_store *kept;      /* the existing store, while its shards are compared with it */
+    int rows_compared_all;   /* 1 while every stored shard's rows were compared with the store's */
+    int rows_differ;         /* a stored shard's rows are not the store's rows for it */
 } ingest_run;
 
 rvcidx_ingest_params rvcidx_ingest_default_params(void) {
@@ -221,27 +221,38 @@ static int shard_is_listed(const rvcidx__shard_list *l, const char *speaker, con
 }
 
 /* Is stored source i still today's shard i, with the same bytes? */
-/* The shard's sha256, as sha256_file gives it, and its rows as the store
- * holds them (float32) streamed into run->shard_rows_sha: a store whose rows
- * were edited and its rows_sha256 recomputed to match is still caught, as
- * its rows are not its shards' rows. The shard is read once either way. */
-static int hash_shard_and_rows(ingest_run *run, const char *path, char sha_hex[65]) {
+/* Whether the store's rows first..first+n are these shard rows. */
+static int store_rows_equal(ingest_run *run, uint64_t first, const float *rows, uint64_t n, int cols, float *tmp) {
+    if (rvcidx_store_read_rows(run->kept, first, n, tmp) != 0) return 0;
+    return memcmp(tmp, rows, sizeof(float) * n * (size_t)cols) == 0;
+}
+
+/* The shard's sha256, as sha256_file gives it, while its rows (as float32,
+ * as stored) are compared with the store's rows for it: a store whose rows
+ * were edited, with its rows_sha256 recomputed to match, is still caught,
+ * and once every stored shard matched, the store's rows need no hashing.
+ * The shard is read once either way. */
+static int hash_shard_and_compare(ingest_run *run, const char *path, uint64_t first_row, uint64_t stored_rows,
+                                  char sha_hex[65]) {
     rvcidx__npy_reader r;
     RVCIDX__TRY(rvcidx__npy_open(&r, path));
     enum { ROWS = 4096 };
-    float *buf = malloc(sizeof(float) * ROWS * (size_t)(r.info.cols ? r.info.cols : 1));
-    int rc = buf ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory", path);
-    uint64_t got = 0;
+    size_t cols = r.info.cols ? (size_t)r.info.cols : 1;
+    float *buf = malloc(sizeof(float) * ROWS * cols), *tmp = malloc(sizeof(float) * ROWS * cols);
+    int rc = buf && tmp ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory", path);
+    uint64_t got = 0, done = 0;
+    if (r.info.rows != stored_rows || (int)r.info.cols != rvcidx_store_dim(run->kept)) run->rows_differ = 1;
     while (rc == 0 && (rc = rvcidx__npy_read_rows(&r, buf, ROWS, &got)) == 0 && got) {
-        if (run->shard_rows_sha && EVP_DigestUpdate(run->shard_rows_sha, buf, sizeof(float) * got * r.info.cols) != 1)
-            rc = rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
+        if (!run->rows_differ && !store_rows_equal(run, first_row + done, buf, got, (int)cols, tmp)) run->rows_differ = 1;
+        done += got;
     }
     unsigned char sha[32];
     if (rc == 0) rc = rvcidx__npy_finish(&r, sha);
     if (rc == 0) run->res->bytes_read += r.file_bytes; /* header included, as sha256_file counts */
     if (rc == 0) rvcidx__hex(sha, 32, sha_hex);
-    if (rc) run->shard_rows_complete = 0;
+    if (rc) run->rows_compared_all = 0;
     free(buf);
+    free(tmp);
     rvcidx__npy_close(&r);
     return rc;
 }
@@ -257,12 +268,13 @@ static int source_still_matches(ingest_run *run, const rvcidx_store_source *src,
         return 0;
     }
     if (run->p->check == RVCIDX_CHECK_STAT && rvcidx__stat_cache_matches(run->stat_cache, s)) {
-        run->shard_rows_complete = 0; /* --check stat trusts the shards unread */
+        run->rows_compared_all = 0; /* --check stat trusts the shards unread */
         return 1;
     }
     char sha[65];
     int ok = !strcmp(src->status, "ok") && src->rows > 0;
-    if ((ok ? hash_shard_and_rows(run, s->path, sha) : rvcidx__sha256_file(s->path, sha, &run->res->bytes_read)) != 0) {
+    if ((ok ? hash_shard_and_compare(run, s->path, src->first_row, src->rows, sha)
+            : rvcidx__sha256_file(s->path, sha, &run->res->bytes_read)) != 0) {
         snprintf(why, n, "%s", rvcidx_last_error());
         return 0;
     }
@@ -309,13 +321,11 @@ static void compare_with_store(ingest_run *run, rvcidx_store *st) {
 static int check_rows_intact(ingest_run *run, rvcidx_store *st) {
     int intact = 0;
     char why[256];
-    RVCIDX__TRY(rvcidx__store_rows_intact(st, &intact, why, sizeof why));
-    if (intact && run->shard_rows_sha && run->shard_rows_complete) {
-        char from_shards[65];
-        RVCIDX__TRY(rvcidx__sha256_final_hex(run->shard_rows_sha, from_shards));
-        run->shard_rows_complete = 0;
-        intact = !strcmp(from_shards, rvcidx__store_recorded_rows_sha256(st));
-        if (!intact) snprintf(why, sizeof why, "its rows are not the rows of its shards (the store was edited?)");
+    /* rows equal to every shard's need no hashing; else one pass over them */
+    RVCIDX__TRY(rvcidx__store_rows_intact(st, !run->rows_compared_all, &intact, why, sizeof why));
+    if (intact && run->rows_differ) {
+        intact = 0;
+        snprintf(why, sizeof why, "its rows are not the rows of its shards (edited or damaged)");
     }
     if (intact) return 0;
     snprintf(run->res->reason, sizeof run->res->reason, "%s", why);
@@ -343,12 +353,12 @@ static int plan_against_existing(ingest_run *run, int *exists) {
         rvcidx__log(RVCIDX_LOG_WARN, "ingest: rebuilding %s: %s", run->store_path, run->res->reason);
         return 0;
     }
-    run->shard_rows_sha = EVP_MD_CTX_new();
-    run->shard_rows_complete = run->shard_rows_sha && EVP_DigestInit_ex(run->shard_rows_sha, EVP_sha256(), NULL) == 1;
+    run->kept = st;
+    run->rows_compared_all = 1;
+    run->rows_differ = 0;
     compare_with_store(run, st);
     int rc = run->res->reason[0] ? 0 : check_rows_intact(run, st);
-    EVP_MD_CTX_free(run->shard_rows_sha);
-    run->shard_rows_sha = NULL;
+    run->kept = NULL;
     rvcidx_store_close(st);
     if (rc) return rc;
     if (run->res->reason[0]) {

@@ -56,9 +56,10 @@ typedef struct rvcidx__store_writer {
  * existed lack it and are rebuilt once. */
 #define RVCIDX__STORE_ROWS_SHA256 "rows_sha256"
 
-/* *intact 1 when the store's rows hash to its recorded rows_sha256; else 0
- * and why (one phrase) says what differs. Reads every row once. */
-int rvcidx__store_rows_intact(rvcidx_store *st, int *intact, char *why, size_t n);
+/* *intact 1 when the store's tables agree, it records a rows_sha256 and
+ * (check_hash) its rows hash to it, reading every row once; else 0 and why
+ * (one phrase) says what differs. */
+int rvcidx__store_rows_intact(rvcidx_store *st, int check_hash, int *intact, char *why, size_t n);
 
 /* sha256 of rows [first, first+count) of an open store (hex into out[65]);
  * the bytes also go to extra (an EVP_MD_CTX) when not NULL. */

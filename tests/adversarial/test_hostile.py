@@ -205,17 +205,24 @@ case("restored, the parts merge into the single build's index")
 shutil.copytree(P("good"), P("damaged"))
 store = P("damaged", "store.h5")
 size = os.path.getsize(store)
-with open(store, "r+b") as f:
-    f.seek(size // 2)
-    b = f.read(1)
-    f.seek(size // 2)
-    f.write(bytes([b[0] ^ 0x55]))
-assert os.path.getsize(store) == size
-r = run("build", "-o", P("damaged"), *fast, *data)
-assert "no longer hash to the sha256 recorded" in r.stderr, r.stderr[-2000:]
-assert sha(store) == sha(P("good", "store.h5")) and sha(index_of(P("damaged"))) == good_index
-run("verify", P("damaged"))
-case("a store damaged in place (same size) is detected by the nightly rerun and rebuilt")
+
+
+def flip_middle_byte():
+    with open(store, "r+b") as f:
+        f.seek(size // 2)
+        b = f.read(1)
+        f.seek(size // 2)
+        f.write(bytes([b[0] ^ 0x55]))
+    assert os.path.getsize(store) == size
+
+
+for check, says in (("hash", "are not the rows of its shards"), ("stat", "no longer hash to the sha256 recorded")):
+    flip_middle_byte()
+    r = run("build", "-o", P("damaged"), "--check", check, *fast, *data)
+    assert says in r.stderr, (check, r.stderr[-2000:])
+    assert sha(store) == sha(P("good", "store.h5")) and sha(index_of(P("damaged"))) == good_index
+    run("verify", P("damaged"))
+    case("a store damaged in place (same size) is detected by the nightly rerun (--check %s) and rebuilt" % check)
 
 # ---- a second writer ------------------------------------------------------------
 with open(P("good", ".rvcidx.lock"), "a+") as held:
