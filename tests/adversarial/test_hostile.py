@@ -140,6 +140,19 @@ case("the next build replaces them and publishes the right index (a FIFO stat ca
 
 # ---- tampered manifests -------------------------------------------------------------
 manifest = json.load(open(P("good", "manifest.json")))
+
+
+def verify_refuses(label, change, line):
+    """A copy of the good build whose manifest change() edits: verify exits 10 naming it."""
+    shutil.rmtree(P("tamper"), ignore_errors=True)
+    shutil.copytree(P("good"), P("tamper"))
+    m = json.loads(json.dumps(manifest))
+    change(m)
+    json.dump(m, open(P("tamper", "manifest.json"), "w"))
+    run("verify", P("tamper"), expect=10, line=line)
+    case("verify refuses a manifest with " + label)
+
+
 for label, change, line in [
     ("empty outputs", lambda m: m.update(outputs=[]), "'outputs' is missing, empty or not a list"),
     ("no outputs", lambda m: m.pop("outputs"), "'outputs' is missing, empty or not a list"),
@@ -150,13 +163,7 @@ for label, change, line in [
      "the outputs leave out store.h5"),
     ("size of the wrong type", lambda m: m["outputs"][0].update(size="12"), "of the right type"),
 ]:
-    shutil.rmtree(P("tamper"), ignore_errors=True)
-    shutil.copytree(P("good"), P("tamper"))
-    m = json.loads(json.dumps(manifest))
-    change(m)
-    json.dump(m, open(P("tamper", "manifest.json"), "w"))
-    run("verify", P("tamper"), expect=10, line=line)
-    case("verify refuses a manifest with " + label)
+    verify_refuses(label, change, line)
 
 shutil.rmtree(P("tamper"), ignore_errors=True)
 shutil.copytree(P("good"), P("tamper"))
@@ -344,13 +351,7 @@ for label, change, line in [
     ("format_version 99", lambda m: m.update(format_version=99), "format_version is not 1"),
     ("recall 2.0", lambda m: m["indexes"][0]["recall"].update(recall_k=2.0), "not a share between 0 and 1"),
 ]:
-    shutil.rmtree(P("tamper"), ignore_errors=True)
-    shutil.copytree(P("good"), P("tamper"))
-    m = json.loads(json.dumps(manifest))
-    change(m)
-    json.dump(m, open(P("tamper", "manifest.json"), "w"))
-    run("verify", P("tamper"), expect=10, line=line)
-    case("verify refuses a manifest with " + label)
+    verify_refuses(label, change, line)
 open(P("tamper", "manifest.json"), "w").write("{not json")
 run("verify", P("tamper"), expect=10, line="manifest.json: unreadable")
 case("verify: a damaged manifest is a mismatch (exit 10), like a tampered one")
