@@ -210,7 +210,7 @@ int build_ensure_outdir(const char *dir) {
     return rc ? cli_fail(rc, NULL) : 0;
 }
 
-static int check_replaceable(const char *dir, int top) {
+int build_check_replaceable(const char *dir, int top) {
     static const char *const names[] = {"centroids.h5", "report.json", "timings.json", "report.md", "report.svg",
                                         ".rvcidx-published", "store.h5", "store.h5.stat.json", "manifest.json",
                                         "run.json", ".rvcidx-failed.json"};
@@ -320,7 +320,7 @@ static int build_all(const build_args *a, const char *store, build_plan *bp) {
     for (size_t i = 0; rc == 0 && i < bp->n; i++) {
         int top = !strcmp(bp->dirs[i], a->outdir);
         rc = top ? 0 : build_ensure_dir(bp->dirs[i]);
-        if (rc == 0 && !top) rc = check_replaceable(bp->dirs[i], 0);
+        if (rc == 0 && !top) rc = build_check_replaceable(bp->dirs[i], 0);
         if (rc == 0) rc = build_index(a, store, bp->dirs[i], bp->names[i], bp->first_row[i], bp->rows[i], &bp->results[i]);
     }
     return rc;
@@ -472,7 +472,7 @@ static int locked_build(build_args *a) {
     rc = rvcidx_lock_dir(a->outdir, &lock);
     if (rc) return cli_fail(rc, NULL);
     build_outcome_clear(a->outdir);
-    rc = check_replaceable(a->outdir, 1);
+    rc = build_check_replaceable(a->outdir, 1);
     if (rc == 0) rc = run_build(a);
     build_outcome_record(a->outdir, rc);
     rvcidx_unlock_dir(lock);

@@ -39,6 +39,9 @@ void build_plan_free(build_plan *bp);
 
 /* mkdir OUTDIR unless it exists; an exit code. */
 int build_ensure_dir(const char *dir);
+/* Refuses (exit 3) a directory at a name rvcidx replaces in dir (top: OUTDIR's
+ * names too, else an index folder's); an exit code. */
+int build_check_replaceable(const char *dir, int top);
 /* mkdir -p OUTDIR as named (a link the user chose is followed); an exit code. */
 int build_ensure_outdir(const char *dir);
 /* The first SRC's name, as RVC names models after their logs/<model> folder. */

@@ -139,7 +139,8 @@ static int stage_finish(build_args *a, const char *store) {
 static int locked(build_args *a, const char *store, int (*stage)(build_args *, const char *)) {
     int lock = -1, rc = rvcidx_lock_dir(a->outdir, &lock);
     if (rc) return cli_fail(rc, NULL);
-    rc = stage(a, store);
+    rc = build_check_replaceable(a->outdir, 1);
+    if (rc == 0) rc = stage(a, store);
     rvcidx_unlock_dir(lock);
     return rc;
 }
