@@ -14,6 +14,16 @@
 
 #include "internal.h"
 
+/* A file type other than a regular file, in words; NULL for a regular file. */
+static const char *mode_in_words(mode_t mode) {
+    if (S_ISREG(mode)) return NULL;
+    if (S_ISLNK(mode)) return "a symbolic link (rvcidx never follows links among its own files)";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    return S_ISDIR(mode) ? "a directory" : "not a regular file";
+}
+
 /* What sits at path instead of a regular file, in words (lstat: a link is named as such). */
 static const char *kind_of(const char *path, int follow) {
     struct stat st;
@@ -23,12 +33,7 @@ static const char *kind_of(const char *path, int follow) {
         if (errno == ELOOP) return "a symbolic link loop";
         return NULL;
     }
-    if (S_ISLNK(st.st_mode)) return "a symbolic link (rvcidx never follows links among its own files)";
-    if (S_ISFIFO(st.st_mode)) return "a FIFO";
-    if (S_ISSOCK(st.st_mode)) return "a socket";
-    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "a device";
-    if (S_ISDIR(st.st_mode)) return "a directory";
-    return S_ISREG(st.st_mode) ? NULL : "not a regular file";
+    return mode_in_words(st.st_mode);
 }
 
 static int fail_open(const char *path, int err, int follow) {
@@ -49,10 +54,9 @@ static int open_regular(const char *path, int follow, int *fd_out) {
         close(fd);
         return rvcidx__fail(RVCIDX_EIO, "%s: cannot stat: %s", path, strerror(saved));
     }
-    if (!S_ISREG(st.st_mode)) {
+    const char *now = mode_in_words(st.st_mode); /* replaced since the check above */
+    if (now) {
         close(fd);
-        const char *now = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory"
-                          : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a regular file";
         return rvcidx__fail(RVCIDX_EINPUT, "%s: is %s, not a regular file; remove or replace it", path, now);
     }
     int flags = fcntl(fd, F_GETFL);
@@ -61,10 +65,12 @@ static int open_regular(const char *path, int follow, int *fd_out) {
     return 0;
 }
 
-int rvcidx__open_input(const char *path, int *fd) { return open_regular(path, 1, fd); }
 int rvcidx__open_own(const char *path, int *fd) { return open_regular(path, 0, fd); }
 
-static int fdopen_read(const char *path, int fd, FILE **fp) {
+static int fopen_regular(const char *path, int follow, FILE **fp) {
+    int fd;
+    *fp = NULL;
+    RVCIDX__TRY(open_regular(path, follow, &fd));
     *fp = fdopen(fd, "rb");
     if (*fp) return 0;
     int saved = errno;
@@ -72,19 +78,8 @@ static int fdopen_read(const char *path, int fd, FILE **fp) {
     return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot open a stream: %s", path, strerror(saved));
 }
 
-int rvcidx__fopen_input(const char *path, FILE **fp) {
-    int fd;
-    *fp = NULL;
-    RVCIDX__TRY(open_regular(path, 1, &fd));
-    return fdopen_read(path, fd, fp);
-}
-
-int rvcidx__fopen_own(const char *path, FILE **fp) {
-    int fd;
-    *fp = NULL;
-    RVCIDX__TRY(open_regular(path, 0, &fd));
-    return fdopen_read(path, fd, fp);
-}
+int rvcidx__fopen_input(const char *path, FILE **fp) { return fopen_regular(path, 1, fp); }
+int rvcidx__fopen_own(const char *path, FILE **fp) { return fopen_regular(path, 0, fp); }
 
 int rvcidx__require_regular(const char *path) {
     int fd;

@@ -28,20 +28,18 @@ typedef struct rvcidx__atomic_file {
  * regular) and accept a regular file only; the error names the path and says
  * what it is instead (a FIFO, a dangling link, ...). */
 
-/* An input the user named (a shard, a list file): symbolic links are followed,
- * since datasets are often assembled from links. *fd is the caller's. */
-int rvcidx__open_input(const char *path, int *fd);
-
 /* A file rvcidx wrote itself (the manifest, the stat cache, an output being
  * hashed, a split part): a symbolic link is refused, as rvcidx never creates
  * one. *fd is the caller's. */
 int rvcidx__open_own(const char *path, int *fd);
 
-/* The same as a stdio stream ("rb"); *fp is the caller's to fclose. */
-int rvcidx__fopen_input(const char *path, FILE **fp);
+/* A stdio stream ("rb") of a file rvcidx wrote (as rvcidx__open_own), or of
+ * an input the user named (a shard, a list file), whose symbolic links are
+ * followed: datasets are often assembled from links. *fp is the caller's. */
 int rvcidx__fopen_own(const char *path, FILE **fp);
+int rvcidx__fopen_input(const char *path, FILE **fp);
 
-/* Fails as rvcidx__open_input would, without keeping the file open: for
+/* Fails as rvcidx__fopen_input would, without keeping the file open: for
  * libraries that open by name (HDF5), which would block on a FIFO. */
 int rvcidx__require_regular(const char *path);
 

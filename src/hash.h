@@ -9,7 +9,7 @@
 void rvcidx__hex(const unsigned char *bytes, size_t n, char *out);
 
 /* sha256 of an input file's bytes as hex into out[65]; *bytes_read
- * (optional) += size. Opened as rvcidx__open_input does: links followed,
+ * (optional) += size. Opened as rvcidx__fopen_input does: links followed,
  * anything but a regular file refused, never blocks. */
 int rvcidx__sha256_file(const char *path, char out[65], uint64_t *bytes_read);
 

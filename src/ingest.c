@@ -220,7 +220,6 @@ static int shard_is_listed(const rvcidx__shard_list *l, const char *speaker, con
     return 0;
 }
 
-/* Is stored source i still today's shard i, with the same bytes? */
 /* Whether the store's rows first..first+n are these shard rows. */
 static int store_rows_equal(ingest_run *run, uint64_t first, const float *rows, uint64_t n, int cols, float *tmp) {
     if (rvcidx_store_read_rows(run->kept, first, n, tmp) != 0) return 0;
@@ -236,13 +235,14 @@ static int hash_shard_and_compare(ingest_run *run, const char *path, uint64_t fi
                                   char sha_hex[65]) {
     rvcidx__npy_reader r;
     RVCIDX__TRY(rvcidx__npy_open(&r, path));
-    enum { ROWS = 4096 };
+    enum { MAX_ROWS = 4096 }; /* a shard is ~200 rows: buffers of its size, not of the cap */
+    uint64_t rows = r.info.rows < MAX_ROWS ? (r.info.rows ? r.info.rows : 1) : MAX_ROWS;
     size_t cols = r.info.cols ? (size_t)r.info.cols : 1;
-    float *buf = malloc(sizeof(float) * ROWS * cols), *tmp = malloc(sizeof(float) * ROWS * cols);
+    float *buf = malloc(sizeof(float) * rows * cols), *tmp = malloc(sizeof(float) * rows * cols);
     int rc = buf && tmp ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory", path);
     uint64_t got = 0, done = 0;
     if (r.info.rows != stored_rows || (int)r.info.cols != rvcidx_store_dim(run->kept)) run->rows_differ = 1;
-    while (rc == 0 && (rc = rvcidx__npy_read_rows(&r, buf, ROWS, &got)) == 0 && got) {
+    while (rc == 0 && (rc = rvcidx__npy_read_rows(&r, buf, rows, &got)) == 0 && got) {
         if (!run->rows_differ && !store_rows_equal(run, first_row + done, buf, got, (int)cols, tmp)) run->rows_differ = 1;
         done += got;
     }
@@ -257,6 +257,7 @@ static int hash_shard_and_compare(ingest_run *run, const char *path, uint64_t fi
     return rc;
 }
 
+/* Is stored source i still today's shard i, with the same bytes? */
 static int source_still_matches(ingest_run *run, const rvcidx_store_source *src, const rvcidx__shard *s,
                                 char *why, size_t n) {
     if (strcmp(src->speaker, s->speaker) || strcmp(src->path, s->relpath)) {

@@ -118,7 +118,6 @@ static int writer_begin(rvcidx__store_writer *w, const char *final_path) {
     writer_reset(w);
     if (snprintf(w->final_path, sizeof w->final_path, "%s", final_path) >= (int)sizeof w->final_path)
         return rvcidx__fail(RVCIDX_EINVAL, "%s: path too long", final_path);
-    RVCIDX__TRY(rvcidx__tmp_name(final_path, w->tmp_path, sizeof w->tmp_path));
     w->string_type = rvcidx__h5_string_type();
     RVCIDX__H5_CHECK(w->string_type, final_path, "create a string type");
     return 0;
@@ -131,7 +130,10 @@ int rvcidx__store_writer_create(rvcidx__store_writer *w, const char *final_path,
     char via[64];
     int fd;
     rc = rvcidx__tmp_create(final_path, w->tmp_path, sizeof w->tmp_path, &fd);
-    if (rc) return rc;
+    if (rc) {
+        rvcidx__store_writer_abort(w);
+        return rc;
+    }
     rvcidx__fd_path(fd, via, sizeof via); /* HDF5 opens the file created above, not what the name may point to now */
     hid_t fcpl = rvcidx__h5_file_create_plist();
     w->file = fcpl >= 0 ? H5Fcreate(via, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
@@ -154,8 +156,8 @@ static int copy_file(const char *from, const char *to, int out) {
     int in = -1, rc = rvcidx__open_own(from, &in);
     if (rc) return rc;
     enum { BUF = 1 << 20 };
-    char *buf = rc == 0 ? malloc(BUF) : NULL;
-    if (rc == 0 && !buf) rc = rvcidx__fail(RVCIDX_ENOMEM, "out of memory copying %s", from);
+    char *buf = malloc(BUF);
+    if (!buf) rc = rvcidx__fail(RVCIDX_ENOMEM, "out of memory copying %s", from);
     ssize_t n;
     while (rc == 0 && (n = read(in, buf, BUF)) != 0) {
         if (n < 0 && errno == EINTR) continue;
