@@ -19,7 +19,7 @@ def _splitmix64(state):
 
 
 class Xoshiro256ss:
-    """rvcidx's src/rng.h (xoshiro256** seeded through splitmix64), bit for bit."""
+    """rvcidx's src/base/rng.h (xoshiro256** seeded through splitmix64), bit for bit."""
 
     def __init__(self, seed, stream):
         x = (seed ^ ((stream * 0xD1342543DE82EF95) & M64)) & M64
@@ -46,7 +46,7 @@ class Xoshiro256ss:
 
 
 def rvcidx_sample_ids(n, want, seed, stream=0x5A4D1E):
-    """The rows rvcidx's sampler (src/sample.c, rvcidx__sample_rows) picks: seeded
+    """The rows rvcidx's sampler (src/index/sample.c, rvcidx__sample_rows) picks: seeded
     selection sampling, ascending. All rows when want >= n."""
     if want >= n:
         return np.arange(n, dtype=np.int64)
@@ -90,7 +90,7 @@ def rvc_blend(queries, vectors, ids):
     """RVC's blend (infer/modules/vc/pipeline.py): weight = (1/score)^2 normalised,
     npy = sum(big_npy[ix] * weight). ids of -1 index big_npy[-1], as numpy does,
     with faiss's FLT_MAX score (so they weigh nothing unless every slot is empty).
-    Scores are recomputed exactly in float64, as rvcidx's eval does (src/eval.c)."""
+    Scores are recomputed exactly in float64, as rvcidx's eval does (src/eval/eval.c)."""
     v = vectors[ids].astype(np.float64)  # [q, k, d]; id -1 -> the last vector
     diff = v - queries[:, None, :].astype(np.float64)
     score = np.einsum("qkd,qkd->qk", diff, diff)

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../src/backend.h"
-#include "../src/faiss_check.h"
+#include "backend/backend.h"
+#include "index/faiss_check.h"
 #include "rvcidx/gpu.h"
 
 typedef struct cuda_state {

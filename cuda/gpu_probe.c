@@ -10,7 +10,7 @@
 
 #include <cuda_runtime_api.h>
 
-#include "../src/internal.h"
+#include "base/internal.h"
 #include "rvcidx/gpu.h"
 
 int rvcidx_gpu_compiled(void) { return 1; }

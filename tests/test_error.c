@@ -3,7 +3,7 @@
 
 #include <pthread.h>
 
-#include "internal.h"
+#include "../src/base/internal.h"
 #include "rvcidx/error.h"
 
 static void every_code_has_a_name_and_description(void **state) {

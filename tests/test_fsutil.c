@@ -2,7 +2,7 @@
  * new one, and no temporary file survives a commit or an abort. */
 #include "test_util.h"
 
-#include "fsutil.h"
+#include "../src/base/fsutil.h"
 #include "rvcidx/error.h"
 
 static void commit_publishes_and_leaves_no_temp(void **state) {

@@ -9,7 +9,7 @@
 
 #include <math.h>
 
-#include "npy.h"
+#include "../src/ingest/npy.h"
 #include "rvcidx/error.h"
 
 #define PYTHON "/usr/bin/python3"

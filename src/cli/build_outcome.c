@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../fsutil.h" /* atomic publish and safe opens, until the library owns OUTDIR state (issue 17) */
+#include "base/fsutil.h" /* atomic publish and safe opens, until the library owns OUTDIR state (issue 17) */
 #include "cmd_build.h"
 
 #define OUTCOME_FILE ".rvcidx-failed.json"

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../fsutil.h" /* atomic publish, until the library writes the reports (issue 17) */
+#include "base/fsutil.h" /* atomic publish, until the library writes the reports (issue 17) */
 #include "cli.h"
 
 static void print_point(const rvcidx_eval_report *r, size_t i, FILE *out) {

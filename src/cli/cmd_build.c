@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../fsutil.h" /* atomic publish, until the library writes these files (issue 17) */
+#include "base/fsutil.h" /* atomic publish, until the library writes these files (issue 17) */
 #include "cmd_build.h"
 
 static const char build_usage[] =

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../fsutil.h" /* safe opens, until the library reads OUTDIR state itself (issue 17) */
+#include "base/fsutil.h" /* safe opens, until the library reads OUTDIR state itself (issue 17) */
 #include "cmd_build.h"
 
 static int exists(const char *dir, const char *name) {

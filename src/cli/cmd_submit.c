@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../fsutil.h" /* atomic publish, until the library writes these files (issue 17) */
+#include "base/fsutil.h" /* atomic publish, until the library writes these files (issue 17) */
 #include "cmd_build.h"
 
 static const char submit_usage[] =

@@ -18,7 +18,7 @@
 
 #include <openssl/evp.h>
 
-#include "npy.h"
+#include "../../src/ingest/npy.h"
 
 /* The outcome of the last input: 0 accepted whole, else the reader's error.
  * The regression driver checks it against the corpus file's name. */

@@ -1,0 +1,513 @@
+/* eval.c — stage 4: recall, empty slots and RVC blend error of an index
+ * against exact search, over a sweep of nprobe x k_factor. */
+#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/Index_c.h>
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "eval/eval_internal.h"
+#include "eval/eval_queries.h"
+#include "index/faiss_c_ext.h"
+#include "index/faiss_check.h"
+#include "index/index_io.h"
+#include "base/internal.h"
+#include "rvcidx/eval.h"
+#include "base/threads.h"
+
+rvcidx_eval_params rvcidx_eval_default_params(void) {
+    rvcidx_eval_params p;
+    memset(&p, 0, sizeof p);
+    p.k = 8;
+    p.queries = 1000;
+    p.seed = 4321;
+    p.target_recall = 0.95;
+    p.tune = 1;
+    p.measure_speed = 1;
+    return p;
+}
+
+void rvcidx_eval_report_free(rvcidx_eval_report *r) {
+    if (!r) return;
+    free(r->points);
+    free(r);
+}
+
+/* The recall a setting must give, with no empty slot, whether or not it can be chosen. */
+static int meets_recall(const rvcidx_eval_point *pt, double target) {
+    return pt->recall_k >= target && pt->empty_share == 0;
+}
+
+int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *r, int nprobe) {
+    if (!r || nprobe <= 0 || r->nlist <= nprobe) return 0;
+    int needed = 0;
+    for (size_t i = 0; i < r->n_points; i++) {
+        const rvcidx_eval_point *pt = &r->points[i];
+        if (meets_recall(pt, r->target_recall) && (!needed || pt->nprobe < needed))
+            needed = pt->nprobe;
+    }
+    if (!needed) return 0;
+    int64_t fewer = r->nlist * nprobe / needed;
+    if (fewer > r->nlist / 2) fewer = r->nlist / 2;
+    return fewer > 0 ? fewer : 1;
+}
+
+typedef struct answers {
+    int64_t *ids; /* nq x k, own id removed */
+    float *dist;
+} answers;
+
+static void answers_free(answers *a) {
+    free(a->ids);
+    free(a->dist);
+}
+
+typedef struct eval_ctx {
+    const rvcidx_eval_params *p;
+    rvcidx__eval_data data;
+    rvcidx__index_info info;
+    FaissIndex *index;
+    FaissIndex *exact;    /* the refine wrapper's flat copy of every vector (borrowed), or NULL */
+    const float *exact_xb; /* its vectors */
+    int extra;   /* 1 when leave-one-out asks for k+1 to drop the query itself */
+    answers truth;
+    rvcidx_eval_report *report;
+    size_t planned; /* settings in the sweep as planned: the progress total, fixed from the start */
+} eval_ctx;
+
+/* Keeps the first k entries of each row of kk that are not the query itself. */
+static void drop_self(const eval_ctx *c, const int64_t *ids, const float *dist, answers *out) {
+    int k = c->p->k, kk = k + c->extra;
+    for (uint64_t q = 0; q < c->data.nq; q++) {
+        int64_t self = c->data.self_ids ? c->data.self_ids[q] : -2;
+        int j = 0;
+        for (int i = 0; i < kk && j < k; i++) {
+            if (ids[q * kk + i] == self) continue;
+            out->ids[q * k + j] = ids[q * kk + i];
+            out->dist[q * k + j] = dist[q * kk + i];
+            j++;
+        }
+    }
+}
+
+/* Searches index for every query (k+extra) and keeps k per query. */
+static int search_all(eval_ctx *c, FaissIndex *index, answers *out, double *seconds) {
+    int k = c->p->k, kk = k + c->extra;
+    uint64_t nq = c->data.nq;
+    int64_t *ids = malloc(sizeof *ids * nq * kk);
+    float *dist = malloc(sizeof *dist * nq * kk);
+    out->ids = malloc(sizeof *out->ids * nq * k);
+    out->dist = malloc(sizeof *out->dist * nq * k);
+    int rc = ids && dist && out->ids && out->dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    double start = omp_get_wtime();
+    if (rc == 0 && faiss_Index_search(index, (idx_t)nq, c->data.queries, kk, dist, ids) != 0)
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
+    if (seconds) *seconds = omp_get_wtime() - start;
+    if (rc == 0) drop_self(c, ids, dist, out);
+    free(ids);
+    free(dist);
+    return rc;
+}
+
+/* An RFlat index holds every vector exactly, in an IndexFlat of the index's
+ * metric: eval reads the vectors and, on the CPU, searches for the ground
+ * truth there rather than in two more copies of the data (at 1M x 768 each
+ * is 3 GB). */
+static int find_exact_copy(eval_ctx *c) {
+    if (c->info.type != RVCIDX_INDEX_IVFPQ4FS) return 0;
+    FaissIndex *refine = NULL;
+    if (rvcidx_faiss_IndexRefine_refine_index(c->index, &refine) != 0)
+        return rvcidx__fail(RVCIDX_EFAISS, "faiss: %s", faiss_get_last_error());
+    FaissIndexFlat *flat = faiss_IndexFlat_cast(refine);
+    if (!flat) return 0;
+    float *xb = NULL;
+    size_t size = 0;
+    faiss_IndexFlat_xb(flat, &xb, &size);
+    if (size != c->info.ntotal * (size_t)c->info.dim || faiss_Index_ntotal(refine) != (idx_t)c->info.ntotal) return 0;
+    c->exact = refine;
+    c->exact_xb = xb;
+    return 0;
+}
+
+static int compute_truth(eval_ctx *c) {
+    rvcidx__backend *b = NULL;
+    RVCIDX__TRY(rvcidx__backend_acquire(c->p->gpu, &b));
+    b->describe(b, c->report->truth_device, sizeof c->report->truth_device);
+    if (c->exact && !strcmp(b->name, "cpu")) {
+        rvcidx__backend_release(b);
+        return search_all(c, c->exact, &c->truth, NULL);
+    }
+    FaissIndex *flat = NULL;
+    int rc = b->new_flat(b, c->data.dim, c->info.inner_product, &flat);
+    if (rc == 0 && faiss_Index_add(flat, (idx_t)c->data.ntotal, c->data.base) != 0)
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: filling the exact index failed: %s", faiss_get_last_error());
+    if (rc == 0) rc = search_all(c, flat, &c->truth, NULL);
+    if (flat) b->free_flat(b, flat);
+    rvcidx__backend_release(b);
+    return rc;
+}
+
+static double squared_l2(const float *a, const float *b, int d) {
+    double s = 0;
+    for (int i = 0; i < d; i++) s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return s;
+}
+
+/* RVC's blend: weights 1/score^2 normalised, over the k result vectors. An
+ * empty slot (-1) is the last vector to RVC (Python's big_npy[-1]) with
+ * faiss's huge score, so it weighs nothing unless every slot is empty. */
+static void rvc_blend(const eval_ctx *c, const float *query, const int64_t *ids, double *out) {
+    int d = c->data.dim;
+    double wsum = 0;
+    memset(out, 0, sizeof(double) * (size_t)d);
+    for (int i = 0; i < c->p->k; i++) {
+        const float *v = c->data.base + (uint64_t)(ids[i] >= 0 ? ids[i] : (int64_t)c->data.ntotal - 1) * (uint64_t)d;
+        double score = ids[i] >= 0 ? squared_l2(query, v, d) : (double)FLT_MAX;
+        double w = 1.0 / fmax(score * score, 1e-24);
+        wsum += w;
+        for (int j = 0; j < d; j++) out[j] += w * v[j];
+    }
+    for (int j = 0; j < d; j++) out[j] /= wsum;
+}
+
+static double blend_error(const eval_ctx *c, uint64_t q, const int64_t *ids, double *bi, double *bt) {
+    const float *query = c->data.queries + q * (uint64_t)c->data.dim;
+    rvc_blend(c, query, ids, bi);
+    rvc_blend(c, query, c->truth.ids + q * (uint64_t)c->p->k, bt);
+    double diff = 0, norm = 0;
+    for (int j = 0; j < c->data.dim; j++) {
+        diff += (bi[j] - bt[j]) * (bi[j] - bt[j]);
+        norm += bt[j] * bt[j];
+    }
+    return norm > 0 ? sqrt(diff / norm) : 0.0;
+}
+
+static int compare_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int score_answers(const eval_ctx *c, const answers *a, rvcidx_eval_point *pt) {
+    int k = c->p->k, d = c->data.dim;
+    uint64_t nq = c->data.nq, hits1 = 0, hitsk = 0, empty = 0;
+    double *errors = malloc(sizeof(double) * nq), *bi = malloc(sizeof(double) * d), *bt = malloc(sizeof(double) * d);
+    if (!errors || !bi || !bt) {
+        free(errors), free(bi), free(bt);
+        return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    }
+    double err_sum = 0;
+    for (uint64_t q = 0; q < nq; q++) {
+        const int64_t *got = a->ids + q * k, *want = c->truth.ids + q * k;
+        hits1 += got[0] == want[0];
+        for (int i = 0; i < k; i++) {
+            empty += got[i] < 0;
+            for (int j = 0; j < k; j++) hitsk += got[i] >= 0 && got[i] == want[j];
+        }
+        errors[q] = blend_error(c, q, got, bi, bt);
+        err_sum += errors[q];
+    }
+    qsort(errors, nq, sizeof *errors, compare_double);
+    pt->recall_1 = (double)hits1 / (double)nq;
+    pt->recall_k = (double)hitsk / ((double)nq * k);
+    pt->empty_share = (double)empty / ((double)nq * k);
+    pt->blend_error_mean = err_sum / (double)nq;
+    pt->blend_error_p95 = errors[(uint64_t)(0.95 * (double)(nq - 1))];
+    free(errors), free(bi), free(bt);
+    return 0;
+}
+
+/* Per-query work estimate: coarse search, list scanning, exact refine.
+ * FastScan reads a 4-bit code of M nibbles 32 at a time in SIMD registers:
+ * about M/8 operations a code, against D for a float vector. */
+static double cost_model(const eval_ctx *c, int nprobe, int k_factor) {
+    const rvcidx__index_info *in = &c->info;
+    double list = (double)in->ntotal / (double)in->nlist, coarse = (double)in->nlist * in->dim;
+    if (in->type == RVCIDX_INDEX_IVFFLAT) return coarse + nprobe * list * in->dim;
+    return coarse + nprobe * (list * in->pq_m / 8.0 + in->pq_m * 16.0) + (double)c->p->k * k_factor * in->dim;
+}
+
+/* Queries/s of the fastest of repeated searches (at least 2, and at least
+ * 0.1 s in all): one short run is at the mercy of the scheduler. */
+static int time_searches(eval_ctx *c, double *qps) {
+    double best = 0, total = 0;
+    int rc = 0;
+    for (int run = 0; rc == 0 && (run < 2 || total < 0.1); run++) {
+        answers a = {0};
+        double seconds = 0;
+        rc = search_all(c, c->index, &a, &seconds);
+        answers_free(&a);
+        total += seconds;
+        if (seconds > 0 && (best == 0 || seconds < best)) best = seconds;
+    }
+    *qps = best > 0 ? (double)c->data.nq / best : 0;
+    return rc;
+}
+
+/* A realtime app searches one block of frames a call: per-call overheads
+ * (the coarse search of a few queries, thread start-up) weigh on it as they
+ * never do on a whole file. Each block's time is kept, over passes until at
+ * least min_passes and 0.1 s, and the median and 99th percentile taken. */
+static int time_blocks(eval_ctx *c, int min_passes, double *p50_ms, double *p99_ms, double *qps) {
+    uint64_t nq = c->data.nq, bf = (uint64_t)c->p->block_frames, blocks = (nq + bf - 1) / bf;
+    int k = c->p->k + c->extra;
+    double *ms = NULL, total = 0;
+    size_t n = 0, cap = 0;
+    int64_t *ids = malloc(sizeof *ids * bf * k);
+    float *dist = malloc(sizeof *dist * bf * k);
+    int rc = ids && dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    for (int pass = 0; rc == 0 && (pass < min_passes || total < 0.1); pass++) {
+        if (n + blocks > cap) {
+            double *grown = realloc(ms, sizeof *ms * (cap = 2 * (n + blocks)));
+            if (!grown) { rc = rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory"); break; }
+            ms = grown;
+        }
+        for (uint64_t b = 0; rc == 0 && b < blocks; b++) {
+            uint64_t first = b * bf, m = nq - first < bf ? nq - first : bf;
+            double start = omp_get_wtime();
+            if (faiss_Index_search(c->index, (idx_t)m, c->data.queries + first * (uint64_t)c->data.dim, k, dist, ids))
+                rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
+            double s = omp_get_wtime() - start;
+            total += s;
+            ms[n++] = 1000.0 * s;
+        }
+    }
+    if (rc == 0 && n > 0) {
+        qsort(ms, n, sizeof *ms, compare_double);
+        *p50_ms = ms[(n - 1) / 2];
+        *p99_ms = ms[(size_t)(0.99 * (double)(n - 1))];
+        if (qps) *qps = total > 0 ? (double)(n / blocks) * (double)nq / total : 0;
+    }
+    free(ms), free(ids), free(dist);
+    return rc;
+}
+
+/* One thread means one for the BLAS too: OpenBLAS's own pool would
+ * otherwise run the coarse quantizer's GEMM on every core. */
+static int time_one_thread(eval_ctx *c, rvcidx_eval_point *pt) {
+    rvcidx__thread_counts saved = rvcidx__threads_get();
+    rvcidx__set_threads(1);
+    int rc = c->p->block_frames > 0 ? time_blocks(c, 1, &pt->block_ms_p50, &pt->block_ms_p99, &pt->qps_1thread)
+                                    : time_searches(c, &pt->qps_1thread);
+    rvcidx__threads_restore(saved);
+    return rc;
+}
+
+/* The settings that ship or shipped are timed again at length (3 passes at
+ * least: about 190 blocks of 1,000 queries, so p99 is not the one slowest),
+ * on one thread and on the realtime app's own: RVC realtime sets
+ * OMP_NUM_THREADS=4 and OPENBLAS_NUM_THREADS=1; an app that sets nothing
+ * (search_threads 0) searches on every core. */
+static int time_app_threads(eval_ctx *c, rvcidx_eval_point *pt) {
+    if (!c->p->measure_speed || c->p->block_frames <= 0 || pt->app_block_ms_p50 > 0) return 0;
+    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    rvcidx__thread_counts saved = rvcidx__threads_get();
+    rvcidx__set_threads(1);
+    int rc = time_blocks(c, 3, &pt->block_ms_p50, &pt->block_ms_p99, NULL);
+    if (c->p->search_threads > 0) omp_set_num_threads(c->p->search_threads);
+    else rvcidx__threads_restore(saved);
+    c->report->search_threads = omp_get_max_threads();
+    if (rc == 0) rc = time_blocks(c, 3, &pt->app_block_ms_p50, &pt->app_block_ms_p99, NULL);
+    rvcidx__threads_restore(saved);
+    return rc;
+}
+
+/* All-threads speed only where it is reported: the stored and chosen settings. */
+static int time_all_threads(eval_ctx *c, rvcidx_eval_point *pt) {
+    if (!c->p->measure_speed || pt->qps_all > 0) return 0;
+    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    return time_searches(c, &pt->qps_all);
+}
+
+/* An app that sets nprobe itself will search with that one, whatever the file holds. */
+static int choosable(const eval_ctx *c, const rvcidx_eval_point *pt) {
+    return c->p->fixed_nprobe <= 0 || pt->nprobe == c->p->fixed_nprobe;
+}
+
+static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
+    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    answers a = {0};
+    int rc = search_all(c, c->index, &a, NULL);
+    if (rc == 0) rc = score_answers(c, &a, pt);
+    answers_free(&a);
+    if (rc == 0 && c->p->measure_speed && choosable(c, pt)) rc = time_one_thread(c, pt);
+    pt->cost = cost_model(c, pt->nprobe, pt->k_factor);
+    pt->reaches_target = meets_recall(pt, c->p->target_recall) && choosable(c, pt);
+    return rc;
+}
+
+/* nprobe 1,2,4,.. up to nlist; k_factor 1,2,4,..,128 (refine only): other
+ * speakers' frames sit farther from the indexed ones than the indexed ones
+ * from each other, and the PQ ranks them less well: they need more
+ * exact-refined candidates, and at 1M vectors more than 256 of 4,000 lists. */
+static int plan_sweep(eval_ctx *c) {
+    rvcidx_eval_report *r = c->report;
+    int nprobes[33], n_np = 0, kfs[8], n_kf = 0, fixed = c->p->fixed_nprobe;
+    for (int64_t v = 1; v <= r->nlist && n_np < 32; v *= 2) {
+        if (fixed > v / 2 && fixed < v) nprobes[n_np++] = fixed; /* in order, between two powers of 2 */
+        nprobes[n_np++] = (int)v;
+    }
+    if (fixed > 0 && (n_np == 0 || fixed > nprobes[n_np - 1]) && n_np < 33) nprobes[n_np++] = fixed;
+    if (c->info.type == RVCIDX_INDEX_IVFFLAT) kfs[n_kf++] = 0;
+    else for (int v = 1; v <= 128; v *= 2) kfs[n_kf++] = v;
+    size_t n = c->p->tune ? (size_t)(n_np * n_kf) + 1 : 1;
+    r->points = calloc(n, sizeof *r->points);
+    if (!r->points) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    r->points[0].nprobe = c->info.nprobe; /* the stored setting first */
+    r->points[0].k_factor = c->info.k_factor;
+    r->n_points = 1;
+    for (int i = 0; c->p->tune && i < n_np; i++)
+        for (int j = 0; j < n_kf; j++) {
+            if (nprobes[i] == c->info.nprobe && kfs[j] == c->info.k_factor) continue;
+            r->points[r->n_points].nprobe = nprobes[i];
+            r->points[r->n_points++].k_factor = kfs[j];
+        }
+    return 0;
+}
+
+/* More lists stop paying once a k_factor's recall has stopped rising: its
+ * last two measured nprobe steps gained under 0.001 each. */
+static int plateaued(const rvcidx_eval_point *done, size_t n, int k_factor) {
+    double prev[2] = {-1, -1};
+    int seen = 0;
+    for (size_t i = 1; i < n; i++) { /* done[0] is the stored setting, outside the sweep order */
+        if (done[i].k_factor != k_factor) continue;
+        prev[0] = prev[1];
+        prev[1] = done[i].recall_k;
+        seen++;
+        if (seen >= 3 && done[i].recall_k - prev[0] < 0.002) return 1;
+    }
+    return 0;
+}
+
+static void choose(rvcidx_eval_report *r) {
+    r->chosen = -1;
+    for (size_t i = 0; i < r->n_points; i++) {
+        const rvcidx_eval_point *p = &r->points[i];
+        if (!p->reaches_target) continue;
+        if (r->chosen < 0) { r->chosen = (int)i; continue; }
+        const rvcidx_eval_point *best = &r->points[r->chosen];
+        if (p->cost < best->cost || (p->cost == best->cost && (p->nprobe < best->nprobe ||
+                                    (p->nprobe == best->nprobe && p->k_factor < best->k_factor))))
+            r->chosen = (int)i;
+    }
+}
+
+static int report_progress(const eval_ctx *c, size_t done, int finished) {
+    if (!c->p->progress) return 0;
+    rvcidx_progress pr = {"eval", "settings", done, c->planned, 0, finished};
+    return c->p->progress(&pr, c->p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "eval: stopped on request") : 0;
+}
+
+static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int cosine) {
+    rvcidx_eval_report *r = c->report;
+    RVCIDX__TRY(find_exact_copy(c));
+    RVCIDX__TRY(rvcidx__eval_data_load(store_path, first_row, c->info.ntotal, c->info.dim, cosine, c->exact_xb, c->p,
+                                       &c->data));
+    r->queries = c->data.nq;
+    r->zero_norm_rows = c->data.zero_rows;
+    RVCIDX__TRY(compute_truth(c));
+    RVCIDX__TRY(plan_sweep(c));
+    c->planned = r->n_points; /* settings skipped below count as done: the total does not shrink */
+    RVCIDX__TRY(report_progress(c, 0, 0));
+    size_t kept = 0;
+    double best_cost = -1; /* the cheapest measured setting that reaches the target */
+    int fixed = c->p->fixed_nprobe, reached_np = 0; /* with a forced nprobe: the smallest one reaching the recall */
+    for (size_t i = 0; i < r->n_points; i++) {
+        rvcidx_eval_point pt = r->points[i];
+        /* with a forced nprobe only two things matter: the forced setting, and the
+         * smallest nprobe that reaches the recall (it tells the nlist to retrain with) */
+        if (i > 0 && fixed > 0 && reached_np > 0 && pt.nprobe > (reached_np > fixed ? reached_np : fixed)) continue;
+        if (i > 0 && fixed <= 0 && plateaued(r->points, kept, pt.k_factor)) continue;
+        /* a setting the model prices above one that already reaches the target can never be chosen */
+        if (i > 0 && best_cost >= 0 && cost_model(c, pt.nprobe, pt.k_factor) > best_cost) continue;
+        RVCIDX__TRY(measure_point(c, &pt));
+        if (i > 0 && pt.reaches_target && (best_cost < 0 || pt.cost < best_cost)) best_cost = pt.cost;
+        if (meets_recall(&pt, c->p->target_recall) && (!reached_np || pt.nprobe < reached_np))
+            reached_np = pt.nprobe;
+        r->points[kept++] = pt;
+        RVCIDX__TRY(report_progress(c, i + 1, 0));
+    }
+    r->n_points = kept;
+    RVCIDX__TRY(report_progress(c, c->planned, 1));
+    r->stored = 0;
+    choose(r);
+    RVCIDX__TRY(time_all_threads(c, &r->points[0]));
+    RVCIDX__TRY(time_app_threads(c, &r->points[0]));
+    if (r->chosen < 0) return 0;
+    RVCIDX__TRY(time_all_threads(c, &r->points[r->chosen]));
+    return time_app_threads(c, &r->points[r->chosen]);
+}
+
+static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_params *ip) {
+    rvcidx_eval_report *r = c->report;
+    snprintf(r->index_path, sizeof r->index_path, "%s", index_path);
+    rvcidx_index_params tmp = ip ? *ip : rvcidx_index_default_params();
+    tmp.type = c->info.type;
+    rvcidx_index_describe(&tmp, c->info.dim, c->info.nlist, r->factory, sizeof r->factory);
+    snprintf(r->metric, sizeof r->metric, "%s",
+             !c->info.inner_product ? "l2" : ip && ip->metric == RVCIDX_METRIC_COSINE ? "cosine" : "ip");
+    r->dim = c->info.dim;
+    r->k = c->p->k;
+    r->nlist = c->info.nlist;
+    r->ntotal = c->info.ntotal;
+    r->leave_one_out = !c->p->queries_store && c->p->queries_from != RVCIDX_QUERIES_OTHER;
+    if (c->p->queries_store)
+        snprintf(r->queries_desc, sizeof r->queries_desc, "external store %s", c->p->queries_store);
+    else
+        snprintf(r->queries_desc, sizeof r->queries_desc, "%s", r->leave_one_out
+                 ? "leave-one-out: a sample of the indexed vectors, each without itself"
+                 : "other speakers: a sample of the store's rows outside the index");
+    r->target_recall = c->p->target_recall;
+    r->threads_all = omp_get_max_threads();
+    const rvcidx_app_profile *app = rvcidx_app_profile_get(c->p->app);
+    snprintf(r->app, sizeof r->app, "%s", app ? app->name : "");
+    r->fixed_nprobe = c->p->fixed_nprobe;
+    r->block_frames = c->p->block_frames;
+    r->search_threads = c->p->search_threads;
+}
+
+int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
+                       const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
+                       rvcidx_eval_report **out) {
+    *out = NULL;
+    rvcidx_eval_params defaults = rvcidx_eval_default_params();
+    eval_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = params ? params : &defaults;
+    if (c.p->k < 1 || c.p->k > 1024) return rvcidx__fail(RVCIDX_EINVAL, "eval: k must be 1..1024");
+    c.extra = c.p->queries_store || c.p->queries_from == RVCIDX_QUERIES_OTHER ? 0 : 1;
+    c.report = calloc(1, sizeof *c.report);
+    if (!c.report) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    rvcidx__set_threads(c.p->threads);
+    c.index = index;
+    int rc = rvcidx__index_describe_loaded(index, label, &c.info);
+    if (rc == 0) {
+        fill_header(&c, label, index_params);
+        int cosine = index_params && index_params->metric == RVCIDX_METRIC_COSINE;
+        rc = run_eval(&c, store_path, index_params ? index_params->first_row : 0, cosine);
+    }
+    answers_free(&c.truth);
+    rvcidx__eval_data_free(&c.data);
+    if (rc) {
+        rvcidx_eval_report_free(c.report);
+        return rc;
+    }
+    *out = c.report;
+    return 0;
+}
+
+int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
+                const rvcidx_eval_params *params, rvcidx_eval_report **out) {
+    if (!index_path || !store_path || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval: NULL argument");
+    *out = NULL;
+    FaissIndex *index = NULL;
+    rvcidx__index_info info;
+    RVCIDX__TRY(rvcidx__index_load(index_path, &index, &info));
+    int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, out);
+    faiss_Index_free(index);
+    return rc;
+}

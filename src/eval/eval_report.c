@@ -1,0 +1,71 @@
+/* eval_report.c — the eval report as JSON (jansson), written atomically. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/internal.h"
+#include "rvcidx/eval.h"
+#include "rvcidx/version.h"
+
+static json_t *point_json(const rvcidx_eval_point *p, int with_speed) {
+    json_t *o = json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:b}", "nprobe", p->nprobe, "k_factor",
+                          p->k_factor, "recall_1", p->recall_1, "recall_k", p->recall_k, "empty_share",
+                          p->empty_share, "blend_error_mean", p->blend_error_mean, "blend_error_p95",
+                          p->blend_error_p95, "cost_estimate", p->cost, "reaches_target", p->reaches_target);
+    if (o && with_speed) {
+        json_object_set_new(o, "qps_1_thread", json_real(p->qps_1thread));
+        json_object_set_new(o, "qps_all_threads", json_real(p->qps_all));
+    }
+    if (o && with_speed && p->block_ms_p50 > 0) {
+        json_object_set_new(o, "block_ms_p50_1_thread", json_real(p->block_ms_p50));
+        json_object_set_new(o, "block_ms_p99_1_thread", json_real(p->block_ms_p99));
+    }
+    if (o && with_speed && p->app_block_ms_p50 > 0) {
+        json_object_set_new(o, "block_ms_p50_app_threads", json_real(p->app_block_ms_p50));
+        json_object_set_new(o, "block_ms_p99_app_threads", json_real(p->app_block_ms_p99));
+    }
+    return o;
+}
+
+/* What the index was tuned for: only when an app was named, so reports of
+ * builds without --for keep their bytes. The threads the app searches on
+ * can be every core of this machine: timings only. */
+static void add_app(json_t *o, const rvcidx_eval_report *r, int with_speed) {
+    if (!r->app[0]) return;
+    json_t *app = json_pack("{s:s, s:i, s:i}", "name", r->app, "forced_nprobe", r->fixed_nprobe, "block_frames",
+                            r->block_frames);
+    if (app && with_speed) json_object_set_new(app, "search_threads", json_integer(r->search_threads));
+    json_object_set_new(o, "app", app);
+}
+
+static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
+    json_t *points = json_array();
+    for (size_t i = 0; points && i < r->n_points; i++) json_array_append_new(points, point_json(&r->points[i], with_speed));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:s, s:f, s:o}", "format", "rvcidx-eval",
+                          "rvcidx_version", rvcidx_version(), "factory", r->factory, "metric", r->metric, "dim",
+                          r->dim, "k", r->k, "nlist", (json_int_t)r->nlist, "ntotal", (json_int_t)r->ntotal,
+                          "queries", (json_int_t)r->queries, "queries_from",
+                          r->queries_desc,
+                          "target_recall_k", r->target_recall, "settings", points);
+    if (!o) return NULL;
+    add_app(o, r, with_speed);
+    json_object_set_new(o, "stored_setting", point_json(&r->points[r->stored], with_speed));
+    json_object_set_new(o, "chosen_setting", r->chosen >= 0 ? point_json(&r->points[r->chosen], with_speed) : json_null());
+    if (with_speed) {
+        json_object_set_new(o, "threads_all", json_integer(r->threads_all));
+        json_object_set_new(o, "ground_truth_device", json_string(r->truth_device));
+    }
+    return o;
+}
+
+int rvcidx_eval_report_write_json(const rvcidx_eval_report *r, const char *path, int with_speed) {
+    if (!r || !path) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval_report_write_json: NULL argument");
+    json_t *o = report_json(r, with_speed);
+    char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(o);
+    if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory rendering the report", path);
+    int rc = rvcidx__write_text_file(path, text, 1);
+    free(text);
+    return rc;
+}

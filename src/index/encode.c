@@ -1,0 +1,278 @@
+/* encode.c — stage 3: the index RVC loads, on the CPU.
+ *
+ * FastScan and RFlat have no GPU version in faiss 1.7.3, so encoding is CPU
+ * work: the trained centroids go into the IVF quantizer (faiss then trains
+ * only the PQ, on residuals of the same seeded sample), the exact-refine
+ * wrapper keeps the float vectors, and the store's rows are added in
+ * batches (byte-identical to one big add). nprobe and k_factor are written
+ * into the file: they are what RVC searches with.
+ *
+ * Split builds use the same steps apart: the trained empty index is written
+ * once, each part adds its row range to a copy read back from that file,
+ * and index_merge.c appends the parts in row order.
+ */
+#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/IndexIVF_c.h>
+#include <faiss/c_api/index_factory_c.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/centroids.h"
+#include "index/faiss_c_ext.h"
+#include "index/faiss_check.h"
+#include "base/fsutil.h"
+#include "index/index_internal.h"
+#include "index/index_io.h"
+#include "base/internal.h"
+#include "index/sample.h"
+#include "base/threads.h"
+
+enum { ADD_BATCH_ROWS = RVCIDX__ADD_BATCH_ROWS, PQ_TRAIN_ROWS = 65536 };
+
+static int check_centroids(const rvcidx_index_params *p, const rvcidx__index_plan *plan, const rvcidx__centroids *c,
+                           const char *path) {
+    if (c->dim != plan->dim)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: centroids of D=%d, the store has D=%d; retrain", path, c->dim, plan->dim);
+    if (strcmp(c->metric, rvcidx__metric_name(p->metric)) != 0)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: centroids trained for metric %s, not %s; retrain", path, c->metric,
+                            rvcidx__metric_name(p->metric));
+    if (p->nlist > 0 && p->nlist != c->nlist)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but --nlist %lld; retrain", path, (long long)c->nlist,
+                            (long long)p->nlist);
+    return 0;
+}
+
+/* PQ training runs one small k-means per sub-quantizer and reports no
+ * progress (tens of seconds at 65k rows): say it started, and once that
+ * the sample is under faiss's advice (faiss itself would print it per
+ * sub-quantizer). */
+static void announce_training(const rvcidx_index_params *p, int dim, uint64_t n_train) {
+    if (p->type == RVCIDX_INDEX_IVFFLAT) return;
+    rvcidx__log(RVCIDX_LOG_INFO, "encode: training the PQ codes (%d sub-quantizers of 16 codes) on %llu rows; no "
+                "progress until done", dim / 2, (unsigned long long)n_train);
+    if (n_train < 16 * 39)
+        rvcidx__log(RVCIDX_LOG_WARN, "encode: %llu rows to train the PQ codes on, under faiss's advice of 624 (39 per "
+                    "code); the codes may be coarse (tuning raises k_factor to make up)", (unsigned long long)n_train);
+}
+
+/* The IVF index with the centroids in its quantizer and its codes trained. */
+static int make_trained_ivf(const rvcidx_index_params *p, const rvcidx__centroids *c, const float *train,
+                            uint64_t n_train, FaissIndex **out) {
+    char factory[96];
+    rvcidx_index_params base = *p;
+    RVCIDX__TRY(rvcidx_index_describe(&base, c->dim, c->nlist, factory, sizeof factory));
+    char *rflat = strstr(factory, ",RFlat");
+    if (rflat) *rflat = '\0'; /* the refine wrapper is added around the trained IVF */
+    FaissIndex *index = NULL;
+    RVCIDX__FAISS_CHECK(faiss_index_factory(&index, c->dim, factory,
+                                            p->metric == RVCIDX_METRIC_L2 ? METRIC_L2 : METRIC_INNER_PRODUCT),
+                        "index_factory");
+    FaissIndexIVF *ivf = faiss_IndexIVF_cast(index);
+    FaissIndex *quantizer = ivf ? faiss_IndexIVF_quantizer(ivf) : NULL;
+    int rc = quantizer ? faiss_Index_add(quantizer, (idx_t)c->nlist, c->data) : -1;
+    if (rc == 0) rc = rvcidx_faiss_pq_quiet(index);
+    double start = omp_get_wtime();
+    if (rc == 0) announce_training(p, c->dim, n_train);
+    if (rc == 0) rc = faiss_Index_train(index, (idx_t)n_train, train);
+    if (rc == 0 && p->type != RVCIDX_INDEX_IVFFLAT)
+        rvcidx__log(RVCIDX_LOG_INFO, "encode: PQ codes trained in %.1f s", omp_get_wtime() - start);
+    if (rc != 0) {
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: training %s failed: %s", factory, faiss_get_last_error());
+        faiss_Index_free(index);
+        return rc;
+    }
+    *out = index;
+    return 0;
+}
+
+static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, FaissIndex **out) {
+    FaissIndex *index = ivf;
+    if (p->type == RVCIDX_INDEX_IVFPQ4FS) {
+        FaissIndexRefineFlat *refine = NULL;
+        if (faiss_IndexRefineFlat_new(&refine, ivf) != 0) {
+            int rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: IndexRefineFlat_new failed: %s", faiss_get_last_error());
+            faiss_Index_free(ivf);
+            return rc;
+        }
+        faiss_IndexRefineFlat_set_own_fields(refine, 1);
+        index = (FaissIndex *)refine;
+    }
+    *out = index;
+    return rvcidx__index_set_params(index, p->nprobe, p->k_factor);
+}
+
+static int report_added(const rvcidx_index_params *p, uint64_t done, uint64_t total, int dim) {
+    if (!p->progress) return 0;
+    rvcidx_progress pr = {"encode", "rows", done, total, done * (uint64_t)dim * sizeof(float), done == total};
+    return p->progress(&pr, p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "encode: stopped on request") : 0;
+}
+
+/* Adds store rows [first, first + rows) to index, in batches that lie on
+ * the grid of ADD_BATCH_ROWS from row origin (an index extended from row
+ * `first` on gets the batches one add from `origin` would have made). */
+static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, int dim, uint64_t first, uint64_t rows,
+                    uint64_t origin, FaissIndex *index) {
+    float *batch = malloc(sizeof(float) * ADD_BATCH_ROWS * (size_t)dim);
+    if (!batch) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory for an add batch");
+    int rc = report_added(p, 0, rows, dim);
+    for (uint64_t at = 0, n = 0; rc == 0 && at < rows; at += n) {
+        uint64_t to_grid = ADD_BATCH_ROWS - (first + at - origin) % ADD_BATCH_ROWS;
+        n = rows - at < to_grid ? rows - at : to_grid;
+        rc = rvcidx_store_read_rows(store, first + at, n, batch);
+        if (rc == 0 && p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(batch, n, dim);
+        if (rc == 0 && faiss_Index_add(index, (idx_t)n, batch) != 0)
+            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: add failed: %s", faiss_get_last_error());
+        if (rc == 0) rc = report_added(p, at + n, rows, dim);
+    }
+    free(batch);
+    return rc;
+}
+
+/* Room for rows vectors in a refine wrapper's exact storage before adding
+ * them: it then never reallocates (see faiss_c_ext.h). */
+static int reserve_exact_storage(FaissIndex *index, uint64_t rows) {
+    if (rvcidx_faiss_IndexRefineFlat_reserve(index, (int64_t)rows) != 0)
+        return rvcidx__fail(RVCIDX_ENOMEM, "faiss: cannot reserve the exact storage: %s", faiss_get_last_error());
+    return 0;
+}
+
+/* The empty index, trained: quantizer from the centroids, PQ on the seeded sample. */
+static int trained_index(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
+                         const rvcidx__centroids *c, FaissIndex **out) {
+    uint64_t n_train = plan->train_rows < PQ_TRAIN_ROWS ? plan->train_rows : PQ_TRAIN_ROWS;
+    float *train = NULL;
+    RVCIDX__TRY(rvcidx__sample_rows(store, plan->first_row, plan->rows, n_train, p->seed, NULL, NULL, &train, NULL));
+    if (p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(train, n_train, plan->dim);
+    FaissIndex *ivf = NULL;
+    int rc = make_trained_ivf(p, c, train, n_train, &ivf);
+    free(train);
+    return rc ? rc : wrap_and_configure(p, ivf, out);
+}
+
+int rvcidx__encoding_open(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
+                          rvcidx__encoding *e) {
+    memset(e, 0, sizeof *e);
+    e->started = omp_get_wtime();
+    rvcidx__centroids c;
+    RVCIDX__TRY(rvcidx__centroids_read(centroids_path, &c));
+    int rc = rvcidx_store_open(store_path, &e->store);
+    e->p = *params;
+    if (rc == 0 && e->p.nlist > 0 && e->p.nlist != c.nlist)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but --nlist %lld; retrain", centroids_path,
+                          (long long)c.nlist, (long long)e->p.nlist);
+    e->p.nlist = c.nlist; /* the plan (PQ sample size, warnings) follows the centroids, not the auto rule */
+    if (rc == 0) rc = rvcidx__index_plan_make(&e->p, e->store, store_path, &e->plan);
+    if (rc == 0) rc = check_centroids(&e->p, &e->plan, &c, centroids_path);
+    if (rc == 0) {
+        rvcidx__set_threads(e->p.threads);
+        rc = trained_index(&e->p, e->store, &e->plan, &c, &e->index);
+    }
+    if (rc == 0) rc = reserve_exact_storage(e->index, e->plan.rows);
+    rvcidx__centroids_free(&c);
+    if (rc) rvcidx__encoding_free(e);
+    return rc;
+}
+
+int rvcidx__encoding_add(rvcidx__encoding *e, uint64_t rows) {
+    if (rows > e->plan.rows || rows < e->added) return rvcidx__fail(RVCIDX_EINVAL, "encode: bad row count");
+    uint64_t first = e->plan.first_row + e->added;
+    RVCIDX__TRY(add_rows(&e->p, e->store, e->plan.dim, first, rows - e->added, e->plan.first_row, e->index));
+    e->added = rows;
+    return 0;
+}
+
+int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_result *res) {
+    RVCIDX__TRY(rvcidx__index_save(e->index, path));
+    memset(res, 0, sizeof *res);
+    res->dim = e->plan.dim;
+    res->nlist = e->p.nlist;
+    res->ntotal = e->added;
+    rvcidx_index_describe(&e->p, e->plan.dim, e->p.nlist, res->factory, sizeof res->factory);
+    res->seconds = omp_get_wtime() - e->started;
+    return 0;
+}
+
+void rvcidx__encoding_free(rvcidx__encoding *e) {
+    if (e->index) faiss_Index_free(e->index);
+    rvcidx_store_close(e->store);
+    memset(e, 0, sizeof *e);
+}
+
+/* Either the whole index or only its trained, empty form. result may be NULL. */
+static int encode_from_centroids(const char *store_path, const char *centroids_path, const char *index_path,
+                                 const rvcidx_index_params *params, int trained_only, rvcidx_encode_result *result) {
+    rvcidx_encode_result local;
+    if (result) memset(result, 0, sizeof *result);
+    rvcidx__encoding e;
+    RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, &e));
+    int rc = trained_only ? 0 : rvcidx__encoding_add(&e, e.plan.rows);
+    if (rc == 0) rc = rvcidx__encoding_save(&e, index_path, result ? result : &local);
+    rvcidx__encoding_free(&e);
+    return rc;
+}
+
+static int check_encode_args(const char *a, const char *b, const char *c, const rvcidx_index_params *p) {
+    if (!a || !b || !c || !p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_encode: NULL argument");
+    if (p->type == RVCIDX_INDEX_AUTO)
+        return rvcidx__fail(RVCIDX_EINVAL, "encode: --index auto is decided by measuring: use 'build', or choose ivfpq4fs or ivfflat");
+    return 0;
+}
+
+int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
+                  const rvcidx_index_params *params, rvcidx_encode_result *result) {
+    RVCIDX__TRY(check_encode_args(store_path, centroids_path, index_path, params));
+    return encode_from_centroids(store_path, centroids_path, index_path, params, 0, result);
+}
+
+int rvcidx_encode_trained(const char *store_path, const char *centroids_path, const char *trained_path,
+                          const rvcidx_index_params *params) {
+    RVCIDX__TRY(check_encode_args(store_path, centroids_path, trained_path, params));
+    return encode_from_centroids(store_path, centroids_path, trained_path, params, 1, NULL);
+}
+
+static int check_part(const rvcidx__index_info *info, const rvcidx_index_params *p, const rvcidx_store *store,
+                      const char *store_path, const char *trained_path) {
+    if (info->ntotal != 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: not an empty trained index", trained_path);
+    if (info->dim != rvcidx_store_dim(store))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: D=%d, but %s has D=%d", trained_path, info->dim, store_path,
+                            rvcidx_store_dim(store));
+    uint64_t n = rvcidx_store_rows(store);
+    if (p->first_row > n || p->rows > n - p->first_row)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: rows %llu..%llu are outside its %llu rows", store_path,
+                            (unsigned long long)p->first_row, (unsigned long long)(p->first_row + p->rows), (unsigned long long)n);
+    return 0;
+}
+
+int rvcidx_encode_part(const char *store_path, const char *trained_path, const char *part_path,
+                       const rvcidx_index_params *params, rvcidx_encode_result *result) {
+    RVCIDX__TRY(check_encode_args(store_path, trained_path, part_path, params));
+    rvcidx_encode_result local;
+    rvcidx_encode_result *res = result ? result : &local;
+    memset(res, 0, sizeof *res);
+    double start = omp_get_wtime();
+    FaissIndex *index = NULL;
+    rvcidx__index_info info;
+    RVCIDX__TRY(rvcidx__index_load(trained_path, &index, &info));
+    rvcidx_store *store = NULL;
+    int rc = rvcidx_store_open(store_path, &store);
+    rvcidx_index_params p = *params;
+    if (rc == 0 && p.rows == 0 && p.first_row <= rvcidx_store_rows(store)) p.rows = rvcidx_store_rows(store) - p.first_row;
+    if (rc == 0) rc = check_part(&info, &p, store, store_path, trained_path);
+    if (rc == 0) rc = reserve_exact_storage(index, p.rows);
+    if (rc == 0) {
+        rvcidx__set_threads(p.threads);
+        rc = add_rows(&p, store, info.dim, p.first_row, p.rows, p.first_row, index);
+    }
+    if (rc == 0) rc = rvcidx__index_save(index, part_path);
+    if (rc == 0) {
+        res->dim = info.dim;
+        res->nlist = info.nlist;
+        res->ntotal = p.rows;
+        res->seconds = omp_get_wtime() - start;
+    }
+    rvcidx_store_close(store);
+    faiss_Index_free(index);
+    return rc;
+}

@@ -1,0 +1,194 @@
+// faiss_c_ext.cpp — the only C++ in rvcidx: calls faiss 1.7.3's C API lacks.
+//
+// - rvcidx_faiss_IndexRefine_base_index: the C API can build an
+//   IndexRefineFlat but not reach the index inside it, which is where nlist
+//   and nprobe live (eval reads them back; `verify` checks them).
+// - rvcidx_faiss_IndexRefine_refine_index: nor the exact flat index beside
+//   it, which holds every vector as added: eval searches it for the ground
+//   truth and blends from it, instead of two more copies of the data.
+// - rvcidx_faiss_IndexRefineFlat_reserve: the exact storage is a
+//   std::vector the C API cannot reach; reserving its final size before the
+//   adds keeps a build's peak memory at the index's size instead of up to
+//   twice the vectors while the vector reallocates.
+// - rvcidx_faiss_merge_into: split builds encode row ranges into partial
+//   indexes and append them in row order. faiss 1.7.3's IndexIVF::merge_from
+//   cannot do it for FastScan (BlockInvertedLists::add_entries accepts only
+//   an empty list) and the C API cannot reach the refine wrapper's storage,
+//   so the 4-bit codes are unpacked per list and packed again behind the
+//   list's existing entries with pq4_pack_codes_range: the same call, on the
+//   same bytes, as IndexIVFFastScan::add_with_ids, which is why the merged
+//   file equals a single build byte for byte. The unpacking is written here
+//   because 1.7.3's pq4_get_packed_element is wrong beyond 16 sub-quantizers
+//   (its helper returns the byte offset as a uint8_t, so offsets past 255
+//   wrap; RVC's PQ has 128 or 384).
+// - rvcidx_faiss_pq_quiet: PQ training runs one k-means per sub-quantizer,
+//   and faiss prints a warning to stderr for each when the sample is small
+//   (384 identical lines for RVC v2); rvcidx logs it once instead.
+//
+// Errors follow the C API's convention: exceptions become a non-zero return
+// and the message faiss_get_last_error() gives.
+#include "index/faiss_c_ext.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFastScan.h>
+#include <faiss/IndexIVFPQFastScan.h>
+#include <faiss/IndexRefine.h>
+#include <faiss/impl/pq4_fast_scan.h>
+#include <faiss/invlists/BlockInvertedLists.h>
+#include <faiss/c_api/error_impl.h> // faiss_last_exception: the C API's error channel
+#include <faiss/impl/FaissException.h>
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+int fail(const std::string &what) {
+    faiss_last_exception = std::make_exception_ptr(faiss::FaissException(what));
+    return -1;
+}
+
+// pick(the IndexRefine behind index), as a C handle; fails on any other index.
+template <typename Pick>
+int from_refine(FaissIndex *index, FaissIndex **out, Pick pick) {
+    try {
+        auto *refine = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
+        if (!refine) return fail("not an IndexRefine");
+        *out = reinterpret_cast<FaissIndex *>(pick(refine));
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+} // namespace
+
+extern "C" int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex **base) {
+    return from_refine(index, base, [](faiss::IndexRefine *r) { return r->base_index; });
+}
+
+extern "C" int rvcidx_faiss_IndexRefine_refine_index(FaissIndex *index, FaissIndex **refine_index) {
+    return from_refine(index, refine_index, [](faiss::IndexRefine *r) { return r->refine_index; });
+}
+
+extern "C" int rvcidx_faiss_IndexRefineFlat_reserve(FaissIndex *index, int64_t rows) {
+    try {
+        auto *refine = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
+        auto *flat = refine ? dynamic_cast<faiss::IndexFlatCodes *>(refine->refine_index) : nullptr;
+        if (flat && rows > 0) flat->codes.reserve(static_cast<size_t>(rows) * flat->code_size);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+namespace {
+
+void require(bool ok, const char *what) {
+    if (!ok) throw faiss::FaissException(std::string("cannot merge: ") + what);
+}
+
+// faiss's own merge check, which FastScan never reaches.
+void require_same_quantizer(const faiss::IndexIVF &a, const faiss::IndexIVF &b) {
+    require(a.d == b.d && a.nlist == b.nlist && a.code_size == b.code_size && a.metric_type == b.metric_type,
+            "the indexes differ in d, nlist, code size or metric");
+    require(a.quantizer->ntotal == b.quantizer->ntotal, "the coarse quantizers differ in size");
+    require(a.direct_map.no() && b.direct_map.no(), "indexes with a direct map");
+    std::vector<float> va(a.d), vb(b.d);
+    for (size_t i = 0; i < a.nlist; i++) {
+        a.quantizer->reconstruct(i, va.data());
+        b.quantizer->reconstruct(i, vb.data());
+        require(va == vb, "the coarse quantizers differ (not trained together)");
+    }
+}
+
+// Sub-quantizer m of entry j in a list packed by pq4_pack_codes_range: blocks
+// of bbs entries; in a block, per pair of sub-quantizers, bbs/32 chunks of 32
+// bytes; in a chunk, entry v (0..31) sits at perm0^-1(v % 16) in the first 16
+// bytes (even m) or the next 16 (odd m), high nibble for v >= 16.
+uint8_t packed_code(const uint8_t *list, size_t bbs, size_t M2, size_t j, size_t m) {
+    const size_t in_block = j % bbs, v = in_block % 32, low = v & 15;
+    const size_t pos = (low < 8 ? 2 * low : 2 * (low - 8) + 1) + (m & 1 ? 16 : 0);
+    const uint8_t byte = list[(j / bbs) * (bbs * M2 / 2) + (m / 2) * bbs + (in_block / 32) * 32 + pos];
+    return v >= 16 ? byte >> 4 : byte & 15;
+}
+
+// Appends src's list entries behind dst's, list by list.
+void merge_fastscan(faiss::IndexIVFFastScan &dst, const faiss::IndexIVFFastScan &src, faiss::Index::idx_t add_id) {
+    require_same_quantizer(dst, src);
+    require(dst.M == src.M && dst.bbs == src.bbs && dst.M2 == src.M2 && dst.by_residual == src.by_residual,
+            "the FastScan layouts differ");
+    require(dst.bbs % 32 == 0, "FastScan blocks that are not a multiple of 32 entries");
+    auto *dl = dynamic_cast<faiss::BlockInvertedLists *>(dst.invlists);
+    auto *sl = dynamic_cast<const faiss::BlockInvertedLists *>(src.invlists);
+    require(dl && sl, "FastScan lists that are not BlockInvertedLists");
+    const size_t cs = dst.code_size, M = dst.M;
+    std::vector<uint8_t> flat;
+    for (size_t l = 0; l < dst.nlist; l++) {
+        const size_t n = sl->list_size(l), n0 = dl->list_size(l);
+        if (n == 0) continue;
+        flat.assign(n * cs, 0);
+        const uint8_t *packed = sl->codes[l].data();
+        for (size_t j = 0; j < n; j++)
+            for (size_t m = 0; m < M; m++)
+                flat[j * cs + m / 2] |= packed_code(packed, dst.bbs, dst.M2, j, m) << (4 * (m & 1));
+        dl->resize(l, n0 + n);
+        for (size_t j = 0; j < n; j++) dl->ids[l][n0 + j] = sl->ids[l][j] + add_id;
+        faiss::pq4_pack_codes_range(flat.data(), M, n0, n0 + n, dst.bbs, dst.M2, dl->codes[l].data());
+    }
+    dst.ntotal += src.ntotal;
+}
+
+void merge_ivf(faiss::Index *dst, faiss::Index *src, faiss::Index::idx_t add_id) {
+    auto *dfs = dynamic_cast<faiss::IndexIVFFastScan *>(dst);
+    auto *sfs = dynamic_cast<faiss::IndexIVFFastScan *>(src);
+    if (dfs || sfs) {
+        require(dfs && sfs, "a FastScan index with another kind");
+        merge_fastscan(*dfs, *sfs, add_id);
+        return;
+    }
+    auto *divf = dynamic_cast<faiss::IndexIVF *>(dst);
+    auto *sivf = dynamic_cast<faiss::IndexIVF *>(src);
+    require(divf && sivf, "indexes that are not IVF");
+    require_same_quantizer(*divf, *sivf);
+    divf->merge_from(*sivf, add_id); // ArrayInvertedLists: faiss merges (and empties src)
+}
+
+} // namespace
+
+extern "C" int rvcidx_faiss_merge_into(FaissIndex *dst_, FaissIndex *src_, int64_t add_id) {
+    try {
+        auto *dst = reinterpret_cast<faiss::Index *>(dst_);
+        auto *src = reinterpret_cast<faiss::Index *>(src_);
+        auto *dref = dynamic_cast<faiss::IndexRefine *>(dst);
+        auto *sref = dynamic_cast<faiss::IndexRefine *>(src);
+        if (!dref && !sref) {
+            merge_ivf(dst, src, add_id);
+            return 0;
+        }
+        require(dref && sref, "a refine wrapper with a bare index");
+        auto *dflat = dynamic_cast<faiss::IndexFlat *>(dref->refine_index);
+        auto *sflat = dynamic_cast<const faiss::IndexFlat *>(sref->refine_index);
+        require(dflat && sflat && dflat->d == sflat->d, "refine storage that is not a flat index of the same d");
+        require(add_id == dref->ntotal, "a partial index that does not follow the rows already merged");
+        const faiss::Index::idx_t n = sref->ntotal;
+        merge_ivf(dref->base_index, sref->base_index, add_id);
+        dflat->add(n, sflat->get_xb()); // the exact vectors, in row order
+        dref->ntotal += n;
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+int rvcidx_faiss_pq_quiet(FaissIndex *index) {
+    try {
+        auto *pq = dynamic_cast<faiss::IndexIVFPQFastScan *>(reinterpret_cast<faiss::Index *>(index));
+        if (pq) pq->pq.cp.min_points_per_centroid = 1; // only the warning reads it: the codes are the same
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}

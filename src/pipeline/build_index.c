@@ -1,0 +1,376 @@
+/* build_index.c — train, encode, measure and publish one index. */
+#include <dirent.h>
+#include <sys/stat.h>
+#include <limits.h>
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eval/eval_internal.h"
+#include "base/fsutil.h"
+#include "pipeline/build_internal.h"
+#include "base/hash.h"
+#include "index/index_internal.h"
+#include "index/index_io.h"
+#include "base/internal.h"
+#include "rvcidx/build.h"
+#include "rvcidx/store.h"
+
+void rvcidx_build_result_clear(rvcidx_build_result *r) {
+    if (!r) return;
+    rvcidx_eval_report_free(r->eval);
+    memset(r, 0, sizeof *r);
+}
+
+/* The index rvcidx last published in dir is named in dir/.rvcidx-published.
+ * RVC lists every "added_*.index" of a model folder, so a stale one with an
+ * old nprobe would confuse it; but OUTDIR may be that folder, where RVC's own
+ * index has a name of the same form. Only the file rvcidx itself published
+ * there is ever removed. */
+#define PUBLISHED_RECORD ".rvcidx-published"
+
+/* "NAME SHA256": the index rvcidx published last in dir and its hash. */
+static void published_before(const char *dir, char *name, size_t n, char sha[65]) {
+    char path[PATH_MAX], line[640];
+    snprintf(path, sizeof path, "%s/" PUBLISHED_RECORD, dir);
+    name[0] = sha[0] = '\0';
+    FILE *fp = NULL;
+    if (access(path, F_OK) != 0 || rvcidx__fopen_own(path, &fp) != 0) return;
+    if (!fgets(line, sizeof line, fp)) line[0] = '\0';
+    fclose(fp);
+    char *space = strchr(line, ' ');
+    if (!space || strlen(space + 1) < 64) return;
+    *space = '\0';
+    snprintf(sha, 65, "%.64s", space + 1);
+    if (strchr(line, '/') || strncmp(line, "added_", 6) != 0) return; /* only a name of ours, in dir */
+    snprintf(name, n, "%s", line);
+}
+
+/* Removes the index rvcidx published before, if it is still that very file
+ * (same sha256): a record edited to name another file removes nothing. */
+static void remove_older_index(const char *dir, const char *keep_name, const char *old_name, const char *old_sha) {
+    char path[PATH_MAX], now[65];
+    if (!old_name[0] || !strcmp(old_name, keep_name)) return;
+    snprintf(path, sizeof path, "%s/%s", dir, old_name);
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || rvcidx__sha256_own_file(path, now) != 0) return;
+    if (strcmp(now, old_sha) != 0) {
+        rvcidx__log(RVCIDX_LOG_WARN, "kept %s: it is not the index rvcidx published there (its sha256 differs)", path);
+        return;
+    }
+    if (unlink(path) == 0) rvcidx__log(RVCIDX_LOG_INFO, "removed the previous index %s", path);
+}
+
+/* Where the tuning queries come from. AUTO means other speakers' frames, as
+ * at RVC conversion time (the voice converted is not the model's): the store
+ * rows outside the index when there are some (per-speaker indexes); when the
+ * index holds the whole store of several speakers, its last speaker is held
+ * out: a tuning index of the other rows (*tune_rows of them) is measured
+ * with that speaker's frames. One speaker alone: leave-one-out. */
+static int plan_queries(const char *store, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+                        rvcidx_eval_params *out, uint64_t *tune_rows, uint64_t *index_rows) {
+    *out = *ep;
+    *tune_rows = *index_rows = 0;
+    if (ep->queries_store || ep->queries_from == RVCIDX_QUERIES_SELF) return 0;
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store, &st));
+    uint64_t n = rvcidx_store_rows(st), rows = p->rows ? p->rows : n - p->first_row, held = 0;
+    *index_rows = rows;
+    for (size_t i = 0; rows == n && i < rvcidx_store_speaker_count(st); i++) {
+        rvcidx_store_speaker s;
+        if (rvcidx_store_get_speaker(st, i, &s) == 0 && s.rows > 0 && s.first_row > p->first_row)
+            held = s.first_row - p->first_row > held ? s.first_row - p->first_row : held;
+    }
+    rvcidx_store_close(st);
+    int others = rows < n || held > 0;
+    if (!others && ep->queries_from == RVCIDX_QUERIES_OTHER)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: one speaker only: no other speakers' frames to tune with; "
+                            "use --queries-from self or --queries STORE.h5", store);
+    out->queries_from = others ? RVCIDX_QUERIES_OTHER : RVCIDX_QUERIES_SELF;
+    *tune_rows = rows == n ? held : 0;
+    return 0;
+}
+
+/* The tuning index: the trained empty index plus rows [first_row, +rows). */
+static int encode_tuning_index(const char *store, const char *dir, const char *trained, const rvcidx_index_params *p,
+                               uint64_t rows, char *out, size_t n) {
+    char final[PATH_MAX], own_trained[PATH_MAX + 16] = "";
+    snprintf(final, sizeof final, "%s/index-tuning", dir);
+    RVCIDX__TRY(rvcidx__remove_stale_temps(final));
+    RVCIDX__TRY(rvcidx__tmp_name(final, out, n));
+    int rc = 0;
+    if (!trained) {
+        snprintf(own_trained, sizeof own_trained, "%s.trained", out);
+        char centroids[PATH_MAX + 16];
+        snprintf(centroids, sizeof centroids, "%s/centroids.h5", dir);
+        rc = rvcidx_encode_trained(store, centroids, own_trained, p);
+        trained = own_trained;
+    }
+    rvcidx_index_params part = *p;
+    part.rows = rows;
+    if (rc == 0) rc = rvcidx_encode_part(store, trained, out, &part, NULL);
+    if (own_trained[0]) unlink(own_trained);
+    if (rc) unlink(out);
+    return rc;
+}
+
+static void log_tuning_index(const rvcidx_index_params *ip, uint64_t tune_rows) {
+    rvcidx__log(RVCIDX_LOG_INFO, "tuning on a held-out speaker: an index of rows %llu..%llu, queried with the rest",
+                (unsigned long long)ip->first_row, (unsigned long long)(ip->first_row + tune_rows));
+}
+
+/* Measures the index at path, or loaded when not NULL (the tuning index when
+ * tune_rows > 0), and, when tuning, takes the chosen setting into
+ * r->nprobe/k_factor. */
+static int eval_and_choose(const char *store, const char *path, FaissIndex *loaded, const rvcidx_index_params *ip,
+                           const rvcidx_eval_params *ep, const rvcidx_eval_params *eq, uint64_t tune_rows,
+                           rvcidx_build_result *r) {
+    RVCIDX__TRY(loaded ? rvcidx__eval_index(loaded, path, store, ip, eq, &r->eval) : rvcidx_eval(path, store, ip, eq, &r->eval));
+    if (tune_rows)
+        snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker: its frames (rows %llu..) "
+                 "against a tuning index of the other speakers' %llu rows", (unsigned long long)(ip->first_row + tune_rows),
+                 (unsigned long long)tune_rows);
+    if (ep->tune && r->eval->chosen < 0 && ep->fixed_nprobe > 0)
+        return rvcidx__fail(RVCIDX_ETARGET, "nprobe %d, which %s sets itself, does not reach %d-recall@%d >= %.2f "
+                            "with no empty slot at nlist %lld", ep->fixed_nprobe, r->eval->app, ep->k, ep->k,
+                            ep->target_recall, (long long)r->eval->nlist);
+    if (ep->tune && r->eval->chosen < 0)
+        return rvcidx__fail(RVCIDX_ETARGET, "no setting reached %d-recall@%d >= %.2f with no empty slot", ep->k, ep->k,
+                            ep->target_recall);
+    if (ep->tune) {
+        r->nprobe = r->eval->points[r->eval->chosen].nprobe;
+        r->k_factor = r->eval->points[r->eval->chosen].k_factor;
+    }
+    return 0;
+}
+
+static int measure_and_choose(const char *store, const char *dir, const char *trained, const char *work,
+                              const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    double t = omp_get_wtime();
+    rvcidx_eval_params eq;
+    uint64_t tune_rows = 0, rows = 0;
+    char tuning[PATH_MAX + 64] = "";
+    RVCIDX__TRY(plan_queries(store, ip, ep, &eq, &tune_rows, &rows));
+    if (tune_rows && ep->tune) {
+        log_tuning_index(ip, tune_rows);
+        RVCIDX__TRY(encode_tuning_index(store, dir, trained, ip, tune_rows, tuning, sizeof tuning));
+    } else if (tune_rows) {
+        eq.queries_from = RVCIDX_QUERIES_SELF; /* --no-tune measures the shipped index as it is */
+        tune_rows = 0;
+    }
+    int rc = eval_and_choose(store, tuning[0] ? tuning : work, NULL, ip, ep, &eq, tune_rows, r);
+    if (tuning[0]) unlink(tuning);
+    r->eval_seconds = omp_get_wtime() - t;
+    if (rc == 0 && ep->tune) rc = rvcidx_index_set_search_params(work, r->nprobe, r->k_factor);
+    return rc;
+}
+
+/* faiss assigns add batches of fewer rows than this without BLAS (another
+ * code path, whose distances can differ in the last bit). */
+enum { FAISS_BLAS_MIN_ROWS = 20 };
+
+/* Whether tuning index + held-out rows gives the file one add of all rows
+ * gives: the add batch that straddles row `held` is cut in two, and both
+ * pieces must take the path the whole batch takes (split builds rely on the
+ * same file coming out). */
+static int can_extend_tuning_index(uint64_t held, uint64_t rows) {
+    uint64_t start = held / RVCIDX__ADD_BATCH_ROWS * RVCIDX__ADD_BATCH_ROWS;
+    uint64_t end = start + RVCIDX__ADD_BATCH_ROWS < rows ? start + RVCIDX__ADD_BATCH_ROWS : rows;
+    uint64_t before = held - start, after = end - held;
+    return before == 0 || end - start < FAISS_BLAS_MIN_ROWS ||
+           (before >= FAISS_BLAS_MIN_ROWS && after >= FAISS_BLAS_MIN_ROWS);
+}
+
+/* Tuning on a held-out speaker whose rows come last: the index is encoded
+ * in memory up to them (the tuning index), tuned on, then filled with the
+ * held-out rows and shipped. The PQ is trained once, each row encoded once,
+ * and nothing is written twice (at 1M rows this saved encoding 750,000 rows
+ * again, and writing and reading a 2.3 GB tuning index). */
+static int encode_through_tuning_index(const char *store, const char *dir, const char *work,
+                                       const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+                                       const rvcidx_eval_params *eq, uint64_t tune_rows, uint64_t rows,
+                                       rvcidx_build_result *r) {
+    double t0 = omp_get_wtime();
+    log_tuning_index(p, tune_rows);
+    rvcidx__log(RVCIDX_LOG_INFO, "the shipped index is the tuning index plus rows %llu..%llu (each row encoded once)",
+                (unsigned long long)(p->first_row + tune_rows), (unsigned long long)(p->first_row + rows));
+    rvcidx__encoding e;
+    RVCIDX__TRY(rvcidx__encoding_open(store, r->centroids_path, p, &e));
+    char label[PATH_MAX + 32];
+    snprintf(label, sizeof label, "%s/index-tuning (in memory)", dir);
+    int rc = rvcidx__encoding_add(&e, tune_rows);
+    double t1 = omp_get_wtime(), t2 = t1;
+    if (rc == 0) {
+        rc = eval_and_choose(store, label, e.index, p, ep, eq, tune_rows, r);
+        t2 = omp_get_wtime();
+    }
+    if (rc == 0) rc = rvcidx__encoding_add(&e, rows);
+    if (rc == 0) rc = rvcidx__index_set_params(e.index, r->nprobe, r->k_factor);
+    if (rc == 0) rc = rvcidx__encoding_save(&e, work, &r->encode);
+    rvcidx__encoding_free(&e);
+    r->eval_seconds = t2 - t1;
+    r->encode_seconds = (t1 - t0) + (omp_get_wtime() - t2);
+    if (rc) unlink(work);
+    return rc;
+}
+
+/* The RVC name carries the stored nprobe, so it is known only now. */
+static int publish(const char *dir, const char *model, const char *work, const rvcidx_index_params *ip, int dim,
+                   rvcidx_build_result *r) {
+    rvcidx_index_params named = *ip;
+    named.nprobe = r->nprobe;
+    char name[512], old[512], old_sha[65], record[PATH_MAX], line[600], sha[65];
+    RVCIDX__TRY(rvcidx_index_file_name(&named, dim, r->train.nlist, model, name, sizeof name));
+    snprintf(r->index_path, sizeof r->index_path, "%s/%s", dir, name);
+    published_before(dir, old, sizeof old, old_sha);
+    RVCIDX__TRY(rvcidx__sha256_own_file(work, sha));
+    RVCIDX__TRY(rvcidx__publish_file(work, r->index_path));
+    snprintf(record, sizeof record, "%s/" PUBLISHED_RECORD, dir);
+    snprintf(line, sizeof line, "%s %s", name, sha);
+    RVCIDX__TRY(rvcidx__write_text_file(record, line, 1));
+    remove_older_index(dir, name, old, old_sha);
+    return 0;
+}
+
+static int measure(const char *store, const char *dir, const char *trained, const char *work,
+                   const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    r->nprobe = p->nprobe;
+    r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
+    return ep ? measure_and_choose(store, dir, trained, work, p, ep, r) : 0;
+}
+
+/* Encodes one index type into work and measures it (chosen setting stored). */
+static int encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
+                              const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    rvcidx_eval_params eq;
+    uint64_t tune_rows = 0, rows = 0;
+    if (ep && ep->tune) RVCIDX__TRY(plan_queries(store, p, ep, &eq, &tune_rows, &rows));
+    if (tune_rows && can_extend_tuning_index(tune_rows, rows)) {
+        r->nprobe = p->nprobe;
+        r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
+        return encode_through_tuning_index(store, dir, work, p, ep, &eq, tune_rows, rows, r);
+    }
+    double t = omp_get_wtime();
+    RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, p, &r->encode));
+    r->encode_seconds = omp_get_wtime() - t;
+    return measure(store, dir, NULL, work, p, ep, r);
+}
+
+int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
+                         const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    int rc = measure(store, dir, trained, work, p, ep, r);
+    if (rc == 0) rc = publish(dir, model, work, p, r->encode.dim, r);
+    if (rc) unlink(work);
+    return rc;
+}
+
+static double chosen_cost(const rvcidx_build_result *r) {
+    return r->eval && r->eval->chosen >= 0 ? r->eval->points[r->eval->chosen].cost : -1;
+}
+
+/* --index auto: both types from the same centroids; the one that reaches the
+ * target at the lower modelled cost wins (small single-speaker sets often
+ * favour IVF-Flat: measurement decides, not a rule). */
+static int build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+                      const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    if (!ep) return rvcidx__fail(RVCIDX_EINVAL, "--index auto needs the recall measurement (drop --no-tune)");
+    char work_flat[PATH_MAX], flat_final[PATH_MAX];
+    snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
+    RVCIDX__TRY(rvcidx__tmp_name(flat_final, work_flat, sizeof work_flat));
+    rvcidx_build_result flat = *r;
+    rvcidx_index_params pf = *p;
+    p->type = RVCIDX_INDEX_IVFPQ4FS;
+    pf.type = RVCIDX_INDEX_IVFFLAT;
+    int rc_pq = encode_and_measure(store, dir, work, p, ep, r);
+    int rc_flat = encode_and_measure(store, dir, work_flat, &pf, ep, &flat);
+    if ((rc_pq && rc_pq != RVCIDX_ETARGET) || (rc_flat && rc_flat != RVCIDX_ETARGET)) {
+        unlink(work_flat);
+        rvcidx_eval_report_free(flat.eval);
+        return rc_pq && rc_pq != RVCIDX_ETARGET ? rc_pq : rvcidx__fail(rc_flat, "ivfflat: %s", rvcidx_last_error());
+    }
+    double cpq = rc_pq ? -1 : chosen_cost(r), cflat = rc_flat ? -1 : chosen_cost(&flat);
+    rvcidx__log(RVCIDX_LOG_INFO, "index auto: ivfpq4fs %s (cost %.3g), ivfflat %s (cost %.3g)",
+                rc_pq ? "misses the target" : "reaches the target", cpq, rc_flat ? "misses the target" : "reaches the target", cflat);
+    int flat_wins = cflat >= 0 && (cpq < 0 || cflat < cpq);
+    if (flat_wins) {
+        rvcidx_eval_report_free(r->eval);
+        *r = flat;
+        *p = pf;
+        if (rename(work_flat, work) != 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot rename: %s", work_flat, strerror(errno));
+        return 0;
+    }
+    rvcidx_eval_report_free(flat.eval);
+    unlink(work_flat);
+    return rc_pq;
+}
+
+static int train_encode_measure(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+                                const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    double t = omp_get_wtime();
+    RVCIDX__TRY(rvcidx_train(store, r->centroids_path, p, &r->train));
+    r->train_seconds += omp_get_wtime() - t;
+    p->nlist = r->train.nlist;
+    return p->type == RVCIDX_INDEX_AUTO ? build_auto(store, dir, work, p, ep, r)
+                                        : encode_and_measure(store, dir, work, p, ep, r);
+}
+
+/* An app that forces nprobe (Applio realtime: 12) searches the share
+ * nprobe/nlist of the lists whatever the file says, so the lever left is
+ * nlist: fewer, larger lists, read off the sweep just measured. 0 when there
+ * is nothing to retry with. */
+static int64_t nlist_for_forced_nprobe(const rvcidx_build_result *r, const rvcidx_eval_params *ep) {
+    if (!ep || ep->fixed_nprobe <= 0 || !r->eval) return 0;
+    int64_t fewer = rvcidx_eval_nlist_for_nprobe(r->eval, ep->fixed_nprobe);
+    if (fewer)
+        rvcidx__log(RVCIDX_LOG_INFO, "%s sets nprobe %d itself, which misses %d-recall@%d >= %.2f at nlist %lld; "
+                    "training again with nlist %lld", r->eval->app, ep->fixed_nprobe, ep->k, ep->k, ep->target_recall,
+                    (long long)r->train.nlist, (long long)fewer);
+    return fewer;
+}
+
+int rvcidx_build_index(const char *store, const char *dir, const char *model, const rvcidx_index_params *ip,
+                       const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+    if (!store || !dir || !model || !ip || !r) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_index: NULL argument");
+    memset(r, 0, sizeof *r);
+    char work_final[PATH_MAX], work[PATH_MAX];
+    snprintf(r->centroids_path, sizeof r->centroids_path, "%s/centroids.h5", dir);
+    snprintf(work_final, sizeof work_final, "%s/index", dir);
+    RVCIDX__TRY(rvcidx__remove_stale_temps(work_final));
+    RVCIDX__TRY(rvcidx__tmp_name(work_final, work, sizeof work));
+    char flat_final[PATH_MAX];
+    snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
+    RVCIDX__TRY(rvcidx__remove_stale_temps(flat_final));
+    rvcidx_index_params p = *ip;
+    int rc = train_encode_measure(store, dir, work, &p, ep, r);
+    for (int retry = 0; rc == RVCIDX_ETARGET && retry < 6; retry++) { /* nlist falls each time: ends by nlist <= nprobe */
+        int64_t fewer = nlist_for_forced_nprobe(r, ep);
+        if (!fewer) break;
+        rvcidx_eval_report_free(r->eval);
+        r->eval = NULL;
+        p = *ip;
+        p.nlist = fewer;
+        double encode_s = r->encode_seconds, eval_s = r->eval_seconds; /* the stage times count every attempt */
+        rc = train_encode_measure(store, dir, work, &p, ep, r);
+        r->encode_seconds += encode_s;
+        r->eval_seconds += eval_s;
+    }
+    if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
+    if (rc) unlink(work);
+    return rc;
+}
+
+int rvcidx_lock_dir(const char *dir, int *handle) {
+    if (!dir || !handle) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_lock_dir: NULL argument");
+    return rvcidx__dir_lock(dir, handle);
+}
+
+void rvcidx_unlock_dir(int handle) {
+    if (handle < 0) return;
+    /* an empty lock file says "released cleanly": only a holder that died
+     * leaves its pid for the next one to report */
+    if (ftruncate(handle, 0) != 0) rvcidx__log(RVCIDX_LOG_DEBUG, "cannot empty the lock file: %s", strerror(errno));
+    close(handle);
+}
