@@ -1,47 +1,148 @@
-/* rvcidx/build.h — one index, start to finish: train -> encode -> eval/tune
- * -> publish. What `rvcidx build` runs once per index after ingest.
+/* rvcidx/build.h — the whole build of one OUTDIR, as `rvcidx build` runs it:
  *
- * The index is encoded under a temporary name in dir, measured, given the
- * chosen nprobe/k_factor, and only then renamed to its RVC-style name (which
- * carries nprobe); older indexes rvcidx wrote for the same model in dir are
- * removed after that, so RVC's list shows one. When no setting reaches the
- * target, nothing is published and RVCIDX_ETARGET is returned with the
- * report kept in the result.
+ *   plan check -> lock OUTDIR -> ingest (incremental) -> nothing to do when
+ *   the manifest's request is today's and its outputs are there -> per index
+ *   (one, or one per speaker): train -> encode -> eval/tune -> publish and
+ *   reports -> run.json -> manifest.json, written last: its presence marks a
+ *   complete build.
+ *
+ * A split build (split > 0) runs the same work in stages that separate
+ * processes may run (rvcidx/split.h): prepare, each part, finish.
+ *
+ * The library never prints and never forks: what happens is told through
+ * the progress callback (bars), the log sink (rvcidx/log.h) and the event
+ * callback (one call per finished step, for a display like the CLI's). A
+ * failure leaves OUTDIR/.rvcidx-failed.json for `rvcidx status` and returns
+ * the status, with rvcidx_last_error() saying what to do next;
+ * rvcidx_exit_code() gives the exit code the command would use.
+ *
+ * Builds of different OUTDIRs may run at once in threads of one process.
  */
 #ifndef RVCIDX_BUILD_H
 #define RVCIDX_BUILD_H
 
+#include <stddef.h>
+
 #include "rvcidx/eval.h"
 #include "rvcidx/index.h"
+#include "rvcidx/index_build.h"
+#include "rvcidx/ingest.h"
+#include "rvcidx/plan.h"
+#include "rvcidx/progress.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+typedef enum rvcidx_build_stage {
+    RVCIDX_STAGE_ALL = 0, /* every stage, here */
+    RVCIDX_STAGE_PREPARE, /* split: ingest and train once (locks OUTDIR) */
+    RVCIDX_STAGE_PART,    /* split: encode one part (no lock) */
+    RVCIDX_STAGE_FINISH   /* split: merge, tune, publish, manifest (locks OUTDIR) */
+} rvcidx_build_stage;
+
+typedef enum rvcidx_build_event_kind {
+    RVCIDX_EVENT_PLAN_REFUSED,   /* plan: the build does not fit (then RVCIDX_ETOOBIG) */
+    RVCIDX_EVENT_INGESTED,       /* ingest, seconds, path (the store) */
+    RVCIDX_EVENT_UP_TO_DATE,     /* nothing to do; seconds since the start; part >= 0: a part stage */
+    RVCIDX_EVENT_INDEX_DONE,     /* index published: index, name, dir */
+    RVCIDX_EVENT_INDEX_MISSED,   /* no setting reached the target: index (its eval), name, dir */
+    RVCIDX_EVENT_SPLIT_PREPARED, /* parts, reused, seconds */
+    RVCIDX_EVENT_PART_DONE,      /* part, parts, reused, seconds */
+    RVCIDX_EVENT_MANIFEST        /* path: the manifest written */
+} rvcidx_build_event_kind;
+
+/* Everything an event points to is the library's, valid during the call. */
+typedef struct rvcidx_build_event {
+    rvcidx_build_event_kind kind;
+    const char *outdir;
+    const char *path;
+    const char *name, *dir;
+    const rvcidx_plan_result *plan;
+    const rvcidx_ingest_result *ingest;
+    const rvcidx_index_result *index;
+    long part;
+    unsigned parts;
+    int reused;
+    double seconds;
+} rvcidx_build_event;
+
+typedef void (*rvcidx_build_event_fn)(const rvcidx_build_event *event, void *user);
+
+/* Draws report.svg (recall against speed) at svg_path; 0 when drawn. The
+ * library writes no plot itself: drawing one means running a program
+ * (the CLI runs gnuplot), which a library must not do inside its host. */
+typedef int (*rvcidx_plot_fn)(const rvcidx_eval_report *report, const char *svg_path, void *user);
+
+typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
+    const char *outdir;               /* required */
+    const char *const *sources;       /* required: model directories, shard folders, list files */
+    int n_sources;
+    const char *name;                 /* model name in the index file name; NULL: the first source's */
+    int per_speaker;                  /* 1: one index per speaker, in OUTDIR/<speaker>/ */
+    unsigned split;                   /* > 0: one index encoded in this many parts */
+    rvcidx_build_stage stage;         /* split builds: which stage to run */
+    long part;                        /* STAGE_PART: the part (0-based) */
+    int check_fit;                    /* 1 (default): refuse, before any work, a build that does not
+                                         fit this machine's memory or disk (RVCIDX_ETOOBIG) */
+    rvcidx_ingest_params ingest;
+    rvcidx_index_params index;
+    rvcidx_eval_params eval;
+    rvcidx_progress_fn progress;      /* optional: every stage reports through it */
+    void *progress_user;
+    rvcidx_build_event_fn on_event;   /* optional */
+    void *event_user;
+    rvcidx_plot_fn plot;              /* optional: report.svg */
+    void *plot_user;
+} rvcidx_build_params;
+
+/* One index the build made. */
+typedef struct rvcidx_built_index {
+    char name[256];          /* model or speaker name */
+    char dir[4096];          /* where it is */
+    rvcidx_index_result result;
+} rvcidx_built_index;
+
 typedef struct rvcidx_build_result {
-    rvcidx_train_result train;
-    rvcidx_encode_result encode;
-    rvcidx_eval_report *eval; /* owned; NULL without eval; free with rvcidx_build_result_clear */
-    char centroids_path[4096];
-    char index_path[4096];    /* the published index; "" when none */
-    int nprobe, k_factor;     /* stored in the published index */
-    double train_seconds, encode_seconds, eval_seconds;
+    int unchanged;               /* 1: OUTDIR was up to date, nothing was rebuilt */
+    char manifest_path[4096];    /* "" when no manifest was written (a prepare or part stage) */
+    rvcidx_built_index *indexes; /* owned: free with rvcidx_build_result_clear */
+    size_t n_indexes;
+    rvcidx_plan_result plan;     /* when plan_checked */
+    int plan_checked;
+    double ingest_seconds, seconds;
 } rvcidx_build_result;
 
-/* Builds the index of the store rows given by ip (first_row, rows) in dir
- * (which must exist): dir/centroids.h5 and dir/added_..._<model>_<v>.index.
- * ep NULL: no evaluation, ip's nprobe/k_factor are stored. */
-int rvcidx_build_index(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
-                       const rvcidx_eval_params *ep, rvcidx_build_result *result);
+/* The CLI's defaults: the seed's IVF,PQx4fs,RFlat, tuned to 8-recall@8 >= 0.95. */
+rvcidx_build_params rvcidx_build_default_params(void);
 
-/* Takes DIR's build lock (DIR/.rvcidx.lock, released by the kernel if the
- * process dies): RVCIDX_ELOCKED when another live process holds it. *handle
- * is released with rvcidx_unlock_dir. */
-int rvcidx_lock_dir(const char *dir, int *handle);
-void rvcidx_unlock_dir(int handle);
+/* Runs the build p describes; r (may be NULL) receives what was made, also
+ * after a failure (the indexes finished before it). */
+int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r);
 
-/* Frees what the result owns; the struct can be reused. */
-void rvcidx_build_result_clear(rvcidx_build_result *result);
+/* Frees what r owns; r can be reused. */
+void rvcidx_build_result_clear(rvcidx_build_result *r);
+
+/* r as JSON text (indexes with paths, chosen settings and recall; times):
+ * what bindings return. *json is malloc'd; the caller frees it. */
+int rvcidx_build_result_json(const rvcidx_build_result *r, char **json);
+
+/* ---- for bindings (ctypes, cffi): parameters by name, no struct layout --- */
+
+/* A heap copy of the defaults; free with rvcidx_build_params_destroy. */
+rvcidx_build_params *rvcidx_build_params_create(void);
+void rvcidx_build_params_destroy(rvcidx_build_params *p);
+
+/* Sets one parameter from text, by the name the CLI's option has without
+ * its dashes, '-' or '_' alike ("nlist", "per_speaker", "target-recall",
+ * "for"): the same values and checks as the option. Strings (outdir, name,
+ * queries) are kept by pointer: they must outlive the build. RVCIDX_EINVAL
+ * for an unknown name or a bad value, the message naming the parameter. */
+int rvcidx_build_params_set(rvcidx_build_params *p, const char *key, const char *value);
+
+/* Sources by pointer (kept, not copied); callbacks. */
+void rvcidx_build_params_set_sources(rvcidx_build_params *p, const char *const *sources, int n);
+void rvcidx_build_params_set_progress(rvcidx_build_params *p, rvcidx_progress_fn fn, void *user);
 
 #ifdef __cplusplus
 }

@@ -121,6 +121,17 @@ int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *report, int nprob
  * leaves out measured speeds, so the file is the same for the same data. */
 int rvcidx_eval_report_write_json(const rvcidx_eval_report *report, const char *path, int with_speed);
 
+/* Writes dir/report.json, dir/timings.json and dir/report.md (atomically),
+ * and asks plot (optional) to draw dir/report.svg, which report.md then
+ * shows. Creates dir when missing. */
+int rvcidx_eval_report_write_outputs(const rvcidx_eval_report *report, const char *dir,
+                                     int (*plot)(const rvcidx_eval_report *report, const char *svg_path, void *user),
+                                     void *plot_user);
+
+/* Why no setting reached the target and what to change, in one line naming
+ * parameters (nlist, target_recall, metric); written into buf. */
+void rvcidx_eval_missed_target_message(const rvcidx_eval_report *report, char *buf, size_t n);
+
 /* Rewrites the index file at path with nprobe and k_factor stored in it
  * (atomically). k_factor is ignored for ivfflat. */
 int rvcidx_index_set_search_params(const char *path, int nprobe, int k_factor);

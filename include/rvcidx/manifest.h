@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "rvcidx/build.h"
+#include "rvcidx/index_build.h"
 #include "rvcidx/eval.h"
 #include "rvcidx/index.h"
 #include "rvcidx/ingest.h"
@@ -27,7 +27,7 @@ typedef struct rvcidx_manifest_spec {
     const rvcidx_ingest_params *ingest;
     const rvcidx_index_params *index;
     const rvcidx_eval_params *eval; /* NULL: no evaluation */
-    const rvcidx_build_result *results; /* one per index built */
+    const rvcidx_index_result *results; /* one per index built */
     size_t n_results;
     const char *const *index_names;     /* the model/speaker name of each result */
     int per_speaker;

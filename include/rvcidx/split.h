@@ -19,7 +19,7 @@
 #ifndef RVCIDX_SPLIT_H
 #define RVCIDX_SPLIT_H
 
-#include "rvcidx/build.h"
+#include "rvcidx/index_build.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,7 +45,7 @@ int rvcidx_split_parts(const char *dir, const char *request, unsigned *parts);
  * measures, tunes and publishes the index in dir like rvcidx_build_index
  * (same result fields). DIR/.rvcidx-split stays until rvcidx_split_clear. */
 int rvcidx_split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
-                        const rvcidx_eval_params *ep, const char *request, rvcidx_build_result *result);
+                        const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *result);
 
 /* Removes DIR/.rvcidx-split: call once the build is recorded (manifest written), so a
  * failure before that can still reuse the training and the parts. */

@@ -56,6 +56,6 @@ int cli_lock_dir_of(const char *path, int *lock) {
     const char *dir = dirname(buf);
     *lock = -1;
     if (!cli_is_directory(dir)) return CLI_EXIT_OK;
-    int rc = rvcidx_lock_dir(dir, lock);
+    int rc = rvcidx_outdir_lock(dir, lock);
     return rc ? cli_fail(rc, NULL) : CLI_EXIT_OK;
 }

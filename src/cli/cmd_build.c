@@ -222,7 +222,7 @@ int build_check_replaceable(const char *dir, int top) {
 /* What the recall line measured: the shipped index, or (one index of several
  * speakers) the tuning index without the held-out speaker, whose figure
  * the shipped index, holding more rows, does not exactly repeat. */
-static void print_measured_on(const rvcidx_build_result *r) {
+static void print_measured_on(const rvcidx_index_result *r) {
     const rvcidx_eval_report *e = r->eval;
     if (e->ntotal != r->encode.ntotal)
         printf("         measured on the tuning index (%llu of the %llu vectors), not the shipped one, with %llu "
@@ -235,7 +235,7 @@ static void print_measured_on(const rvcidx_build_result *r) {
 
 /* train -> encode -> eval/tune -> publish for one row range, reports in dir.
  * On success *r holds the result (the caller clears it). */
-int build_report_index(const build_args *a, const char *dir, const char *model, int rc, rvcidx_build_result *r) {
+int build_report_index(const build_args *a, const char *dir, const char *model, int rc, rvcidx_index_result *r) {
     (void)a;
     if (r->eval && (rc == 0 || rc == RVCIDX_ETARGET)) {
         int out = cli_write_eval_outputs(r->eval, dir);
@@ -267,7 +267,7 @@ int build_report_index(const build_args *a, const char *dir, const char *model, 
 }
 
 int build_index(const build_args *a, const char *store, const char *dir, const char *model, uint64_t first_row,
-                uint64_t rows, rvcidx_build_result *r) {
+                uint64_t rows, rvcidx_index_result *r) {
     rvcidx_index_params p = a->index;
     p.first_row = first_row;
     p.rows = rows;
@@ -279,7 +279,7 @@ void build_plan_free(build_plan *bp) {
     for (size_t i = 0; i < bp->n; i++) {
         free(bp->names[i]);
         free(bp->dirs[i]);
-        rvcidx_build_result_clear(&bp->results[i]);
+        rvcidx_index_result_clear(&bp->results[i]);
     }
     free(bp->names), free(bp->dirs), free(bp->first_row), free(bp->rows), free(bp->results);
     memset(bp, 0, sizeof *bp);
@@ -363,7 +363,7 @@ void build_write_run_json(const build_args *a, const build_plan *bp, double inge
     gethostname(host, sizeof host - 1);
     json_t *indexes = json_array();
     for (size_t i = 0; i < bp->n; i++) {
-        const rvcidx_build_result *r = &bp->results[i];
+        const rvcidx_index_result *r = &bp->results[i];
         json_array_append_new(indexes, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s}", "name", bp->names[i], "train_s",
                                                  r->train_seconds, "kmeans_s", r->train.kmeans_seconds, "encode_s",
                                                  r->encode_seconds, "eval_s", r->eval_seconds, "train_device", r->train.device));
@@ -469,13 +469,13 @@ static int locked_build(build_args *a) {
     int rc = build_ensure_outdir(a->outdir);
     if (rc) return rc;
     int lock = -1;
-    rc = rvcidx_lock_dir(a->outdir, &lock);
+    rc = rvcidx_outdir_lock(a->outdir, &lock);
     if (rc) return cli_fail(rc, NULL);
     build_outcome_clear(a->outdir);
     rc = build_check_replaceable(a->outdir, 1);
     if (rc == 0) rc = run_build(a);
     build_outcome_record(a->outdir, rc);
-    rvcidx_unlock_dir(lock);
+    rvcidx_outdir_unlock(lock);
     return rc;
 }
 

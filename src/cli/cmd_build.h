@@ -30,7 +30,7 @@ typedef struct build_plan {
     char **names;        /* model or speaker names */
     char **dirs;         /* where each index goes */
     uint64_t *first_row, *rows;
-    rvcidx_build_result *results;
+    rvcidx_index_result *results;
 } build_plan;
 
 /* The build's one index, or one per speaker; free with build_plan_free. */
@@ -53,9 +53,9 @@ int build_up_to_date(const build_args *a, const char *store);
 void build_write_run_json(const build_args *a, const build_plan *bp, double ingest_s, double total_s);
 /* train -> encode -> eval/tune -> publish for one row range; reports in dir; an exit code. */
 int build_index(const build_args *a, const char *store, const char *dir, const char *model, uint64_t first_row,
-                uint64_t rows, rvcidx_build_result *r);
+                uint64_t rows, rvcidx_index_result *r);
 /* Prints the published index's summary and writes its eval reports; an exit code. */
-int build_report_index(const build_args *a, const char *dir, const char *model, int status, rvcidx_build_result *r);
+int build_report_index(const build_args *a, const char *dir, const char *model, int status, rvcidx_index_result *r);
 
 typedef struct model_job {
     char name[256];

@@ -137,11 +137,11 @@ static int stage_finish(build_args *a, const char *store) {
 
 /* prepare and finish write what every task shares: under OUTDIR's lock. */
 static int locked(build_args *a, const char *store, int (*stage)(build_args *, const char *)) {
-    int lock = -1, rc = rvcidx_lock_dir(a->outdir, &lock);
+    int lock = -1, rc = rvcidx_outdir_lock(a->outdir, &lock);
     if (rc) return cli_fail(rc, NULL);
     rc = build_check_replaceable(a->outdir, 1);
     if (rc == 0) rc = stage(a, store);
-    rvcidx_unlock_dir(lock);
+    rvcidx_outdir_unlock(lock);
     return rc;
 }
 

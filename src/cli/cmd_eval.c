@@ -149,7 +149,7 @@ int cmd_eval(int argc, char **argv) {
         int lock = -1;
         exit_code = cli_lock_dir_of(argv[optind], &lock);
         rc = exit_code ? 0 : rvcidx_index_set_search_params(argv[optind], r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
-        rvcidx_unlock_dir(lock);
+        rvcidx_outdir_unlock(lock);
         if (rc) exit_code = cli_fail(rc, NULL);
     }
     rvcidx_eval_report_free(r);

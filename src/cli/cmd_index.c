@@ -89,7 +89,7 @@ int cmd_train(int argc, char **argv) {
     int lock = -1;
     if ((rc = cli_lock_dir_of(a.output, &lock)) != 0) return rc;
     rc = rvcidx_train(a.store, a.output, &a.p, &r);
-    rvcidx_unlock_dir(lock);
+    rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     printf("centroids %s: %lld lists from %llu sampled rows (sha256 %.16s...), k-means %.1f s on %s\n", a.output,
            (long long)r.nlist, (unsigned long long)r.train_rows, r.sample_sha256, r.kmeans_seconds, r.device);
@@ -113,7 +113,7 @@ int cmd_encode(int argc, char **argv) {
     int lock = -1;
     if ((rc = cli_lock_dir_of(a.output, &lock)) != 0) return rc;
     rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &r);
-    rvcidx_unlock_dir(lock);
+    rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     char k_factor[32] = ""; /* only the refine wrapper of ivfpq4fs has one */
     if (a.p.type == RVCIDX_INDEX_IVFPQ4FS) snprintf(k_factor, sizeof k_factor, ", k_factor %d", a.p.k_factor);

@@ -99,7 +99,7 @@ int cmd_ingest(int argc, char **argv) {
     int lock = -1;
     if ((rc = cli_lock_dir_of(store, &lock)) != 0) return rc;
     rc = rvcidx_ingest(store, (const char *const *)argv + optind, argc - optind, &p, &r);
-    rvcidx_unlock_dir(lock);
+    rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     if (r.outcome == RVCIDX_INGEST_UNCHANGED)
         cli_logf(RVCIDX_LOG_INFO, "ingest: %s is up to date with its %zu shard(s); nothing written", store, r.files);

@@ -16,10 +16,10 @@
 #include "index/index_internal.h"
 #include "index/index_io.h"
 #include "base/internal.h"
-#include "rvcidx/build.h"
+#include "rvcidx/index_build.h"
 #include "rvcidx/store.h"
 
-void rvcidx_build_result_clear(rvcidx_build_result *r) {
+void rvcidx_index_result_clear(rvcidx_index_result *r) {
     if (!r) return;
     rvcidx_eval_report_free(r->eval);
     memset(r, 0, sizeof *r);
@@ -127,7 +127,7 @@ static void log_tuning_index(const rvcidx_index_params *ip, uint64_t tune_rows) 
  * r->nprobe/k_factor. */
 static int eval_and_choose(const char *store, const char *path, FaissIndex *loaded, const rvcidx_index_params *ip,
                            const rvcidx_eval_params *ep, const rvcidx_eval_params *eq, uint64_t tune_rows,
-                           rvcidx_build_result *r) {
+                           rvcidx_index_result *r) {
     RVCIDX__TRY(loaded ? rvcidx__eval_index(loaded, path, store, ip, eq, &r->eval) : rvcidx_eval(path, store, ip, eq, &r->eval));
     if (tune_rows)
         snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker: its frames (rows %llu..) "
@@ -148,7 +148,7 @@ static int eval_and_choose(const char *store, const char *path, FaissIndex *load
 }
 
 static int measure_and_choose(const char *store, const char *dir, const char *trained, const char *work,
-                              const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+                              const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     double t = omp_get_wtime();
     rvcidx_eval_params eq;
     uint64_t tune_rows = 0, rows = 0;
@@ -192,7 +192,7 @@ static int can_extend_tuning_index(uint64_t held, uint64_t rows) {
 static int encode_through_tuning_index(const char *store, const char *dir, const char *work,
                                        const rvcidx_index_params *p, const rvcidx_eval_params *ep,
                                        const rvcidx_eval_params *eq, uint64_t tune_rows, uint64_t rows,
-                                       rvcidx_build_result *r) {
+                                       rvcidx_index_result *r) {
     double t0 = omp_get_wtime();
     log_tuning_index(p, tune_rows);
     rvcidx__log(RVCIDX_LOG_INFO, "the shipped index is the tuning index plus rows %llu..%llu (each row encoded once)",
@@ -219,7 +219,7 @@ static int encode_through_tuning_index(const char *store, const char *dir, const
 
 /* The RVC name carries the stored nprobe, so it is known only now. */
 static int publish(const char *dir, const char *model, const char *work, const rvcidx_index_params *ip, int dim,
-                   rvcidx_build_result *r) {
+                   rvcidx_index_result *r) {
     rvcidx_index_params named = *ip;
     named.nprobe = r->nprobe;
     char name[512], old[512], old_sha[65], record[PATH_MAX], line[600], sha[65];
@@ -236,7 +236,7 @@ static int publish(const char *dir, const char *model, const char *work, const r
 }
 
 static int measure(const char *store, const char *dir, const char *trained, const char *work,
-                   const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+                   const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     r->nprobe = p->nprobe;
     r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
     return ep ? measure_and_choose(store, dir, trained, work, p, ep, r) : 0;
@@ -244,7 +244,7 @@ static int measure(const char *store, const char *dir, const char *trained, cons
 
 /* Encodes one index type into work and measures it (chosen setting stored). */
 static int encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
-                              const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+                              const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     rvcidx_eval_params eq;
     uint64_t tune_rows = 0, rows = 0;
     if (ep && ep->tune) RVCIDX__TRY(plan_queries(store, p, ep, &eq, &tune_rows, &rows));
@@ -260,14 +260,14 @@ static int encode_and_measure(const char *store, const char *dir, const char *wo
 }
 
 int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
-                         const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+                         const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     int rc = measure(store, dir, trained, work, p, ep, r);
     if (rc == 0) rc = publish(dir, model, work, p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;
 }
 
-static double chosen_cost(const rvcidx_build_result *r) {
+static double chosen_cost(const rvcidx_index_result *r) {
     return r->eval && r->eval->chosen >= 0 ? r->eval->points[r->eval->chosen].cost : -1;
 }
 
@@ -275,12 +275,12 @@ static double chosen_cost(const rvcidx_build_result *r) {
  * target at the lower modelled cost wins (small single-speaker sets often
  * favour IVF-Flat: measurement decides, not a rule). */
 static int build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
-                      const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+                      const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     if (!ep) return rvcidx__fail(RVCIDX_EINVAL, "--index auto needs the recall measurement (drop --no-tune)");
     char work_flat[PATH_MAX], flat_final[PATH_MAX];
     snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
     RVCIDX__TRY(rvcidx__tmp_name(flat_final, work_flat, sizeof work_flat));
-    rvcidx_build_result flat = *r;
+    rvcidx_index_result flat = *r;
     rvcidx_index_params pf = *p;
     p->type = RVCIDX_INDEX_IVFPQ4FS;
     pf.type = RVCIDX_INDEX_IVFFLAT;
@@ -308,7 +308,7 @@ static int build_auto(const char *store, const char *dir, const char *work, rvci
 }
 
 static int train_encode_measure(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
-                                const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+                                const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     double t = omp_get_wtime();
     RVCIDX__TRY(rvcidx_train(store, r->centroids_path, p, &r->train));
     r->train_seconds += omp_get_wtime() - t;
@@ -321,7 +321,7 @@ static int train_encode_measure(const char *store, const char *dir, const char *
  * nprobe/nlist of the lists whatever the file says, so the lever left is
  * nlist: fewer, larger lists, read off the sweep just measured. 0 when there
  * is nothing to retry with. */
-static int64_t nlist_for_forced_nprobe(const rvcidx_build_result *r, const rvcidx_eval_params *ep) {
+static int64_t nlist_for_forced_nprobe(const rvcidx_index_result *r, const rvcidx_eval_params *ep) {
     if (!ep || ep->fixed_nprobe <= 0 || !r->eval) return 0;
     int64_t fewer = rvcidx_eval_nlist_for_nprobe(r->eval, ep->fixed_nprobe);
     if (fewer)
@@ -332,7 +332,7 @@ static int64_t nlist_for_forced_nprobe(const rvcidx_build_result *r, const rvcid
 }
 
 int rvcidx_build_index(const char *store, const char *dir, const char *model, const rvcidx_index_params *ip,
-                       const rvcidx_eval_params *ep, rvcidx_build_result *r) {
+                       const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     if (!store || !dir || !model || !ip || !r) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_index: NULL argument");
     memset(r, 0, sizeof *r);
     char work_final[PATH_MAX], work[PATH_MAX];
@@ -362,12 +362,12 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     return rc;
 }
 
-int rvcidx_lock_dir(const char *dir, int *handle) {
-    if (!dir || !handle) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_lock_dir: NULL argument");
+int rvcidx_outdir_lock(const char *dir, int *handle) {
+    if (!dir || !handle) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_outdir_lock: NULL argument");
     return rvcidx__dir_lock(dir, handle);
 }
 
-void rvcidx_unlock_dir(int handle) {
+void rvcidx_outdir_unlock(int handle) {
     if (handle < 0) return;
     /* an empty lock file says "released cleanly": only a holder that died
      * leaves its pid for the next one to report */

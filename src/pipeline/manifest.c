@@ -110,7 +110,7 @@ static int output_paths(const rvcidx_manifest_spec *m, json_t *rels) {
     RVCIDX__TRY(add_output(rels, m->outdir, m->store_path, 0));
     char report[PATH_MAX + 16], dir[PATH_MAX];
     for (size_t i = 0; i < m->n_results; i++) {
-        const rvcidx_build_result *r = &m->results[i];
+        const rvcidx_index_result *r = &m->results[i];
         snprintf(dir, sizeof dir, "%s", r->index_path);
         char *slash = strrchr(dir, '/');
         if (slash) *slash = '\0';
@@ -169,7 +169,7 @@ static json_t *indexes_json(const rvcidx_manifest_spec *m) {
     json_t *arr = json_array();
     size_t root = strlen(m->outdir) + 1;
     for (size_t i = 0; arr && i < m->n_results; i++) {
-        const rvcidx_build_result *r = &m->results[i];
+        const rvcidx_index_result *r = &m->results[i];
         json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:I}", "name", m->index_names[i],
                               "path", r->index_path + root, "factory", r->encode.factory, "dim", r->encode.dim, "ntotal",
                               (json_int_t)r->encode.ntotal, "nlist", (json_int_t)r->encode.nlist, "nprobe", r->nprobe,

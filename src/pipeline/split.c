@@ -356,7 +356,7 @@ static void free_parts(char **paths, unsigned n) {
 }
 
 int rvcidx_split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
-                        const rvcidx_eval_params *ep, const char *request, rvcidx_build_result *r) {
+                        const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *r) {
     if (!store_path || !dir || !model || !ip || !request || !r)
         return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_finish: NULL argument");
     memset(r, 0, sizeof *r);

@@ -1,0 +1,43 @@
+/* rvcidx/index_build.h — one index, start to finish: train -> encode -> eval/tune
+ * -> publish. What rvcidx_build (rvcidx/build.h) runs once per index after ingest.
+ *
+ * The index is encoded under a temporary name in dir, measured, given the
+ * chosen nprobe/k_factor, and only then renamed to its RVC-style name (which
+ * carries nprobe); older indexes rvcidx wrote for the same model in dir are
+ * removed after that, so RVC's list shows one. When no setting reaches the
+ * target, nothing is published and RVCIDX_ETARGET is returned with the
+ * report kept in the result.
+ */
+#ifndef RVCIDX_INDEX_BUILD_H
+#define RVCIDX_INDEX_BUILD_H
+
+#include "rvcidx/eval.h"
+#include "rvcidx/index.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rvcidx_index_result {
+    rvcidx_train_result train;
+    rvcidx_encode_result encode;
+    rvcidx_eval_report *eval; /* owned; NULL without eval; free with rvcidx_index_result_clear */
+    char centroids_path[4096];
+    char index_path[4096];    /* the published index; "" when none */
+    int nprobe, k_factor;     /* stored in the published index */
+    double train_seconds, encode_seconds, eval_seconds;
+} rvcidx_index_result;
+
+/* Builds the index of the store rows given by ip (first_row, rows) in dir
+ * (which must exist): dir/centroids.h5 and dir/added_..._<model>_<v>.index.
+ * ep NULL: no evaluation, ip's nprobe/k_factor are stored. */
+int rvcidx_build_index(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
+                       const rvcidx_eval_params *ep, rvcidx_index_result *result);
+
+/* Frees what the result owns; the struct can be reused. */
+void rvcidx_index_result_clear(rvcidx_index_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

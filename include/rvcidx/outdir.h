@@ -1,0 +1,89 @@
+/* rvcidx/outdir.h — OUTDIR, the folder a build owns: the names rvcidx writes
+ * there, its lock, the note a failed build leaves, and the state `rvcidx
+ * status` reads back. Every other part of rvcidx names OUTDIR's files
+ * through here, so one list says what a build may create or replace.
+ */
+#ifndef RVCIDX_OUTDIR_H
+#define RVCIDX_OUTDIR_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The files and folders a build writes in its OUTDIR (the first seven also
+ * in each per-speaker folder). Indexes are named by rvcidx_index_file_name. */
+typedef enum rvcidx_output {
+    RVCIDX_OUT_CENTROIDS = 0, /* centroids.h5 */
+    RVCIDX_OUT_REPORT_JSON,   /* report.json: recall figures (in the manifest) */
+    RVCIDX_OUT_TIMINGS,       /* timings.json: the same with speeds (not in the manifest) */
+    RVCIDX_OUT_REPORT_MD,     /* report.md */
+    RVCIDX_OUT_REPORT_SVG,    /* report.svg (when gnuplot is installed) */
+    RVCIDX_OUT_PUBLISHED,     /* .rvcidx-published: the index rvcidx last published here */
+    RVCIDX_OUT_STORE,         /* store.h5 */
+    RVCIDX_OUT_STORE_STAT,    /* store.h5.stat.json: --check stat's cache */
+    RVCIDX_OUT_MANIFEST,      /* manifest.json: written last; marks a complete build */
+    RVCIDX_OUT_RUN,           /* run.json: times, threads, host */
+    RVCIDX_OUT_FAILED,        /* .rvcidx-failed.json: why the last attempt failed */
+    RVCIDX_OUT_LOCK,          /* .rvcidx.lock */
+    RVCIDX_OUT_SPLIT,         /* .rvcidx-split/: a split build's shared work */
+    RVCIDX_OUT_COUNT
+} rvcidx_output;
+
+/* The file name of an output ("store.h5"); never NULL. */
+const char *rvcidx_output_name(rvcidx_output which);
+
+/* dir/name of an output into buf; RVCIDX_EINVAL when it does not fit. */
+int rvcidx_outdir_path(const char *dir, rvcidx_output which, char *buf, size_t n);
+
+/* Takes DIR's build lock (DIR/.rvcidx.lock, released by the kernel if the
+ * process dies): RVCIDX_ELOCKED when another live process holds it. The
+ * lock file must be a regular file with one link. *handle is released with
+ * rvcidx_outdir_unlock. */
+int rvcidx_outdir_lock(const char *dir, int *handle);
+void rvcidx_outdir_unlock(int handle);
+
+/* The note a failed build leaves (.rvcidx-failed.json), written atomically:
+ * exit_code is the command's exit code (rvcidx_exit_code of the status, or
+ * 128+signal for a killed build), reason what it means in words. */
+int rvcidx_outdir_record_failure(const char *dir, int exit_code, const char *reason);
+void rvcidx_outdir_clear_failure(const char *dir);
+
+/* What a folder holds, as `rvcidx status` shows it. */
+typedef enum rvcidx_outdir_kind {
+    RVCIDX_OUTDIR_NONE = 0,   /* no build was ever started here */
+    RVCIDX_OUTDIR_BUILT,      /* a manifest and all its outputs */
+    RVCIDX_OUTDIR_MISSING,    /* a manifest, but outputs are missing */
+    RVCIDX_OUTDIR_SPLIT,      /* a split build in progress (parts_done of parts) */
+    RVCIDX_OUTDIR_BUILDING,   /* locked by a running build, nothing else yet */
+    RVCIDX_OUTDIR_FAILED,     /* the last attempt failed (failed_exit, failed_what) */
+    RVCIDX_OUTDIR_INCOMPLETE  /* started, not locked, no manifest: failed or stopped */
+} rvcidx_outdir_kind;
+
+typedef struct rvcidx_outdir_state {
+    rvcidx_outdir_kind kind;
+    int locked;             /* a build holds the lock now */
+    unsigned parts;         /* SPLIT: parts prepared */
+    size_t parts_done;      /* SPLIT: parts encoded */
+    int failed_exit;        /* FAILED: the recorded exit code */
+    char failed_what[160];  /* FAILED: its reason and time */
+} rvcidx_outdir_state;
+
+/* Reads dir's state without writing anything (the lock is probed, never
+ * taken or created; a FIFO at a state file is refused, never waited on). */
+int rvcidx_outdir_state_get(const char *dir, rvcidx_outdir_state *state);
+
+/* The folders directly under dir that hold a build (state not NONE), sorted
+ * by name. *names and each name are malloc'd: free with rvcidx_names_free. */
+int rvcidx_outdir_list_builds(const char *dir, char ***names, size_t *n);
+
+/* The model directories (holding 3_feature768 or 3_feature256) directly
+ * under root, sorted by name: what `build --per-model` builds one by one. */
+int rvcidx_list_model_dirs(const char *root, char ***names, size_t *n);
+void rvcidx_names_free(char **names, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
