@@ -1,6 +1,6 @@
 # rvcidx, CPU build, on Debian bookworm: a builder stage compiles faiss 1.7.3
 # and rvcidx through the same scripts CI runs; the runtime stage holds only
-# the binary, faiss's two libraries and the Debian runtime libraries they
+# the binary, librvcidx, faiss's two libraries and the Debian runtime libraries they
 # load (no compiler, no -dev package). tests/docker/run.sh builds it from the
 # checkout, runs it with --network none as a non-root user, and checks its
 # index is byte-identical to the host build's.
@@ -25,7 +25,7 @@ COPY . .
 RUN cmake -S . -B /build -DRVCIDX_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
  && cmake --build /build -j "$(nproc)" \
  && cmake --install /build --prefix /opt/rvcidx \
- && mkdir -p /opt/rvcidx/lib \
+ && rm -rf /opt/rvcidx/include /opt/rvcidx/lib/cmake /opt/rvcidx/lib/pkgconfig \
  && cp "$(scripts/build-faiss.sh --simd avx2 --print-prefix)"/lib/libfaiss*.so /opt/rvcidx/lib/ \
  && strip --strip-unneeded /opt/rvcidx/bin/rvcidx /opt/rvcidx/lib/*.so
 
