@@ -1,0 +1,131 @@
+"""Finding and loading librvcidx, and the prototypes of the functions used.
+
+Only calls that need no knowledge of struct layouts are used (the
+"for bindings" part of rvcidx/build.h), except rvcidx_progress, whose
+layout is part of the public API (rvcidx/progress.h)."""
+import ctypes
+import ctypes.util
+import glob
+import os
+import subprocess
+import threading
+
+from .errors import LibraryNotFound
+
+HOW_TO_POINT = ("set RVCIDX_LIBRARY to the path of librvcidx.so (e.g. PREFIX/lib/librvcidx.so after "
+                "'cmake --install build --prefix PREFIX'), or put PREFIX/lib on LD_LIBRARY_PATH, "
+                "or PREFIX/lib/pkgconfig on PKG_CONFIG_PATH")
+
+# What rvcidx_build writes its result into. rvcidx_build_result is about
+# 4.3 KB in 0.1 (tests/py/test_python_package.py checks it is smaller than
+# this); the buffer is zeroed, the library fills it, rvcidx_build_result_clear
+# frees what it owns.
+RESULT_BYTES = 1 << 16
+
+
+class Progress(ctypes.Structure):
+    _fields_ = [("stage", ctypes.c_char_p), ("unit", ctypes.c_char_p), ("done", ctypes.c_uint64),
+                ("total", ctypes.c_uint64), ("bytes", ctypes.c_uint64), ("finished", ctypes.c_int)]
+
+
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Progress), ctypes.c_void_p)
+
+_PROTOTYPES = {  # name: (restype, argtypes)
+    "rvcidx_version": (ctypes.c_char_p, []),
+    "rvcidx_strerror": (ctypes.c_char_p, [ctypes.c_int]),
+    "rvcidx_err_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "rvcidx_last_error": (ctypes.c_char_p, []),
+    "rvcidx_exit_code": (ctypes.c_int, [ctypes.c_int]),
+    "rvcidx_build_params_create": (ctypes.c_void_p, []),
+    "rvcidx_build_params_destroy": (None, [ctypes.c_void_p]),
+    "rvcidx_build_params_set": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "rvcidx_build_params_set_sources": (None, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int]),
+    "rvcidx_build_params_set_progress": (None, [ctypes.c_void_p, PROGRESS_FN, ctypes.c_void_p]),
+    "rvcidx_build": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]),
+    "rvcidx_build_result_json": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]),
+    "rvcidx_build_result_clear": (None, [ctypes.c_void_p]),
+}
+
+_lock = threading.Lock()
+_lib = None
+_path = None
+
+
+def _candidates():
+    """Where to look, in order, with what each place was (for the error)."""
+    env = os.environ.get("RVCIDX_LIBRARY")
+    if env:
+        # an explicit choice: nothing else is tried when it fails
+        yield "RVCIDX_LIBRARY", os.path.join(env, "librvcidx.so") if os.path.isdir(env) else env
+        return
+    found = ctypes.util.find_library("rvcidx")
+    if found:
+        yield "the dynamic loader's search", found
+    try:
+        libdir = subprocess.run(["pkg-config", "--variable=libdir", "rvcidx"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        libdir = ""
+    if libdir:
+        names = [os.path.join(libdir, "librvcidx.so")] + sorted(glob.glob(os.path.join(libdir, "librvcidx.so.*")))
+        for name in names:
+            if os.path.exists(name):
+                yield "pkg-config's libdir", name
+                break
+
+
+def load():
+    """The loaded library (once per process); LibraryNotFound says how to point at it."""
+    global _lib, _path
+    with _lock:
+        if _lib is not None:
+            return _lib
+        tried = []
+        for how, path in _candidates():
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError as e:
+                tried.append(f"{path} ({how}): {e}")
+                continue
+            if not hasattr(lib, "rvcidx_version"):
+                tried.append(f"{path} ({how}): not librvcidx (no rvcidx_version)")
+                continue
+            for name, (restype, argtypes) in _PROTOTYPES.items():
+                fn = getattr(lib, name, None)  # a missing one: require() says so when it is needed
+                if fn is not None:
+                    fn.restype, fn.argtypes = restype, argtypes
+            _lib, _path = lib, path
+            return lib
+        detail = "; tried " + "; ".join(tried) if tried else " (not named by RVCIDX_LIBRARY, not in the loader's search, no rvcidx.pc found by pkg-config)"
+        raise LibraryNotFound(f"librvcidx not found{detail}; {HOW_TO_POINT}")
+
+
+BUILD_API = ["rvcidx_exit_code", "rvcidx_build_params_create", "rvcidx_build_params_destroy",
+             "rvcidx_build_params_set", "rvcidx_build_params_set_sources", "rvcidx_build_params_set_progress",
+             "rvcidx_build", "rvcidx_build_result_json", "rvcidx_build_result_clear"]
+
+
+def require(names):
+    """The library, when it has every function in names; else LibraryNotFound naming what lacks."""
+    lib = load()
+    missing = [name for name in names if not hasattr(lib, name)]
+    if missing:
+        raise LibraryNotFound(f"librvcidx at {_path} (version {lib.rvcidx_version().decode(errors='replace')}) "
+                              f"lacks {', '.join(missing)}: this package needs a library with rvcidx_build and "
+                              f"its setters for bindings (rvcidx/build.h); {HOW_TO_POINT}")
+    return lib
+
+
+def path():
+    """The path or name the library was loaded from."""
+    load()
+    return _path
+
+
+_libc = ctypes.CDLL(None)
+_libc.free.argtypes, _libc.free.restype = [ctypes.c_void_p], None
+
+
+def free(ptr):
+    """free() of the C library librvcidx allocates with (the process's own)."""
+    _libc.free(ptr)
