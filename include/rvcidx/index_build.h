@@ -34,6 +34,13 @@ typedef struct rvcidx_index_result {
 int rvcidx_build_index(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
                        const rvcidx_eval_params *ep, rvcidx_index_result *result);
 
+/* One index a whole build made (rvcidx/build.h). */
+typedef struct rvcidx_built_index {
+    char name[256];          /* model or speaker name */
+    char dir[4096];          /* where it is */
+    rvcidx_index_result result;
+} rvcidx_built_index;
+
 /* Frees what the result owns; the struct can be reused. */
 void rvcidx_index_result_clear(rvcidx_index_result *result);
 

@@ -361,16 +361,3 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     if (rc) unlink(work);
     return rc;
 }
-
-int rvcidx_outdir_lock(const char *dir, int *handle) {
-    if (!dir || !handle) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_outdir_lock: NULL argument");
-    return rvcidx__dir_lock(dir, handle);
-}
-
-void rvcidx_outdir_unlock(int handle) {
-    if (handle < 0) return;
-    /* an empty lock file says "released cleanly": only a holder that died
-     * leaves its pid for the next one to report */
-    if (ftruncate(handle, 0) != 0) rvcidx__log(RVCIDX_LOG_DEBUG, "cannot empty the lock file: %s", strerror(errno));
-    close(handle);
-}

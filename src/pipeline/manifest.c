@@ -109,8 +109,8 @@ static int add_output(json_t *rels, const char *outdir, const char *path, int op
 static int output_paths(const rvcidx_manifest_spec *m, json_t *rels) {
     RVCIDX__TRY(add_output(rels, m->outdir, m->store_path, 0));
     char report[PATH_MAX + 16], dir[PATH_MAX];
-    for (size_t i = 0; i < m->n_results; i++) {
-        const rvcidx_index_result *r = &m->results[i];
+    for (size_t i = 0; i < m->n_indexes; i++) {
+        const rvcidx_index_result *r = &m->indexes[i].result;
         snprintf(dir, sizeof dir, "%s", r->index_path);
         char *slash = strrchr(dir, '/');
         if (slash) *slash = '\0';
@@ -168,9 +168,9 @@ static json_t *point_json(const rvcidx_eval_point *p) {
 static json_t *indexes_json(const rvcidx_manifest_spec *m) {
     json_t *arr = json_array();
     size_t root = strlen(m->outdir) + 1;
-    for (size_t i = 0; arr && i < m->n_results; i++) {
-        const rvcidx_index_result *r = &m->results[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:I}", "name", m->index_names[i],
+    for (size_t i = 0; arr && i < m->n_indexes; i++) {
+        const rvcidx_index_result *r = &m->indexes[i].result;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:I}", "name", m->indexes[i].name,
                               "path", r->index_path + root, "factory", r->encode.factory, "dim", r->encode.dim, "ntotal",
                               (json_int_t)r->encode.ntotal, "nlist", (json_int_t)r->encode.nlist, "nprobe", r->nprobe,
                               "k_factor", r->k_factor, "train_device", strncmp(r->train.device, "cuda", 4) ? "cpu" : "cuda",
@@ -224,22 +224,25 @@ int rvcidx_manifest_read_request(const char *outdir, char **out) {
     return 0;
 }
 
-int rvcidx_build_is_current(const rvcidx_manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {
-    if (!m || !srcs || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_is_current: NULL argument");
+int rvcidx_manifest_is_current(const rvcidx_manifest_spec *m, int *current) {
+    if (!m || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_manifest_is_current: NULL argument");
     *current = 0;
     char *stored = NULL, *now = NULL;
     RVCIDX__TRY(rvcidx_manifest_read_request(m->outdir, &stored));
-    if (!stored || access(m->store_path, R_OK) != 0) {
-        free(stored);
-        return 0;
-    }
-    int unchanged = 0;
-    int rc = rvcidx__stat_cache_unchanged(m->store_path, srcs, n_srcs, m->ingest->dim, &unchanged);
-    if (rc == 0 && unchanged) rc = rvcidx_manifest_request(m, &now);
+    int rc = stored ? rvcidx_manifest_request(m, &now) : 0;
     size_t missing = 0;
-    if (rc == 0 && unchanged && !strcmp(stored, now) && rvcidx_verify(m->outdir, 1, &missing, NULL) == 0)
+    if (rc == 0 && stored && !strcmp(stored, now) && rvcidx_verify(m->outdir, 1, &missing, NULL) == 0)
         *current = missing == 0;
     free(stored);
     free(now);
     return rc;
+}
+
+int rvcidx_build_is_current(const rvcidx_manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {
+    if (!m || !srcs || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_is_current: NULL argument");
+    *current = 0;
+    if (access(m->store_path, R_OK) != 0) return 0;
+    int unchanged = 0;
+    RVCIDX__TRY(rvcidx__stat_cache_unchanged(m->store_path, srcs, n_srcs, m->ingest->dim, &unchanged));
+    return unchanged ? rvcidx_manifest_is_current(m, current) : 0;
 }
