@@ -24,6 +24,7 @@ typedef struct rvcidx_index_result {
     rvcidx_eval_report *eval; /* owned; NULL without eval; free with rvcidx_index_result_clear */
     char centroids_path[4096];
     char index_path[4096];    /* the published index; "" when none */
+    char index_sha256[65];    /* its sha256, hashed once when published (the manifest reuses it) */
     int nprobe, k_factor;     /* stored in the published index */
     double train_seconds, encode_seconds, eval_seconds;
 } rvcidx_index_result;

@@ -97,7 +97,7 @@ static size_t show_job(const char *id, const char *kind) {
 /* The last submission's jobs; the number of failed tasks Slurm reports. */
 static size_t show_jobs(const char *outdir) {
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/.rvcidx-submit/submit.json", outdir);
+    snprintf(path, sizeof path, "%s/%s/submit.json", outdir, rvcidx_output_name(RVCIDX_OUT_SUBMIT));
     char *text = NULL;
     json_t *doc = rvcidx_read_file(path, 1, &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL; /* a FIFO: refused */
     free(text);

@@ -447,7 +447,7 @@ static int make_paths(submit_args *s, const char *kind, submit_paths *p) {
         return CLI_EXIT_USAGE;
     }
     if (s->container && (rc = container_binds(s, p->cwd, p->outdir)) != 0) return rc;
-    snprintf(p->subdir, sizeof p->subdir, "%s/.rvcidx-submit", p->outdir);
+    snprintf(p->subdir, sizeof p->subdir, "%s/%s", p->outdir, rvcidx_output_name(RVCIDX_OUT_SUBMIT));
     snprintf(p->logdir, sizeof p->logdir, "%s/logs", p->subdir);
     time_t now = time(NULL);
     char stamp[32];

@@ -51,7 +51,9 @@ int rvcidx__outdir_check_replaceable(const char *dir, int top) {
 
 int rvcidx_outdir_lock(const char *dir, int *handle) {
     if (!dir || !handle) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_outdir_lock: NULL argument");
-    return rvcidx__dir_lock(dir, handle);
+    char path[PATH_MAX];
+    RVCIDX__TRY(rvcidx_outdir_path(dir, RVCIDX_OUT_LOCK, path, sizeof path));
+    return rvcidx__dir_lock(dir, path, handle);
 }
 
 void rvcidx_outdir_unlock(int handle) {
