@@ -96,13 +96,6 @@ typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
     void *plot_user;
 } rvcidx_build_params;
 
-/* One index the build made. */
-typedef struct rvcidx_built_index {
-    char name[256];          /* model or speaker name */
-    char dir[4096];          /* where it is */
-    rvcidx_index_result result;
-} rvcidx_built_index;
-
 typedef struct rvcidx_build_result {
     int unchanged;               /* 1: OUTDIR was up to date, nothing was rebuilt */
     char manifest_path[4096];    /* "" when no manifest was written (a prepare or part stage) */
@@ -122,6 +115,12 @@ int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r);
 
 /* Frees what r owns; r can be reused. */
 void rvcidx_build_result_clear(rvcidx_build_result *r);
+
+/* *current = 1 when p->outdir holds a complete build of p's sources as they
+ * are now with p's parameters, judged from sizes and mtimes without reading
+ * any shard (rvcidx_build_is_current in rvcidx/manifest.h): what `rvcidx
+ * submit` uses to leave built models out. */
+int rvcidx_build_check_current(const rvcidx_build_params *p, int *current);
 
 /* r as JSON text (indexes with paths, chosen settings and recall; times):
  * what bindings return. *json is malloc'd; the caller frees it. */

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rvcidx/app.h"
 #include "rvcidx/index.h"
@@ -127,6 +128,13 @@ int rvcidx_eval_report_write_json(const rvcidx_eval_report *report, const char *
 int rvcidx_eval_report_write_outputs(const rvcidx_eval_report *report, const char *dir,
                                      int (*plot)(const rvcidx_eval_report *report, const char *svg_path, void *user),
                                      void *plot_user);
+
+/* The settings as a Markdown table (all 0: only the chosen and stored ones). */
+void rvcidx_eval_report_format_table(const rvcidx_eval_report *report, int all, FILE *out);
+/* One line of per-block search times for setting p (realtime apps), after
+ * lead; nothing when they were not measured. */
+void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *report, const rvcidx_eval_point *p,
+                                           const char *lead, FILE *out);
 
 /* Why no setting reached the target and what to change, in one line naming
  * parameters (nlist, target_recall, metric); written into buf. */

@@ -24,6 +24,7 @@ typedef struct rvcidx_index_result {
     rvcidx_eval_report *eval; /* owned; NULL without eval; free with rvcidx_index_result_clear */
     char centroids_path[4096];
     char index_path[4096];    /* the published index; "" when none */
+    char index_sha256[65];    /* its sha256, hashed once when published (the manifest reuses it) */
     int nprobe, k_factor;     /* stored in the published index */
     double train_seconds, encode_seconds, eval_seconds;
 } rvcidx_index_result;
@@ -33,6 +34,13 @@ typedef struct rvcidx_index_result {
  * ep NULL: no evaluation, ip's nprobe/k_factor are stored. */
 int rvcidx_build_index(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
                        const rvcidx_eval_params *ep, rvcidx_index_result *result);
+
+/* One index a whole build made (rvcidx/build.h). */
+typedef struct rvcidx_built_index {
+    char name[256];          /* model or speaker name */
+    char dir[4096];          /* where it is */
+    rvcidx_index_result result;
+} rvcidx_built_index;
 
 /* Frees what the result owns; the struct can be reused. */
 void rvcidx_index_result_clear(rvcidx_index_result *result);

@@ -27,9 +27,8 @@ typedef struct rvcidx_manifest_spec {
     const rvcidx_ingest_params *ingest;
     const rvcidx_index_params *index;
     const rvcidx_eval_params *eval; /* NULL: no evaluation */
-    const rvcidx_index_result *results; /* one per index built */
-    size_t n_results;
-    const char *const *index_names;     /* the model/speaker name of each result */
+    const rvcidx_built_index *indexes; /* one per index built */
+    size_t n_indexes;
     int per_speaker;
 } rvcidx_manifest_spec;
 
@@ -47,11 +46,18 @@ int rvcidx_manifest_request(const rvcidx_manifest_spec *spec, char **out);
  * manifest. Fails only on an unreadable manifest. */
 int rvcidx_manifest_read_request(const char *outdir, char **out);
 
+/* *current = 1 when spec->outdir's manifest holds spec's request (inputs as
+ * the store lists them, parameters, versions) and every output it lists is
+ * there with its size: the one up-to-date check, which `build` runs after
+ * ingest has brought the store up to date. */
+int rvcidx_manifest_is_current(const rvcidx_manifest_spec *spec, int *current);
+
 /* *current = 1 when spec->outdir holds a complete build of srcs as they are
  * now with these parameters, judged without reading any shard: the manifest
  * request equals the one for spec (parameters, versions, the store's
  * inputs), the shards srcs name have the size and mtime of the last ingest,
- * none was added or removed, and every output is there with its size. What
+ * none was added or removed, and every output is there with its size
+ * (rvcidx_manifest_is_current after a stat check of the shards). What
  * `rvcidx submit` uses to leave built models out. */
 int rvcidx_build_is_current(const rvcidx_manifest_spec *spec, const char *const *srcs, int n_srcs, int *current);
 

@@ -28,6 +28,7 @@ typedef enum rvcidx_output {
     RVCIDX_OUT_FAILED,        /* .rvcidx-failed.json: why the last attempt failed */
     RVCIDX_OUT_LOCK,          /* .rvcidx.lock */
     RVCIDX_OUT_SPLIT,         /* .rvcidx-split/: a split build's shared work */
+    RVCIDX_OUT_SUBMIT,        /* .rvcidx-submit/: `rvcidx submit`'s job scripts, logs, record */
     RVCIDX_OUT_COUNT
 } rvcidx_output;
 
@@ -82,6 +83,23 @@ int rvcidx_outdir_list_builds(const char *dir, char ***names, size_t *n);
  * under root, sorted by name: what `build --per-model` builds one by one. */
 int rvcidx_list_model_dirs(const char *root, char ***names, size_t *n);
 void rvcidx_names_free(char **names, size_t n);
+
+/* ---- files in OUTDIR, for front ends that add their own (job scripts, plots) ---- */
+
+/* mkdir -p OUTDIR as the user named it (a link they chose is followed). */
+int rvcidx_outdir_make(const char *dir);
+/* A folder rvcidx makes inside OUTDIR: created when missing, refused
+ * (RVCIDX_EINPUT) when a link or not a folder, so nothing written in it
+ * can land outside OUTDIR. */
+int rvcidx_outdir_make_own(const char *dir);
+/* Writes path atomically (temporary name, fsync, rename), never through a
+ * link planted at path or at the temporary name. */
+int rvcidx_outdir_write_file(const char *path, const void *data, size_t n);
+/* Reads a whole small file: own = 1 for one rvcidx wrote (a link there is
+ * refused), 0 for the user's input (links followed). Only regular files: a
+ * FIFO or device is refused, never waited on. *data is malloc'd and
+ * NUL-terminated; the caller frees it. */
+int rvcidx_read_file(const char *path, int own, char **data, size_t *n);
 
 #ifdef __cplusplus
 }

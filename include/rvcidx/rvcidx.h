@@ -3,7 +3,7 @@
 #define RVCIDX_H
 
 #include "rvcidx/app.h"
-#include "rvcidx/index_build.h"
+#include "rvcidx/build.h"
 #include "rvcidx/demo.h"
 #include "rvcidx/error.h"
 #include "rvcidx/eval.h"

@@ -42,3 +42,39 @@ int rvcidx__fail(int code, const char *fmt, ...) {
     memcpy(last_error, line, sizeof line);
     return code;
 }
+
+/* The command's exit codes live here, not in the CLI, so every front end
+ * (the command, the Python package) classes a failure the same way. */
+int rvcidx_exit_code(int status) {
+    switch (status) {
+    case RVCIDX_OK: return 0;
+    case RVCIDX_EINVAL: return 2;
+    case RVCIDX_EINPUT: return 3;
+    case RVCIDX_EIO:
+    case RVCIDX_EHDF5: return 4;
+    case RVCIDX_ENOTIMPL: return 5;
+    case RVCIDX_ENOGPU: return 6;
+    case RVCIDX_ETARGET: return 7;
+    case RVCIDX_ENOMEM:
+    case RVCIDX_ETOOBIG: return 8;
+    case RVCIDX_ELOCKED: return 9;
+    case RVCIDX_EVERIFY: return 10;
+    case RVCIDX_EINTR: return 130;
+    default: return 1;
+    }
+}
+
+const char *rvcidx_exit_reason(int code) {
+    switch (code) {
+    case 0: return "built";
+    case 2: return "failed: bad option (exit 2)";
+    case 3: return "failed: bad input (exit 3)";
+    case 4: return "failed: I/O error (exit 4)";
+    case 6: return "failed: no usable GPU (exit 6)";
+    case 7: return "failed: recall target not reached (exit 7)";
+    case 8: return "refused: does not fit this machine (exit 8)";
+    case 9: return "failed: locked by another build (exit 9)";
+    case 130: return "stopped: interrupted (exit 130)";
+    default: return code > 128 ? "failed: killed by a signal (out of memory?)" : "failed (see the log)";
+    }
+}

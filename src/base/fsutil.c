@@ -276,9 +276,8 @@ int rvcidx__publish_file(const char *tmp_path, const char *final_path) {
     return rvcidx__fsync_parent(final_path);
 }
 
-int rvcidx__dir_lock(const char *dir, int *fd_out) {
-    char path[PATH_MAX], old[32] = "";
-    snprintf(path, sizeof path, "%s/.rvcidx.lock", dir);
+int rvcidx__dir_lock(const char *dir, const char *path, int *fd_out) {
+    char old[32] = "";
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
     if (fd < 0 && (errno == ELOOP || errno == ENXIO || errno == EISDIR)) return fail_open(path, errno, 0);
     if (fd < 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot create the lock file: %s", path, strerror(errno));

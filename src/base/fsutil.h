@@ -110,7 +110,7 @@ int rvcidx__publish_file(const char *tmp_path, const char *final_path);
  * kernel drops it when the holder dies). RVCIDX_ELOCKED, naming the holder's
  * pid, when another live process has it; a lock file left by a dead process
  * is taken over with a log line. *fd keeps it; close(*fd) releases it. */
-int rvcidx__dir_lock(const char *dir, int *fd);
+int rvcidx__dir_lock(const char *dir, const char *lock_path, int *fd);
 
 /* Removes temporary files that a dead process left for final_path (an
  * interrupted run); logs each one. Files of live processes are kept. */

@@ -161,16 +161,11 @@ int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p);
 int cmd_eval(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
-void cli_print_eval_table(const rvcidx_eval_report *r, int all, FILE *out);
 void cli_print_eval_summary(const rvcidx_eval_report *r);
 /* "1234 queries/s on 1 thread", or that it was not measured (0). */
 void cli_format_qps(double qps_1thread, char *buf, size_t n);
-/* One line of per-block search times (realtime apps); nothing when not measured. */
-void cli_print_block_times(const rvcidx_eval_report *r, const rvcidx_eval_point *p, const char *lead, FILE *out);
-int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path);
-int cli_write_eval_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name);
-/* report.json, timings.json, report.svg and report.md into dir. */
-int cli_write_eval_outputs(const rvcidx_eval_report *r, const char *dir);
+/* Draws report.svg with gnuplot (an rvcidx_plot_fn; user unused). */
+int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path, void *user);
 /* Logs why no setting reached the target; returns CLI_EXIT_TARGET. */
 int cli_eval_missed_target(const rvcidx_eval_report *r);
 

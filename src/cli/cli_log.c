@@ -11,24 +11,7 @@
 
 cli_log g_cli_log = {NULL, 0, RVCIDX_LOG_INFO};
 
-int cli_exit_code(int status) {
-    switch (status) {
-    case RVCIDX_OK: return CLI_EXIT_OK;
-    case RVCIDX_EINVAL: return CLI_EXIT_USAGE;
-    case RVCIDX_EINPUT: return CLI_EXIT_BAD_INPUT;
-    case RVCIDX_EIO:
-    case RVCIDX_EHDF5: return CLI_EXIT_IO;
-    case RVCIDX_ENOTIMPL: return CLI_EXIT_NOT_IMPLEMENTED;
-    case RVCIDX_ENOGPU: return CLI_EXIT_NO_GPU;
-    case RVCIDX_ETARGET: return CLI_EXIT_TARGET;
-    case RVCIDX_ENOMEM:
-    case RVCIDX_ETOOBIG: return CLI_EXIT_TOO_BIG;
-    case RVCIDX_ELOCKED: return CLI_EXIT_LOCKED;
-    case RVCIDX_EINTR: return CLI_EXIT_INTERRUPTED;
-    case RVCIDX_EVERIFY: return CLI_EXIT_VERIFY;
-    default: return CLI_EXIT_INTERNAL;
-    }
-}
+int cli_exit_code(int status) { return rvcidx_exit_code(status); }
 
 static void emit_json_to(FILE *out, rvcidx_log_level level, const char *msg) {
     char ts[32];

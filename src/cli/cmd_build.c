@@ -1,24 +1,16 @@
-/* cmd_build.c — `rvcidx build`: the whole pipeline in one command.
- *
- * lock OUTDIR -> ingest (incremental) -> nothing to do if the manifest's
- * request (inputs and parameters) is today's and its outputs are there ->
- * otherwise, per index: train -> encode -> eval/tune -> publish, then
- * run.json (times, host) and manifest.json last: its presence marks a
- * complete build.
+/* cmd_build.c — `rvcidx build` and `rvcidx plan`: the command line of the
+ * library's rvcidx_build (rvcidx/build.h), which does the whole build; here
+ * only the options, the display of its events, the exit code, and
+ * --per-model's one process per model (--jobs N at once).
  */
-#include <dirent.h>
 #include <getopt.h>
-#include <sys/wait.h>
-#include <jansson.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "base/fsutil.h" /* atomic publish, until the library writes these files (issue 17) */
 #include "cmd_build.h"
 
 static const char build_usage[] =
@@ -184,39 +176,20 @@ int build_parse_args(int argc, char **argv, build_args *a) {
     return 0;
 }
 
-/* The first SRC's name, as RVC names models after their logs/<model> folder. */
-void build_default_model_name(const char *src, char *out, size_t n) {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", src);
-    size_t len = strlen(buf);
-    while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
-    snprintf(out, n, "%s", basename(buf));
-}
-
-/* A folder rvcidx makes inside OUTDIR (a speaker's, a model's, the submit
- * records'): a link planted there would send what is written and removed in
- * it outside OUTDIR. */
-int build_ensure_dir(const char *dir) {
-    int rc = rvcidx__own_dir(dir);
-    return rc ? cli_fail(rc, NULL) : 0;
-}
-
-/* OUTDIR itself, as the user named it: a link they chose is followed. The
- * names rvcidx replaces there must not be directories: a rename cannot
- * replace one, and finding out at the end would leave the new index beside
- * no manifest. */
-int build_ensure_outdir(const char *dir) {
-    int rc = rvcidx__mkdir_p(dir);
-    return rc ? cli_fail(rc, NULL) : 0;
-}
-
-int build_check_replaceable(const char *dir, int top) {
-    static const char *const names[] = {"centroids.h5", "report.json", "timings.json", "report.md", "report.svg",
-                                        ".rvcidx-published", "store.h5", "store.h5.stat.json", "manifest.json",
-                                        "run.json", ".rvcidx-failed.json"};
-    size_t n = top ? sizeof names / sizeof *names : 6; /* an index folder holds the first six */
-    int rc = rvcidx__check_replaceable(dir, names, n);
-    return rc ? cli_fail(rc, NULL) : 0;
+rvcidx_build_params build_params_of(const build_args *a) {
+    rvcidx_build_params p = rvcidx_build_default_params();
+    p.outdir = a->outdir;
+    p.sources = (const char *const *)a->srcs;
+    p.n_sources = a->n_srcs;
+    p.name = a->name;
+    p.per_speaker = a->per_speaker;
+    p.split = a->split;
+    p.stage = (rvcidx_build_stage)a->stage;
+    p.part = a->part;
+    p.ingest = a->ingest;
+    p.index = a->index;
+    p.eval = a->eval;
+    return p;
 }
 
 /* What the recall line measured: the shipped index, or (one index of several
@@ -233,20 +206,7 @@ static void print_measured_on(const rvcidx_index_result *r) {
                e->queries_desc);
 }
 
-/* train -> encode -> eval/tune -> publish for one row range, reports in dir.
- * On success *r holds the result (the caller clears it). */
-int build_report_index(const build_args *a, const char *dir, const char *model, int rc, rvcidx_index_result *r) {
-    (void)a;
-    if (r->eval && (rc == 0 || rc == RVCIDX_ETARGET)) {
-        int out = cli_write_eval_outputs(r->eval, dir);
-        if (out && rc == 0) rc = RVCIDX_EIO;
-    }
-    if (rc == RVCIDX_ETARGET) {
-        int code = cli_eval_missed_target(r->eval);
-        cli_logf(RVCIDX_LOG_ERROR, "build: no index published for %s; the sweep is in %s/report.md", model, dir);
-        return code;
-    }
-    if (rc) return cli_fail(rc, NULL);
+static void print_index(const rvcidx_index_result *r, const char *dir) {
     printf("index    %s\n         %s, %llu vectors, nprobe %d, k_factor %d\n", r->index_path, r->encode.factory,
            (unsigned long long)r->encode.ntotal, r->nprobe, r->k_factor);
     if (r->eval) {
@@ -259,157 +219,10 @@ int build_report_index(const build_args *a, const char *dir, const char *model, 
                "%s; report %s/report.md\n", recall, c->recall_1,
                100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, qps, dir);
         print_measured_on(r);
-        cli_print_block_times(r->eval, c, "block    ", stdout);
+        rvcidx_eval_report_format_block_times(r->eval, c, "block    ", stdout);
     }
     printf("time     train %.1f s (k-means on %s), encode %.1f s, eval %.1f s\n", r->train_seconds, r->train.device,
            r->encode_seconds, r->eval_seconds);
-    return CLI_EXIT_OK;
-}
-
-int build_index(const build_args *a, const char *store, const char *dir, const char *model, uint64_t first_row,
-                uint64_t rows, rvcidx_index_result *r) {
-    rvcidx_index_params p = a->index;
-    p.first_row = first_row;
-    p.rows = rows;
-    int rc = rvcidx_build_index(store, dir, model, &p, &a->eval, r);
-    return build_report_index(a, dir, model, rc, r);
-}
-
-void build_plan_free(build_plan *bp) {
-    for (size_t i = 0; i < bp->n; i++) {
-        free(bp->names[i]);
-        free(bp->dirs[i]);
-        rvcidx_index_result_clear(&bp->results[i]);
-    }
-    free(bp->names), free(bp->dirs), free(bp->first_row), free(bp->rows), free(bp->results);
-    memset(bp, 0, sizeof *bp);
-}
-
-int build_plan_make(const build_args *a, const char *store, const char *model, build_plan *bp) {
-    memset(bp, 0, sizeof *bp);
-    rvcidx_store *st = NULL;
-    int rc = rvcidx_store_open(store, &st);
-    if (rc) return cli_fail(rc, NULL);
-    size_t n = a->per_speaker ? rvcidx_store_speaker_count(st) : 1;
-    bp->names = calloc(n, sizeof *bp->names);
-    bp->dirs = calloc(n, sizeof *bp->dirs);
-    bp->first_row = calloc(n, sizeof *bp->first_row);
-    bp->rows = calloc(n, sizeof *bp->rows);
-    bp->results = calloc(n, sizeof *bp->results);
-    char dir[PATH_MAX];
-    for (size_t i = 0; bp->results && i < n; i++) {
-        rvcidx_store_speaker spk = {model, 0, 0};
-        if (a->per_speaker) rvcidx_store_get_speaker(st, i, &spk);
-        if (a->per_speaker && spk.rows == 0) {
-            cli_logf(RVCIDX_LOG_WARN, "build: speaker %s has no rows; no index", spk.name);
-            continue;
-        }
-        snprintf(dir, sizeof dir, "%s%s%s", a->outdir, a->per_speaker ? "/" : "", a->per_speaker ? spk.name : "");
-        bp->names[bp->n] = strdup(spk.name);
-        bp->dirs[bp->n] = strdup(dir);
-        bp->first_row[bp->n] = spk.first_row;
-        bp->rows[bp->n] = spk.rows;
-        bp->n++;
-    }
-    rvcidx_store_close(st);
-    return bp->results ? 0 : CLI_EXIT_TOO_BIG;
-}
-
-static int build_all(const build_args *a, const char *store, build_plan *bp) {
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < bp->n; i++) {
-        int top = !strcmp(bp->dirs[i], a->outdir);
-        rc = top ? 0 : build_ensure_dir(bp->dirs[i]);
-        if (rc == 0 && !top) rc = build_check_replaceable(bp->dirs[i], 0);
-        if (rc == 0) rc = build_index(a, store, bp->dirs[i], bp->names[i], bp->first_row[i], bp->rows[i], &bp->results[i]);
-    }
-    return rc;
-}
-
-rvcidx_manifest_spec build_manifest_spec(const build_args *a, const char *store, const build_plan *bp) {
-    rvcidx_manifest_spec m;
-    memset(&m, 0, sizeof m);
-    m.outdir = a->outdir;
-    m.store_path = store;
-    m.ingest = &a->ingest;
-    m.index = &a->index;
-    m.eval = &a->eval;
-    m.per_speaker = a->per_speaker;
-    if (bp) {
-        m.results = bp->results;
-        m.n_results = bp->n;
-        m.index_names = (const char *const *)bp->names;
-    }
-    return m;
-}
-
-/* Nothing to do when the manifest's request is today's and its outputs are all
- * there with their sizes: a nightly rebuild of unchanged data costs one
- * hashing pass over the inputs (ingest's check). */
-int build_up_to_date(const build_args *a, const char *store) {
-    char *stored = NULL, *now = NULL;
-    rvcidx_manifest_spec m = build_manifest_spec(a, store, NULL);
-    int same = rvcidx_manifest_read_request(a->outdir, &stored) == 0 && stored &&
-               rvcidx_manifest_request(&m, &now) == 0 && !strcmp(stored, now);
-    free(stored);
-    free(now);
-    size_t missing = 0;
-    return same && rvcidx_verify(a->outdir, 1, &missing, NULL) == 0 && missing == 0;
-}
-
-/* Times, threads and host: what differs from run to run, kept out of the manifest. */
-void build_write_run_json(const build_args *a, const build_plan *bp, double ingest_s, double total_s) {
-    char path[PATH_MAX], host[256] = "";
-    gethostname(host, sizeof host - 1);
-    json_t *indexes = json_array();
-    for (size_t i = 0; i < bp->n; i++) {
-        const rvcidx_index_result *r = &bp->results[i];
-        json_array_append_new(indexes, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s}", "name", bp->names[i], "train_s",
-                                                 r->train_seconds, "kmeans_s", r->train.kmeans_seconds, "encode_s",
-                                                 r->encode_seconds, "eval_s", r->eval_seconds, "train_device", r->train.device));
-    }
-    rvcidx_runtime_versions v;
-    if (rvcidx_get_runtime_versions(&v) != 0) snprintf(v.blas, sizeof v.blas, "unknown");
-    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:f, s:f, s:o}", "format", "rvcidx-run", "host", host, "blas", v.blas, "cpus",
-                          (int)sysconf(_SC_NPROCESSORS_ONLN), "threads", a->index.threads, "ingest_s", ingest_s,
-                          "total_s", total_s, "indexes", indexes);
-    snprintf(path, sizeof path, "%s/run.json", a->outdir);
-    if (rvcidx__write_json_file(path, o, 0) != 0) cli_logf(RVCIDX_LOG_WARN, "build: cannot write %s", path);
-    json_decref(o);
-}
-
-static int run_build(build_args *a) {
-    char store[PATH_MAX], model[256], manifest[PATH_MAX];
-    snprintf(store, sizeof store, "%s/store.h5", a->outdir);
-    snprintf(manifest, sizeof manifest, "%s/manifest.json", a->outdir);
-    build_default_model_name(a->srcs[0], model, sizeof model);
-    rvcidx_ingest_result r;
-    double start = cli_now();
-    int rc = rvcidx_ingest(store, (const char *const *)a->srcs, a->n_srcs, &a->ingest, &r);
-    if (rc) return cli_fail(rc, NULL);
-    double ingest_s = cli_now() - start;
-    cli_print_ingest_summary(store, &r, ingest_s);
-    if (r.outcome == RVCIDX_INGEST_UNCHANGED && build_up_to_date(a, store)) {
-        cli_logf(RVCIDX_LOG_INFO, "build: %s is up to date (same inputs and parameters as its manifest); nothing to do",
-                 a->outdir);
-        printf("status   up to date: nothing rebuilt (%.1f s)\n", cli_now() - start);
-        a->unchanged = 1;
-        return CLI_EXIT_OK;
-    }
-    unlink(manifest); /* until the new one is written, this is not a complete build */
-    build_plan bp;
-    rc = build_plan_make(a, store, a->name ? a->name : model, &bp);
-    if (rc == 0) rc = build_all(a, store, &bp);
-    if (rc == 0) {
-        build_write_run_json(a, &bp, ingest_s, cli_now() - start);
-        rvcidx_manifest_spec m = build_manifest_spec(a, store, &bp);
-        int mrc = rvcidx_manifest_write(&m);
-        if (mrc) rc = cli_fail(mrc, NULL);
-    }
-    if (rc == 0) printf("manifest %s\n", manifest);
-    build_plan_free(&bp);
-    if (rc == 0) cli_logf(RVCIDX_LOG_INFO, "build: done in %.1f s", cli_now() - start);
-    return rc;
 }
 
 static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
@@ -431,88 +244,93 @@ static void print_plan(const build_args *a, const rvcidx_plan_result *p) {
            gib(p->ram_available), p->fits_ram ? "fits" : "DOES NOT FIT");
 }
 
-/* The disk needed is what a rebuild writes; a build that will find itself up
- * to date writes nothing, so a nightly rerun must not be refused for want of
- * space. Decided from sizes and mtimes (rvcidx_build_is_current, as submit
- * does), before ingest, which would rewrite a changed store. */
-static int up_to_date_before_ingest(const build_args *a) {
-    char store[PATH_MAX];
-    snprintf(store, sizeof store, "%s/store.h5", a->outdir);
-    rvcidx_manifest_spec m = build_manifest_spec(a, store, NULL);
-    int current = 0;
-    if (a->split || rvcidx_build_is_current(&m, (const char *const *)a->srcs, a->n_srcs, &current) != 0 || !current)
-        return 0;
-    cli_logf(RVCIDX_LOG_INFO, "build: %s is up to date, so the disk space a rebuild needs is not checked", a->outdir);
-    return 1;
+/* The library tells each finished step; the command shows it. */
+static void on_event(const rvcidx_build_event *e, void *user) {
+    const build_args *a = user;
+    switch (e->kind) {
+    case RVCIDX_EVENT_PLAN_REFUSED: print_plan(a, e->plan); break;
+    case RVCIDX_EVENT_INGESTED: cli_print_ingest_summary(e->path, e->ingest, e->seconds); break;
+    case RVCIDX_EVENT_UP_TO_DATE:
+        if (e->part >= 0) printf("status   up to date: the split build is finished; part %ld not needed\n", e->part);
+        else if (e->seconds >= 0) printf("status   up to date: nothing rebuilt (%.1f s)\n", e->seconds);
+        else printf("status   up to date: nothing rebuilt\n");
+        break;
+    case RVCIDX_EVENT_INDEX_DONE: print_index(e->index, e->dir); break;
+    case RVCIDX_EVENT_INDEX_MISSED: cli_eval_missed_target(e->index->eval); break;
+    case RVCIDX_EVENT_SPLIT_PREPARED:
+        printf("split    %s/.rvcidx-split: %u parts, %s (%.1f s)\n", e->outdir, e->parts,
+               e->reused ? "already prepared" : "trained and ready", e->seconds);
+        break;
+    case RVCIDX_EVENT_PART_DONE:
+        printf("part     %ld of %u: %s (%.1f s)\n", e->part, e->parts, e->reused ? "already done" : "encoded", e->seconds);
+        break;
+    case RVCIDX_EVENT_MANIFEST: printf("manifest %s\n", e->path); break;
+    }
 }
 
-/* The plan, printed with --plan (exit 8 when it does not fit, as the build
- * would be refused); a build that will not fit is refused before it starts. */
-static int check_plan(const build_args *a) {
+/* --plan: the plan printed (exit 8 when it does not fit, as the build would
+ * be refused), nothing built. */
+static int print_plan_only(const build_args *a) {
     rvcidx_plan_result p;
     int rc = rvcidx_plan((const char *const *)a->srcs, a->n_srcs, a->outdir, &a->ingest, &a->index, &a->eval, &p);
     if (rc) return cli_fail(rc, NULL);
-    if (p.fits_ram && p.fits_disk) return a->plan_only ? (print_plan(a, &p), CLI_EXIT_OK) : CLI_EXIT_OK;
-    if (p.fits_ram && !a->plan_only && up_to_date_before_ingest(a)) return CLI_EXIT_OK;
     print_plan(a, &p);
+    if (p.fits_ram && p.fits_disk) return CLI_EXIT_OK;
     char ram[96] = "", disk[96] = "";
     if (!p.fits_ram) snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f available)", gib(p.ram_peak), gib(p.ram_available));
     if (!p.fits_disk) snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f free)", gib(p.disk_needed), gib(p.disk_available));
-    cli_logf(RVCIDX_LOG_ERROR, "%s: the build needs %s%s%s; use a bigger machine, free space, or --per-speaker for "
-             "smaller indexes", a->plan_only ? "plan: does not fit this machine" : "build: refused before starting",
-             ram, ram[0] && disk[0] ? " and " : "", disk);
+    cli_logf(RVCIDX_LOG_ERROR, "plan: does not fit this machine: the build needs %s%s%s; use a bigger machine, free "
+             "space, or --per-speaker for smaller indexes", ram, ram[0] && disk[0] ? " and " : "", disk);
     return CLI_EXIT_TOO_BIG;
 }
 
-/* One build of OUTDIR under its lock. */
-static int locked_build(build_args *a) {
-    int rc = build_ensure_outdir(a->outdir);
-    if (rc) return rc;
-    int lock = -1;
-    rc = rvcidx_outdir_lock(a->outdir, &lock);
-    if (rc) return cli_fail(rc, NULL);
-    build_outcome_clear(a->outdir);
-    rc = build_check_replaceable(a->outdir, 1);
-    if (rc == 0) rc = run_build(a);
-    build_outcome_record(a->outdir, rc);
-    rvcidx_outdir_unlock(lock);
-    return rc;
+/* One build of one OUTDIR, by the library; *unchanged set when it was up to date. */
+static int run_one(build_args *a, cli_progress *cp, int *unchanged) {
+    rvcidx_build_params p = build_params_of(a);
+    p.progress = cli_progress_cb;
+    p.progress_user = cp;
+    p.on_event = on_event;
+    p.event_user = a;
+    p.plot = cli_plot_eval;
+    rvcidx_build_result r;
+    int rc = rvcidx_build(&p, &r);
+    if (unchanged) *unchanged = r.unchanged;
+    rvcidx_build_result_clear(&r);
+    return rc ? cli_fail(rc, NULL) : CLI_EXIT_OK;
+}
+
+/* What a --per-model build's exit code means, in a few words. */
+static const char *model_result(int code) {
+    return code == BUILD_EXIT_UNCHANGED ? "unchanged" : rvcidx_exit_reason(code);
 }
 
 /* ---- --per-model: a separate build of every model directory under ROOT ---- */
 
-int build_is_model_dir(const char *root, const char *name) {
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/%s/3_feature768", root, name);
-    if (cli_is_directory(p)) return 1;
-    snprintf(p, sizeof p, "%s/%s/3_feature256", root, name);
-    return cli_is_directory(p);
-}
+typedef struct model_job {
+    char *name;
+    pid_t pid;
+    int status; /* exit code once done, -1 while running or not started */
+} model_job;
 
-static int compare_jobs(const void *x, const void *y) {
-    return strcmp(((const model_job *)x)->name, ((const model_job *)y)->name);
-}
-
-size_t build_list_models(const char *root, model_job **out) {
-    DIR *d = opendir(root);
-    size_t n = 0, cap = 0;
-    model_job *jobs = NULL;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !build_is_model_dir(root, e->d_name)) continue;
-        if (n == cap) {
-            model_job *grown = realloc(jobs, (cap = cap ? 2 * cap : 64) * sizeof *jobs);
-            if (!grown) break;
-            jobs = grown;
-        }
-        memset(&jobs[n], 0, sizeof jobs[n]);
-        snprintf(jobs[n].name, sizeof jobs[n].name, "%s", e->d_name);
-        jobs[n++].status = -1;
-    }
-    if (d) closedir(d);
-    if (n) qsort(jobs, n, sizeof *jobs, compare_jobs);
+/* The model directories under root as jobs, sorted; 0 (said why) when none. */
+static size_t list_models_or_fail(const char *root, model_job **out) {
+    char **names = NULL;
+    size_t n = 0;
+    *out = NULL;
+    if (rvcidx_list_model_dirs(root, &names, &n) != 0) n = 0;
+    model_job *jobs = n ? calloc(n, sizeof *jobs) : NULL;
+    for (size_t i = 0; jobs && i < n; i++) jobs[i] = (model_job){names[i], 0, -1};
+    free(names); /* the strings now belong to the jobs */
+    if (!jobs) n = 0;
+    if (n == 0)
+        cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
     *out = jobs;
     return n;
+}
+
+static void jobs_free(model_job *jobs, size_t n) {
+    for (size_t i = 0; i < n; i++) free(jobs[i].name);
+    free(jobs);
 }
 
 /* One model's build arguments: ROOT/<model> into OUTDIR/<model>, named after it. */
@@ -528,7 +346,8 @@ static void model_args(const build_args *a, const char *root, const char *name, 
     child->name = name;
 }
 
-static pid_t start_model(const build_args *a, const char *root, model_job *job) {
+/* The fork stays in the command: a library must not fork inside its host. */
+static pid_t start_model(const build_args *a, const char *root, model_job *job, cli_progress *cp) {
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -537,12 +356,11 @@ static pid_t start_model(const build_args *a, const char *root, model_job *job) 
     char outdir[PATH_MAX], src[PATH_MAX];
     char *srcs[1] = {src};
     model_args(a, root, job->name, &child, outdir, src, srcs);
-    int rc = check_plan(&child); /* each model's build is refused on its own when it does not fit */
-    if (rc == 0) rc = build_ensure_dir(outdir); /* OUTDIR/<model> is rvcidx's: never a link */
-    if (rc == 0) rc = locked_build(&child);
-    else if (build_ensure_dir(outdir) == 0) build_outcome_record(outdir, rc); /* for 'rvcidx status' */
+    int unchanged = 0;
+    int rc = rvcidx_outdir_make_own(outdir); /* OUTDIR/<model> is rvcidx's: never a link */
+    rc = rc ? cli_fail(rc, NULL) : run_one(&child, cp, &unchanged);
     fflush(stdout);
-    _exit(rc == 0 && child.unchanged ? BUILD_EXIT_UNCHANGED : rc);
+    _exit(rc == 0 && unchanged ? BUILD_EXIT_UNCHANGED : rc);
 }
 
 static void reap_one(const char *outdir, model_job *jobs, size_t n) {
@@ -554,19 +372,13 @@ static void reap_one(const char *outdir, model_job *jobs, size_t n) {
             if (WIFSIGNALED(status)) { /* killed (the OOM killer...): the child could not say so itself */
                 char dir[PATH_MAX];
                 snprintf(dir, sizeof dir, "%s/%s", outdir, jobs[i].name);
-                build_outcome_record(dir, jobs[i].status);
+                if (rvcidx_outdir_record_failure(dir, jobs[i].status, NULL) != 0)
+                    cli_logf(RVCIDX_LOG_WARN, "build: cannot record the failure in %s: %s", dir, rvcidx_last_error());
             }
             const char *what = jobs[i].status == 0 ? "built" : jobs[i].status == BUILD_EXIT_UNCHANGED ? "unchanged" : "failed";
             cli_logf(jobs[i].status && jobs[i].status != BUILD_EXIT_UNCHANGED ? RVCIDX_LOG_ERROR : RVCIDX_LOG_INFO,
                      "build: model %s: %s (exit %d)", jobs[i].name, what, jobs[i].status == BUILD_EXIT_UNCHANGED ? 0 : jobs[i].status);
         }
-}
-
-static size_t list_models_or_fail(const char *root, model_job **jobs) {
-    size_t n = build_list_models(root, jobs);
-    if (n == 0)
-        cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
-    return n;
 }
 
 /* --plan --per-model: each model's plan, building nothing; exit 8 when any
@@ -582,30 +394,28 @@ static int plan_per_model(const build_args *a) {
         char *srcs[1] = {src};
         model_args(a, root, jobs[i].name, &child, outdir, src, srcs);
         printf("%smodel    %s (%s)\n", i ? "\n" : "", jobs[i].name, outdir);
-        int one = check_plan(&child);
+        int one = print_plan_only(&child);
         if (one == CLI_EXIT_TOO_BIG || (one && !rc)) rc = one;
     }
-    free(jobs);
+    jobs_free(jobs, n);
     return rc;
 }
 
-static int build_per_model(build_args *a) {
+static int build_per_model(build_args *a, cli_progress *cp) {
     const char *root = a->srcs[0];
     model_job *jobs = NULL;
     size_t n = list_models_or_fail(root, &jobs), running = 0, next = 0;
-    if (n == 0) {
-        free(jobs);
-        return CLI_EXIT_BAD_INPUT;
-    }
+    if (n == 0) return CLI_EXIT_BAD_INPUT;
     int jobs_at_once = a->jobs > 0 ? a->jobs : 1;
     if (a->index.threads == 0 && jobs_at_once > 1) { /* split the cores between the builds */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         a->index.threads = a->eval.threads = cpus / jobs_at_once > 1 ? (int)(cpus / jobs_at_once) : 1;
     }
-    int rc = build_ensure_outdir(a->outdir);
+    int rc = rvcidx_outdir_make(a->outdir);
+    if (rc) rc = cli_fail(rc, NULL);
     for (; rc == 0 && (next < n || running > 0);) {
         while (next < n && running < (size_t)jobs_at_once && !cli_interrupted()) {
-            jobs[next].pid = start_model(a, root, &jobs[next]);
+            jobs[next].pid = start_model(a, root, &jobs[next], cp);
             if (jobs[next].pid < 0) jobs[next].status = CLI_EXIT_INTERNAL;
             else running++;
             next++;
@@ -618,13 +428,13 @@ static int build_per_model(build_args *a) {
     printf("\n| model | result |\n|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         int code = jobs[i].status;
-        printf("| %s | %s |\n", jobs[i].name, code < 0 ? "not started" : build_exit_reason(code));
+        printf("| %s | %s |\n", jobs[i].name, code < 0 ? "not started" : model_result(code));
         built += code == 0;
         unchanged += code == BUILD_EXIT_UNCHANGED;
         failed += code != 0 && code != BUILD_EXIT_UNCHANGED;
     }
     printf("\nmodels   %zu built, %zu unchanged, %zu failed or not started\n", built, unchanged, failed);
-    free(jobs);
+    jobs_free(jobs, n);
     return rc ? rc : failed ? CLI_EXIT_INTERNAL : CLI_EXIT_OK;
 }
 
@@ -665,10 +475,6 @@ int cmd_build(int argc, char **argv) {
                  "--per-speaker or --name");
         return CLI_EXIT_USAGE;
     }
-    cli_progress cp;
-    cli_progress_init(&cp, stderr, !a.per_model || a.jobs <= 1); /* parallel bars would interleave */
-    a.ingest.progress = a.index.progress = a.eval.progress = cli_progress_cb;
-    a.ingest.progress_user = a.index.progress_user = a.eval.progress_user = &cp;
     if ((a.stage || a.part >= 0) && !a.split) {
         cli_logf(RVCIDX_LOG_ERROR, "build: --stage and --part belong to a split build: add --split N");
         return CLI_EXIT_USAGE;
@@ -680,10 +486,8 @@ int cmd_build(int argc, char **argv) {
     }
     int uses_gpu = !a.plan_only && a.stage != STAGE_PART; /* a split part only encodes, on the CPU */
     if (uses_gpu && (rc = cli_require_gpu(a.index.gpu)) != 0) return rc; /* before hours of ingest */
-    if (a.plan_only && a.per_model) return plan_per_model(&a);
-    int plan_needed = !a.per_model && (a.stage == STAGE_ALL || a.stage == STAGE_PREPARE); /* per model: in each child */
-    if (plan_needed && (rc = check_plan(&a)) != 0) return rc;
-    if (a.plan_only) return CLI_EXIT_OK;
-    if (a.split) return build_split(&a);
-    return a.per_model ? build_per_model(&a) : locked_build(&a);
+    if (a.plan_only) return a.per_model ? plan_per_model(&a) : print_plan_only(&a);
+    cli_progress cp;
+    cli_progress_init(&cp, stderr, !a.per_model || a.jobs <= 1); /* parallel bars would interleave */
+    return a.per_model ? build_per_model(&a, &cp) : run_one(&a, &cp, NULL);
 }

@@ -57,53 +57,6 @@ int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
     }
 }
 
-int cli_write_eval_outputs(const rvcidx_eval_report *r, const char *dir) {
-    char path[PATH_MAX];
-    if (mkdir(dir, 0777) != 0 && !cli_is_directory(dir)) {
-        cli_logf(RVCIDX_LOG_ERROR, "%s: cannot create the report directory", dir);
-        return CLI_EXIT_IO;
-    }
-    snprintf(path, sizeof path, "%s/report.json", dir);
-    int rc = rvcidx_eval_report_write_json(r, path, 0);
-    snprintf(path, sizeof path, "%s/timings.json", dir);
-    if (rc == 0) rc = rvcidx_eval_report_write_json(r, path, 1);
-    if (rc) return cli_fail(rc, NULL);
-    snprintf(path, sizeof path, "%s/report.svg", dir);
-    int timed = r->points[0].qps_1thread > 0, want_plot = r->n_points > 1 && timed;
-    int plotted = want_plot && cli_plot_eval(r, path) == 0;
-    if (want_plot && !plotted) cli_logf(RVCIDX_LOG_WARN, "eval: no plot: gnuplot failed or is missing (apt-get install gnuplot-nox)");
-    snprintf(path, sizeof path, "%s/report.md", dir);
-    if (cli_write_eval_markdown(r, path, plotted ? "report.svg" : NULL) != 0)
-        cli_logf(RVCIDX_LOG_WARN, "eval: cannot write %s", path);
-    return CLI_EXIT_OK;
-}
-
-int cli_eval_missed_target(const rvcidx_eval_report *r) {
-    if (r->fixed_nprobe > 0) {
-        int64_t nlist = rvcidx_eval_nlist_for_nprobe(r, r->fixed_nprobe);
-        char hint[96] = "use fewer lists (--nlist)";
-        if (nlist) snprintf(hint, sizeof hint, "rebuild with --nlist %lld", (long long)nlist);
-        cli_logf(RVCIDX_LOG_ERROR, "nprobe %d, which %s sets itself, does not reach %d-recall@%d >= %.2f with no empty "
-                 "slot at nlist %lld: %s, or lower --target-recall", r->fixed_nprobe, r->app, r->k, r->k,
-                 r->target_recall, (long long)r->nlist, hint);
-        return CLI_EXIT_TARGET;
-    }
-    double best = 0;
-    const rvcidx_eval_point *bp = &r->points[0];
-    for (size_t i = 0; i < r->n_points; i++)
-        if (r->points[i].recall_k > best) best = r->points[i].recall_k, bp = &r->points[i];
-    char zeros[256] = ""; /* under cosine an all-zero frame ties with every query: no setting finds its neighbours */
-    if (r->zero_norm_rows > 0)
-        snprintf(zeros, sizeof zeros, "%llu of the %llu indexed frames are all zeros, which --metric cosine cannot "
-                 "rank (they tie with every query): remove silent frames from the shards or use --metric l2; else ",
-                 (unsigned long long)r->zero_norm_rows, (unsigned long long)r->ntotal);
-    cli_logf(RVCIDX_LOG_ERROR,
-             "no setting reached %d-recall@%d >= %.2f (best %.4f at nprobe %d, k_factor %d): %slower --target-recall, "
-             "use fewer lists (--nlist), or --index ivfflat", r->k, r->k, r->target_recall, best, bp->nprobe,
-             bp->k_factor, zeros);
-    return CLI_EXIT_TARGET;
-}
-
 int cmd_eval(int argc, char **argv) {
     enum { OPT_APPLY = 1, OPT_REPORT, OPT_FIRST_ROW };
     static const struct option longopts[] = {
@@ -140,10 +93,11 @@ int cmd_eval(int argc, char **argv) {
     rvcidx_eval_report *r = NULL;
     rc = rvcidx_eval(argv[optind], argv[optind + 1], &ip, &ep, &r);
     if (rc) return cli_fail(rc, NULL);
-    cli_print_eval_table(r, 1, stdout);
+    rvcidx_eval_report_format_table(r, 1, stdout);
     cli_print_eval_summary(r);
     int exit_code = CLI_EXIT_OK;
-    if (report_dir) exit_code = cli_write_eval_outputs(r, report_dir);
+    if (report_dir && (rc = rvcidx_eval_report_write_outputs(r, report_dir, cli_plot_eval, NULL)) != 0)
+        exit_code = cli_fail(rc, NULL);
     if (exit_code == 0 && ep.tune && r->chosen < 0) exit_code = cli_eval_missed_target(r);
     if (exit_code == 0 && apply && r->chosen >= 0) {
         int lock = -1;

@@ -2,11 +2,7 @@
  * OUTDIR from what is on disk (manifests, locks, split work), and the Slurm
  * jobs the last `rvcidx submit` recorded, from sacct when accounting is on,
  * else squeue. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <sys/file.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,121 +10,51 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/fsutil.h" /* safe opens, until the library reads OUTDIR state itself (issue 17) */
-#include "cmd_build.h"
-
-static int exists(const char *dir, const char *name) {
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return access(p, F_OK) == 0;
-}
-
-/* A build started here: a manifest, a store, split work, a recorded failure,
- * or the lock every build takes first (a build stopped before ingest). */
-static int is_build_dir(const char *dir) {
-    return exists(dir, "manifest.json") || exists(dir, "store.h5") || exists(dir, ".rvcidx-split") ||
-           exists(dir, ".rvcidx-failed.json") || exists(dir, ".rvcidx.lock");
-}
-
-static size_t count_parts(const char *dir, unsigned *prepared) {
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/.rvcidx-split/split.json", dir);
-    json_t *o = rvcidx__json_load_own(p, NULL); /* a FIFO there: refused, never waited on */
-    *prepared = o ? (unsigned)json_integer_value(json_object_get(o, "parts")) : 0;
-    json_decref(o);
-    snprintf(p, sizeof p, "%s/.rvcidx-split", dir);
-    DIR *d = opendir(p);
-    size_t n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) n += !strncmp(e->d_name, "part-", 5);
-    if (d) closedir(d);
-    return n;
-}
-
-/* 1 when a build holds DIR's lock: probed with a shared lock on a read-only
- * descriptor, so status never creates or writes the lock file. */
-static int build_running(const char *dir) {
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/.rvcidx.lock", dir);
-    int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return 0;
-    int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    close(fd);
-    return busy;
-}
+#include "cli.h"
 
 /* One line: what DIR holds now; *bad set when it needs attention (failed,
  * stopped, outputs lost). */
-static const char *build_state(const char *dir, char *buf, size_t n, int *bad) {
-    int rc = build_running(dir) ? RVCIDX_ELOCKED : 0;
-    size_t missing = 0;
-    *bad = 0;
-    if (rc != RVCIDX_ELOCKED && build_outcome_read(dir, buf, n)) { /* the last attempt failed */
-        *bad = 1;
+static const char *build_state(const rvcidx_outdir_state *st, char *buf, size_t n, int *bad) {
+    *bad = st->kind == RVCIDX_OUTDIR_FAILED || st->kind == RVCIDX_OUTDIR_MISSING || st->kind == RVCIDX_OUTDIR_INCOMPLETE;
+    switch (st->kind) {
+    case RVCIDX_OUTDIR_FAILED: snprintf(buf, n, "%s", st->failed_what); return buf;
+    case RVCIDX_OUTDIR_MISSING: return "built, but outputs are missing (rebuild)";
+    case RVCIDX_OUTDIR_BUILT: return st->locked ? "built; a rebuild is running" : "built";
+    case RVCIDX_OUTDIR_SPLIT:
+        snprintf(buf, n, "split build: %zu of %u parts encoded%s", st->parts_done, st->parts,
+                 st->locked ? ", finishing" : st->parts_done == st->parts ? ", waiting for finish" : "");
         return buf;
+    case RVCIDX_OUTDIR_BUILDING: return "building";
+    default: return "incomplete (failed or stopped: resubmit)";
     }
-    if (exists(dir, "manifest.json")) {
-        if (rvcidx_verify(dir, 1, &missing, NULL) != 0 || missing)
-            return *bad = 1, "built, but outputs are missing (rebuild)";
-        return rc == RVCIDX_ELOCKED ? "built; a rebuild is running" : "built";
-    }
-    if (exists(dir, ".rvcidx-split/split.json")) {
-        unsigned prepared = 0;
-        size_t done = count_parts(dir, &prepared);
-        snprintf(buf, n, "split build: %zu of %u parts encoded%s", done, prepared,
-                 rc == RVCIDX_ELOCKED ? ", finishing" : done == prepared ? ", waiting for finish" : "");
-        return buf;
-    }
-    if (rc == RVCIDX_ELOCKED) return "building";
-    *bad = 1;
-    return "incomplete (failed or stopped: resubmit)";
 }
 
-static int compare_names(const void *x, const void *y) {
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* The build directories directly under outdir, sorted (readdir's order is the disk's). */
-static size_t list_builds(const char *outdir, char ***out) {
-    DIR *d = opendir(outdir);
-    struct dirent *e;
-    size_t n = 0, cap = 0;
-    char **names = NULL, sub[PATH_MAX + 256];
-    while (d && (e = readdir(d)) != NULL) {
-        snprintf(sub, sizeof sub, "%s/%s", outdir, e->d_name);
-        if (e->d_name[0] == '.' || !cli_is_directory(sub) || !is_build_dir(sub)) continue;
-        if (n == cap) {
-            char **grown = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *names);
-            if (!grown) break;
-            names = grown;
-        }
-        if ((names[n] = strdup(e->d_name)) != NULL) n++;
-    }
-    if (d) closedir(d);
-    if (n) qsort(names, n, sizeof *names, compare_names);
-    *out = names;
-    return n;
+/* The state of dir; 0 when no build was ever started there. */
+static int get_state(const char *dir, rvcidx_outdir_state *st) {
+    return rvcidx_outdir_state_get(dir, st) == 0 && st->kind != RVCIDX_OUTDIR_NONE;
 }
 
 /* The table of builds; *bad counts those that failed or need a rebuild. */
 static size_t show_builds(const char *outdir, size_t *bad) {
     char buf[160], sub[PATH_MAX + 256];
     int b = 0;
+    rvcidx_outdir_state st;
     printf("| build | state |\n|---|---|\n");
-    if (is_build_dir(outdir)) {
-        printf("| %s | %s |\n", outdir, build_state(outdir, buf, sizeof buf, &b));
+    if (get_state(outdir, &st)) {
+        printf("| %s | %s |\n", outdir, build_state(&st, buf, sizeof buf, &b));
         *bad += b;
         return 1;
     }
     char **names = NULL;
-    size_t n = list_builds(outdir, &names);
+    size_t n = 0;
+    if (rvcidx_outdir_list_builds(outdir, &names, &n) != 0) n = 0;
     for (size_t i = 0; i < n; i++) {
         snprintf(sub, sizeof sub, "%s/%s", outdir, names[i]);
-        printf("| %s | %s |\n", names[i], build_state(sub, buf, sizeof buf, &b));
+        if (rvcidx_outdir_state_get(sub, &st) != 0) continue;
+        printf("| %s | %s |\n", names[i], build_state(&st, buf, sizeof buf, &b));
         *bad += b;
-        free(names[i]);
     }
-    free(names);
+    rvcidx_names_free(names, n);
     return n;
 }
 
@@ -171,8 +97,10 @@ static size_t show_job(const char *id, const char *kind) {
 /* The last submission's jobs; the number of failed tasks Slurm reports. */
 static size_t show_jobs(const char *outdir) {
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/.rvcidx-submit/submit.json", outdir);
-    json_t *doc = rvcidx__json_load_own(path, NULL);
+    snprintf(path, sizeof path, "%s/%s/submit.json", outdir, rvcidx_output_name(RVCIDX_OUT_SUBMIT));
+    char *text = NULL;
+    json_t *doc = rvcidx_read_file(path, 1, &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL; /* a FIFO: refused */
+    free(text);
     json_t *subs = doc ? json_object_get(doc, "submissions") : NULL;
     size_t n = json_array_size(subs);
     if (n == 0) {

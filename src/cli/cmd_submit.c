@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/fsutil.h" /* atomic publish, until the library writes these files (issue 17) */
 #include "cmd_build.h"
 
 static const char submit_usage[] =
@@ -251,14 +250,15 @@ static void binds_add_list_entries(binds *b, const char *list, const char *cwd) 
     snprintf(dir, sizeof dir, "%s", abs);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
-    FILE *fp = NULL;
-    if (rvcidx__fopen_input(abs, &fp) != 0) fp = NULL; /* a FIFO: refused here too, never waited on */
-    while (fp && fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
+    char *text = NULL;
+    if (rvcidx_read_file(abs, 0, &text, NULL) != 0) return; /* a FIFO: refused here too, never waited on */
+    for (char *save = NULL, *ln = strtok_r(text, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+        snprintf(line, sizeof line, "%s", ln);
+        line[strcspn(line, "\r")] = '\0';
         char *t = line + strspn(line, " \t");
         if (*t && *t != '#') binds_add(b, t, dir);
     }
-    if (fp) fclose(fp);
+    free(text);
 }
 
 /* Every path a task touches: the working directory, OUTDIR, each SRC (and
@@ -402,7 +402,9 @@ static void array_spec(char *out, size_t n, size_t tasks, int max_running) {
 static int record_jobs(const char *subdir, const char *script, json_t *jobs) {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/submit.json", subdir);
-    json_t *doc = rvcidx__json_load_own(path, NULL);
+    char *text = NULL;
+    json_t *doc = rvcidx_read_file(path, 1, &text, NULL) == 0 ? json_loads(text, 0, NULL) : NULL;
+    free(text);
     if (!json_is_object(doc)) {
         json_decref(doc);
         doc = json_pack("{s:s, s:[]}", "format", "rvcidx-submit", "submissions");
@@ -410,7 +412,11 @@ static int record_jobs(const char *subdir, const char *script, json_t *jobs) {
     time_t now = time(NULL);
     json_array_append_new(json_object_get(doc, "submissions"),
                           json_pack("{s:I, s:s, s:o}", "time", (json_int_t)now, "script", script, "jobs", jobs));
-    int rc = rvcidx__write_json_file(path, doc, 0) == 0 ? 0 : CLI_EXIT_IO;
+    char *out = json_dumps(doc, JSON_INDENT(2)), *line = NULL;
+    int rc = out && asprintf(&line, "%s\n", out) > 0 && rvcidx_outdir_write_file(path, line, strlen(line)) == 0
+                 ? 0 : CLI_EXIT_IO;
+    free(out);
+    free(line);
     json_decref(doc);
     if (rc) cli_logf(RVCIDX_LOG_ERROR, "submit: %s: cannot write the job record", path);
     return rc;
@@ -434,14 +440,14 @@ static int make_paths(submit_args *s, const char *kind, submit_paths *p) {
     ssize_t n = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
     if (n <= 0 || !getcwd(p->cwd, sizeof p->cwd)) return cli_fail(RVCIDX_EIO, "submit: cannot find rvcidx's own path");
     p->exe[n] = '\0';
-    int rc = s->dry_run ? 0 : build_ensure_outdir(s->build.outdir); /* a dry run creates nothing */
-    if (rc) return rc;
+    int rc = s->dry_run ? 0 : rvcidx_outdir_make(s->build.outdir); /* a dry run creates nothing */
+    if (rc) return cli_fail(rc, NULL);
     if (absolute_dir(s->build.outdir, p->cwd, p->outdir, sizeof p->outdir) != 0) {
         cli_logf(RVCIDX_LOG_ERROR, "submit: %s: path too long", s->build.outdir);
         return CLI_EXIT_USAGE;
     }
     if (s->container && (rc = container_binds(s, p->cwd, p->outdir)) != 0) return rc;
-    snprintf(p->subdir, sizeof p->subdir, "%s/.rvcidx-submit", p->outdir);
+    snprintf(p->subdir, sizeof p->subdir, "%s/%s", p->outdir, rvcidx_output_name(RVCIDX_OUT_SUBMIT));
     snprintf(p->logdir, sizeof p->logdir, "%s/logs", p->subdir);
     time_t now = time(NULL);
     char stamp[32];
@@ -453,7 +459,8 @@ static int make_paths(submit_args *s, const char *kind, submit_paths *p) {
         *o++ = *c;
     }
     snprintf(o, 40, "/%%x-%%A_%%a.log");
-    if (!s->dry_run && ((rc = build_ensure_dir(p->subdir)) || (rc = build_ensure_dir(p->logdir)))) return rc;
+    if (!s->dry_run && ((rc = rvcidx_outdir_make_own(p->subdir)) || (rc = rvcidx_outdir_make_own(p->logdir))))
+        return cli_fail(rc, NULL);
     return 0;
 }
 
@@ -462,7 +469,7 @@ static int write_script(const char *path, const char *text, int dry_run) {
         printf("---- %s ----\n%s---- end of script ----\n", path, text);
         return 0;
     }
-    int ok = rvcidx__write_text_file(path, text, 0) == 0; /* atomic, never through a link */
+    int ok = rvcidx_outdir_write_file(path, text, strlen(text)) == 0; /* atomic, never through a link */
     if (!ok || chmod(path, 0755) != 0) {
         cli_logf(RVCIDX_LOG_ERROR, "submit: %s: cannot write the job script: %s", path, strerror(errno));
         return CLI_EXIT_IO;
@@ -472,26 +479,28 @@ static int write_script(const char *path, const char *text, int dry_run) {
 
 /* Models under ROOT whose build is not current; a table of all on stdout. */
 static size_t models_to_build(const submit_args *s, const char *root, const char *outdir, char ***out, size_t *total) {
-    model_job *jobs = NULL;
-    size_t n = build_list_models(root, &jobs), k = 0;
+    char **models = NULL;
+    size_t n = 0, k = 0;
+    if (rvcidx_list_model_dirs(root, &models, &n) != 0) n = 0;
     char **names = calloc(n ? n : 1, sizeof *names);
     printf("| model | state |\n|---|---|\n");
     for (size_t i = 0; names && i < n; i++) {
-        char dir[PATH_MAX + 256], store[PATH_MAX + 272], src[PATH_MAX + 256];
-        snprintf(dir, sizeof dir, "%s/%s", outdir, jobs[i].name);
-        snprintf(store, sizeof store, "%s/store.h5", dir);
-        snprintf(src, sizeof src, "%s/%s", root, jobs[i].name);
+        char dir[PATH_MAX + 256], src[PATH_MAX + 256];
+        snprintf(dir, sizeof dir, "%s/%s", outdir, models[i]);
+        snprintf(src, sizeof src, "%s/%s", root, models[i]);
         build_args child = s->build;
         child.outdir = dir;
         child.per_model = 0;
-        rvcidx_manifest_spec m = build_manifest_spec(&child, store, NULL);
-        const char *srcs[1] = {src};
+        char *srcs[1] = {src};
+        child.srcs = srcs;
+        child.n_srcs = 1;
+        rvcidx_build_params bp = build_params_of(&child);
         int current = 0;
-        if (!s->force && rvcidx_build_is_current(&m, srcs, 1, &current) != 0) current = 0;
-        printf("| %s | %s |\n", jobs[i].name, current ? "up to date: not submitted" : "to build");
-        if (!current) names[k++] = strdup(jobs[i].name);
+        if (!s->force && rvcidx_build_check_current(&bp, &current) != 0) current = 0;
+        printf("| %s | %s |\n", models[i], current ? "up to date: not submitted" : "to build");
+        if (!current) names[k++] = strdup(models[i]);
     }
-    free(jobs);
+    rvcidx_names_free(models, n);
     *out = names;
     *total = n;
     return k;
@@ -557,12 +566,9 @@ static int submit_split(submit_args *s) {
     submit_paths p;
     int rc = make_paths(s, "split", &p);
     if (rc) return rc;
-    char store[PATH_MAX + 16];
-    snprintf(store, sizeof store, "%s/store.h5", p.outdir);
-    rvcidx_manifest_spec m = build_manifest_spec(&s->build, store, NULL);
+    rvcidx_build_params bp = build_params_of(&s->build);
     int current = 0;
-    if (!s->force && rvcidx_build_is_current(&m, (const char *const *)s->build.srcs, s->build.n_srcs, &current) == 0 &&
-        current) {
+    if (!s->force && rvcidx_build_check_current(&bp, &current) == 0 && current) {
         printf("submit   nothing to submit: %s is up to date\n", s->build.outdir);
         return CLI_EXIT_OK;
     }

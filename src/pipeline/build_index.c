@@ -18,6 +18,7 @@
 #include "base/internal.h"
 #include "rvcidx/index_build.h"
 #include "rvcidx/store.h"
+#include "rvcidx/outdir.h"
 
 void rvcidx_index_result_clear(rvcidx_index_result *r) {
     if (!r) return;
@@ -30,12 +31,11 @@ void rvcidx_index_result_clear(rvcidx_index_result *r) {
  * old nprobe would confuse it; but OUTDIR may be that folder, where RVC's own
  * index has a name of the same form. Only the file rvcidx itself published
  * there is ever removed. */
-#define PUBLISHED_RECORD ".rvcidx-published"
 
 /* "NAME SHA256": the index rvcidx published last in dir and its hash. */
 static void published_before(const char *dir, char *name, size_t n, char sha[65]) {
     char path[PATH_MAX], line[640];
-    snprintf(path, sizeof path, "%s/" PUBLISHED_RECORD, dir);
+    snprintf(path, sizeof path, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_PUBLISHED));
     name[0] = sha[0] = '\0';
     FILE *fp = NULL;
     if (access(path, F_OK) != 0 || rvcidx__fopen_own(path, &fp) != 0) return;
@@ -105,7 +105,7 @@ static int encode_tuning_index(const char *store, const char *dir, const char *t
     if (!trained) {
         snprintf(own_trained, sizeof own_trained, "%s.trained", out);
         char centroids[PATH_MAX + 16];
-        snprintf(centroids, sizeof centroids, "%s/centroids.h5", dir);
+        snprintf(centroids, sizeof centroids, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
         rc = rvcidx_encode_trained(store, centroids, own_trained, p);
         trained = own_trained;
     }
@@ -228,9 +228,10 @@ static int publish(const char *dir, const char *model, const char *work, const r
     published_before(dir, old, sizeof old, old_sha);
     RVCIDX__TRY(rvcidx__sha256_own_file(work, sha));
     RVCIDX__TRY(rvcidx__publish_file(work, r->index_path));
-    snprintf(record, sizeof record, "%s/" PUBLISHED_RECORD, dir);
+    snprintf(record, sizeof record, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_PUBLISHED));
     snprintf(line, sizeof line, "%s %s", name, sha);
     RVCIDX__TRY(rvcidx__write_text_file(record, line, 1));
+    memcpy(r->index_sha256, sha, sizeof r->index_sha256);
     remove_older_index(dir, name, old, old_sha);
     return 0;
 }
@@ -336,7 +337,7 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     if (!store || !dir || !model || !ip || !r) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_index: NULL argument");
     memset(r, 0, sizeof *r);
     char work_final[PATH_MAX], work[PATH_MAX];
-    snprintf(r->centroids_path, sizeof r->centroids_path, "%s/centroids.h5", dir);
+    snprintf(r->centroids_path, sizeof r->centroids_path, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
     snprintf(work_final, sizeof work_final, "%s/index", dir);
     RVCIDX__TRY(rvcidx__remove_stale_temps(work_final));
     RVCIDX__TRY(rvcidx__tmp_name(work_final, work, sizeof work));
@@ -360,17 +361,4 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;
-}
-
-int rvcidx_outdir_lock(const char *dir, int *handle) {
-    if (!dir || !handle) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_outdir_lock: NULL argument");
-    return rvcidx__dir_lock(dir, handle);
-}
-
-void rvcidx_outdir_unlock(int handle) {
-    if (handle < 0) return;
-    /* an empty lock file says "released cleanly": only a holder that died
-     * leaves its pid for the next one to report */
-    if (ftruncate(handle, 0) != 0) rvcidx__log(RVCIDX_LOG_DEBUG, "cannot empty the lock file: %s", strerror(errno));
-    close(handle);
 }

@@ -18,6 +18,7 @@
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
 #include "ingest/stat_cache.h"
+#include "rvcidx/outdir.h"
 
 static json_t *inputs_json(const char *store_path) {
     rvcidx_store *st = NULL;
@@ -109,12 +110,12 @@ static int add_output(json_t *rels, const char *outdir, const char *path, int op
 static int output_paths(const rvcidx_manifest_spec *m, json_t *rels) {
     RVCIDX__TRY(add_output(rels, m->outdir, m->store_path, 0));
     char report[PATH_MAX + 16], dir[PATH_MAX];
-    for (size_t i = 0; i < m->n_results; i++) {
-        const rvcidx_index_result *r = &m->results[i];
+    for (size_t i = 0; i < m->n_indexes; i++) {
+        const rvcidx_index_result *r = &m->indexes[i].result;
         snprintf(dir, sizeof dir, "%s", r->index_path);
         char *slash = strrchr(dir, '/');
         if (slash) *slash = '\0';
-        snprintf(report, sizeof report, "%s/report.json", dir);
+        snprintf(report, sizeof report, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_REPORT_JSON));
         RVCIDX__TRY(add_output(rels, m->outdir, r->index_path, 0));
         RVCIDX__TRY(add_output(rels, m->outdir, r->centroids_path, 1));
         RVCIDX__TRY(add_output(rels, m->outdir, report, 1));
@@ -126,15 +127,25 @@ static int compare_json_strings(const void *a, const void *b) {
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-static json_t *output_entry(const char *outdir, const char *rel) {
+/* The hash publishing took of an index (a GiB-sized file is read once), or NULL. */
+static const char *published_sha(const rvcidx_manifest_spec *m, const char *path) {
+    for (size_t i = 0; i < m->n_indexes; i++)
+        if (m->indexes[i].result.index_sha256[0] && !strcmp(m->indexes[i].result.index_path, path))
+            return m->indexes[i].result.index_sha256;
+    return NULL;
+}
+
+static json_t *output_entry(const rvcidx_manifest_spec *m, const char *rel) {
     char path[PATH_MAX], sha[65];
-    snprintf(path, sizeof path, "%s/%s", outdir, rel);
+    snprintf(path, sizeof path, "%s/%s", m->outdir, rel);
     struct stat st;
     if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
         rvcidx__fail(RVCIDX_EIO, "%s: missing or not a regular file", path);
         return NULL;
     }
-    if (rvcidx__sha256_own_file(path, sha) != 0) return NULL;
+    const char *known = published_sha(m, path);
+    if (known) memcpy(sha, known, sizeof sha);
+    else if (rvcidx__sha256_own_file(path, sha) != 0) return NULL;
     return json_pack("{s:s, s:I, s:s}", "path", rel, "size", (json_int_t)st.st_size, "sha256", sha);
 }
 
@@ -150,7 +161,7 @@ static json_t *outputs_json(const rvcidx_manifest_spec *m) {
     if (items) qsort(items, n, sizeof *items, compare_json_strings);
     json_t *out = items ? json_array() : NULL;
     for (size_t i = 0; out && i < n; i++) {
-        json_t *e = output_entry(m->outdir, json_string_value(items[i]));
+        json_t *e = output_entry(m, json_string_value(items[i]));
         if (!e) json_decref(out), out = NULL;
         else json_array_append_new(out, e);
     }
@@ -168,9 +179,9 @@ static json_t *point_json(const rvcidx_eval_point *p) {
 static json_t *indexes_json(const rvcidx_manifest_spec *m) {
     json_t *arr = json_array();
     size_t root = strlen(m->outdir) + 1;
-    for (size_t i = 0; arr && i < m->n_results; i++) {
-        const rvcidx_index_result *r = &m->results[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:I}", "name", m->index_names[i],
+    for (size_t i = 0; arr && i < m->n_indexes; i++) {
+        const rvcidx_index_result *r = &m->indexes[i].result;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:I}", "name", m->indexes[i].name,
                               "path", r->index_path + root, "factory", r->encode.factory, "dim", r->encode.dim, "ntotal",
                               (json_int_t)r->encode.ntotal, "nlist", (json_int_t)r->encode.nlist, "nprobe", r->nprobe,
                               "k_factor", r->k_factor, "train_device", strncmp(r->train.device, "cuda", 4) ? "cpu" : "cuda",
@@ -200,7 +211,7 @@ int rvcidx_manifest_write(const rvcidx_manifest_spec *m) {
     json_decref(doc);
     if (!text) return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory writing the manifest", m->outdir);
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/manifest.json", m->outdir);
+    snprintf(path, sizeof path, "%s/%s", m->outdir, rvcidx_output_name(RVCIDX_OUT_MANIFEST));
     int rc = rvcidx__write_text_file(path, text, 1);
     free(text);
     return rc;
@@ -208,7 +219,7 @@ int rvcidx_manifest_write(const rvcidx_manifest_spec *m) {
 
 int rvcidx_manifest_read_request(const char *outdir, char **out) {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/manifest.json", outdir);
+    snprintf(path, sizeof path, "%s/%s", outdir, rvcidx_output_name(RVCIDX_OUT_MANIFEST));
     *out = NULL;
     struct stat st;
     if (stat(path, &st) != 0) return 0;
@@ -224,22 +235,25 @@ int rvcidx_manifest_read_request(const char *outdir, char **out) {
     return 0;
 }
 
-int rvcidx_build_is_current(const rvcidx_manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {
-    if (!m || !srcs || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_is_current: NULL argument");
+int rvcidx_manifest_is_current(const rvcidx_manifest_spec *m, int *current) {
+    if (!m || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_manifest_is_current: NULL argument");
     *current = 0;
     char *stored = NULL, *now = NULL;
     RVCIDX__TRY(rvcidx_manifest_read_request(m->outdir, &stored));
-    if (!stored || access(m->store_path, R_OK) != 0) {
-        free(stored);
-        return 0;
-    }
-    int unchanged = 0;
-    int rc = rvcidx__stat_cache_unchanged(m->store_path, srcs, n_srcs, m->ingest->dim, &unchanged);
-    if (rc == 0 && unchanged) rc = rvcidx_manifest_request(m, &now);
+    int rc = stored ? rvcidx_manifest_request(m, &now) : 0;
     size_t missing = 0;
-    if (rc == 0 && unchanged && !strcmp(stored, now) && rvcidx_verify(m->outdir, 1, &missing, NULL) == 0)
+    if (rc == 0 && stored && !strcmp(stored, now) && rvcidx_verify(m->outdir, 1, &missing, NULL) == 0)
         *current = missing == 0;
     free(stored);
     free(now);
     return rc;
+}
+
+int rvcidx_build_is_current(const rvcidx_manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {
+    if (!m || !srcs || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_is_current: NULL argument");
+    *current = 0;
+    if (access(m->store_path, R_OK) != 0) return 0;
+    int unchanged = 0;
+    RVCIDX__TRY(rvcidx__stat_cache_unchanged(m->store_path, srcs, n_srcs, m->ingest->dim, &unchanged));
+    return unchanged ? rvcidx_manifest_is_current(m, current) : 0;
 }

@@ -22,6 +22,7 @@
 #include "base/internal.h"
 #include "rvcidx/store.h"
 #include "store/store_impl.h"
+#include "rvcidx/outdir.h"
 
 typedef struct split_info {
     unsigned parts;
@@ -33,13 +34,13 @@ typedef struct split_info {
 } split_info;
 
 static void work_path(const char *dir, const char *name, char *out, size_t n) {
-    snprintf(out, n, "%s/.rvcidx-split/%s", dir, name);
+    snprintf(out, n, "%s/%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT), name);
 }
 
 /* The name carries the request key and the partition, so a part written by
  * a task of an earlier submission is never taken for one of this one. */
 static void part_path(const char *dir, const split_info *s, unsigned part, char *out, size_t n) {
-    snprintf(out, n, "%s/.rvcidx-split/part-%.12s-%04u-of-%04u.index", dir, s->key, part, s->parts);
+    snprintf(out, n, "%s/%s/part-%.12s-%04u-of-%04u.index", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT), s->key, part, s->parts);
 }
 
 static int file_exists(const char *path) {
@@ -194,7 +195,7 @@ static int write_info(const char *dir, const split_info *s) {
 /* Removes the part files (all of DIR/.rvcidx-split's entries but keep_prefix's). */
 static int clear_work(const char *dir, const char *keep_prefix) {
     char wdir[PATH_MAX], path[PATH_MAX + 256];
-    snprintf(wdir, sizeof wdir, "%s/.rvcidx-split", dir);
+    snprintf(wdir, sizeof wdir, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT));
     int fd = open(wdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); /* a link there is not ours to empty */
     if (fd < 0 && errno == ENOENT) return 0;
     if (fd < 0) return rvcidx__fail(RVCIDX_EINPUT, "%s: cannot open as a directory of rvcidx's (%s); remove it", wdir, strerror(errno));
@@ -251,7 +252,7 @@ static int load_prepared(const char *dir, const char *request, split_info *s) {
 
 static int train_and_write(const char *store, const char *dir, const rvcidx_index_params *ip, split_info *s) {
     char centroids[PATH_MAX], trained[PATH_MAX];
-    snprintf(centroids, sizeof centroids, "%s/centroids.h5", dir);
+    snprintf(centroids, sizeof centroids, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
     work_path(dir, "trained.index", trained, sizeof trained);
     RVCIDX__TRY(rvcidx__remove_stale_temps(trained));
     double t = omp_get_wtime();
@@ -286,7 +287,7 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
                         rvcidx__sha256_own_file(trained, trained_sha) == 0 && !strcmp(trained_sha, old.trained_sha256);
     if (reused) *reused = same_training && old.parts == parts;
     if (same_training && old.parts == parts) return 0;
-    snprintf(wdir, sizeof wdir, "%s/.rvcidx-split", dir);
+    snprintf(wdir, sizeof wdir, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT));
     RVCIDX__TRY(rvcidx__own_dir(wdir)); /* never a link: what is removed and written there stays in OUTDIR */
     RVCIDX__TRY(clear_work(dir, same_training ? "trained.index" : NULL));
     RVCIDX__TRY(rvcidx__own_dir(wdir));
@@ -381,7 +382,7 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     r->encode_seconds = omp_get_wtime() - t;
     r->train = s.train;
     r->train_seconds = s.train_seconds;
-    snprintf(r->centroids_path, sizeof r->centroids_path, "%s/centroids.h5", dir);
+    snprintf(r->centroids_path, sizeof r->centroids_path, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
     rvcidx_index_params p = *ip;
     p.nlist = s.train.nlist;
     rvcidx_index_describe(&p, r->encode.dim, r->encode.nlist, r->encode.factory, sizeof r->encode.factory);

@@ -15,6 +15,7 @@
 #include "base/internal.h"
 #include "rvcidx/manifest.h"
 #include "rvcidx/store.h"
+#include "rvcidx/outdir.h"
 
 typedef struct verify_run {
     const char *outdir;
@@ -102,7 +103,7 @@ static void check_shape(verify_run *v, json_t *doc) {
             mismatch(v, "manifest.json: output entry %s has no path, size or sha256 of the right type%s",
                      json_is_string(json_object_get(o, "path")) ? json_string_value(json_object_get(o, "path")) : "?", "");
     }
-    if (!listed(outputs, "store.h5")) mismatch(v, "manifest.json: the outputs leave out store.h5%s%s", "", "");
+    if (!listed(outputs, rvcidx_output_name(RVCIDX_OUT_STORE))) mismatch(v, "manifest.json: the outputs leave out store.h5%s%s", "", "");
     json_array_foreach(indexes, i, o) {
         const char *rel = json_string_value(json_object_get(o, "path"));
         if (!rel || !listed(outputs, rel))
@@ -117,9 +118,9 @@ static int output_ok(json_t *ok_paths, const char *rel) {
 /* The rows an index must hold: the store's, or its speaker's with
  * --per-speaker; -1 when the store is not there to say (a mismatch already). */
 static int64_t expected_rows(verify_run *v, json_t *doc, json_t *ix, json_t *ok_paths) {
-    if (!output_ok(ok_paths, "store.h5")) return -1;
+    if (!output_ok(ok_paths, rvcidx_output_name(RVCIDX_OUT_STORE))) return -1;
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/store.h5", v->outdir);
+    snprintf(path, sizeof path, "%s/%s", v->outdir, rvcidx_output_name(RVCIDX_OUT_STORE));
     rvcidx_store *st = NULL;
     if (rvcidx_store_open(path, &st) != 0) return -1;
     int64_t rows = (int64_t)rvcidx_store_rows(st);
@@ -142,9 +143,9 @@ static void check_index_companions(verify_run *v, json_t *outputs, json_t *ix, c
     snprintf(dir, sizeof dir, "%s", rel);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
-    snprintf(want, sizeof want, "%s%scentroids.h5", slash ? dir : "", slash ? "/" : "");
+    snprintf(want, sizeof want, "%s%s%s", slash ? dir : "", slash ? "/" : "", rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
     if (!listed(outputs, want)) mismatch(v, "manifest.json: %s is not among the outputs%s", want, "");
-    snprintf(want, sizeof want, "%s%sreport.json", slash ? dir : "", slash ? "/" : "");
+    snprintf(want, sizeof want, "%s%s%s", slash ? dir : "", slash ? "/" : "", rvcidx_output_name(RVCIDX_OUT_REPORT_JSON));
     if (json_object_get(ix, "recall") && !listed(outputs, want)) mismatch(v, "manifest.json: %s is not among the outputs%s", want, "");
     json_t *recall = json_object_get(ix, "recall");
     const char *keys[] = {"recall_1", "recall_k", "empty_share"};
@@ -186,7 +187,7 @@ static void check_index(verify_run *v, json_t *doc, json_t *ix, json_t *ok_paths
 
 int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t *checked) {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/manifest.json", outdir);
+    snprintf(path, sizeof path, "%s/%s", outdir, rvcidx_output_name(RVCIDX_OUT_MANIFEST));
     json_error_t err;
     struct stat st;
     int present = lstat(path, &st) == 0;

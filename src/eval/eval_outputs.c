@@ -1,0 +1,130 @@
+/* eval_outputs.c — the eval report for people and files: the table of
+ * settings, the per-block search times, report.md, and the set of report
+ * files a build leaves beside each index (report.json, timings.json,
+ * report.md; report.svg through the caller's plotter). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/internal.h"
+#include "rvcidx/app.h"
+#include "rvcidx/eval.h"
+#include "rvcidx/outdir.h"
+
+static void print_point(const rvcidx_eval_report *r, size_t i, FILE *out) {
+    const rvcidx_eval_point *p = &r->points[i];
+    const char *mark = (int)i == r->chosen ? "chosen" : (int)i == r->stored ? "stored" : "";
+    char all[32] = "-";
+    if (p->qps_all > 0) snprintf(all, sizeof all, "%.0f", p->qps_all);
+    fprintf(out, "| %6d | %8d | %8.4f | %8.4f | %6.4f | %9.4f | %8.4f | %9.0f | %9s | %-6s |\n", p->nprobe,
+            p->k_factor, p->recall_1, p->recall_k, p->empty_share, p->blend_error_mean, p->blend_error_p95,
+            p->qps_1thread, all, mark);
+}
+
+void rvcidx_eval_report_format_table(const rvcidx_eval_report *r, int all, FILE *out) {
+    fprintf(out, "| nprobe | k_factor | recall@1 | recall@%d | empty | blend err | blend p95 | q/s 1 thr | q/s %2d thr | |\n"
+                 "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+            r->k, r->threads_all);
+    for (size_t i = 0; i < r->n_points; i++)
+        if (all || (int)i == r->chosen || (int)i == r->stored) print_point(r, i, out);
+}
+
+/* RVC realtime's default block is 0.25 s: the share of it one search takes
+ * is what a realtime user watches (w-okada's "index ratio"). */
+#define REALTIME_BLOCK_MS 250.0
+
+void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *r, const rvcidx_eval_point *p, const char *lead,
+                                           FILE *out) {
+    if (r->block_frames <= 0 || p->block_ms_p50 <= 0) return;
+    fprintf(out, "%s%d frames a search (%s's block): p50 %.2f ms, p99 %.2f ms on 1 thread", lead, r->block_frames,
+            r->app[0] ? r->app : "realtime", p->block_ms_p50, p->block_ms_p99);
+    rvcidx_app app = RVCIDX_APP_NONE;
+    const rvcidx_app_profile *prof = r->app[0] && rvcidx_app_from_name(r->app, &app) == 0 ? rvcidx_app_profile_get(app) : NULL;
+    if (p->app_block_ms_p50 > 0)
+        fprintf(out, "; p50 %.2f ms, p99 %.2f ms on %d threads%s", p->app_block_ms_p50, p->app_block_ms_p99,
+                r->search_threads, prof && prof->threads > 0 ? " (BLAS 1), as the app sets" : ", as the app leaves faiss");
+    double worst = p->app_block_ms_p99 > p->block_ms_p99 ? p->app_block_ms_p99 : p->block_ms_p99;
+    fprintf(out, ": at most %.1f%% of a 0.25 s block (p99)\n", 100.0 * worst / REALTIME_BLOCK_MS);
+}
+
+/* report.md: the figures and the plot, readable on any Git host. */
+static int write_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len); /* published atomically below, never through a link */
+    if (!f) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    fprintf(f, "# rvcidx recall report\n\n`%s`, %llu vectors of D=%d, metric %s, nlist %lld.\n\n", r->factory,
+            (unsigned long long)r->ntotal, r->dim, r->metric, (long long)r->nlist);
+    fprintf(f, "%llu queries (%s); ground truth: exact %d-NN over all vectors on %s. Target: %d-recall@%d >= %.2f.\n\n",
+            (unsigned long long)r->queries, r->queries_desc, r->k, r->truth_device, r->k, r->k, r->target_recall);
+    if (r->app[0]) {
+        fprintf(f, "Built for **%s** (`--for %s`): searched with k=%d", r->app, r->app, r->k);
+        if (r->fixed_nprobe) fprintf(f, "; the app sets nprobe %d itself, so only that nprobe could be chosen", r->fixed_nprobe);
+        if (r->block_frames) fprintf(f, "; timed as the app searches, %d frames a call", r->block_frames);
+        fprintf(f, ".\n\n");
+    }
+    if (r->chosen >= 0)
+        fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (cheapest setting reaching the target "
+                "with no empty slot, by the cost model).\n\n", r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
+    else
+        fprintf(f, "**No setting reached the target.**\n\n");
+    if (r->chosen >= 0 && r->points[r->chosen].block_ms_p50 > 0) {
+        rvcidx_eval_report_format_block_times(r, &r->points[r->chosen], "Search time per block, chosen setting: ", f);
+        fprintf(f, "\n");
+    }
+    if (svg_name) fprintf(f, "![recall against queries/s](%s)\n\n", svg_name);
+    rvcidx_eval_report_format_table(r, 1, f);
+    fprintf(f, "\nBlend error: distance between RVC's 1/d^2-weighted blend of the %d results and the blend of the exact %d, relative to the exact blend's norm.\n", r->k, r->k);
+    if (fclose(f) != 0) {
+        free(text);
+        return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot format the report", md_path);
+    }
+    int rc = rvcidx__write_bytes_file(md_path, text, len);
+    free(text);
+    return rc;
+}
+
+int rvcidx_eval_report_write_outputs(const rvcidx_eval_report *r, const char *dir,
+                                     int (*plot)(const rvcidx_eval_report *, const char *, void *), void *plot_user) {
+    if (!r || !dir) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval_report_write_outputs: NULL argument");
+    char path[PATH_MAX];
+    RVCIDX__TRY(rvcidx__mkdir_p(dir));
+    RVCIDX__TRY(rvcidx_outdir_path(dir, RVCIDX_OUT_REPORT_JSON, path, sizeof path));
+    RVCIDX__TRY(rvcidx_eval_report_write_json(r, path, 0));
+    RVCIDX__TRY(rvcidx_outdir_path(dir, RVCIDX_OUT_TIMINGS, path, sizeof path));
+    RVCIDX__TRY(rvcidx_eval_report_write_json(r, path, 1));
+    RVCIDX__TRY(rvcidx_outdir_path(dir, RVCIDX_OUT_REPORT_SVG, path, sizeof path));
+    int timed = r->points[0].qps_1thread > 0, want_plot = plot && r->n_points > 1 && timed;
+    int plotted = want_plot && plot(r, path, plot_user) == 0;
+    if (want_plot && !plotted) rvcidx__log(RVCIDX_LOG_WARN, "eval: no plot: gnuplot failed or is missing (apt-get install gnuplot-nox)");
+    RVCIDX__TRY(rvcidx_outdir_path(dir, RVCIDX_OUT_REPORT_MD, path, sizeof path));
+    if (write_markdown(r, path, plotted ? rvcidx_output_name(RVCIDX_OUT_REPORT_SVG) : NULL) != 0)
+        rvcidx__log(RVCIDX_LOG_WARN, "eval: cannot write %s: %s", path, rvcidx_last_error());
+    return 0;
+}
+
+void rvcidx_eval_missed_target_message(const rvcidx_eval_report *r, char *buf, size_t n) {
+    if (r->fixed_nprobe > 0) {
+        int64_t nlist = rvcidx_eval_nlist_for_nprobe(r, r->fixed_nprobe);
+        char hint[96] = "use fewer lists (--nlist)";
+        if (nlist) snprintf(hint, sizeof hint, "rebuild with --nlist %lld", (long long)nlist);
+        snprintf(buf, n, "nprobe %d, which %s sets itself, does not reach %d-recall@%d >= %.2f with no empty "
+                 "slot at nlist %lld: %s, or lower --target-recall", r->fixed_nprobe, r->app, r->k, r->k,
+                 r->target_recall, (long long)r->nlist, hint);
+        return;
+    }
+    double best = 0;
+    const rvcidx_eval_point *bp = &r->points[0];
+    for (size_t i = 0; i < r->n_points; i++)
+        if (r->points[i].recall_k > best) best = r->points[i].recall_k, bp = &r->points[i];
+    char zeros[256] = ""; /* under cosine an all-zero frame ties with every query: no setting finds its neighbours */
+    if (r->zero_norm_rows > 0)
+        snprintf(zeros, sizeof zeros, "%llu of the %llu indexed frames are all zeros, which --metric cosine cannot "
+                 "rank (they tie with every query): remove silent frames from the shards or use --metric l2; else ",
+                 (unsigned long long)r->zero_norm_rows, (unsigned long long)r->ntotal);
+    snprintf(buf, n, "no setting reached %d-recall@%d >= %.2f (best %.4f at nprobe %d, k_factor %d): %slower "
+             "--target-recall, use fewer lists (--nlist), or --index ivfflat", r->k, r->k, r->target_recall, best,
+             bp->nprobe, bp->k_factor, zeros);
+}

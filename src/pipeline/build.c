@@ -1,0 +1,362 @@
+/* build.c — rvcidx_build: the whole build of one OUTDIR.
+ *
+ * plan check -> lock OUTDIR -> ingest (incremental) -> nothing to do if the
+ * manifest's request (inputs and parameters) is today's and its outputs are
+ * there -> otherwise, per index: train -> encode -> eval/tune -> publish and
+ * report files, then run.json (times, host) and manifest.json last: its
+ * presence marks a complete build. A failure leaves .rvcidx-failed.json.
+ */
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/internal.h"
+#include "pipeline/build_run.h"
+#include "pipeline/outdir_internal.h"
+#include "rvcidx/gpu.h"
+#include "rvcidx/outdir.h"
+#include "rvcidx/split.h"
+#include "rvcidx/store.h"
+#include "rvcidx/version.h"
+
+double rvcidx__build_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void rvcidx__build_emit(const rvcidx__build_run *run, rvcidx_build_event *e) {
+    if (!run->p->on_event) return;
+    e->outdir = run->p->outdir;
+    run->p->on_event(e, run->p->event_user);
+}
+
+/* The first source's name, as RVC names models after their logs/<model> folder. */
+static void default_model_name(const char *src, char *out, size_t n) {
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", src);
+    size_t len = strlen(buf);
+    while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
+    snprintf(out, n, "%s", basename(buf));
+}
+
+rvcidx_manifest_spec rvcidx__build_manifest_spec(const rvcidx__build_run *run, int with_indexes) {
+    rvcidx_manifest_spec m;
+    memset(&m, 0, sizeof m);
+    m.outdir = run->p->outdir;
+    m.store_path = run->store;
+    m.ingest = &run->ingest;
+    m.index = &run->index;
+    m.eval = &run->eval;
+    m.per_speaker = run->p->per_speaker;
+    if (with_indexes && run->r) {
+        m.indexes = run->r->indexes;
+        m.n_indexes = run->r->n_indexes;
+    }
+    return m;
+}
+
+/* Nothing to do when the manifest's request is today's and its outputs are all
+ * there with their sizes: a nightly rebuild of unchanged data costs one
+ * hashing pass over the inputs (ingest's check). */
+int rvcidx__build_up_to_date(const rvcidx__build_run *run) {
+    rvcidx_manifest_spec m = rvcidx__build_manifest_spec(run, 0);
+    int current = 0;
+    return rvcidx_manifest_is_current(&m, &current) == 0 && current;
+}
+
+static int add_index(rvcidx__build_run *run, const char *name, const char *dir, uint64_t first, uint64_t rows) {
+    rvcidx_build_result *r = run->r;
+    rvcidx_built_index *b = &r->indexes[r->n_indexes];
+    if ((size_t)snprintf(b->name, sizeof b->name, "%s", name) >= sizeof b->name ||
+        (size_t)snprintf(b->dir, sizeof b->dir, "%s", dir) >= sizeof b->dir)
+        return rvcidx__fail(RVCIDX_EINVAL, "%s: name or path too long", dir);
+    run->first_row[r->n_indexes] = first;
+    run->rows[r->n_indexes++] = rows;
+    return 0;
+}
+
+int rvcidx__build_plan_indexes(rvcidx__build_run *run) {
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(run->store, &st));
+    size_t n = run->p->per_speaker ? rvcidx_store_speaker_count(st) : 1;
+    run->r->indexes = calloc(n, sizeof *run->r->indexes);
+    run->first_row = calloc(n, sizeof *run->first_row);
+    run->rows = calloc(n, sizeof *run->rows);
+    int rc = run->r->indexes && run->first_row && run->rows ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+    char dir[PATH_MAX + 256];
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rvcidx_store_speaker spk = {run->model, 0, 0};
+        if (run->p->per_speaker) rvcidx_store_get_speaker(st, i, &spk);
+        if (run->p->per_speaker && spk.rows == 0) {
+            rvcidx__log(RVCIDX_LOG_WARN, "build: speaker %s has no rows; no index", spk.name);
+            continue;
+        }
+        snprintf(dir, sizeof dir, "%s%s%s", run->p->outdir, run->p->per_speaker ? "/" : "",
+                 run->p->per_speaker ? spk.name : "");
+        rc = add_index(run, spk.name, dir, spk.first_row, spk.rows);
+    }
+    rvcidx_store_close(st);
+    return rc;
+}
+
+int rvcidx__build_index_done(rvcidx__build_run *run, size_t i, int rc) {
+    rvcidx_built_index *b = &run->r->indexes[i];
+    if (b->result.eval && (rc == 0 || rc == RVCIDX_ETARGET)) {
+        int out = rvcidx_eval_report_write_outputs(b->result.eval, b->dir, run->p->plot, run->p->plot_user);
+        if (out && rc == 0) return out;
+    }
+    rvcidx_build_event e = {.kind = rc == 0 ? RVCIDX_EVENT_INDEX_DONE : RVCIDX_EVENT_INDEX_MISSED,
+                            .name = b->name, .dir = b->dir, .index = &b->result, .part = -1};
+    if (rc == 0 || (rc == RVCIDX_ETARGET && b->result.eval)) rvcidx__build_emit(run, &e);
+    if (rc == RVCIDX_ETARGET)
+        return rvcidx__fail(rc, "build: no index published for %s; the sweep is in %s/%s", b->name, b->dir,
+                            rvcidx_output_name(RVCIDX_OUT_REPORT_MD));
+    return rc;
+}
+
+static int build_indexes(rvcidx__build_run *run) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < run->r->n_indexes; i++) {
+        rvcidx_built_index *b = &run->r->indexes[i];
+        int top = !strcmp(b->dir, run->p->outdir);
+        if (!top && (rc = rvcidx__own_dir(b->dir)) == 0) rc = rvcidx__outdir_check_replaceable(b->dir, 0);
+        if (rc) break;
+        rvcidx_index_params ip = run->index;
+        ip.first_row = run->first_row[i];
+        ip.rows = run->rows[i];
+        rc = rvcidx_build_index(run->store, b->dir, b->name, &ip, &run->eval, &b->result);
+        rc = rvcidx__build_index_done(run, i, rc);
+    }
+    return rc;
+}
+
+/* Times, threads and host: what differs from run to run, kept out of the manifest. */
+static void write_run_json(const rvcidx__build_run *run, double ingest_s, double total_s) {
+    char path[PATH_MAX], host[256] = "";
+    gethostname(host, sizeof host - 1);
+    json_t *indexes = json_array();
+    for (size_t i = 0; i < run->r->n_indexes; i++) {
+        const rvcidx_built_index *b = &run->r->indexes[i];
+        const rvcidx_index_result *r = &b->result;
+        json_array_append_new(indexes, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s}", "name", b->name, "train_s",
+                                                 r->train_seconds, "kmeans_s", r->train.kmeans_seconds, "encode_s",
+                                                 r->encode_seconds, "eval_s", r->eval_seconds, "train_device", r->train.device));
+    }
+    rvcidx_runtime_versions v;
+    if (rvcidx_get_runtime_versions(&v) != 0) snprintf(v.blas, sizeof v.blas, "unknown");
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:f, s:f, s:o}", "format", "rvcidx-run", "host", host, "blas",
+                          v.blas, "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN), "threads", run->index.threads,
+                          "ingest_s", ingest_s, "total_s", total_s, "indexes", indexes);
+    if (rvcidx_outdir_path(run->p->outdir, RVCIDX_OUT_RUN, path, sizeof path) != 0 || !o ||
+        rvcidx__write_json_file(path, o, 0) != 0)
+        rvcidx__log(RVCIDX_LOG_WARN, "build: cannot write %s", path);
+    json_decref(o);
+}
+
+int rvcidx__build_record(rvcidx__build_run *run, double ingest_s) {
+    write_run_json(run, ingest_s, rvcidx__build_now() - run->start);
+    rvcidx_manifest_spec m = rvcidx__build_manifest_spec(run, 1);
+    RVCIDX__TRY(rvcidx_manifest_write(&m));
+    RVCIDX__TRY(rvcidx_outdir_path(run->p->outdir, RVCIDX_OUT_MANIFEST, run->r->manifest_path,
+                                   sizeof run->r->manifest_path));
+    rvcidx_build_event e = {.kind = RVCIDX_EVENT_MANIFEST, .path = run->r->manifest_path, .part = -1};
+    rvcidx__build_emit(run, &e);
+    return 0;
+}
+
+static int run_build(rvcidx__build_run *run) {
+    const rvcidx_build_params *p = run->p;
+    rvcidx_ingest_result ir;
+    RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &ir));
+    double ingest_s = run->r->ingest_seconds = rvcidx__build_now() - run->start;
+    rvcidx_build_event e = {.kind = RVCIDX_EVENT_INGESTED, .path = run->store, .ingest = &ir, .seconds = ingest_s, .part = -1};
+    rvcidx__build_emit(run, &e);
+    if (ir.outcome == RVCIDX_INGEST_UNCHANGED && rvcidx__build_up_to_date(run)) {
+        rvcidx__log(RVCIDX_LOG_INFO, "build: %s is up to date (same inputs and parameters as its manifest); nothing to do",
+                    p->outdir);
+        run->r->unchanged = 1;
+        rvcidx_build_event u = {.kind = RVCIDX_EVENT_UP_TO_DATE, .seconds = rvcidx__build_now() - run->start, .part = -1};
+        rvcidx__build_emit(run, &u);
+        return 0;
+    }
+    char manifest[PATH_MAX];
+    RVCIDX__TRY(rvcidx_outdir_path(p->outdir, RVCIDX_OUT_MANIFEST, manifest, sizeof manifest));
+    unlink(manifest); /* until the new one is written, this is not a complete build */
+    RVCIDX__TRY(rvcidx__build_plan_indexes(run));
+    RVCIDX__TRY(build_indexes(run));
+    RVCIDX__TRY(rvcidx__build_record(run, ingest_s));
+    rvcidx__log(RVCIDX_LOG_INFO, "build: done in %.1f s", rvcidx__build_now() - run->start);
+    return 0;
+}
+
+/* One build of OUTDIR under its lock; a failure leaves its note for `rvcidx status`. */
+static int locked_build(rvcidx__build_run *run) {
+    const char *outdir = run->p->outdir;
+    RVCIDX__TRY(rvcidx__mkdir_p(outdir));
+    int lock = -1;
+    RVCIDX__TRY(rvcidx_outdir_lock(outdir, &lock));
+    rvcidx_outdir_clear_failure(outdir);
+    int rc = rvcidx__outdir_check_replaceable(outdir, 1);
+    if (rc == 0) rc = run_build(run);
+    if (rc) {
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s", rvcidx_last_error()); /* the note's own failure must not replace it */
+        int code = rvcidx_exit_code(rc);
+        if (rvcidx_outdir_record_failure(outdir, code, rvcidx_exit_reason(code)) != 0)
+            rvcidx__log(RVCIDX_LOG_WARN, "build: cannot write %s/%s ('rvcidx status' will not list this failure)",
+                        outdir, rvcidx_output_name(RVCIDX_OUT_FAILED));
+        rvcidx__fail(rc, "%s", msg);
+    }
+    rvcidx_outdir_unlock(lock);
+    return rc;
+}
+
+/* ---- before any work: the parameters, the GPU, the plan ------------------ */
+
+static int check_params(const rvcidx_build_params *p) {
+    if (!p->outdir || !p->outdir[0]) return rvcidx__fail(RVCIDX_EINVAL, "build: outdir is required");
+    if (!p->sources || p->n_sources < 1) return rvcidx__fail(RVCIDX_EINVAL, "build: at least one source is required");
+    for (int i = 0; i < p->n_sources; i++)
+        if (!p->sources[i] || !p->sources[i][0]) return rvcidx__fail(RVCIDX_EINVAL, "build: source %d is empty", i + 1);
+    if ((p->stage != RVCIDX_STAGE_ALL || p->part >= 0) && !p->split)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: --stage and --part belong to a split build: add --split N");
+    if (p->split && (p->per_speaker || p->index.type == RVCIDX_INDEX_AUTO))
+        return rvcidx__fail(RVCIDX_EINVAL, "build: --split builds one index of one type: no --per-speaker, --per-model "
+                            "or --index auto");
+    if (p->split > RVCIDX_SPLIT_MAX_PARTS)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: split %u: at most %d parts", p->split, RVCIDX_SPLIT_MAX_PARTS);
+    char name_check[512];
+    if (p->name && rvcidx_index_file_name(&p->index, 768, 1, p->name, name_check, sizeof name_check) != 0)
+        return rvcidx__fail(RVCIDX_EINVAL, "--name: %s", rvcidx_last_error());
+    return 0;
+}
+
+/* gpu on is checked before any work: without it the build would ingest
+ * (hours on a big tree) and only fail when training asks for the GPU. */
+static int check_gpu(const rvcidx_build_params *p) {
+    if (p->index.gpu != RVCIDX_GPU_ON || p->stage == RVCIDX_STAGE_PART) return 0; /* a part only encodes, on the CPU */
+    rvcidx_gpu_info info;
+    if (rvcidx_gpu_probe(&info) == 0) return 0;
+    return rvcidx__fail(RVCIDX_ENOGPU, "--gpu on, but no GPU is usable: %s; use --gpu auto or off ('rvcidx gpu' says "
+                        "more)", info.reason);
+}
+
+/* The disk needed is what a rebuild writes; a build that will find itself up
+ * to date writes nothing, so a nightly rerun must not be refused for want of
+ * space. Decided from sizes and mtimes, before ingest, which would rewrite a
+ * changed store. */
+static int up_to_date_before_ingest(const rvcidx__build_run *run) {
+    int current = 0;
+    rvcidx_manifest_spec m = rvcidx__build_manifest_spec(run, 0);
+    if (run->p->split || rvcidx_build_is_current(&m, run->p->sources, run->p->n_sources, &current) != 0 || !current)
+        return 0;
+    rvcidx__log(RVCIDX_LOG_INFO, "build: %s is up to date, so the disk space a rebuild needs is not checked",
+                run->p->outdir);
+    return 1;
+}
+
+static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
+
+/* A build that will not fit is refused before it starts (RVCIDX_ETOOBIG),
+ * with the plan in the result and the PLAN_REFUSED event. */
+static int check_fit(rvcidx__build_run *run) {
+    const rvcidx_build_params *p = run->p;
+    rvcidx_plan_result *pl = &run->r->plan;
+    RVCIDX__TRY(rvcidx_plan(p->sources, p->n_sources, p->outdir, &run->ingest, &run->index, &run->eval, pl));
+    run->r->plan_checked = 1;
+    if (pl->fits_ram && pl->fits_disk) return 0;
+    if (pl->fits_ram && up_to_date_before_ingest(run)) return 0;
+    rvcidx_build_event e = {.kind = RVCIDX_EVENT_PLAN_REFUSED, .plan = pl, .part = -1};
+    rvcidx__build_emit(run, &e);
+    char ram[96] = "", disk[96] = "";
+    if (!pl->fits_ram) snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f available)", gib(pl->ram_peak), gib(pl->ram_available));
+    if (!pl->fits_disk) snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f free)", gib(pl->disk_needed), gib(pl->disk_available));
+    return rvcidx__fail(RVCIDX_ETOOBIG, "build: refused before starting: the build needs %s%s%s; use a bigger machine, "
+                        "free space, or --per-speaker for smaller indexes", ram, ram[0] && disk[0] ? " and " : "", disk);
+}
+
+/* A refusal before the lock is recorded too, where OUTDIR already exists
+ * (a --per-model child's folder), so `rvcidx status` lists it. */
+static void record_early_failure(const char *outdir, int rc) {
+    if (access(outdir, F_OK) != 0 || rc == RVCIDX_ELOCKED) return;
+    char msg[2048];
+    snprintf(msg, sizeof msg, "%s", rvcidx_last_error());
+    int code = rvcidx_exit_code(rc);
+    rvcidx_outdir_record_failure(outdir, code, rvcidx_exit_reason(code));
+    rvcidx__fail(rc, "%s", msg);
+}
+
+static void run_init(rvcidx__build_run *run, const rvcidx_build_params *p, rvcidx_build_result *r) {
+    memset(run, 0, sizeof *run);
+    run->p = p;
+    run->r = r;
+    run->ingest = p->ingest;
+    run->index = p->index;
+    run->eval = p->eval;
+    run->eval.gpu = p->index.gpu;
+    run->eval.threads = p->index.threads;
+    if (p->progress) {
+        run->ingest.progress = run->index.progress = run->eval.progress = p->progress;
+        run->ingest.progress_user = run->index.progress_user = run->eval.progress_user = p->progress_user;
+    }
+    snprintf(run->store, sizeof run->store, "%s/%s", p->outdir, rvcidx_output_name(RVCIDX_OUT_STORE));
+    if (p->name) snprintf(run->model, sizeof run->model, "%s", p->name);
+    else default_model_name(p->sources[0], run->model, sizeof run->model);
+    run->start = rvcidx__build_now();
+}
+
+int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r) {
+    rvcidx_build_result local;
+    if (!r) r = &local;
+    memset(r, 0, sizeof *r);
+    if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build: NULL argument");
+    RVCIDX__TRY(check_params(p));
+    rvcidx__build_run run;
+    run_init(&run, p, r);
+    int rc = check_gpu(p);
+    int plan_needed = p->check_fit && (p->stage == RVCIDX_STAGE_ALL || p->stage == RVCIDX_STAGE_PREPARE);
+    if (rc == 0 && plan_needed) rc = check_fit(&run);
+    if (rc) record_early_failure(p->outdir, rc);
+    else rc = p->split ? rvcidx__build_split(&run) : locked_build(&run);
+    free(run.first_row);
+    free(run.rows);
+    r->seconds = rvcidx__build_now() - run.start;
+    if (r == &local) rvcidx_build_result_clear(r);
+    return rc;
+}
+
+void rvcidx_build_result_clear(rvcidx_build_result *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n_indexes; i++) rvcidx_index_result_clear(&r->indexes[i].result);
+    free(r->indexes);
+    memset(r, 0, sizeof *r);
+}
+
+int rvcidx_build_check_current(const rvcidx_build_params *p, int *current) {
+    if (!p || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_check_current: NULL argument");
+    *current = 0;
+    RVCIDX__TRY(check_params(p));
+    rvcidx__build_run run;
+    run_init(&run, p, NULL);
+    rvcidx_manifest_spec m = rvcidx__build_manifest_spec(&run, 0);
+    return rvcidx_build_is_current(&m, p->sources, p->n_sources, current);
+}
+
+/* TEMPORARY until build_params.c lands (same session): the defaults. */
+rvcidx_build_params rvcidx_build_default_params(void) {
+    rvcidx_build_params p;
+    memset(&p, 0, sizeof p);
+    p.part = -1;
+    p.check_fit = 1;
+    p.ingest = rvcidx_ingest_default_params();
+    p.index = rvcidx_index_default_params();
+    p.eval = rvcidx_eval_default_params();
+    return p;
+}
