@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/internal.h"
+#include "base/param_text.h"
 #include "index/index_internal.h"
 #include "rvcidx/index.h"
 
@@ -19,6 +20,58 @@ rvcidx_index_params rvcidx_index_default_params(void) {
     p.nprobe = 16;
     p.k_factor = 8;
     return p;
+}
+
+/* k already in '_' form; 1 when k is not an index parameter. */
+int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *value) {
+    static const char *const types[] = {"ivfpq4fs", "ivfflat", "auto"};
+    static const char *const metrics[] = {"l2", "ip", "cosine"};
+    static const char *const gpu[] = {"auto", "on", "off"};
+    long v = 0;
+    int choice = 0;
+    if (!strcmp(k, "index")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, types, 3, &choice));
+        p->type = (rvcidx_index_type)choice;
+    } else if (!strcmp(k, "metric")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, metrics, 3, &choice));
+        p->metric = (rvcidx_metric)choice;
+    } else if (!strcmp(k, "gpu")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, gpu, 3, &choice));
+        p->gpu = (rvcidx_gpu_mode)choice;
+    } else if (!strcmp(k, "nlist")) {
+        if (value && !strcmp(value, "auto")) return p->nlist = 0, 0;
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
+        p->nlist = v;
+    } else if (!strcmp(k, "seed")) {
+        RVCIDX__TRY(rvcidx__param_u64(k, value, &p->seed));
+    } else if (!strcmp(k, "iterations")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1000, &v));
+        p->iterations = (int)v;
+    } else if (!strcmp(k, "train_rows")) {
+        if (value && !strcmp(value, "auto")) return p->train_rows = 0, 0;
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 40, &v));
+        p->train_rows = v;
+    } else if (!strcmp(k, "threads")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 0, 4096, &v));
+        p->threads = (int)v;
+    } else if (!strcmp(k, "nprobe")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
+        p->nprobe = (int)v;
+    } else if (!strcmp(k, "k_factor")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));
+        p->k_factor = (int)v;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char *value) {
+    char k[32];
+    if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_index_params_set: NULL params");
+    RVCIDX__TRY(rvcidx__param_key(key, k, sizeof k));
+    int rc = rvcidx__index_param_set(p, k, value);
+    return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not an index parameter", key) : rc;
 }
 
 int64_t rvcidx_auto_nlist(uint64_t n) {

@@ -16,6 +16,7 @@
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/internal.h"
+#include "base/param_text.h"
 #include "ingest/npy.h"
 #include "rvcidx/ingest.h"
 #include "ingest/sources.h"
@@ -46,6 +47,37 @@ rvcidx_ingest_params rvcidx_ingest_default_params(void) {
     memset(&p, 0, sizeof p);
     p.check = RVCIDX_CHECK_HASH;
     return p;
+}
+
+int rvcidx__ingest_param_set(rvcidx_ingest_params *p, const char *k, const char *value) {
+    static const char *const versions[] = {"v1", "v2"};
+    static const char *const checks[] = {"hash", "stat"};
+    long v = 0;
+    int choice = 0;
+    if (!strcmp(k, "dim")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 65536, &v));
+        if (v != 256 && v != 768) return rvcidx__fail(RVCIDX_EINVAL, "dim: %ld is not 256 (RVC v1) or 768 (v2)", v);
+        p->dim = (int)v;
+    } else if (!strcmp(k, "version")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, versions, 2, &choice));
+        p->dim = choice ? 768 : 256;
+    } else if (!strcmp(k, "skip_bad")) {
+        RVCIDX__TRY(rvcidx__param_bool(k, value, &p->skip_bad));
+    } else if (!strcmp(k, "check")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, checks, 2, &choice));
+        p->check = (rvcidx_check_mode)choice;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const char *value) {
+    char k[32];
+    if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_ingest_params_set: NULL params");
+    RVCIDX__TRY(rvcidx__param_key(key, k, sizeof k));
+    int rc = rvcidx__ingest_param_set(p, k, value);
+    return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not an ingest parameter", key) : rc;
 }
 
 static int report(ingest_run *run, int finished) {
