@@ -1,5 +1,4 @@
 /* backend.c — chooses between the CPU and CUDA backends. */
-#include <stdlib.h>
 
 #include "backend/backend.h"
 #include "base/internal.h"
@@ -28,12 +27,5 @@ int rvcidx__backend_acquire(rvcidx_gpu_mode mode, rvcidx__backend **out) {
 }
 
 void rvcidx__backend_release(rvcidx__backend *b) {
-    if (!b) return;
-#ifdef RVCIDX_USE_CUDA
-    if (b->state) {
-        rvcidx__backend_cuda_release(b);
-        return;
-    }
-#endif
-    free(b);
+    if (b) b->release(b);
 }

@@ -175,7 +175,7 @@ static int compute_truth(eval_ctx *c) {
     rvcidx__backend *b = NULL;
     RVCIDX__TRY(rvcidx__backend_acquire(c->p->gpu, &b));
     b->describe(b, c->report->truth_device, sizeof c->report->truth_device);
-    if (c->exact && !strcmp(b->name, "cpu")) {
+    if (c->exact && b->host_flat) {
         rvcidx__backend_release(b);
         return search_all(c, c->exact, &c->truth, NULL);
     }
