@@ -5,6 +5,7 @@
 
 #include "rvcidx/rvcidx.h"
 #include "rvcidx/build.h"
+#include "cli/cli.h"
 
 static void defaults_are_the_clis(void **state) {
     (void)state;
@@ -224,6 +225,29 @@ static void sources_and_progress(void **state) {
     rvcidx_build_params_destroy(p);
 }
 
+/* The CLI names options where the library names parameters (cli_log.c). */
+static void cli_turns_parameters_into_options(void **state) {
+    (void)state;
+    char buf[512];
+    assert_string_equal(cli_with_flags("pass `skip_bad` to leave them out", buf, sizeof buf),
+                        "pass --skip-bad to leave them out");
+    assert_string_equal(cli_with_flags("`nlist=2000` is more than; use `index=ivfflat`, lower `k`", buf, sizeof buf),
+                        "--nlist 2000 is more than; use --index ivfflat, lower --k");
+    assert_string_equal(cli_with_flags("`queries=a b.h5` or `queries-from=self`", buf, sizeof buf),
+                        "--queries a b.h5 or --queries-from self");
+    /* anything else between backquotes stays as it is */
+    const char *plain = "`ls` in `/data/nlist` with `nlistx` and `k=`, `=1`, `` and an odd ` quote";
+    assert_string_equal(cli_with_flags(plain, buf, sizeof buf), plain);
+    const char *none = "no quotes";
+    assert_ptr_equal(cli_with_flags(none, buf, sizeof buf), none);
+    char small[8]; /* truncated, never overrun */
+    cli_with_flags("`skip_bad` and more text", small, sizeof small);
+    assert_true(strlen(small) < sizeof small);
+    assert_string_equal(cli_param_flag("k-factor"), "--k-factor");
+    assert_string_equal(cli_param_flag("outdir"), "-o");
+    assert_null(cli_param_flag("check_fit"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_the_clis),
@@ -232,6 +256,7 @@ int main(void) {
         cmocka_unit_test(bad_values_name_the_key),
         cmocka_unit_test(per_struct_setters),
         cmocka_unit_test(sources_and_progress),
+        cmocka_unit_test(cli_turns_parameters_into_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,7 +69,7 @@ static const char *flag_of(const char *name, size_t len) {
 const char *cli_param_flag(const char *param) { return param ? flag_of(param, strlen(param)) : NULL; }
 
 /* `name` -> --name and `name=value` -> --name value, for names in the table. */
-static const char *with_flags(const char *msg, char *buf, size_t n) {
+const char *cli_with_flags(const char *msg, char *buf, size_t n) {
     if (!strchr(msg, '`')) return msg;
     size_t o = 0;
     for (const char *p = msg; *p && o + 1 < n;) {
@@ -122,7 +122,7 @@ static void cli_sink(rvcidx_log_level level, const char *text, void *user) {
     (void)user;
     if (level > g_cli_log.level) return;
     char flagged[8192];
-    const char *raw = with_flags(text, flagged, sizeof flagged);
+    const char *raw = cli_with_flags(text, flagged, sizeof flagged);
     if (g_cli_log.json) { /* JSON escapes control characters itself */
         emit_json(level, raw);
         return;

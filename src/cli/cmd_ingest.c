@@ -36,7 +36,9 @@ static const char *outcome_name(rvcidx_ingest_outcome o) {
 }
 
 void cli_print_ingest_summary(const char *store, const rvcidx_ingest_result *r, double seconds) {
-    printf("store    %s (%s%s%s)\n", store, outcome_name(r->outcome), r->reason[0] ? ": " : "", r->reason);
+    char reason[sizeof r->reason + 256];
+    printf("store    %s (%s%s%s)\n", store, outcome_name(r->outcome), r->reason[0] ? ": " : "",
+           cli_with_flags(r->reason, reason, sizeof reason));
     printf("rows     %llu x %d (%s), %zu speaker(s), %zu file(s): %zu empty, %zu rejected\n",
            (unsigned long long)r->rows, r->dim, r->dim == 256 ? "RVC v1" : r->dim == 768 ? "RVC v2" : "?",
            r->speakers, r->files, r->files_empty, r->files_rejected);

@@ -89,7 +89,7 @@ uint64_t rvcidx__train_rows(const rvcidx_index_params *p, int64_t nlist, uint64_
 int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n) {
     int len;
     if (p->type == RVCIDX_INDEX_AUTO)
-        return rvcidx__fail(RVCIDX_EINVAL, "--index auto is decided by measuring: only 'build' takes it");
+        return rvcidx__fail(RVCIDX_EINVAL, "`index=auto` is decided by measuring: only 'build' takes it");
     if (p->type == RVCIDX_INDEX_IVFFLAT) {
         len = snprintf(out, n, "IVF%lld,Flat", (long long)nlist);
     } else {
@@ -154,21 +154,21 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
     uint64_t min_rows = p->type == RVCIDX_INDEX_IVFFLAT ? 1 : 16;
     if (plan->rows < min_rows)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) to index, but an IVF-PQ4 index needs at least %llu "
-                            "to train its codes; add more audio (about a second is 50 frames) or use --index ivfflat",
+                            "to train its codes; add more audio (about a second is 50 frames) or use `index=ivfflat`",
                             store_path, (unsigned long long)plan->rows, (unsigned long long)min_rows);
     plan->nlist = p->nlist > 0 ? p->nlist : rvcidx_auto_nlist(plan->rows);
     if ((uint64_t)plan->nlist > plan->rows)
-        return rvcidx__fail(RVCIDX_EINVAL, "--nlist %lld is more than the %llu rows to index; use at most rows/39",
+        return rvcidx__fail(RVCIDX_EINVAL, "`nlist=%lld` is more than the %llu rows to index; use at most rows/39",
                             (long long)plan->nlist, (unsigned long long)plan->rows);
     plan->train_rows = rvcidx__train_rows(p, plan->nlist, plan->rows);
     if (plan->train_rows < (uint64_t)plan->nlist)
-        return rvcidx__fail(RVCIDX_EINVAL, "--train-rows %llu is fewer than nlist %lld", (unsigned long long)plan->train_rows,
+        return rvcidx__fail(RVCIDX_EINVAL, "`train_rows=%llu` is fewer than nlist %lld", (unsigned long long)plan->train_rows,
                             (long long)plan->nlist);
     if (plan->train_rows < (uint64_t)plan->nlist * 39)
         rvcidx__log(RVCIDX_LOG_WARN, "train: %llu rows for %lld centroids is under faiss's 39 per centroid; "
-                    "centroids may be poor (lower --nlist)", (unsigned long long)plan->train_rows, (long long)plan->nlist);
+                    "centroids may be poor (lower `nlist`)", (unsigned long long)plan->train_rows, (long long)plan->nlist);
     if (p->type == RVCIDX_INDEX_IVFPQ4FS && plan->dim % 2)
         return rvcidx__fail(RVCIDX_EINVAL, "PQ4 FastScan needs an even dimension, not %d", plan->dim);
-    if (p->iterations < 1) return rvcidx__fail(RVCIDX_EINVAL, "--iterations must be at least 1");
+    if (p->iterations < 1) return rvcidx__fail(RVCIDX_EINVAL, "`iterations` must be at least 1");
     return 0;
 }
