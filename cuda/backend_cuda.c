@@ -44,6 +44,13 @@ static void cuda_free_flat(const rvcidx__backend *b, FaissIndex *index) {
     faiss_Index_free(index);
 }
 
+static void cuda_release(rvcidx__backend *b) {
+    cuda_state *s = b->state;
+    if (s) faiss_StandardGpuResources_free(s->resources);
+    free(s);
+    free(b);
+}
+
 int rvcidx__backend_cuda_init(rvcidx__backend **out) {
     rvcidx__backend *b = calloc(1, sizeof *b);
     cuda_state *s = calloc(1, sizeof *s);
@@ -67,14 +74,8 @@ int rvcidx__backend_cuda_init(rvcidx__backend **out) {
     b->describe = cuda_describe;
     b->new_flat = cuda_new_flat;
     b->free_flat = cuda_free_flat;
+    b->release = cuda_release;
     b->state = s;
     *out = b;
     return 0;
-}
-
-void rvcidx__backend_cuda_release(rvcidx__backend *b) {
-    cuda_state *s = b->state;
-    if (s) faiss_StandardGpuResources_free(s->resources);
-    free(s);
-    free(b);
 }

@@ -442,7 +442,7 @@ static void non_finite_values_name_their_row(void **state) {
                     "a = np.zeros((6, 4), '<f8'); a[2, 0] = -3.4028236e38; np.save('over2_f8.npy', a)\n"
                     "a = np.zeros((6, 4), '<f8'); a[4, 2] = np.inf; np.save('inf4_f8.npy', a)\n");
     const struct { const char *file, *what; } cases[] = {
-        {"nan250.npy", "row 250 has a NaN or infinite value; fix or remove the file, or pass --skip-bad"},
+        {"nan250.npy", "row 250 has a NaN or infinite value; fix or remove the file, or pass `skip_bad`"},
         {"nan17.npy", "row 17 has a NaN or infinite value"},
         {"inf0.npy", "row 0 has a NaN or infinite value"},
         {"inf8_f2.npy", "row 8 has a NaN or infinite value"},

@@ -109,6 +109,11 @@ typedef struct rvcidx_build_result {
 /* The CLI's defaults: the seed's IVF,PQx4fs,RFlat, tuned to 8-recall@8 >= 0.95. */
 rvcidx_build_params rvcidx_build_default_params(void);
 
+/* The checks rvcidx_build makes of p before any work (sources given, split
+ * options consistent, a name usable in a file name); RVCIDX_EINVAL with the
+ * parameter named. */
+int rvcidx_build_params_check(const rvcidx_build_params *p);
+
 /* Runs the build p describes; r (may be NULL) receives what was made, also
  * after a failure (the indexes finished before it). */
 int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r);

@@ -67,6 +67,15 @@ typedef struct rvcidx_eval_params { /* from rvcidx_eval_default_params() */
 
 rvcidx_eval_params rvcidx_eval_default_params(void);
 
+/* Sets one parameter from text, by the name of the CLI's option without its
+ * dashes, '-' or '_' alike: k, eval_queries (the sample size), queries (a
+ * store of external queries, kept by pointer), queries_from
+ * (auto|self|other-speakers), target_recall (0..1), no_tune and no_timing
+ * (1/0, true/false, yes/no). gpu and threads are the index's
+ * (rvcidx_index_params_set). RVCIDX_EINVAL for an unknown name or a bad
+ * value, the message starting with the name. */
+int rvcidx_eval_params_set(rvcidx_eval_params *p, const char *key, const char *value);
+
 typedef struct rvcidx_eval_point {
     int nprobe, k_factor;     /* k_factor 0 for ivfflat */
     double recall_1;          /* 1-recall@1 */

@@ -74,6 +74,14 @@ typedef struct rvcidx_index_params {
 
 rvcidx_index_params rvcidx_index_default_params(void);
 
+/* Sets one parameter from text, by the name of the CLI's option without its
+ * dashes, '-' or '_' alike: index (ivfpq4fs|ivfflat|auto), metric
+ * (l2|ip|cosine), nlist (N|auto), seed, iterations, train_rows (N|auto),
+ * threads, gpu (auto|on|off), nprobe, k_factor; the same ranges as the
+ * options. RVCIDX_EINVAL for an unknown name or a bad value, the message
+ * starting with the name ("nlist: 'x' is not an integer in 1..16777216"). */
+int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char *value);
+
 /* The nlist chosen for n vectors: 4*sqrt(n), the low end of the 4..16*sqrt(n)
  * range recommended for n <= 1M (fewer, fuller lists reach a recall target at
  * a smaller nprobe), capped so every centroid gets at least 39 training

@@ -55,6 +55,13 @@ typedef struct rvcidx_ingest_result {
 
 rvcidx_ingest_params rvcidx_ingest_default_params(void);
 
+/* Sets one parameter from text, by the name of the CLI's option without its
+ * dashes, '-' or '_' alike: dim (256|768), version (v1|v2: dim by RVC
+ * version), skip_bad (1/0, true/false, yes/no), check (hash|stat).
+ * RVCIDX_EINVAL for an unknown name or a bad value, the message starting
+ * with the name. */
+int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const char *value);
+
 /* Ingests srcs into the store at store_path. *result (optional) says what happened. */
 int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
                   const rvcidx_ingest_params *params, rvcidx_ingest_result *result);

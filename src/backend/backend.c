@@ -1,5 +1,4 @@
 /* backend.c — chooses between the CPU and CUDA backends. */
-#include <stdlib.h>
 
 #include "backend/backend.h"
 #include "base/internal.h"
@@ -8,19 +7,19 @@
 int rvcidx__backend_acquire(rvcidx_gpu_mode mode, rvcidx__backend **out) {
     *out = NULL;
     if (mode == RVCIDX_GPU_OFF) {
-        rvcidx__log(RVCIDX_LOG_INFO, "device: cpu (--gpu off)");
+        rvcidx__log(RVCIDX_LOG_INFO, "device: cpu (`gpu=off`)");
         return rvcidx__backend_cpu_init(out);
     }
     rvcidx_gpu_info info;
     if (rvcidx_gpu_probe(&info) != 0) {
         if (mode == RVCIDX_GPU_ON)
-            return rvcidx__fail(RVCIDX_ENOGPU, "--gpu on, but no GPU is usable: %s; use --gpu auto or off",
+            return rvcidx__fail(RVCIDX_ENOGPU, "`gpu=on`, but no GPU is usable: %s; use `gpu=auto` or off",
                                 info.reason);
         rvcidx__log(RVCIDX_LOG_INFO, "device: cpu (no GPU: %s)", info.reason);
         return rvcidx__backend_cpu_init(out);
     }
 #ifdef RVCIDX_USE_CUDA
-    rvcidx__log(RVCIDX_LOG_INFO, "device: cuda:0 %s (%s)", info.name, mode == RVCIDX_GPU_ON ? "--gpu on" : "GPU found");
+    rvcidx__log(RVCIDX_LOG_INFO, "device: cuda:0 %s (%s)", info.name, mode == RVCIDX_GPU_ON ? "`gpu=on`" : "GPU found");
     return rvcidx__backend_cuda_init(out);
 #else
     return rvcidx__backend_cpu_init(out); /* unreachable: the probe fails without CUDA */
@@ -28,12 +27,5 @@ int rvcidx__backend_acquire(rvcidx_gpu_mode mode, rvcidx__backend **out) {
 }
 
 void rvcidx__backend_release(rvcidx__backend *b) {
-    if (!b) return;
-#ifdef RVCIDX_USE_CUDA
-    if (b->state) {
-        rvcidx__backend_cuda_release(b);
-        return;
-    }
-#endif
-    free(b);
+    if (b) b->release(b);
 }

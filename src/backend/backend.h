@@ -15,12 +15,19 @@
 
 typedef struct rvcidx__backend {
     const char *name; /* "cpu" or "cuda" */
+    /* 1: new_flat gives faiss's CPU IndexFlat, in host memory, so a CPU
+     * IndexFlat that already holds the vectors (an RFlat index's exact copy)
+     * searches as fast: eval's ground truth uses it instead of a new copy.
+     * 0: the backend's flat index is faster than that (the GPU's). */
+    int host_flat;
     /* One line describing the device, for logs and manifests. Required. */
     void (*describe)(const struct rvcidx__backend *b, char *out, size_t n);
     /* An exact flat index of dimension d for the metric (L2 or inner
      * product), empty. The caller releases it with free_flat. Required. */
     int (*new_flat)(const struct rvcidx__backend *b, int d, int inner_product, FaissIndex **out);
     void (*free_flat)(const struct rvcidx__backend *b, FaissIndex *index);
+    /* Frees the backend itself with what it owns (GPU resources). Required. */
+    void (*release)(struct rvcidx__backend *b);
     void *state; /* backend-owned (GPU resources) */
 } rvcidx__backend;
 
@@ -36,7 +43,6 @@ int rvcidx__backend_cpu_init(rvcidx__backend **out);
 #ifdef RVCIDX_USE_CUDA
 /* The CUDA backend; call only after rvcidx_gpu_probe() succeeded. */
 int rvcidx__backend_cuda_init(rvcidx__backend **out);
-void rvcidx__backend_cuda_release(rvcidx__backend *b);
 #endif
 
 #endif

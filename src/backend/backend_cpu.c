@@ -27,13 +27,17 @@ static void cpu_free_flat(const rvcidx__backend *b, FaissIndex *index) {
     faiss_Index_free(index);
 }
 
+static void cpu_release(rvcidx__backend *b) { free(b); }
+
 int rvcidx__backend_cpu_init(rvcidx__backend **out) {
     rvcidx__backend *b = calloc(1, sizeof *b);
     if (!b) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
     b->name = "cpu";
+    b->host_flat = 1;
     b->describe = cpu_describe;
     b->new_flat = cpu_new_flat;
     b->free_flat = cpu_free_flat;
+    b->release = cpu_release;
     *out = b;
     return 0;
 }

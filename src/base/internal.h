@@ -3,6 +3,11 @@
  * Failing: `return rvcidx__fail(RVCIDX_EIO, "%s: %s", path, strerror(errno));`
  * records the message for rvcidx_last_error() and returns the code, so every
  * error path is one line.
+ *
+ * Messages name parameters, never the CLI's flags: between backquotes, alone
+ * or with a value ("pass `skip_bad`", "use `index=ivfflat`"), by the names
+ * rvcidx_build_params_set takes; the CLI shows its options there (--skip-bad,
+ * --index ivfflat; src/cli/cli_log.c).
  */
 #ifndef RVCIDX_INTERNAL_H
 #define RVCIDX_INTERNAL_H

@@ -47,6 +47,16 @@ void cli_stdout_filter_install(void);
 void cli_logf(rvcidx_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs rvcidx_last_error() (or what) as an error and returns the exit code. */
 int cli_fail(int status, const char *what);
+/* msg with each backquoted library parameter (`skip_bad`, `nlist=2000`) as
+ * its option (--skip-bad, --nlist 2000): msg itself when it has none, else
+ * buf. The logger does it to every message; for library text printed otherwise. */
+const char *cli_with_flags(const char *msg, char *buf, size_t n);
+/* The option of a library parameter ("nlist" -> "--nlist", "outdir" -> "-o"),
+ * '-' or '_' alike; NULL when no option sets it. */
+const char *cli_param_flag(const char *param);
+/* After a rvcidx_*_params_set(key) failed: logs its message, whose leading
+ * parameter name becomes the option ("--nlist: ..."); CLI_EXIT_USAGE. */
+int cli_param_fail(const char *key);
 
 /* ---- progress ------------------------------------------------------- */
 typedef struct cli_progress {

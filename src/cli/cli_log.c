@@ -1,5 +1,17 @@
 /* cli_log.c — the command's one logger: text or JSON lines on stderr; and
- * what -q and --log-json do to stdout (nothing, or JSON lines). */
+ * what -q and --log-json do to stdout (nothing, or JSON lines).
+ *
+ * Parameters become options here. The library names parameters, not flags:
+ *  - in running text between backquotes, alone or with a value:
+ *    "pass `skip_bad`", "use `index=ivfflat`", "lower `nlist`";
+ *  - at the very start of a message from rvcidx_*_params_set:
+ *    "nlist: 'many' is not an integer in 1..16777216".
+ * Every message the logger shows has each backquoted `name` or `name=value`
+ * whose name is in the table below replaced by the option ("--skip-bad",
+ * "--index ivfflat"); cli_param_fail turns the leading name into the option
+ * (it knows which parameter failed). A backquoted word that is not exactly a
+ * parameter's name (a file name, code) is left as it is, so ordinary text
+ * cannot be rewritten. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,6 +24,55 @@
 cli_log g_cli_log = {NULL, 0, RVCIDX_LOG_INFO};
 
 int cli_exit_code(int status) { return rvcidx_exit_code(status); }
+
+/* Every library parameter with an option. */
+static const struct { const char *param, *flag; } param_flags[] = {
+    {"outdir", "-o"}, {"name", "--name"}, {"per_speaker", "--per-speaker"}, {"split", "--split"},
+    {"stage", "--stage"}, {"part", "--part"}, {"for", "--for"}, {"dim", "--dim"}, {"version", "--version"},
+    {"skip_bad", "--skip-bad"}, {"check", "--check"}, {"index", "--index"}, {"metric", "--metric"},
+    {"nlist", "--nlist"}, {"seed", "--seed"}, {"iterations", "--iterations"}, {"train_rows", "--train-rows"},
+    {"threads", "--threads"}, {"gpu", "--gpu"}, {"nprobe", "--nprobe"}, {"k_factor", "--k-factor"},
+    {"k", "--k"}, {"eval_queries", "--eval-queries"}, {"queries", "--queries"},
+    {"queries_from", "--queries-from"}, {"target_recall", "--target-recall"}, {"no_tune", "--no-tune"},
+    {"no_timing", "--no-timing"},
+    {"speakers", "--speakers"}, {"minutes", "--minutes"}, /* demo */
+};
+
+/* The option of the parameter spelled by name[0..len), '-' or '_' alike. */
+static const char *flag_of(const char *name, size_t len) {
+    for (size_t i = 0; i < sizeof param_flags / sizeof *param_flags; i++) {
+        const char *p = param_flags[i].param;
+        size_t j = 0;
+        while (j < len && p[j] && (p[j] == name[j] || (p[j] == '_' && name[j] == '-'))) j++;
+        if (j == len && !p[j]) return param_flags[i].flag;
+    }
+    return NULL;
+}
+
+const char *cli_param_flag(const char *param) { return param ? flag_of(param, strlen(param)) : NULL; }
+
+/* `name` -> --name and `name=value` -> --name value, for names in the table. */
+const char *cli_with_flags(const char *msg, char *buf, size_t n) {
+    if (!strchr(msg, '`')) return msg;
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < n;) {
+        const char *close = *p == '`' ? strchr(p + 1, '`') : NULL;
+        if (close) {
+            const char *eq = memchr(p + 1, '=', (size_t)(close - p - 1));
+            const char *flag = flag_of(p + 1, (size_t)((eq ? eq : close) - p - 1));
+            if (flag && (!eq || eq + 1 < close)) {
+                int w = eq ? snprintf(buf + o, n - o, "%s %.*s", flag, (int)(close - eq - 1), eq + 1)
+                           : snprintf(buf + o, n - o, "%s", flag);
+                o = w < 0 ? o : o + (size_t)w < n ? o + (size_t)w : n - 1;
+                p = close + 1;
+                continue;
+            }
+        }
+        buf[o++] = *p++;
+    }
+    buf[o] = '\0';
+    return buf;
+}
 
 static void emit_json_to(FILE *out, rvcidx_log_level level, const char *msg) {
     char ts[32];
@@ -40,9 +101,11 @@ static const char *printable(const char *msg, char *buf, size_t n) {
     return buf;
 }
 
-static void cli_sink(rvcidx_log_level level, const char *raw, void *user) {
+static void cli_sink(rvcidx_log_level level, const char *text, void *user) {
     (void)user;
     if (level > g_cli_log.level) return;
+    char flagged[8192];
+    const char *raw = cli_with_flags(text, flagged, sizeof flagged);
     if (g_cli_log.json) { /* JSON escapes control characters itself */
         emit_json(level, raw);
         return;
@@ -68,6 +131,16 @@ void cli_logf(rvcidx_log_level level, const char *fmt, ...) {
     va_end(ap);
     if (!g_cli_log.out) g_cli_log.out = stderr;
     cli_sink(level, line, NULL);
+}
+
+int cli_param_fail(const char *key) {
+    const char *msg = rvcidx_last_error(), *flag = cli_param_flag(key);
+    size_t len = strlen(key);
+    if (flag && !strncmp(msg, key, len) && (msg[len] == ':' || msg[len] == ' '))
+        cli_logf(RVCIDX_LOG_ERROR, "%s%s", flag, msg + len);
+    else
+        cli_logf(RVCIDX_LOG_ERROR, "%s", msg);
+    return CLI_EXIT_USAGE;
 }
 
 int cli_fail(int status, const char *what) {

@@ -475,15 +475,12 @@ int cmd_build(int argc, char **argv) {
                  "--per-speaker or --name");
         return CLI_EXIT_USAGE;
     }
-    if ((a.stage || a.part >= 0) && !a.split) {
-        cli_logf(RVCIDX_LOG_ERROR, "build: --stage and --part belong to a split build: add --split N");
+    if (a.split && a.per_model) {
+        cli_logf(RVCIDX_LOG_ERROR, "build: --split builds one index of one type: no --per-model");
         return CLI_EXIT_USAGE;
     }
-    if (a.split && (a.per_speaker || a.per_model || a.index.type == RVCIDX_INDEX_AUTO)) {
-        cli_logf(RVCIDX_LOG_ERROR, "build: --split builds one index of one type: no --per-speaker, --per-model or "
-                 "--index auto");
-        return CLI_EXIT_USAGE;
-    }
+    rvcidx_build_params checked = build_params_of(&a);
+    if ((rc = rvcidx_build_params_check(&checked)) != 0) return cli_fail(rc, NULL);
     int uses_gpu = !a.plan_only && a.stage != STAGE_PART; /* a split part only encodes, on the CPU */
     if (uses_gpu && (rc = cli_require_gpu(a.index.gpu)) != 0) return rc; /* before hours of ingest */
     if (a.plan_only) return a.per_model ? plan_per_model(&a) : print_plan_only(&a);

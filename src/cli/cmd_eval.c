@@ -23,38 +23,12 @@ static const char eval_usage[] =
     "      --threads N          CPU threads (default: all)\n" CLI_COMMON_HELP;
 
 int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
-    long v = 0;
-    switch (opt) {
-    case CLI_OPT_K:
-        if (cli_parse_int("--k", arg, 1, 1024, &v)) return CLI_EXIT_USAGE;
-        p->k = (int)v;
-        return 0;
-    case CLI_OPT_QUERIES:
-        p->queries_store = arg;
-        return 0;
-    case CLI_OPT_SAMPLE:
-        if (cli_parse_int("--eval-queries", arg, 1, 1L << 40, &v)) return CLI_EXIT_USAGE;
-        p->queries = (uint64_t)v;
-        return 0;
-    case CLI_OPT_TARGET:
-        return cli_parse_double("--target-recall", arg, 0.0, 1.0, &p->target_recall) ? CLI_EXIT_USAGE : 0;
-    case CLI_OPT_NO_TUNE:
-        p->tune = 0;
-        return 0;
-    case CLI_OPT_NO_TIMING:
-        p->measure_speed = 0;
-        return 0;
-    case CLI_OPT_QUERIES_FROM:
-        if (!strcmp(arg, "auto")) p->queries_from = RVCIDX_QUERIES_AUTO;
-        else if (!strcmp(arg, "self")) p->queries_from = RVCIDX_QUERIES_SELF;
-        else if (!strcmp(arg, "other-speakers")) p->queries_from = RVCIDX_QUERIES_OTHER;
-        else {
-            cli_logf(RVCIDX_LOG_ERROR, "--queries-from %s: expected auto, self or other-speakers", arg);
-            return CLI_EXIT_USAGE;
-        }
-        return 0;
-    default: return -1;
-    }
+    static const char *const keys[] = {"k", "queries", "eval_queries", "target_recall", "no_tune", "no_timing",
+                                       "queries_from"};
+    if (opt < CLI_OPT_K || opt > CLI_OPT_QUERIES_FROM) return -1;
+    const char *key = keys[opt - CLI_OPT_K];
+    int flag = opt == CLI_OPT_NO_TUNE || opt == CLI_OPT_NO_TIMING; /* options without a value */
+    return rvcidx_eval_params_set(p, key, flag ? "1" : arg) ? cli_param_fail(key) : 0;
 }
 
 int cmd_eval(int argc, char **argv) {

@@ -18,38 +18,11 @@ static const char ingest_usage[] =
     "      --skip-bad       leave bad shards out (listed in the store) instead of failing\n"
     "      --check hash|stat  recognise stored shards by sha256 (default) or size+mtime\n" CLI_COMMON_HELP;
 
-static int parse_dim_option(const char *opt, const char *arg, int *dim) {
-    if (!strcmp(opt, "--version")) {
-        if (!strcmp(arg, "v1")) return *dim = 256, 0;
-        if (!strcmp(arg, "v2")) return *dim = 768, 0;
-        cli_logf(RVCIDX_LOG_ERROR, "--version: '%s' is not v1 or v2", arg);
-        return -1;
-    }
-    long v = 0;
-    if (cli_parse_int("--dim", arg, 1, 65536, &v)) return -1;
-    if (v != 256 && v != 768) {
-        cli_logf(RVCIDX_LOG_ERROR, "--dim: %ld is not 256 (RVC v1) or 768 (v2)", v);
-        return -1;
-    }
-    *dim = (int)v;
-    return 0;
-}
-
 int cli_parse_ingest_option(int opt, const char *arg, rvcidx_ingest_params *p) {
-    switch (opt) {
-    case CLI_OPT_DIM: return parse_dim_option("--dim", arg, &p->dim) ? CLI_EXIT_USAGE : 0;
-    case CLI_OPT_RVC_VERSION: return parse_dim_option("--version", arg, &p->dim) ? CLI_EXIT_USAGE : 0;
-    case CLI_OPT_SKIP_BAD: p->skip_bad = 1; return 0;
-    case CLI_OPT_CHECK:
-        if (!strcmp(arg, "hash")) p->check = RVCIDX_CHECK_HASH;
-        else if (!strcmp(arg, "stat")) p->check = RVCIDX_CHECK_STAT;
-        else {
-            cli_logf(RVCIDX_LOG_ERROR, "--check: '%s' is not hash or stat", arg);
-            return CLI_EXIT_USAGE;
-        }
-        return 0;
-    default: return -1;
-    }
+    const char *key = opt == CLI_OPT_DIM ? "dim" : opt == CLI_OPT_RVC_VERSION ? "version"
+                    : opt == CLI_OPT_SKIP_BAD ? "skip_bad" : opt == CLI_OPT_CHECK ? "check" : NULL;
+    if (!key) return -1;
+    return rvcidx_ingest_params_set(p, key, opt == CLI_OPT_SKIP_BAD ? "1" : arg) ? cli_param_fail(key) : 0;
 }
 
 static const char *outcome_name(rvcidx_ingest_outcome o) {
@@ -63,7 +36,9 @@ static const char *outcome_name(rvcidx_ingest_outcome o) {
 }
 
 void cli_print_ingest_summary(const char *store, const rvcidx_ingest_result *r, double seconds) {
-    printf("store    %s (%s%s%s)\n", store, outcome_name(r->outcome), r->reason[0] ? ": " : "", r->reason);
+    char reason[sizeof r->reason + 256];
+    printf("store    %s (%s%s%s)\n", store, outcome_name(r->outcome), r->reason[0] ? ": " : "",
+           cli_with_flags(r->reason, reason, sizeof reason));
     printf("rows     %llu x %d (%s), %zu speaker(s), %zu file(s): %zu empty, %zu rejected\n",
            (unsigned long long)r->rows, r->dim, r->dim == 256 ? "RVC v1" : r->dim == 768 ? "RVC v2" : "?",
            r->speakers, r->files, r->files_empty, r->files_rejected);

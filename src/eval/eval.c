@@ -16,6 +16,7 @@
 #include "index/faiss_check.h"
 #include "index/index_io.h"
 #include "base/internal.h"
+#include "base/param_text.h"
 #include "rvcidx/eval.h"
 #include "base/threads.h"
 
@@ -29,6 +30,43 @@ rvcidx_eval_params rvcidx_eval_default_params(void) {
     p.tune = 1;
     p.measure_speed = 1;
     return p;
+}
+
+int rvcidx__eval_param_set(rvcidx_eval_params *p, const char *k, const char *value) {
+    static const char *const from[] = {"auto", "self", "other-speakers"};
+    long v = 0;
+    int choice = 0, flag = 0;
+    if (!strcmp(k, "k")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));
+        p->k = (int)v;
+    } else if (!strcmp(k, "queries")) {
+        RVCIDX__TRY(rvcidx__param_string(k, value, &p->queries_store));
+    } else if (!strcmp(k, "eval_queries")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 40, &v));
+        p->queries = (uint64_t)v;
+    } else if (!strcmp(k, "target_recall")) {
+        RVCIDX__TRY(rvcidx__param_double(k, value, 0.0, 1.0, &p->target_recall));
+    } else if (!strcmp(k, "no_tune")) {
+        RVCIDX__TRY(rvcidx__param_bool(k, value, &flag));
+        p->tune = !flag;
+    } else if (!strcmp(k, "no_timing")) {
+        RVCIDX__TRY(rvcidx__param_bool(k, value, &flag));
+        p->measure_speed = !flag;
+    } else if (!strcmp(k, "queries_from")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, from, 3, &choice));
+        p->queries_from = choice == 0 ? RVCIDX_QUERIES_AUTO : choice == 1 ? RVCIDX_QUERIES_SELF : RVCIDX_QUERIES_OTHER;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+int rvcidx_eval_params_set(rvcidx_eval_params *p, const char *key, const char *value) {
+    char k[32];
+    if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval_params_set: NULL params");
+    RVCIDX__TRY(rvcidx__param_key(key, k, sizeof k));
+    int rc = rvcidx__eval_param_set(p, k, value);
+    return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not an eval parameter", key) : rc;
 }
 
 void rvcidx_eval_report_free(rvcidx_eval_report *r) {
@@ -137,7 +175,7 @@ static int compute_truth(eval_ctx *c) {
     rvcidx__backend *b = NULL;
     RVCIDX__TRY(rvcidx__backend_acquire(c->p->gpu, &b));
     b->describe(b, c->report->truth_device, sizeof c->report->truth_device);
-    if (c->exact && !strcmp(b->name, "cpu")) {
+    if (c->exact && b->host_flat) {
         rvcidx__backend_release(b);
         return search_all(c, c->exact, &c->truth, NULL);
     }

@@ -108,10 +108,10 @@ int rvcidx_eval_report_write_outputs(const rvcidx_eval_report *r, const char *di
 void rvcidx_eval_missed_target_message(const rvcidx_eval_report *r, char *buf, size_t n) {
     if (r->fixed_nprobe > 0) {
         int64_t nlist = rvcidx_eval_nlist_for_nprobe(r, r->fixed_nprobe);
-        char hint[96] = "use fewer lists (--nlist)";
-        if (nlist) snprintf(hint, sizeof hint, "rebuild with --nlist %lld", (long long)nlist);
+        char hint[96] = "use fewer lists (`nlist`)";
+        if (nlist) snprintf(hint, sizeof hint, "rebuild with `nlist=%lld`", (long long)nlist);
         snprintf(buf, n, "nprobe %d, which %s sets itself, does not reach %d-recall@%d >= %.2f with no empty "
-                 "slot at nlist %lld: %s, or lower --target-recall", r->fixed_nprobe, r->app, r->k, r->k,
+                 "slot at nlist %lld: %s, or lower `target_recall`", r->fixed_nprobe, r->app, r->k, r->k,
                  r->target_recall, (long long)r->nlist, hint);
         return;
     }
@@ -121,10 +121,10 @@ void rvcidx_eval_missed_target_message(const rvcidx_eval_report *r, char *buf, s
         if (r->points[i].recall_k > best) best = r->points[i].recall_k, bp = &r->points[i];
     char zeros[256] = ""; /* under cosine an all-zero frame ties with every query: no setting finds its neighbours */
     if (r->zero_norm_rows > 0)
-        snprintf(zeros, sizeof zeros, "%llu of the %llu indexed frames are all zeros, which --metric cosine cannot "
-                 "rank (they tie with every query): remove silent frames from the shards or use --metric l2; else ",
+        snprintf(zeros, sizeof zeros, "%llu of the %llu indexed frames are all zeros, which `metric=cosine` cannot "
+                 "rank (they tie with every query): remove silent frames from the shards or use `metric=l2`; else ",
                  (unsigned long long)r->zero_norm_rows, (unsigned long long)r->ntotal);
     snprintf(buf, n, "no setting reached %d-recall@%d >= %.2f (best %.4f at nprobe %d, k_factor %d): %slower "
-             "--target-recall, use fewer lists (--nlist), or --index ivfflat", r->k, r->k, r->target_recall, best,
+             "`target_recall`, use fewer lists (`nlist`), or `index=ivfflat`", r->k, r->k, r->target_recall, best,
              bp->nprobe, bp->k_factor, zeros);
 }

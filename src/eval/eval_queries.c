@@ -121,8 +121,8 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, const 
      * holds the last speaker out of a tuning index) has no other frames to query with. */
     if (rc == 0 && d->nq == 0)
         rc = rvcidx__fail(RVCIDX_EINPUT, "%s: the index holds all %llu rows of the store (%zu speaker%s), so no other "
-                          "speaker's frames are left to query with; pass --queries STORE.h5 of another voice (rvcidx "
-                          "ingest), or use --queries-from self", store_path, (unsigned long long)n, speakers,
+                          "speaker's frames are left to query with; pass `queries=STORE.h5` of another voice (rvcidx "
+                          "ingest), or use `queries_from=self`", store_path, (unsigned long long)n, speakers,
                           speakers == 1 ? "" : "s");
     return rc;
 }
@@ -132,7 +132,7 @@ int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t 
     memset(out, 0, sizeof *out);
     if (ntotal <= (uint64_t)p->k) /* leave-one-out needs k others; faiss would pad with -1 and recall would be low */
         return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) indexed, but measuring %d-recall@%d needs at least "
-                            "%d; add more audio or lower --k", store_path, (unsigned long long)ntotal, p->k, p->k,
+                            "%d; add more audio or lower `k`", store_path, (unsigned long long)ntotal, p->k, p->k,
                             p->k + 1);
     int rc = load_base(store_path, first_row, ntotal, index_dim, cosine, indexed, out);
     if (rc == 0 && cosine) out->zero_rows = count_zero_rows(out->base, out->ntotal, out->dim);

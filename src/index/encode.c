@@ -39,7 +39,7 @@ static int check_centroids(const rvcidx_index_params *p, const rvcidx__index_pla
         return rvcidx__fail(RVCIDX_EINPUT, "%s: centroids trained for metric %s, not %s; retrain", path, c->metric,
                             rvcidx__metric_name(p->metric));
     if (p->nlist > 0 && p->nlist != c->nlist)
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but --nlist %lld; retrain", path, (long long)c->nlist,
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but `nlist=%lld`; retrain", path, (long long)c->nlist,
                             (long long)p->nlist);
     return 0;
 }
@@ -160,7 +160,7 @@ int rvcidx__encoding_open(const char *store_path, const char *centroids_path, co
     int rc = rvcidx_store_open(store_path, &e->store);
     e->p = *params;
     if (rc == 0 && e->p.nlist > 0 && e->p.nlist != c.nlist)
-        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but --nlist %lld; retrain", centroids_path,
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s: %lld centroids, but `nlist=%lld`; retrain", centroids_path,
                           (long long)c.nlist, (long long)e->p.nlist);
     e->p.nlist = c.nlist; /* the plan (PQ sample size, warnings) follows the centroids, not the auto rule */
     if (rc == 0) rc = rvcidx__index_plan_make(&e->p, e->store, store_path, &e->plan);
@@ -216,7 +216,7 @@ static int encode_from_centroids(const char *store_path, const char *centroids_p
 static int check_encode_args(const char *a, const char *b, const char *c, const rvcidx_index_params *p) {
     if (!a || !b || !c || !p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_encode: NULL argument");
     if (p->type == RVCIDX_INDEX_AUTO)
-        return rvcidx__fail(RVCIDX_EINVAL, "encode: --index auto is decided by measuring: use 'build', or choose ivfpq4fs or ivfflat");
+        return rvcidx__fail(RVCIDX_EINVAL, "encode: `index=auto` is decided by measuring: use 'build', or choose ivfpq4fs or ivfflat");
     return 0;
 }
 

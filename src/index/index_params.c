@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/internal.h"
+#include "base/param_text.h"
 #include "index/index_internal.h"
 #include "rvcidx/index.h"
 
@@ -19,6 +20,58 @@ rvcidx_index_params rvcidx_index_default_params(void) {
     p.nprobe = 16;
     p.k_factor = 8;
     return p;
+}
+
+/* k already in '_' form; 1 when k is not an index parameter. */
+int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *value) {
+    static const char *const types[] = {"ivfpq4fs", "ivfflat", "auto"};
+    static const char *const metrics[] = {"l2", "ip", "cosine"};
+    static const char *const gpu[] = {"auto", "on", "off"};
+    long v = 0;
+    int choice = 0;
+    if (!strcmp(k, "index")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, types, 3, &choice));
+        p->type = (rvcidx_index_type)choice;
+    } else if (!strcmp(k, "metric")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, metrics, 3, &choice));
+        p->metric = (rvcidx_metric)choice;
+    } else if (!strcmp(k, "gpu")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, gpu, 3, &choice));
+        p->gpu = (rvcidx_gpu_mode)choice;
+    } else if (!strcmp(k, "nlist")) {
+        if (value && !strcmp(value, "auto")) return p->nlist = 0, 0;
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
+        p->nlist = v;
+    } else if (!strcmp(k, "seed")) {
+        RVCIDX__TRY(rvcidx__param_u64(k, value, &p->seed));
+    } else if (!strcmp(k, "iterations")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1000, &v));
+        p->iterations = (int)v;
+    } else if (!strcmp(k, "train_rows")) {
+        if (value && !strcmp(value, "auto")) return p->train_rows = 0, 0;
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 40, &v));
+        p->train_rows = v;
+    } else if (!strcmp(k, "threads")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 0, 4096, &v));
+        p->threads = (int)v;
+    } else if (!strcmp(k, "nprobe")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
+        p->nprobe = (int)v;
+    } else if (!strcmp(k, "k_factor")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));
+        p->k_factor = (int)v;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char *value) {
+    char k[32];
+    if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_index_params_set: NULL params");
+    RVCIDX__TRY(rvcidx__param_key(key, k, sizeof k));
+    int rc = rvcidx__index_param_set(p, k, value);
+    return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not an index parameter", key) : rc;
 }
 
 int64_t rvcidx_auto_nlist(uint64_t n) {
@@ -36,7 +89,7 @@ uint64_t rvcidx__train_rows(const rvcidx_index_params *p, int64_t nlist, uint64_
 int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n) {
     int len;
     if (p->type == RVCIDX_INDEX_AUTO)
-        return rvcidx__fail(RVCIDX_EINVAL, "--index auto is decided by measuring: only 'build' takes it");
+        return rvcidx__fail(RVCIDX_EINVAL, "`index=auto` is decided by measuring: only 'build' takes it");
     if (p->type == RVCIDX_INDEX_IVFFLAT) {
         len = snprintf(out, n, "IVF%lld,Flat", (long long)nlist);
     } else {
@@ -101,21 +154,21 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
     uint64_t min_rows = p->type == RVCIDX_INDEX_IVFFLAT ? 1 : 16;
     if (plan->rows < min_rows)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) to index, but an IVF-PQ4 index needs at least %llu "
-                            "to train its codes; add more audio (about a second is 50 frames) or use --index ivfflat",
+                            "to train its codes; add more audio (about a second is 50 frames) or use `index=ivfflat`",
                             store_path, (unsigned long long)plan->rows, (unsigned long long)min_rows);
     plan->nlist = p->nlist > 0 ? p->nlist : rvcidx_auto_nlist(plan->rows);
     if ((uint64_t)plan->nlist > plan->rows)
-        return rvcidx__fail(RVCIDX_EINVAL, "--nlist %lld is more than the %llu rows to index; use at most rows/39",
+        return rvcidx__fail(RVCIDX_EINVAL, "`nlist=%lld` is more than the %llu rows to index; use at most rows/39",
                             (long long)plan->nlist, (unsigned long long)plan->rows);
     plan->train_rows = rvcidx__train_rows(p, plan->nlist, plan->rows);
     if (plan->train_rows < (uint64_t)plan->nlist)
-        return rvcidx__fail(RVCIDX_EINVAL, "--train-rows %llu is fewer than nlist %lld", (unsigned long long)plan->train_rows,
+        return rvcidx__fail(RVCIDX_EINVAL, "`train_rows=%llu` is fewer than nlist %lld", (unsigned long long)plan->train_rows,
                             (long long)plan->nlist);
     if (plan->train_rows < (uint64_t)plan->nlist * 39)
         rvcidx__log(RVCIDX_LOG_WARN, "train: %llu rows for %lld centroids is under faiss's 39 per centroid; "
-                    "centroids may be poor (lower --nlist)", (unsigned long long)plan->train_rows, (long long)plan->nlist);
+                    "centroids may be poor (lower `nlist`)", (unsigned long long)plan->train_rows, (long long)plan->nlist);
     if (p->type == RVCIDX_INDEX_IVFPQ4FS && plan->dim % 2)
         return rvcidx__fail(RVCIDX_EINVAL, "PQ4 FastScan needs an even dimension, not %d", plan->dim);
-    if (p->iterations < 1) return rvcidx__fail(RVCIDX_EINVAL, "--iterations must be at least 1");
+    if (p->iterations < 1) return rvcidx__fail(RVCIDX_EINVAL, "`iterations` must be at least 1");
     return 0;
 }

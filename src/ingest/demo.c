@@ -166,11 +166,11 @@ static int demo_write_speaker(demo_run *run, const char *root, int speaker) {
 static int demo_check_params(const char *root, const rvcidx_demo_params *p) {
     if (!root || !p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_demo_write: NULL argument");
     if (p->dim != 768 && p->dim != 256)
-        return rvcidx__fail(RVCIDX_EINVAL, "demo: --dim must be 768 (RVC v2) or 256 (v1), not %d", p->dim);
+        return rvcidx__fail(RVCIDX_EINVAL, "demo: `dim` must be 768 (RVC v2) or 256 (v1), not %d", p->dim);
     if (p->speakers < 1 || p->speakers > 100000)
-        return rvcidx__fail(RVCIDX_EINVAL, "demo: --speakers must be 1..100000, not %d", p->speakers);
+        return rvcidx__fail(RVCIDX_EINVAL, "demo: `speakers` must be 1..100000, not %d", p->speakers);
     if (!(p->minutes > 0.0) || p->minutes > 1.0e6)
-        return rvcidx__fail(RVCIDX_EINVAL, "demo: --minutes must be > 0 and at most 1e6");
+        return rvcidx__fail(RVCIDX_EINVAL, "demo: `minutes` must be > 0 and at most 1e6");
     if (p->phones < 1 || p->phones > 1000000)
         return rvcidx__fail(RVCIDX_EINVAL, "demo: phones must be 1..1000000, not %d", p->phones);
     if (!p->speaker_prefix || strchr(p->speaker_prefix, '/'))

@@ -16,6 +16,7 @@
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/internal.h"
+#include "base/param_text.h"
 #include "ingest/npy.h"
 #include "rvcidx/ingest.h"
 #include "ingest/sources.h"
@@ -46,6 +47,37 @@ rvcidx_ingest_params rvcidx_ingest_default_params(void) {
     memset(&p, 0, sizeof p);
     p.check = RVCIDX_CHECK_HASH;
     return p;
+}
+
+int rvcidx__ingest_param_set(rvcidx_ingest_params *p, const char *k, const char *value) {
+    static const char *const versions[] = {"v1", "v2"};
+    static const char *const checks[] = {"hash", "stat"};
+    long v = 0;
+    int choice = 0;
+    if (!strcmp(k, "dim")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 65536, &v));
+        if (v != 256 && v != 768) return rvcidx__fail(RVCIDX_EINVAL, "dim: %ld is not 256 (RVC v1) or 768 (v2)", v);
+        p->dim = (int)v;
+    } else if (!strcmp(k, "version")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, versions, 2, &choice));
+        p->dim = choice ? 768 : 256;
+    } else if (!strcmp(k, "skip_bad")) {
+        RVCIDX__TRY(rvcidx__param_bool(k, value, &p->skip_bad));
+    } else if (!strcmp(k, "check")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, checks, 2, &choice));
+        p->check = (rvcidx_check_mode)choice;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const char *value) {
+    char k[32];
+    if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_ingest_params_set: NULL params");
+    RVCIDX__TRY(rvcidx__param_key(key, k, sizeof k));
+    int rc = rvcidx__ingest_param_set(p, k, value);
+    return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not an ingest parameter", key) : rc;
 }
 
 static int report(ingest_run *run, int finished) {
@@ -89,7 +121,7 @@ static int scan_headers(ingest_run *run) {
     }
     if (run->bad)
         return rvcidx__fail(RVCIDX_EINPUT,
-                            "%zu bad shard(s), listed above; fix or remove them, or pass --skip-bad to leave "
+                            "%zu bad shard(s), listed above; fix or remove them, or pass `skip_bad` to leave "
                             "them out; nothing was written", run->bad);
     return 0;
 }
@@ -136,7 +168,7 @@ static int check_row_norms(const rvcidx__npy_reader *r, const float *rows, uint6
         for (uint64_t j = 0; j < r->info.cols; j++) sq += (double)v[j] * v[j];
         if (sq > MAX_SQUARED_NORM)
             return rvcidx__fail(RVCIDX_EINPUT, "%s: row %llu has values too large for faiss (squared norm %.3g, "
-                                "above 1e30, overflows float32 distances); fix or remove the file, or pass --skip-bad",
+                                "above 1e30, overflows float32 distances); fix or remove the file, or pass `skip_bad`",
                                 r->path, (unsigned long long)(r->rows_read - n + i), sq);
     }
     return 0;
@@ -176,7 +208,7 @@ static int add_shard(ingest_run *run, const rvcidx__shard *s) {
     int rc = read_shard(run, s, &rec.rows, sha_hex, dtype, append);
     if (rc == RVCIDX_EINPUT && run->p->skip_bad) {
         snprintf(note, sizeof note, "%s", rvcidx_last_error());
-        rvcidx__log(RVCIDX_LOG_WARN, "%s (left out: --skip-bad)", note);
+        rvcidx__log(RVCIDX_LOG_WARN, "%s (left out: `skip_bad`)", note);
         if (rvcidx__sha256_file(s->path, sha_hex, NULL) != 0) /* recognise it next run */
             rvcidx__sha256_text("", sha_hex); /* unreadable (a FIFO, a dangling link): the next run cannot hash it either and rebuilds */
         rec.status = "rejected";
@@ -207,7 +239,7 @@ static int write_new_shards(ingest_run *run) {
     if (rc == 0 && run->pending) rc = flush_block(run);
     if (rc == 0 && run->bad)
         rc = rvcidx__fail(RVCIDX_EINPUT,
-                          "%zu bad shard(s), listed above; fix or remove them, or pass --skip-bad to leave "
+                          "%zu bad shard(s), listed above; fix or remove them, or pass `skip_bad` to leave "
                           "them out; %s was not changed", run->bad, run->store_path);
     return rc;
 }
@@ -305,7 +337,7 @@ static void compare_with_store(ingest_run *run, rvcidx_store *st) {
         if (!source_still_matches(run, &src, &run->shards.items[i], res->reason, sizeof res->reason)) return;
         if (!strcmp(src.status, "rejected") && !run->p->skip_bad) {
             snprintf(res->reason, sizeof res->reason,
-                     "%s/%s was left out by --skip-bad before; without --skip-bad it must be fixed or removed",
+                     "%s/%s was left out by `skip_bad` before; without `skip_bad` it must be fixed or removed",
                      src.speaker, src.path);
             return;
         }

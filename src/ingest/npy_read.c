@@ -452,7 +452,7 @@ static int read_values(rvcidx__npy_reader *r, float *out, size_t n, uint64_t fir
     uint64_t row = r->rows_read + (first + bad) / r->info.cols;
     int too_big = r->info.dtype == RVCIDX__NPY_F8_LE && isfinite(load_le_double(r->raw + 8 * bad));
     return rvcidx__fail(RVCIDX_EINPUT, "%s: row %llu has a NaN or infinite value%s; fix or remove "
-                                       "the file, or pass --skip-bad",
+                                       "the file, or pass `skip_bad`",
                         r->path, (unsigned long long)row,
                         too_big ? " (a float64 beyond float32's range)" : "");
 }

@@ -165,15 +165,15 @@ static int model_feature_dim(const char *dir, int want_dim, int *dim_out) {
     if (!has256 && !has768) return 0;
     if (want_dim == 256 || want_dim == 768) {
         if ((want_dim == 256 && !has256) || (want_dim == 768 && !has768))
-            return rvcidx__fail(RVCIDX_EINPUT, "%s: has no 3_feature%d folder (--dim %d asked for it)", dir,
+            return rvcidx__fail(RVCIDX_EINPUT, "%s: has no 3_feature%d folder (`dim=%d` asked for it)", dir,
                                 want_dim, want_dim);
         *dim_out = want_dim;
         return 0;
     }
     if (has256 && has768)
         return rvcidx__fail(RVCIDX_EINPUT,
-                            "%s: holds both 3_feature256 (v1) and 3_feature768 (v2); pass --dim 256 or "
-                            "--dim 768 to choose", dir);
+                            "%s: holds both 3_feature256 (v1) and 3_feature768 (v2); pass `dim=256` or "
+                            "`dim=768` to choose", dir);
     *dim_out = has768 ? 768 : 256;
     return 0;
 }
@@ -232,7 +232,7 @@ static int add_root(rvcidx__shard_list *out, const char *root, int want_dim) {
 static int add_feature_folder(rvcidx__shard_list *out, const char *dir, const char *real, int dim,
                               int want_dim) {
     if (want_dim && want_dim != dim)
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: holds D=%d features (3_feature%d), but --dim %d was asked for", dir,
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: holds D=%d features (3_feature%d), but `dim=%d` was asked for", dir,
                             dim, dim, want_dim);
     char parent[PATH_MAX], speaker[PATH_MAX], sub[32];
     snprintf(parent, sizeof parent, "%s", real);
@@ -338,7 +338,7 @@ int rvcidx__sources_collect(const char *const *srcs, int n_srcs, int dim, rvcidx
     memset(out, 0, sizeof *out);
     if (!srcs || n_srcs <= 0) return rvcidx__fail(RVCIDX_EINVAL, "no sources given");
     if (dim != 0 && dim != 256 && dim != 768)
-        return rvcidx__fail(RVCIDX_EINVAL, "--dim must be 256 (RVC v1) or 768 (v2), not %d", dim);
+        return rvcidx__fail(RVCIDX_EINVAL, "`dim` must be 256 (RVC v1) or 768 (v2), not %d", dim);
     int rc = 0;
     for (int i = 0; rc == 0 && i < n_srcs; i++) rc = add_source(out, srcs[i], dim, 0);
     if (rc == 0) {

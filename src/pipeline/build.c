@@ -220,21 +220,22 @@ static int locked_build(rvcidx__build_run *run) {
 
 /* ---- before any work: the parameters, the GPU, the plan ------------------ */
 
-static int check_params(const rvcidx_build_params *p) {
+int rvcidx_build_params_check(const rvcidx_build_params *p) {
+    if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_params_check: NULL argument");
     if (!p->outdir || !p->outdir[0]) return rvcidx__fail(RVCIDX_EINVAL, "build: outdir is required");
     if (!p->sources || p->n_sources < 1) return rvcidx__fail(RVCIDX_EINVAL, "build: at least one source is required");
     for (int i = 0; i < p->n_sources; i++)
         if (!p->sources[i] || !p->sources[i][0]) return rvcidx__fail(RVCIDX_EINVAL, "build: source %d is empty", i + 1);
     if ((p->stage != RVCIDX_STAGE_ALL || p->part >= 0) && !p->split)
-        return rvcidx__fail(RVCIDX_EINVAL, "build: --stage and --part belong to a split build: add --split N");
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `stage` and `part` belong to a split build: add `split=N`");
     if (p->split && (p->per_speaker || p->index.type == RVCIDX_INDEX_AUTO))
-        return rvcidx__fail(RVCIDX_EINVAL, "build: --split builds one index of one type: no --per-speaker, --per-model "
-                            "or --index auto");
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `split` builds one index of one type: no `per_speaker` or "
+                            "`index=auto`");
     if (p->split > RVCIDX_SPLIT_MAX_PARTS)
         return rvcidx__fail(RVCIDX_EINVAL, "build: split %u: at most %d parts", p->split, RVCIDX_SPLIT_MAX_PARTS);
     char name_check[512];
     if (p->name && rvcidx_index_file_name(&p->index, 768, 1, p->name, name_check, sizeof name_check) != 0)
-        return rvcidx__fail(RVCIDX_EINVAL, "--name: %s", rvcidx_last_error());
+        return rvcidx__fail(RVCIDX_EINVAL, "`name`: %s", rvcidx_last_error());
     return 0;
 }
 
@@ -244,8 +245,8 @@ static int check_gpu(const rvcidx_build_params *p) {
     if (p->index.gpu != RVCIDX_GPU_ON || p->stage == RVCIDX_STAGE_PART) return 0; /* a part only encodes, on the CPU */
     rvcidx_gpu_info info;
     if (rvcidx_gpu_probe(&info) == 0) return 0;
-    return rvcidx__fail(RVCIDX_ENOGPU, "--gpu on, but no GPU is usable: %s; use --gpu auto or off ('rvcidx gpu' says "
-                        "more)", info.reason);
+    return rvcidx__fail(RVCIDX_ENOGPU, "`gpu=on`, but no GPU is usable: %s; use `gpu=auto` or `gpu=off` ('rvcidx gpu' "
+                        "says more)", info.reason);
 }
 
 /* The disk needed is what a rebuild writes; a build that will find itself up
@@ -279,7 +280,7 @@ static int check_fit(rvcidx__build_run *run) {
     if (!pl->fits_ram) snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f available)", gib(pl->ram_peak), gib(pl->ram_available));
     if (!pl->fits_disk) snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f free)", gib(pl->disk_needed), gib(pl->disk_available));
     return rvcidx__fail(RVCIDX_ETOOBIG, "build: refused before starting: the build needs %s%s%s; use a bigger machine, "
-                        "free space, or --per-speaker for smaller indexes", ram, ram[0] && disk[0] ? " and " : "", disk);
+                        "free space, or `per_speaker` for smaller indexes", ram, ram[0] && disk[0] ? " and " : "", disk);
 }
 
 /* A refusal before the lock is recorded too, where OUTDIR already exists
@@ -317,7 +318,7 @@ int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r) {
     if (!r) r = &local;
     memset(r, 0, sizeof *r);
     if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build: NULL argument");
-    RVCIDX__TRY(check_params(p));
+    RVCIDX__TRY(rvcidx_build_params_check(p));
     rvcidx__build_run run;
     run_init(&run, p, r);
     int rc = check_gpu(p);
@@ -342,21 +343,10 @@ void rvcidx_build_result_clear(rvcidx_build_result *r) {
 int rvcidx_build_check_current(const rvcidx_build_params *p, int *current) {
     if (!p || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_check_current: NULL argument");
     *current = 0;
-    RVCIDX__TRY(check_params(p));
+    RVCIDX__TRY(rvcidx_build_params_check(p));
     rvcidx__build_run run;
     run_init(&run, p, NULL);
     rvcidx_manifest_spec m = rvcidx__build_manifest_spec(&run, 0);
     return rvcidx_build_is_current(&m, p->sources, p->n_sources, current);
 }
 
-/* TEMPORARY until build_params.c lands (same session): the defaults. */
-rvcidx_build_params rvcidx_build_default_params(void) {
-    rvcidx_build_params p;
-    memset(&p, 0, sizeof p);
-    p.part = -1;
-    p.check_fit = 1;
-    p.ingest = rvcidx_ingest_default_params();
-    p.index = rvcidx_index_default_params();
-    p.eval = rvcidx_eval_default_params();
-    return p;
-}

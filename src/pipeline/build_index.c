@@ -88,7 +88,7 @@ static int plan_queries(const char *store, const rvcidx_index_params *p, const r
     int others = rows < n || held > 0;
     if (!others && ep->queries_from == RVCIDX_QUERIES_OTHER)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: one speaker only: no other speakers' frames to tune with; "
-                            "use --queries-from self or --queries STORE.h5", store);
+                            "use `queries_from=self` or `queries=STORE.h5`", store);
     out->queries_from = others ? RVCIDX_QUERIES_OTHER : RVCIDX_QUERIES_SELF;
     *tune_rows = rows == n ? held : 0;
     return 0;
@@ -277,7 +277,7 @@ static double chosen_cost(const rvcidx_index_result *r) {
  * favour IVF-Flat: measurement decides, not a rule). */
 static int build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
                       const rvcidx_eval_params *ep, rvcidx_index_result *r) {
-    if (!ep) return rvcidx__fail(RVCIDX_EINVAL, "--index auto needs the recall measurement (drop --no-tune)");
+    if (!ep) return rvcidx__fail(RVCIDX_EINVAL, "`index=auto` needs the recall measurement (drop `no_tune`)");
     char work_flat[PATH_MAX], flat_final[PATH_MAX];
     snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
     RVCIDX__TRY(rvcidx__tmp_name(flat_final, work_flat, sizeof work_flat));

@@ -71,14 +71,14 @@ static int part_number(const rvcidx_build_params *p, unsigned *part) {
                                 RVCIDX_SPLIT_MAX_PARTS - 1);
     }
     if (v < 0)
-        return rvcidx__fail(RVCIDX_EINVAL, "build: --stage part needs --part I (or SLURM_ARRAY_TASK_ID from a job array)");
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `stage=part` needs `part=I` (or SLURM_ARRAY_TASK_ID from a job array)");
     *part = (unsigned)v;
     return 0;
 }
 
 static int need_store(const char *store) {
     if (access(store, R_OK) == 0) return 0;
-    return rvcidx__fail(RVCIDX_EINPUT, "build: %s: no store; run the prepare step first (--stage prepare, same options)",
+    return rvcidx__fail(RVCIDX_EINPUT, "build: %s: no store; run the prepare step first (`stage=prepare`, same options)",
                         store);
 }
 
@@ -87,7 +87,7 @@ static int check_parts(const rvcidx__build_run *run, const char *request) {
     unsigned prepared = 0;
     RVCIDX__TRY(rvcidx_split_parts(run->p->outdir, request, &prepared));
     if (prepared == run->p->split) return 0;
-    return rvcidx__fail(RVCIDX_EINVAL, "build: %s/split was prepared with --split %u, not %u; use the same options in "
+    return rvcidx__fail(RVCIDX_EINVAL, "build: %s/split was prepared with `split=%u`, not %u; use the same options in "
                         "every stage", run->p->outdir, prepared, run->p->split);
 }
 

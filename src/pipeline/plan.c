@@ -144,11 +144,11 @@ static void predict(const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
 static int check_enough_rows(const char *src, uint64_t rows, const rvcidx_index_params *ip, const rvcidx_eval_params *ep) {
     if (ip->type != RVCIDX_INDEX_IVFFLAT && rows < 16)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) in all, but an IVF-PQ4 index needs at least 16 to "
-                            "train its codes; add more audio (about a second is 50 frames) or use --index ivfflat", src,
+                            "train its codes; add more audio (about a second is 50 frames) or use `index=ivfflat`", src,
                             (unsigned long long)rows);
     if (ep && rows <= (uint64_t)ep->k)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) in all, but measuring %d-recall@%d needs at least %d; "
-                            "add more audio or lower --k", src, (unsigned long long)rows, ep->k, ep->k, ep->k + 1);
+                            "add more audio or lower `k`", src, (unsigned long long)rows, ep->k, ep->k, ep->k + 1);
     return 0;
 }
 

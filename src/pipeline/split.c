@@ -139,7 +139,7 @@ static int check_part(const char *store_path, const char *part_file, const split
     json_decref(record);
     if (rc == 0 && why)
         rc = rvcidx__fail(RVCIDX_EINPUT, "%s: part %u of %u (rows %llu..%llu): %s; remove it and run its part again "
-                          "(rvcidx build --split %u --stage part --part %u, same options)", part_file, part, s->parts,
+                          "(`split=%u` `stage=part` `part=%u`, same options)", part_file, part, s->parts,
                           (unsigned long long)first, (unsigned long long)(first + rows), why, s->parts, part);
     return rc;
 }
@@ -238,7 +238,7 @@ static int load_prepared(const char *dir, const char *request, split_info *s) {
     work_path(dir, "trained.index", path, sizeof path);
     if (!found || !file_exists(path))
         return rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split: not prepared; run the prepare step first "
-                            "(rvcidx build --split N --stage prepare, same options)", dir);
+                            "(`split=N` `stage=prepare`, same options)", dir);
     if (strcmp(s->key, key) != 0)
         return rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split was prepared for other inputs or parameters; "
                             "run the prepare step again with these options", dir);
@@ -268,16 +268,16 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
                          const char *request, int *reused) {
     if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_prepare: NULL argument");
     if (ip->type == RVCIDX_INDEX_AUTO)
-        return rvcidx__fail(RVCIDX_EINVAL, "--split needs one index type (ivfpq4fs or ivfflat), not auto");
+        return rvcidx__fail(RVCIDX_EINVAL, "`split` needs one index type (ivfpq4fs or ivfflat), not auto");
     if (parts < 1 || parts > RVCIDX_SPLIT_MAX_PARTS)
-        return rvcidx__fail(RVCIDX_EINVAL, "--split %u: between 1 and %d parts", parts, RVCIDX_SPLIT_MAX_PARTS);
+        return rvcidx__fail(RVCIDX_EINVAL, "`split=%u`: between 1 and %d parts", parts, RVCIDX_SPLIT_MAX_PARTS);
     split_info now, old;
     memset(&now, 0, sizeof now);
     now.parts = parts;
     RVCIDX__TRY(rvcidx__sha256_text(request, now.key));
     RVCIDX__TRY(resolve_range(store_path, ip, &now.first_row, &now.rows));
     if (now.rows < parts)
-        return rvcidx__fail(RVCIDX_EINPUT, "--split %u: more parts than the index's %llu rows", parts, (unsigned long long)now.rows);
+        return rvcidx__fail(RVCIDX_EINPUT, "`split=%u`: more parts than the index's %llu rows", parts, (unsigned long long)now.rows);
     int found = 0;
     char trained[PATH_MAX], wdir[PATH_MAX];
     work_path(dir, "trained.index", trained, sizeof trained);
@@ -316,7 +316,7 @@ int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_inde
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
     if (part >= s.parts)
-        return rvcidx__fail(RVCIDX_EINVAL, "--part %u: %s/.rvcidx-split has parts 0..%u", part, dir, s.parts - 1);
+        return rvcidx__fail(RVCIDX_EINVAL, "`part=%u`: %s/.rvcidx-split has parts 0..%u", part, dir, s.parts - 1);
     char path[PATH_MAX], trained[PATH_MAX];
     part_path(dir, &s, part, path, sizeof path);
     work_path(dir, "trained.index", trained, sizeof trained);
@@ -343,7 +343,7 @@ static int collect_parts(const char *store_path, const char *dir, const split_in
         part_path(dir, s, i, path, sizeof path);
         if (!file_exists(path))
             return rvcidx__fail(RVCIDX_EINPUT, "%s: missing (part %u of %u did not finish); run it again "
-                                "(rvcidx build --split %u --stage part --part %u, same options)", path, i, s->parts,
+                                "(`split=%u` `stage=part` `part=%u`, same options)", path, i, s->parts,
                                 s->parts, i);
         RVCIDX__TRY(check_part(store_path, path, s, i));
         if (!(paths[i] = strdup(path))) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");

@@ -2,6 +2,7 @@
 #include "store/h5util.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,18 @@ enum { COLUMN_CHUNK = 4096 };
 /* H5dont_atexit: after an H5Fclose that failed (ENOSPC), HDF5 1.10's own
  * exit-time cleanup closes that file again and segfaults (seen in
  * tests/py/test_io_faults.py). rvcidx closes every object it opens, so the
- * cleanup is not needed; it must be turned off before any other HDF5 call. */
+ * cleanup is not needed; it must be turned off before any other HDF5 call:
+ * once per process, by whichever thread (builds of several OUTDIRs) comes
+ * first. HDF5's printing of its error stack is turned off per thread: the
+ * threadsafe HDF5 (Debian's) keeps a default error stack per thread, and the
+ * library never prints. */
+static void h5_init_once(void) { H5dont_atexit(); }
+
 void rvcidx__h5_init(void) {
-    static int done;
-    if (done) return;
-    H5dont_atexit();
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    done = 1;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    static _Thread_local int quiet; /* this thread's error stack prints nothing */
+    pthread_once(&once, h5_init_once);
+    if (!quiet) H5Eset_auto2(H5E_DEFAULT, NULL, NULL), quiet = 1;
 }
 
 typedef struct h5_err_text {

@@ -1,0 +1,262 @@
+/* test_build_params.c — the build's parameters by name (rvcidx/build.h):
+ * the CLI's defaults, every key, bad values refused with a message naming
+ * the key, '-' and '_' alike, create/destroy. */
+#include "test_util.h"
+
+#include "rvcidx/rvcidx.h"
+#include "rvcidx/build.h"
+#include "cli/cli.h"
+
+static void defaults_are_the_clis(void **state) {
+    (void)state;
+    rvcidx_build_params p = rvcidx_build_default_params();
+    rvcidx_index_params ip = rvcidx_index_default_params();
+    rvcidx_eval_params ep = rvcidx_eval_default_params();
+    rvcidx_ingest_params gp = rvcidx_ingest_default_params();
+    assert_null(p.outdir);
+    assert_null(p.sources);
+    assert_int_equal(p.n_sources, 0);
+    assert_null(p.name);
+    assert_int_equal(p.per_speaker, 0);
+    assert_int_equal(p.split, 0);
+    assert_int_equal(p.stage, RVCIDX_STAGE_ALL);
+    assert_int_equal(p.part, -1);
+    assert_int_equal(p.check_fit, 1);
+    assert_memory_equal(&p.index, &ip, sizeof ip);
+    assert_memory_equal(&p.ingest, &gp, sizeof gp);
+    assert_int_equal(p.eval.k, ep.k);
+    assert_int_equal(p.eval.queries, ep.queries);
+    assert_true(p.eval.target_recall == ep.target_recall);
+    assert_int_equal(p.eval.tune, 1);
+    assert_int_equal(p.eval.measure_speed, 1);
+    assert_int_equal(p.eval.gpu, p.index.gpu); /* coupled as the CLI does */
+    assert_int_equal(p.eval.threads, p.index.threads);
+    assert_null(p.progress);
+    assert_null(p.on_event);
+    assert_null(p.plot);
+}
+
+#define SET_OK(p, k, v) assert_int_equal(rvcidx_build_params_set(p, k, v), 0)
+
+static void every_key_sets_its_field(void **state) {
+    (void)state;
+    rvcidx_build_params *p = rvcidx_build_params_create();
+    assert_non_null(p);
+    SET_OK(p, "outdir", "out");
+    assert_string_equal(p->outdir, "out");
+    SET_OK(p, "name", "alice");
+    assert_string_equal(p->name, "alice");
+    SET_OK(p, "per_speaker", "yes");
+    assert_int_equal(p->per_speaker, 1);
+    SET_OK(p, "split", "3");
+    assert_int_equal(p->split, 3);
+    SET_OK(p, "stage", "finish");
+    assert_int_equal(p->stage, RVCIDX_STAGE_FINISH);
+    SET_OK(p, "part", "2");
+    assert_int_equal(p->part, 2);
+    SET_OK(p, "check_fit", "false");
+    assert_int_equal(p->check_fit, 0);
+    SET_OK(p, "dim", "256");
+    assert_int_equal(p->ingest.dim, 256);
+    SET_OK(p, "version", "v2");
+    assert_int_equal(p->ingest.dim, 768);
+    SET_OK(p, "skip_bad", "true");
+    assert_int_equal(p->ingest.skip_bad, 1);
+    SET_OK(p, "check", "stat");
+    assert_int_equal(p->ingest.check, RVCIDX_CHECK_STAT);
+    SET_OK(p, "index", "ivfflat");
+    assert_int_equal(p->index.type, RVCIDX_INDEX_IVFFLAT);
+    SET_OK(p, "metric", "cosine");
+    assert_int_equal(p->index.metric, RVCIDX_METRIC_COSINE);
+    SET_OK(p, "nlist", "602");
+    assert_int_equal(p->index.nlist, 602);
+    SET_OK(p, "nlist", "auto");
+    assert_int_equal(p->index.nlist, 0);
+    SET_OK(p, "seed", "18446744073709551615");
+    assert_true(p->index.seed == UINT64_MAX);
+    SET_OK(p, "iterations", "25");
+    assert_int_equal(p->index.iterations, 25);
+    SET_OK(p, "train_rows", "5000");
+    assert_int_equal(p->index.train_rows, 5000);
+    SET_OK(p, "train_rows", "auto");
+    assert_int_equal(p->index.train_rows, 0);
+    SET_OK(p, "threads", "2");
+    assert_int_equal(p->index.threads, 2);
+    SET_OK(p, "gpu", "off");
+    assert_int_equal(p->index.gpu, RVCIDX_GPU_OFF);
+    SET_OK(p, "nprobe", "4");
+    assert_int_equal(p->index.nprobe, 4);
+    SET_OK(p, "k_factor", "2");
+    assert_int_equal(p->index.k_factor, 2);
+    SET_OK(p, "k", "4");
+    assert_int_equal(p->eval.k, 4);
+    SET_OK(p, "eval_queries", "200");
+    assert_int_equal(p->eval.queries, 200);
+    SET_OK(p, "queries", "q.h5");
+    assert_string_equal(p->eval.queries_store, "q.h5");
+    SET_OK(p, "queries_from", "other-speakers");
+    assert_int_equal(p->eval.queries_from, RVCIDX_QUERIES_OTHER);
+    SET_OK(p, "target_recall", "0.9");
+    assert_true(p->eval.target_recall == 0.9);
+    SET_OK(p, "no_tune", "1");
+    assert_int_equal(p->eval.tune, 0);
+    SET_OK(p, "no_tune", "no");
+    assert_int_equal(p->eval.tune, 1);
+    SET_OK(p, "no_timing", "1");
+    assert_int_equal(p->eval.measure_speed, 0);
+    SET_OK(p, "for", "w-okada"); /* the app's k */
+    assert_int_equal(p->eval.app, RVCIDX_APP_W_OKADA);
+    assert_int_equal(p->eval.k, 1);
+    SET_OK(p, "for", "applio-realtime"); /* forces nprobe and IVF-Flat */
+    assert_int_equal(p->eval.fixed_nprobe, 12);
+    assert_int_equal(p->index.nprobe, 12);
+    assert_int_equal(p->index.type, RVCIDX_INDEX_IVFFLAT);
+    rvcidx_build_params_destroy(p);
+    rvcidx_build_params_destroy(NULL);
+}
+
+static void dashes_and_underscores_alike(void **state) {
+    (void)state;
+    rvcidx_build_params p = rvcidx_build_default_params();
+    SET_OK(&p, "target-recall", "0.5");
+    assert_true(p.eval.target_recall == 0.5);
+    SET_OK(&p, "per-speaker", "1");
+    assert_int_equal(p.per_speaker, 1);
+    SET_OK(&p, "k-factor", "3");
+    assert_int_equal(p.index.k_factor, 3);
+    SET_OK(&p, "train-rows", "100");
+    assert_int_equal(p.index.train_rows, 100);
+    SET_OK(&p, "skip-bad", "1");
+    SET_OK(&p, "eval-queries", "7");
+    SET_OK(&p, "queries-from", "self");
+    SET_OK(&p, "no-timing", "1");
+    SET_OK(&p, "no-tune", "1");
+    assert_int_equal(p.eval.queries, 7);
+    assert_int_equal(p.eval.queries_from, RVCIDX_QUERIES_SELF);
+}
+
+/* A bad value is refused, the params unchanged, the message starting with the key. */
+static void refused(rvcidx_build_params *p, const char *key, const char *value, const char *says) {
+    rvcidx_build_params before = *p;
+    int rc = rvcidx_build_params_set(p, key, value);
+    if (rc != RVCIDX_EINVAL || strstr(rvcidx_last_error(), says) == NULL)
+        fail_msg("%s=%s: rc %d, message '%s', wanted '%s'", key, value ? value : "(null)", rc, rvcidx_last_error(), says);
+    assert_memory_equal(&before, p, sizeof before);
+}
+
+static void bad_values_name_the_key(void **state) {
+    (void)state;
+    rvcidx_build_params p = rvcidx_build_default_params();
+    refused(&p, "nlist", "0", "nlist: '0' is not an integer in 1..16777216");
+    refused(&p, "nlist", "many", "nlist: 'many'");
+    refused(&p, "nlist", "12x", "nlist: '12x'");
+    refused(&p, "nlist", "", "nlist: ''");
+    refused(&p, "nlist", NULL, "nlist: '(null)'");
+    refused(&p, "split", "0", "split: '0' is not an integer in 1..4096");
+    refused(&p, "split", "4097", "split: ");
+    refused(&p, "part", "-1", "part: '-1' is not an integer in 0..4095");
+    refused(&p, "stage", "middle", "stage: 'middle' is not all, prepare, part or finish");
+    refused(&p, "per_speaker", "maybe", "per_speaker: 'maybe' is not 1/0, true/false or yes/no");
+    refused(&p, "check_fit", "2", "check_fit: '2'");
+    refused(&p, "dim", "300", "dim: 300 is not 256 (RVC v1) or 768 (v2)");
+    refused(&p, "version", "v3", "version: 'v3' is not v1 or v2");
+    refused(&p, "skip-bad", "on", "skip_bad: 'on'");
+    refused(&p, "check", "md5", "check: 'md5' is not hash or stat");
+    refused(&p, "index", "hnsw", "index: 'hnsw' is not ivfpq4fs, ivfflat or auto");
+    refused(&p, "metric", "L2", "metric: 'L2' is not l2, ip or cosine");
+    refused(&p, "seed", "-1", "seed: '-1' is not a non-negative integer");
+    refused(&p, "seed", "18446744073709551616", "seed: ");
+    refused(&p, "iterations", "1001", "iterations: '1001' is not an integer in 1..1000");
+    refused(&p, "train_rows", "0", "train_rows: '0'");
+    refused(&p, "threads", "-1", "threads: '-1' is not an integer in 0..4096");
+    refused(&p, "gpu", "yes", "gpu: 'yes' is not auto, on or off");
+    refused(&p, "nprobe", "0", "nprobe: '0'");
+    refused(&p, "k-factor", "1025", "k_factor: '1025' is not an integer in 1..1024");
+    refused(&p, "k", "0", "k: '0' is not an integer in 1..1024");
+    refused(&p, "eval_queries", "0", "eval_queries: '0'");
+    refused(&p, "queries", "", "queries: an empty value");
+    refused(&p, "queries_from", "others", "queries_from: 'others' is not auto, self or other-speakers");
+    refused(&p, "target_recall", "1.5", "target_recall: '1.5' is not a number in 0..1");
+    refused(&p, "target_recall", "nan", "target_recall: 'nan'");
+    refused(&p, "no_tune", "x", "no_tune: 'x'");
+    refused(&p, "no_timing", "x", "no_timing: 'x'");
+    refused(&p, "outdir", "", "outdir: an empty value");
+    refused(&p, "name", "caf\xe9", "name: model name: not valid UTF-8");
+    refused(&p, "for", "bogus", "for: 'bogus' is not an app");
+    refused(&p, "bogus", "1", "'bogus' is not a build parameter");
+    refused(&p, "", "1", "is not a parameter name");
+    refused(&p, NULL, "1", "is not a parameter name");
+    assert_int_equal(rvcidx_build_params_set(NULL, "k", "1"), RVCIDX_EINVAL);
+}
+
+static void per_struct_setters(void **state) {
+    (void)state;
+    rvcidx_index_params ip = rvcidx_index_default_params();
+    rvcidx_ingest_params gp = rvcidx_ingest_default_params();
+    rvcidx_eval_params ep = rvcidx_eval_default_params();
+    assert_int_equal(rvcidx_index_params_set(&ip, "k-factor", "5"), 0);
+    assert_int_equal(ip.k_factor, 5);
+    assert_int_equal(rvcidx_index_params_set(&ip, "k", "5"), RVCIDX_EINVAL); /* eval's */
+    assert_non_null(strstr(rvcidx_last_error(), "'k' is not an index parameter"));
+    assert_int_equal(rvcidx_ingest_params_set(&gp, "check", "stat"), 0);
+    assert_int_equal(rvcidx_ingest_params_set(&gp, "nlist", "5"), RVCIDX_EINVAL);
+    assert_non_null(strstr(rvcidx_last_error(), "'nlist' is not an ingest parameter"));
+    assert_int_equal(rvcidx_eval_params_set(&ep, "k", "1"), 0);
+    assert_int_equal(ep.k, 1);
+    assert_int_equal(rvcidx_eval_params_set(&ep, "outdir", "x"), RVCIDX_EINVAL);
+    assert_non_null(strstr(rvcidx_last_error(), "'outdir' is not an eval parameter"));
+}
+
+static int progress_fn(const rvcidx_progress *pr, void *user) { return (void)pr, (void)user, 0; }
+
+static void sources_and_progress(void **state) {
+    (void)state;
+    static const char *const srcs[] = {"a", "b"};
+    rvcidx_build_params *p = rvcidx_build_params_create();
+    int user = 0;
+    rvcidx_build_params_set_sources(p, srcs, 2);
+    rvcidx_build_params_set_progress(p, progress_fn, &user);
+    assert_ptr_equal(p->sources, srcs);
+    assert_int_equal(p->n_sources, 2);
+    assert_ptr_equal(p->progress, progress_fn);
+    assert_ptr_equal(p->progress_user, &user);
+    rvcidx_build_params_set_sources(NULL, srcs, 2); /* no crash */
+    rvcidx_build_params_set_progress(NULL, NULL, NULL);
+    rvcidx_build_params_destroy(p);
+}
+
+/* The CLI names options where the library names parameters (cli_log.c). */
+static void cli_turns_parameters_into_options(void **state) {
+    (void)state;
+    char buf[512];
+    assert_string_equal(cli_with_flags("pass `skip_bad` to leave them out", buf, sizeof buf),
+                        "pass --skip-bad to leave them out");
+    assert_string_equal(cli_with_flags("`nlist=2000` is more than; use `index=ivfflat`, lower `k`", buf, sizeof buf),
+                        "--nlist 2000 is more than; use --index ivfflat, lower --k");
+    assert_string_equal(cli_with_flags("`queries=a b.h5` or `queries-from=self`", buf, sizeof buf),
+                        "--queries a b.h5 or --queries-from self");
+    /* anything else between backquotes stays as it is */
+    const char *plain = "`ls` in `/data/nlist` with `nlistx` and `k=`, `=1`, `` and an odd ` quote";
+    assert_string_equal(cli_with_flags(plain, buf, sizeof buf), plain);
+    const char *none = "no quotes";
+    assert_ptr_equal(cli_with_flags(none, buf, sizeof buf), none);
+    char small[8]; /* truncated, never overrun */
+    cli_with_flags("`skip_bad` and more text", small, sizeof small);
+    assert_true(strlen(small) < sizeof small);
+    assert_string_equal(cli_param_flag("k-factor"), "--k-factor");
+    assert_string_equal(cli_param_flag("outdir"), "-o");
+    assert_null(cli_param_flag("check_fit"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_the_clis),
+        cmocka_unit_test(every_key_sets_its_field),
+        cmocka_unit_test(dashes_and_underscores_alike),
+        cmocka_unit_test(bad_values_name_the_key),
+        cmocka_unit_test(per_struct_setters),
+        cmocka_unit_test(sources_and_progress),
+        cmocka_unit_test(cli_turns_parameters_into_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
