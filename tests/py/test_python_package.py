@@ -96,22 +96,16 @@ def inside():
 
     # --- the returned dict: the index path, recall figures --------------------
     print("     result: " + json.dumps(result)[:600])
-    assert isinstance(result, dict) and result.get("indexes"), result
-    strings = lambda o: [o] if isinstance(o, str) else [s for v in (o.values() if isinstance(o, dict) else o if isinstance(o, list) else []) for s in strings(v)]
-    paths = [s for s in strings(result["indexes"][0]) if s.endswith(".index")]
-    assert P("out1", names[0]) in paths or any(os.path.samefile(p, P("out1", names[0])) for p in paths if os.path.exists(p)), paths
-
-    def recalls(o, key=""):
-        if isinstance(o, dict):
-            return [x for k, v in o.items() for x in recalls(v, k)]
-        if isinstance(o, list):
-            return [x for v in o for x in recalls(v, key)]
-        return [(key, o)] if "recall" in key and isinstance(o, (int, float)) and not isinstance(o, bool) else []
-    figures = recalls(result["indexes"][0])
-    assert figures and all(0 <= v <= 1 for k, v in figures if k != "target_recall"), figures
+    assert isinstance(result, dict) and len(result["indexes"]) == 1 and result["unchanged"] is False, result
+    ix = result["indexes"][0]
+    assert ix["index_path"] == P("out1", names[0]) and os.path.exists(ix["index_path"]), ix["index_path"]
+    recall = ix["recall"]
     manifest = json.load(open(P("out1", "manifest.json")))
-    assert any(abs(v - manifest["indexes"][0]["recall"]["recall_k"]) < 1e-9 for _, v in figures), (figures, manifest["indexes"][0]["recall"])
-    print(f"ok   result dict: index {paths[0]}, recall figures {figures[:4]}")
+    assert recall["recall_k"] == manifest["indexes"][0]["recall"]["recall_k"] >= 0.95, (recall, manifest["indexes"][0]["recall"])
+    assert 0 < recall["recall_1"] <= 1 and recall["k"] == 8 and recall["nprobe"] == ix["nprobe"], recall
+    assert result["manifest_path"] == P("out1", "manifest.json"), result["manifest_path"]
+    print(f"ok   result dict: index {ix['index_path']}, nprobe {ix['nprobe']}, "
+          f"8-recall@8 {recall['recall_k']}, 1-recall@1 {recall['recall_1']}")
     assert reports and all(isinstance(s, str) and s for s, _, _ in reports), reports[:5]
     assert all(total == 0 or done <= total for _, done, total in reports), [x for x in reports if x[2] and x[1] > x[2]][:5]
     print(f"ok   progress: {len(reports)} reports, stages {sorted({s for s, _, _ in reports})}")
