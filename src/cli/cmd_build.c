@@ -475,8 +475,9 @@ int cmd_build(int argc, char **argv) {
                  "--per-speaker or --name");
         return CLI_EXIT_USAGE;
     }
-    if (a.split && a.per_model) {
-        cli_logf(RVCIDX_LOG_ERROR, "build: --split builds one index of one type: no --per-model");
+    if (a.split && (a.per_speaker || a.per_model || a.index.type == RVCIDX_INDEX_AUTO)) { /* --per-model is the command's */
+        cli_logf(RVCIDX_LOG_ERROR, "build: --split builds one index of one type: no --per-speaker, --per-model or "
+                 "--index auto");
         return CLI_EXIT_USAGE;
     }
     rvcidx_build_params checked = build_params_of(&a);
