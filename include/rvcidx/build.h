@@ -128,10 +128,18 @@ void rvcidx_build_result_clear(rvcidx_build_result *r);
 int rvcidx_build_check_current(const rvcidx_build_params *p, int *current);
 
 /* r as JSON text (indexes with paths, chosen settings and recall; times):
- * what bindings return. *json is malloc'd; the caller frees it. */
+ * what bindings return. *json is malloc'd; the caller frees it (free, or
+ * rvcidx_free from a binding). */
 int rvcidx_build_result_json(const rvcidx_build_result *r, char **json);
 
 /* ---- for bindings (ctypes, cffi): parameters by name, no struct layout --- */
+
+/* A zeroed result on the heap, for rvcidx_build; destroy clears and frees it. */
+rvcidx_build_result *rvcidx_build_result_create(void);
+void rvcidx_build_result_destroy(rvcidx_build_result *r);
+
+/* Frees memory the library allocated for the caller (rvcidx_build_result_json's text). */
+void rvcidx_free(void *p);
 
 /* A heap copy of the defaults; free with rvcidx_build_params_destroy. */
 rvcidx_build_params *rvcidx_build_params_create(void);

@@ -107,7 +107,9 @@ def build(sources, outdir, *, progress=None, **params):
             callback = _lib.PROGRESS_FN(on_progress)
             lib.rvcidx_build_params_set_progress(p, callback, None)
 
-        result = ctypes.create_string_buffer(_lib.RESULT_BYTES)
+        result = lib.rvcidx_build_result_create()
+        if not result:
+            raise MemoryError("rvcidx_build_result_create: out of memory")
         try:
             status = lib.rvcidx_build(p, result)
             failure = _error(lib, status) if status != 0 else None  # at once, on this thread
@@ -118,7 +120,7 @@ def build(sources, outdir, *, progress=None, **params):
                     raise
                 made = None  # the build's own failure is the one to report
         finally:
-            lib.rvcidx_build_result_clear(result)
+            lib.rvcidx_build_result_destroy(result)
         if raised:
             raise raised[0]
         if failure is not None:
@@ -137,4 +139,4 @@ def _result_dict(lib, result):
     try:
         return json.loads(ctypes.string_at(text.value).decode())
     finally:
-        _lib.free(text.value)
+        lib.rvcidx_free(text.value)

@@ -16,13 +16,6 @@ HOW_TO_POINT = ("set RVCIDX_LIBRARY to the path of librvcidx.so (e.g. PREFIX/lib
                 "'cmake --install build --prefix PREFIX'), or put PREFIX/lib on LD_LIBRARY_PATH, "
                 "or PREFIX/lib/pkgconfig on PKG_CONFIG_PATH")
 
-# What rvcidx_build writes its result into. rvcidx_build_result is about
-# 4.3 KB in 0.1 (tests/py/test_python_package.py checks it is smaller than
-# this); the buffer is zeroed, the library fills it, rvcidx_build_result_clear
-# frees what it owns.
-RESULT_BYTES = 1 << 16
-
-
 class Progress(ctypes.Structure):
     _fields_ = [("stage", ctypes.c_char_p), ("unit", ctypes.c_char_p), ("done", ctypes.c_uint64),
                 ("total", ctypes.c_uint64), ("bytes", ctypes.c_uint64), ("finished", ctypes.c_int)]
@@ -43,7 +36,9 @@ _PROTOTYPES = {  # name: (restype, argtypes)
     "rvcidx_build_params_set_progress": (None, [ctypes.c_void_p, PROGRESS_FN, ctypes.c_void_p]),
     "rvcidx_build": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]),
     "rvcidx_build_result_json": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]),
-    "rvcidx_build_result_clear": (None, [ctypes.c_void_p]),
+    "rvcidx_build_result_create": (ctypes.c_void_p, []),
+    "rvcidx_build_result_destroy": (None, [ctypes.c_void_p]),
+    "rvcidx_free": (None, [ctypes.c_void_p]),
 }
 
 _lock = threading.Lock()
@@ -102,7 +97,8 @@ def load():
 
 BUILD_API = ["rvcidx_exit_code", "rvcidx_build_params_create", "rvcidx_build_params_destroy",
              "rvcidx_build_params_set", "rvcidx_build_params_set_sources", "rvcidx_build_params_set_progress",
-             "rvcidx_build", "rvcidx_build_result_json", "rvcidx_build_result_clear"]
+             "rvcidx_build", "rvcidx_build_result_json", "rvcidx_build_result_create",
+             "rvcidx_build_result_destroy", "rvcidx_free"]
 
 
 def require(names):
@@ -120,12 +116,3 @@ def path():
     """The path or name the library was loaded from."""
     load()
     return _path
-
-
-_libc = ctypes.CDLL(None)
-_libc.free.argtypes, _libc.free.restype = [ctypes.c_void_p], None
-
-
-def free(ptr):
-    """free() of the C library librvcidx allocates with (the process's own)."""
-    _libc.free(ptr)

@@ -41,3 +41,12 @@ int rvcidx_build_result_json(const rvcidx_build_result *r, char **json) {
     json_decref(o);
     return *json ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
 }
+
+rvcidx_build_result *rvcidx_build_result_create(void) { return calloc(1, sizeof(rvcidx_build_result)); }
+
+void rvcidx_build_result_destroy(rvcidx_build_result *r) {
+    rvcidx_build_result_clear(r);
+    free(r);
+}
+
+void rvcidx_free(void *p) { free(p); }

@@ -68,18 +68,6 @@ def inside():
     assert rvcidx.version() == cli_version, (rvcidx.version(), cli_version)
     print(f"ok   rvcidx {rvcidx.version()} from {rvcidx.__file__}, library {rvcidx.library_path()}")
 
-    # the result buffer the package hands rvcidx_build must hold rvcidx_build_result
-    cc = shutil.which(os.environ.get("CC", "cc"))
-    if cc:
-        with open(P("sizeof.c"), "w") as f:
-            f.write('#include <stdio.h>\n#include "rvcidx/build.h"\n'
-                    'int main(void) { printf("%zu\\n", sizeof(rvcidx_build_result)); return 0; }\n')
-        subprocess.run([cc, "-std=c11", "-I", os.path.join(top, "include"), P("sizeof.c"), "-o", P("sizeof")], check=True)
-        size = int(subprocess.run([P("sizeof")], capture_output=True, text=True, check=True).stdout)
-        from rvcidx import _lib
-        assert size <= _lib.RESULT_BYTES, f"sizeof(rvcidx_build_result) {size} > rvcidx._lib.RESULT_BYTES {_lib.RESULT_BYTES}"
-        print(f"ok   sizeof(rvcidx_build_result) {size} <= {_lib.RESULT_BYTES}")
-
     # --- the build, byte-identical to the command's ---------------------------
     reports = []
     result = rvcidx.build([P("data")], P("out1"), threads=1, eval_queries=200, check_fit=True,
