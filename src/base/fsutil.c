@@ -339,3 +339,11 @@ int rvcidx__write_text_file(const char *path, const char *text, int add_newline)
     rvcidx__atomic_abort(&f);
     return rc;
 }
+
+void rvcidx__path_base_name(const char *path, char *out, size_t n) {
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    size_t len = strlen(buf);
+    while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
+    snprintf(out, n, "%s", basename(buf));
+}

@@ -115,4 +115,8 @@ int rvcidx__dir_lock(const char *dir, const char *lock_path, int *fd);
 /* Removes temporary files that a dead process left for final_path (an
  * interrupted run); logs each one. Files of live processes are kept. */
 int rvcidx__remove_stale_temps(const char *final_path);
+
+/* The last component of path, trailing slashes ignored (RVC names a model
+ * after its logs/<model> folder). */
+void rvcidx__path_base_name(const char *path, char *out, size_t n);
 #endif

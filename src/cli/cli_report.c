@@ -97,22 +97,6 @@ static int run_gnuplot(const char *dir) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static int read_small_file(const char *path, char **out, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    char *buf = NULL;
-    size_t cap = 0;
-    FILE *mem = open_memstream(&buf, &cap);
-    char chunk[65536];
-    size_t got;
-    while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
-    fclose(f);
-    if (!mem || fclose(mem) != 0) return free(buf), -1;
-    *out = buf;
-    *n = cap;
-    return 0;
-}
-
 /* The plot is drawn in a private temporary folder (mkdtemp) with fixed names,
  * then published atomically at svg_path, never through a link there. */
 int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path, void *user) {
@@ -135,7 +119,7 @@ int cli_plot_eval(const rvcidx_eval_report *r, const char *svg_path, void *user)
     char *svg = NULL;
     size_t n = 0;
     snprintf(path, sizeof path, "%s/plot.svg", dir);
-    if (rc == 0) rc = read_small_file(path, &svg, &n);
+    if (rc == 0) rc = rvcidx_read_file(path, 1, &svg, &n) == 0 ? 0 : -1;
     if (rc == 0) rc = rvcidx_outdir_write_file(svg_path, svg, n) == 0 ? 0 : -1;
     free(svg);
     const char *names[] = {"plot.dat", "plot.gp", "plot.svg"};

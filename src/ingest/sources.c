@@ -178,14 +178,6 @@ static int model_feature_dim(const char *dir, int want_dim, int *dim_out) {
     return 0;
 }
 
-static void base_name(const char *path, char *out, size_t n) {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    size_t len = strlen(buf);
-    while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
-    snprintf(out, n, "%s", basename(buf));
-}
-
 static int note_dim(rvcidx__shard_list *out, int dim, const char *dir) {
     if (out->dim && dim && out->dim != dim)
         return rvcidx__fail(RVCIDX_EINPUT,
@@ -236,7 +228,7 @@ static int add_feature_folder(rvcidx__shard_list *out, const char *dir, const ch
                             dim, dim, want_dim);
     char parent[PATH_MAX], speaker[PATH_MAX], sub[32];
     snprintf(parent, sizeof parent, "%s", real);
-    base_name(dirname(parent), speaker, sizeof speaker);
+    rvcidx__path_base_name(dirname(parent), speaker, sizeof speaker);
     snprintf(sub, sizeof sub, "3_feature%d", dim);
     if (!rvcidx__utf8_valid(speaker)) return check_name("", real);
     RVCIDX__TRY(note_dim(out, dim, dir));
@@ -246,7 +238,7 @@ static int add_feature_folder(rvcidx__shard_list *out, const char *dir, const ch
 static int add_directory(rvcidx__shard_list *out, const char *dir, int want_dim) {
     char real[PATH_MAX], speaker[PATH_MAX];
     if (!realpath(dir, real)) snprintf(real, sizeof real, "%s", dir);
-    base_name(real, speaker, sizeof speaker); /* "." and "logs/m/" name the model too */
+    rvcidx__path_base_name(real, speaker, sizeof speaker); /* "." and "logs/m/" name the model too */
     if (!strcmp(speaker, "3_feature256") || !strcmp(speaker, "3_feature768"))
         return add_feature_folder(out, dir, real, speaker[9] == '2' ? 256 : 768, want_dim);
     int dim = 0;

@@ -7,7 +7,6 @@
  * presence marks a complete build. A failure leaves .rvcidx-failed.json.
  */
 #include <jansson.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,15 +34,6 @@ void rvcidx__build_emit(const rvcidx__build_run *run, rvcidx_build_event *e) {
     if (!run->p->on_event) return;
     e->outdir = run->p->outdir;
     run->p->on_event(e, run->p->event_user);
-}
-
-/* The first source's name, as RVC names models after their logs/<model> folder. */
-static void default_model_name(const char *src, char *out, size_t n) {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", src);
-    size_t len = strlen(buf);
-    while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
-    snprintf(out, n, "%s", basename(buf));
 }
 
 rvcidx_manifest_spec rvcidx__build_manifest_spec(const rvcidx__build_run *run, int with_indexes) {
@@ -309,7 +299,7 @@ static void run_init(rvcidx__build_run *run, const rvcidx_build_params *p, rvcid
     }
     snprintf(run->store, sizeof run->store, "%s/%s", p->outdir, rvcidx_output_name(RVCIDX_OUT_STORE));
     if (p->name) snprintf(run->model, sizeof run->model, "%s", p->name);
-    else default_model_name(p->sources[0], run->model, sizeof run->model);
+    else rvcidx__path_base_name(p->sources[0], run->model, sizeof run->model); /* as RVC names models */
     run->start = rvcidx__build_now();
 }
 
