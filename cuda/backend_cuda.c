@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "backend/backend.h"
-#include "index/faiss_check.h"
+#include "base/faiss_check.h"
 #include "rvcidx/gpu.h"
 
 typedef struct cuda_state {

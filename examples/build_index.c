@@ -7,7 +7,8 @@
  * defaults (rvcidx_build_default_params), and prints where each index is
  * and the recall it was tuned to. On failure it prints the library's
  * message and exits with the code `rvcidx build` would use (rvcidx_exit_code).
- * OUTDIR ends up byte-identical to `rvcidx build -o OUTDIR SRC...`'s.
+ * Its index, store, centroids, report.json and manifest are byte for byte
+ * those of `rvcidx build -o OUTDIR SRC...`.
  *
  * Compile (examples/README.md): cc build_index.c $(pkg-config --cflags --libs rvcidx)
  */

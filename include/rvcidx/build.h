@@ -12,9 +12,12 @@
  * The library never prints and never forks: what happens is told through
  * the progress callback (bars), the log sink (rvcidx/log.h) and the event
  * callback (one call per finished step, for a display like the CLI's). A
- * failure leaves OUTDIR/.rvcidx-failed.json for `rvcidx status` and returns
- * the status, with rvcidx_last_error() saying what to do next;
- * rvcidx_exit_code() gives the exit code the command would use.
+ * plain build that fails after taking OUTDIR's lock leaves
+ * OUTDIR/.rvcidx-failed.json for `rvcidx status` (r->started tells; a
+ * refusal before it, by the plan check or the parameters, writes nothing in
+ * OUTDIR; split stages leave no note). It returns the status, with
+ * rvcidx_last_error() saying what to do next; rvcidx_exit_code() gives the
+ * exit code the command would use.
  *
  * Builds of different OUTDIRs may run at once in threads of one process.
  */
@@ -82,7 +85,7 @@ typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
     int per_speaker;                  /* 1: one index per speaker, in OUTDIR/<speaker>/ */
     unsigned split;                   /* > 0: one index encoded in this many parts */
     rvcidx_build_stage stage;         /* split builds: which stage to run */
-    long part;                        /* STAGE_PART: the part (0-based) */
+    long part;                        /* STAGE_PART: the part (0-based); -1 (default): $SLURM_ARRAY_TASK_ID */
     int check_fit;                    /* 1 (default): refuse, before any work, a build that does not
                                          fit this machine's memory or disk (RVCIDX_ETOOBIG) */
     rvcidx_ingest_params ingest;
@@ -98,8 +101,10 @@ typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
 
 typedef struct rvcidx_build_result {
     int unchanged;               /* 1: OUTDIR was up to date, nothing was rebuilt */
+    int started;                 /* 1: OUTDIR's lock was taken: a failure after it left its note */
     char manifest_path[4096];    /* "" when no manifest was written (a prepare or part stage) */
-    rvcidx_built_index *indexes; /* owned: free with rvcidx_build_result_clear */
+    rvcidx_built_index *indexes; /* owned: free with rvcidx_build_result_clear; after a failure, the
+                                    indexes not built have index_path "" */
     size_t n_indexes;
     rvcidx_plan_result plan;     /* when plan_checked */
     int plan_checked;
@@ -115,7 +120,7 @@ rvcidx_build_params rvcidx_build_default_params(void);
 int rvcidx_build_params_check(const rvcidx_build_params *p);
 
 /* Runs the build p describes; r (may be NULL) receives what was made, also
- * after a failure (the indexes finished before it). */
+ * after a failure (the indexes planned; those built have an index_path). */
 int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r);
 
 /* Frees what r owns; r can be reused. */

@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-/* The files and folders a build writes in its OUTDIR (the first seven also
+/* The files and folders a build writes in its OUTDIR (the first six also
  * in each per-speaker folder). Indexes are named by rvcidx_index_file_name. */
 typedef enum rvcidx_output {
     RVCIDX_OUT_CENTROIDS = 0, /* centroids.h5 */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "backend/backend.h"
-#include "index/faiss_check.h"
+#include "base/faiss_check.h"
 
 static void cpu_describe(const rvcidx__backend *b, char *out, size_t n) {
     (void)b;

@@ -258,7 +258,7 @@ static void on_event(const rvcidx_build_event *e, void *user) {
     case RVCIDX_EVENT_INDEX_DONE: print_index(e->index, e->dir); break;
     case RVCIDX_EVENT_INDEX_MISSED: cli_eval_missed_target(e->index->eval); break;
     case RVCIDX_EVENT_SPLIT_PREPARED:
-        printf("split    %s/.rvcidx-split: %u parts, %s (%.1f s)\n", e->outdir, e->parts,
+        printf("split    %s/%s: %u parts, %s (%.1f s)\n", e->outdir, rvcidx_output_name(RVCIDX_OUT_SPLIT), e->parts,
                e->reused ? "already prepared" : "trained and ready", e->seconds);
         break;
     case RVCIDX_EVENT_PART_DONE:
@@ -284,8 +284,9 @@ static int print_plan_only(const build_args *a) {
     return CLI_EXIT_TOO_BIG;
 }
 
-/* One build of one OUTDIR, by the library; *unchanged set when it was up to date. */
-static int run_one(build_args *a, cli_progress *cp, int *unchanged) {
+/* One build of one OUTDIR, by the library; *unchanged set when it was up to
+ * date, *started once it held OUTDIR's lock (optional both). */
+static int run_one(build_args *a, cli_progress *cp, int *unchanged, int *started) {
     rvcidx_build_params p = build_params_of(a);
     p.progress = cli_progress_cb;
     p.progress_user = cp;
@@ -295,6 +296,7 @@ static int run_one(build_args *a, cli_progress *cp, int *unchanged) {
     rvcidx_build_result r;
     int rc = rvcidx_build(&p, &r);
     if (unchanged) *unchanged = r.unchanged;
+    if (started) *started = r.started;
     rvcidx_build_result_clear(&r);
     return rc ? cli_fail(rc, NULL) : CLI_EXIT_OK;
 }
@@ -319,9 +321,9 @@ static size_t list_models_or_fail(const char *root, model_job **out) {
     *out = NULL;
     if (rvcidx_list_model_dirs(root, &names, &n) != 0) n = 0;
     model_job *jobs = n ? calloc(n, sizeof *jobs) : NULL;
-    for (size_t i = 0; jobs && i < n; i++) jobs[i] = (model_job){names[i], 0, -1};
+    if (!jobs) rvcidx_names_free(names, n), names = NULL, n = 0;
+    for (size_t i = 0; i < n; i++) jobs[i] = (model_job){names[i], 0, -1};
     free(names); /* the strings now belong to the jobs */
-    if (!jobs) n = 0;
     if (n == 0)
         cli_logf(RVCIDX_LOG_ERROR, "build: %s: no model directories (with 3_feature768 or 3_feature256) under it", root);
     *out = jobs;
@@ -356,9 +358,12 @@ static pid_t start_model(const build_args *a, const char *root, model_job *job, 
     char outdir[PATH_MAX], src[PATH_MAX];
     char *srcs[1] = {src};
     model_args(a, root, job->name, &child, outdir, src, srcs);
-    int unchanged = 0;
+    int unchanged = 0, started = 0;
     int rc = rvcidx_outdir_make_own(outdir); /* OUTDIR/<model> is rvcidx's: never a link */
-    rc = rc ? cli_fail(rc, NULL) : run_one(&child, cp, &unchanged);
+    if (rc) rc = cli_fail(rc, NULL);
+    else if ((rc = run_one(&child, cp, &unchanged, &started)) != 0 && !started && rc != CLI_EXIT_LOCKED &&
+             rvcidx_outdir_record_failure(outdir, rc, NULL) != 0) /* refused before it began: status lists it */
+        cli_logf(RVCIDX_LOG_WARN, "build: cannot record the failure in %s: %s", outdir, rvcidx_last_error());
     fflush(stdout);
     _exit(rc == 0 && unchanged ? BUILD_EXIT_UNCHANGED : rc);
 }
@@ -484,8 +489,9 @@ int cmd_build(int argc, char **argv) {
     if ((rc = rvcidx_build_params_check(&checked)) != 0) return cli_fail(rc, NULL);
     int uses_gpu = !a.plan_only && a.stage != STAGE_PART; /* a split part only encodes, on the CPU */
     if (uses_gpu && (rc = cli_require_gpu(a.index.gpu)) != 0) return rc; /* before hours of ingest */
+    if (a.plan_only && (a.stage == STAGE_PART || a.stage == STAGE_FINISH)) return CLI_EXIT_OK; /* nothing to plan */
     if (a.plan_only) return a.per_model ? plan_per_model(&a) : print_plan_only(&a);
     cli_progress cp;
     cli_progress_init(&cp, stderr, !a.per_model || a.jobs <= 1); /* parallel bars would interleave */
-    return a.per_model ? build_per_model(&a, &cp) : run_one(&a, &cp, NULL);
+    return a.per_model ? build_per_model(&a, &cp) : run_one(&a, &cp, NULL, NULL);
 }

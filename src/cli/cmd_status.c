@@ -110,8 +110,8 @@ static size_t show_jobs(const char *outdir) {
     }
     json_t *last = json_array_get(subs, n - 1), *job;
     size_t i, failed = 0;
-    printf("jobs     last submission: %s (logs in %s/.rvcidx-submit/logs)\n",
-           json_string_value(json_object_get(last, "script")), outdir);
+    printf("jobs     last submission: %s (logs in %s/%s/logs)\n",
+           json_string_value(json_object_get(last, "script")), outdir, rvcidx_output_name(RVCIDX_OUT_SUBMIT));
     json_array_foreach(json_object_get(last, "jobs"), i, job)
         failed += show_job(json_string_value(json_object_get(job, "id")), json_string_value(json_object_get(job, "kind")));
     json_decref(doc);

@@ -13,7 +13,7 @@
 #include "eval/eval_internal.h"
 #include "eval/eval_queries.h"
 #include "index/faiss_c_ext.h"
-#include "index/faiss_check.h"
+#include "base/faiss_check.h"
 #include "index/index_io.h"
 #include "base/internal.h"
 #include "base/param_text.h"

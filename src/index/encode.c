@@ -21,7 +21,7 @@
 
 #include "index/centroids.h"
 #include "index/faiss_c_ext.h"
-#include "index/faiss_check.h"
+#include "base/faiss_check.h"
 #include "base/fsutil.h"
 #include "index/index_internal.h"
 #include "index/index_io.h"

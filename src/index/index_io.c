@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "index/faiss_c_ext.h"
-#include "index/faiss_check.h"
+#include "base/faiss_check.h"
 #include "base/fsutil.h"
 #include "base/internal.h"
 #include "rvcidx/eval.h"

@@ -15,7 +15,7 @@
 
 #include "backend/backend.h"
 #include "index/centroids.h"
-#include "index/faiss_check.h"
+#include "base/faiss_check.h"
 #include "index/index_internal.h"
 #include "base/internal.h"
 #include "index/sample.h"

@@ -163,6 +163,7 @@ int rvcidx__build_record(rvcidx__build_run *run, double ingest_s) {
 
 static int run_build(rvcidx__build_run *run) {
     const rvcidx_build_params *p = run->p;
+    run->start = rvcidx__build_now(); /* times from ingest on, as run.json reports them */
     rvcidx_ingest_result ir;
     RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &ir));
     double ingest_s = run->r->ingest_seconds = rvcidx__build_now() - run->start;
@@ -192,6 +193,7 @@ static int locked_build(rvcidx__build_run *run) {
     RVCIDX__TRY(rvcidx__mkdir_p(outdir));
     int lock = -1;
     RVCIDX__TRY(rvcidx_outdir_lock(outdir, &lock));
+    run->r->started = 1;
     rvcidx_outdir_clear_failure(outdir);
     int rc = rvcidx__outdir_check_replaceable(outdir, 1);
     if (rc == 0) rc = run_build(run);
@@ -273,17 +275,6 @@ static int check_fit(rvcidx__build_run *run) {
                         "free space, or `per_speaker` for smaller indexes", ram, ram[0] && disk[0] ? " and " : "", disk);
 }
 
-/* A refusal before the lock is recorded too, where OUTDIR already exists
- * (a --per-model child's folder), so `rvcidx status` lists it. */
-static void record_early_failure(const char *outdir, int rc) {
-    if (access(outdir, F_OK) != 0 || rc == RVCIDX_ELOCKED) return;
-    char msg[2048];
-    snprintf(msg, sizeof msg, "%s", rvcidx_last_error());
-    int code = rvcidx_exit_code(rc);
-    rvcidx_outdir_record_failure(outdir, code, rvcidx_exit_reason(code));
-    rvcidx__fail(rc, "%s", msg);
-}
-
 static void run_init(rvcidx__build_run *run, const rvcidx_build_params *p, rvcidx_build_result *r) {
     memset(run, 0, sizeof *run);
     run->p = p;
@@ -310,15 +301,15 @@ int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r) {
     if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build: NULL argument");
     RVCIDX__TRY(rvcidx_build_params_check(p));
     rvcidx__build_run run;
+    double call_start = rvcidx__build_now();
     run_init(&run, p, r);
     int rc = check_gpu(p);
     int plan_needed = p->check_fit && (p->stage == RVCIDX_STAGE_ALL || p->stage == RVCIDX_STAGE_PREPARE);
     if (rc == 0 && plan_needed) rc = check_fit(&run);
-    if (rc) record_early_failure(p->outdir, rc);
-    else rc = p->split ? rvcidx__build_split(&run) : locked_build(&run);
+    if (rc == 0) rc = p->split ? rvcidx__build_split(&run) : locked_build(&run);
     free(run.first_row);
     free(run.rows);
-    r->seconds = rvcidx__build_now() - run.start;
+    r->seconds = rvcidx__build_now() - call_start;
     if (r == &local) rvcidx_build_result_clear(r);
     return rc;
 }

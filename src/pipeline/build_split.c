@@ -34,6 +34,7 @@ static void emit_up_to_date(const rvcidx__build_run *run, long part, double seco
 
 static int stage_prepare(rvcidx__build_run *run) {
     const rvcidx_build_params *p = run->p;
+    run->start = rvcidx__build_now();
     rvcidx_ingest_result ir;
     RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &ir));
     run->r->ingest_seconds = rvcidx__build_now() - run->start;
@@ -114,6 +115,7 @@ static int stage_part(rvcidx__build_run *run, unsigned part) {
 
 static int stage_finish(rvcidx__build_run *run) {
     const rvcidx_build_params *p = run->p;
+    run->start = rvcidx__build_now(); /* run.json's total_s: this stage's time */
     RVCIDX__TRY(need_store(run->store));
     if (rvcidx__build_up_to_date(run)) {
         run->r->unchanged = 1;
@@ -146,6 +148,8 @@ static int stage_all(rvcidx__build_run *run) {
 static int locked(rvcidx__build_run *run, int (*stage)(rvcidx__build_run *)) {
     int lock = -1;
     RVCIDX__TRY(rvcidx_outdir_lock(run->p->outdir, &lock));
+    run->r->started = 1;
+    rvcidx_outdir_clear_failure(run->p->outdir); /* an earlier attempt's note no longer says how this one ends */
     int rc = rvcidx__outdir_check_replaceable(run->p->outdir, 1);
     if (rc == 0) rc = stage(run);
     rvcidx_outdir_unlock(lock);

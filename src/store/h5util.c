@@ -20,7 +20,12 @@ enum { COLUMN_CHUNK = 4096 };
  * first. HDF5's printing of its error stack is turned off per thread: the
  * threadsafe HDF5 (Debian's) keeps a default error stack per thread, and the
  * library never prints. */
-static void h5_init_once(void) { H5dont_atexit(); }
+static void h5_init_once(void) {
+    H5dont_atexit();
+    hbool_t threadsafe = 0;
+    if (H5is_library_threadsafe(&threadsafe) >= 0 && !threadsafe)
+        rvcidx__log(RVCIDX_LOG_WARN, "this HDF5 is not a thread-safe build: run one rvcidx build at a time per process");
+}
 
 void rvcidx__h5_init(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
