@@ -2,7 +2,8 @@
  * calls it: a build with its events and result, the up-to-date no-op, two
  * builds at once in two threads of one process (their outputs must be the
  * bytes a build alone makes: no shared mutable state), and the failures an
- * embedder classes by rvcidx_exit_code, with the note `status` reads. */
+ * embedder classes by rvcidx_exit_code, with the note `status` reads when
+ * the build failed after taking OUTDIR's lock (and none before it). */
 #include <pthread.h>
 
 #include "rvcidx/rvcidx.h"
@@ -146,10 +147,22 @@ static void test_failures_are_classed_and_noted(void **state) {
     assert_int_equal(rvcidx_outdir_make(out), 0);
     const char *srcs[1] = {missing};
     rvcidx_build_params p = params_for(out, srcs, NULL);
-    int rc = rvcidx_build(&p, NULL);
+    rvcidx_build_result r;
+    int rc = rvcidx_build(&p, &r); /* refused by the plan check, before the lock: no note in OUTDIR */
     assert_int_equal(rvcidx_exit_code(rc), 3);
     assert_non_null(strstr(rvcidx_last_error(), "no-such-folder"));
+    assert_int_equal(r.started, 0);
+    rvcidx_build_result_clear(&r);
     rvcidx_outdir_state st;
+    assert_int_equal(rvcidx_outdir_state_get(out, &st), 0);
+    assert_int_equal(st.kind, RVCIDX_OUTDIR_NONE);
+
+    p.check_fit = 0; /* now ingest, under the lock, meets the missing folder: the note says so */
+    rc = rvcidx_build(&p, &r);
+    assert_int_equal(rvcidx_exit_code(rc), 3);
+    assert_non_null(strstr(rvcidx_last_error(), "no-such-folder"));
+    assert_int_equal(r.started, 1);
+    rvcidx_build_result_clear(&r);
     assert_int_equal(rvcidx_outdir_state_get(out, &st), 0);
     assert_int_equal(st.kind, RVCIDX_OUTDIR_FAILED);
     assert_int_equal(st.failed_exit, 3);
