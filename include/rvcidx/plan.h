@@ -38,6 +38,10 @@ typedef struct rvcidx_plan_result {
 int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
                 const rvcidx_index_params *index, const rvcidx_eval_params *eval, rvcidx_plan_result *out);
 
+/* What does not fit, as words for a message ("0.04 GiB of disk (0.0 free)",
+ * memory and disk joined by "and"); "" when it all fits. */
+void rvcidx_plan_shortfall(const rvcidx_plan_result *plan, char *buf, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -276,11 +276,10 @@ static int print_plan_only(const build_args *a) {
     if (rc) return cli_fail(rc, NULL);
     print_plan(a, &p);
     if (p.fits_ram && p.fits_disk) return CLI_EXIT_OK;
-    char ram[96] = "", disk[96] = "";
-    if (!p.fits_ram) snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f available)", gib(p.ram_peak), gib(p.ram_available));
-    if (!p.fits_disk) snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f free)", gib(p.disk_needed), gib(p.disk_available));
-    cli_logf(RVCIDX_LOG_ERROR, "plan: does not fit this machine: the build needs %s%s%s; use a bigger machine, free "
-             "space, or --per-speaker for smaller indexes", ram, ram[0] && disk[0] ? " and " : "", disk);
+    char shortfall[224];
+    rvcidx_plan_shortfall(&p, shortfall, sizeof shortfall);
+    cli_logf(RVCIDX_LOG_ERROR, "plan: does not fit this machine: the build needs %s; use a bigger machine, free "
+             "space, or --per-speaker for smaller indexes", shortfall);
     return CLI_EXIT_TOO_BIG;
 }
 

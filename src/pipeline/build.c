@@ -255,8 +255,6 @@ static int up_to_date_before_ingest(const rvcidx__build_run *run) {
     return 1;
 }
 
-static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
-
 /* A build that will not fit is refused before it starts (RVCIDX_ETOOBIG),
  * with the plan in the result and the PLAN_REFUSED event. */
 static int check_fit(rvcidx__build_run *run) {
@@ -268,11 +266,10 @@ static int check_fit(rvcidx__build_run *run) {
     if (pl->fits_ram && up_to_date_before_ingest(run)) return 0;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_PLAN_REFUSED, .plan = pl, .part = -1};
     rvcidx__build_emit(run, &e);
-    char ram[96] = "", disk[96] = "";
-    if (!pl->fits_ram) snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f available)", gib(pl->ram_peak), gib(pl->ram_available));
-    if (!pl->fits_disk) snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f free)", gib(pl->disk_needed), gib(pl->disk_available));
-    return rvcidx__fail(RVCIDX_ETOOBIG, "build: refused before starting: the build needs %s%s%s; use a bigger machine, "
-                        "free space, or `per_speaker` for smaller indexes", ram, ram[0] && disk[0] ? " and " : "", disk);
+    char shortfall[224];
+    rvcidx_plan_shortfall(pl, shortfall, sizeof shortfall);
+    return rvcidx__fail(RVCIDX_ETOOBIG, "build: refused before starting: the build needs %s; use a bigger machine, "
+                        "free space, or `per_speaker` for smaller indexes", shortfall);
 }
 
 static void run_init(rvcidx__build_run *run, const rvcidx_build_params *p, rvcidx_build_result *r) {

@@ -172,3 +172,12 @@ int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const r
     out->fits_disk = out->disk_available == 0 || out->disk_needed <= out->disk_available;
     return 0;
 }
+
+static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
+
+void rvcidx_plan_shortfall(const rvcidx_plan_result *p, char *buf, size_t n) {
+    char ram[96] = "", disk[96] = "";
+    if (!p->fits_ram) snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f available)", gib(p->ram_peak), gib(p->ram_available));
+    if (!p->fits_disk) snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f free)", gib(p->disk_needed), gib(p->disk_available));
+    snprintf(buf, n, "%s%s%s", ram, ram[0] && disk[0] ? " and " : "", disk);
+}
