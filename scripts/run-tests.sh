@@ -34,10 +34,15 @@ run_suite() { # BUILD_DIR [cmake options...]
   return $rc
 }
 
+# Disk is the resource CI runs out of first: say what there was.
+disk_free() { df -Pk "$1" 2>/dev/null | awk 'NR == 2 {printf "%.1f GiB free on %s", $4 / 1048576, $6}'; }
+mkdir -p "$build"
+echo "run-tests: $(disk_free "$build")"
 rc=0
 run_suite "$build" "$@" || rc=$?
 if [[ $sanitize -eq 1 ]]; then
   echo "run-tests: the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer"
   run_suite "$build-asan" -DRVCIDX_SANITIZE=ON "$@" || rc=$?
 fi
+[[ $rc -eq 0 ]] || echo "run-tests: failed; $(disk_free "$build") now"
 exit $rc

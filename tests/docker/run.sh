@@ -5,11 +5,15 @@
 # that user, the index byte-identical to the host build of the same inputs,
 # and the image under 250 MB.
 #
-# Uses a running Docker engine, or starts one (vfs storage, no bridge, no
-# iptables: containers get no private-range address) with its data under
-# ~/.cache/rvcidx/docker, and stops it by PID at the end. The base image
-# debian:bookworm is debootstrapped from this machine's Debian mirror and
-# imported when absent (no registry needed). Installs docker.io and
+# Uses a running Docker engine, or starts one (overlay2 storage, vfs where
+# overlay mounts are refused; no bridge, no iptables: containers get no
+# private-range address) with its data in the test's scratch folder, and
+# stops it by PID at the end; the folder goes with the test (vfs copies every
+# layer whole: gigabytes CI's disk must not keep). The base image
+# debian:bookworm is debootstrapped from this machine's Debian mirror once,
+# kept as a tarball under ~/.cache/rvcidx/docker, and imported when absent
+# (no registry needed). On an engine it did not start, the test removes the
+# image it built and the builder's untagged images when done. Installs docker.io and
 # debootstrap with apt-get when missing (root). Skips, saying why, only
 # where an engine cannot start; under CI=true that is a failure.
 set -uo pipefail
@@ -49,35 +53,51 @@ stop_engine() {
   wait "$engine_pid" 2>/dev/null
   unmount_under "$T/exec"
 }
-trap stop_engine EXIT
-if ! docker info >/dev/null 2>&1; then
-  [[ $(id -u) -eq 0 ]] || skip "no Docker engine running and not root to start one"
+start_engine() { # DRIVER
   sock="$T/docker.sock"
-  dockerd --storage-driver=vfs --bridge=none --iptables=false --ip-masq=false \
-    --data-root "$cache/data" --exec-root "$T/exec" --pidfile "$T/dockerd.pid" \
-    -H "unix://$sock" > "$T/dockerd.log" 2>&1 &
+  dockerd --storage-driver="$1" --bridge=none --iptables=false --ip-masq=false \
+    --data-root "$T/engine-$1" --exec-root "$T/exec" --pidfile "$T/dockerd.pid" \
+    -H "unix://$sock" > "$T/dockerd-$1.log" 2>&1 &
   engine_pid=$!
   export DOCKER_HOST="unix://$sock"
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || skip "the Docker engine did not start: $(tail -2 "$T/dockerd.log")"
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; kill -0 "$engine_pid" 2>/dev/null || break; sleep 1; done
+  stop_engine; engine_pid=""
+  return 1
+}
+own_engine=0
+if ! docker info >/dev/null 2>&1; then
+  [[ $(id -u) -eq 0 ]] || skip "no Docker engine running and not root to start one"
+  start_engine overlay2 || start_engine vfs ||
+    skip "the Docker engine did not start: $(tail -2 "$T/dockerd-vfs.log")"
+  own_engine=1
+  echo "docker: started an engine ($(docker info -f '{{.Driver}}') storage) with its data under $T"
 fi
+cleanup() {
+  if [[ $own_engine -eq 0 ]]; then
+    docker rmi -f "$image" >/dev/null 2>&1
+    docker image prune -f --filter label=org.opencontainers.image.title=rvcidx >/dev/null 2>&1
+  fi
+  stop_engine
+}
+trap cleanup EXIT
 
+base_tar="$cache/debian-bookworm-minbase.tar"
 if ! docker image inspect debian:bookworm >/dev/null 2>&1; then
-  mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1 | awk '{print $1}')
-  [[ -n "$mirror" ]] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-  [[ -n "$mirror" ]] || fail "no Debian mirror in /etc/apt to debootstrap from"
-  echo "docker: debootstrap bookworm from $mirror"
-  debootstrap --variant=minbase bookworm "$T/rootfs" "$mirror" > "$T/debootstrap.log" 2>&1 ||
-    fail "debootstrap failed: $(tail -2 "$T/debootstrap.log")"
-  # what debootstrap keeps that an image does not need (apt fetches lists again)
-  rm -rf "$T"/rootfs/var/cache/apt/* "$T"/rootfs/var/lib/apt/lists/* "$T"/rootfs/usr/share/{doc,man,locale}/*
-  tar -C "$T/rootfs" -c . | docker import - debian:bookworm > /dev/null || fail "docker import failed"
-  rm -rf "$T/rootfs"
+  if [[ ! -s "$base_tar" ]]; then
+    mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1 | awk '{print $1}')
+    [[ -n "$mirror" ]] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+    [[ -n "$mirror" ]] || fail "no Debian mirror in /etc/apt to debootstrap from"
+    echo "docker: debootstrap bookworm from $mirror"
+    debootstrap --variant=minbase bookworm "$T/rootfs" "$mirror" > "$T/debootstrap.log" 2>&1 ||
+      fail "debootstrap failed: $(tail -2 "$T/debootstrap.log")"
+    # what debootstrap keeps that an image does not need (apt fetches lists again)
+    rm -rf "$T"/rootfs/var/cache/apt/* "$T"/rootfs/var/lib/apt/lists/* "$T"/rootfs/usr/share/{doc,man,locale}/*
+    tar -C "$T/rootfs" -cf "$base_tar.tmp.$$" . && mv "$base_tar.tmp.$$" "$base_tar" || fail "could not write $base_tar"
+    rm -rf "$T/rootfs"
+  fi
+  docker import - debian:bookworm < "$base_tar" > /dev/null || fail "docker import of $base_tar failed"
 fi
 
-# No prune here: the builder stage's untagged image holds the faiss layer the
-# next run reuses. `docker image prune --filter label=org.opencontainers.image.title=rvcidx`
-# clears what earlier runs left.
 start=$(date +%s)
 docker build --network host -f "$top/docker/cpu.Dockerfile" -t "$image" "$top" > "$T/build.log" 2>&1 ||
   fail "docker build: $(tail -5 "$T/build.log")"
