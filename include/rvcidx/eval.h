@@ -21,6 +21,14 @@
  * it: its k, the nprobe it forces (only that setting can be chosen), and for
  * realtime apps its blocks of frames searched one call at a time, timed per
  * block on one thread and on the app's threads.
+ *
+ * Under a time budget (max_block_ms) every setting that can be chosen is
+ * timed per block on the budget's threads, and tuning picks the highest
+ * recall among those reaching the target whose p99 fits: the choice then
+ * depends on this machine's speed, so the stored setting (and the index
+ * bytes) can differ between machines or runs. Without a budget the stored
+ * and chosen settings are still timed per block (16 frames, one thread) for
+ * the report, but nothing timed decides anything.
  */
 #ifndef RVCIDX_EVAL_H
 #define RVCIDX_EVAL_H
@@ -57,10 +65,15 @@ typedef struct rvcidx_eval_params { /* from rvcidx_eval_default_params() */
     int threads;               /* 0: all cores */
     rvcidx_app app;            /* the app the index is for (RVCIDX_APP_NONE: none named) */
     int fixed_nprobe;          /* > 0: the app sets this nprobe itself: only it can be chosen */
-    int block_frames;          /* > 0: time searches of this many frames a call (realtime apps) */
+    int block_frames;          /* > 0: time searches of this many frames a call (realtime apps);
+                                  0: unset (an app profile or max_block_ms fills it in) */
     int search_threads;        /* with block_frames: the chosen setting is also timed on this many
                                   OpenMP threads, the BLAS on one (the realtime app's own setting);
-                                  0: on every core, as an app that sets none */
+                                  0: on every core, as an app that sets none; -1 (default): unset */
+    double max_block_ms;       /* > 0: a time budget: only settings whose measured p99 time per
+                                  block (block_frames frames, default 16, on search_threads threads,
+                                  default 1) fits can be chosen, and among those the highest
+                                  recall wins; 0 (default): none */
     rvcidx_progress_fn progress;
     void *progress_user;
 } rvcidx_eval_params;
@@ -71,7 +84,8 @@ rvcidx_eval_params rvcidx_eval_default_params(void);
  * dashes, '-' or '_' alike: k, eval_queries (the sample size), queries (a
  * store of external queries, kept by pointer), queries_from
  * (auto|self|other-speakers), target_recall (0..1), no_tune and no_timing
- * (1/0, true/false, yes/no). gpu and threads are the index's
+ * (1/0, true/false, yes/no), max_block_ms (milliseconds, > 0), block_frames
+ * (1..65536) and search_threads (0..4096, 0: all cores). gpu and threads are the index's
  * (rvcidx_index_params_set). RVCIDX_EINVAL for an unknown name or a bad
  * value, the message starting with the name. */
 int rvcidx_eval_params_set(rvcidx_eval_params *p, const char *key, const char *value);
@@ -103,6 +117,7 @@ typedef struct rvcidx_eval_report {
     char app[32];              /* the profile's name, "" when none */
     int fixed_nprobe, block_frames; /* as in the params */
     int search_threads;        /* the threads the app's timing ran on */
+    double max_block_ms;       /* the time budget per block, 0 when none */
     char truth_device[160];
     rvcidx_eval_point *points; /* owned by the report */
     size_t n_points;

@@ -146,14 +146,17 @@ int cmd_encode(int argc, char **argv);
 
 /* Eval options, shared by `eval` and `build`. */
 enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OPT_NO_TUNE, CLI_OPT_NO_TIMING,
-       CLI_OPT_QUERIES_FROM };
+       CLI_OPT_QUERIES_FROM, CLI_OPT_MAX_BLOCK_MS, CLI_OPT_BLOCK_FRAMES, CLI_OPT_SEARCH_THREADS };
 #define CLI_EVAL_LONG                                                          \
     {"k", required_argument, 0, CLI_OPT_K}, {"queries", required_argument, 0, CLI_OPT_QUERIES}, \
         {"eval-queries", required_argument, 0, CLI_OPT_SAMPLE},                \
         {"target-recall", required_argument, 0, CLI_OPT_TARGET},              \
         {"no-tune", no_argument, 0, CLI_OPT_NO_TUNE},                          \
         {"no-timing", no_argument, 0, CLI_OPT_NO_TIMING},                      \
-        {"queries-from", required_argument, 0, CLI_OPT_QUERIES_FROM}
+        {"queries-from", required_argument, 0, CLI_OPT_QUERIES_FROM},          \
+        {"max-block-ms", required_argument, 0, CLI_OPT_MAX_BLOCK_MS},          \
+        {"block-frames", required_argument, 0, CLI_OPT_BLOCK_FRAMES},          \
+        {"search-threads", required_argument, 0, CLI_OPT_SEARCH_THREADS}
 #define CLI_EVAL_HELP                                                          \
     "      --k K                neighbours per query, RVC's 8 (default)\n"      \
     "      --eval-queries N     queries sampled (default 1000)\n"             \
@@ -166,7 +169,13 @@ enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OP
     "      --queries STORE.h5   external queries instead\n" \
     "      --target-recall R    k-recall@k to reach (default 0.95)\n"       \
     "      --no-tune            measure only the setting stored in the index\n"    \
-    "      --no-timing          recall only: no queries/s measurement (faster)\n"
+    "      --no-timing          recall only: no queries/s measurement (faster)\n"    \
+    "      --max-block-ms MS    a realtime time budget: choose the highest recall whose\n" \
+    "                           measured p99 search time per block fits MS (timed here:\n" \
+    "                           another machine may choose another setting)\n"  \
+    "      --block-frames N     frames a realtime search call holds (default 16, RVC\n" \
+    "                           realtime's 0.25 s block; --for sets its app's)\n" \
+    "      --search-threads N   threads the budget is timed on (default 1; 0: all cores)\n"
 int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p);
 int cmd_eval(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

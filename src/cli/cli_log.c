@@ -33,7 +33,8 @@ static const struct { const char *param, *flag; } param_flags[] = {
     {"nlist", "--nlist"}, {"seed", "--seed"}, {"iterations", "--iterations"}, {"train_rows", "--train-rows"},
     {"threads", "--threads"}, {"gpu", "--gpu"}, {"nprobe", "--nprobe"}, {"k_factor", "--k-factor"},
     {"k", "--k"}, {"eval_queries", "--eval-queries"}, {"queries", "--queries"},
-    {"queries_from", "--queries-from"}, {"target_recall", "--target-recall"}, {"no_tune", "--no-tune"},
+    {"queries_from", "--queries-from"}, {"target_recall", "--target-recall"}, {"max_block_ms", "--max-block-ms"},
+    {"block_frames", "--block-frames"}, {"search_threads", "--search-threads"}, {"no_tune", "--no-tune"},
     {"no_timing", "--no-timing"},
     {"speakers", "--speakers"}, {"minutes", "--minutes"}, /* demo */
 };

@@ -24,8 +24,8 @@ static const char eval_usage[] =
 
 int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p) {
     static const char *const keys[] = {"k", "queries", "eval_queries", "target_recall", "no_tune", "no_timing",
-                                       "queries_from"};
-    if (opt < CLI_OPT_K || opt > CLI_OPT_QUERIES_FROM) return -1;
+                                       "queries_from", "max_block_ms", "block_frames", "search_threads"};
+    if (opt < CLI_OPT_K || opt > CLI_OPT_SEARCH_THREADS) return -1;
     const char *key = keys[opt - CLI_OPT_K];
     int flag = opt == CLI_OPT_NO_TUNE || opt == CLI_OPT_NO_TIMING; /* options without a value */
     return rvcidx_eval_params_set(p, key, flag ? "1" : arg) ? cli_param_fail(key) : 0;

@@ -65,8 +65,8 @@ int rvcidx_app_apply(rvcidx_app app, rvcidx_index_params *ip, struct rvcidx_eval
     ep->app = app;
     ep->k = p->k;
     ep->fixed_nprobe = p->nprobe;
-    ep->block_frames = p->block_frames;
-    ep->search_threads = p->threads;
+    if (ep->block_frames <= 0) ep->block_frames = p->block_frames; /* what the caller set wins */
+    if (ep->search_threads < 0) ep->search_threads = p->threads;
     if (p->nprobe > 0) ip->nprobe = p->nprobe;
     return 0;
 }

@@ -29,6 +29,7 @@ rvcidx_eval_params rvcidx_eval_default_params(void) {
     p.target_recall = 0.95;
     p.tune = 1;
     p.measure_speed = 1;
+    p.search_threads = -1;
     return p;
 }
 
@@ -52,6 +53,14 @@ int rvcidx__eval_param_set(rvcidx_eval_params *p, const char *k, const char *val
     } else if (!strcmp(k, "no_timing")) {
         RVCIDX__TRY(rvcidx__param_bool(k, value, &flag));
         p->measure_speed = !flag;
+    } else if (!strcmp(k, "max_block_ms")) {
+        RVCIDX__TRY(rvcidx__param_double(k, value, 1e-3, 1e6, &p->max_block_ms));
+    } else if (!strcmp(k, "block_frames")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 65536, &v));
+        p->block_frames = (int)v;
+    } else if (!strcmp(k, "search_threads")) {
+        RVCIDX__TRY(rvcidx__param_long(k, value, 0, 4096, &v));
+        p->search_threads = (int)v;
     } else if (!strcmp(k, "queries_from")) {
         RVCIDX__TRY(rvcidx__param_choice(k, value, from, 3, &choice));
         p->queries_from = choice == 0 ? RVCIDX_QUERIES_AUTO : choice == 1 ? RVCIDX_QUERIES_SELF : RVCIDX_QUERIES_OTHER;
@@ -115,6 +124,7 @@ typedef struct eval_ctx {
     answers truth;
     rvcidx_eval_report *report;
     size_t planned; /* settings in the sweep as planned: the progress total, fixed from the start */
+    rvcidx_eval_params eff; /* the caller's params with the budget's defaults filled in (c->p points here) */
 } eval_ctx;
 
 /* Keeps the first k entries of each row of kk that are not the query itself. */
@@ -290,7 +300,7 @@ static int time_searches(eval_ctx *c, double *qps) {
  * never do on a whole file. Each block's time is kept, over passes until at
  * least min_passes and 0.1 s, and the median and 99th percentile taken. */
 static int time_blocks(eval_ctx *c, int min_passes, double *p50_ms, double *p99_ms, double *qps) {
-    uint64_t nq = c->data.nq, bf = (uint64_t)c->p->block_frames, blocks = (nq + bf - 1) / bf;
+    uint64_t nq = c->data.nq, bf = (uint64_t)c->report->block_frames, blocks = (nq + bf - 1) / bf;
     int k = c->p->k + c->extra;
     double *ms = NULL, total = 0;
     size_t n = 0, cap = 0;
@@ -334,17 +344,21 @@ static int time_one_thread(eval_ctx *c, rvcidx_eval_point *pt) {
     return rc;
 }
 
-/* The settings that ship or shipped are timed again at length (3 passes at
- * least: about 190 blocks of 1,000 queries, so p99 is not the one slowest),
- * on one thread and on the realtime app's own: RVC realtime sets
- * OMP_NUM_THREADS=4 and OPENBLAS_NUM_THREADS=1; an app that sets nothing
- * (search_threads 0) searches on every core. */
+/* The settings that ship or shipped (and, under a time budget, every one
+ * that could be chosen) are timed again at length (3 passes at least: about
+ * 190 blocks of 1,000 queries, so p99 is not the one slowest), on one
+ * thread and on the realtime app's own: RVC realtime sets OMP_NUM_THREADS=4
+ * and OPENBLAS_NUM_THREADS=1; an app that sets nothing (search_threads 0)
+ * searches on every core. Without an app or a budget, blocks of 16 frames
+ * on one thread only: what a realtime user of this index would see. */
 static int time_app_threads(eval_ctx *c, rvcidx_eval_point *pt) {
-    if (!c->p->measure_speed || c->p->block_frames <= 0 || pt->app_block_ms_p50 > 0) return 0;
+    if (!c->p->measure_speed || pt->app_block_ms_p50 > 0) return 0;
+    if (c->p->block_frames <= 0 && pt->block_ms_p50 > 0) return 0;
     RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
     rvcidx__thread_counts saved = rvcidx__threads_get();
     rvcidx__set_threads(1);
     int rc = time_blocks(c, 3, &pt->block_ms_p50, &pt->block_ms_p99, NULL);
+    if (rc || c->p->block_frames <= 0) return rvcidx__threads_restore(saved), rc;
     if (c->p->search_threads > 0) omp_set_num_threads(c->p->search_threads);
     else rvcidx__threads_restore(saved);
     c->report->search_threads = omp_get_max_threads();
@@ -365,6 +379,11 @@ static int choosable(const eval_ctx *c, const rvcidx_eval_point *pt) {
     return c->p->fixed_nprobe <= 0 || pt->nprobe == c->p->fixed_nprobe;
 }
 
+/* Under a time budget: the measured p99 per block, on the budget's threads, fits. */
+static int fits_budget(const eval_ctx *c, const rvcidx_eval_point *pt) {
+    return c->p->max_block_ms <= 0 || (pt->app_block_ms_p99 > 0 && pt->app_block_ms_p99 <= c->p->max_block_ms);
+}
+
 static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
     answers a = {0};
@@ -372,8 +391,9 @@ static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     if (rc == 0) rc = score_answers(c, &a, pt);
     answers_free(&a);
     if (rc == 0 && c->p->measure_speed && choosable(c, pt)) rc = time_one_thread(c, pt);
+    if (rc == 0 && c->p->max_block_ms > 0 && choosable(c, pt)) rc = time_app_threads(c, pt);
     pt->cost = cost_model(c, pt->nprobe, pt->k_factor);
-    pt->reaches_target = meets_recall(pt, c->p->target_recall) && choosable(c, pt);
+    pt->reaches_target = meets_recall(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
     return rc;
 }
 
@@ -421,6 +441,24 @@ static int plateaued(const rvcidx_eval_point *done, size_t n, int k_factor) {
     return 0;
 }
 
+/* 1 when p is cheaper than best by the cost model, ties broken by the smaller nprobe, then k_factor. */
+static int cheaper(const rvcidx_eval_point *p, const rvcidx_eval_point *best) {
+    return p->cost < best->cost ||
+           (p->cost == best->cost && (p->nprobe < best->nprobe || (p->nprobe == best->nprobe && p->k_factor < best->k_factor)));
+}
+
+/* Without a budget: the cheapest setting reaching the target. Under a time
+ * budget the time is already paid for: the best recall that fits it. */
+/* 1 when pt searches at least the lists and candidates of a setting already
+ * timed over the budget: more work cannot take less time. */
+static int slower_than_too_slow(const eval_ctx *c, const rvcidx_eval_point *done, size_t n, const rvcidx_eval_point *pt) {
+    for (size_t i = 0; i < n; i++)
+        if (choosable(c, &done[i]) && !fits_budget(c, &done[i]) && pt->nprobe >= done[i].nprobe &&
+            pt->k_factor >= done[i].k_factor)
+            return 1;
+    return 0;
+}
+
 static void choose(rvcidx_eval_report *r) {
     r->chosen = -1;
     for (size_t i = 0; i < r->n_points; i++) {
@@ -428,9 +466,9 @@ static void choose(rvcidx_eval_report *r) {
         if (!p->reaches_target) continue;
         if (r->chosen < 0) { r->chosen = (int)i; continue; }
         const rvcidx_eval_point *best = &r->points[r->chosen];
-        if (p->cost < best->cost || (p->cost == best->cost && (p->nprobe < best->nprobe ||
-                                    (p->nprobe == best->nprobe && p->k_factor < best->k_factor))))
-            r->chosen = (int)i;
+        int better = r->max_block_ms > 0 ? p->recall_k > best->recall_k || (p->recall_k == best->recall_k && cheaper(p, best))
+                                         : cheaper(p, best);
+        if (better) r->chosen = (int)i;
     }
 }
 
@@ -453,6 +491,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
     RVCIDX__TRY(report_progress(c, 0, 0));
     size_t kept = 0;
     double best_cost = -1; /* the cheapest measured setting that reaches the target */
+    int budget = c->p->max_block_ms > 0;
     int fixed = c->p->fixed_nprobe, reached_np = 0; /* with a forced nprobe: the smallest one reaching the recall */
     for (size_t i = 0; i < r->n_points; i++) {
         rvcidx_eval_point pt = r->points[i];
@@ -460,8 +499,10 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
          * smallest nprobe that reaches the recall (it tells the nlist to retrain with) */
         if (i > 0 && fixed > 0 && reached_np > 0 && pt.nprobe > (reached_np > fixed ? reached_np : fixed)) continue;
         if (i > 0 && fixed <= 0 && plateaued(r->points, kept, pt.k_factor)) continue;
-        /* a setting the model prices above one that already reaches the target can never be chosen */
-        if (i > 0 && best_cost >= 0 && cost_model(c, pt.nprobe, pt.k_factor) > best_cost) continue;
+        /* a setting the model prices above one that already reaches the target can never be chosen;
+         * under a budget, one doing all the work of a setting measured too slow would not fit either */
+        if (i > 0 && !budget && best_cost >= 0 && cost_model(c, pt.nprobe, pt.k_factor) > best_cost) continue;
+        if (i > 0 && budget && slower_than_too_slow(c, r->points, kept, &pt)) continue;
         RVCIDX__TRY(measure_point(c, &pt));
         if (i > 0 && pt.reaches_target && (best_cost < 0 || pt.cost < best_cost)) best_cost = pt.cost;
         if (meets_recall(&pt, c->p->target_recall) && (!reached_np || pt.nprobe < reached_np))
@@ -504,8 +545,26 @@ static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_
     const rvcidx_app_profile *app = rvcidx_app_profile_get(c->p->app);
     snprintf(r->app, sizeof r->app, "%s", app ? app->name : "");
     r->fixed_nprobe = c->p->fixed_nprobe;
-    r->block_frames = c->p->block_frames;
+    r->block_frames = c->p->block_frames > 0 ? c->p->block_frames : 16; /* 16: RVC realtime's ~0.25 s block */
     r->search_threads = c->p->search_threads;
+    r->max_block_ms = c->p->max_block_ms;
+}
+
+/* 16 frames: RVC realtime's 0.25 s block. */
+rvcidx_eval_params rvcidx__eval_params_resolved(const rvcidx_eval_params *given) {
+    rvcidx_eval_params p = *given;
+    if (p.max_block_ms <= 0) return p;
+    if (p.block_frames <= 0) p.block_frames = 16;
+    if (p.search_threads < 0) p.search_threads = 1;
+    return p;
+}
+
+static int resolve_params(eval_ctx *c, const rvcidx_eval_params *given) {
+    c->eff = rvcidx__eval_params_resolved(given);
+    c->p = &c->eff;
+    if (c->eff.max_block_ms > 0 && !c->eff.measure_speed)
+        return rvcidx__fail(RVCIDX_EINVAL, "`max_block_ms` chooses by measured time: it cannot go with `no_timing`");
+    return 0;
 }
 
 int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
@@ -515,7 +574,7 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
     rvcidx_eval_params defaults = rvcidx_eval_default_params();
     eval_ctx c;
     memset(&c, 0, sizeof c);
-    c.p = params ? params : &defaults;
+    RVCIDX__TRY(resolve_params(&c, params ? params : &defaults));
     if (c.p->k < 1 || c.p->k > 1024) return rvcidx__fail(RVCIDX_EINVAL, "eval: k must be 1..1024");
     c.extra = c.p->queries_store || c.p->queries_from == RVCIDX_QUERIES_OTHER ? 0 : 1;
     c.report = calloc(1, sizeof *c.report);

@@ -13,4 +13,9 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
                        const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
                        rvcidx_eval_report **out);
 
+/* params with what a time budget implies filled in (blocks of 16 frames,
+ * one search thread, unless set): what eval measures with and the manifest
+ * records. Without a budget, params unchanged. */
+rvcidx_eval_params rvcidx__eval_params_resolved(const rvcidx_eval_params *params);
+
 #endif

@@ -50,6 +50,10 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
                           "target_recall_k", r->target_recall, "settings", points);
     if (!o) return NULL;
     add_app(o, r, with_speed);
+    if (r->max_block_ms > 0) /* the choice was timed: the setting, not only the speeds, belongs to this machine */
+        json_object_set_new(o, "time_budget", json_pack("{s:f, s:i, s:i}", "max_block_ms_p99", r->max_block_ms,
+                                                        "block_frames", r->block_frames, "search_threads",
+                                                        r->search_threads));
     json_object_set_new(o, "stored_setting", point_json(&r->points[r->stored], with_speed));
     json_object_set_new(o, "chosen_setting", r->chosen >= 0 ? point_json(&r->points[r->chosen], with_speed) : json_null());
     if (with_speed) {

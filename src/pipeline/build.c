@@ -225,6 +225,9 @@ int rvcidx_build_params_check(const rvcidx_build_params *p) {
                             "`index=auto`");
     if (p->split > RVCIDX_SPLIT_MAX_PARTS)
         return rvcidx__fail(RVCIDX_EINVAL, "build: split %u: at most %d parts", p->split, RVCIDX_SPLIT_MAX_PARTS);
+    if (p->eval.max_block_ms > 0 && !p->eval.measure_speed) /* refused before any work, not after training */
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `max_block_ms` chooses by measured time: it cannot go with "
+                            "`no_timing`");
     char name_check[512];
     if (p->name && rvcidx_index_file_name(&p->index, 768, 1, p->name, name_check, sizeof name_check) != 0)
         return rvcidx__fail(RVCIDX_EINVAL, "`name`: %s", rvcidx_last_error());

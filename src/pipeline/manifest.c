@@ -17,6 +17,7 @@
 #include "rvcidx/manifest.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
+#include "eval/eval_internal.h"
 #include "ingest/stat_cache.h"
 #include "rvcidx/outdir.h"
 
@@ -54,6 +55,12 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
                                                                                                  : "auto"));
     const rvcidx_app_profile *app = m->eval ? rvcidx_app_profile_get(m->eval->app) : NULL;
     if (o && app) json_object_set_new(o, "for", json_string(app->name)); /* absent without --for: older manifests stay current */
+    json_t *e = o ? json_object_get(o, "eval") : NULL;
+    rvcidx_eval_params budget = m->eval ? rvcidx__eval_params_resolved(m->eval) : rvcidx_eval_default_params();
+    if (e && budget.max_block_ms > 0) /* absent without a budget, for the same reason */
+        json_object_set_new(e, "time_budget", json_pack("{s:f, s:i, s:i}", "max_block_ms_p99", budget.max_block_ms,
+                                                        "block_frames", budget.block_frames, "search_threads",
+                                                        budget.search_threads));
     return o;
 }
 
