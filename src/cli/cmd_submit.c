@@ -40,6 +40,9 @@ static const char submit_usage[] =
     "      --slurm            submit to Slurm (the one engine rvcidx writes jobs for)\n"
     "      --dry-run          print the script and the sbatch commands; submit nothing\n"
     "      --max-running N    at most N array tasks at once (--array=...%N)\n"
+    "      --models-per-task N  each array task builds N models in a row (default 1): one\n"
+    "                         scheduler round trip for N small models, and N times fewer\n"
+    "                         tasks than Slurm's MaxArraySize (1001 by default) must hold\n"
     "      --sbatch ARG       pass ARG to sbatch, e.g. --sbatch=--qos=low (repeatable)\n"
     "      --partition P, --time T, --account A, --gpus G, --cpus-per-task C, --mem M, --qos Q\n"
     "                         the same as --sbatch=--partition=P and so on\n"
@@ -65,6 +68,7 @@ typedef struct binds {
 
 typedef struct submit_args {
     int dry_run, force, status, max_running, signal_time;
+    int models_per_task; /* models one array task builds in a row (default 1) */
     const char *container; /* --container IMAGE: tasks run rvcidx through apptainer exec */
     binds binds;           /* --container: the paths bound into it (binds_free) */
     const char *sbatch[MAX_SBATCH], *prepare[MAX_SBATCH];
@@ -106,6 +110,9 @@ static int parse_submit_option(submit_args *s, int argc, char **argv, int *i) {
     long n = 0;
     if (option_value(argc, argv, i, "--max-running", &v))
         return v && !cli_parse_int("--max-running", v, 1, 100000, &n) ? (s->max_running = (int)n, 0) : CLI_EXIT_USAGE;
+    if (option_value(argc, argv, i, "--models-per-task", &v))
+        return v && !cli_parse_int("--models-per-task", v, 1, 100000, &n) ? (s->models_per_task = (int)n, 0)
+                                                                           : CLI_EXIT_USAGE;
     if (option_value(argc, argv, i, "--signal-time", &v))
         return v && !cli_parse_int("--signal-time", v, 0, 65535, &n) ? (s->signal_time = (int)n, 0) : CLI_EXIT_USAGE;
     if (option_value(argc, argv, i, "--sbatch", &v)) return v ? add_sbatch(s, NULL, v) : CLI_EXIT_USAGE;
@@ -294,15 +301,16 @@ static int container_binds(submit_args *s, const char *cwd, const char *outdir) 
 /* "exec rvcidx": the binary that submitted, or, with --container, the image's
  * rvcidx through Apptainer (Singularity's newer name; either is on most
  * clusters) with every path the task touches bound. */
-static void put_exec(FILE *f, const submit_args *s, const char *exe) {
+static void put_exec(FILE *f, const submit_args *s, const char *exe, int replace_shell) {
     const binds *b = &s->binds;
     if (!s->container) {
-        fputs("exec ", f), put_quoted(f, exe);
+        if (replace_shell) fputs("exec ", f);
+        put_quoted(f, exe);
         return;
     }
     fputs("runtime=$(command -v apptainer || command -v singularity) || { echo \"rvcidx task: neither apptainer "
           "nor singularity on PATH on $(hostname)\" >&2; exit 127; }\n", f);
-    fputs("exec \"$runtime\" exec", f);
+    fputs(replace_shell ? "exec \"$runtime\" exec" : "\"$runtime\" exec", f);
     if (wants_gpu(s)) fputs(" --nv", f);
     for (int i = 0; i < b->n; i++) fputs(" --bind ", f), put_quoted(f, b->paths[i]);
     fputc(' ', f), put_quoted(f, s->container), fputs(" rvcidx", f);
@@ -310,23 +318,36 @@ static void put_exec(FILE *f, const submit_args *s, const char *exe) {
 
 static void put_model_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *logdir,
                              const char *root, const char *outdir, char **models, size_t n) {
-    put_header(f, s, logdir, "one 'rvcidx build' per model, task i builds models[i]");
+    int per_task = s->models_per_task > 1 ? s->models_per_task : 1;
+    put_header(f, s, logdir, per_task > 1 ? "one 'rvcidx build' per model, task i builds models[i*N .. i*N+N-1] "
+                                            "in a row" : "one 'rvcidx build' per model, task i builds models[i]");
     fputs("cd ", f), put_quoted(f, cwd), fputs("\nmodels=(", f);
     for (size_t i = 0; i < n; i++) fputc(' ', f), put_quoted(f, models[i]);
-    fputs(" )\nmodel=${models[$SLURM_ARRAY_TASK_ID]}\n", f);
+    fputs(" )\n", f);
     put_threads(f, s);
+    /* N in a row: a failed model does not stop the rest, the task fails if any
+     * did; the time limit's SIGTERM (sent to this shell, --signal=B:) is passed
+     * to the build running, which records its failure, and no next one starts */
+    if (per_task > 1)
+        fprintf(f, "rc=0 stop=0 child=\ntrap 'stop=1; [ -z \"$child\" ] || kill -TERM \"$child\" 2>/dev/null' TERM\n"
+                "for model in \"${models[@]:$((SLURM_ARRAY_TASK_ID * %d)):%d}\"; do\n[ \"$stop\" = 0 ] || { rc=143; break; }\n",
+                per_task, per_task);
+    else
+        fputs("model=${models[$SLURM_ARRAY_TASK_ID]}\n", f);
     /* ${a[@]+...}: an empty array under set -u on bash < 4.4 */
-    put_exec(f, s, exe), fputs(" build ${threads[@]+\"${threads[@]}\"}", f);
+    put_exec(f, s, exe, per_task == 1), fputs(" build ${threads[@]+\"${threads[@]}\"}", f);
     put_build_options(f, s);
     fputs(" -o ", f), put_quoted(f, outdir), fputs("/\"$model\" --name \"$model\" ", f);
-    put_quoted(f, root), fputs("/\"$model\"\n", f);
+    put_quoted(f, root), fputs("/\"$model\"", f);
+    fputs(per_task > 1 ? " &\nchild=$!\nwhile :; do st=0; wait \"$child\" || st=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
+                         "child=\n[ \"$st\" = 0 ] || rc=$st\ndone\nexit $rc\n" : "\n", f);
 }
 
 static void put_split_script(FILE *f, const submit_args *s, const char *exe, const char *cwd, const char *logdir) {
     put_header(f, s, logdir, "a split build; $1 is the stage (prepare, part or finish)");
     fputs("cd ", f), put_quoted(f, cwd), fputc('\n', f);
     put_threads(f, s);
-    put_exec(f, s, exe), fputs(" build ${threads[@]+\"${threads[@]}\"} --stage \"$1\"", f);
+    put_exec(f, s, exe, 1), fputs(" build ${threads[@]+\"${threads[@]}\"} --stage \"$1\"", f);
     put_build_options(f, s);
     for (int i = s->build_argc - s->build.n_srcs; i < s->build_argc; i++) fputc(' ', f), put_quoted(f, s->build_argv[i]);
     fputc('\n', f);
@@ -539,7 +560,8 @@ static int submit_models(submit_args *s) {
     fclose(f);
     sbatch_call c = {{0}, 0};
     sbatch_common(&c, s, p.output);
-    array_spec(array, sizeof array, n, s->max_running);
+    size_t per_task = s->models_per_task > 1 ? (size_t)s->models_per_task : 1;
+    array_spec(array, sizeof array, (n + per_task - 1) / per_task, s->max_running);
     call_add(&c, array);
     call_add(&c, p.script);
     rc = write_script(p.script, text, s->dry_run);
@@ -549,7 +571,8 @@ static int submit_models(submit_args *s) {
         json_t *names = json_array();
         for (size_t i = 0; i < n; i++) json_array_append_new(names, json_string(models[i]));
         rc = record_jobs(p.subdir, p.script, json_pack("[{s:s, s:s, s:o}]", "id", id, "kind", "models", "models", names));
-        printf("submit   job array %s: %zu of %zu models (script %s, logs %s)\n", id, n, total, p.script, p.logdir);
+        printf("submit   job array %s: %zu of %zu models in %zu task(s) (script %s, logs %s)\n", id, n, total,
+               (n + per_task - 1) / per_task, p.script, p.logdir);
     }
     for (size_t i = 0; i < n; i++) free(models[i]);
     free(models);

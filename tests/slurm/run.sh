@@ -3,7 +3,8 @@
 # slurmctld and slurmd, root, localhost, this machine's CPUs), then:
 #   1. `rvcidx submit` of the demo models as one job array; every model built
 #      and verified, `status` says so, the logs are there;
-#   2. a resubmit submits nothing; a new model is submitted alone;
+#   2. a resubmit submits nothing; a new model is submitted alone; the 4
+#      models again with --models-per-task 3: 2 tasks, the same index bytes;
 #   3. a split build (prepare, 3-task part array, finish with afterok) whose
 #      index is byte-identical to a local build of the same inputs.
 # Skips (77) with the reason when Slurm cannot run here, except under CI=true,
@@ -130,6 +131,18 @@ read -r -a ids <<< "$(echo "$out" | job_ids)"
 wait_jobs "${ids[@]}"
 "$RVCIDX" verify -q "$T/out/speaker3" >/dev/null || fail "speaker3 not built"
 echo "ok 2: resubmit skips built models and submits the new one alone"
+
+# ---- 2b. several models a task (--models-per-task) ---------------------------
+out=$("$RVCIDX" submit --slurm --models-per-task 3 -o "$T/packed" "$T/data" 2>&1) || fail "packed submit: $out"
+echo "$out" | grep -q "4 of 4 models in 2 task(s)" || fail "expected 4 models in 2 tasks: $out"
+read -r -a ids <<< "$(echo "$out" | job_ids)"
+wait_jobs "${ids[@]}"
+[ "$(ls "$T/packed/.rvcidx-submit/logs" | wc -l)" = 2 ] || fail "expected one log per task (2)"
+for m in speaker0 speaker1 speaker2 speaker3; do
+    "$RVCIDX" verify -q "$T/packed/$m" >/dev/null || fail "$m not built by the packed array: $(cat "$T"/packed/.rvcidx-submit/logs/* | tail -20)"
+    cmp -s "$T/packed/$m"/added_*.index "$T/out/$m"/added_*.index || fail "$m: the packed task's index differs from the one-model task's"
+done
+echo "ok 2b: --models-per-task 3 builds 4 models in 2 array tasks, the same bytes as one model a task"
 
 # ---- 3. one index split over a job array, merged -----------------------------
 srcs=("$T/data/speaker0" "$T/data/speaker1" "$T/data/speaker2")
