@@ -13,4 +13,9 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
                        const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
                        rvcidx_eval_report **out);
 
+/* Records the size of the index file the report is about (a build: the
+ * shipped one, of ntotal vectors, which may hold more rows than the tuning
+ * index measured) and the memory an app holds after loading it. */
+void rvcidx__eval_report_set_size(rvcidx_eval_report *r, uint64_t file_bytes, uint64_t ntotal);
+
 #endif

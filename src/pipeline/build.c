@@ -223,6 +223,15 @@ int rvcidx_build_params_check(const rvcidx_build_params *p) {
     if (p->split && (p->per_speaker || p->index.type == RVCIDX_INDEX_AUTO))
         return rvcidx__fail(RVCIDX_EINVAL, "build: `split` builds one index of one type: no `per_speaker` or "
                             "`index=auto`");
+    if (p->index.max_index_size && p->index.type != RVCIDX_INDEX_IVFPQ4FS)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `max_index_size` chooses the refine storage of an IVF-PQ index: "
+                            "use it with `index=ivfpq4fs` (the default)");
+    if (p->index.max_index_size && p->split)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `max_index_size` builds refines until one fits, which a `split` "
+                            "build cannot; give `refine=flat|fp16|sq8` instead");
+    if (p->index.refine != RVCIDX_REFINE_FLAT && p->index.type == RVCIDX_INDEX_IVFFLAT)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `refine` is the storage of an IVF-PQ index's refine step; "
+                            "`index=ivfflat` has none");
     if (p->split > RVCIDX_SPLIT_MAX_PARTS)
         return rvcidx__fail(RVCIDX_EINVAL, "build: split %u: at most %d parts", p->split, RVCIDX_SPLIT_MAX_PARTS);
     char name_check[512];
