@@ -16,6 +16,7 @@
 
 #include "base/fsutil.h"
 #include "base/internal.h"
+#include "pipeline/build_internal.h"
 #include "pipeline/build_run.h"
 #include "pipeline/outdir_internal.h"
 #include "rvcidx/gpu.h"
@@ -271,6 +272,11 @@ static int check_fit(rvcidx__build_run *run) {
     rvcidx_plan_result *pl = &run->r->plan;
     RVCIDX__TRY(rvcidx_plan(p->sources, p->n_sources, p->outdir, &run->ingest, &run->index, &run->eval, pl));
     run->r->plan_checked = 1;
+    if (run->index.max_index_size && !p->per_speaker) { /* per-speaker indexes are smaller: each is judged when built */
+        rvcidx_refine_candidate cand[3];
+        rvcidx__refine_candidates(&run->index, pl->dim, pl->nlist, pl->rows, cand);
+        if (!cand[2].fits) return rvcidx__refine_refusal(&run->index, pl->dim, pl->nlist, pl->rows, cand);
+    }
     if (pl->fits_ram && pl->fits_disk) return 0;
     if (pl->fits_ram && up_to_date_before_ingest(run)) return 0;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_PLAN_REFUSED, .plan = pl, .part = -1};
