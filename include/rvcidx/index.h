@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 typedef enum rvcidx_index_type {
-    RVCIDX_INDEX_IVFPQ4FS = 0, /* IVF{nlist},PQ{D/2}x4fs + exact flat refine (RFlat) */
+    RVCIDX_INDEX_IVFPQ4FS = 0, /* IVF{nlist},PQ{D/2}x4fs + a refine (RFlat; `refine` for fp16/sq8) */
     RVCIDX_INDEX_IVFFLAT = 1,  /* IVF{nlist},Flat: RVC's own type */
     RVCIDX_INDEX_AUTO = 2      /* rvcidx_build_index only: build both, keep the one that reaches
                                   the recall target at the lower cost */

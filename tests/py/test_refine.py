@@ -33,7 +33,7 @@ def path(*names):
 
 def build(outdir, *args, check=True):
     return subprocess.run([rvcidx, "build", "-o", path(outdir), path("data"), "--no-timing", "--threads", "2",
-                           "--quiet", *args], check=check, stderr=subprocess.PIPE, text=True)
+                           "--eval-queries", "300", "--quiet", *args], check=check, stderr=subprocess.PIPE, text=True)
 
 
 def index_file(outdir):
