@@ -22,6 +22,13 @@ static void factory_strings(void **state) {
     assert_string_equal(s, "IVF602,PQ384x4fs,RFlat");
     assert_int_equal(rvcidx_index_describe(&p, 256, 100, s, sizeof s), 0);
     assert_string_equal(s, "IVF100,PQ128x4fs,RFlat");
+    p.refine = RVCIDX_REFINE_FP16;
+    assert_int_equal(rvcidx_index_describe(&p, 768, 602, s, sizeof s), 0);
+    assert_string_equal(s, "IVF602,PQ384x4fs,Refine(SQfp16)");
+    p.refine = RVCIDX_REFINE_SQ8;
+    assert_int_equal(rvcidx_index_describe(&p, 768, 602, s, sizeof s), 0);
+    assert_string_equal(s, "IVF602,PQ384x4fs,Refine(SQ8)");
+    p.refine = RVCIDX_REFINE_FLAT;
     p.type = RVCIDX_INDEX_IVFFLAT;
     assert_int_equal(rvcidx_index_describe(&p, 768, 582, s, sizeof s), 0);
     assert_string_equal(s, "IVF582,Flat");
@@ -35,6 +42,10 @@ static void file_names_are_listed_by_rvc(void **state) {
     char s[512];
     assert_int_equal(rvcidx_index_file_name(&p, 768, 602, "alice", s, sizeof s), 0);
     assert_string_equal(s, "added_IVF602_PQ384x4fs_RFlat_nprobe_16_alice_v2.index");
+    p.refine = RVCIDX_REFINE_SQ8;
+    assert_int_equal(rvcidx_index_file_name(&p, 768, 602, "alice", s, sizeof s), 0);
+    assert_string_equal(s, "added_IVF602_PQ384x4fs_RSQ8_nprobe_16_alice_v2.index");
+    p.refine = RVCIDX_REFINE_FLAT;
     p.type = RVCIDX_INDEX_IVFFLAT;
     p.nprobe = 3;
     assert_int_equal(rvcidx_index_file_name(&p, 256, 50, "pretrained voice/x", s, sizeof s), 0);
@@ -46,11 +57,30 @@ static void file_names_are_listed_by_rvc(void **state) {
     assert_non_null(strstr(s, "vozes_ção")); /* non-ASCII names kept (RVC #450) */
 }
 
+/* The refine storage is N*D*4, *2 or *1 bytes (SQ8 also keeps 2 floats
+ * a dimension); everything else is the same for the three. */
+static void predicted_sizes_differ_by_the_refine_storage(void **state) {
+    (void)state;
+    rvcidx_index_params p = rvcidx_index_default_params();
+    uint64_t n = 100000, d = 768;
+    uint64_t flat = rvcidx_index_predict_bytes(&p, (int)d, 1264, n);
+    p.refine = RVCIDX_REFINE_FP16;
+    uint64_t fp16 = rvcidx_index_predict_bytes(&p, (int)d, 1264, n);
+    p.refine = RVCIDX_REFINE_SQ8;
+    uint64_t sq8 = rvcidx_index_predict_bytes(&p, (int)d, 1264, n);
+    assert_int_equal(flat - fp16, n * d * 2);
+    assert_int_equal(fp16 - sq8, n * d - 8 * d);
+    assert_true(flat > n * d * 4 + n * d / 4); /* the floats, the 4-bit codes, ids, centroids */
+    assert_true(flat < n * d * 4 + n * d / 4 + n * 8 + 1264 * d * 4 + 1264 * 32 * d / 4 + 65536);
+    assert_string_equal(rvcidx_refine_name(RVCIDX_REFINE_SQ8), "sq8");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(auto_nlist_follows_the_documented_rule),
         cmocka_unit_test(factory_strings),
         cmocka_unit_test(file_names_are_listed_by_rvc),
+        cmocka_unit_test(predicted_sizes_differ_by_the_refine_storage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

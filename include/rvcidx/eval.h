@@ -103,6 +103,15 @@ typedef struct rvcidx_eval_point {
     int reaches_target;       /* recall_k >= target with no empty slot (and the forced nprobe, if any) */
 } rvcidx_eval_point;
 
+/* One refine storage a build with `max_index_size` considered. */
+typedef struct rvcidx_refine_candidate {
+    rvcidx_refine refine;
+    uint64_t predicted_bytes; /* rvcidx_index_predict_bytes: never under the file */
+    uint64_t file_bytes;      /* the file built, 0 when not built */
+    int built;                /* 1: encoded and measured (the report's points are its) */
+    int fits;                 /* 1: its file (or, unbuilt, its prediction) fits the budget */
+} rvcidx_refine_candidate;
+
 typedef struct rvcidx_eval_report {
     char index_path[4096];
     char factory[96];
@@ -124,6 +133,13 @@ typedef struct rvcidx_eval_report {
     int stored;                /* index of the setting stored in the file when evaluated */
     int chosen;                /* index of the chosen setting, -1 when none reached the target */
     uint64_t zero_norm_rows;   /* cosine: indexed vectors of norm 0, which tie with every query */
+    char refine[8];            /* the refine storage, "flat", "fp16" or "sq8"; "" for ivfflat */
+    uint64_t index_bytes;      /* the file's size (a build: the shipped file); 0 when unknown */
+    uint64_t app_memory_bytes; /* what an app holds after loading it: the file plus N*D*4 bytes
+                                  (reconstruct_n(0, ntotal), which every RVC app keeps) */
+    uint64_t max_index_size;   /* the budget of a build with `max_index_size`, else 0 */
+    rvcidx_refine_candidate candidates[3]; /* with max_index_size: in order of preference */
+    size_t n_candidates;
 } rvcidx_eval_report;
 
 /* Evaluates the index at index_path whose vectors are rows [p->first_row,

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 typedef enum rvcidx_index_type {
-    RVCIDX_INDEX_IVFPQ4FS = 0, /* IVF{nlist},PQ{D/2}x4fs + exact flat refine (RFlat) */
+    RVCIDX_INDEX_IVFPQ4FS = 0, /* IVF{nlist},PQ{D/2}x4fs + a refine (RFlat; `refine` for fp16/sq8) */
     RVCIDX_INDEX_IVFFLAT = 1,  /* IVF{nlist},Flat: RVC's own type */
     RVCIDX_INDEX_AUTO = 2      /* rvcidx_build_index only: build both, keep the one that reaches
                                   the recall target at the lower cost */
@@ -42,6 +42,17 @@ typedef enum rvcidx_gpu_mode {
     RVCIDX_GPU_ON = 1,   /* the GPU or fail with RVCIDX_ENOGPU */
     RVCIDX_GPU_OFF = 2
 } rvcidx_gpu_mode;
+
+/* What the refine wrapper of an ivfpq4fs index stores to re-rank with, and
+ * what apps get back from reconstruct_n. Every RVC app keeps
+ * reconstruct_n(0, ntotal) as floats, so the memory an app holds is the file
+ * plus N*D*4 bytes whichever is chosen: only the file shrinks. */
+typedef enum rvcidx_refine {
+    RVCIDX_REFINE_FLAT = 0, /* RFlat: the float vectors, exact (N*D*4 bytes) */
+    RVCIDX_REFINE_FP16 = 1, /* Refine(SQfp16): half floats (N*D*2 bytes) */
+    RVCIDX_REFINE_SQ8 = 2   /* Refine(SQ8): 8 bits per component, per-dimension
+                               min/max trained on the PQ's sample (N*D bytes) */
+} rvcidx_refine;
 
 /* --train-rows auto: k-means samples at most this many rows per list. faiss
  * advises 30 to 256 per centroid; other speakers' frames found their
@@ -66,6 +77,9 @@ typedef struct rvcidx_index_params {
     rvcidx_gpu_mode gpu;
     int nprobe;           /* search setting written into the file (default 16) */
     int k_factor;         /* refine candidates per result (default 8; ivfpq4fs only) */
+    rvcidx_refine refine; /* refine storage (ivfpq4fs only; default flat) */
+    uint64_t max_index_size; /* build only, > 0: ship the most exact refine (flat, fp16, sq8)
+                                whose file fits in this many bytes, else RVCIDX_ETOOBIG */
     uint64_t first_row;   /* row range of the store to use ... */
     uint64_t rows;        /* ... 0: to the end */
     rvcidx_progress_fn progress; /* optional */
@@ -77,7 +91,8 @@ rvcidx_index_params rvcidx_index_default_params(void);
 /* Sets one parameter from text, by the name of the CLI's option without its
  * dashes, '-' or '_' alike: index (ivfpq4fs|ivfflat|auto), metric
  * (l2|ip|cosine), nlist (N|auto), seed, iterations, train_rows (N|auto),
- * threads, gpu (auto|on|off), nprobe, k_factor; the same ranges as the
+ * threads, gpu (auto|on|off), nprobe, k_factor, refine (flat|fp16|sq8),
+ * max_index_size (SIZE: 500M, 2G, 1048576; 0: none); the same ranges as the
  * options. RVCIDX_EINVAL for an unknown name or a bad value, the message
  * starting with the name ("nlist: 'x' is not an integer in 1..16777216"). */
 int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char *value);
@@ -89,8 +104,18 @@ int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char 
 int64_t rvcidx_auto_nlist(uint64_t n);
 
 /* faiss factory string of the index for these parameters and dim, e.g.
- * "IVF602,PQ384x4fs,RFlat"; writes at most n bytes. */
+ * "IVF602,PQ384x4fs,RFlat" or "IVF602,PQ384x4fs,Refine(SQ8)"; writes at
+ * most n bytes. */
 int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n);
+
+/* The size in bytes of the index file for rows vectors of dim with these
+ * parameters (type, refine) and nlist: exact but for the FastScan lists'
+ * padding to blocks of 32 codes, counted at its most (nlist half-empty
+ * blocks), so the file is never larger. */
+uint64_t rvcidx_index_predict_bytes(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows);
+
+/* "flat", "fp16" or "sq8". */
+const char *rvcidx_refine_name(rvcidx_refine r);
 
 typedef struct rvcidx_train_result {
     int64_t nlist;

@@ -38,6 +38,30 @@ int rvcidx__param_u64(const char *key, const char *text, uint64_t *out) {
     return 0;
 }
 
+int rvcidx__size_parse(const char *text, uint64_t *out) {
+    char *end = NULL;
+    double unit = 1, v = text && text[0] != '-' && text[0] != ' ' ? strtod(text, &end) : 0;
+    if (!text || !end || end == text) return -1;
+    switch (*end) {
+    case 'T': case 't': unit = 1024.0 * 1024 * 1024 * 1024, end++; break;
+    case 'G': case 'g': unit = 1024.0 * 1024 * 1024, end++; break;
+    case 'M': case 'm': unit = 1024.0 * 1024, end++; break;
+    case 'K': case 'k': unit = 1024.0, end++; break;
+    default: break;
+    }
+    if (unit > 1 && (!strcmp(end, "B") || !strcmp(end, "iB"))) end += strlen(end);
+    if (*end != '\0' || !(v * unit >= 0) || v * unit > 1e19) return -1;
+    *out = (uint64_t)(v * unit);
+    return 0;
+}
+
+int rvcidx__param_size(const char *key, const char *text, uint64_t *out) {
+    if (rvcidx__size_parse(text, out) != 0)
+        return rvcidx__fail(RVCIDX_EINVAL, "%s: '%s' is not a size; give one like 500M, 2G or 1048576 (bytes), "
+                            "or 0 for none", key, shown(text));
+    return 0;
+}
+
 int rvcidx__param_double(const char *key, const char *text, double min, double max, double *out) {
     char *end = NULL;
     errno = 0;

@@ -19,6 +19,11 @@ int rvcidx__param_key(const char *key, char *out, size_t n);
 int rvcidx__param_long(const char *key, const char *text, long min, long max, long *out);
 /* The whole text a decimal integer >= 0 that fits 64 bits. */
 int rvcidx__param_u64(const char *key, const char *text, uint64_t *out);
+/* A size: "500M", "2G", "1.5T", "64K", "1048576" (bytes; K/M/G/T are
+ * powers of 1024, a trailing "B" or "iB" allowed); 0 and "0" mean none.
+ * rvcidx__size_parse: the same without a message, -1 when not a size. */
+int rvcidx__param_size(const char *key, const char *text, uint64_t *out);
+int rvcidx__size_parse(const char *text, uint64_t *out);
 /* The whole text a number in min..max. */
 int rvcidx__param_double(const char *key, const char *text, double min, double max, double *out);
 /* text one of names[0..n): *out its position. */

@@ -124,7 +124,8 @@ int cli_parse_ingest_option(int opt, const char *arg, rvcidx_ingest_params *p);
 /* Index options, shared by `train`, `encode` and `build`. */
 enum {
     CLI_OPT_INDEX = 1200, CLI_OPT_METRIC, CLI_OPT_NLIST, CLI_OPT_SEED, CLI_OPT_ITERATIONS,
-    CLI_OPT_TRAIN_ROWS, CLI_OPT_THREADS, CLI_OPT_GPU, CLI_OPT_NPROBE, CLI_OPT_K_FACTOR
+    CLI_OPT_TRAIN_ROWS, CLI_OPT_THREADS, CLI_OPT_GPU, CLI_OPT_NPROBE, CLI_OPT_K_FACTOR, CLI_OPT_REFINE,
+    CLI_OPT_MAX_INDEX_SIZE /* build only: not in CLI_INDEX_LONG */
 };
 #define CLI_INDEX_LONG                                                         \
     {"index", required_argument, 0, CLI_OPT_INDEX},                            \
@@ -136,7 +137,8 @@ enum {
         {"threads", required_argument, 0, CLI_OPT_THREADS},                    \
         {"gpu", required_argument, 0, CLI_OPT_GPU},                            \
         {"nprobe", required_argument, 0, CLI_OPT_NPROBE},                      \
-        {"k-factor", required_argument, 0, CLI_OPT_K_FACTOR}
+        {"k-factor", required_argument, 0, CLI_OPT_K_FACTOR},                  \
+        {"refine", required_argument, 0, CLI_OPT_REFINE}
 /* Applies one index option: 0 taken, CLI_EXIT_USAGE bad value, -1 not ours. */
 int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p);
 /* CLI_EXIT_NO_GPU, said why, when mode is --gpu on and no GPU is usable; else 0. */

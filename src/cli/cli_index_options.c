@@ -8,8 +8,9 @@
 
 int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p) {
     static const char *const keys[] = {"index", "metric", "nlist", "seed", "iterations",
-                                       "train_rows", "threads", "gpu", "nprobe", "k_factor"};
-    if (opt < CLI_OPT_INDEX || opt > CLI_OPT_K_FACTOR) return -1;
+                                       "train_rows", "threads", "gpu", "nprobe", "k_factor", "refine",
+                                       "max_index_size"};
+    if (opt < CLI_OPT_INDEX || opt > CLI_OPT_MAX_INDEX_SIZE) return -1;
     const char *key = keys[opt - CLI_OPT_INDEX];
     return rvcidx_index_params_set(p, key, arg) ? cli_param_fail(key) : 0;
 }

@@ -32,6 +32,7 @@ static const struct { const char *param, *flag; } param_flags[] = {
     {"skip_bad", "--skip-bad"}, {"check", "--check"}, {"index", "--index"}, {"metric", "--metric"},
     {"nlist", "--nlist"}, {"seed", "--seed"}, {"iterations", "--iterations"}, {"train_rows", "--train-rows"},
     {"threads", "--threads"}, {"gpu", "--gpu"}, {"nprobe", "--nprobe"}, {"k_factor", "--k-factor"},
+    {"refine", "--refine"}, {"max_index_size", "--max-index-size"},
     {"k", "--k"}, {"eval_queries", "--eval-queries"}, {"queries", "--queries"},
     {"queries_from", "--queries-from"}, {"target_recall", "--target-recall"}, {"max_block_ms", "--max-block-ms"},
     {"block_frames", "--block-frames"}, {"search_threads", "--search-threads"}, {"no_tune", "--no-tune"},

@@ -49,7 +49,16 @@ static const char build_usage[] =
     "      --index ivfpq4fs|ivfflat|auto (auto: build both, keep the cheaper one at the target),\n"
     "      --metric l2|ip|cosine, --nlist N|auto, --seed S,\n"
     "      --iterations N, --train-rows N|auto, --threads N, --gpu auto|on|off,\n"
-    "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n" CLI_COMMON_HELP;
+    "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n"
+    "      --refine flat|fp16|sq8  what the IVF-PQ index re-ranks with and reconstruct_n\n"
+    "                       returns: flat (default) the float vectors; fp16 half floats\n"
+    "                       (file about 0.55x); sq8 8-bit codes (about 0.3x). Apps still\n"
+    "                       hold N*D*4 bytes after loading (reconstruct_n), only the\n"
+    "                       file shrinks; recall and blend error are measured against\n"
+    "                       the original vectors (docs/parameters.md)\n"
+    "      --max-index-size SIZE  (e.g. 500M, 2G) ship the most exact refine (flat, fp16,\n"
+    "                       sq8) whose file fits in SIZE, chosen by predicted size and\n"
+    "                       checked on the file built; none fits: exit 8, sizes said\n" CLI_COMMON_HELP;
 
 enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART, OPT_FOR };
 
@@ -125,7 +134,8 @@ int build_parse_args(int argc, char **argv, build_args *a) {
         {"per-speaker", no_argument, 0, OPT_PER_SPEAKER}, {"per-model", no_argument, 0, OPT_PER_MODEL},
         {"jobs", required_argument, 0, OPT_JOBS}, {"plan", no_argument, 0, OPT_PLAN},
         {"split", required_argument, 0, OPT_SPLIT}, {"stage", required_argument, 0, OPT_STAGE},
-        {"part", required_argument, 0, OPT_PART}, {"for", required_argument, 0, OPT_FOR}, CLI_INGEST_LONG, CLI_INDEX_LONG,
+        {"part", required_argument, 0, OPT_PART}, {"for", required_argument, 0, OPT_FOR},
+        {"max-index-size", required_argument, 0, CLI_OPT_MAX_INDEX_SIZE}, CLI_INGEST_LONG, CLI_INDEX_LONG,
         CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
     a->ingest = rvcidx_ingest_default_params();
     a->index = rvcidx_index_default_params();

@@ -21,7 +21,8 @@
     "      --threads N               CPU threads (default: all)\n"           \
     "      --gpu auto|on|off         train on the GPU when present (default auto)\n" \
     "      --nprobe N                lists searched, written into the index (default 16)\n" \
-    "      --k-factor N              refine candidates per result (default 8)\n"
+    "      --k-factor N              refine candidates per result (default 8)\n" \
+    "      --refine flat|fp16|sq8    the refine storage (default flat; 'rvcidx build --help')\n"
 
 static const char train_usage[] =
     "usage: rvcidx train -o CENTROIDS.h5 [options] STORE.h5\n\n"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backend/backend.h"
 #include "eval/eval_internal.h"
@@ -120,6 +121,7 @@ typedef struct eval_ctx {
     FaissIndex *index;
     FaissIndex *exact;    /* the refine wrapper's flat copy of every vector (borrowed), or NULL */
     const float *exact_xb; /* its vectors */
+    float *app_xb; /* fp16/sq8 refines: reconstruct_n(0, ntotal), what apps blend (owned); else NULL */
     int extra;   /* 1 when leave-one-out asks for k+1 to drop the query itself */
     answers truth;
     rvcidx_eval_report *report;
@@ -164,9 +166,10 @@ static int search_all(eval_ctx *c, FaissIndex *index, answers *out, double *seco
 /* An RFlat index holds every vector exactly, in an IndexFlat of the index's
  * metric: eval reads the vectors and, on the CPU, searches for the ground
  * truth there rather than in two more copies of the data (at 1M x 768 each
- * is 3 GB). */
+ * is 3 GB). The fp16/sq8 refines are lossy: truth and blends then come from
+ * the store's original vectors. */
 static int find_exact_copy(eval_ctx *c) {
-    if (c->info.type != RVCIDX_INDEX_IVFPQ4FS) return 0;
+    if (c->info.type != RVCIDX_INDEX_IVFPQ4FS || c->info.refine != RVCIDX_REFINE_FLAT) return 0;
     FaissIndex *refine = NULL;
     if (rvcidx_faiss_IndexRefine_refine_index(c->index, &refine) != 0)
         return rvcidx__fail(RVCIDX_EFAISS, "faiss: %s", faiss_get_last_error());
@@ -205,15 +208,16 @@ static double squared_l2(const float *a, const float *b, int d) {
     return s;
 }
 
-/* RVC's blend: weights 1/score^2 normalised, over the k result vectors. An
- * empty slot (-1) is the last vector to RVC (Python's big_npy[-1]) with
- * faiss's huge score, so it weighs nothing unless every slot is empty. */
-static void rvc_blend(const eval_ctx *c, const float *query, const int64_t *ids, double *out) {
+/* RVC's blend: weights 1/score^2 normalised, over the k result vectors
+ * taken from xb. An empty slot (-1) is the last vector to RVC (Python's
+ * big_npy[-1]) with faiss's huge score, so it weighs nothing unless every
+ * slot is empty. */
+static void rvc_blend(const eval_ctx *c, const float *xb, const float *query, const int64_t *ids, double *out) {
     int d = c->data.dim;
     double wsum = 0;
     memset(out, 0, sizeof(double) * (size_t)d);
     for (int i = 0; i < c->p->k; i++) {
-        const float *v = c->data.base + (uint64_t)(ids[i] >= 0 ? ids[i] : (int64_t)c->data.ntotal - 1) * (uint64_t)d;
+        const float *v = xb + (uint64_t)(ids[i] >= 0 ? ids[i] : (int64_t)c->data.ntotal - 1) * (uint64_t)d;
         double score = ids[i] >= 0 ? squared_l2(query, v, d) : (double)FLT_MAX;
         double w = 1.0 / fmax(score * score, 1e-24);
         wsum += w;
@@ -222,16 +226,29 @@ static void rvc_blend(const eval_ctx *c, const float *query, const int64_t *ids,
     for (int j = 0; j < d; j++) out[j] /= wsum;
 }
 
+/* The app's blend of the index's results (from the vectors reconstruct_n
+ * gives it: lossy for fp16/sq8) against the blend of the exact results from
+ * the original vectors. */
 static double blend_error(const eval_ctx *c, uint64_t q, const int64_t *ids, double *bi, double *bt) {
     const float *query = c->data.queries + q * (uint64_t)c->data.dim;
-    rvc_blend(c, query, ids, bi);
-    rvc_blend(c, query, c->truth.ids + q * (uint64_t)c->p->k, bt);
+    rvc_blend(c, c->app_xb ? c->app_xb : c->data.base, query, ids, bi);
+    rvc_blend(c, c->data.base, query, c->truth.ids + q * (uint64_t)c->p->k, bt);
     double diff = 0, norm = 0;
     for (int j = 0; j < c->data.dim; j++) {
         diff += (bi[j] - bt[j]) * (bi[j] - bt[j]);
         norm += bt[j] * bt[j];
     }
     return norm > 0 ? sqrt(diff / norm) : 0.0;
+}
+
+/* What an app blends with, when the index does not hold the original
+ * vectors exactly: every app calls reconstruct_n(0, ntotal) and blends those. */
+static int load_app_vectors(eval_ctx *c) {
+    if (c->info.type != RVCIDX_INDEX_IVFPQ4FS || c->info.refine == RVCIDX_REFINE_FLAT || c->info.ntotal == 0) return 0;
+    c->app_xb = malloc(sizeof(float) * c->info.ntotal * (size_t)c->info.dim);
+    if (!c->app_xb) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for the reconstructed vectors");
+    RVCIDX__FAISS_CHECK(faiss_Index_reconstruct_n(c->index, 0, (idx_t)c->info.ntotal, c->app_xb), "reconstruct_n");
+    return 0;
 }
 
 static int compare_double(const void *a, const void *b) {
@@ -485,6 +502,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
                                        &c->data));
     r->queries = c->data.nq;
     r->zero_norm_rows = c->data.zero_rows;
+    RVCIDX__TRY(load_app_vectors(c));
     RVCIDX__TRY(compute_truth(c));
     RVCIDX__TRY(plan_sweep(c));
     c->planned = r->n_points; /* settings skipped below count as done: the total does not shrink */
@@ -526,10 +544,12 @@ static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_
     snprintf(r->index_path, sizeof r->index_path, "%s", index_path);
     rvcidx_index_params tmp = ip ? *ip : rvcidx_index_default_params();
     tmp.type = c->info.type;
+    tmp.refine = c->info.refine;
     rvcidx_index_describe(&tmp, c->info.dim, c->info.nlist, r->factory, sizeof r->factory);
     snprintf(r->metric, sizeof r->metric, "%s",
              !c->info.inner_product ? "l2" : ip && ip->metric == RVCIDX_METRIC_COSINE ? "cosine" : "ip");
     r->dim = c->info.dim;
+    if (c->info.type == RVCIDX_INDEX_IVFPQ4FS) snprintf(r->refine, sizeof r->refine, "%s", rvcidx_refine_name(c->info.refine));
     r->k = c->p->k;
     r->nlist = c->info.nlist;
     r->ntotal = c->info.ntotal;
@@ -588,6 +608,7 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
         rc = run_eval(&c, store_path, index_params ? index_params->first_row : 0, cosine);
     }
     answers_free(&c.truth);
+    free(c.app_xb);
     rvcidx__eval_data_free(&c.data);
     if (rc) {
         rvcidx_eval_report_free(c.report);
@@ -606,5 +627,12 @@ int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_ind
     RVCIDX__TRY(rvcidx__index_load(index_path, &index, &info));
     int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, out);
     faiss_Index_free(index);
+    struct stat st;
+    if (rc == 0 && stat(index_path, &st) == 0) rvcidx__eval_report_set_size(*out, (uint64_t)st.st_size, (*out)->ntotal);
     return rc;
+}
+
+void rvcidx__eval_report_set_size(rvcidx_eval_report *r, uint64_t file_bytes, uint64_t ntotal) {
+    r->index_bytes = file_bytes;
+    r->app_memory_bytes = file_bytes + ntotal * (uint64_t)r->dim * sizeof(float);
 }

@@ -18,4 +18,9 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
  * records. Without a budget, params unchanged. */
 rvcidx_eval_params rvcidx__eval_params_resolved(const rvcidx_eval_params *params);
 
+/* Records the size of the index file the report is about (a build: the
+ * shipped one, of ntotal vectors, which may hold more rows than the tuning
+ * index measured) and the memory an app holds after loading it. */
+void rvcidx__eval_report_set_size(rvcidx_eval_report *r, uint64_t file_bytes, uint64_t ntotal);
+
 #endif

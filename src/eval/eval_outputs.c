@@ -53,6 +53,8 @@ void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *r, const rv
     fprintf(out, ": at most %.1f%% of a 0.25 s block (p99)\n", 100.0 * worst / REALTIME_BLOCK_MS);
 }
 
+static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
+
 /* report.md: the figures and the plot, readable on any Git host. */
 static int write_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name) {
     char *text = NULL;
@@ -68,6 +70,24 @@ static int write_markdown(const rvcidx_eval_report *r, const char *md_path, cons
         if (r->fixed_nprobe) fprintf(f, "; the app sets nprobe %d itself, so only that nprobe could be chosen", r->fixed_nprobe);
         if (r->block_frames) fprintf(f, "; timed as the app searches, %d frames a call", r->block_frames);
         fprintf(f, ".\n\n");
+    }
+    if (r->refine[0] && r->index_bytes) {
+        fprintf(f, "Refine storage **%s**: the file is %.1f MiB; an app holds %.1f MiB after loading it (the file plus "
+                "the N*D*4 bytes of `reconstruct_n(0, ntotal)`, which every RVC app keeps).\n\n", r->refine,
+                mib(r->index_bytes), mib(r->app_memory_bytes));
+    }
+    if (r->max_index_size) {
+        fprintf(f, "`--max-index-size` %.1f MiB: refines in order of preference (predicted sizes are upper bounds "
+                "from N, D and nlist; the first predicted to fit was built and its real size checked):\n\n"
+                "| refine | predicted MiB | file MiB | fits | |\n|---|---:|---:|---|---|\n", mib(r->max_index_size));
+        for (size_t i = 0; i < r->n_candidates; i++) {
+            const rvcidx_refine_candidate *c = &r->candidates[i];
+            char file[32] = "-";
+            if (c->built) snprintf(file, sizeof file, "%.1f", mib(c->file_bytes));
+            fprintf(f, "| %s | %.1f | %s | %s | %s |\n", rvcidx_refine_name(c->refine), mib(c->predicted_bytes), file,
+                    c->fits ? "yes" : "no", c->built && c->fits ? "shipped (measured below)" : c->built ? "built, too big" : "not built");
+        }
+        fprintf(f, "\n");
     }
     if (r->chosen >= 0 && r->max_block_ms > 0)
         fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (highest recall reaching the target "
@@ -86,7 +106,8 @@ static int write_markdown(const rvcidx_eval_report *r, const char *md_path, cons
     }
     if (svg_name) fprintf(f, "![recall against queries/s](%s)\n\n", svg_name);
     rvcidx_eval_report_format_table(r, 1, f);
-    fprintf(f, "\nBlend error: distance between RVC's 1/d^2-weighted blend of the %d results and the blend of the exact %d, relative to the exact blend's norm.\n", r->k, r->k);
+    fprintf(f, "\nBlend error: distance between RVC's 1/d^2-weighted blend of the %d results and the blend of the exact %d, relative to the exact blend's norm.%s\n", r->k, r->k,
+            r->refine[0] && strcmp(r->refine, "flat") ? " The results are blended from the vectors the index gives back (reconstruct_n, as apps do: lossy here), the exact ones from the original vectors." : "");
     if (fclose(f) != 0) {
         free(text);
         return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot format the report", md_path);

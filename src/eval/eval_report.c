@@ -39,6 +39,26 @@ static void add_app(json_t *o, const rvcidx_eval_report *r, int with_speed) {
     json_object_set_new(o, "app", app);
 }
 
+/* The refine storage, the file's size and an app's memory; with
+ * max_index_size, every candidate considered. */
+static void add_refine(json_t *o, const rvcidx_eval_report *r) {
+    if (!r->refine[0]) return;
+    json_t *size = json_pack("{s:s, s:I, s:I}", "refine", r->refine, "index_bytes", (json_int_t)r->index_bytes,
+                             "app_memory_bytes", (json_int_t)r->app_memory_bytes);
+    if (size && r->max_index_size) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < r->n_candidates; i++) {
+            const rvcidx_refine_candidate *c = &r->candidates[i];
+            json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:b, s:b}", "refine", rvcidx_refine_name(c->refine),
+                                                 "predicted_bytes", (json_int_t)c->predicted_bytes, "file_bytes",
+                                                 (json_int_t)c->file_bytes, "built", c->built, "fits", c->fits));
+        }
+        json_object_set_new(size, "max_index_size", json_integer((json_int_t)r->max_index_size));
+        json_object_set_new(size, "candidates", arr ? arr : json_null());
+    }
+    json_object_set_new(o, "storage", size ? size : json_null());
+}
+
 static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
     json_t *points = json_array();
     for (size_t i = 0; points && i < r->n_points; i++) json_array_append_new(points, point_json(&r->points[i], with_speed));
@@ -54,6 +74,7 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
         json_object_set_new(o, "time_budget", json_pack("{s:f, s:i, s:i}", "max_block_ms_p99", r->max_block_ms,
                                                         "block_frames", r->block_frames, "search_threads",
                                                         r->search_threads));
+    add_refine(o, r);
     json_object_set_new(o, "stored_setting", point_json(&r->points[r->stored], with_speed));
     json_object_set_new(o, "chosen_setting", r->chosen >= 0 ? point_json(&r->points[r->chosen], with_speed) : json_null());
     if (with_speed) {

@@ -2,8 +2,9 @@
  *
  * FastScan and RFlat have no GPU version in faiss 1.7.3, so encoding is CPU
  * work: the trained centroids go into the IVF quantizer (faiss then trains
- * only the PQ, on residuals of the same seeded sample), the exact-refine
- * wrapper keeps the float vectors, and the store's rows are added in
+ * only the PQ, on residuals of the same seeded sample), the refine wrapper
+ * keeps the vectors (floats for RFlat; half floats or 8-bit codes trained
+ * on that sample for --refine fp16/sq8), and the store's rows are added in
  * batches (byte-identical to one big add). nprobe and k_factor are written
  * into the file: they are what RVC searches with.
  *
@@ -63,8 +64,8 @@ static int make_trained_ivf(const rvcidx_index_params *p, const rvcidx__centroid
     char factory[96];
     rvcidx_index_params base = *p;
     RVCIDX__TRY(rvcidx_index_describe(&base, c->dim, c->nlist, factory, sizeof factory));
-    char *rflat = strstr(factory, ",RFlat");
-    if (rflat) *rflat = '\0'; /* the refine wrapper is added around the trained IVF */
+    char *refine = strstr(factory, ",R");
+    if (refine) *refine = '\0'; /* the refine wrapper is added around the trained IVF */
     FaissIndex *index = NULL;
     RVCIDX__FAISS_CHECK(faiss_index_factory(&index, c->dim, factory,
                                             p->metric == RVCIDX_METRIC_L2 ? METRIC_L2 : METRIC_INNER_PRODUCT),
@@ -96,9 +97,40 @@ static int make_trained_ivf(const rvcidx_index_params *p, const rvcidx__centroid
     return 0;
 }
 
-static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, FaissIndex **out) {
+/* The SQ storage of an fp16/sq8 refine, trained on the PQ's sample (SQ8
+ * takes each dimension's min and max there: the same sample, the same bytes). */
+static int make_trained_sq(const rvcidx_index_params *p, int dim, const float *train, uint64_t n_train,
+                           FaissIndex **out) {
+    FaissIndex *sq = NULL;
+    const char *desc = p->refine == RVCIDX_REFINE_FP16 ? "SQfp16" : "SQ8";
+    RVCIDX__FAISS_CHECK(faiss_index_factory(&sq, dim, desc, p->metric == RVCIDX_METRIC_L2 ? METRIC_L2 : METRIC_INNER_PRODUCT),
+                        "index_factory");
+    if (faiss_Index_train(sq, (idx_t)n_train, train) != 0) {
+        int rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: training the %s refine failed: %s", desc, faiss_get_last_error());
+        faiss_Index_free(sq);
+        return rc;
+    }
+    *out = sq;
+    return 0;
+}
+
+/* Takes ivf: wraps it in the refine (RFlat, or an IndexRefine around a
+ * trained SQ) and stores nprobe and k_factor. */
+static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, const float *train, uint64_t n_train,
+                              FaissIndex **out) {
     FaissIndex *index = ivf;
-    if (p->type == RVCIDX_INDEX_IVFPQ4FS) {
+    if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->refine != RVCIDX_REFINE_FLAT) {
+        FaissIndex *sq = NULL;
+        int rc = make_trained_sq(p, faiss_Index_d(ivf), train, n_train, &sq);
+        if (rc == 0 && rvcidx_faiss_IndexRefine_new(ivf, sq, &index) != 0) {
+            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: IndexRefine failed: %s", faiss_get_last_error());
+            faiss_Index_free(sq);
+        }
+        if (rc) {
+            faiss_Index_free(ivf);
+            return rc;
+        }
+    } else if (p->type == RVCIDX_INDEX_IVFPQ4FS) {
         FaissIndexRefineFlat *refine = NULL;
         if (faiss_IndexRefineFlat_new(&refine, ivf) != 0) {
             int rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: IndexRefineFlat_new failed: %s", faiss_get_last_error());
@@ -139,11 +171,11 @@ static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, int dim, 
     return rc;
 }
 
-/* Room for rows vectors in a refine wrapper's exact storage before adding
- * them: it then never reallocates (see faiss_c_ext.h). */
+/* Room for rows vectors in a refine wrapper's storage before adding them:
+ * it then never reallocates (see faiss_c_ext.h). */
 static int reserve_exact_storage(FaissIndex *index, uint64_t rows) {
     if (rvcidx_faiss_IndexRefineFlat_reserve(index, (int64_t)rows) != 0)
-        return rvcidx__fail(RVCIDX_ENOMEM, "faiss: cannot reserve the exact storage: %s", faiss_get_last_error());
+        return rvcidx__fail(RVCIDX_ENOMEM, "faiss: cannot reserve the refine storage: %s", faiss_get_last_error());
     return 0;
 }
 
@@ -156,8 +188,9 @@ static int trained_index(const rvcidx_index_params *p, rvcidx_store *store, cons
     if (p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(train, n_train, plan->dim);
     FaissIndex *ivf = NULL;
     int rc = make_trained_ivf(p, c, train, n_train, &ivf);
+    if (rc == 0) rc = wrap_and_configure(p, ivf, train, n_train, out);
     free(train);
-    return rc ? rc : wrap_and_configure(p, ivf, out);
+    return rc;
 }
 
 int rvcidx__encoding_open(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,

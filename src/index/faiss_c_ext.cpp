@@ -6,6 +6,9 @@
 // - rvcidx_faiss_IndexRefine_refine_index: nor the exact flat index beside
 //   it, which holds every vector as added: eval searches it for the ground
 //   truth and blends from it, instead of two more copies of the data.
+// - rvcidx_faiss_IndexRefine_new / _describe: the C API knows only
+//   IndexRefineFlat; the SQfp16 and SQ8 refines (--refine) are IndexRefine
+//   around an IndexScalarQuantizer.
 // - rvcidx_faiss_IndexRefineFlat_reserve: the exact storage is a
 //   std::vector the C API cannot reach; reserving its final size before the
 //   adds keeps a build's peak memory at the index's size instead of up to
@@ -34,12 +37,14 @@
 #include <faiss/IndexIVFFastScan.h>
 #include <faiss/IndexIVFPQFastScan.h>
 #include <faiss/IndexRefine.h>
+#include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/pq4_fast_scan.h>
 #include <faiss/invlists/BlockInvertedLists.h>
 #include <faiss/c_api/error_impl.h> // faiss_last_exception: the C API's error channel
 #include <faiss/impl/FaissException.h>
 
 #include <cstdint>
+#include <typeinfo>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -71,6 +76,34 @@ extern "C" int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex
 
 extern "C" int rvcidx_faiss_IndexRefine_refine_index(FaissIndex *index, FaissIndex **refine_index) {
     return from_refine(index, refine_index, [](faiss::IndexRefine *r) { return r->refine_index; });
+}
+
+extern "C" int rvcidx_faiss_IndexRefine_new(FaissIndex *base, FaissIndex *refine_index, FaissIndex **out) {
+    try {
+        auto *r = new faiss::IndexRefine(reinterpret_cast<faiss::Index *>(base),
+                                         reinterpret_cast<faiss::Index *>(refine_index));
+        r->own_fields = true;
+        *out = reinterpret_cast<FaissIndex *>(r);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+extern "C" int rvcidx_faiss_IndexRefine_describe(FaissIndex *index, int *refine, float *k_factor) {
+    try {
+        auto *r = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
+        if (!r) return fail("not an IndexRefine");
+        auto *sq = dynamic_cast<const faiss::IndexScalarQuantizer *>(r->refine_index);
+        *refine = dynamic_cast<const faiss::IndexFlat *>(r->refine_index) ? 0
+                  : sq && sq->sq.qtype == faiss::ScalarQuantizer::QT_fp16 ? 1
+                  : sq && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit ? 2
+                                                                          : -1;
+        *k_factor = r->k_factor;
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
 }
 
 extern "C" int rvcidx_faiss_IndexRefineFlat_reserve(FaissIndex *index, int64_t rows) {
@@ -169,13 +202,21 @@ extern "C" int rvcidx_faiss_merge_into(FaissIndex *dst_, FaissIndex *src_, int64
             return 0;
         }
         require(dref && sref, "a refine wrapper with a bare index");
-        auto *dflat = dynamic_cast<faiss::IndexFlat *>(dref->refine_index);
-        auto *sflat = dynamic_cast<const faiss::IndexFlat *>(sref->refine_index);
-        require(dflat && sflat && dflat->d == sflat->d, "refine storage that is not a flat index of the same d");
+        auto *dcodes = dynamic_cast<faiss::IndexFlatCodes *>(dref->refine_index);
+        auto *scodes = dynamic_cast<const faiss::IndexFlatCodes *>(sref->refine_index);
+        require(dcodes && scodes && dcodes->d == scodes->d && dcodes->code_size == scodes->code_size &&
+                        typeid(*dcodes) == typeid(*scodes),
+                "refine storages of different kinds");
+        auto *dsq = dynamic_cast<const faiss::IndexScalarQuantizer *>(dcodes);
+        auto *ssq = dynamic_cast<const faiss::IndexScalarQuantizer *>(scodes);
+        require(!dsq || (dsq->sq.qtype == ssq->sq.qtype && dsq->sq.trained == ssq->sq.trained),
+                "scalar-quantizer refines not trained together");
         require(add_id == dref->ntotal, "a partial index that does not follow the rows already merged");
         const faiss::Index::idx_t n = sref->ntotal;
         merge_ivf(dref->base_index, sref->base_index, add_id);
-        dflat->add(n, sflat->get_xb()); // the exact vectors, in row order
+        // the refine codes (floats for RFlat), in row order: the bytes add() would have written
+        dcodes->codes.insert(dcodes->codes.end(), scodes->codes.begin(), scodes->codes.end());
+        dcodes->ntotal += n;
         dref->ntotal += n;
         return 0;
     } catch (const std::exception &e) {

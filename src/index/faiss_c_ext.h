@@ -20,8 +20,18 @@ int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex **base);
  * wrapper; an IndexFlat for RFlat). Fails when index is not an IndexRefine. */
 int rvcidx_faiss_IndexRefine_refine_index(FaissIndex *index, FaissIndex **refine_index);
 
-/* Makes room in an IndexRefineFlat's exact storage for rows vectors in all
- * (no-op for other indexes), so that adding up to that many reallocates
+/* A refine wrapper that owns base and refine_index (both trained), as
+ * faiss's factory makes for "...,Refine(SQ8)": the C API has only
+ * IndexRefineFlat. On failure nothing is taken over. */
+int rvcidx_faiss_IndexRefine_new(FaissIndex *base, FaissIndex *refine_index, FaissIndex **out);
+
+/* What an IndexRefine re-ranks with: *refine 0 an exact IndexFlat (RFlat),
+ * 1 SQfp16, 2 SQ8, -1 anything else; *k_factor its k_factor. Fails when
+ * index is not an IndexRefine. */
+int rvcidx_faiss_IndexRefine_describe(FaissIndex *index, int *refine, float *k_factor);
+
+/* Makes room in an IndexRefine's storage (flat or SQ codes) for rows
+ * vectors in all (no-op for other indexes), so that adding up to that many reallocates
  * nothing: a std::vector grown by adds doubles, and holds its old and its
  * new copy at once while it does (at 1M x 768 floats, 1.3 GB over the
  * index's own size). */

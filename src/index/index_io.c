@@ -18,17 +18,22 @@
 
 int rvcidx__index_describe_loaded(FaissIndex *index, const char *path, rvcidx__index_info *info) {
     memset(info, 0, sizeof *info);
-    FaissIndexRefineFlat *refine = faiss_IndexRefineFlat_cast(index);
+    int refine_kind = -1;
+    float k_factor = 0;
+    int refine = rvcidx_faiss_IndexRefine_describe(index, &refine_kind, &k_factor) == 0;
     FaissIndex *base = index;
     if (refine && rvcidx_faiss_IndexRefine_base_index(index, &base) != 0)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: %s", path, faiss_get_last_error());
+    if (refine && refine_kind < 0)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: a refine wrapper whose storage is not flat, SQfp16 or SQ8", path);
     FaissIndexIVF *ivf = faiss_IndexIVF_cast(base);
     info->type = refine ? RVCIDX_INDEX_IVFPQ4FS : RVCIDX_INDEX_IVFFLAT;
+    info->refine = refine ? (rvcidx_refine)refine_kind : RVCIDX_REFINE_FLAT;
     info->dim = faiss_Index_d(index);
     info->ntotal = (uint64_t)faiss_Index_ntotal(index);
     info->inner_product = faiss_Index_metric_type(index) == METRIC_INNER_PRODUCT;
     if (refine) {
-        info->k_factor = (int)faiss_IndexRefineFlat_k_factor(refine);
+        info->k_factor = (int)k_factor;
         info->pq_m = info->dim / 2;
     }
     if (ivf) {
@@ -61,7 +66,9 @@ int rvcidx__index_set_params(FaissIndex *index, int nprobe, int k_factor) {
     FaissParameterSpace *ps = NULL;
     RVCIDX__FAISS_CHECK(faiss_ParameterSpace_new(&ps), "ParameterSpace_new");
     int rc = faiss_ParameterSpace_set_index_parameter(ps, index, "nprobe", (double)nprobe);
-    if (rc == 0 && k_factor > 0 && faiss_IndexRefineFlat_cast(index))
+    int refine_kind = -1;
+    float old_k = 0;
+    if (rc == 0 && k_factor > 0 && rvcidx_faiss_IndexRefine_describe(index, &refine_kind, &old_k) == 0)
         rc = faiss_ParameterSpace_set_index_parameter(ps, index, "k_factor_rf", (double)k_factor);
     faiss_ParameterSpace_free(ps);
     RVCIDX__FAISS_CHECK(rc, "setting nprobe/k_factor");

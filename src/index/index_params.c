@@ -27,6 +27,7 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
     static const char *const types[] = {"ivfpq4fs", "ivfflat", "auto"};
     static const char *const metrics[] = {"l2", "ip", "cosine"};
     static const char *const gpu[] = {"auto", "on", "off"};
+    static const char *const refines[] = {"flat", "fp16", "sq8"};
     long v = 0;
     int choice = 0;
     if (!strcmp(k, "index")) {
@@ -60,6 +61,11 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
     } else if (!strcmp(k, "k_factor")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));
         p->k_factor = (int)v;
+    } else if (!strcmp(k, "refine")) {
+        RVCIDX__TRY(rvcidx__param_choice(k, value, refines, 3, &choice));
+        p->refine = (rvcidx_refine)choice;
+    } else if (!strcmp(k, "max_index_size")) {
+        RVCIDX__TRY(rvcidx__param_size(k, value, &p->max_index_size));
     } else {
         return 1;
     }
@@ -94,7 +100,8 @@ int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, 
         len = snprintf(out, n, "IVF%lld,Flat", (long long)nlist);
     } else {
         if (dim % 2) return rvcidx__fail(RVCIDX_EINVAL, "PQ4 FastScan needs an even dimension, not %d", dim);
-        len = snprintf(out, n, "IVF%lld,PQ%dx4fs,RFlat", (long long)nlist, dim / 2);
+        static const char *const refine[] = {"RFlat", "Refine(SQfp16)", "Refine(SQ8)"};
+        len = snprintf(out, n, "IVF%lld,PQ%dx4fs,%s", (long long)nlist, dim / 2, refine[p->refine % 3]);
     }
     return len < 0 || (size_t)len >= n ? rvcidx__fail(RVCIDX_EINVAL, "index description too long") : 0;
 }
@@ -125,11 +132,32 @@ int rvcidx_index_file_name(const rvcidx_index_params *p, int dim, int64_t nlist,
     if (p->type == RVCIDX_INDEX_IVFFLAT)
         snprintf(type, sizeof type, "IVF%lld_Flat", (long long)nlist);
     else
-        snprintf(type, sizeof type, "IVF%lld_PQ%dx4fs_RFlat", (long long)nlist, dim / 2);
+        snprintf(type, sizeof type, "IVF%lld_PQ%dx4fs_%s", (long long)nlist, dim / 2,
+                 p->refine == RVCIDX_REFINE_FP16 ? "RSQfp16" : p->refine == RVCIDX_REFINE_SQ8 ? "RSQ8" : "RFlat");
     sanitize_model_name(model && model[0] ? model : "model", safe, sizeof safe);
     int len = snprintf(out, n, "added_%s_nprobe_%d_%s_%s.index", type, p->nprobe, safe,
                        dim == 256 ? "v1" : "v2");
     return len < 0 || (size_t)len >= n ? rvcidx__fail(RVCIDX_EINVAL, "index file name too long") : 0;
+}
+
+const char *rvcidx_refine_name(rvcidx_refine r) {
+    return r == RVCIDX_REFINE_FP16 ? "fp16" : r == RVCIDX_REFINE_SQ8 ? "sq8" : "flat";
+}
+
+/* From faiss 1.7.3's writer (impl/index_write.cpp): the coarse quantizer's
+ * centroids, the PQ's 16 codes of 2 floats per sub-quantizer, per list its
+ * ids and its codes in blocks of 32 (M rounded up to even nibbles each), the
+ * refine storage (with, for SQ8, a min and a range per dimension); headers,
+ * list lengths and the like are under HEADERS bytes. */
+uint64_t rvcidx_index_predict_bytes(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows) {
+    enum { HEADERS = 4096 };
+    uint64_t n = rows, d = (uint64_t)dim, lists = (uint64_t)nlist;
+    uint64_t fixed = HEADERS + lists * d * 4 + lists * 16;
+    if (p->type == RVCIDX_INDEX_IVFFLAT) return fixed + n * (d * 4 + 8);
+    uint64_t m2 = (d / 2 + 1) / 2 * 2, padded = n + 31 * (lists < n ? lists : n);
+    uint64_t base = fixed + 64 * d + n * 8 + padded * m2 / 2;
+    uint64_t per_row = p->refine == RVCIDX_REFINE_FP16 ? 2 : p->refine == RVCIDX_REFINE_SQ8 ? 1 : 4;
+    return base + n * d * per_row + (p->refine == RVCIDX_REFINE_SQ8 ? 8 * d : 0);
 }
 
 const char *rvcidx__metric_name(rvcidx_metric m) {

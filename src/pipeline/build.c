@@ -16,6 +16,7 @@
 
 #include "base/fsutil.h"
 #include "base/internal.h"
+#include "pipeline/build_internal.h"
 #include "pipeline/build_run.h"
 #include "pipeline/outdir_internal.h"
 #include "rvcidx/gpu.h"
@@ -223,6 +224,15 @@ int rvcidx_build_params_check(const rvcidx_build_params *p) {
     if (p->split && (p->per_speaker || p->index.type == RVCIDX_INDEX_AUTO))
         return rvcidx__fail(RVCIDX_EINVAL, "build: `split` builds one index of one type: no `per_speaker` or "
                             "`index=auto`");
+    if (p->index.max_index_size && p->index.type != RVCIDX_INDEX_IVFPQ4FS)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `max_index_size` chooses the refine storage of an IVF-PQ index: "
+                            "use it with `index=ivfpq4fs` (the default)");
+    if (p->index.max_index_size && p->split)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `max_index_size` builds refines until one fits, which a `split` "
+                            "build cannot; give `refine=flat|fp16|sq8` instead");
+    if (p->index.refine != RVCIDX_REFINE_FLAT && p->index.type == RVCIDX_INDEX_IVFFLAT)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `refine` is the storage of an IVF-PQ index's refine step; "
+                            "`index=ivfflat` has none");
     if (p->split > RVCIDX_SPLIT_MAX_PARTS)
         return rvcidx__fail(RVCIDX_EINVAL, "build: split %u: at most %d parts", p->split, RVCIDX_SPLIT_MAX_PARTS);
     if (p->eval.max_block_ms > 0 && !p->eval.measure_speed) /* refused before any work, not after training */
@@ -265,6 +275,11 @@ static int check_fit(rvcidx__build_run *run) {
     rvcidx_plan_result *pl = &run->r->plan;
     RVCIDX__TRY(rvcidx_plan(p->sources, p->n_sources, p->outdir, &run->ingest, &run->index, &run->eval, pl));
     run->r->plan_checked = 1;
+    if (run->index.max_index_size && !p->per_speaker) { /* per-speaker indexes are smaller: each is judged when built */
+        rvcidx_refine_candidate cand[3];
+        rvcidx__refine_candidates(&run->index, pl->dim, pl->nlist, pl->rows, cand);
+        if (!cand[2].fits) return rvcidx__refine_refusal(&run->index, pl->dim, pl->nlist, pl->rows, cand);
+    }
     if (pl->fits_ram && pl->fits_disk) return 0;
     if (pl->fits_ram && up_to_date_before_ingest(run)) return 0;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_PLAN_REFUSED, .plan = pl, .part = -1};

@@ -20,6 +20,13 @@
 #include "rvcidx/store.h"
 #include "rvcidx/outdir.h"
 
+static uint64_t file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
+
 void rvcidx_index_result_clear(rvcidx_index_result *r) {
     if (!r) return;
     rvcidx_eval_report_free(r->eval);
@@ -263,6 +270,7 @@ static int encode_and_measure(const char *store, const char *dir, const char *wo
 int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     int rc = measure(store, dir, trained, work, p, ep, r);
+    if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, file_size(work), r->encode.ntotal);
     if (rc == 0) rc = publish(dir, model, work, p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;
@@ -308,14 +316,94 @@ static int build_auto(const char *store, const char *dir, const char *work, rvci
     return rc_pq;
 }
 
+/* The rows the index holds: p's range of the store. */
+static int index_rows(const char *store, const rvcidx_index_params *p, int *dim, uint64_t *rows) {
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store, &st));
+    uint64_t n = rvcidx_store_rows(st);
+    *dim = rvcidx_store_dim(st);
+    rvcidx_store_close(st);
+    *rows = p->rows ? p->rows : n - p->first_row;
+    return 0;
+}
+
+void rvcidx__refine_candidates(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows,
+                               rvcidx_refine_candidate cand[3]) {
+    memset(cand, 0, 3 * sizeof *cand);
+    for (int i = 0; i < 3; i++) {
+        rvcidx_index_params q = *p;
+        q.refine = cand[i].refine = (rvcidx_refine)i; /* flat, fp16, sq8: the most exact first */
+        cand[i].predicted_bytes = rvcidx_index_predict_bytes(&q, dim, nlist, rows);
+        cand[i].fits = cand[i].predicted_bytes <= p->max_index_size;
+    }
+}
+
+int rvcidx__refine_refusal(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows,
+                           const rvcidx_refine_candidate cand[3]) {
+    char sizes[256];
+    size_t len = 0;
+    for (int i = 0; i < 3; i++)
+        len += (size_t)snprintf(sizes + len, sizeof sizes - len, "%s%s %.1f MiB%s", i ? ", " : "",
+                                rvcidx_refine_name(cand[i].refine), mib(cand[i].built ? cand[i].file_bytes : cand[i].predicted_bytes),
+                                cand[i].built ? "" : " (predicted)");
+    return rvcidx__fail(RVCIDX_ETOOBIG, "`max_index_size=%.1f MiB`: no refine storage fits: %s for %llu vectors of D=%d "
+                        "at nlist %lld; raise `max_index_size` or index fewer frames (`per_speaker`)",
+                        mib(p->max_index_size), sizes, (unsigned long long)rows, dim, (long long)nlist);
+}
+
+/* `max_index_size`: the refines from the most exact (flat, fp16, sq8);
+ * the first whose predicted size (an upper bound, index_params.c) fits is
+ * built and measured, and shipped when its real file fits too. The more
+ * exact storage re-ranks with the vectors closer to the originals, so the
+ * first that fits is the best one that does: the others are predicted, not
+ * built. None fits: RVCIDX_ETOOBIG with every size. */
+static int build_within_size(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+                             const rvcidx_eval_params *ep, rvcidx_index_result *r) {
+    rvcidx_refine_candidate cand[3];
+    int dim = 0;
+    uint64_t rows = 0;
+    RVCIDX__TRY(index_rows(store, p, &dim, &rows));
+    rvcidx__refine_candidates(p, dim, p->nlist, rows, cand);
+    int shipped = -1;
+    for (int i = 0; i < 3 && shipped < 0; i++) {
+        if (!cand[i].fits) continue;
+        rvcidx_index_params q = *p;
+        q.refine = cand[i].refine;
+        rvcidx__log(RVCIDX_LOG_INFO, "max_index_size %.1f MiB: refine %s, predicted at most %.1f MiB: building it",
+                    mib(p->max_index_size), rvcidx_refine_name(q.refine), mib(cand[i].predicted_bytes));
+        rvcidx_eval_report_free(r->eval);
+        r->eval = NULL;
+        RVCIDX__TRY(encode_and_measure(store, dir, work, &q, ep, r));
+        cand[i].built = 1;
+        cand[i].file_bytes = file_size(work);
+        cand[i].fits = cand[i].file_bytes > 0 && cand[i].file_bytes <= p->max_index_size;
+        if (cand[i].fits) {
+            shipped = i;
+            p->refine = q.refine;
+        } else {
+            rvcidx__log(RVCIDX_LOG_WARN, "refine %s: the file is %.1f MiB, over `max_index_size` though predicted to fit",
+                        rvcidx_refine_name(q.refine), mib(cand[i].file_bytes));
+            unlink(work);
+        }
+    }
+    if (shipped < 0) return rvcidx__refine_refusal(p, dim, p->nlist, rows, cand);
+    if (r->eval) {
+        memcpy(r->eval->candidates, cand, sizeof cand);
+        r->eval->n_candidates = 3;
+        r->eval->max_index_size = p->max_index_size;
+    }
+    return 0;
+}
+
 static int train_encode_measure(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
                                 const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     double t = omp_get_wtime();
     RVCIDX__TRY(rvcidx_train(store, r->centroids_path, p, &r->train));
     r->train_seconds += omp_get_wtime() - t;
     p->nlist = r->train.nlist;
-    return p->type == RVCIDX_INDEX_AUTO ? build_auto(store, dir, work, p, ep, r)
-                                        : encode_and_measure(store, dir, work, p, ep, r);
+    if (p->type == RVCIDX_INDEX_AUTO) return build_auto(store, dir, work, p, ep, r);
+    if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->max_index_size) return build_within_size(store, dir, work, p, ep, r);
+    return encode_and_measure(store, dir, work, p, ep, r);
 }
 
 /* An app that forces nprobe (Applio realtime: 12) searches the share
@@ -358,6 +446,7 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
         r->encode_seconds += encode_s;
         r->eval_seconds += eval_s;
     }
+    if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, file_size(work), r->encode.ntotal);
     if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;

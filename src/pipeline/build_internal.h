@@ -11,4 +11,14 @@
 int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r);
 
+/* `max_index_size` (p): the refines in order of preference with their
+ * predicted sizes for rows vectors of dim at nlist (file_bytes kept where
+ * cand already holds a built one). */
+void rvcidx__refine_candidates(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows,
+                               rvcidx_refine_candidate cand[3]);
+
+/* RVCIDX_ETOOBIG: no refine fits p->max_index_size, every size said. */
+int rvcidx__refine_refusal(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows,
+                           const rvcidx_refine_candidate cand[3]);
+
 #endif

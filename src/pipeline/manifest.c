@@ -53,6 +53,9 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
                                                  m->eval->queries_from == RVCIDX_QUERIES_SELF    ? "self"
                                                  : m->eval->queries_from == RVCIDX_QUERIES_OTHER ? "other-speakers"
                                                                                                  : "auto"));
+    /* absent at their defaults: older manifests stay current */
+    if (o && p->refine != RVCIDX_REFINE_FLAT) json_object_set_new(o, "refine", json_string(rvcidx_refine_name(p->refine)));
+    if (o && p->max_index_size) json_object_set_new(o, "max_index_size", json_integer((json_int_t)p->max_index_size));
     const rvcidx_app_profile *app = m->eval ? rvcidx_app_profile_get(m->eval->app) : NULL;
     if (o && app) json_object_set_new(o, "for", json_string(app->name)); /* absent without --for: older manifests stay current */
     json_t *e = o ? json_object_get(o, "eval") : NULL;
@@ -193,6 +196,11 @@ static json_t *indexes_json(const rvcidx_manifest_spec *m) {
                               (json_int_t)r->encode.ntotal, "nlist", (json_int_t)r->encode.nlist, "nprobe", r->nprobe,
                               "k_factor", r->k_factor, "train_device", strncmp(r->train.device, "cuda", 4) ? "cpu" : "cuda",
                               "sample_sha256", r->train.sample_sha256, "train_rows", (json_int_t)r->train.train_rows);
+        if (o && r->eval && r->eval->refine[0]) {
+            json_object_set_new(o, "refine", json_string(r->eval->refine));
+            json_object_set_new(o, "index_bytes", json_integer((json_int_t)r->eval->index_bytes));
+            json_object_set_new(o, "app_memory_bytes", json_integer((json_int_t)r->eval->app_memory_bytes));
+        }
         if (o && r->eval) {
             const rvcidx_eval_report *e = r->eval;
             json_object_set_new(o, "recall", point_json(&e->points[e->chosen >= 0 ? e->chosen : e->stored]));

@@ -4,11 +4,12 @@
  *  ingest  one 4 MiB block and HDF5's caches (~32 MiB measured, flat in N);
  *  train   the sample (train_rows x D floats), the centroids, and faiss's
  *          assignment buffers (one distance block per 256 rows of the sample);
- *  encode  the refine index's float copy of every vector, the PQ codes
- *          (D/4 bytes a vector), ids and one add batch;
- *  eval    the loaded index; for ivfflat also the indexed vectors and the
- *          exact flat index's copy of them (an RFlat index holds its vectors
- *          exactly, and eval searches those for the ground truth).
+ *  encode  the index (rvcidx_index_predict_bytes: the refine storage, the
+ *          PQ codes, ids), one add batch and the PQ sample;
+ *  eval    the loaded index; for ivfflat and the fp16/sq8 refines also the
+ *          indexed vectors and the exact flat index's copy of them (an RFlat
+ *          index holds its vectors exactly, and eval searches those for the
+ *          ground truth; fp16/sq8 copies are not exact).
  * Each gets 64 MiB for the process and libraries. Sizes are estimates, close
  * for the store and the index (their layout is known), looser for memory.
  */
@@ -19,6 +20,7 @@
 
 #include "index/index_internal.h"
 #include "base/internal.h"
+#include "base/param_text.h"
 #include "ingest/npy.h"
 #include "rvcidx/plan.h"
 #include "ingest/sources.h"
@@ -46,21 +48,9 @@ static int env_size(const char *name, uint64_t *out) {
     const char *text = getenv(name);
     *out = 0;
     if (!text) return 0;
-    char *end = NULL;
-    double v = strtod(text, &end);
-    double unit = 1;
-    if (end != text) switch (*end) {
-        case 'T': case 't': unit = 1024.0 * 1024 * 1024 * 1024, end++; break;
-        case 'G': case 'g': unit = 1024.0 * 1024 * 1024, end++; break;
-        case 'M': case 'm': unit = 1024.0 * 1024, end++; break;
-        case 'K': case 'k': unit = 1024.0, end++; break;
-        default: break;
-        }
-    if (end != text && unit > 1 && (!strcmp(end, "B") || !strcmp(end, "iB"))) end += strlen(end);
-    if (end == text || *end != '\0' || !(v * unit >= 1) || v * unit > 1e19)
+    if (rvcidx__size_parse(text, out) != 0 || *out == 0)
         return rvcidx__fail(RVCIDX_EINVAL, "%s=%s: not a size; set a positive size like 12G, 800M or 1048576 "
                             "(bytes), or unset it", name, text);
-    *out = (uint64_t)(v * unit);
     return 0;
 }
 
@@ -123,15 +113,18 @@ static void predict(const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
     p->train_rows = rvcidx__train_rows(ip, p->nlist, n);
     p->store_bytes = n * vec + p->files * 512 + MIB;
     p->centroids_bytes = (uint64_t)p->nlist * vec + 64 * 1024;
-    uint64_t codes = ip->type == RVCIDX_INDEX_IVFFLAT ? n * vec : n * (d / 4) + (uint64_t)p->nlist * 32 * (d / 4);
-    uint64_t refine = ip->type == RVCIDX_INDEX_IVFFLAT ? 0 : n * vec;
-    p->index_bytes = codes + refine + n * 8 + (uint64_t)p->nlist * vec;
+    p->index_bytes = rvcidx_index_predict_bytes(ip, p->dim, p->nlist, n);
     p->disk_needed = 2 * p->store_bytes + p->centroids_bytes + 2 * p->index_bytes;
     uint64_t base = 64 * MIB;
     p->ram_ingest = base + 32 * MIB;
     p->ram_train = base + p->train_rows * vec + (uint64_t)p->nlist * vec * 2 + 256 * (uint64_t)p->nlist * 4 * 64;
     p->ram_encode = base + p->index_bytes + 16384 * vec + 65536 * vec;
-    uint64_t copies = ip->type != RVCIDX_INDEX_IVFPQ4FS ? 2 * n * vec : 0; /* ivfflat, and auto builds it too */
+    /* ivfflat (auto builds it too) and the lossy refines: eval reads the vectors from the store and
+     * fills an exact flat index with them; only RFlat holds them exactly already */
+    int exact_inside = ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->refine == RVCIDX_REFINE_FLAT && !ip->max_index_size;
+    uint64_t copies = exact_inside ? 0 : 2 * n * vec;
+    if (ip->type == RVCIDX_INDEX_IVFPQ4FS && (ip->refine != RVCIDX_REFINE_FLAT || ip->max_index_size))
+        copies += n * vec; /* and what reconstruct_n gives apps, which eval blends with */
     p->ram_eval = ep ? base + copies + p->index_bytes + (uint64_t)ep->queries * vec : 0;
     p->ram_peak = p->ram_ingest;
     if (p->ram_train > p->ram_peak) p->ram_peak = p->ram_train;
