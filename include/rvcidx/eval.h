@@ -109,6 +109,8 @@ typedef struct rvcidx_eval_report {
     int stored;                /* index of the setting stored in the file when evaluated */
     int chosen;                /* index of the chosen setting, -1 when none reached the target */
     uint64_t zero_norm_rows;   /* cosine: indexed vectors of norm 0, which tie with every query */
+    rvcidx_reduce_result reduce; /* `max_vectors`: what the build kept (applied 0: every row); the
+                                    settings above then measure the index against its kept vectors */
 } rvcidx_eval_report;
 
 /* Evaluates the index at index_path whose vectors are rows [p->first_row,

@@ -34,7 +34,8 @@ static const struct { const char *param, *flag; } param_flags[] = {
     {"threads", "--threads"}, {"gpu", "--gpu"}, {"nprobe", "--nprobe"}, {"k_factor", "--k-factor"},
     {"k", "--k"}, {"eval_queries", "--eval-queries"}, {"queries", "--queries"},
     {"queries_from", "--queries-from"}, {"target_recall", "--target-recall"}, {"no_tune", "--no-tune"},
-    {"no_timing", "--no-timing"},
+    {"no_timing", "--no-timing"}, {"max_vectors", "--max-vectors"}, {"max_app_memory", "--max-app-memory"},
+    {"reduce", "--reduce"},
     {"speakers", "--speakers"}, {"minutes", "--minutes"}, /* demo */
 };
 

@@ -4,6 +4,7 @@
 #define RVCIDX_EVAL_INTERNAL_H
 
 #include <faiss/c_api/Index_c.h>
+#include <jansson.h>
 
 #include "rvcidx/eval.h"
 
@@ -12,5 +13,9 @@
 int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
                        const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
                        rvcidx_eval_report **out);
+
+/* `max_vectors`: what was kept and its blend error against all rows, as
+ * report.json and manifest.json record it; NULL when nothing was reduced. */
+json_t *rvcidx__reduce_json(const rvcidx_reduce_result *r, int with_speed);
 
 #endif

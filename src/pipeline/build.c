@@ -223,6 +223,8 @@ int rvcidx_build_params_check(const rvcidx_build_params *p) {
     if (p->split && (p->per_speaker || p->index.type == RVCIDX_INDEX_AUTO))
         return rvcidx__fail(RVCIDX_EINVAL, "build: `split` builds one index of one type: no `per_speaker` or "
                             "`index=auto`");
+    if (p->split && (p->index.max_vectors || p->index.max_app_memory))
+        return rvcidx__fail(RVCIDX_EINVAL, "build: `max_vectors` and `max_app_memory` are not supported with `split`");
     if (p->split > RVCIDX_SPLIT_MAX_PARTS)
         return rvcidx__fail(RVCIDX_EINVAL, "build: split %u: at most %d parts", p->split, RVCIDX_SPLIT_MAX_PARTS);
     char name_check[512];
