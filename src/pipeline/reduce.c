@@ -262,6 +262,7 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
         if (a >= b) continue;
         sp_first[nsp] = a, sp_rows[nsp] = b - a, sp_name[nsp] = s.name, nsp++;
     }
+    if (rvcidx_store_speaker_count(st) > REDUCE_MAX_SPEAKERS) nsp = 0; /* so many: stratified draws uniformly */
     r->applied = 1;
     r->method = p->reduce;
     r->budget = budget;
