@@ -30,6 +30,7 @@
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/internal.h"
+#include "base/threads.h"
 #include "index/sample.h"
 #include "pipeline/reduce.h"
 #include "store/store_impl.h"
@@ -201,7 +202,7 @@ static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t bud
     if (want < 1) want = 1;
     uint64_t nq = rows - held < REDUCE_QUERIES ? rows - held : REDUCE_QUERIES;
     if (held < 2 || nq < 1 || want >= held) return 0; /* nothing to measure: left unmeasured */
-    float *q = NULL, *all = NULL, *red = NULL, *d2 = NULL;
+    float *q = NULL, *all = NULL, *red = NULL;
     uint64_t kept = 0;
     int64_t *truth = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K), *got = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K);
     double *errors = malloc(sizeof(double) * (size_t)nq), *bt = malloc(sizeof(double) * (size_t)dim),
@@ -234,7 +235,7 @@ static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t bud
                  nsp >= 2 ? "the last speaker" : "the last tenth", (unsigned long long)(first + held),
                  (unsigned long long)held, (unsigned long long)kept);
     }
-    free(q), free(all), free(red), free(d2), free(truth), free(got), free(errors), free(bt), free(bg);
+    free(q), free(all), free(red), free(truth), free(got), free(errors), free(bt), free(bg);
     return rc;
 }
 
@@ -251,6 +252,7 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
     uint64_t budget = 0;
     rc = rvcidx__reduce_budget(p, rows, dim, &budget);
     if (rc || !budget) return rvcidx_store_close(st), rc; /* everything fits: no reduction */
+    rvcidx__set_threads(p->threads); /* faiss's k-means and searches below, as training runs them */
     uint64_t sp_first[REDUCE_MAX_SPEAKERS], sp_rows[REDUCE_MAX_SPEAKERS];
     const char *sp_name[REDUCE_MAX_SPEAKERS];
     size_t nsp = 0;
