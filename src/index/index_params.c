@@ -47,7 +47,7 @@ static int param_size(const char *k, const char *value, uint64_t *out) {
         }
     }
     if (!value || !end || *end || end == value || !(v > 0) || v * mult > 1e18)
-        return rvcidx__fail(RVCIDX_EINVAL, "`%s`: '%s' is not a size (bytes, or a number with K, M, G or T)", k,
+        return rvcidx__fail(RVCIDX_EINVAL, "%s: '%s' is not a size (bytes, or a number with K, M, G or T)", k,
                             value ? value : "");
     *out = (uint64_t)(v * mult);
     return 0;
