@@ -242,6 +242,38 @@ static void sources_and_progress(void **state) {
 }
 
 /* The CLI names options where the library names parameters (cli_log.c). */
+/* max_vectors, max_app_memory, reduce (issue 20): set through the build's
+ * setter into its index parameters; bad values name the key. */
+static void reduction_keys(void **state) {
+    (void)state;
+    rvcidx_build_params *p = rvcidx_build_params_create();
+    assert_non_null(p);
+    assert_int_equal(p->index.max_vectors, 0);
+    assert_int_equal(p->index.max_app_memory, 0);
+    assert_int_equal(p->index.reduce, RVCIDX_REDUCE_KMEANS);
+    SET_OK(p, "max_vectors", "10000");
+    assert_int_equal(p->index.max_vectors, 10000);
+    SET_OK(p, "max-vectors", "all");
+    assert_int_equal(p->index.max_vectors, 0);
+    SET_OK(p, "max_app_memory", "1.5G");
+    assert_int_equal(p->index.max_app_memory, 1610612736);
+    SET_OK(p, "max_app_memory", "512MiB");
+    assert_int_equal(p->index.max_app_memory, 536870912);
+    SET_OK(p, "max_app_memory", "4096");
+    assert_int_equal(p->index.max_app_memory, 4096);
+    SET_OK(p, "reduce", "stratified");
+    assert_int_equal(p->index.reduce, RVCIDX_REDUCE_STRATIFIED);
+    assert_string_equal(rvcidx_reduce_method_name(RVCIDX_REDUCE_RANDOM), "random");
+    refused(p, "max_vectors", "0", "max_vectors: '0'");
+    refused(p, "max_app_memory", "2X", "max_app_memory: '2X' is not a size");
+    refused(p, "max_app_memory", "-1G", "max_app_memory: '-1G'");
+    refused(p, "reduce", "dedup", "reduce: 'dedup' is not kmeans, stratified or random");
+    rvcidx_build_params_destroy(p);
+    char buf[256];
+    assert_string_equal(cli_with_flags("`max_vectors` and `max_app_memory=1G`", buf, sizeof buf),
+                        "--max-vectors and --max-app-memory 1G");
+}
+
 static void cli_turns_parameters_into_options(void **state) {
     (void)state;
     char buf[512];
@@ -272,6 +304,7 @@ int main(void) {
         cmocka_unit_test(bad_values_name_the_key),
         cmocka_unit_test(per_struct_setters),
         cmocka_unit_test(sources_and_progress),
+        cmocka_unit_test(reduction_keys),
         cmocka_unit_test(cli_turns_parameters_into_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,6 +140,8 @@ typedef struct rvcidx_eval_report {
     uint64_t max_index_size;   /* the budget of a build with `max_index_size`, else 0 */
     rvcidx_refine_candidate candidates[3]; /* with max_index_size: in order of preference */
     size_t n_candidates;
+    rvcidx_reduce_result reduce; /* `max_vectors`: what the build kept (applied 0: every row); the
+                                    settings above then measure the index against its kept vectors */
 } rvcidx_eval_report;
 
 /* Evaluates the index at index_path whose vectors are rows [p->first_row,

@@ -66,6 +66,29 @@ typedef enum rvcidx_refine {
  * setting measured, for 2.5x less k-means time (docs/parameters.md). */
 #define RVCIDX_KMEANS_ITERATIONS 10
 
+/* How `max_vectors` chooses the vectors kept (bench/reduce.sh). */
+typedef enum rvcidx_reduce_method {
+    RVCIDX_REDUCE_KMEANS = 0,     /* faiss k-means centres (default: the lowest blend error measured) */
+    RVCIDX_REDUCE_STRATIFIED,     /* a seeded subsample of each speaker's rows, by its share */
+    RVCIDX_REDUCE_RANDOM          /* a seeded uniform subsample */
+} rvcidx_reduce_method;
+
+/* "kmeans", "stratified", "random" ("?" for another value). */
+const char *rvcidx_reduce_method_name(int method);
+
+
+/* What `max_vectors` / `max_app_memory` did (applied 0: nothing). */
+typedef struct rvcidx_reduce_result {
+    int applied;
+    int method;                /* rvcidx_reduce_method */
+    uint64_t budget, input_rows, kept, seed;
+    int measured;              /* 1: the blend error below was measured */
+    uint64_t queries;
+    double blend_error_mean, blend_error_p95; /* against exact search over all rows */
+    char measured_on[256];
+    double seconds;
+} rvcidx_reduce_result;
+
 typedef struct rvcidx_index_params {
     rvcidx_index_type type;
     rvcidx_metric metric;
@@ -82,6 +105,9 @@ typedef struct rvcidx_index_params {
                                 whose file fits in this many bytes, else RVCIDX_ETOOBIG */
     uint64_t first_row;   /* row range of the store to use ... */
     uint64_t rows;        /* ... 0: to the end */
+    uint64_t max_vectors;    /* rvcidx_build_index: > 0 indexes at most this many vectors (0: all) */
+    uint64_t max_app_memory; /* bytes: > 0 caps the file plus an app's N*D*4 copy (0: no cap) */
+    int reduce;              /* how, with a budget: rvcidx_reduce_method */
     rvcidx_progress_fn progress; /* optional */
     void *progress_user;
 } rvcidx_index_params;

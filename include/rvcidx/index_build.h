@@ -27,6 +27,7 @@ typedef struct rvcidx_index_result {
     char index_sha256[65];    /* its sha256, hashed once when published (the manifest reuses it) */
     int nprobe, k_factor;     /* stored in the published index */
     double train_seconds, encode_seconds, eval_seconds;
+    rvcidx_reduce_result reduce;
 } rvcidx_index_result;
 
 /* Builds the index of the store rows given by ip (first_row, rows) in dir

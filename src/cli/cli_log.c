@@ -37,6 +37,7 @@ static const struct { const char *param, *flag; } param_flags[] = {
     {"queries_from", "--queries-from"}, {"target_recall", "--target-recall"}, {"max_block_ms", "--max-block-ms"},
     {"block_frames", "--block-frames"}, {"search_threads", "--search-threads"}, {"no_tune", "--no-tune"},
     {"no_timing", "--no-timing"},
+    {"max_vectors", "--max-vectors"}, {"max_app_memory", "--max-app-memory"}, {"reduce", "--reduce"},
     {"speakers", "--speakers"}, {"minutes", "--minutes"}, /* demo */
 };
 

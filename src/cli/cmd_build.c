@@ -39,6 +39,13 @@ static const char build_usage[] =
     "                       needs): an index type every call of the app succeeds on, its k,\n"
     "                       tuning at its query pattern. Default: the seed's IVF,PQx4fs,RFlat\n"
     "                       at k 8, which serves rvc, applio and ultimate-rvc\n"
+    "      --max-vectors N|all  index at most N vectors, chosen by --reduce (RVC apps hold\n"
+    "                       N*D*4 bytes of them in RAM); the report and manifest record the\n"
+    "                       blend error against all frames (docs/parameters.md, Reduction)\n"
+    "      --max-app-memory SIZE  the N whose index file plus the app's N*D*4 copy fit SIZE\n"
+    "                       (e.g. 512M, 2G); with --max-vectors the smaller N\n"
+    "      --reduce kmeans|stratified|random  how: k-means centres (default), or a seeded\n"
+    "                       subsample of each speaker's frames by its share, or of all\n"
     "eval options (recall against exact search, tuning nprobe/k_factor):\n" CLI_EVAL_HELP
     "ingest options:\n"
     "      --dim 256|768    pick 3_feature256 (v1) or 3_feature768 (v2) when both exist\n"
@@ -60,7 +67,8 @@ static const char build_usage[] =
     "                       sq8) whose file fits in SIZE, chosen by predicted size and\n"
     "                       checked on the file built; none fits: exit 8, sizes said\n" CLI_COMMON_HELP;
 
-enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART, OPT_FOR };
+enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART, OPT_FOR,
+       OPT_MAX_VECTORS, OPT_MAX_APP_MEMORY, OPT_REDUCE };
 
 static int parse_split_option(int opt, const char *arg, build_args *a) {
     long v = 0;
@@ -135,7 +143,9 @@ int build_parse_args(int argc, char **argv, build_args *a) {
         {"jobs", required_argument, 0, OPT_JOBS}, {"plan", no_argument, 0, OPT_PLAN},
         {"split", required_argument, 0, OPT_SPLIT}, {"stage", required_argument, 0, OPT_STAGE},
         {"part", required_argument, 0, OPT_PART}, {"for", required_argument, 0, OPT_FOR},
-        {"max-index-size", required_argument, 0, CLI_OPT_MAX_INDEX_SIZE}, CLI_INGEST_LONG, CLI_INDEX_LONG,
+        {"max-index-size", required_argument, 0, CLI_OPT_MAX_INDEX_SIZE},
+        {"max-vectors", required_argument, 0, OPT_MAX_VECTORS}, {"max-app-memory", required_argument, 0, OPT_MAX_APP_MEMORY},
+        {"reduce", required_argument, 0, OPT_REDUCE}, CLI_INGEST_LONG, CLI_INDEX_LONG,
         CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
     a->ingest = rvcidx_ingest_default_params();
     a->index = rvcidx_index_default_params();
@@ -157,6 +167,10 @@ int build_parse_args(int argc, char **argv, build_args *a) {
             long v = 0;
             if (cli_parse_int("--jobs", optarg, 1, 256, &v)) return CLI_EXIT_USAGE;
             a->jobs = (int)v;
+        }
+        else if (opt == OPT_MAX_VECTORS || opt == OPT_MAX_APP_MEMORY || opt == OPT_REDUCE) {
+            const char *key = opt == OPT_MAX_VECTORS ? "max_vectors" : opt == OPT_REDUCE ? "reduce" : "max_app_memory";
+            if (rvcidx_index_params_set(&a->index, key, optarg)) return cli_param_fail(key);
         }
         else if (opt == 'h') return fputs(build_usage, stdout), -1;
         else if ((rc = parse_split_option(opt, optarg, a)) >= 0) {

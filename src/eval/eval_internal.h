@@ -4,6 +4,7 @@
 #define RVCIDX_EVAL_INTERNAL_H
 
 #include <faiss/c_api/Index_c.h>
+#include <jansson.h>
 
 #include "rvcidx/eval.h"
 
@@ -22,5 +23,9 @@ rvcidx_eval_params rvcidx__eval_params_resolved(const rvcidx_eval_params *params
  * shipped one, of ntotal vectors, which may hold more rows than the tuning
  * index measured) and the memory an app holds after loading it. */
 void rvcidx__eval_report_set_size(rvcidx_eval_report *r, uint64_t file_bytes, uint64_t ntotal);
+
+/* `max_vectors`: what was kept and its blend error against all rows, as
+ * report.json and manifest.json record it; NULL when nothing was reduced. */
+json_t *rvcidx__reduce_json(const rvcidx_reduce_result *r, int with_speed);
 
 #endif

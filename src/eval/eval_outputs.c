@@ -65,6 +65,18 @@ static int write_markdown(const rvcidx_eval_report *r, const char *md_path, cons
             (unsigned long long)r->ntotal, r->dim, r->metric, (long long)r->nlist);
     fprintf(f, "%llu queries (%s); ground truth: exact %d-NN over all vectors on %s. Target: %d-recall@%d >= %.2f.\n\n",
             (unsigned long long)r->queries, r->queries_desc, r->k, r->truth_device, r->k, r->k, r->target_recall);
+    if (r->reduce.applied) {
+        const rvcidx_reduce_result *x = &r->reduce;
+        fprintf(f, "**Reduced** (`max_vectors`): %llu of %llu vectors kept (budget %llu, method %s, seed %llu); the "
+                "settings below measure the index against its kept vectors. ", (unsigned long long)x->kept,
+                (unsigned long long)x->input_rows, (unsigned long long)x->budget,
+                rvcidx_reduce_method_name(x->method), (unsigned long long)x->seed);
+        if (x->measured)
+            fprintf(f, "The reduction's RVC blend error against exact search over all vectors: mean %.5f, p95 %.5f "
+                    "(%s).\n\n", x->blend_error_mean, x->blend_error_p95, x->measured_on);
+        else
+            fprintf(f, "Its blend error against all vectors was not measured (too few rows).\n\n");
+    }
     if (r->app[0]) {
         fprintf(f, "Built for **%s** (`--for %s`): searched with k=%d", r->app, r->app, r->k);
         if (r->fixed_nprobe) fprintf(f, "; the app sets nprobe %d itself, so only that nprobe could be chosen", r->fixed_nprobe);

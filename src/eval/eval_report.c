@@ -59,6 +59,21 @@ static void add_refine(json_t *o, const rvcidx_eval_report *r) {
     json_object_set_new(o, "storage", size ? size : json_null());
 }
 
+json_t *rvcidx__reduce_json(const rvcidx_reduce_result *r, int with_speed) {
+    if (!r->applied) return NULL;
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "method", rvcidx_reduce_method_name(r->method),
+                          "budget", (json_int_t)r->budget, "input_vectors", (json_int_t)r->input_rows, "kept",
+                          (json_int_t)r->kept, "seed", (json_int_t)r->seed);
+    if (!o) return NULL;
+    json_object_set_new(o, "blend_error_vs_all",
+                        r->measured ? json_pack("{s:f, s:f, s:I, s:s}", "mean", r->blend_error_mean, "p95",
+                                                r->blend_error_p95, "queries", (json_int_t)r->queries, "measured_on",
+                                                r->measured_on)
+                                    : json_null());
+    if (with_speed) json_object_set_new(o, "seconds", json_real(r->seconds));
+    return o;
+}
+
 static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
     json_t *points = json_array();
     for (size_t i = 0; points && i < r->n_points; i++) json_array_append_new(points, point_json(&r->points[i], with_speed));
@@ -75,6 +90,7 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
                                                         "block_frames", r->block_frames, "search_threads",
                                                         r->search_threads));
     add_refine(o, r);
+    if (r->reduce.applied) json_object_set_new(o, "reduction", rvcidx__reduce_json(&r->reduce, with_speed));
     json_object_set_new(o, "stored_setting", point_json(&r->points[r->stored], with_speed));
     json_object_set_new(o, "chosen_setting", r->chosen >= 0 ? point_json(&r->points[r->chosen], with_speed) : json_null());
     if (with_speed) {

@@ -16,6 +16,7 @@
 #include "index/index_internal.h"
 #include "index/index_io.h"
 #include "base/internal.h"
+#include "pipeline/reduce.h"
 #include "rvcidx/index_build.h"
 #include "rvcidx/store.h"
 #include "rvcidx/outdir.h"
@@ -432,14 +433,19 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     char flat_final[PATH_MAX];
     snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
     RVCIDX__TRY(rvcidx__remove_stale_temps(flat_final));
-    rvcidx_index_params p = *ip;
+    rvcidx_index_params base, p;
+    rvcidx_reduce_result reduce;
+    char reduced[PATH_MAX];
+    RVCIDX__TRY(rvcidx__reduce_store(store, dir, ip, reduced, sizeof reduced, &base, &reduce));
+    if (reduced[0]) store = reduced; /* the index holds the kept vectors only */
+    p = base;
     int rc = train_encode_measure(store, dir, work, &p, ep, r);
     for (int retry = 0; rc == RVCIDX_ETARGET && retry < 6; retry++) { /* nlist falls each time: ends by nlist <= nprobe */
         int64_t fewer = nlist_for_forced_nprobe(r, ep);
         if (!fewer) break;
         rvcidx_eval_report_free(r->eval);
         r->eval = NULL;
-        p = *ip;
+        p = base;
         p.nlist = fewer;
         double encode_s = r->encode_seconds, eval_s = r->eval_seconds; /* the stage times count every attempt */
         rc = train_encode_measure(store, dir, work, &p, ep, r);
@@ -449,5 +455,8 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, file_size(work), r->encode.ntotal);
     if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
     if (rc) unlink(work);
+    if (reduced[0]) unlink(reduced);
+    r->reduce = reduce;
+    if (r->eval) r->eval->reduce = reduce;
     return rc;
 }

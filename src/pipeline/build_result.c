@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "base/internal.h"
+#include "eval/eval_internal.h"
 #include "rvcidx/build.h"
 
 static json_t *chosen_json(const rvcidx_eval_report *e) {
@@ -23,12 +24,14 @@ static json_t *chosen_json(const rvcidx_eval_report *e) {
 
 static json_t *index_json(const rvcidx_built_index *b) {
     const rvcidx_index_result *r = &b->result;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:i, s:f, s:f, s:f, s:s, s:o}", "name", b->name, "dir",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:i, s:f, s:f, s:f, s:s, s:o}", "name", b->name, "dir",
                      b->dir, "index_path", r->index_path, "centroids_path", r->centroids_path, "factory",
                      r->encode.factory, "ntotal", (json_int_t)r->encode.ntotal, "dim", r->encode.dim, "nprobe",
                      r->nprobe, "k_factor", r->k_factor, "train_seconds", r->train_seconds, "encode_seconds",
                      r->encode_seconds, "eval_seconds", r->eval_seconds, "train_device", r->train.device, "recall",
                      chosen_json(r->eval));
+    if (o && r->reduce.applied) json_object_set_new(o, "reduction", rvcidx__reduce_json(&r->reduce, 1));
+    return o;
 }
 
 int rvcidx_build_result_json(const rvcidx_build_result *r, char **json) {

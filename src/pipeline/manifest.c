@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/internal.h"
+#include "eval/eval_internal.h"
 #include "rvcidx/manifest.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
@@ -56,6 +57,11 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
     /* absent at their defaults: older manifests stay current */
     if (o && p->refine != RVCIDX_REFINE_FLAT) json_object_set_new(o, "refine", json_string(rvcidx_refine_name(p->refine)));
     if (o && p->max_index_size) json_object_set_new(o, "max_index_size", json_integer((json_int_t)p->max_index_size));
+    if (o && (p->max_vectors || p->max_app_memory)) { /* absent without a budget: older manifests stay current */
+        json_object_set_new(o, "max_vectors", json_integer((json_int_t)p->max_vectors));
+        json_object_set_new(o, "max_app_memory", json_integer((json_int_t)p->max_app_memory));
+        json_object_set_new(o, "reduce", json_string(rvcidx_reduce_method_name(p->reduce)));
+    }
     const rvcidx_app_profile *app = m->eval ? rvcidx_app_profile_get(m->eval->app) : NULL;
     if (o && app) json_object_set_new(o, "for", json_string(app->name)); /* absent without --for: older manifests stay current */
     json_t *e = o ? json_object_get(o, "eval") : NULL;
@@ -206,6 +212,7 @@ static json_t *indexes_json(const rvcidx_manifest_spec *m) {
             json_object_set_new(o, "recall", point_json(&e->points[e->chosen >= 0 ? e->chosen : e->stored]));
             json_object_set_new(o, "recall_queries", json_integer((json_int_t)e->queries));
         }
+        if (o && r->reduce.applied) json_object_set_new(o, "reduction", rvcidx__reduce_json(&r->reduce, 0));
         json_array_append_new(arr, o);
     }
     return arr;

@@ -1,0 +1,312 @@
+/* reduce.c — `max_vectors`: an index of only N chosen vectors (issue 20).
+ *
+ * RVC apps hold reconstruct_n(0, ntotal) as float32 in RAM; a budget of N
+ * vectors keeps that at N*D*4 bytes. The kept vectors are written as a
+ * store of their own (dir/reduced.h5), which the index is then trained on
+ * and filled from; the store of ALL frames stays what the reduction is
+ * measured against. Methods (bench/reduce.sh measured them):
+ *   kmeans      faiss k-means centres (seeded, `iterations` iterations, on
+ *               a seeded sample of at most 256 rows per centre), the default
+ *   stratified  a seeded subsample of each speaker's rows, the budget split
+ *               by each speaker's share (largest remainder); speakers kept
+ *   random      a seeded uniform subsample of all rows
+ * The blend error recorded compares RVC's blend over the reduced set with
+ * the exact blend over all frames, for frames of a held-out speaker (the
+ * store's last; with one speaker, its last tenth of rows): the same method
+ * and budget share applied to the rows before them, exact search both sides. */
+#include <faiss/c_api/Clustering_c.h>
+#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/Index_c.h>
+#include <float.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/faiss_check.h"
+#include "base/fsutil.h"
+#include "base/hash.h"
+#include "base/internal.h"
+#include "base/threads.h"
+#include "index/sample.h"
+#include "pipeline/reduce.h"
+#include "store/store_impl.h"
+
+enum { REDUCE_QUERIES = 1000, REDUCE_K = 8, REDUCE_MAX_SPEAKERS = 4096 };
+
+/* Bytes an app holds for n vectors of dim: the file (PQ4fs codes, the RFlat
+ * copy, ids, the coarse centroids at auto nlist) and reconstruct_n's copy. */
+static double app_bytes(uint64_t n, int dim, rvcidx_index_type type) {
+    double per = (double)dim * 4 /* reconstruct_n */ + (double)dim * 4 /* flat or refine copy */ + 8 /* id */;
+    if (type != RVCIDX_INDEX_IVFFLAT) per += (double)dim / 4; /* PQ4fs codes, generously */
+    int64_t nlist = rvcidx_auto_nlist(n);
+    return per * (double)n + (double)(nlist > 0 ? nlist : 1) * dim * 4 + 65536;
+}
+
+int rvcidx__reduce_budget(const rvcidx_index_params *p, uint64_t rows, int dim, uint64_t *budget) {
+    uint64_t b = p->max_vectors;
+    if (p->max_app_memory) {
+        uint64_t lo = 0, hi = rows;
+        while (lo < hi) { /* the largest n that fits */
+            uint64_t mid = lo + (hi - lo + 1) / 2;
+            if (app_bytes(mid, dim, p->type) <= (double)p->max_app_memory) lo = mid;
+            else hi = mid - 1;
+        }
+        if (lo < 1000 && lo < rows)
+            return rvcidx__fail(RVCIDX_EINVAL, "`max_app_memory` %llu bytes holds %llu vectors of %d floats; "
+                                "at least 1000 are needed (or all %llu)", (unsigned long long)p->max_app_memory,
+                                (unsigned long long)lo, dim, (unsigned long long)rows);
+        if (!b || lo < b) b = lo;
+    }
+    *budget = b && b < rows ? b : 0;
+    return 0;
+}
+
+/* want split over nsp speakers of sp_rows (n in all) by their share,
+ * largest remainders first (earlier speakers on ties). */
+static void split_budget(uint64_t want, const uint64_t *sp_rows, size_t nsp, uint64_t n, uint64_t *share) {
+    uint64_t given = 0;
+    for (size_t s = 0; s < nsp; s++) given += share[s] = want * sp_rows[s] / n;
+    while (given < want) {
+        size_t best = 0;
+        uint64_t best_rem = 0;
+        int found = 0;
+        for (size_t s = 0; s < nsp; s++) {
+            uint64_t rem = want * sp_rows[s] % n;
+            if (share[s] < sp_rows[s] && (!found || rem > best_rem)) best = s, best_rem = rem, found = 1;
+        }
+        share[best]++, given++;
+    }
+}
+
+/* Rows [first, first+n) of st reduced to want vectors into *out (malloc'd,
+ * want*dim floats; *kept how many). sp_first/sp_rows: the speakers' ranges
+ * inside [first, first+n), for stratified. */
+static int reduce_rows(rvcidx_store *st, uint64_t first, uint64_t n, uint64_t want, const rvcidx_index_params *p,
+                       int method, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, float **out,
+                       uint64_t *kept) {
+    int dim = rvcidx_store_dim(st);
+    *out = NULL;
+    *kept = 0;
+    if (method == RVCIDX_REDUCE_RANDOM || (method == RVCIDX_REDUCE_STRATIFIED && nsp < 2)) {
+        RVCIDX__TRY(rvcidx__sample_rows(st, first, n, want, p->seed, NULL, NULL, out, NULL));
+        *kept = want;
+        return 0;
+    }
+    if (method == RVCIDX_REDUCE_STRATIFIED) {
+        uint64_t share[REDUCE_MAX_SPEAKERS];
+        split_budget(want, sp_rows, nsp, n, share);
+        float *all = malloc(sizeof(float) * (size_t)want * (size_t)dim);
+        if (!all) return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory for %llu vectors", (unsigned long long)want);
+        uint64_t at = 0;
+        for (size_t s = 0; s < nsp; s++) {
+            float *part = NULL;
+            if (!share[s]) continue;
+            int rc = rvcidx__sample_rows(st, sp_first[s], sp_rows[s], share[s], p->seed + s, NULL, NULL, &part, NULL);
+            if (rc) return free(all), rc;
+            memcpy(all + at * (uint64_t)dim, part, sizeof(float) * (size_t)share[s] * (size_t)dim);
+            free(part);
+            at += share[s];
+        }
+        *out = all;
+        *kept = at;
+        return 0;
+    }
+    /* kmeans: centres of a sample of at most 256 rows per centre */
+    uint64_t sample = want * 256 < n ? want * 256 : n;
+    float *x = NULL;
+    RVCIDX__TRY(rvcidx__sample_rows(st, first, n, sample, p->seed, NULL, NULL, &x, NULL));
+    FaissClusteringParameters cp;
+    faiss_ClusteringParameters_init(&cp);
+    cp.niter = p->iterations;
+    cp.seed = (int)(p->seed & 0x7fffffff);
+    cp.min_points_per_centroid = 1;
+    cp.max_points_per_centroid = (int)(sample / want + 1);
+    FaissClustering *clus = NULL;
+    FaissIndexFlatL2 *assign = NULL;
+    int rc = faiss_IndexFlatL2_new_with(&assign, dim);
+    if (rc == 0) rc = faiss_Clustering_new_with_params(&clus, dim, (int)want, &cp);
+    if (rc == 0) rc = faiss_Clustering_train(clus, (idx_t)sample, x, assign);
+    if (rc) {
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: k-means for `max_vectors` failed: %s", faiss_get_last_error());
+    } else {
+        float *c = NULL;
+        size_t size = 0;
+        faiss_Clustering_centroids(clus, &c, &size);
+        *out = size == (size_t)want * (size_t)dim ? malloc(sizeof(float) * size) : NULL;
+        if (!*out) rc = rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: k-means returned %zu values", size);
+        else memcpy(*out, c, sizeof(float) * size), *kept = want;
+    }
+    faiss_Clustering_free(clus);
+    if (assign) faiss_Index_free(assign);
+    free(x);
+    return rc;
+}
+
+/* sha256 (hex) of n rows' bytes: the reduced store's /sources record them. */
+static int rows_sha256(const float *x, uint64_t n, int dim, char out[65]) {
+    unsigned char md[32];
+    unsigned len = 0;
+    if (EVP_Digest(x, sizeof(float) * (size_t)n * (size_t)dim, md, &len, EVP_sha256(), NULL) != 1)
+        return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: sha256 failed");
+    rvcidx__hex(md, 32, out);
+    return 0;
+}
+
+/* Exact k-NN of q (nq rows) over base (n rows): ids into *ids (nq*k). */
+static int exact_knn(const float *base, uint64_t n, const float *q, uint64_t nq, int dim, int64_t *ids) {
+    FaissIndexFlatL2 *flat = NULL;
+    RVCIDX__FAISS_CHECK(faiss_IndexFlatL2_new_with(&flat, dim), "IndexFlatL2");
+    float *dist = malloc(sizeof(float) * (size_t)nq * REDUCE_K);
+    int rc = dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
+    if (rc == 0 && faiss_Index_add(flat, (idx_t)n, base) != 0)
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: add failed: %s", faiss_get_last_error());
+    if (rc == 0 && faiss_Index_search(flat, (idx_t)nq, q, REDUCE_K, dist, ids) != 0)
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
+    free(dist);
+    faiss_Index_free(flat);
+    return rc;
+}
+
+/* RVC's blend (as eval.c computes it): 1/score^2 weights; -1 is the last vector. */
+static void blend(const float *base, uint64_t n, const float *query, const int64_t *ids, int dim, double *out) {
+    double wsum = 0;
+    memset(out, 0, sizeof(double) * (size_t)dim);
+    for (int i = 0; i < REDUCE_K; i++) {
+        const float *v = base + (uint64_t)(ids[i] >= 0 ? ids[i] : (int64_t)n - 1) * (uint64_t)dim;
+        double score = 0;
+        for (int j = 0; j < dim; j++) score += ((double)query[j] - v[j]) * ((double)query[j] - v[j]);
+        if (ids[i] < 0) score = (double)FLT_MAX;
+        double w = 1.0 / fmax(score * score, 1e-24);
+        wsum += w;
+        for (int j = 0; j < dim; j++) out[j] += w * v[j];
+    }
+    for (int j = 0; j < dim; j++) out[j] /= wsum;
+}
+
+static int compare_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The blend error of the reduction, for a held-out speaker's frames. */
+static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t budget, const rvcidx_index_params *p,
+                   int method, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, rvcidx_reduce_result *r) {
+    int dim = rvcidx_store_dim(st);
+    uint64_t held = nsp >= 2 ? sp_first[nsp - 1] - first : rows - rows / 10;
+    size_t nsp_in = nsp >= 2 ? nsp - 1 : 0;
+    uint64_t want = (uint64_t)llround((double)budget * (double)held / (double)rows);
+    if (want < 1) want = 1;
+    uint64_t nq = rows - held < REDUCE_QUERIES ? rows - held : REDUCE_QUERIES;
+    if (held < 2 || nq < 1 || want >= held) return 0; /* nothing to measure: left unmeasured */
+    float *q = NULL, *all = NULL, *red = NULL;
+    uint64_t kept = 0;
+    int64_t *truth = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K), *got = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K);
+    double *errors = malloc(sizeof(double) * (size_t)nq), *bt = malloc(sizeof(double) * (size_t)dim),
+           *bg = malloc(sizeof(double) * (size_t)dim);
+    all = malloc(sizeof(float) * (size_t)held * (size_t)dim);
+    int rc = truth && got && errors && bt && bg && all ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
+    if (rc == 0) rc = rvcidx__sample_rows(st, first + held, rows - held, nq, p->seed ^ 0x51, NULL, NULL, &q, NULL);
+    if (rc == 0) rc = rvcidx_store_read_rows(st, first, held, all);
+    if (rc == 0) rc = reduce_rows(st, first, held, want, p, method, sp_first, sp_rows, nsp_in, &red, &kept);
+    if (rc == 0) rc = exact_knn(all, held, q, nq, dim, truth);
+    if (rc == 0) rc = exact_knn(red, kept, q, nq, dim, got);
+    if (rc == 0) {
+        double sum = 0;
+        for (uint64_t i = 0; i < nq; i++) {
+            const float *qi = q + i * (uint64_t)dim;
+            blend(all, held, qi, truth + i * REDUCE_K, dim, bt);
+            blend(red, kept, qi, got + i * REDUCE_K, dim, bg);
+            double diff = 0, norm = 0;
+            for (int j = 0; j < dim; j++) diff += (bg[j] - bt[j]) * (bg[j] - bt[j]), norm += bt[j] * bt[j];
+            errors[i] = norm > 0 ? sqrt(diff / norm) : 0.0;
+            sum += errors[i];
+        }
+        qsort(errors, nq, sizeof *errors, compare_double);
+        r->measured = 1;
+        r->queries = nq;
+        r->blend_error_mean = sum / (double)nq;
+        r->blend_error_p95 = errors[(uint64_t)(0.95 * (double)(nq - 1))];
+        snprintf(r->measured_on, sizeof r->measured_on, "%llu frames of %s (rows %llu..) against exact search over "
+                 "the %llu rows before them, reduced alike to %llu", (unsigned long long)nq,
+                 nsp >= 2 ? "the last speaker" : "the last tenth", (unsigned long long)(first + held),
+                 (unsigned long long)held, (unsigned long long)kept);
+    }
+    free(q), free(all), free(red), free(truth), free(got), free(errors), free(bt), free(bg);
+    return rc;
+}
+
+int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, char *out_path, size_t n,
+                         rvcidx_index_params *reduced, rvcidx_reduce_result *r) {
+    double t0 = omp_get_wtime();
+    memset(r, 0, sizeof *r);
+    *reduced = *p;
+    out_path[0] = '\0';
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store, &st));
+    uint64_t total = rvcidx_store_rows(st), first = p->first_row, rows = p->rows ? p->rows : total - first;
+    int dim = rvcidx_store_dim(st), rc = 0;
+    uint64_t budget = 0;
+    rc = rvcidx__reduce_budget(p, rows, dim, &budget);
+    if (rc || !budget) return rvcidx_store_close(st), rc; /* everything fits: no reduction */
+    rvcidx__set_threads(p->threads); /* faiss's k-means and searches below, as training runs them */
+    uint64_t sp_first[REDUCE_MAX_SPEAKERS], sp_rows[REDUCE_MAX_SPEAKERS];
+    const char *sp_name[REDUCE_MAX_SPEAKERS];
+    size_t nsp = 0;
+    for (size_t i = 0; i < rvcidx_store_speaker_count(st) && nsp < REDUCE_MAX_SPEAKERS; i++) {
+        rvcidx_store_speaker s;
+        if (rvcidx_store_get_speaker(st, i, &s) != 0 || !s.rows) continue;
+        uint64_t a = s.first_row > first ? s.first_row : first, b = s.first_row + s.rows;
+        if (b > first + rows) b = first + rows;
+        if (a >= b) continue;
+        sp_first[nsp] = a, sp_rows[nsp] = b - a, sp_name[nsp] = s.name, nsp++;
+    }
+    if (rvcidx_store_speaker_count(st) > REDUCE_MAX_SPEAKERS) nsp = 0; /* so many: stratified draws uniformly */
+    r->applied = 1;
+    r->method = p->reduce;
+    r->budget = budget;
+    r->input_rows = rows;
+    r->seed = p->seed;
+    float *x = NULL;
+    uint64_t kept = 0;
+    rvcidx__log(RVCIDX_LOG_INFO, "`max_vectors`: keeping %llu of %llu vectors (%s)", (unsigned long long)budget,
+                (unsigned long long)rows, rvcidx_reduce_method_name(p->reduce));
+    rc = reduce_rows(st, first, rows, budget, p, p->reduce, sp_first, sp_rows, nsp, &x, &kept);
+    rvcidx__store_writer w;
+    memset(&w, 0, sizeof w);
+    char final[PATH_MAX];
+    snprintf(final, sizeof final, "%s/reduced.h5", dir);
+    int writing = 0;
+    if (rc == 0) rc = rvcidx__store_writer_create(&w, final, dim), writing = rc == 0;
+    if (rc == 0) rc = rvcidx__store_append_rows(&w, x, kept);
+    /* the speakers' ranges survive a stratified subsample; centres and a
+     * uniform draw mix them: one source then */
+    int per_speaker = p->reduce == RVCIDX_REDUCE_STRATIFIED && nsp >= 2;
+    uint64_t at = 0, share[REDUCE_MAX_SPEAKERS];
+    if (per_speaker) split_budget(budget, sp_rows, nsp, rows, share);
+    for (size_t s = 0; rc == 0 && s < (per_speaker ? nsp : 1); s++) {
+        char sha[65];
+        rvcidx__source_record rec = {per_speaker ? sp_name[s] : "reduced", "reduced", sha, "<f4", "ok", "", at,
+                                     per_speaker ? share[s] : kept};
+        if ((rc = rows_sha256(x + at * (uint64_t)dim, rec.rows, dim, sha)) != 0) break;
+        at += rec.rows;
+        if (rec.rows) rc = rvcidx__store_add_source(&w, &rec);
+    }
+    if (rc == 0) writing = 0, rc = rvcidx__store_writer_commit(&w); /* checks it reads back; cleans up on failure */
+    if (writing) rvcidx__store_writer_abort(&w);
+    free(x);
+    r->kept = kept;
+    if (rc == 0) rc = measure(st, first, rows, budget, p, p->reduce, sp_first, sp_rows, nsp, r);
+    rvcidx_store_close(st);
+    if (rc) return unlink(final), rc;
+    snprintf(out_path, n, "%s", final);
+    reduced->first_row = 0;
+    reduced->rows = 0;
+    reduced->max_vectors = 0;
+    reduced->max_app_memory = 0;
+    r->seconds = omp_get_wtime() - t0;
+    return 0;
+}

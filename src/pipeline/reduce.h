@@ -1,0 +1,24 @@
+/* reduce.h — private: `max_vectors` / `max_app_memory`, the index of a
+ * chosen subset or summary of the store's rows (reduce.c). */
+#ifndef RVCIDX_REDUCE_H
+#define RVCIDX_REDUCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rvcidx/index.h"
+#include "rvcidx/index_build.h"
+
+
+/* The number of vectors p's `max_vectors` / `max_app_memory` allow for rows
+ * vectors of dim floats; *budget 0 when all fit (no reduction). */
+int rvcidx__reduce_budget(const rvcidx_index_params *p, uint64_t rows, int dim, uint64_t *budget);
+
+/* When p sets a budget below its rows: writes the kept vectors to
+ * dir/reduced.h5 (out_path), *reduced the parameters that index all of it,
+ * r what was done and the blend error against all rows. Otherwise out_path
+ * "" and r->applied 0. */
+int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, char *out_path, size_t n,
+                         rvcidx_index_params *reduced, rvcidx_reduce_result *r);
+
+#endif

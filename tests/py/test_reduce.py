@@ -1,0 +1,107 @@
+"""`rvcidx build --max-vectors N` (issue 20): the index holds N chosen vectors
+(what RVC's reconstruct_n returns and its apps keep in RAM), loaded by
+Debian's Python faiss 1.7.3 as RVC loads it; two builds give the same bytes;
+report.json, report.md and manifest.json record the reduction (method,
+budget, seed, kept, blend error against ALL frames); --max-app-memory picks
+an N that fits; a budget >= N indexes everything, as without one; the
+stratified subsample holds real store rows."""
+import glob
+import json
+import os
+import subprocess
+
+import faiss
+import h5py
+import numpy as np
+
+assert faiss.__version__ == "1.7.3", faiss.__version__
+rvcidx = os.environ["RVCIDX"]
+tmp = os.path.join(os.environ["TEST_TMP"], "py_reduce")
+subprocess.run(["rm", "-rf", tmp], check=True)
+os.makedirs(tmp)
+passed = 0
+D = 768
+
+
+def path(name):
+    return os.path.join(tmp, name)
+
+
+def build(out, *args):
+    subprocess.run([rvcidx, "build", "--quiet", "--no-progress", "--index", "ivfflat", "--no-timing",
+                    "-o", path(out), *args, path("data")], check=True)
+    idx = glob.glob(path(out) + "/added_*.index")
+    assert len(idx) == 1, idx
+    return idx[0]
+
+
+def load(p):
+    return json.load(open(p))
+
+
+subprocess.run([rvcidx, "demo", "--quiet", "-o", path("data"), "--speakers", "4", "--minutes", "1"], check=True)
+
+# --- the kept vectors are what the index holds ---------------------------
+a = build("a", "--max-vectors", "2000")
+index = faiss.read_index(a)
+assert index.ntotal == 2000, index.ntotal
+big = index.reconstruct_n(0, index.ntotal)
+assert big.shape == (2000, D)
+x = h5py.File(path("a/store.h5"), "r")["features"][:]
+n = len(x)
+assert n == 12000, n
+_, ix = index.search(x[::100], k=8)
+assert (ix >= 0).all(), "no empty result slots"
+assert not os.path.exists(path("a/reduced.h5")), "the reduced store is a build's scratch"
+passed += 1
+
+# --- the report and the manifest record it --------------------------------
+rep = load(path("a/report.json"))["reduction"]
+assert rep["method"] == "kmeans" and rep["budget"] == 2000 and rep["kept"] == 2000, rep
+assert rep["input_vectors"] == n and rep["seed"] == 1234, rep
+be = rep["blend_error_vs_all"]
+assert be and 0 < be["mean"] <= be["p95"] and be["queries"] > 0, be
+man = load(path("a/manifest.json"))
+assert man["request"]["parameters"]["max_vectors"] == 2000, man["request"]["parameters"]
+assert man["request"]["parameters"]["reduce"] == "kmeans"
+mi = man["indexes"][0]
+assert mi["ntotal"] == 2000 and mi["reduction"]["kept"] == 2000, mi
+assert "max_vectors" in open(path("a/report.md")).read()
+passed += 1
+
+# --- two builds: the same bytes --------------------------------------------
+b = build("b", "--max-vectors", "2000")
+assert open(a, "rb").read() == open(b, "rb").read(), "index differs between two builds"
+assert load(path("b/report.json"))["reduction"] == rep
+passed += 1
+
+# --- stratified: real frames, by speaker share ------------------------------
+s = build("s", "--max-vectors", "2001", "--reduce", "stratified")
+si = faiss.read_index(s)
+assert si.ntotal == 2001
+kept = si.reconstruct_n(0, si.ntotal)
+rows = {r.tobytes(): i for i, r in enumerate(x)}
+ids = [rows.get(r.tobytes(), -1) for r in kept]
+assert min(ids) >= 0, "a stratified index holds store rows only"
+per = np.bincount(np.array(ids) // 3000, minlength=4)
+assert sorted(per.tolist()) == [500, 500, 500, 501], per
+assert load(path("s/report.json"))["reduction"]["method"] == "stratified"
+passed += 1
+
+# --- --max-app-memory: the N chosen fits -----------------------------------
+m = build("m", "--max-app-memory", "12M")
+mi = faiss.read_index(m)
+assert 1000 <= mi.ntotal < n, mi.ntotal
+assert os.path.getsize(m) + mi.ntotal * D * 4 <= 12 * 1024 * 1024, (os.path.getsize(m), mi.ntotal)
+assert load(path("m/report.json"))["reduction"]["budget"] == mi.ntotal
+passed += 1
+
+# --- a budget >= N indexes everything, as without one ---------------------
+f = build("f", "--max-vectors", str(n))
+fi = faiss.read_index(f)
+assert fi.ntotal == n and np.array_equal(fi.reconstruct_n(0, n), x)
+assert "reduction" not in load(path("f/report.json"))
+assert "reduction" not in load(path("f/manifest.json"))["indexes"][0]
+passed += 1
+
+print(f"test_reduce: {passed} checks passed")
