@@ -230,6 +230,21 @@ static void print_measured_on(const rvcidx_index_result *r) {
                e->queries_desc);
 }
 
+/* Under `--max-vectors` the recall line measures the index against the
+ * vectors it keeps; what RVC users hear is the blend against all frames. */
+static void print_reduction(const rvcidx_eval_report *e) {
+    const rvcidx_reduce_result *rd = &e->reduce;
+    if (!rd->applied) return;
+    printf("reduced  %llu of %llu vectors kept (%s, seed %llu): the recall line above is against the kept vectors;",
+           (unsigned long long)rd->kept, (unsigned long long)rd->input_rows, rvcidx_reduce_method_name(rd->method),
+           (unsigned long long)rd->seed);
+    if (rd->measured)
+        printf(" against ALL frames, RVC blend error %.2f%% (p95 %.2f%%), measured on %s\n", 100.0 * rd->blend_error_mean,
+               100.0 * rd->blend_error_p95, rd->measured_on);
+    else
+        printf(" the blend error against all frames was not measured\n");
+}
+
 static void print_index(const rvcidx_index_result *r, const char *dir) {
     printf("index    %s\n         %s, %llu vectors, nprobe %d, k_factor %d\n", r->index_path, r->encode.factory,
            (unsigned long long)r->encode.ntotal, r->nprobe, r->k_factor);
@@ -243,6 +258,7 @@ static void print_index(const rvcidx_index_result *r, const char *dir) {
                "%s; report %s/report.md\n", recall, c->recall_1,
                100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, qps, dir);
         print_measured_on(r);
+        print_reduction(r->eval);
         rvcidx_eval_report_format_block_times(r->eval, c, "block    ", stdout);
     }
     printf("time     train %.1f s (k-means on %s), encode %.1f s, eval %.1f s\n", r->train_seconds, r->train.device,

@@ -104,4 +104,11 @@ assert "reduction" not in load(path("f/report.json"))
 assert "reduction" not in load(path("f/manifest.json"))["indexes"][0]
 passed += 1
 
+# --- the summary says the recall line is against the kept vectors --------
+r = subprocess.run([rvcidx, "build", "--no-progress", "--index", "ivfflat", "--no-timing", "-o", path("v"),
+                    "--max-vectors", "500", path("data")], capture_output=True, text=True, check=True)
+line = [l for l in r.stdout.splitlines() if l.startswith("reduced  ")]
+assert len(line) == 1 and "500 of %d vectors kept (kmeans" % n in line[0] and "against ALL frames, RVC blend error" in line[0], r.stdout
+passed += 1
+
 print(f"test_reduce: {passed} checks passed")
