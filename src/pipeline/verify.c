@@ -180,6 +180,12 @@ static void check_index(verify_run *v, json_t *doc, json_t *ix, json_t *ok_paths
     if ((json_int_t)info.nlist != json_integer_value(json_object_get(ix, "nlist")))
         mismatch(v, "%s: nlist differs from the manifest%s", rel, "");
     int64_t rows = expected_rows(v, doc, ix, ok_paths);
+    json_t *reduction = json_object_get(ix, "reduction"); /* `max_vectors`: the index holds the kept vectors */
+    if (json_is_object(reduction) && rows >= 0) {
+        if (json_integer_value(json_object_get(reduction, "input_vectors")) != rows)
+            mismatch(v, "%s: the reduction's input_vectors differ from the store's rows%s", rel, "");
+        rows = json_integer_value(json_object_get(reduction, "kept"));
+    }
     if (rows != -1 && rows != (int64_t)info.ntotal)
         mismatch(v, "%s: holds other rows than the store gives it (ntotal differs from the store's rows%s)", rel,
                  rows == -2 ? ": no such speaker" : "");

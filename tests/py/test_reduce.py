@@ -53,6 +53,8 @@ assert n == 12000, n
 _, ix = index.search(x[::100], k=8)
 assert (ix >= 0).all(), "no empty result slots"
 assert not os.path.exists(path("a/reduced.h5")), "the reduced store is a build's scratch"
+v = subprocess.run([rvcidx, "verify", path("a")], capture_output=True, text=True)
+assert v.returncode == 0, ("verify of a reduced build", v.stdout[-800:], v.stderr[-800:])
 passed += 1
 
 # --- the report and the manifest record it --------------------------------
