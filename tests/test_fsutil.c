@@ -2,6 +2,8 @@
  * new one, and no temporary file survives a commit or an abort. */
 #include "test_util.h"
 
+#include <sys/wait.h>
+
 #include "../src/base/fsutil.h"
 #include "rvcidx/error.h"
 
@@ -70,12 +72,55 @@ static void mkdir_p_creates_parents_and_rejects_files(void **state) {
     assert_non_null(strstr(rvcidx_last_error(), "not a directory"));
 }
 
+static void touch(const char *dir, const char *name) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fclose(fp);
+}
+
+static int exists(const char *dir, const char *name) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* A kill can leave a temporary file, or the temporary file of a file being
+ * saved to a temporary name (the build's working index): a later run
+ * removes both when their process is gone, and nothing of a live one. */
+static void stale_temps_of_dead_processes_are_removed(void **state) {
+    (void)state;
+    char dir[4096], final[4200], dead[64], dead_nested[96], live[64], live_nested[96];
+    test_scratch_dir("fsutil_stale", dir, sizeof dir);
+    snprintf(final, sizeof final, "%s/index", dir);
+    pid_t child = fork(); /* a pid that surely belongs to no process once reaped */
+    if (child == 0) _exit(0);
+    assert_true(child > 0);
+    waitpid(child, NULL, 0);
+    snprintf(dead, sizeof dead, ".index" RVCIDX__TMP_MARK "%ld", (long)child);
+    snprintf(dead_nested, sizeof dead_nested, "..index" RVCIDX__TMP_MARK "%ld" RVCIDX__TMP_MARK "%ld", (long)child,
+             (long)child);
+    snprintf(live, sizeof live, ".index" RVCIDX__TMP_MARK "%ld", (long)getpid());
+    snprintf(live_nested, sizeof live_nested, "..index" RVCIDX__TMP_MARK "%ld" RVCIDX__TMP_MARK "%ld", (long)getpid(),
+             (long)getpid());
+    touch(dir, dead), touch(dir, dead_nested), touch(dir, live), touch(dir, live_nested);
+    touch(dir, "..index" RVCIDX__TMP_MARK "1x"); /* not ours: left alone */
+    assert_int_equal(rvcidx__remove_stale_temps(final), 0);
+    assert_false(exists(dir, dead));
+    assert_false(exists(dir, dead_nested));
+    assert_true(exists(dir, live));
+    assert_true(exists(dir, live_nested));
+    assert_true(exists(dir, "..index" RVCIDX__TMP_MARK "1x"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(commit_publishes_and_leaves_no_temp),
         cmocka_unit_test(abort_keeps_previous_file),
         cmocka_unit_test(open_in_missing_directory_fails_with_io_error),
         cmocka_unit_test(mkdir_p_creates_parents_and_rejects_files),
+        cmocka_unit_test(stale_temps_of_dead_processes_are_removed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

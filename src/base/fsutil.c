@@ -233,12 +233,21 @@ void rvcidx__atomic_abort(rvcidx__atomic_file *f) {
 }
 
 /* The pid that a temporary name of ours ends with, or -1. */
+/* The pid in "PREFIX<pid>", or in "PREFIX<pid>.rvcidx-tmp.<pid>": a file
+ * written atomically to a temporary name (an index saved to the build's
+ * working name) has a temporary name of its own, and a kill between its
+ * creation and its rename leaves that nested one. -1 for anything else. */
 static long tmp_owner_pid(const char *name, const char *prefix) {
-    size_t n = strlen(prefix);
+    size_t n = strlen(prefix), mark = strlen(RVCIDX__TMP_MARK);
     if (strncmp(name, prefix, n) != 0) return -1;
     char *end = NULL;
     long pid = strtol(name + n, &end, 10);
-    return end != name + n && *end == '\0' && pid > 0 ? pid : -1;
+    if (end == name + n || pid <= 0) return -1;
+    if (*end == '\0') return pid;
+    if (strncmp(end, RVCIDX__TMP_MARK, mark) != 0) return -1;
+    const char *inner = end + mark;
+    long pid2 = strtol(inner, &end, 10);
+    return end != inner && *end == '\0' && pid2 == pid ? pid : -1;
 }
 
 int rvcidx__remove_stale_temps(const char *final_path) {
@@ -247,11 +256,14 @@ int rvcidx__remove_stale_temps(const char *final_path) {
     snprintf(base_buf, sizeof base_buf, "%s", final_path);
     const char *dir = dirname(dir_buf);
     snprintf(prefix, sizeof prefix, ".%s" RVCIDX__TMP_MARK, basename(base_buf));
+    char nested[PATH_MAX + 1]; /* the temporary name of a file saved to a temporary name */
+    snprintf(nested, sizeof nested, ".%s", prefix);
     DIR *d = opendir(dir);
     if (!d) return 0; /* no directory yet: nothing left behind */
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         long pid = tmp_owner_pid(e->d_name, prefix);
+        if (pid < 0) pid = tmp_owner_pid(e->d_name, nested);
         if (pid < 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (unlink(path) == 0)
