@@ -82,7 +82,8 @@ extern "C" int rvcidx_faiss_IndexRefine_new(FaissIndex *base, FaissIndex *refine
     try {
         auto *r = new faiss::IndexRefine(reinterpret_cast<faiss::Index *>(base),
                                          reinterpret_cast<faiss::Index *>(refine_index));
-        r->own_fields = true;
+        r->own_fields = true;        // deletes the base index
+        r->own_refine_index = true; // and the SQ (an IndexRefine built by hand owns neither by default)
         *out = reinterpret_cast<FaissIndex *>(r);
         return 0;
     } catch (const std::exception &e) {
