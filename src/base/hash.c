@@ -60,11 +60,13 @@ int rvcidx__sha256_final_hex(void *ctx, char out[65]) {
     return 0;
 }
 
-int rvcidx__sha256_text(const char *text, char out[65]) {
+int rvcidx__sha256_bytes(const void *data, size_t n, char out[65]) {
     unsigned char md[32];
     unsigned len = 0;
-    if (EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL) != 1)
+    if (EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) != 1)
         return rvcidx__fail(RVCIDX_ENOMEM, "sha256 failed");
     rvcidx__hex(md, 32, out);
     return 0;
 }
+
+int rvcidx__sha256_text(const char *text, char out[65]) { return rvcidx__sha256_bytes(text, strlen(text), out); }

@@ -20,6 +20,9 @@ int rvcidx__sha256_own_file(const char *path, char out[65]);
  * into 64 hex digits. */
 int rvcidx__sha256_final_hex(void *ctx, char out[65]);
 
+/* sha256 of n bytes at data as hex into out[65]. */
+int rvcidx__sha256_bytes(const void *data, size_t n, char out[65]);
+
 /* sha256 of a NUL-terminated text as hex into out[65]. */
 int rvcidx__sha256_text(const char *text, char out[65]);
 

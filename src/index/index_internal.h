@@ -32,6 +32,14 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
 
 const char *rvcidx__metric_name(rvcidx_metric m);
 
+struct rvcidx__backend;
+/* faiss's k-means of n rows of x into k centres, with p's iterations, seed
+ * and metric (spherical for ip/cosine), assigning with the backend's flat
+ * index: what training runs, and what `max_vectors`' kmeans reduction runs.
+ * *out: k*dim floats (malloc'd, the caller frees), NULL on failure. */
+int rvcidx__kmeans(const rvcidx_index_params *p, int dim, int64_t k, const float *x, uint64_t n,
+                   struct rvcidx__backend *backend, float **out);
+
 /* An index being encoded in memory: trained, then filled by rows in order.
  * Builds use it to measure the index of their first rows (the tuning index)
  * before adding the rest. Owns index and store. */

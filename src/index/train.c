@@ -21,8 +21,9 @@
 #include "index/sample.h"
 #include "base/threads.h"
 
-static int run_kmeans(const rvcidx_index_params *p, int dim, int64_t nlist, const float *x, uint64_t n,
-                      rvcidx__backend *backend, rvcidx__centroids *out) {
+int rvcidx__kmeans(const rvcidx_index_params *p, int dim, int64_t nlist, const float *x, uint64_t n,
+                   rvcidx__backend *backend, float **out) {
+    *out = NULL;
     FaissClusteringParameters cp;
     faiss_ClusteringParameters_init(&cp);
     cp.niter = p->iterations;
@@ -41,12 +42,13 @@ static int run_kmeans(const rvcidx_index_params *p, int dim, int64_t nlist, cons
         float *centroids = NULL;
         size_t size = 0;
         faiss_Clustering_centroids(clus, &centroids, &size);
-        out->data = malloc(sizeof(float) * size);
-        if (!out->data || size != (size_t)nlist * (size_t)dim)
+        *out = malloc(sizeof(float) * size);
+        if (!*out || size != (size_t)nlist * (size_t)dim)
             rc = rvcidx__fail(RVCIDX_ENOMEM, "k-means returned %zu values, expected %lld x %d", size, (long long)nlist, dim);
         else
-            memcpy(out->data, centroids, sizeof(float) * size);
+            memcpy(*out, centroids, sizeof(float) * size);
     }
+    if (rc) free(*out), *out = NULL;
     faiss_Clustering_free(clus);
     backend->free_flat(backend, assign);
     return rc;
@@ -87,7 +89,7 @@ static int run_kmeans_reported(const rvcidx_index_params *p, int dim, int64_t nl
     kmeans_ticker t = {p, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
     pthread_t thread;
     int ticking = p->progress && pthread_create(&thread, NULL, tick, &t) == 0; /* no thread: no ticks, same result */
-    int rc = run_kmeans(p, dim, nlist, x, n, backend, out);
+    int rc = rvcidx__kmeans(p, dim, nlist, x, n, backend, &out->data);
     if (ticking) {
         pthread_mutex_lock(&t.mu);
         t.done = 1;

@@ -14,12 +14,10 @@
  * the exact blend over all frames, for frames of a held-out speaker (the
  * store's last; with one speaker, its last tenth of rows): the same method
  * and budget share applied to the rows before them, exact search both sides. */
-#include <faiss/c_api/Clustering_c.h>
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/Index_c.h>
 #include <float.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +28,9 @@
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/internal.h"
+#include "backend/backend.h"
 #include "base/threads.h"
+#include "index/index_internal.h"
 #include "index/sample.h"
 #include "pipeline/reduce.h"
 #include "store/store_impl.h"
@@ -119,41 +119,16 @@ static int reduce_rows(rvcidx_store *st, uint64_t first, uint64_t n, uint64_t wa
     uint64_t sample = want * 256 < n ? want * 256 : n;
     float *x = NULL;
     RVCIDX__TRY(rvcidx__sample_rows(st, first, n, sample, p->seed, NULL, NULL, &x, NULL));
-    FaissClusteringParameters cp;
-    faiss_ClusteringParameters_init(&cp);
-    cp.niter = p->iterations;
-    cp.seed = (int)(p->seed & 0x7fffffff);
-    cp.min_points_per_centroid = 1;
-    cp.max_points_per_centroid = (int)(sample / want + 1);
-    FaissClustering *clus = NULL;
-    FaissIndexFlatL2 *assign = NULL;
-    int rc = faiss_IndexFlatL2_new_with(&assign, dim);
-    if (rc == 0) rc = faiss_Clustering_new_with_params(&clus, dim, (int)want, &cp);
-    if (rc == 0) rc = faiss_Clustering_train(clus, (idx_t)sample, x, assign);
-    if (rc) {
-        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: k-means for `max_vectors` failed: %s", faiss_get_last_error());
-    } else {
-        float *c = NULL;
-        size_t size = 0;
-        faiss_Clustering_centroids(clus, &c, &size);
-        *out = size == (size_t)want * (size_t)dim ? malloc(sizeof(float) * size) : NULL;
-        if (!*out) rc = rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: k-means returned %zu values", size);
-        else memcpy(*out, c, sizeof(float) * size), *kept = want;
-    }
-    faiss_Clustering_free(clus);
-    if (assign) faiss_Index_free(assign);
+    rvcidx_index_params l2 = *p; /* the reduction is L2 whatever the index's metric, as its measurement */
+    l2.metric = RVCIDX_METRIC_L2;
+    rvcidx__backend *cpu = NULL;
+    int rc = rvcidx__backend_cpu_init(&cpu);
+    if (rc == 0) rc = rvcidx__kmeans(&l2, dim, (int64_t)want, x, sample, cpu, out);
+    if (rc && cpu) rc = rvcidx__fail(rc, "`max_vectors`: %s", rvcidx_last_error());
+    if (rc == 0) *kept = want;
+    if (cpu) rvcidx__backend_release(cpu);
     free(x);
     return rc;
-}
-
-/* sha256 (hex) of n rows' bytes: the reduced store's /sources record them. */
-static int rows_sha256(const float *x, uint64_t n, int dim, char out[65]) {
-    unsigned char md[32];
-    unsigned len = 0;
-    if (EVP_Digest(x, sizeof(float) * (size_t)n * (size_t)dim, md, &len, EVP_sha256(), NULL) != 1)
-        return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: sha256 failed");
-    rvcidx__hex(md, 32, out);
-    return 0;
 }
 
 /* Exact k-NN of q (nq rows) over base (n rows): ids into *ids (nq*k). */
@@ -291,7 +266,8 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
         char sha[65];
         rvcidx__source_record rec = {per_speaker ? sp_name[s] : "reduced", "reduced", sha, "<f4", "ok", "", at,
                                      per_speaker ? share[s] : kept};
-        if ((rc = rows_sha256(x + at * (uint64_t)dim, rec.rows, dim, sha)) != 0) break;
+        if ((rc = rvcidx__sha256_bytes(x + at * (uint64_t)dim, sizeof(float) * (size_t)rec.rows * (size_t)dim, sha)) != 0)
+            break;
         at += rec.rows;
         if (rec.rows) rc = rvcidx__store_add_source(&w, &rec);
     }
