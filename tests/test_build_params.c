@@ -174,7 +174,7 @@ static void bad_values_name_the_key(void **state) {
     refused(&p, "version", "v3", "version: 'v3' is not v1 or v2");
     refused(&p, "skip-bad", "on", "skip_bad: 'on'");
     refused(&p, "check", "md5", "check: 'md5' is not hash or stat");
-    refused(&p, "index", "hnsw", "index: 'hnsw' is not ivfpq4fs, ivfflat or auto");
+    refused(&p, "index", "hnsw", "index: 'hnsw' is not ivfpq4fs, ivfpq4fsr, ivfflat or auto");
     refused(&p, "metric", "L2", "metric: 'L2' is not l2, ip or cosine");
     refused(&p, "seed", "-1", "seed: '-1' is not a non-negative integer");
     refused(&p, "seed", "18446744073709551616", "seed: ");

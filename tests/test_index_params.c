@@ -29,6 +29,15 @@ static void factory_strings(void **state) {
     assert_int_equal(rvcidx_index_describe(&p, 768, 602, s, sizeof s), 0);
     assert_string_equal(s, "IVF602,PQ384x4fs,Refine(SQ8)");
     p.refine = RVCIDX_REFINE_FLAT;
+    assert_int_equal(rvcidx_index_params_set(&p, "index", "ivfpq4fsr"), 0);
+    assert_int_equal(p.type, RVCIDX_INDEX_IVFPQ4FS);
+    assert_int_equal(p.residual, 1);
+    assert_int_equal(rvcidx_index_describe(&p, 768, 602, s, sizeof s), 0);
+    assert_string_equal(s, "IVF602,PQ384x4fsr,RFlat");
+    assert_int_equal(rvcidx_index_file_name(&p, 768, 602, "alice", s, sizeof s), 0);
+    assert_string_equal(s, "added_IVF602_PQ384x4fsr_RFlat_nprobe_16_alice_v2.index");
+    assert_int_equal(rvcidx_index_params_set(&p, "index", "ivfpq4fs"), 0);
+    assert_int_equal(p.residual, 0);
     p.type = RVCIDX_INDEX_IVFFLAT;
     assert_int_equal(rvcidx_index_describe(&p, 768, 582, s, sizeof s), 0);
     assert_string_equal(s, "IVF582,Flat");

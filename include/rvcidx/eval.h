@@ -112,6 +112,24 @@ typedef struct rvcidx_refine_candidate {
     int fits;                 /* 1: its file (or, unbuilt, its prediction) fits the budget */
 } rvcidx_refine_candidate;
 
+/* One index `index=auto` considered (rvcidx/index_build.h): built, tuned and
+ * timed, or, over `max_index_size` by prediction, listed unbuilt. */
+typedef struct rvcidx_auto_candidate {
+    char factory[96];         /* e.g. "IVF1277,PQ384x4fsr,RFlat" */
+    int built;                /* 0: predicted over max_index_size, not built */
+    int reaches_target;       /* a setting reached the target with no empty slot (within max_block_ms) */
+    int fits;                 /* its file (unbuilt: its prediction) fits max_index_size, or none given */
+    int chosen;               /* 1: the shipped index */
+    int nprobe, k_factor;     /* its chosen setting; the best-recall one when none reached the target */
+    double recall_k, blend_error_mean, blend_error_p95;
+    double block_ms_p50, block_ms_p99; /* per block at that setting, on the threads compared; 0: not timed */
+    double cost;              /* the cost model's estimate at that setting (compared under no_timing) */
+    uint64_t file_bytes;      /* the file; unbuilt: the predicted size */
+    uint64_t app_memory_bytes; /* the file plus N*D*4 (what an app holds) */
+} rvcidx_auto_candidate;
+
+#define RVCIDX_AUTO_MAX_CANDIDATES 8
+
 typedef struct rvcidx_eval_report {
     char index_path[4096];
     char factory[96];
@@ -140,6 +158,9 @@ typedef struct rvcidx_eval_report {
     uint64_t max_index_size;   /* the budget of a build with `max_index_size`, else 0 */
     rvcidx_refine_candidate candidates[3]; /* with max_index_size: in order of preference */
     size_t n_candidates;
+    rvcidx_auto_candidate auto_candidates[RVCIDX_AUTO_MAX_CANDIDATES]; /* `index=auto`: every index considered */
+    size_t n_auto_candidates;  /* 0 unless `index=auto` */
+    char auto_rule[160];       /* how the winner was picked, in words */
     rvcidx_reduce_result reduce; /* `max_vectors`: what the build kept (applied 0: every row); the
                                     settings above then measure the index against its kept vectors */
 } rvcidx_eval_report;

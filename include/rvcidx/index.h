@@ -26,8 +26,9 @@ extern "C" {
 typedef enum rvcidx_index_type {
     RVCIDX_INDEX_IVFPQ4FS = 0, /* IVF{nlist},PQ{D/2}x4fs + a refine (RFlat; `refine` for fp16/sq8) */
     RVCIDX_INDEX_IVFFLAT = 1,  /* IVF{nlist},Flat: RVC's own type */
-    RVCIDX_INDEX_AUTO = 2      /* rvcidx_build_index only: build both, keep the one that reaches
-                                  the recall target at the lower cost */
+    RVCIDX_INDEX_AUTO = 2      /* rvcidx_build_index only: build IVF-Flat, PQx4fs and PQx4fsr
+                                  (each refine storage that fits `max_index_size`), tune each,
+                                  ship the one that measures best (rvcidx/index_build.h) */
 } rvcidx_index_type;
 
 typedef enum rvcidx_metric {
@@ -101,6 +102,9 @@ typedef struct rvcidx_index_params {
     int nprobe;           /* search setting written into the file (default 16) */
     int k_factor;         /* refine candidates per result (default 8; ivfpq4fs only) */
     rvcidx_refine refine; /* refine storage (ivfpq4fs only; default flat) */
+    int residual;         /* ivfpq4fs only: 1 encodes each vector's residual to its list's
+                             centroid (`PQ{D/2}x4fsr`, `index=ivfpq4fsr`); 0 (default) the
+                             vector itself (`x4fs`, the seed's index) */
     uint64_t max_index_size; /* build only, > 0: ship the most exact refine (flat, fp16, sq8)
                                 whose file fits in this many bytes, else RVCIDX_ETOOBIG */
     uint64_t first_row;   /* row range of the store to use ... */
@@ -115,7 +119,8 @@ typedef struct rvcidx_index_params {
 rvcidx_index_params rvcidx_index_default_params(void);
 
 /* Sets one parameter from text, by the name of the CLI's option without its
- * dashes, '-' or '_' alike: index (ivfpq4fs|ivfflat|auto), metric
+ * dashes, '-' or '_' alike: index (ivfpq4fs|ivfpq4fsr|ivfflat|auto; ivfpq4fsr is
+ * ivfpq4fs with `residual` 1), metric
  * (l2|ip|cosine), nlist (N|auto), seed, iterations, train_rows (N|auto),
  * threads, gpu (auto|on|off), nprobe, k_factor, refine (flat|fp16|sq8),
  * max_index_size (SIZE: 500M, 2G, 1048576; 0: none); the same ranges as the
@@ -130,7 +135,8 @@ int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char 
 int64_t rvcidx_auto_nlist(uint64_t n);
 
 /* faiss factory string of the index for these parameters and dim, e.g.
- * "IVF602,PQ384x4fs,RFlat" or "IVF602,PQ384x4fs,Refine(SQ8)"; writes at
+ * "IVF602,PQ384x4fs,RFlat", "IVF602,PQ384x4fsr,RFlat" or
+ * "IVF602,PQ384x4fs,Refine(SQ8)"; writes at
  * most n bytes. */
 int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n);
 

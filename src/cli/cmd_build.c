@@ -53,7 +53,11 @@ static const char build_usage[] =
     "      --skip-bad       leave bad shards out instead of failing\n"
     "      --check hash|stat  recognise stored shards by sha256 (default) or size+mtime\n"
     "index options:\n"
-    "      --index ivfpq4fs|ivfflat|auto (auto: build both, keep the cheaper one at the target),\n"
+    "      --index ivfpq4fs|ivfpq4fsr|ivfflat|auto   ivfpq4fs (default): the seed's\n"
+    "                       IVF,PQ{D/2}x4fs,RFlat; ivfpq4fsr: its PQ encodes residuals;\n"
+    "                       auto: builds and tunes ivfpq4fs, ivfpq4fsr and ivfflat, ships one:\n"
+    "                       the lowest measured p99 per block at the target (under\n"
+    "                       --max-block-ms: the highest recall; table in report.md)\n"
     "      --metric l2|ip|cosine, --nlist N|auto, --seed S,\n"
     "      --iterations N, --train-rows N|auto, --threads N, --gpu auto|on|off,\n"
     "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n"
@@ -245,6 +249,22 @@ static void print_reduction(const rvcidx_eval_report *e) {
         printf(" the blend error against all frames was not measured\n");
 }
 
+/* --index auto: what the shipped index was compared with, one line. */
+static void print_auto(const rvcidx_eval_report *e) {
+    if (!e->n_auto_candidates) return;
+    printf("auto     chosen by measurement (%s):", e->auto_rule);
+    for (size_t i = 0; i < e->n_auto_candidates; i++) {
+        const rvcidx_auto_candidate *c = &e->auto_candidates[i];
+        printf("%s %s ", i ? ";" : "", c->factory);
+        if (!c->built) printf("not built (over the size budget)");
+        else if (c->block_ms_p99 > 0) printf("recall %.4f, p99 %.3f ms/block, %.0f MiB", c->recall_k, c->block_ms_p99, (double)c->file_bytes / 1048576.0);
+        else printf("recall %.4f, %.0f MiB", c->recall_k, (double)c->file_bytes / 1048576.0);
+        if (c->chosen) printf(" [shipped]");
+        else if (c->built && !c->reaches_target) printf(" [misses the target]");
+    }
+    printf("\n");
+}
+
 static void print_index(const rvcidx_index_result *r, const char *dir) {
     printf("index    %s\n         %s, %llu vectors, nprobe %d, k_factor %d\n", r->index_path, r->encode.factory,
            (unsigned long long)r->encode.ntotal, r->nprobe, r->k_factor);
@@ -258,6 +278,7 @@ static void print_index(const rvcidx_index_result *r, const char *dir) {
                "%s; report %s/report.md\n", recall, c->recall_1,
                100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, qps, dir);
         print_measured_on(r);
+        print_auto(r->eval);
         print_reduction(r->eval);
         rvcidx_eval_report_format_block_times(r->eval, c, "block    ", stdout);
     }
@@ -268,7 +289,7 @@ static void print_index(const rvcidx_index_result *r, const char *dir) {
 static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
 
 static void print_plan(const build_args *a, const rvcidx_plan_result *p) {
-    char factory[96] = "(measured: ivfpq4fs or ivfflat)";
+    char factory[96] = "(measured: PQx4fs, PQx4fsr or IVF,Flat)";
     if (a->index.type != RVCIDX_INDEX_AUTO) rvcidx_index_describe(&a->index, p->dim, p->nlist, factory, sizeof factory);
     printf("plan     %llu rows x %d (%s), %zu file(s), %zu speaker(s)%s\n", (unsigned long long)p->rows, p->dim,
            p->dim == 256 ? "RVC v1" : "RVC v2", p->files, p->speakers, a->per_speaker ? ": one index each" : "");

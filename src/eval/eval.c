@@ -545,6 +545,7 @@ static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_
     rvcidx_index_params tmp = ip ? *ip : rvcidx_index_default_params();
     tmp.type = c->info.type;
     tmp.refine = c->info.refine;
+    tmp.residual = c->info.residual;
     rvcidx_index_describe(&tmp, c->info.dim, c->info.nlist, r->factory, sizeof r->factory);
     snprintf(r->metric, sizeof r->metric, "%s",
              !c->info.inner_product ? "l2" : ip && ip->metric == RVCIDX_METRIC_COSINE ? "cosine" : "ip");

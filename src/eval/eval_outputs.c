@@ -55,6 +55,37 @@ void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *r, const rv
 
 static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
 
+/* `index=auto`: the comparison the shipped index won. */
+static void write_auto_table(const rvcidx_eval_report *r, FILE *f) {
+    if (!r->n_auto_candidates) return;
+    fprintf(f, "**Index chosen by measurement** (`--index auto`): each built from the same centroids and tuned on the "
+            "same queries; rule: %s.", r->auto_rule);
+    if (r->max_index_size) fprintf(f, " Size budget %.1f MiB (unbuilt rows: predicted size).", mib(r->max_index_size));
+    fprintf(f, "\n\n| index | recall@%d | blend err | blend p95 | nprobe | k_factor | p50 ms/block | p99 ms/block | "
+            "file MiB | app MiB | |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n", r->k);
+    for (size_t i = 0; i < r->n_auto_candidates; i++) {
+        const rvcidx_auto_candidate *c = &r->auto_candidates[i];
+        const char *lost = r->max_block_ms > 0 ? "lower recall" : c->block_ms_p99 > 0 ? "slower" : "costlier (cost model)";
+        const char *verdict = c->chosen ? "**shipped**" : !c->built ? "not built: over the size budget"
+                              : !c->reaches_target ? "misses the target" : !c->fits ? "over the size budget" : lost;
+        if (!c->built) {
+            fprintf(f, "| %s | - | - | - | - | - | - | - | %.1f | %.1f | %s |\n", c->factory, mib(c->file_bytes),
+                    mib(c->app_memory_bytes), verdict);
+            continue;
+        }
+        char p50[32] = "-", p99[32] = "-";
+        if (c->block_ms_p99 > 0) {
+            snprintf(p50, sizeof p50, "%.3f", c->block_ms_p50);
+            snprintf(p99, sizeof p99, "%.3f", c->block_ms_p99);
+        }
+        fprintf(f, "| %s | %.4f | %.4f | %.4f | %d | %d | %s | %s | %.1f | %.1f | %s |\n", c->factory, c->recall_k,
+                c->blend_error_mean, c->blend_error_p95, c->nprobe, c->k_factor, p50, p99, mib(c->file_bytes),
+                mib(c->app_memory_bytes), verdict);
+    }
+    fprintf(f, "\nA candidate that misses the target shows its best recall; times are this machine's, so another "
+            "machine may ship another index. The sweep below is the shipped index's.\n\n");
+}
+
 /* report.md: the figures and the plot, readable on any Git host. */
 static int write_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name) {
     char *text = NULL;
@@ -88,7 +119,8 @@ static int write_markdown(const rvcidx_eval_report *r, const char *md_path, cons
                 "the N*D*4 bytes of `reconstruct_n(0, ntotal)`, which every RVC app keeps).\n\n", r->refine,
                 mib(r->index_bytes), mib(r->app_memory_bytes));
     }
-    if (r->max_index_size) {
+    write_auto_table(r, f);
+    if (r->max_index_size && r->n_candidates) {
         fprintf(f, "`--max-index-size` %.1f MiB: refines in order of preference (predicted sizes are upper bounds "
                 "from N, D and nlist; the first predicted to fit was built and its real size checked):\n\n"
                 "| refine | predicted MiB | file MiB | fits | |\n|---|---:|---:|---|---|\n", mib(r->max_index_size));

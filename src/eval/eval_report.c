@@ -45,7 +45,7 @@ static void add_refine(json_t *o, const rvcidx_eval_report *r) {
     if (!r->refine[0]) return;
     json_t *size = json_pack("{s:s, s:I, s:I}", "refine", r->refine, "index_bytes", (json_int_t)r->index_bytes,
                              "app_memory_bytes", (json_int_t)r->app_memory_bytes);
-    if (size && r->max_index_size) {
+    if (size && r->max_index_size && r->n_candidates) {
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < r->n_candidates; i++) {
             const rvcidx_refine_candidate *c = &r->candidates[i];
@@ -57,6 +57,35 @@ static void add_refine(json_t *o, const rvcidx_eval_report *r) {
         json_object_set_new(size, "candidates", arr ? arr : json_null());
     }
     json_object_set_new(o, "storage", size ? size : json_null());
+}
+
+/* `index=auto`: every index considered, the figures it was judged on. */
+static void add_auto(json_t *o, const rvcidx_eval_report *r, int with_speed) {
+    if (!r->n_auto_candidates) return;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < r->n_auto_candidates; i++) {
+        const rvcidx_auto_candidate *c = &r->auto_candidates[i];
+        json_t *row = json_pack("{s:s, s:b, s:b, s:b, s:b, s:I, s:I}", "factory", c->factory, "built", c->built,
+                                "reaches_target", c->reaches_target, "fits", c->fits, "chosen", c->chosen,
+                                "file_bytes", (json_int_t)c->file_bytes, "app_memory_bytes",
+                                (json_int_t)c->app_memory_bytes);
+        if (row && c->built) {
+            json_object_set_new(row, "nprobe", json_integer(c->nprobe));
+            json_object_set_new(row, "k_factor", json_integer(c->k_factor));
+            json_object_set_new(row, "recall_k", json_real(c->recall_k));
+            json_object_set_new(row, "blend_error_mean", json_real(c->blend_error_mean));
+            json_object_set_new(row, "blend_error_p95", json_real(c->blend_error_p95));
+            json_object_set_new(row, "cost_estimate", json_real(c->cost));
+        }
+        if (row && c->built && with_speed && c->block_ms_p99 > 0) {
+            json_object_set_new(row, "block_ms_p50", json_real(c->block_ms_p50));
+            json_object_set_new(row, "block_ms_p99", json_real(c->block_ms_p99));
+        }
+        json_array_append_new(arr, row);
+    }
+    json_t *a = json_pack("{s:s, s:o}", "rule", r->auto_rule, "candidates", arr ? arr : json_null());
+    if (a && r->max_index_size) json_object_set_new(a, "max_index_size", json_integer((json_int_t)r->max_index_size));
+    json_object_set_new(o, "index_auto", a ? a : json_null());
 }
 
 json_t *rvcidx__reduce_json(const rvcidx_reduce_result *r, int with_speed) {
@@ -90,6 +119,7 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
                                                         "block_frames", r->block_frames, "search_threads",
                                                         r->search_threads));
     add_refine(o, r);
+    add_auto(o, r, with_speed);
     if (r->reduce.applied) json_object_set_new(o, "reduction", rvcidx__reduce_json(&r->reduce, with_speed));
     json_object_set_new(o, "stored_setting", point_json(&r->points[r->stored], with_speed));
     json_object_set_new(o, "chosen_setting", r->chosen >= 0 ? point_json(&r->points[r->chosen], with_speed) : json_null());

@@ -9,6 +9,9 @@
 // - rvcidx_faiss_IndexRefine_new / _describe: the C API knows only
 //   IndexRefineFlat; the SQfp16 and SQ8 refines (--refine) are IndexRefine
 //   around an IndexScalarQuantizer.
+// - rvcidx_faiss_IndexIVF_by_residual: whether the PQ encodes residuals
+//   (x4fsr) or the vectors (x4fs): `verify` and eval name the index read
+//   back, and the C API has no getter for it.
 // - rvcidx_faiss_IndexRefineFlat_reserve: the exact storage is a
 //   std::vector the C API cannot reach; reserving its final size before the
 //   adds keeps a build's peak memory at the index's size instead of up to
@@ -101,6 +104,19 @@ extern "C" int rvcidx_faiss_IndexRefine_describe(FaissIndex *index, int *refine,
                   : sq && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit ? 2
                                                                           : -1;
         *k_factor = r->k_factor;
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+extern "C" int rvcidx_faiss_IndexIVF_by_residual(FaissIndex *index, int *residual) {
+    try {
+        auto *any = reinterpret_cast<faiss::Index *>(index);
+        if (auto *refine = dynamic_cast<faiss::IndexRefine *>(any)) any = refine->base_index;
+        if (!dynamic_cast<const faiss::IndexIVF *>(any)) return fail("not an IVF index");
+        auto *fast_scan = dynamic_cast<const faiss::IndexIVFFastScan *>(any); /* 1.7.3: by_residual lives here */
+        *residual = fast_scan && fast_scan->by_residual ? 1 : 0;
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());

@@ -30,6 +30,12 @@ int rvcidx_faiss_IndexRefine_new(FaissIndex *base, FaissIndex *refine_index, Fai
  * index is not an IndexRefine. */
 int rvcidx_faiss_IndexRefine_describe(FaissIndex *index, int *refine, float *k_factor);
 
+/* *residual 1 when the IVF index (or the one inside a refine wrapper)
+ * encodes residuals to its list centroids (factory "x4fsr"), else 0:
+ * the C API does not expose IndexIVF::by_residual. Fails when index is not
+ * an IVF index. */
+int rvcidx_faiss_IndexIVF_by_residual(FaissIndex *index, int *residual);
+
 /* Makes room in an IndexRefine's storage (flat or SQ codes) for rows
  * vectors in all (no-op for other indexes), so that adding up to that many reallocates
  * nothing: a std::vector grown by adds doubles, and holds its old and its

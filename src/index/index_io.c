@@ -36,6 +36,8 @@ int rvcidx__index_describe_loaded(FaissIndex *index, const char *path, rvcidx__i
         info->k_factor = (int)k_factor;
         info->pq_m = info->dim / 2;
     }
+    if (refine && rvcidx_faiss_IndexIVF_by_residual(base, &info->residual) != 0)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: %s", path, faiss_get_last_error());
     if (ivf) {
         info->nlist = (int64_t)faiss_IndexIVF_nlist(ivf);
         info->nprobe = (int)faiss_IndexIVF_nprobe(ivf);

@@ -17,6 +17,7 @@ typedef struct rvcidx__index_info {
     int k_factor; /* 0 for ivfflat */
     int pq_m;     /* PQ sub-quantizers (ivfpq4fs), 0 otherwise */
     rvcidx_refine refine; /* the refine storage (ivfpq4fs); flat otherwise */
+    int residual; /* ivfpq4fs: 1 for x4fsr (residuals encoded), 0 for x4fs */
 } rvcidx__index_info;
 
 /* Reads an index file (only call this on files whose sha256 was checked when

@@ -55,15 +55,18 @@ static int param_size(const char *k, const char *value, uint64_t *out) {
 
 /* k already in '_' form; 1 when k is not an index parameter. */
 int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *value) {
-    static const char *const types[] = {"ivfpq4fs", "ivfflat", "auto"};
+    static const char *const types[] = {"ivfpq4fs", "ivfpq4fsr", "ivfflat", "auto"};
+    static const rvcidx_index_type type_of[] = {RVCIDX_INDEX_IVFPQ4FS, RVCIDX_INDEX_IVFPQ4FS, RVCIDX_INDEX_IVFFLAT,
+                                                RVCIDX_INDEX_AUTO};
     static const char *const metrics[] = {"l2", "ip", "cosine"};
     static const char *const gpu[] = {"auto", "on", "off"};
     static const char *const refines[] = {"flat", "fp16", "sq8"};
     long v = 0;
     int choice = 0;
     if (!strcmp(k, "index")) {
-        RVCIDX__TRY(rvcidx__param_choice(k, value, types, 3, &choice));
-        p->type = (rvcidx_index_type)choice;
+        RVCIDX__TRY(rvcidx__param_choice(k, value, types, 4, &choice));
+        p->type = type_of[choice];
+        p->residual = choice == 1;
     } else if (!strcmp(k, "metric")) {
         RVCIDX__TRY(rvcidx__param_choice(k, value, metrics, 3, &choice));
         p->metric = (rvcidx_metric)choice;
@@ -143,7 +146,8 @@ int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, 
     } else {
         if (dim % 2) return rvcidx__fail(RVCIDX_EINVAL, "PQ4 FastScan needs an even dimension, not %d", dim);
         static const char *const refine[] = {"RFlat", "Refine(SQfp16)", "Refine(SQ8)"};
-        len = snprintf(out, n, "IVF%lld,PQ%dx4fs,%s", (long long)nlist, dim / 2, refine[p->refine % 3]);
+        len = snprintf(out, n, "IVF%lld,PQ%dx4fs%s,%s", (long long)nlist, dim / 2, p->residual ? "r" : "",
+                       refine[p->refine % 3]);
     }
     return len < 0 || (size_t)len >= n ? rvcidx__fail(RVCIDX_EINVAL, "index description too long") : 0;
 }
@@ -174,7 +178,7 @@ int rvcidx_index_file_name(const rvcidx_index_params *p, int dim, int64_t nlist,
     if (p->type == RVCIDX_INDEX_IVFFLAT)
         snprintf(type, sizeof type, "IVF%lld_Flat", (long long)nlist);
     else
-        snprintf(type, sizeof type, "IVF%lld_PQ%dx4fs_%s", (long long)nlist, dim / 2,
+        snprintf(type, sizeof type, "IVF%lld_PQ%dx4fs%s_%s", (long long)nlist, dim / 2, p->residual ? "r" : "",
                  p->refine == RVCIDX_REFINE_FP16 ? "RSQfp16" : p->refine == RVCIDX_REFINE_SQ8 ? "RSQ8" : "RFlat");
     sanitize_model_name(model && model[0] ? model : "model", safe, sizeof safe);
     int len = snprintf(out, n, "added_%s_nprobe_%d_%s_%s.index", type, p->nprobe, safe,

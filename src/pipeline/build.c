@@ -224,9 +224,9 @@ int rvcidx_build_params_check(const rvcidx_build_params *p) {
     if (p->split && (p->per_speaker || p->index.type == RVCIDX_INDEX_AUTO))
         return rvcidx__fail(RVCIDX_EINVAL, "build: `split` builds one index of one type: no `per_speaker` or "
                             "`index=auto`");
-    if (p->index.max_index_size && p->index.type != RVCIDX_INDEX_IVFPQ4FS)
+    if (p->index.max_index_size && p->index.type == RVCIDX_INDEX_IVFFLAT)
         return rvcidx__fail(RVCIDX_EINVAL, "build: `max_index_size` chooses the refine storage of an IVF-PQ index: "
-                            "use it with `index=ivfpq4fs` (the default)");
+                            "use it with `index=ivfpq4fs` (the default), `ivfpq4fsr` or `auto`");
     if (p->index.max_index_size && p->split)
         return rvcidx__fail(RVCIDX_EINVAL, "build: `max_index_size` builds refines until one fits, which a `split` "
                             "build cannot; give `refine=flat|fp16|sq8` instead");

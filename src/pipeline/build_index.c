@@ -251,8 +251,7 @@ static int measure(const char *store, const char *dir, const char *trained, cons
     return ep ? measure_and_choose(store, dir, trained, work, p, ep, r) : 0;
 }
 
-/* Encodes one index type into work and measures it (chosen setting stored). */
-static int encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
+int rvcidx__encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
                               const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     rvcidx_eval_params eq;
     uint64_t tune_rows = 0, rows = 0;
@@ -277,48 +276,8 @@ int rvcidx__build_finish(const char *store, const char *dir, const char *model, 
     return rc;
 }
 
-static double chosen_cost(const rvcidx_index_result *r) {
-    return r->eval && r->eval->chosen >= 0 ? r->eval->points[r->eval->chosen].cost : -1;
-}
-
-/* --index auto: both types from the same centroids; the one that reaches the
- * target at the lower modelled cost wins (small single-speaker sets often
- * favour IVF-Flat: measurement decides, not a rule). */
-static int build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
-                      const rvcidx_eval_params *ep, rvcidx_index_result *r) {
-    if (!ep) return rvcidx__fail(RVCIDX_EINVAL, "`index=auto` needs the recall measurement (drop `no_tune`)");
-    char work_flat[PATH_MAX], flat_final[PATH_MAX];
-    snprintf(flat_final, sizeof flat_final, "%s/index-flat", dir);
-    RVCIDX__TRY(rvcidx__tmp_name(flat_final, work_flat, sizeof work_flat));
-    rvcidx_index_result flat = *r;
-    rvcidx_index_params pf = *p;
-    p->type = RVCIDX_INDEX_IVFPQ4FS;
-    pf.type = RVCIDX_INDEX_IVFFLAT;
-    int rc_pq = encode_and_measure(store, dir, work, p, ep, r);
-    int rc_flat = encode_and_measure(store, dir, work_flat, &pf, ep, &flat);
-    if ((rc_pq && rc_pq != RVCIDX_ETARGET) || (rc_flat && rc_flat != RVCIDX_ETARGET)) {
-        unlink(work_flat);
-        rvcidx_eval_report_free(flat.eval);
-        return rc_pq && rc_pq != RVCIDX_ETARGET ? rc_pq : rvcidx__fail(rc_flat, "ivfflat: %s", rvcidx_last_error());
-    }
-    double cpq = rc_pq ? -1 : chosen_cost(r), cflat = rc_flat ? -1 : chosen_cost(&flat);
-    rvcidx__log(RVCIDX_LOG_INFO, "index auto: ivfpq4fs %s (cost %.3g), ivfflat %s (cost %.3g)",
-                rc_pq ? "misses the target" : "reaches the target", cpq, rc_flat ? "misses the target" : "reaches the target", cflat);
-    int flat_wins = cflat >= 0 && (cpq < 0 || cflat < cpq);
-    if (flat_wins) {
-        rvcidx_eval_report_free(r->eval);
-        *r = flat;
-        *p = pf;
-        if (rename(work_flat, work) != 0) return rvcidx__fail(RVCIDX_EIO, "%s: cannot rename: %s", work_flat, strerror(errno));
-        return 0;
-    }
-    rvcidx_eval_report_free(flat.eval);
-    unlink(work_flat);
-    return rc_pq;
-}
-
 /* The rows the index holds: p's range of the store. */
-static int index_rows(const char *store, const rvcidx_index_params *p, int *dim, uint64_t *rows) {
+int rvcidx__index_rows(const char *store, const rvcidx_index_params *p, int *dim, uint64_t *rows) {
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(store, &st));
     uint64_t n = rvcidx_store_rows(st);
@@ -363,7 +322,7 @@ static int build_within_size(const char *store, const char *dir, const char *wor
     rvcidx_refine_candidate cand[3];
     int dim = 0;
     uint64_t rows = 0;
-    RVCIDX__TRY(index_rows(store, p, &dim, &rows));
+    RVCIDX__TRY(rvcidx__index_rows(store, p, &dim, &rows));
     rvcidx__refine_candidates(p, dim, p->nlist, rows, cand);
     int shipped = -1;
     for (int i = 0; i < 3 && shipped < 0; i++) {
@@ -374,7 +333,7 @@ static int build_within_size(const char *store, const char *dir, const char *wor
                     mib(p->max_index_size), rvcidx_refine_name(q.refine), mib(cand[i].predicted_bytes));
         rvcidx_eval_report_free(r->eval);
         r->eval = NULL;
-        RVCIDX__TRY(encode_and_measure(store, dir, work, &q, ep, r));
+        RVCIDX__TRY(rvcidx__encode_and_measure(store, dir, work, &q, ep, r));
         cand[i].built = 1;
         cand[i].file_bytes = file_size(work);
         cand[i].fits = cand[i].file_bytes > 0 && cand[i].file_bytes <= p->max_index_size;
@@ -402,9 +361,9 @@ static int train_encode_measure(const char *store, const char *dir, const char *
     RVCIDX__TRY(rvcidx_train(store, r->centroids_path, p, &r->train));
     r->train_seconds += omp_get_wtime() - t;
     p->nlist = r->train.nlist;
-    if (p->type == RVCIDX_INDEX_AUTO) return build_auto(store, dir, work, p, ep, r);
+    if (p->type == RVCIDX_INDEX_AUTO) return rvcidx__build_auto(store, dir, work, p, ep, r);
     if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->max_index_size) return build_within_size(store, dir, work, p, ep, r);
-    return encode_and_measure(store, dir, work, p, ep, r);
+    return rvcidx__encode_and_measure(store, dir, work, p, ep, r);
 }
 
 /* An app that forces nprobe (Applio realtime: 12) searches the share

@@ -21,4 +21,18 @@ void rvcidx__refine_candidates(const rvcidx_index_params *p, int dim, int64_t nl
 int rvcidx__refine_refusal(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows,
                            const rvcidx_refine_candidate cand[3]);
 
+/* Encodes p's index into work (a temporary name in dir) and measures it;
+ * when tuning, the chosen setting is stored in the file. RVCIDX_ETARGET
+ * when no setting reached the target (r->eval then holds the sweep). */
+int rvcidx__encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
+                               const rvcidx_eval_params *ep, rvcidx_index_result *r);
+
+/* `index=auto` (build_auto.c): r->train and r->centroids_path filled, p->nlist
+ * trained; on return *p is the shipped index's parameters. */
+int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+                       const rvcidx_eval_params *ep, rvcidx_index_result *r);
+
+/* The rows the index of p holds (its range of the store) and their dimension. */
+int rvcidx__index_rows(const char *store, const rvcidx_index_params *p, int *dim, uint64_t *rows);
+
 #endif

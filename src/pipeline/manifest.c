@@ -40,7 +40,8 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
     const rvcidx_index_params *p = m->index;
     json_t *o = json_pack("{s:i, s:b, s:s, s:s, s:I, s:I, s:i, s:I, s:s, s:i, s:i, s:b}", "dim", m->ingest->dim,
                           "skip_bad", m->ingest->skip_bad, "index",
-                          p->type == RVCIDX_INDEX_IVFFLAT ? "ivfflat" : p->type == RVCIDX_INDEX_AUTO ? "auto" : "ivfpq4fs", "metric",
+                          p->type == RVCIDX_INDEX_IVFFLAT ? "ivfflat" : p->type == RVCIDX_INDEX_AUTO ? "auto"
+                          : p->residual ? "ivfpq4fsr" : "ivfpq4fs", "metric",
                           p->metric == RVCIDX_METRIC_IP ? "ip" : p->metric == RVCIDX_METRIC_COSINE ? "cosine" : "l2",
                           "nlist", (json_int_t)p->nlist, "seed", (json_int_t)p->seed, "iterations", p->iterations,
                           "train_rows", (json_int_t)p->train_rows, "gpu",

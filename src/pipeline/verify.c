@@ -173,7 +173,9 @@ static void check_index(verify_run *v, json_t *doc, json_t *ix, json_t *ok_paths
     faiss_Index_free(index);
     const char *factory = json_string_value(json_object_get(ix, "factory"));
     int want_flat = factory && strstr(factory, ",Flat") != NULL;
-    if ((info.type == RVCIDX_INDEX_IVFFLAT) != want_flat) mismatch(v, "%s: index type is not %s", rel, factory ? factory : "?");
+    int want_residual = factory && strstr(factory, "x4fsr,") != NULL;
+    if ((info.type == RVCIDX_INDEX_IVFFLAT) != want_flat || info.residual != want_residual)
+        mismatch(v, "%s: index type is not %s", rel, factory ? factory : "?");
     if (info.dim != json_integer_value(json_object_get(ix, "dim"))) mismatch(v, "%s: d differs from the manifest%s", rel, "");
     if ((json_int_t)info.ntotal != json_integer_value(json_object_get(ix, "ntotal")))
         mismatch(v, "%s: ntotal differs from the manifest%s", rel, "");
