@@ -68,6 +68,18 @@ run_app ultimate_rvc.py    ultimate  default
 run_app ultimate_rvc.py    ultimate  for-ultimate-rvc
 run_app w_okada.py         faiss173  for-w-okada
 
+# The other storages and the residual PQ under the same offline calls:
+# `--refine fp16|sq8` (reconstruct_n within their rounding) and
+# `--index ivfpq4fsr` (IVF-PQ FastScan with by_residual, exact refine).
+for b in refine-fp16 refine-sq8 fsr; do
+  case $b in refine-*) build "$b" --refine "${b#refine-}" ;; fsr) build fsr --index ivfpq4fsr ;; esac || continue
+  lossy=; [[ $b == refine-* ]] && lossy=${b#refine-}
+  APPCHECK_LOSSY=$lossy run_app rvc_offline.py    faiss173 "$b"
+  APPCHECK_LOSSY=$lossy run_app rvc_offline.py    rvc-main "$b"
+  APPCHECK_LOSSY=$lossy run_app applio_offline.py applio   "$b"
+  APPCHECK_LOSSY=$lossy run_app ultimate_rvc.py   ultimate "$b"
+done
+
 # The default file under Applio realtime: faiss >= 1.13 raises on nprobe.
 out=$(cd "$here" && "${py[applio]}" applio_realtime.py "$(index_of default)" "$T/case" 2>&1)
 if [[ $? -ne 0 ]] && grep -q "AttributeError.*nprobe" <<< "$out"; then
