@@ -236,6 +236,43 @@ int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_r
     return 0;
 }
 
+typedef struct added_rows {
+    rvcidx__encoding *e;
+    int rc;        /* the store's error ... */
+    char why[512]; /* ... and its message, before the writer's failure replaces it */
+} added_rows;
+
+/* Rows of the range as they were added: read again, normalised for cosine. */
+static int read_added_rows(void *user, int64_t first, int64_t n, float *out) {
+    added_rows *a = user;
+    rvcidx__encoding *e = a->e;
+    a->rc = rvcidx_store_read_rows(e->store, e->plan.first_row + (uint64_t)first, (uint64_t)n, out);
+    if (a->rc) snprintf(a->why, sizeof a->why, "%s", rvcidx_last_error());
+    if (a->rc == 0 && e->p.metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(out, (uint64_t)n, e->plan.dim);
+    return a->rc ? -1 : 0;
+}
+
+int rvcidx__encoding_finish_streamed(rvcidx__encoding *e, const char *path, int nprobe, int k_factor,
+                                     rvcidx_encode_result *res) {
+    if (e->p.type != RVCIDX_INDEX_IVFPQ4FS || e->p.refine != RVCIDX_REFINE_FLAT)
+        return rvcidx__fail(RVCIDX_EINVAL, "encode: only an RFlat index is written streamed");
+    FaissIndex *base = NULL;
+    RVCIDX__FAISS_CHECK(rvcidx_faiss_IndexRefine_take_base(e->index, &base), "taking the base index");
+    e->index = base;
+    RVCIDX__TRY(rvcidx__encoding_add(e, e->plan.rows));
+    RVCIDX__TRY(rvcidx__index_set_params(base, nprobe, 0));
+    added_rows a = {.e = e};
+    int rc = rvcidx__index_save_refine_flat_streamed(base, k_factor, read_added_rows, &a, path);
+    if (rc) return a.rc ? rvcidx__fail(a.rc, "%s", a.why) : rc;
+    memset(res, 0, sizeof *res);
+    res->dim = e->plan.dim;
+    res->nlist = e->p.nlist;
+    res->ntotal = e->added;
+    rvcidx_index_describe(&e->p, e->plan.dim, e->p.nlist, res->factory, sizeof res->factory);
+    res->seconds = omp_get_wtime() - e->started;
+    return 0;
+}
+
 void rvcidx__encoding_free(rvcidx__encoding *e) {
     if (e->index) faiss_Index_free(e->index);
     rvcidx_store_close(e->store);

@@ -27,6 +27,16 @@
 //   because 1.7.3's pq4_get_packed_element is wrong beyond 16 sub-quantizers
 //   (its helper returns the byte offset as a uint8_t, so offsets past 255
 //   wrap; RVC's PQ has 128 or 384).
+// - rvcidx_faiss_IndexRefine_take_base and
+//   rvcidx_faiss_write_refine_flat_streamed: a big build tunes on an
+//   IndexRefineFlat of the first speakers' rows, then drops its float
+//   storage and writes the shipped RFlat file with the rows streamed from
+//   the store: the file faiss's write_index writes for that index, byte for
+//   byte (tests/test_index_stream.c), without all N*D*4 bytes in memory at
+//   once. faiss 1.7.3 writes the refine wrapper as a header, the base index,
+//   an IndexFlat (header, then its codes as a vector of floats) and
+//   k_factor; the base index is written by faiss itself, and the headers
+//   with faiss's IOWriter and the field types of faiss::Index.
 // - rvcidx_faiss_pq_quiet: PQ training runs one k-means per sub-quantizer,
 //   and faiss prints a warning to stderr for each when the sample is small
 //   (384 identical lines for RVC v2); rvcidx logs it once instead.
@@ -45,7 +55,10 @@
 #include <faiss/invlists/BlockInvertedLists.h>
 #include <faiss/c_api/error_impl.h> // faiss_last_exception: the C API's error channel
 #include <faiss/impl/FaissException.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <typeinfo>
 #include <cstring>
@@ -245,6 +258,72 @@ int rvcidx_faiss_pq_quiet(FaissIndex *index) {
     try {
         auto *pq = dynamic_cast<faiss::IndexIVFPQFastScan *>(reinterpret_cast<faiss::Index *>(index));
         if (pq) pq->pq.cp.min_points_per_centroid = 1; // only the warning reads it: the codes are the same
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+extern "C" int rvcidx_faiss_IndexRefine_take_base(FaissIndex *index, FaissIndex **base) {
+    try {
+        auto *refine = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
+        if (!refine) return fail("not an IndexRefine");
+        faiss::Index *kept = refine->base_index;
+        refine->own_fields = false; /* the wrapper and its storage go, the base stays */
+        delete refine;
+        *base = reinterpret_cast<FaissIndex *>(kept);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+namespace {
+// faiss 1.7.3's write_index_header (impl/index_write.cpp), which is static there.
+void write_header(faiss::IOWriter *f, int d, faiss::Index::idx_t ntotal, bool is_trained, faiss::MetricType metric,
+                  float metric_arg) {
+    faiss::Index::idx_t dummy = 1 << 20;
+    auto put = [f](const void *p, size_t size) {
+        if ((*f)(p, size, 1) != 1) throw faiss::FaissException("write error in " + f->name);
+    };
+    put(&d, sizeof d);
+    put(&ntotal, sizeof ntotal);
+    put(&dummy, sizeof dummy);
+    put(&dummy, sizeof dummy);
+    put(&is_trained, sizeof is_trained);
+    put(&metric, sizeof metric);
+    if (metric > 1) put(&metric_arg, sizeof metric_arg);
+}
+} // namespace
+
+extern "C" int rvcidx_faiss_write_refine_flat_streamed(const FaissIndex *base_index, float k_factor, FILE *fp,
+                                                       rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows) {
+    try {
+        auto *base = reinterpret_cast<const faiss::Index *>(base_index);
+        if (batch_rows < 1) return fail("batch_rows must be positive");
+        faiss::FileIOWriter w(fp);
+        auto put = [&w](const void *p, size_t size) {
+            if (w(p, size, 1) != 1) throw faiss::FaissException("write error in " + w.name);
+        };
+        uint32_t h = faiss::fourcc("IxRF");
+        put(&h, sizeof h);
+        write_header(&w, base->d, base->ntotal, base->is_trained, base->metric_type, base->metric_arg);
+        faiss::write_index(base, &w);
+        h = faiss::fourcc(base->metric_type == faiss::METRIC_INNER_PRODUCT ? "IxFI"
+                          : base->metric_type == faiss::METRIC_L2          ? "IxF2"
+                                                                           : "IxFl");
+        put(&h, sizeof h);
+        write_header(&w, base->d, base->ntotal, true, base->metric_type, 0.0f); /* an IndexFlat is always trained */
+        size_t floats = static_cast<size_t>(base->ntotal) * static_cast<size_t>(base->d);
+        put(&floats, sizeof floats);
+        std::vector<float> buf(static_cast<size_t>(batch_rows) * static_cast<size_t>(base->d));
+        for (int64_t at = 0; at < base->ntotal; at += batch_rows) {
+            int64_t n = std::min<int64_t>(batch_rows, base->ntotal - at);
+            if (rows(user, at, n, buf.data()) != 0) throw faiss::FaissException("reading the rows to write failed");
+            size_t len = static_cast<size_t>(n) * static_cast<size_t>(base->d);
+            if (w(buf.data(), sizeof(float), len) != len) throw faiss::FaissException("write error in " + w.name);
+        }
+        put(&k_factor, sizeof k_factor);
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());

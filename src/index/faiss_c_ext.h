@@ -7,6 +7,7 @@
 
 #include <faiss/c_api/Index_c.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +54,21 @@ int rvcidx_faiss_merge_into(FaissIndex *dst, FaissIndex *src, int64_t add_id);
  * FastScan index trains on a small sample (no-op for other indexes); the
  * trained codes are unchanged. */
 int rvcidx_faiss_pq_quiet(FaissIndex *index);
+
+/* Frees the refine wrapper index and its storage and hands back the base
+ * index inside it, now the caller's (free with faiss_Index_free). */
+int rvcidx_faiss_IndexRefine_take_base(FaissIndex *index, FaissIndex **base);
+
+/* Fills out with rows [first, first + n) of the vectors the base index
+ * holds, as added; 0 on success. */
+typedef int (*rvcidx_faiss_rows_fn)(void *user, int64_t first, int64_t n, float *out);
+
+/* Writes to fp what faiss_write_index writes for an IndexRefineFlat around
+ * base_index (trained, ntotal rows added) whose flat storage holds the
+ * rows rows() gives, with this k_factor; the rows are asked for in order,
+ * batch_rows at a time, and never all held. */
+int rvcidx_faiss_write_refine_flat_streamed(const FaissIndex *base_index, float k_factor, FILE *fp,
+                                            rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows);
 
 #ifdef __cplusplus
 }

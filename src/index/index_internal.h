@@ -64,6 +64,15 @@ int rvcidx__encoding_add(rvcidx__encoding *e, uint64_t rows);
 /* Writes the index to path (atomically) and describes it in res. */
 int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_result *res);
 
+/* For an RFlat index (ivfpq4fs, refine flat): drops the float storage of
+ * the rows added so far, adds the rest of the range to the PQ index alone,
+ * stores nprobe and k_factor, and writes the file with the float rows
+ * streamed from the store (rvcidx__index_save_refine_flat_streamed): the
+ * same bytes as adding everything and rvcidx__encoding_save, without the
+ * range's N*D*4 bytes in memory. e->index is then the base index. */
+int rvcidx__encoding_finish_streamed(rvcidx__encoding *e, const char *path, int nprobe, int k_factor,
+                                     rvcidx_encode_result *res);
+
 void rvcidx__encoding_free(rvcidx__encoding *e);
 
 #endif

@@ -77,13 +77,29 @@ int rvcidx__index_set_params(FaissIndex *index, int nprobe, int k_factor) {
     return 0;
 }
 
-int rvcidx__index_save(const FaissIndex *index, const char *path) {
+/* How an index reaches its file: faiss's writer, or the streamed RFlat one. */
+typedef struct index_writer {
+    const FaissIndex *index;
+    int streamed;
+    int k_factor;
+    rvcidx_faiss_rows_fn rows;
+    void *user;
+} index_writer;
+
+enum { STREAM_BATCH_ROWS = 8192 }; /* 24 MiB of D=768 floats at a time */
+
+static int write_index_to(const index_writer *w, FILE *fp) {
+    if (!w->streamed) return faiss_write_index(w->index, fp);
+    return rvcidx_faiss_write_refine_flat_streamed(w->index, (float)w->k_factor, fp, w->rows, w->user, STREAM_BATCH_ROWS);
+}
+
+static int save_with(const index_writer *w, const char *path) {
     char tmp[PATH_MAX];
     int fd;
     RVCIDX__TRY(rvcidx__tmp_create(path, tmp, sizeof tmp, &fd)); /* never through a link planted at that name */
     FILE *fp = fdopen(fd, "wb");
     if (!fp) close(fd);
-    int failed = !fp || faiss_write_index(index, fp) != 0;
+    int failed = !fp || write_index_to(w, fp) != 0;
     const char *why = fp ? faiss_get_last_error() : strerror(errno);
     int rc = failed ? rvcidx__fail(RVCIDX_EIO, "%s: writing the index failed: %s", path, why ? why : "unknown") : 0;
     if (fp && fclose(fp) != 0 && rc == 0) rc = rvcidx__fail(RVCIDX_EIO, "%s: writing the index failed: %s", path, strerror(errno));
@@ -92,6 +108,17 @@ int rvcidx__index_save(const FaissIndex *index, const char *path) {
         return rc;
     }
     return rvcidx__publish_file(tmp, path);
+}
+
+int rvcidx__index_save(const FaissIndex *index, const char *path) {
+    index_writer w = {.index = index};
+    return save_with(&w, path);
+}
+
+int rvcidx__index_save_refine_flat_streamed(const FaissIndex *base, int k_factor, rvcidx_faiss_rows_fn rows, void *user,
+                                            const char *path) {
+    index_writer w = {.index = base, .streamed = 1, .k_factor = k_factor, .rows = rows, .user = user};
+    return save_with(&w, path);
 }
 
 int rvcidx_index_set_search_params(const char *path, int nprobe, int k_factor) {

@@ -5,6 +5,7 @@
 #include <faiss/c_api/Index_c.h>
 #include <stdint.h>
 
+#include "index/faiss_c_ext.h"
 #include "rvcidx/index.h"
 
 typedef struct rvcidx__index_info {
@@ -32,5 +33,12 @@ int rvcidx__index_set_params(FaissIndex *index, int nprobe, int k_factor);
 
 /* Writes index to path atomically. */
 int rvcidx__index_save(const FaissIndex *index, const char *path);
+
+/* Writes, atomically to path, the IndexRefineFlat around base (trained,
+ * its rows added) with k_factor, whose float storage is the rows rows()
+ * gives: what rvcidx__index_save writes for that index, byte for byte,
+ * with only a batch of the rows in memory at a time. */
+int rvcidx__index_save_refine_flat_streamed(const FaissIndex *base, int k_factor, rvcidx_faiss_rows_fn rows, void *user,
+                                            const char *path);
 
 #endif

@@ -196,7 +196,9 @@ static int can_extend_tuning_index(uint64_t held, uint64_t rows) {
  * in memory up to them (the tuning index), tuned on, then filled with the
  * held-out rows and shipped. The PQ is trained once, each row encoded once,
  * and nothing is written twice (at 1M rows this saved encoding 750,000 rows
- * again, and writing and reading a 2.3 GB tuning index). */
+ * again, and writing and reading a 2.3 GB tuning index). With RFlat the
+ * held-out rows go to the PQ index only and the floats are streamed into
+ * the file (rvcidx__encoding_finish_streamed). */
 static int encode_through_tuning_index(const char *store, const char *dir, const char *work,
                                        const rvcidx_index_params *p, const rvcidx_eval_params *ep,
                                        const rvcidx_eval_params *eq, uint64_t tune_rows, uint64_t rows,
@@ -215,9 +217,14 @@ static int encode_through_tuning_index(const char *store, const char *dir, const
         rc = eval_and_choose(store, label, e.index, p, ep, eq, tune_rows, r);
         t2 = omp_get_wtime();
     }
-    if (rc == 0) rc = rvcidx__encoding_add(&e, rows);
-    if (rc == 0) rc = rvcidx__index_set_params(e.index, r->nprobe, r->k_factor);
-    if (rc == 0) rc = rvcidx__encoding_save(&e, work, &r->encode);
+    /* RFlat: the tuning rows' floats are dropped and the file written with
+     * every row streamed from the store (the same bytes): at 1M rows of
+     * D=768 the build never holds more than the tuning index's floats. */
+    int streamed = p->type == RVCIDX_INDEX_IVFPQ4FS && p->refine == RVCIDX_REFINE_FLAT;
+    if (rc == 0 && streamed) rc = rvcidx__encoding_finish_streamed(&e, work, r->nprobe, r->k_factor, &r->encode);
+    if (rc == 0 && !streamed) rc = rvcidx__encoding_add(&e, rows);
+    if (rc == 0 && !streamed) rc = rvcidx__index_set_params(e.index, r->nprobe, r->k_factor);
+    if (rc == 0 && !streamed) rc = rvcidx__encoding_save(&e, work, &r->encode);
     rvcidx__encoding_free(&e);
     r->eval_seconds = t2 - t1;
     r->encode_seconds = (t1 - t0) + (omp_get_wtime() - t2);
