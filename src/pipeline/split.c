@@ -332,8 +332,8 @@ static int reduce_and_train(const char *store, const char *dir, const rvcidx_ind
     s->first_row = 0;
     s->rows = s->reduce.kept;
     if (s->rows < s->parts)
-        return rvcidx__fail(RVCIDX_EINPUT, "`split=%u`: more parts than the %llu vectors `max_vectors` keeps; use fewer "
-                            "parts", s->parts, (unsigned long long)s->rows);
+        return rvcidx__fail(RVCIDX_EINPUT, "`split=%u`: more parts than the %llu vectors the budget (`max_vectors`, "
+                            "`max_app_memory`) keeps; use fewer parts", s->parts, (unsigned long long)s->rows);
     return train_and_write(reduced, dir, &rp, s);
 }
 
