@@ -11,10 +11,13 @@
 
 slurm_started_pids=()
 
+# Never fails: a caller under `set -e` (the benchmark) must get through its
+# whole exit trap, and the daemons killed by the first loop are gone by the second.
 slurm_cluster_stop() {
-    for pid in "${slurm_started_pids[@]}"; do kill "$pid" 2>/dev/null; done
+    local pid
+    for pid in "${slurm_started_pids[@]}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
     sleep 0.5
-    for pid in "${slurm_started_pids[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    for pid in "${slurm_started_pids[@]}"; do [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; done
     return 0
 }
 
