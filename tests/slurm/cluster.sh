@@ -58,7 +58,9 @@ slurm_start_munge() { # munged as its own user, unless one runs already
     chown munge:munge /etc/munge/munge.key 2>/dev/null
     mkdir -p /run/munge /var/log/munge /var/lib/munge && chown munge:munge /run/munge /var/log/munge /var/lib/munge
     runuser -u munge -- /usr/sbin/munged || cannot_run "munged did not start"
-    slurm_started_pids+=("$(pgrep -x munged)")
+    # the newest munged: the daemon, even while the parent it forked from is still exiting
+    # (two pids in one entry would make kill fail and leave munged running)
+    slurm_started_pids+=("$(pgrep -xn munged)")
 }
 
 slurm_cluster_start() { # DIR
