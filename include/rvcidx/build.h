@@ -39,7 +39,7 @@ extern "C" {
 
 typedef enum rvcidx_build_stage {
     RVCIDX_STAGE_ALL = 0, /* every stage, here */
-    RVCIDX_STAGE_PREPARE, /* split: ingest and train once (locks OUTDIR) */
+    RVCIDX_STAGE_PREPARE, /* split: ingest, reduce (with a budget) and train once (locks OUTDIR) */
     RVCIDX_STAGE_PART,    /* split: encode one part (no lock) */
     RVCIDX_STAGE_FINISH   /* split: merge, tune, publish, manifest (locks OUTDIR) */
 } rvcidx_build_stage;

@@ -109,7 +109,8 @@ typedef struct rvcidx_index_params {
                                 whose file fits in this many bytes, else RVCIDX_ETOOBIG */
     uint64_t first_row;   /* row range of the store to use ... */
     uint64_t rows;        /* ... 0: to the end */
-    uint64_t max_vectors;    /* rvcidx_build_index: > 0 indexes at most this many vectors (0: all) */
+    uint64_t max_vectors;    /* rvcidx_build_index: > 0 indexes at most this many vectors (0: all);
+                                a budget per index (per_speaker), reduced once by a split's prepare */
     uint64_t max_app_memory; /* bytes: > 0 caps the file plus an app's N*D*4 copy (0: no cap) */
     int reduce;              /* how, with a budget: rvcidx_reduce_method */
     rvcidx_progress_fn progress; /* optional */

@@ -5,7 +5,11 @@
  *   split.json         parts, their row ranges, the request key, the training result
  *   trained.index      the trained empty index, written once
  *   part-KEY-NNNN-of-MMMM.index  one part's rows, written atomically by its task
- * prepare: train once (centroids.h5) and write trained.index and split.json;
+ *   reduced.h5         with a budget (`max_vectors`, `max_app_memory`) below the
+ *                      rows: the kept vectors, reduced once by prepare; the
+ *                      parts encode its rows (removed with the rest by finish)
+ * prepare: reduce when a budget asks, train once (centroids.h5) and write
+ *          trained.index and split.json;
  * part:    encode one contiguous row range from trained.index;
  * finish:  merge the parts in row order, then measure, tune and publish as
  *          rvcidx_build_index does, and remove DIR/.rvcidx-split.

@@ -127,6 +127,7 @@ typedef struct eval_ctx {
     rvcidx_eval_report *report;
     size_t planned; /* settings in the sweep as planned: the progress total, fixed from the start */
     rvcidx_eval_params eff; /* the caller's params with the budget's defaults filled in (c->p points here) */
+    const rvcidx__eval_others *others; /* where other speakers' queries come from, when not the store (NULL) */
 } eval_ctx;
 
 /* Keeps the first k entries of each row of kk that are not the query itself. */
@@ -499,7 +500,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
     rvcidx_eval_report *r = c->report;
     RVCIDX__TRY(find_exact_copy(c));
     RVCIDX__TRY(rvcidx__eval_data_load(store_path, first_row, c->info.ntotal, c->info.dim, cosine, c->exact_xb, c->p,
-                                       &c->data));
+                                       c->p->queries_from == RVCIDX_QUERIES_OTHER ? c->others : NULL, &c->data));
     r->queries = c->data.nq;
     r->zero_norm_rows = c->data.zero_rows;
     RVCIDX__TRY(load_app_vectors(c));
@@ -557,6 +558,9 @@ static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_
     r->leave_one_out = !c->p->queries_store && c->p->queries_from != RVCIDX_QUERIES_OTHER;
     if (c->p->queries_store)
         snprintf(r->queries_desc, sizeof r->queries_desc, "external store %s", c->p->queries_store);
+    else if (!r->leave_one_out && c->others)
+        snprintf(r->queries_desc, sizeof r->queries_desc, "other speakers: a sample of the store's rows outside the "
+                 "%llu this index's vectors were reduced from", (unsigned long long)c->others->rows);
     else
         snprintf(r->queries_desc, sizeof r->queries_desc, "%s", r->leave_one_out
                  ? "leave-one-out: a sample of the indexed vectors, each without itself"
@@ -590,7 +594,7 @@ static int resolve_params(eval_ctx *c, const rvcidx_eval_params *given) {
 
 int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
                        const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
-                       rvcidx_eval_report **out) {
+                       const rvcidx__eval_others *others, rvcidx_eval_report **out) {
     *out = NULL;
     rvcidx_eval_params defaults = rvcidx_eval_default_params();
     eval_ctx c;
@@ -602,6 +606,7 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
     if (!c.report) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
     rvcidx__set_threads(c.p->threads);
     c.index = index;
+    c.others = others;
     int rc = rvcidx__index_describe_loaded(index, label, &c.info);
     if (rc == 0) {
         fill_header(&c, label, index_params);
@@ -621,12 +626,17 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
 
 int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
                 const rvcidx_eval_params *params, rvcidx_eval_report **out) {
+    return rvcidx__eval_file(index_path, store_path, index_params, params, NULL, out);
+}
+
+int rvcidx__eval_file(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
+                      const rvcidx_eval_params *params, const rvcidx__eval_others *others, rvcidx_eval_report **out) {
     if (!index_path || !store_path || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval: NULL argument");
     *out = NULL;
     FaissIndex *index = NULL;
     rvcidx__index_info info;
     RVCIDX__TRY(rvcidx__index_load(index_path, &index, &info));
-    int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, out);
+    int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, others, out);
     faiss_Index_free(index);
     struct stat st;
     if (rc == 0 && stat(index_path, &st) == 0) rvcidx__eval_report_set_size(*out, (uint64_t)st.st_size, (*out)->ntotal);

@@ -6,13 +6,20 @@
 #include <faiss/c_api/Index_c.h>
 #include <jansson.h>
 
+#include "eval/eval_queries.h"
 #include "rvcidx/eval.h"
 
 /* rvcidx_eval on a loaded index, borrowed: its search parameters are left
- * as the sweep last set them. label names it in the report and in errors. */
+ * as the sweep last set them. label names it in the report and in errors.
+ * others (NULL: none): with queries_from other, the queries are that store's
+ * rows outside that range (a reduced index: the rows it was reduced from). */
 int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
                        const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
-                       rvcidx_eval_report **out);
+                       const rvcidx__eval_others *others, rvcidx_eval_report **out);
+
+/* rvcidx_eval with others, as rvcidx__eval_index. */
+int rvcidx__eval_file(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
+                      const rvcidx_eval_params *params, const rvcidx__eval_others *others, rvcidx_eval_report **out);
 
 /* params with what a time budget implies filled in (blocks of 16 frames,
  * one search thread, unless set): what eval measures with and the manifest

@@ -94,19 +94,25 @@ static int external_queries(const rvcidx_eval_params *p, int cosine, rvcidx__eva
     return rc;
 }
 
-/* A seeded sample of the store rows outside [first_row, +ntotal), drawn from
+/* A seeded sample of the store rows outside [first_row, +rows), drawn from
  * the rows before and after in proportion to their numbers. */
-static int other_rows_queries(const char *store_path, uint64_t first_row, const rvcidx_eval_params *p, int cosine,
-                              rvcidx__eval_data *d) {
+static int other_rows_queries(const char *store_path, uint64_t first_row, uint64_t rows, const rvcidx_eval_params *p,
+                              int cosine, rvcidx__eval_data *d) {
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(store_path, &st));
-    uint64_t n = rvcidx_store_rows(st), before = first_row, after = n - first_row - d->ntotal, others = before + after;
+    uint64_t n = rvcidx_store_rows(st);
+    if (first_row + rows > n) {
+        rvcidx_store_close(st);
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: rows %llu..%llu are outside its %llu rows", store_path,
+                            (unsigned long long)first_row, (unsigned long long)(first_row + rows), (unsigned long long)n);
+    }
+    uint64_t before = first_row, after = n - first_row - rows, others = before + after;
     size_t speakers = rvcidx_store_speaker_count(st);
     d->nq = p->queries < others ? p->queries : others;
     uint64_t nb = others ? d->nq * before / others : 0, na = d->nq - nb;
     float *qb = NULL, *qa = NULL;
     int rc = nb ? rvcidx__sample_rows(st, 0, before, nb, p->seed, NULL, NULL, &qb, NULL) : 0;
-    if (rc == 0 && na) rc = rvcidx__sample_rows(st, first_row + d->ntotal, after, na, p->seed + 1, NULL, NULL, &qa, NULL);
+    if (rc == 0 && na) rc = rvcidx__sample_rows(st, first_row + rows, after, na, p->seed + 1, NULL, NULL, &qa, NULL);
     rvcidx_store_close(st);
     if (rc == 0 && !(d->queries = malloc(sizeof(float) * (size_t)(d->nq ? d->nq : 1) * (size_t)d->dim)))
         rc = rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for queries");
@@ -128,7 +134,8 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, const 
 }
 
 int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int index_dim, int cosine,
-                           const float *indexed, const rvcidx_eval_params *p, rvcidx__eval_data *out) {
+                           const float *indexed, const rvcidx_eval_params *p, const rvcidx__eval_others *others,
+                           rvcidx__eval_data *out) {
     memset(out, 0, sizeof *out);
     if (ntotal <= (uint64_t)p->k) /* leave-one-out needs k others; faiss would pad with -1 and recall would be low */
         return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) indexed, but measuring %d-recall@%d needs at least "
@@ -138,7 +145,8 @@ int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t 
     if (rc == 0 && cosine) out->zero_rows = count_zero_rows(out->base, out->ntotal, out->dim);
     if (rc == 0)
         rc = p->queries_store                          ? external_queries(p, cosine, out)
-             : p->queries_from == RVCIDX_QUERIES_OTHER ? other_rows_queries(store_path, first_row, p, cosine, out)
+             : others ? other_rows_queries(others->store, others->first_row, others->rows, p, cosine, out)
+             : p->queries_from == RVCIDX_QUERIES_OTHER ? other_rows_queries(store_path, first_row, ntotal, p, cosine, out)
                                                        : leave_one_out_queries(p, out);
     if (rc == 0 && out->nq == 0) rc = rvcidx__fail(RVCIDX_EINPUT, "eval: no queries to measure with");
     if (rc) rvcidx__eval_data_free(out);

@@ -7,6 +7,15 @@
 
 #include "rvcidx/eval.h"
 
+/* Where "other speakers" queries come from when not from the measured store
+ * itself: a reduced index's store (`max_vectors`) holds only the kept
+ * vectors, and the other speakers' frames stay in the store it was reduced
+ * from. The queries are a sample of store's rows outside [first_row, +rows). */
+typedef struct rvcidx__eval_others {
+    const char *store;
+    uint64_t first_row, rows;
+} rvcidx__eval_others;
+
 typedef struct rvcidx__eval_data {
     int dim;
     uint64_t ntotal;
@@ -25,7 +34,8 @@ typedef struct rvcidx__eval_data {
  * rows, or of the external queries store. Fails when the store's D is not
  * index_dim. */
 int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t ntotal, int index_dim, int cosine,
-                           const float *indexed, const rvcidx_eval_params *p, rvcidx__eval_data *out);
+                           const float *indexed, const rvcidx_eval_params *p, const rvcidx__eval_others *others,
+                           rvcidx__eval_data *out);
 void rvcidx__eval_data_free(rvcidx__eval_data *d);
 
 #endif

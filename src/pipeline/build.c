@@ -233,8 +233,6 @@ int rvcidx_build_params_check(const rvcidx_build_params *p) {
     if (p->index.refine != RVCIDX_REFINE_FLAT && p->index.type == RVCIDX_INDEX_IVFFLAT)
         return rvcidx__fail(RVCIDX_EINVAL, "build: `refine` is the storage of an IVF-PQ index's refine step; "
                             "`index=ivfflat` has none");
-    if (p->split && (p->index.max_vectors || p->index.max_app_memory))
-        return rvcidx__fail(RVCIDX_EINVAL, "build: `max_vectors` and `max_app_memory` are not supported with `split`");
     if (p->split > RVCIDX_SPLIT_MAX_PARTS)
         return rvcidx__fail(RVCIDX_EINVAL, "build: split %u: at most %d parts", p->split, RVCIDX_SPLIT_MAX_PARTS);
     if (p->eval.max_block_ms > 0 && !p->eval.measure_speed) /* refused before any work, not after training */

@@ -145,12 +145,12 @@ static void log_row(const rvcidx_auto_candidate *row) {
 
 /* Encodes and measures one candidate into path; *res owns its report. */
 static int try_candidate(const char *store, const char *dir, const char *path, auto_try *t,
-                         const rvcidx_index_params *budget, const rvcidx_eval_params *ep, const rvcidx_index_result *r,
-                         rvcidx_index_result *res) {
+                         const rvcidx_index_params *budget, const rvcidx_eval_params *ep,
+                         const rvcidx__eval_others *others, const rvcidx_index_result *r, rvcidx_index_result *res) {
     *res = *r;
     res->eval = NULL;
     res->encode_seconds = res->eval_seconds = 0;
-    int rc = rvcidx__encode_and_measure(store, dir, path, &t->p, ep, res);
+    int rc = rvcidx__encode_and_measure(store, dir, path, &t->p, ep, others, res);
     if (rc && rc != RVCIDX_ETARGET) {
         rvcidx_index_result_clear(res);
         return rc;
@@ -197,7 +197,7 @@ static void keep_table(rvcidx_eval_report *e, const auto_try *t, size_t n, int w
 }
 
 int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
-                       const rvcidx_eval_params *ep, rvcidx_index_result *r) {
+                       const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r) {
     if (!ep) return rvcidx__fail(RVCIDX_EINVAL, "`index=auto` chooses by measuring: it needs the recall measurement "
                                  "(drop `no_tune`)");
     int dim = 0;
@@ -217,7 +217,7 @@ int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvc
             continue;
         }
         rvcidx_index_result res;
-        rc = try_candidate(store, dir, cand_path, &t[i], p, ep, r, &res);
+        rc = try_candidate(store, dir, cand_path, &t[i], p, ep, others, r, &res);
         if (rc) break;
         encode_s += res.encode_seconds;
         eval_s += res.eval_seconds;

@@ -74,15 +74,18 @@ static void remove_older_index(const char *dir, const char *keep_name, const cha
 
 /* Where the tuning queries come from. AUTO means other speakers' frames, as
  * at RVC conversion time (the voice converted is not the model's): the store
- * rows outside the index when there are some (per-speaker indexes); when the
+ * rows outside the index when there are some (per-speaker indexes; for a
+ * reduced one, `others`: the rows outside those it was reduced from); when the
  * index holds the whole store of several speakers, its last speaker is held
  * out: a tuning index of the other rows (*tune_rows of them) is measured
  * with that speaker's frames. One speaker alone: leave-one-out. */
 static int plan_queries(const char *store, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
-                        rvcidx_eval_params *out, uint64_t *tune_rows, uint64_t *index_rows) {
+                        const rvcidx__eval_others *reduced_from, rvcidx_eval_params *out, uint64_t *tune_rows,
+                        uint64_t *index_rows) {
     *out = *ep;
     *tune_rows = *index_rows = 0;
     if (ep->queries_store || ep->queries_from == RVCIDX_QUERIES_SELF) return 0;
+    if (reduced_from) return out->queries_from = RVCIDX_QUERIES_OTHER, 0;
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(store, &st));
     uint64_t n = rvcidx_store_rows(st), rows = p->rows ? p->rows : n - p->first_row, held = 0;
@@ -135,8 +138,9 @@ static void log_tuning_index(const rvcidx_index_params *ip, uint64_t tune_rows) 
  * r->nprobe/k_factor. */
 static int eval_and_choose(const char *store, const char *path, FaissIndex *loaded, const rvcidx_index_params *ip,
                            const rvcidx_eval_params *ep, const rvcidx_eval_params *eq, uint64_t tune_rows,
-                           rvcidx_index_result *r) {
-    RVCIDX__TRY(loaded ? rvcidx__eval_index(loaded, path, store, ip, eq, &r->eval) : rvcidx_eval(path, store, ip, eq, &r->eval));
+                           const rvcidx__eval_others *others, rvcidx_index_result *r) {
+    RVCIDX__TRY(loaded ? rvcidx__eval_index(loaded, path, store, ip, eq, others, &r->eval)
+                       : rvcidx__eval_file(path, store, ip, eq, others, &r->eval));
     if (tune_rows)
         snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker: its frames (rows %llu..) "
                  "against a tuning index of the other speakers' %llu rows", (unsigned long long)(ip->first_row + tune_rows),
@@ -156,12 +160,13 @@ static int eval_and_choose(const char *store, const char *path, FaissIndex *load
 }
 
 static int measure_and_choose(const char *store, const char *dir, const char *trained, const char *work,
-                              const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
+                              const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
+                              const rvcidx__eval_others *others, rvcidx_index_result *r) {
     double t = omp_get_wtime();
     rvcidx_eval_params eq;
     uint64_t tune_rows = 0, rows = 0;
     char tuning[PATH_MAX + 64] = "";
-    RVCIDX__TRY(plan_queries(store, ip, ep, &eq, &tune_rows, &rows));
+    RVCIDX__TRY(plan_queries(store, ip, ep, others, &eq, &tune_rows, &rows));
     if (tune_rows && ep->tune) {
         log_tuning_index(ip, tune_rows);
         RVCIDX__TRY(encode_tuning_index(store, dir, trained, ip, tune_rows, tuning, sizeof tuning));
@@ -169,7 +174,7 @@ static int measure_and_choose(const char *store, const char *dir, const char *tr
         eq.queries_from = RVCIDX_QUERIES_SELF; /* --no-tune measures the shipped index as it is */
         tune_rows = 0;
     }
-    int rc = eval_and_choose(store, tuning[0] ? tuning : work, NULL, ip, ep, &eq, tune_rows, r);
+    int rc = eval_and_choose(store, tuning[0] ? tuning : work, NULL, ip, ep, &eq, tune_rows, others, r);
     if (tuning[0]) unlink(tuning);
     r->eval_seconds = omp_get_wtime() - t;
     if (rc == 0 && ep->tune) rc = rvcidx_index_set_search_params(work, r->nprobe, r->k_factor);
@@ -214,7 +219,7 @@ static int encode_through_tuning_index(const char *store, const char *dir, const
     int rc = rvcidx__encoding_add(&e, tune_rows);
     double t1 = omp_get_wtime(), t2 = t1;
     if (rc == 0) {
-        rc = eval_and_choose(store, label, e.index, p, ep, eq, tune_rows, r);
+        rc = eval_and_choose(store, label, e.index, p, ep, eq, tune_rows, NULL, r);
         t2 = omp_get_wtime();
     }
     /* RFlat: the tuning rows' floats are dropped and the file written with
@@ -252,17 +257,18 @@ static int publish(const char *dir, const char *model, const char *work, const r
 }
 
 static int measure(const char *store, const char *dir, const char *trained, const char *work,
-                   const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
+                   const rvcidx_index_params *p, const rvcidx_eval_params *ep, const rvcidx__eval_others *others,
+                   rvcidx_index_result *r) {
     r->nprobe = p->nprobe;
     r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
-    return ep ? measure_and_choose(store, dir, trained, work, p, ep, r) : 0;
+    return ep ? measure_and_choose(store, dir, trained, work, p, ep, others, r) : 0;
 }
 
 int rvcidx__encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
-                              const rvcidx_eval_params *ep, rvcidx_index_result *r) {
+                               const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r) {
     rvcidx_eval_params eq;
     uint64_t tune_rows = 0, rows = 0;
-    if (ep && ep->tune) RVCIDX__TRY(plan_queries(store, p, ep, &eq, &tune_rows, &rows));
+    if (ep && ep->tune) RVCIDX__TRY(plan_queries(store, p, ep, others, &eq, &tune_rows, &rows));
     if (tune_rows && can_extend_tuning_index(tune_rows, rows)) {
         r->nprobe = p->nprobe;
         r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
@@ -271,12 +277,12 @@ int rvcidx__encode_and_measure(const char *store, const char *dir, const char *w
     double t = omp_get_wtime();
     RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, p, &r->encode));
     r->encode_seconds = omp_get_wtime() - t;
-    return measure(store, dir, NULL, work, p, ep, r);
+    return measure(store, dir, NULL, work, p, ep, others, r);
 }
 
 int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
-    int rc = measure(store, dir, trained, work, p, ep, r);
+    int rc = measure(store, dir, trained, work, p, ep, NULL, r); /* split: one index of the whole store */
     if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, file_size(work), r->encode.ntotal);
     if (rc == 0) rc = publish(dir, model, work, p, r->encode.dim, r);
     if (rc) unlink(work);
@@ -325,7 +331,7 @@ int rvcidx__refine_refusal(const rvcidx_index_params *p, int dim, int64_t nlist,
  * first that fits is the best one that does: the others are predicted, not
  * built. None fits: RVCIDX_ETOOBIG with every size. */
 static int build_within_size(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
-                             const rvcidx_eval_params *ep, rvcidx_index_result *r) {
+                             const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r) {
     rvcidx_refine_candidate cand[3];
     int dim = 0;
     uint64_t rows = 0;
@@ -340,7 +346,7 @@ static int build_within_size(const char *store, const char *dir, const char *wor
                     mib(p->max_index_size), rvcidx_refine_name(q.refine), mib(cand[i].predicted_bytes));
         rvcidx_eval_report_free(r->eval);
         r->eval = NULL;
-        RVCIDX__TRY(rvcidx__encode_and_measure(store, dir, work, &q, ep, r));
+        RVCIDX__TRY(rvcidx__encode_and_measure(store, dir, work, &q, ep, others, r));
         cand[i].built = 1;
         cand[i].file_bytes = file_size(work);
         cand[i].fits = cand[i].file_bytes > 0 && cand[i].file_bytes <= p->max_index_size;
@@ -363,14 +369,15 @@ static int build_within_size(const char *store, const char *dir, const char *wor
 }
 
 static int train_encode_measure(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
-                                const rvcidx_eval_params *ep, rvcidx_index_result *r) {
+                                const rvcidx_eval_params *ep, const rvcidx__eval_others *others,
+                                rvcidx_index_result *r) {
     double t = omp_get_wtime();
     RVCIDX__TRY(rvcidx_train(store, r->centroids_path, p, &r->train));
     r->train_seconds += omp_get_wtime() - t;
     p->nlist = r->train.nlist;
-    if (p->type == RVCIDX_INDEX_AUTO) return rvcidx__build_auto(store, dir, work, p, ep, r);
-    if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->max_index_size) return build_within_size(store, dir, work, p, ep, r);
-    return rvcidx__encode_and_measure(store, dir, work, p, ep, r);
+    if (p->type == RVCIDX_INDEX_AUTO) return rvcidx__build_auto(store, dir, work, p, ep, others, r);
+    if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->max_index_size) return build_within_size(store, dir, work, p, ep, others, r);
+    return rvcidx__encode_and_measure(store, dir, work, p, ep, others, r);
 }
 
 /* An app that forces nprobe (Applio realtime: 12) searches the share
@@ -385,6 +392,18 @@ static int64_t nlist_for_forced_nprobe(const rvcidx_index_result *r, const rvcid
                     "training again with nlist %lld", r->eval->app, ep->fixed_nprobe, ep->k, ep->k, ep->target_recall,
                     (long long)r->train.nlist, (long long)fewer);
     return fewer;
+}
+
+/* A reduced index of part of the store (a `per_speaker` index): *left 1
+ * when the store has rows outside that part, the other speakers' frames its
+ * tuning queries come from, as for an index of all of that speaker's frames
+ * (the reduced store holds none of them). */
+static int other_frames_left(const char *store, const rvcidx__eval_others *o, int *left) {
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(store, &st));
+    *left = rvcidx_store_rows(st) > o->rows;
+    rvcidx_store_close(st);
+    return 0;
 }
 
 int rvcidx_build_index(const char *store, const char *dir, const char *model, const rvcidx_index_params *ip,
@@ -403,9 +422,12 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     rvcidx_reduce_result reduce;
     char reduced[PATH_MAX];
     RVCIDX__TRY(rvcidx__reduce_store(store, dir, ip, reduced, sizeof reduced, &base, &reduce));
+    rvcidx__eval_others others = {store, ip->first_row, reduce.input_rows};
+    int left = 0, rc = reduced[0] ? other_frames_left(store, &others, &left) : 0;
+    const rvcidx__eval_others *tune_with = left ? &others : NULL;
     if (reduced[0]) store = reduced; /* the index holds the kept vectors only */
     p = base;
-    int rc = train_encode_measure(store, dir, work, &p, ep, r);
+    if (rc == 0) rc = train_encode_measure(store, dir, work, &p, ep, tune_with, r);
     for (int retry = 0; rc == RVCIDX_ETARGET && retry < 6; retry++) { /* nlist falls each time: ends by nlist <= nprobe */
         int64_t fewer = nlist_for_forced_nprobe(r, ep);
         if (!fewer) break;
@@ -414,7 +436,7 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
         p = base;
         p.nlist = fewer;
         double encode_s = r->encode_seconds, eval_s = r->eval_seconds; /* the stage times count every attempt */
-        rc = train_encode_measure(store, dir, work, &p, ep, r);
+        rc = train_encode_measure(store, dir, work, &p, ep, tune_with, r);
         r->encode_seconds += encode_s;
         r->eval_seconds += eval_s;
     }

@@ -3,6 +3,7 @@
 #ifndef RVCIDX_BUILD_INTERNAL_H
 #define RVCIDX_BUILD_INTERNAL_H
 
+#include "eval/eval_queries.h"
 #include "rvcidx/index_build.h"
 
 /* work: the encoded index under a temporary name in dir. r->train and
@@ -25,12 +26,13 @@ int rvcidx__refine_refusal(const rvcidx_index_params *p, int dim, int64_t nlist,
  * when tuning, the chosen setting is stored in the file. RVCIDX_ETARGET
  * when no setting reached the target (r->eval then holds the sweep). */
 int rvcidx__encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
-                               const rvcidx_eval_params *ep, rvcidx_index_result *r);
+                               const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r);
 
 /* `index=auto` (build_auto.c): r->train and r->centroids_path filled, p->nlist
- * trained; on return *p is the shipped index's parameters. */
+ * trained; on return *p is the shipped index's parameters. others: where
+ * the tuning queries come from when the store was reduced (NULL: itself). */
 int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
-                       const rvcidx_eval_params *ep, rvcidx_index_result *r);
+                       const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r);
 
 /* The rows the index of p holds (its range of the store) and their dimension. */
 int rvcidx__index_rows(const char *store, const rvcidx_index_params *p, int *dim, uint64_t *rows);

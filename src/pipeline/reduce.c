@@ -15,6 +15,7 @@
  * store's last; with one speaker, its last tenth of rows): the same method
  * and budget share applied to the rows before them, exact search both sides. */
 #include <faiss/c_api/IndexFlat_c.h>
+#include <jansson.h>
 #include <faiss/c_api/Index_c.h>
 #include <float.h>
 #include <math.h>
@@ -279,10 +280,43 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
     rvcidx_store_close(st);
     if (rc) return unlink(final), rc;
     snprintf(out_path, n, "%s", final);
+    rvcidx__reduce_params(p, reduced);
+    r->seconds = omp_get_wtime() - t0;
+    return 0;
+}
+
+void rvcidx__reduce_params(const rvcidx_index_params *p, rvcidx_index_params *reduced) {
+    *reduced = *p;
     reduced->first_row = 0;
     reduced->rows = 0;
     reduced->max_vectors = 0;
     reduced->max_app_memory = 0;
-    r->seconds = omp_get_wtime() - t0;
+}
+
+/* Every field, the doubles as jansson writes them (17 digits: read back
+ * exactly), so a split build's finish reports what its prepare measured. */
+json_t *rvcidx__reduce_state_json(const rvcidx_reduce_result *r) {
+    return json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:f, s:f, s:s, s:f}", "method", r->method, "budget",
+                     (json_int_t)r->budget, "input_rows", (json_int_t)r->input_rows, "kept", (json_int_t)r->kept, "seed",
+                     (json_int_t)r->seed, "measured", r->measured, "queries", (json_int_t)r->queries, "blend_error_mean",
+                     r->blend_error_mean, "blend_error_p95", r->blend_error_p95, "measured_on", r->measured_on, "seconds",
+                     r->seconds);
+}
+
+int rvcidx__reduce_state_read(json_t *o, rvcidx_reduce_result *r) {
+    json_int_t budget = 0, input_rows = 0, kept = 0, seed = 0, queries = 0;
+    const char *on = NULL;
+    memset(r, 0, sizeof *r);
+    if (!o || json_unpack(o, "{s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:F, s:F, s:s, s:F}", "method", &r->method, "budget",
+                          &budget, "input_rows", &input_rows, "kept", &kept, "seed", &seed, "measured", &r->measured,
+                          "queries", &queries, "blend_error_mean", &r->blend_error_mean, "blend_error_p95",
+                          &r->blend_error_p95, "measured_on", &on, "seconds", &r->seconds) != 0 ||
+        budget < 1 || kept < 1 || input_rows < kept || queries < 0)
+        return -1;
+    r->applied = 1;
+    r->budget = (uint64_t)budget, r->input_rows = (uint64_t)input_rows, r->kept = (uint64_t)kept;
+    r->seed = (uint64_t)seed; /* written as json_int_t: a seed past 2^63 comes back as it went */
+    r->queries = (uint64_t)queries;
+    snprintf(r->measured_on, sizeof r->measured_on, "%s", on);
     return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef RVCIDX_REDUCE_H
 #define RVCIDX_REDUCE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,5 +21,15 @@ int rvcidx__reduce_budget(const rvcidx_index_params *p, uint64_t rows, int dim, 
  * "" and r->applied 0. */
 int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, char *out_path, size_t n,
                          rvcidx_index_params *reduced, rvcidx_reduce_result *r);
+
+/* The parameters that index all of a reduced store: p without its row
+ * range and budgets. */
+void rvcidx__reduce_params(const rvcidx_index_params *p, rvcidx_index_params *reduced);
+
+/* What a reduction did, every field, for a split build's split.json (its
+ * finish, maybe another process, reports what its prepare measured);
+ * read: 0, or -1 when o is not such an object. */
+json_t *rvcidx__reduce_state_json(const rvcidx_reduce_result *r);
+int rvcidx__reduce_state_read(json_t *o, rvcidx_reduce_result *r);
 
 #endif

@@ -1,6 +1,13 @@
 /* split.c — split builds (see rvcidx/split.h): the shared work directory
  * DIR/.rvcidx-split, its description split.json, and the prepare / part / finish
- * steps that cluster tasks run. */
+ * steps that cluster tasks run.
+ *
+ * With a budget (`max_vectors`, `max_app_memory`) prepare reduces the rows
+ * once, as an unsplit build does (rvcidx__reduce_store), into
+ * .rvcidx-split/reduced.h5: the parts encode its rows and finish tunes on
+ * it, so the merged index is the unsplit build's. It lives in the shared
+ * work directory because the parts may be other processes on other nodes;
+ * split.json records what the reduction did, for finish's report. */
 #include "rvcidx/split.h"
 
 #include <dirent.h>
@@ -16,6 +23,7 @@
 #include <unistd.h>
 
 #include "pipeline/build_internal.h"
+#include "pipeline/reduce.h"
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "index/index_internal.h"
@@ -31,6 +39,8 @@ typedef struct split_info {
     rvcidx_train_result train;
     double train_seconds;
     char trained_sha256[65]; /* of trained.index: a replaced one is refused, not merged into */
+    rvcidx_reduce_result reduce; /* applied: the index holds reduced.h5's rows, not the store's */
+    char reduced_sha256[65];     /* reduced.h5's recorded rows_sha256: a replaced one is refused */
 } split_info;
 
 static void work_path(const char *dir, const char *name, char *out, size_t n) {
@@ -144,6 +154,16 @@ static int check_part(const char *store_path, const char *part_file, const split
     return rc;
 }
 
+/* split.json's "reduction" (absent: no budget, or all rows fit); 1 when it is there but unreadable. */
+static int read_reduction(json_t *o, split_info *s) {
+    json_t *red = json_object_get(o, "reduction");
+    const char *sha = json_string_value(json_object_get(o, "reduced_sha256"));
+    if (!red) return 0;
+    if (rvcidx__reduce_state_read(red, &s->reduce) != 0 || !sha || strlen(sha) != 64) return 1;
+    snprintf(s->reduced_sha256, sizeof s->reduced_sha256, "%s", sha);
+    return 0;
+}
+
 static int read_info(const char *dir, split_info *s, int *found) {
     char path[PATH_MAX];
     work_path(dir, "split.json", path, sizeof path);
@@ -173,7 +193,8 @@ static int read_info(const char *dir, split_info *s, int *found) {
         s->train.kmeans_seconds = kmeans_s;
         s->train_seconds = train_s;
         snprintf(s->trained_sha256, sizeof s->trained_sha256, "%s", trained_sha);
-        *found = 1;
+        bad = read_reduction(o, s);
+        *found = !bad;
     }
     json_decref(o);
     return bad ? rvcidx__fail(RVCIDX_EINPUT, "%s: unreadable split description; run the prepare step again", path) : 0;
@@ -187,13 +208,18 @@ static int write_info(const char *dir, const split_info *s) {
                           (json_int_t)s->rows, "trained_sha256", s->trained_sha256, "train", "nlist", (json_int_t)s->train.nlist, "train_rows",
                           (json_int_t)s->train.train_rows, "sample_sha256", s->train.sample_sha256, "device",
                           s->train.device, "kmeans_s", s->train.kmeans_seconds, "train_s", s->train_seconds);
+    if (o && s->reduce.applied) {
+        json_object_set_new(o, "reduction", rvcidx__reduce_state_json(&s->reduce));
+        json_object_set_new(o, "reduced_sha256", json_string(s->reduced_sha256));
+    }
     int rc = rvcidx__write_json_file(path, o, JSON_SORT_KEYS);
     json_decref(o);
     return rc;
 }
 
-/* Removes the part files (all of DIR/.rvcidx-split's entries but keep_prefix's). */
-static int clear_work(const char *dir, const char *keep_prefix) {
+/* Removes the part files: all of DIR/.rvcidx-split's entries, or (keep_prepared)
+ * all but the prepare step's trained index and reduced store. */
+static int clear_work(const char *dir, int keep_prepared) {
     char wdir[PATH_MAX], path[PATH_MAX + 256];
     snprintf(wdir, sizeof wdir, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT));
     int fd = open(wdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); /* a link there is not ours to empty */
@@ -206,12 +232,12 @@ static int clear_work(const char *dir, const char *keep_prefix) {
     int rc = 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (keep_prefix && !strncmp(e->d_name, keep_prefix, strlen(keep_prefix))) continue;
+        if (keep_prepared && (!strncmp(e->d_name, "trained.index", 13) || !strncmp(e->d_name, "reduced.h5", 10))) continue;
         snprintf(path, sizeof path, "%s/%s", wdir, e->d_name);
         if (unlink(path) != 0 && errno != ENOENT) rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot remove: %s", path, strerror(errno));
     }
     closedir(d);
-    if (rc == 0 && !keep_prefix && rmdir(wdir) != 0 && errno != ENOENT)
+    if (rc == 0 && !keep_prepared && rmdir(wdir) != 0 && errno != ENOENT)
         rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot remove: %s", wdir, strerror(errno));
     return rc;
 }
@@ -227,6 +253,29 @@ static int resolve_range(const char *store_path, const rvcidx_index_params *ip, 
     *first = ip->first_row;
     *rows = ip->rows ? ip->rows : n - ip->first_row;
     return 0;
+}
+
+/* The store whose rows the index holds: the prepared reduced.h5 when a budget
+ * reduced them, else the build's store; *p the parameters to encode it with. */
+static const char *rows_store(const char *dir, const split_info *s, const char *store_path,
+                              const rvcidx_index_params *ip, rvcidx_index_params *p, char *buf, size_t n) {
+    if (!s->reduce.applied) return *p = *ip, store_path;
+    rvcidx__reduce_params(ip, p);
+    work_path(dir, "reduced.h5", buf, n);
+    return buf;
+}
+
+/* 1 when no reduction was prepared, or reduced.h5 is there with the rows it
+ * had when prepared (its recorded rows_sha256: no rereading of the rows). */
+static int reduced_intact(const char *dir, const split_info *s) {
+    char path[PATH_MAX];
+    if (!s->reduce.applied) return 1;
+    work_path(dir, "reduced.h5", path, sizeof path);
+    rvcidx_store *st = NULL;
+    if (!file_exists(path) || rvcidx_store_open(path, &st) != 0) return 0;
+    int ok = rvcidx_store_rows(st) == s->reduce.kept && !strcmp(rvcidx__store_recorded_rows_sha256(st), s->reduced_sha256);
+    rvcidx_store_close(st);
+    return ok;
 }
 
 /* The prepared work of this request, or a one-line error saying what to run. */
@@ -247,6 +296,9 @@ static int load_prepared(const char *dir, const char *request, split_info *s) {
     if (strcmp(sha, s->trained_sha256) != 0)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: is not the trained index the prepare step wrote (its sha256 differs); "
                             "run the prepare step again", path);
+    if (!reduced_intact(dir, s))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split/reduced.h5: missing or not the reduced store the prepare "
+                            "step wrote; run the prepare step again (`split=N` `stage=prepare`, same options)", dir);
     return 0;
 }
 
@@ -262,6 +314,27 @@ static int train_and_write(const char *store, const char *dir, const rvcidx_inde
     p.nlist = s->train.nlist;
     RVCIDX__TRY(rvcidx_encode_trained(store, centroids, trained, &p));
     return rvcidx__sha256_own_file(trained, s->trained_sha256);
+}
+
+/* A budget: the rows reduced once into DIR/.rvcidx-split/reduced.h5 (as
+ * rvcidx_build_index reduces them), the split then over its rows; without
+ * one (or when all rows fit), the store's rows as they are. */
+static int reduce_and_train(const char *store, const char *dir, const rvcidx_index_params *ip, split_info *s) {
+    char wdir[PATH_MAX], reduced[PATH_MAX];
+    rvcidx_index_params rp;
+    snprintf(wdir, sizeof wdir, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT));
+    RVCIDX__TRY(rvcidx__reduce_store(store, wdir, ip, reduced, sizeof reduced, &rp, &s->reduce));
+    if (!reduced[0]) return train_and_write(store, dir, ip, s);
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(reduced, &st));
+    snprintf(s->reduced_sha256, sizeof s->reduced_sha256, "%s", rvcidx__store_recorded_rows_sha256(st));
+    rvcidx_store_close(st);
+    s->first_row = 0;
+    s->rows = s->reduce.kept;
+    if (s->rows < s->parts)
+        return rvcidx__fail(RVCIDX_EINPUT, "`split=%u`: more parts than the %llu vectors the budget (`max_vectors`, "
+                            "`max_app_memory`) keeps; use fewer parts", s->parts, (unsigned long long)s->rows);
+    return train_and_write(reduced, dir, &rp, s);
 }
 
 int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned parts,
@@ -284,19 +357,24 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
     if (read_info(dir, &old, &found) != 0) found = 0; /* unreadable: start over */
     char trained_sha[65] = "";
     int same_training = found && !strcmp(old.key, now.key) && file_exists(trained) &&
-                        rvcidx__sha256_own_file(trained, trained_sha) == 0 && !strcmp(trained_sha, old.trained_sha256);
+                        rvcidx__sha256_own_file(trained, trained_sha) == 0 && !strcmp(trained_sha, old.trained_sha256) &&
+                        reduced_intact(dir, &old);
     if (reused) *reused = same_training && old.parts == parts;
     if (same_training && old.parts == parts) return 0;
     snprintf(wdir, sizeof wdir, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT));
     RVCIDX__TRY(rvcidx__own_dir(wdir)); /* never a link: what is removed and written there stays in OUTDIR */
-    RVCIDX__TRY(clear_work(dir, same_training ? "trained.index" : NULL));
+    RVCIDX__TRY(clear_work(dir, same_training));
     RVCIDX__TRY(rvcidx__own_dir(wdir));
     if (same_training) {
         now.train = old.train; /* only the partition changed: the parts are redone, the training kept */
         now.train_seconds = old.train_seconds;
         snprintf(now.trained_sha256, sizeof now.trained_sha256, "%s", old.trained_sha256);
+        now.reduce = old.reduce; /* and the reduced store with it: its rows are the range */
+        snprintf(now.reduced_sha256, sizeof now.reduced_sha256, "%s", old.reduced_sha256);
+        now.first_row = old.first_row;
+        now.rows = old.rows;
     } else {
-        RVCIDX__TRY(train_and_write(store_path, dir, ip, &now));
+        RVCIDX__TRY(reduce_and_train(store_path, dir, ip, &now));
     }
     return write_info(dir, &now);
 }
@@ -317,10 +395,11 @@ int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_inde
     RVCIDX__TRY(load_prepared(dir, request, &s));
     if (part >= s.parts)
         return rvcidx__fail(RVCIDX_EINVAL, "`part=%u`: %s/.rvcidx-split has parts 0..%u", part, dir, s.parts - 1);
-    char path[PATH_MAX], trained[PATH_MAX];
+    char path[PATH_MAX], trained[PATH_MAX], reduced[PATH_MAX];
     part_path(dir, &s, part, path, sizeof path);
     work_path(dir, "trained.index", trained, sizeof trained);
-    rvcidx_index_params p = *ip;
+    rvcidx_index_params p;
+    store_path = rows_store(dir, &s, store_path, ip, &p, reduced, sizeof reduced);
     p.nlist = s.train.nlist;
     part_range(&s, part, &p.first_row, &p.rows);
     json_t *record = NULL;
@@ -356,6 +435,26 @@ static void free_parts(char **paths, unsigned n) {
     free(paths);
 }
 
+/* Every part, checked, merged in row order into a temporary file (*work). */
+static int merge_parts(const char *store_path, const char *dir, const split_info *s, const rvcidx_index_params *ip,
+                       char *work, size_t n, rvcidx_index_result *r) {
+    char **parts = NULL, work_final[PATH_MAX];
+    int rc = collect_parts(store_path, dir, s, &parts);
+    snprintf(work_final, sizeof work_final, "%s/index", dir);
+    if (rc == 0) rc = rvcidx__remove_stale_temps(work_final);
+    if (rc == 0) rc = rvcidx__tmp_name(work_final, work, n);
+    double t = omp_get_wtime();
+    if (rc == 0) rc = rvcidx_index_merge((const char *const *)parts, s->parts, work, ip->progress, ip->progress_user, &r->encode);
+    free_parts(parts, s->parts);
+    if (rc == 0 && r->encode.ntotal != s->rows)
+        rc = rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split: the parts hold %llu rows, the index needs %llu; remove the part "
+                          "files and run the part stage again", dir, (unsigned long long)r->encode.ntotal,
+                          (unsigned long long)s->rows);
+    if (rc && work[0]) unlink(work);
+    r->encode_seconds = omp_get_wtime() - t;
+    return rc;
+}
+
 int rvcidx_split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
                         const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *r) {
     if (!store_path || !dir || !model || !ip || !request || !r)
@@ -363,35 +462,23 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     memset(r, 0, sizeof *r);
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
-    char **parts = NULL, work_final[PATH_MAX], work[PATH_MAX] = "";
-    int rc = collect_parts(store_path, dir, &s, &parts);
-    snprintf(work_final, sizeof work_final, "%s/index", dir);
-    if (rc == 0) rc = rvcidx__remove_stale_temps(work_final);
-    if (rc == 0) rc = rvcidx__tmp_name(work_final, work, sizeof work);
-    double t = omp_get_wtime();
-    if (rc == 0) rc = rvcidx_index_merge((const char *const *)parts, s.parts, work, ip->progress, ip->progress_user, &r->encode);
-    free_parts(parts, s.parts);
-    if (rc == 0 && r->encode.ntotal != s.rows)
-        rc = rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split: the parts hold %llu rows, the index needs %llu; remove the part "
-                          "files and run the part stage again", dir, (unsigned long long)r->encode.ntotal,
-                          (unsigned long long)s.rows);
-    if (rc) {
-        if (work[0]) unlink(work);
-        return rc;
-    }
-    r->encode_seconds = omp_get_wtime() - t;
+    char work[PATH_MAX] = "", reduced[PATH_MAX], trained[PATH_MAX];
+    rvcidx_index_params p;
+    store_path = rows_store(dir, &s, store_path, ip, &p, reduced, sizeof reduced); /* tuned on what it holds, as unsplit */
+    RVCIDX__TRY(merge_parts(store_path, dir, &s, ip, work, sizeof work, r));
     r->train = s.train;
     r->train_seconds = s.train_seconds;
     snprintf(r->centroids_path, sizeof r->centroids_path, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
-    rvcidx_index_params p = *ip;
     p.nlist = s.train.nlist;
     rvcidx_index_describe(&p, r->encode.dim, r->encode.nlist, r->encode.factory, sizeof r->encode.factory);
-    char trained[PATH_MAX];
     work_path(dir, "trained.index", trained, sizeof trained);
-    return rvcidx__build_finish(store_path, dir, model, trained, work, &p, ep, r);
+    int rc = rvcidx__build_finish(store_path, dir, model, trained, work, &p, ep, r);
+    r->reduce = s.reduce; /* report.json and the manifest record it, as rvcidx_build_index's do */
+    if (r->eval) r->eval->reduce = s.reduce;
+    return rc;
 }
 
 int rvcidx_split_clear(const char *dir) {
     if (!dir) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_clear: NULL argument");
-    return clear_work(dir, NULL);
+    return clear_work(dir, 0);
 }

@@ -12,84 +12,23 @@
 set -u
 : "${RVCIDX:?set by CTest}" "${TEST_TMP:?set by CTest}"
 T="$TEST_TMP/slurm"
-started_pids=()
 
 cannot_run() {
     if [ "${CI:-}" = true ]; then echo "FAIL: Slurm could not run in CI: $*"; exit 1; fi
     echo "SKIP: $*"; exit 77
 }
 fail() { echo "FAIL: $*"; for f in "$T"/log/*.log; do echo "== $f"; tail -20 "$f"; done 2>/dev/null; exit 1; }
-cleanup() {
-    for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null; done
-    sleep 0.5
-    for pid in "${started_pids[@]}"; do kill -9 "$pid" 2>/dev/null; done
-    return 0
-}
-trap cleanup EXIT
+# shellcheck source=tests/slurm/cluster.sh
+. "$(dirname "$0")/cluster.sh"
+trap slurm_cluster_stop EXIT
 
 if [ "${RVCIDX_SANITIZED:-}" = 1 ]; then # not a Slurm question: the plain pass runs it
     echo "SKIP: the sanitizer build's binary is not what Slurm tasks should run; the plain build's pass runs this test"
     exit 77
 fi
-[ "$(id -u)" = 0 ] || cannot_run "the daemons need root (run as root, as CI does)"
-for c in munged slurmctld slurmd sbatch squeue scontrol; do
-    command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] || cannot_run "$c is not installed (scripts/install-deps.sh installs it)"
-done
 
-# ---- the cluster ------------------------------------------------------------
-rm -rf "$T" && mkdir -p "$T"/{state,spool,log,run}
-host=$(hostname -s)
-cpus=$(nproc)
-port=$((20000 + RANDOM % 20000))
-cat > "$T/slurm.conf" <<CONF
-ClusterName=rvcidxtest
-SlurmctldHost=$host
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SlurmctldPort=$port
-SlurmdPort=$((port + 1))
-StateSaveLocation=$T/state
-SlurmdSpoolDir=$T/spool
-SlurmctldPidFile=$T/run/slurmctld.pid
-SlurmdPidFile=$T/run/slurmd.pid
-SlurmctldLogFile=$T/log/slurmctld.log
-SlurmdLogFile=$T/log/slurmd.log
-ReturnToService=2
-MpiDefault=none
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
-KillWait=5
-NodeName=$host CPUs=$cpus State=UNKNOWN
-PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
-CONF
-export SLURM_CONF="$T/slurm.conf"
-
-if ! pgrep -x munged >/dev/null; then
-    [ -s /etc/munge/munge.key ] || mungekey -c >/dev/null 2>&1 || cannot_run "mungekey -c failed"
-    chown munge:munge /etc/munge/munge.key 2>/dev/null
-    mkdir -p /run/munge /var/log/munge /var/lib/munge && chown munge:munge /run/munge /var/log/munge /var/lib/munge
-    runuser -u munge -- /usr/sbin/munged || cannot_run "munged did not start"
-    started_pids+=("$(pgrep -x munged)")
-fi
-/usr/sbin/slurmctld -f "$SLURM_CONF" || cannot_run "slurmctld did not start"
-/usr/sbin/slurmd -f "$SLURM_CONF" || cannot_run "slurmd did not start"
-for _ in $(seq 50); do
-    [ -s "$T/run/slurmctld.pid" ] && [ -s "$T/run/slurmd.pid" ] && break
-    sleep 0.2
-done
-started_pids+=("$(cat "$T/run/slurmctld.pid" 2>/dev/null)" "$(cat "$T/run/slurmd.pid" 2>/dev/null)")
-for _ in $(seq 100); do
-    sinfo -h -o '%T' 2>/dev/null | grep -qE '^idle' && break
-    sleep 0.3
-done
-sinfo -h -o '%T' 2>/dev/null | grep -qE '^idle' || cannot_run "the node never became idle: $(sinfo 2>&1 | tail -2 | tr '\n' ' ') $(tail -3 "$T/log/slurmd.log" 2>/dev/null | tr '\n' ' ')"
-echo "slurm: one-node cluster up on $host ($cpus CPUs, port $port)"
+# ---- the cluster (tests/slurm/cluster.sh) -----------------------------------
+slurm_cluster_start "$T"
 
 wait_jobs() { # job ids...; fails after 300 s
     local ids; ids=$(IFS=,; echo "$*")
