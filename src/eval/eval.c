@@ -402,13 +402,33 @@ static int fits_budget(const eval_ctx *c, const rvcidx_eval_point *pt) {
     return c->p->max_block_ms <= 0 || (pt->app_block_ms_p99 > 0 && pt->app_block_ms_p99 <= c->p->max_block_ms);
 }
 
-static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
-    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+/* Below this, one timed search says little (timer, first-touch noise):
+ * such a setting is timed again at length. */
+#define ONE_SEARCH_MIN_SECONDS 0.05
+
+/* The sweep's searches give the recall and, timed, the 1-thread speed in
+ * one pass: on one thread when speed is measured (the answers do not depend
+ * on the thread count), on every core otherwise. At 1M vectors this halved
+ * tuning, which had searched every setting once on all cores and then at
+ * least twice more on one. Realtime blocks are timed apart, per block. */
+static int search_and_score(eval_ctx *c, rvcidx_eval_point *pt) {
+    int timed = c->p->measure_speed && choosable(c, pt) && c->p->block_frames <= 0;
+    rvcidx__thread_counts saved = rvcidx__threads_get();
+    if (timed) rvcidx__set_threads(1);
     answers a = {0};
-    int rc = search_all(c, c->index, &a, NULL);
+    double seconds = 0;
+    int rc = search_all(c, c->index, &a, &seconds);
+    if (timed) rvcidx__threads_restore(saved);
     if (rc == 0) rc = score_answers(c, &a, pt);
     answers_free(&a);
-    if (rc == 0 && c->p->measure_speed && choosable(c, pt)) rc = time_one_thread(c, pt);
+    if (rc == 0 && timed && seconds >= ONE_SEARCH_MIN_SECONDS) pt->qps_1thread = (double)c->data.nq / seconds;
+    return rc;
+}
+
+static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
+    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    int rc = search_and_score(c, pt);
+    if (rc == 0 && c->p->measure_speed && choosable(c, pt) && pt->qps_1thread <= 0) rc = time_one_thread(c, pt);
     if (rc == 0 && c->p->max_block_ms > 0 && choosable(c, pt)) rc = time_app_threads(c, pt);
     pt->cost = cost_model(c, pt->nprobe, pt->k_factor);
     pt->reaches_target = meets_recall(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
