@@ -61,13 +61,14 @@ def no_leftovers(outdir):
     assert not left, left
 
 
-subprocess.run([rvcidx, "demo", "-o", path("data"), "--speakers", "3", "--minutes", "1", "--quiet"], check=True)
-x = None
+subprocess.run([rvcidx, "demo", "-o", path("data"), "--speakers", "3", "--minutes", "1", "--dim", "256", "--quiet"],
+               check=True)
+PQ = "PQ128"  # D/2 sub-quantizers of RVC v1's 256 dimensions
 
 # --- --index ivfpq4fsr ----------------------------------------------------------
 build("fsr", "--index", "ivfpq4fsr", "--no-timing")
 f = index_file("fsr")
-assert "_PQ384x4fsr_RFlat_" in os.path.basename(f), f
+assert f"_{PQ}x4fsr_RFlat_" in os.path.basename(f), f
 index = faiss.read_index(f)
 assert type(index) is faiss.IndexRefineFlat, type(index)
 assert residual_of(index), "x4fsr encodes residuals"
@@ -90,7 +91,7 @@ r, t = load_json("auto", "report.json"), load_json("auto", "timings.json")
 auto = t["index_auto"]
 cands = auto["candidates"]
 kinds = [c["factory"].split(",", 1)[1] for c in cands]
-assert kinds == ["PQ384x4fs,RFlat", "PQ384x4fsr,RFlat", "Flat"], kinds
+assert kinds == [f"{PQ}x4fs,RFlat", f"{PQ}x4fsr,RFlat", "Flat"], kinds
 assert sum(c["chosen"] for c in cands) == 1, cands
 assert all(c["built"] and c["fits"] for c in cands), cands
 eligible = [c for c in cands if c["reaches_target"]]
@@ -128,7 +129,7 @@ budget = pq_flat * 3 // 4  # RFlat and IVF-Flat cannot fit; fp16 (about 0.55x) c
 build("sized", "--index", "auto", "--no-timing", "--max-index-size", str(budget))
 auto = load_json("sized", "report.json")["index_auto"]
 cands = auto["candidates"]
-assert [c["factory"].split(",", 1)[1] for c in cands] == ["PQ384x4fs,Refine(SQfp16)", "PQ384x4fsr,Refine(SQfp16)",
+assert [c["factory"].split(",", 1)[1] for c in cands] == [f"{PQ}x4fs,Refine(SQfp16)", f"{PQ}x4fsr,Refine(SQfp16)",
                                                            "Flat"], cands
 assert not cands[2]["built"] and not cands[2]["fits"] and cands[2]["file_bytes"] > budget, cands[2]
 assert auto["max_index_size"] == budget and "cost" in auto["rule"], auto
