@@ -225,8 +225,7 @@ int rvcidx__encoding_add(rvcidx__encoding *e, uint64_t rows) {
     return 0;
 }
 
-int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_result *res) {
-    RVCIDX__TRY(rvcidx__index_save(e->index, path));
+static int describe_saved(const rvcidx__encoding *e, rvcidx_encode_result *res) {
     memset(res, 0, sizeof *res);
     res->dim = e->plan.dim;
     res->nlist = e->p.nlist;
@@ -234,6 +233,11 @@ int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_r
     rvcidx_index_describe(&e->p, e->plan.dim, e->p.nlist, res->factory, sizeof res->factory);
     res->seconds = omp_get_wtime() - e->started;
     return 0;
+}
+
+int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_result *res) {
+    RVCIDX__TRY(rvcidx__index_save(e->index, path));
+    return describe_saved(e, res);
 }
 
 typedef struct added_rows {
@@ -264,13 +268,7 @@ int rvcidx__encoding_finish_streamed(rvcidx__encoding *e, const char *path, int 
     added_rows a = {.e = e};
     int rc = rvcidx__index_save_refine_flat_streamed(base, k_factor, read_added_rows, &a, path);
     if (rc) return a.rc ? rvcidx__fail(a.rc, "%s", a.why) : rc;
-    memset(res, 0, sizeof *res);
-    res->dim = e->plan.dim;
-    res->nlist = e->p.nlist;
-    res->ntotal = e->added;
-    rvcidx_index_describe(&e->p, e->plan.dim, e->p.nlist, res->factory, sizeof res->factory);
-    res->seconds = omp_get_wtime() - e->started;
-    return 0;
+    return describe_saved(e, res);
 }
 
 void rvcidx__encoding_free(rvcidx__encoding *e) {
