@@ -273,6 +273,11 @@ int rvcidx__remove_stale_temps(const char *final_path) {
     return 0;
 }
 
+uint64_t rvcidx__file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
 int rvcidx__publish_file(const char *tmp_path, const char *final_path) {
     int fd = open(tmp_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     int rc = 0;

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define RVCIDX__TMP_MARK ".rvcidx-tmp."
@@ -105,6 +106,9 @@ int rvcidx__fsync_parent(const char *path);
 /* Makes tmp_path durable and renames it to final_path (fsync file, rename,
  * fsync directory). On failure tmp_path is removed, final_path untouched. */
 int rvcidx__publish_file(const char *tmp_path, const char *final_path);
+
+/* path's size in bytes; 0 when it cannot be stat'ed. */
+uint64_t rvcidx__file_size(const char *path);
 
 /* Takes the exclusive lock of a directory (DIR/.rvcidx.lock, flock: the
  * kernel drops it when the holder dies). RVCIDX_ELOCKED, naming the holder's

@@ -279,20 +279,22 @@ extern "C" int rvcidx_faiss_IndexRefine_take_base(FaissIndex *index, FaissIndex 
 }
 
 namespace {
+// n items of size bytes, as faiss's WRITEANDCHECK.
+void put(faiss::IOWriter *f, const void *p, size_t size, size_t n = 1) {
+    if ((*f)(p, size, n) != n) throw faiss::FaissException("write error in " + f->name);
+}
+
 // faiss 1.7.3's write_index_header (impl/index_write.cpp), which is static there.
 void write_header(faiss::IOWriter *f, int d, faiss::Index::idx_t ntotal, bool is_trained, faiss::MetricType metric,
                   float metric_arg) {
     faiss::Index::idx_t dummy = 1 << 20;
-    auto put = [f](const void *p, size_t size) {
-        if ((*f)(p, size, 1) != 1) throw faiss::FaissException("write error in " + f->name);
-    };
-    put(&d, sizeof d);
-    put(&ntotal, sizeof ntotal);
-    put(&dummy, sizeof dummy);
-    put(&dummy, sizeof dummy);
-    put(&is_trained, sizeof is_trained);
-    put(&metric, sizeof metric);
-    if (metric > 1) put(&metric_arg, sizeof metric_arg);
+    put(f, &d, sizeof d);
+    put(f, &ntotal, sizeof ntotal);
+    put(f, &dummy, sizeof dummy);
+    put(f, &dummy, sizeof dummy);
+    put(f, &is_trained, sizeof is_trained);
+    put(f, &metric, sizeof metric);
+    if (metric > 1) put(f, &metric_arg, sizeof metric_arg);
 }
 } // namespace
 
@@ -302,28 +304,24 @@ extern "C" int rvcidx_faiss_write_refine_flat_streamed(const FaissIndex *base_in
         auto *base = reinterpret_cast<const faiss::Index *>(base_index);
         if (batch_rows < 1) return fail("batch_rows must be positive");
         faiss::FileIOWriter w(fp);
-        auto put = [&w](const void *p, size_t size) {
-            if (w(p, size, 1) != 1) throw faiss::FaissException("write error in " + w.name);
-        };
         uint32_t h = faiss::fourcc("IxRF");
-        put(&h, sizeof h);
+        put(&w, &h, sizeof h);
         write_header(&w, base->d, base->ntotal, base->is_trained, base->metric_type, base->metric_arg);
         faiss::write_index(base, &w);
         h = faiss::fourcc(base->metric_type == faiss::METRIC_INNER_PRODUCT ? "IxFI"
                           : base->metric_type == faiss::METRIC_L2          ? "IxF2"
                                                                            : "IxFl");
-        put(&h, sizeof h);
+        put(&w, &h, sizeof h);
         write_header(&w, base->d, base->ntotal, true, base->metric_type, 0.0f); /* an IndexFlat is always trained */
         size_t floats = static_cast<size_t>(base->ntotal) * static_cast<size_t>(base->d);
-        put(&floats, sizeof floats);
+        put(&w, &floats, sizeof floats);
         std::vector<float> buf(static_cast<size_t>(batch_rows) * static_cast<size_t>(base->d));
         for (int64_t at = 0; at < base->ntotal; at += batch_rows) {
             int64_t n = std::min<int64_t>(batch_rows, base->ntotal - at);
             if (rows(user, at, n, buf.data()) != 0) throw faiss::FaissException("reading the rows to write failed");
-            size_t len = static_cast<size_t>(n) * static_cast<size_t>(base->d);
-            if (w(buf.data(), sizeof(float), len) != len) throw faiss::FaissException("write error in " + w.name);
+            put(&w, buf.data(), sizeof(float), static_cast<size_t>(n) * static_cast<size_t>(base->d));
         }
-        put(&k_factor, sizeof k_factor);
+        put(&w, &k_factor, sizeof k_factor);
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());

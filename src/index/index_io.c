@@ -77,10 +77,9 @@ int rvcidx__index_set_params(FaissIndex *index, int nprobe, int k_factor) {
     return 0;
 }
 
-/* How an index reaches its file: faiss's writer, or the streamed RFlat one. */
+/* How an index reaches its file: faiss's writer, or with rows, the streamed RFlat one. */
 typedef struct index_writer {
     const FaissIndex *index;
-    int streamed;
     int k_factor;
     rvcidx_faiss_rows_fn rows;
     void *user;
@@ -89,7 +88,7 @@ typedef struct index_writer {
 enum { STREAM_BATCH_ROWS = 8192 }; /* 24 MiB of D=768 floats at a time */
 
 static int write_index_to(const index_writer *w, FILE *fp) {
-    if (!w->streamed) return faiss_write_index(w->index, fp);
+    if (!w->rows) return faiss_write_index(w->index, fp);
     return rvcidx_faiss_write_refine_flat_streamed(w->index, (float)w->k_factor, fp, w->rows, w->user, STREAM_BATCH_ROWS);
 }
 
@@ -117,7 +116,7 @@ int rvcidx__index_save(const FaissIndex *index, const char *path) {
 
 int rvcidx__index_save_refine_flat_streamed(const FaissIndex *base, int k_factor, rvcidx_faiss_rows_fn rows, void *user,
                                             const char *path) {
-    index_writer w = {.index = base, .streamed = 1, .k_factor = k_factor, .rows = rows, .user = user};
+    index_writer w = {.index = base, .k_factor = k_factor, .rows = rows, .user = user};
     return save_with(&w, path);
 }
 

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -43,10 +42,6 @@ typedef struct auto_try {
 
 static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
 
-static uint64_t file_size(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
 
 /* The most exact refine predicted to fit p->max_index_size (flat without a
  * budget, or when none fits: the candidate is then listed unbuilt). */
@@ -95,7 +90,7 @@ static void fill_row(rvcidx_auto_candidate *row, const rvcidx_index_result *res,
                      const rvcidx_index_params *budget, int reached) {
     row->built = 1;
     row->reaches_target = reached;
-    row->file_bytes = file_size(path);
+    row->file_bytes = rvcidx__file_size(path);
     row->app_memory_bytes = row->file_bytes + res->encode.ntotal * (uint64_t)res->encode.dim * 4;
     row->fits = !budget->max_index_size || row->file_bytes <= budget->max_index_size;
     const rvcidx_eval_point *pt = res->eval ? judged_point(res->eval) : NULL;

@@ -21,10 +21,6 @@
 #include "rvcidx/store.h"
 #include "rvcidx/outdir.h"
 
-static uint64_t file_size(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
 
 static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
 
@@ -283,7 +279,7 @@ int rvcidx__encode_and_measure(const char *store, const char *dir, const char *w
 int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
     int rc = measure(store, dir, trained, work, p, ep, NULL, r); /* split: one index of the whole store */
-    if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, file_size(work), r->encode.ntotal);
+    if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, rvcidx__file_size(work), r->encode.ntotal);
     if (rc == 0) rc = publish(dir, model, work, p, r->encode.dim, r);
     if (rc) unlink(work);
     return rc;
@@ -348,7 +344,7 @@ static int build_within_size(const char *store, const char *dir, const char *wor
         r->eval = NULL;
         RVCIDX__TRY(rvcidx__encode_and_measure(store, dir, work, &q, ep, others, r));
         cand[i].built = 1;
-        cand[i].file_bytes = file_size(work);
+        cand[i].file_bytes = rvcidx__file_size(work);
         cand[i].fits = cand[i].file_bytes > 0 && cand[i].file_bytes <= p->max_index_size;
         if (cand[i].fits) {
             shipped = i;
@@ -440,7 +436,7 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
         r->encode_seconds += encode_s;
         r->eval_seconds += eval_s;
     }
-    if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, file_size(work), r->encode.ntotal);
+    if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, rvcidx__file_size(work), r->encode.ntotal);
     if (rc == 0) rc = publish(dir, model, work, &p, r->encode.dim, r);
     if (rc) unlink(work);
     if (reduced[0]) unlink(reduced);
