@@ -68,7 +68,7 @@ for minutes in ${RVCIDX_BENCH_MINUTES:-2.5 8.333333}; do
   "$rvcidx" ingest -q --no-progress -o "$store" "$tree" >/dev/null
   rm -rf "$tree"
   rows=$($py -c 'import h5py, sys; print(h5py.File(sys.argv[1], "r")["features"].shape[0])' "$store")
-  nlist=$(awk -v n="$rows" 'BEGIN {k = int(4 * sqrt(n)); c = int(n / 39); if (k > c) k = c; if (k < 1) k = 1; print k}')
+  nlist=$(awk -v n="$rows" 'BEGIN {k = int(2 * sqrt(n)); c = int(n / 39); if (k > c) k = c; if (k < 1) k = 1; print k}')
   size=$rows
   for ((i = 1; i <= runs; i++)); do
     run_rvcidx "$size" "$i" "$store" "$nlist" "$rows"

@@ -6,10 +6,11 @@
 
 static void auto_nlist_follows_the_documented_rule(void **state) {
     (void)state;
-    assert_int_equal(rvcidx_auto_nlist(100000), 1264); /* 4*sqrt(N) */
-    assert_int_equal(rvcidx_auto_nlist(22713), 582);   /* N/39 binds below N ~ 24k: 4*sqrt(N) = 602 */
-    assert_int_equal(rvcidx_auto_nlist(1000000), 4000);
-    assert_int_equal(rvcidx_auto_nlist(1000), 25);     /* capped at N/39 (126 -> 25) */
+    assert_int_equal(rvcidx_auto_nlist(100000), 632); /* 2*sqrt(N) */
+    assert_int_equal(rvcidx_auto_nlist(22713), 301);  /* 2*sqrt(N); N/39 = 582 */
+    assert_int_equal(rvcidx_auto_nlist(6000), 153);   /* N/39 binds below N ~ 6,084: 2*sqrt(N) = 154 */
+    assert_int_equal(rvcidx_auto_nlist(1000000), 2000);
+    assert_int_equal(rvcidx_auto_nlist(1000), 25);    /* capped at N/39 (63 -> 25) */
     assert_int_equal(rvcidx_auto_nlist(10), 1);
     assert_int_equal(rvcidx_auto_nlist(0), 1);
 }

@@ -58,9 +58,16 @@ typedef enum rvcidx_refine {
 /* --train-rows auto: k-means samples at most this many rows per list. faiss
  * advises 30 to 256 per centroid; other speakers' frames found their
  * neighbours at least as well with 64 as with every row (docs/parameters.md),
- * and k-means costs grow with the sample: with nlist = 4 sqrt(N) this keeps
- * them linear in N. */
+ * and k-means costs grow with the sample: with nlist proportional to
+ * sqrt(N) this keeps them linear in N. */
 #define RVCIDX_TRAIN_ROWS_PER_LIST 64
+
+/* --nlist auto: this many lists per sqrt(N). The seed's range is 4..16; at 2
+ * k-means (rows x lists, both proportional to nlist) costs a quarter and the
+ * assignment of every row half, and other speakers' frames reached the
+ * recall target at half the nprobe with faster searches (docs/parameters.md,
+ * bench/RESULTS.md §11). */
+#define RVCIDX_NLIST_PER_SQRT_N 2
 
 /* Default k-means iterations. faiss's default is 25; on other speakers'
  * frames, recall after 10 matched recall after 25 to within 0.0004 at every
@@ -129,10 +136,11 @@ rvcidx_index_params rvcidx_index_default_params(void);
  * starting with the name ("nlist: 'x' is not an integer in 1..16777216"). */
 int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char *value);
 
-/* The nlist chosen for n vectors: 4*sqrt(n), the low end of the 4..16*sqrt(n)
- * range recommended for n <= 1M (fewer, fuller lists reach a recall target at
- * a smaller nprobe), capped so every centroid gets at least 39 training
- * points (faiss's minimum) and at least 1. */
+/* The nlist chosen for n vectors: RVCIDX_NLIST_PER_SQRT_N * sqrt(n), below
+ * the 4..16*sqrt(n) range the seed recommends for n <= 1M (fewer, fuller
+ * lists: a recall target at a smaller nprobe, and builds 2x faster), capped
+ * so every centroid gets at least 39 training points (faiss's minimum) and
+ * at least 1. */
 int64_t rvcidx_auto_nlist(uint64_t n);
 
 /* faiss factory string of the index for these parameters and dim, e.g.

@@ -15,7 +15,7 @@
     "      --index ivfpq4fs|ivfpq4fsr|ivfflat  IVF,PQ{D/2}x4fs + exact refine (default), the\n" \
     "                                same on residuals (x4fsr), or RVC's IVF,Flat\n" \
     "      --metric l2|ip|cosine     default l2, as RVC (cosine stores L2-normalised vectors)\n" \
-    "      --nlist N|auto            IVF lists (auto: 4*sqrt(N), at least 39 rows per list)\n" \
+    "      --nlist N|auto            IVF lists (auto: 2*sqrt(N), at least 39 rows per list)\n" \
     "      --seed S                  sampling and k-means seed (default 1234)\n" \
     "      --iterations N            k-means iterations (default 10)\n"      \
     "      --train-rows N|auto       k-means sample (auto: min(N, 64*nlist))\n" \

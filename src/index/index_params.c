@@ -126,7 +126,7 @@ int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char 
 }
 
 int64_t rvcidx_auto_nlist(uint64_t n) {
-    int64_t nlist = (int64_t)(4.0 * sqrt((double)n));
+    int64_t nlist = (int64_t)(RVCIDX_NLIST_PER_SQRT_N * sqrt((double)n));
     int64_t cap = (int64_t)(n / 39);
     if (nlist > cap) nlist = cap;
     return nlist < 1 ? 1 : nlist;

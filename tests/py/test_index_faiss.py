@@ -45,7 +45,7 @@ score, ix = index.search(queries, k=8)
 assert (ix >= 0).all(), "no empty result slots"
 assert (ix[:, 0] == np.arange(0, len(x), 50)).mean() > 0.99, "a stored vector finds itself"
 ivf = faiss.downcast_index(index.base_index)
-assert ivf.nlist == 153 and ivf.nprobe == 12, (ivf.nlist, ivf.nprobe)  # min(4*sqrt(6000), 6000 // 39)
+assert ivf.nlist == 153 and ivf.nprobe == 12, (ivf.nlist, ivf.nprobe)  # min(2*sqrt(6000), 6000 // 39)
 assert index.k_factor == 6.0, index.k_factor
 assert isinstance(ivf, faiss.IndexIVFPQFastScan), type(ivf)
 assert ivf.pq.M == 384 and ivf.pq.nbits == 4
