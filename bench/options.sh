@@ -21,8 +21,11 @@
 # the held-out speaker against exact search over the tuning index's rows (3/4
 # of N); p50/p99: one thread, 16-frame blocks, timed by the build. App MiB:
 # the file plus the N*D*4 bytes every RVC app holds after reconstruct_n.
-# RVCIDX_BENCH_SIZES (default "100000 300000") sets the sizes; about 15 min
-# on 2 cores for the default, 40 more for 1000000. Removes its scratch
+# RVCIDX_BENCH_SIZES (default "100000 300000") sets the sizes; about 20 min
+# on 2 cores for the default. RVCIDX_BENCH_ROWS (default "auto fp16 sq8 size
+# block") picks rows (auto always runs: the others take figures from it);
+# --max-block-ms times every setting it may choose at length, so its build
+# took 7x the others' at 100,000 (RESULTS §12). Removes its scratch
 # directory at the end (RVCIDX_BENCH_KEEP=1 keeps it); stdout only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,8 +42,16 @@ echo
 row() {
   local name=$1; shift
   rm -rf "$work/out-$name"
-  timed env -u OMP_WAIT_POLICY "$rvcidx" build --no-progress --gpu off -o "$work/out-$name" "$@" "$tree"
   mkdir -p "$work/res/$n"
+  local st=0
+  timed env -u OMP_WAIT_POLICY "$rvcidx" build --no-progress --gpu off -o "$work/out-$name" "$@" "$tree" || st=$?
+  if ((st == 7)); then # no setting reached the target: a result, kept as a row (its best figures in the table)
+    grep -h "error: no setting" "$work/stderr" | head -1 | sed 's/^rvcidx: error: //' >"$work/res/$n/$name.missed"
+    printf '{"options": "%s"}\n' "$*" >"$work/res/$n/$name.time.json"
+    rm -rf "$work/out-$name"
+    return 0
+  fi
+  ((st == 0)) || exit "$st"
   cp "$work/out-$name/timings.json" "$work/res/$n/$name.timings.json"
   cp "$work/out-$name/manifest.json" "$work/res/$n/$name.manifest.json"
   printf '{"wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "options": "%s"}\n' "$T_WALL" "$T_RSS" "$T_OTHER" "$*" \
@@ -57,6 +68,8 @@ print({"twice_p99": f'{c["block_ms_p99"] * 2:.3f}', "size_70": str(int(0.7 * c["
 EOF
 }
 
+wanted() { [[ " ${RVCIDX_BENCH_ROWS:-auto fp16 sq8 size block} " == *" $1 "* ]]; }
+
 for n in ${RVCIDX_BENCH_SIZES:-100000 300000}; do
   tree=$work/tree
   rm -rf "$tree"
@@ -66,15 +79,20 @@ for n in ${RVCIDX_BENCH_SIZES:-100000 300000}; do
   echo "size $n: --index auto" >&2
   row auto --index auto
   for r in fp16 sq8; do
+    wanted "$r" || continue
     echo "size $n: --refine $r" >&2
     row "$r" --refine "$r"
   done
-  size=$(pick "$n" size_70)
-  echo "size $n: --max-index-size $size" >&2
-  row size --max-index-size "$size"
-  ms=$(pick "$n" twice_p99)
-  echo "size $n: --max-block-ms $ms" >&2
-  row block --max-block-ms "$ms"
+  if wanted size; then
+    size=$(pick "$n" size_70)
+    echo "size $n: --max-index-size $size" >&2
+    row size --max-index-size "$size"
+  fi
+  if wanted block; then
+    ms=$(pick "$n" twice_p99)
+    echo "size $n: --max-block-ms $ms" >&2
+    row block --max-block-ms "$ms"
+  fi
   $py "$root/bench/options_report.py" "$work/res/$n" "$n"
   rm -rf "$tree"
 done

@@ -40,6 +40,10 @@ for c in auto["candidates"]:
 for name in ("fp16", "sq8", "size", "block"):
     if not os.path.exists(os.path.join(d, f"{name}.time.json")):
         continue
+    missed = os.path.join(d, f"{name}.missed")
+    if os.path.exists(missed):  # the build exited 7: no setting reached the target
+        print(f"| `{load(name, 'time')['options']}` | {open(missed).read().strip()} | | | | | | | | |")
+        continue
     t, tm, m = load(name, "time"), load(name, "timings"), load(name, "manifest")["indexes"][0]
     s = tm["chosen_setting"]
     print(f"| `{t['options']}` | {cells(m['factory'], m['index_bytes'], m['app_memory_bytes'], s, s['block_ms_p50_1_thread'], s['block_ms_p99_1_thread'])}"
