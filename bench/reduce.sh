@@ -8,7 +8,11 @@
 # is searched exactly (IndexFlatL2): the figures are the reduction's own error.
 # Data: `rvcidx demo` 4 speakers x RVCIDX_BENCH_MINUTES (default 5: 60,000
 # vectors, D=768), queries a fifth speaker (`--speakers 1 --first 9 --minutes 2`:
-# 6,000 frames). RVCIDX_BENCH_BUDGETS (default "2000 10000 0"; 0 = all).
+# 6,000 frames). RVCIDX_BENCH_BUDGETS (default "2000 10000 0"; 0 = all);
+# RVCIDX_BENCH_METHODS (e.g. "km2 random stratified") runs only those beside
+# RVC's recipe. Issue 20's large sizes: RVCIDX_BENCH_MINUTES=20.833333 (250,000
+# vectors) or 83.333333 (1M) with RVCIDX_BENCH_BUDGETS="10000 100000 0"; above
+# 200,000 vectors RVC's recipe is its 10,000 centres at every budget.
 # Prints to stdout only; removes its scratch directory at the end
 # (RVCIDX_BENCH_KEEP=1 keeps it). About 10 min on 2 cores.
 set -euo pipefail

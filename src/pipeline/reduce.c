@@ -6,7 +6,8 @@
  * and filled from; the store of ALL frames stays what the reduction is
  * measured against. Methods (bench/reduce.sh measured them):
  *   kmeans      faiss k-means centres (seeded, `iterations` iterations, on
- *               a seeded sample of at most 256 rows per centre), the default
+ *               a seeded sample of at most 256 rows per centre; in two
+ *               levels for large budgets: reduce_kmeans.c), the default
  *   stratified  a seeded subsample of each speaker's rows, the budget split
  *               by each speaker's share (largest remainder); speakers kept
  *   random      a seeded uniform subsample of all rows
@@ -29,7 +30,6 @@
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/internal.h"
-#include "backend/backend.h"
 #include "base/threads.h"
 #include "index/index_internal.h"
 #include "index/sample.h"
@@ -66,9 +66,7 @@ int rvcidx__reduce_budget(const rvcidx_index_params *p, uint64_t rows, int dim, 
     return 0;
 }
 
-/* want split over nsp speakers of sp_rows (n in all) by their share,
- * largest remainders first (earlier speakers on ties). */
-static void split_budget(uint64_t want, const uint64_t *sp_rows, size_t nsp, uint64_t n, uint64_t *share) {
+void rvcidx__reduce_split_budget(uint64_t want, const uint64_t *sp_rows, size_t nsp, uint64_t n, uint64_t *share) {
     uint64_t given = 0;
     for (size_t s = 0; s < nsp; s++) given += share[s] = want * sp_rows[s] / n;
     while (given < want) {
@@ -99,7 +97,7 @@ static int reduce_rows(rvcidx_store *st, uint64_t first, uint64_t n, uint64_t wa
     }
     if (method == RVCIDX_REDUCE_STRATIFIED) {
         uint64_t share[REDUCE_MAX_SPEAKERS];
-        split_budget(want, sp_rows, nsp, n, share);
+        rvcidx__reduce_split_budget(want, sp_rows, nsp, n, share);
         float *all = malloc(sizeof(float) * (size_t)want * (size_t)dim);
         if (!all) return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory for %llu vectors", (unsigned long long)want);
         uint64_t at = 0;
@@ -122,12 +120,9 @@ static int reduce_rows(rvcidx_store *st, uint64_t first, uint64_t n, uint64_t wa
     RVCIDX__TRY(rvcidx__sample_rows(st, first, n, sample, p->seed, NULL, NULL, &x, NULL));
     rvcidx_index_params l2 = *p; /* the reduction is L2 whatever the index's metric, as its measurement */
     l2.metric = RVCIDX_METRIC_L2;
-    rvcidx__backend *cpu = NULL;
-    int rc = rvcidx__backend_cpu_init(&cpu);
-    if (rc == 0) rc = rvcidx__kmeans(&l2, dim, (int64_t)want, x, sample, cpu, out);
-    if (rc && cpu) rc = rvcidx__fail(rc, "`max_vectors`: %s", rvcidx_last_error());
+    int rc = rvcidx__reduce_kmeans(&l2, dim, want, x, sample, out);
+    if (rc) rc = rvcidx__fail(rc, "`max_vectors`: %s", rvcidx_last_error());
     if (rc == 0) *kept = want;
-    if (cpu) rvcidx__backend_release(cpu);
     free(x);
     return rc;
 }
@@ -262,7 +257,7 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
      * uniform draw mix them: one source then */
     int per_speaker = p->reduce == RVCIDX_REDUCE_STRATIFIED && nsp >= 2;
     uint64_t at = 0, share[REDUCE_MAX_SPEAKERS];
-    if (per_speaker) split_budget(budget, sp_rows, nsp, rows, share);
+    if (per_speaker) rvcidx__reduce_split_budget(budget, sp_rows, nsp, rows, share);
     for (size_t s = 0; rc == 0 && s < (per_speaker ? nsp : 1); s++) {
         char sha[65];
         rvcidx__source_record rec = {per_speaker ? sp_name[s] : "reduced", "reduced", sha, "<f4", "ok", "", at,

@@ -22,6 +22,20 @@ int rvcidx__reduce_budget(const rvcidx_index_params *p, uint64_t rows, int dim, 
 int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, char *out_path, size_t n,
                          rvcidx_index_params *reduced, rvcidx_reduce_result *r);
 
+/* want split over nsp parts of sp_rows rows (n in all) by their share,
+ * largest remainders first (earlier parts on ties), no part above its rows:
+ * speakers for stratified, groups for two-level k-means. */
+void rvcidx__reduce_split_budget(uint64_t want, const uint64_t *sp_rows, size_t nsp, uint64_t n, uint64_t *share);
+
+/* The kmeans reduction: want centres of n rows of x (L2 in p), *out
+ * want*dim floats, malloc'd, the caller frees; one k-means up to a work
+ * bound, two levels above it (reduce_kmeans.c). */
+int rvcidx__reduce_kmeans(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
+                          float **out);
+/* Its two-level form whatever the size (the tests reach it at small n). */
+int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
+                                    float **out);
+
 /* The parameters that index all of a reduced store: p without its row
  * range and budgets. */
 void rvcidx__reduce_params(const rvcidx_index_params *p, rvcidx_index_params *reduced);
