@@ -250,6 +250,9 @@ static void reduction_keys(void **state) {
     assert_non_null(p);
     assert_int_equal(p->index.max_vectors, 0);
     assert_int_equal(p->index.max_app_memory, 0);
+    assert_int_equal(p->index.reduce, RVCIDX_REDUCE_AUTO);
+    assert_string_equal(rvcidx_reduce_method_name(RVCIDX_REDUCE_AUTO), "auto");
+    SET_OK(p, "reduce", "kmeans");
     assert_int_equal(p->index.reduce, RVCIDX_REDUCE_KMEANS);
     SET_OK(p, "max_vectors", "10000");
     assert_int_equal(p->index.max_vectors, 10000);
@@ -267,7 +270,7 @@ static void reduction_keys(void **state) {
     refused(p, "max_vectors", "0", "max_vectors: '0'");
     refused(p, "max_app_memory", "2X", "max_app_memory: '2X' is not a size");
     refused(p, "max_app_memory", "-1G", "max_app_memory: '-1G'");
-    refused(p, "reduce", "dedup", "reduce: 'dedup' is not kmeans, stratified or random");
+    refused(p, "reduce", "dedup", "reduce: 'dedup' is not kmeans, stratified, random or auto");
     rvcidx_build_params_destroy(p);
     char buf[256];
     assert_string_equal(cli_with_flags("`max_vectors` and `max_app_memory=1G`", buf, sizeof buf),

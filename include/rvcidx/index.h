@@ -76,19 +76,31 @@ typedef enum rvcidx_refine {
 
 /* How `max_vectors` chooses the vectors kept (bench/reduce.sh). */
 typedef enum rvcidx_reduce_method {
-    RVCIDX_REDUCE_KMEANS = 0,     /* faiss k-means centres (default: the lowest blend error measured) */
+    RVCIDX_REDUCE_KMEANS = 0,     /* faiss k-means centres */
     RVCIDX_REDUCE_STRATIFIED,     /* a seeded subsample of each speaker's rows, by its share */
-    RVCIDX_REDUCE_RANDOM          /* a seeded uniform subsample */
+    RVCIDX_REDUCE_RANDOM,         /* a seeded uniform subsample */
+    RVCIDX_REDUCE_AUTO            /* default: kmeans or stratified, whichever's blend error against
+                                     all frames measures lower on the held-out frames (centres
+                                     win at small budgets, real frames at large ones) */
 } rvcidx_reduce_method;
 
-/* "kmeans", "stratified", "random" ("?" for another value). */
+/* "kmeans", "stratified", "random", "auto" ("?" for another value). */
 const char *rvcidx_reduce_method_name(int method);
 
+/* One method `auto` measured before choosing. */
+typedef struct rvcidx_reduce_trial {
+    int method; /* rvcidx_reduce_method */
+    int measured;
+    double blend_error_mean, blend_error_p95;
+} rvcidx_reduce_trial;
 
 /* What `max_vectors` / `max_app_memory` did (applied 0: nothing). */
 typedef struct rvcidx_reduce_result {
     int applied;
-    int method;                /* rvcidx_reduce_method */
+    int method;                /* rvcidx_reduce_method that made the kept vectors (never auto) */
+    int requested;             /* rvcidx_reduce_method asked for (auto: method is its choice) */
+    size_t n_trials;           /* auto: the methods measured, in trials (0 otherwise) */
+    rvcidx_reduce_trial trials[2];
     uint64_t budget, input_rows, kept, seed;
     int measured;              /* 1: the blend error below was measured */
     uint64_t queries;

@@ -44,7 +44,9 @@ static const char build_usage[] =
     "                       blend error against all frames (docs/parameters.md, Reduction)\n"
     "      --max-app-memory SIZE  the N whose index file plus the app's N*D*4 copy fit SIZE\n"
     "                       (e.g. 512M, 2G); with --max-vectors the smaller N\n"
-    "      --reduce kmeans|stratified|random  how: k-means centres (default), or a seeded\n"
+    "      --reduce auto|kmeans|stratified|random  how: auto (default) measures k-means\n"
+    "                       centres and a seeded per-speaker subsample against all frames\n"
+    "                       and keeps the lower blend error; or k-means centres, or a seeded\n"
     "                       subsample of each speaker's frames by its share, or of all\n"
     "eval options (recall against exact search, tuning nprobe/k_factor):\n" CLI_EVAL_HELP
     "ingest options:\n"
@@ -239,9 +241,16 @@ static void print_measured_on(const rvcidx_index_result *r) {
 static void print_reduction(const rvcidx_eval_report *e) {
     const rvcidx_reduce_result *rd = &e->reduce;
     if (!rd->applied) return;
-    printf("reduced  %llu of %llu vectors kept (%s, seed %llu): the recall line above is against the kept vectors;",
+    char how[160] = "";
+    if (rd->requested == RVCIDX_REDUCE_AUTO && rd->n_trials == 2 && rd->trials[0].measured && rd->trials[1].measured)
+        snprintf(how, sizeof how, "; chosen by auto: %s %.2f%%, %s %.2f%%", rvcidx_reduce_method_name(rd->trials[0].method),
+                 100.0 * rd->trials[0].blend_error_mean, rvcidx_reduce_method_name(rd->trials[1].method),
+                 100.0 * rd->trials[1].blend_error_mean);
+    else if (rd->requested == RVCIDX_REDUCE_AUTO)
+        snprintf(how, sizeof how, "; chosen by auto: too few rows to measure");
+    printf("reduced  %llu of %llu vectors kept (%s, seed %llu%s): the recall line above is against the kept vectors;",
            (unsigned long long)rd->kept, (unsigned long long)rd->input_rows, rvcidx_reduce_method_name(rd->method),
-           (unsigned long long)rd->seed);
+           (unsigned long long)rd->seed, how);
     if (rd->measured)
         printf(" against ALL frames, RVC blend error %.2f%% (p95 %.2f%%), measured on %s\n", 100.0 * rd->blend_error_mean,
                100.0 * rd->blend_error_p95, rd->measured_on);

@@ -34,5 +34,6 @@ void rvcidx__eval_report_set_size(rvcidx_eval_report *r, uint64_t file_bytes, ui
 /* `max_vectors`: what was kept and its blend error against all rows, as
  * report.json and manifest.json record it; NULL when nothing was reduced. */
 json_t *rvcidx__reduce_json(const rvcidx_reduce_result *r, int with_speed);
+json_t *rvcidx__reduce_trials_json(const rvcidx_reduce_result *r);
 
 #endif

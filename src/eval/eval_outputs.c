@@ -102,6 +102,16 @@ static int write_markdown(const rvcidx_eval_report *r, const char *md_path, cons
                 "settings below measure the index against its kept vectors. ", (unsigned long long)x->kept,
                 (unsigned long long)x->input_rows, (unsigned long long)x->budget,
                 rvcidx_reduce_method_name(x->method), (unsigned long long)x->seed);
+        if (x->requested == RVCIDX_REDUCE_AUTO) {
+            fprintf(f, "`reduce=auto` chose it from");
+            for (size_t i = 0; i < x->n_trials; i++) {
+                const rvcidx_reduce_trial *t = &x->trials[i];
+                fprintf(f, "%s %s", i ? " and" : "", rvcidx_reduce_method_name(t->method));
+                if (t->measured) fprintf(f, " (mean %.5f, p95 %.5f)", t->blend_error_mean, t->blend_error_p95);
+                else fprintf(f, " (not measured: too few rows)");
+            }
+            fprintf(f, ": the lower mean blend error against all vectors. ");
+        }
         if (x->measured)
             fprintf(f, "The reduction's RVC blend error against exact search over all vectors: mean %.5f, p95 %.5f "
                     "(%s).\n\n", x->blend_error_mean, x->blend_error_p95, x->measured_on);

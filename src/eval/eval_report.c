@@ -88,12 +88,26 @@ static void add_auto(json_t *o, const rvcidx_eval_report *r, int with_speed) {
     json_object_set_new(o, "index_auto", a ? a : json_null());
 }
 
+/* What `reduce=auto` measured: [{method, measured, mean, p95}, ...]. */
+json_t *rvcidx__reduce_trials_json(const rvcidx_reduce_result *r) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->n_trials; i++) {
+        const rvcidx_reduce_trial *t = &r->trials[i];
+        json_array_append_new(a, json_pack("{s:s, s:b, s:f, s:f}", "method", rvcidx_reduce_method_name(t->method),
+                                           "measured", t->measured, "blend_error_mean", t->blend_error_mean,
+                                           "blend_error_p95", t->blend_error_p95));
+    }
+    return a;
+}
+
 json_t *rvcidx__reduce_json(const rvcidx_reduce_result *r, int with_speed) {
     if (!r->applied) return NULL;
     json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "method", rvcidx_reduce_method_name(r->method),
                           "budget", (json_int_t)r->budget, "input_vectors", (json_int_t)r->input_rows, "kept",
                           (json_int_t)r->kept, "seed", (json_int_t)r->seed);
     if (!o) return NULL;
+    json_object_set_new(o, "requested", json_string(rvcidx_reduce_method_name(r->requested)));
+    if (r->n_trials) json_object_set_new(o, "auto_trials", rvcidx__reduce_trials_json(r));
     json_object_set_new(o, "blend_error_vs_all",
                         r->measured ? json_pack("{s:f, s:f, s:I, s:s}", "mean", r->blend_error_mean, "p95",
                                                 r->blend_error_p95, "queries", (json_int_t)r->queries, "measured_on",

@@ -21,12 +21,13 @@ rvcidx_index_params rvcidx_index_default_params(void) {
     p.gpu = RVCIDX_GPU_AUTO;
     p.nprobe = 16;
     p.k_factor = 8;
+    p.reduce = RVCIDX_REDUCE_AUTO;
     return p;
 }
 
 const char *rvcidx_reduce_method_name(int method) {
-    static const char *const methods[] = {"kmeans", "stratified", "random"};
-    return method >= 0 && method < 3 ? methods[method] : "?";
+    static const char *const methods[] = {"kmeans", "stratified", "random", "auto"};
+    return method >= 0 && method < 4 ? methods[method] : "?";
 }
 
 /* SIZE: bytes, or a number with K, M, G or T (powers of 1024; "GiB", "G"
@@ -100,8 +101,8 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
         if (value && !strcmp(value, "none")) return p->max_app_memory = 0, 0;
         RVCIDX__TRY(param_size(k, value, &p->max_app_memory));
     } else if (!strcmp(k, "reduce")) {
-        static const char *const methods[] = {"kmeans", "stratified", "random"};
-        RVCIDX__TRY(rvcidx__param_choice(k, value, methods, 3, &choice));
+        static const char *const methods[] = {"kmeans", "stratified", "random", "auto"};
+        RVCIDX__TRY(rvcidx__param_choice(k, value, methods, 4, &choice));
         p->reduce = choice;
     } else if (!strcmp(k, "k_factor")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));

@@ -7,10 +7,14 @@
  * measured against. Methods (bench/reduce.sh measured them):
  *   kmeans      faiss k-means centres (seeded, `iterations` iterations, on
  *               a seeded sample of at most 256 rows per centre; in two
- *               levels for large budgets: reduce_kmeans.c), the default
+ *               levels for large budgets: reduce_kmeans.c)
  *   stratified  a seeded subsample of each speaker's rows, the budget split
  *               by each speaker's share (largest remainder); speakers kept
  *   random      a seeded uniform subsample of all rows
+ *   auto        (default) kmeans or stratified, whichever's measured blend
+ *               error below is lower: centres won at 1 kept in 25, real
+ *               frames at 1 in 2.5 (bench/RESULTS.md §14), so neither can be
+ *               the default for every budget
  * The blend error recorded compares RVC's blend over the reduced set with
  * the exact blend over all frames, for frames of a held-out speaker (the
  * store's last; with one speaker, its last tenth of rows): the same method
@@ -210,6 +214,32 @@ static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t bud
     return rc;
 }
 
+/* auto: kmeans and stratified each measured as above; the lower mean blend
+ * error wins (kmeans on a tie, or when neither could be measured). Sets
+ * r->method, r->trials and the winner's measurement. */
+static int choose_method(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t budget, const rvcidx_index_params *p,
+                         const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, rvcidx_reduce_result *r) {
+    static const int candidates[2] = {RVCIDX_REDUCE_KMEANS, RVCIDX_REDUCE_STRATIFIED};
+    rvcidx_reduce_result m[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&m[i], 0, sizeof m[i]);
+        RVCIDX__TRY(measure(st, first, rows, budget, p, candidates[i], sp_first, sp_rows, nsp, &m[i]));
+        r->trials[i] = (rvcidx_reduce_trial){candidates[i], m[i].measured, m[i].blend_error_mean, m[i].blend_error_p95};
+        if (m[i].measured)
+            rvcidx__log(RVCIDX_LOG_INFO, "`max_vectors` auto: %s: blend error against all frames %.5f (p95 %.5f)",
+                        rvcidx_reduce_method_name(candidates[i]), m[i].blend_error_mean, m[i].blend_error_p95);
+    }
+    r->n_trials = 2;
+    int w = m[1].measured && (!m[0].measured || m[1].blend_error_mean < m[0].blend_error_mean);
+    r->method = candidates[w];
+    r->measured = m[w].measured;
+    r->queries = m[w].queries;
+    r->blend_error_mean = m[w].blend_error_mean;
+    r->blend_error_p95 = m[w].blend_error_p95;
+    snprintf(r->measured_on, sizeof r->measured_on, "%s", m[w].measured_on);
+    return 0;
+}
+
 int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, char *out_path, size_t n,
                          rvcidx_index_params *reduced, rvcidx_reduce_result *r) {
     double t0 = omp_get_wtime();
@@ -237,15 +267,18 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
     }
     if (rvcidx_store_speaker_count(st) > REDUCE_MAX_SPEAKERS) nsp = 0; /* so many: stratified draws uniformly */
     r->applied = 1;
-    r->method = p->reduce;
+    r->method = r->requested = p->reduce;
     r->budget = budget;
     r->input_rows = rows;
     r->seed = p->seed;
     float *x = NULL;
     uint64_t kept = 0;
-    rvcidx__log(RVCIDX_LOG_INFO, "`max_vectors`: keeping %llu of %llu vectors (%s)", (unsigned long long)budget,
-                (unsigned long long)rows, rvcidx_reduce_method_name(p->reduce));
-    rc = reduce_rows(st, first, rows, budget, p, p->reduce, sp_first, sp_rows, nsp, &x, &kept);
+    if (p->reduce == RVCIDX_REDUCE_AUTO) rc = choose_method(st, first, rows, budget, p, sp_first, sp_rows, nsp, r);
+    if (rc == 0)
+        rvcidx__log(RVCIDX_LOG_INFO, "`max_vectors`: keeping %llu of %llu vectors (%s%s)", (unsigned long long)budget,
+                    (unsigned long long)rows, rvcidx_reduce_method_name(r->method),
+                    r->requested == RVCIDX_REDUCE_AUTO ? ", chosen by auto" : "");
+    if (rc == 0) rc = reduce_rows(st, first, rows, budget, p, r->method, sp_first, sp_rows, nsp, &x, &kept);
     rvcidx__store_writer w;
     memset(&w, 0, sizeof w);
     char final[PATH_MAX];
@@ -255,7 +288,7 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
     if (rc == 0) rc = rvcidx__store_append_rows(&w, x, kept);
     /* the speakers' ranges survive a stratified subsample; centres and a
      * uniform draw mix them: one source then */
-    int per_speaker = p->reduce == RVCIDX_REDUCE_STRATIFIED && nsp >= 2;
+    int per_speaker = r->method == RVCIDX_REDUCE_STRATIFIED && nsp >= 2;
     uint64_t at = 0, share[REDUCE_MAX_SPEAKERS];
     if (per_speaker) rvcidx__reduce_split_budget(budget, sp_rows, nsp, rows, share);
     for (size_t s = 0; rc == 0 && s < (per_speaker ? nsp : 1); s++) {
@@ -271,7 +304,8 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
     if (writing) rvcidx__store_writer_abort(&w);
     free(x);
     r->kept = kept;
-    if (rc == 0) rc = measure(st, first, rows, budget, p, p->reduce, sp_first, sp_rows, nsp, r);
+    if (rc == 0 && r->requested != RVCIDX_REDUCE_AUTO) /* auto measured it before choosing */
+        rc = measure(st, first, rows, budget, p, r->method, sp_first, sp_rows, nsp, r);
     rvcidx_store_close(st);
     if (rc) return unlink(final), rc;
     snprintf(out_path, n, "%s", final);
@@ -291,11 +325,39 @@ void rvcidx__reduce_params(const rvcidx_index_params *p, rvcidx_index_params *re
 /* Every field, the doubles as jansson writes them (17 digits: read back
  * exactly), so a split build's finish reports what its prepare measured. */
 json_t *rvcidx__reduce_state_json(const rvcidx_reduce_result *r) {
-    return json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:f, s:f, s:s, s:f}", "method", r->method, "budget",
+    json_t *o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:f, s:f, s:s, s:f}", "method", r->method, "budget",
                      (json_int_t)r->budget, "input_rows", (json_int_t)r->input_rows, "kept", (json_int_t)r->kept, "seed",
                      (json_int_t)r->seed, "measured", r->measured, "queries", (json_int_t)r->queries, "blend_error_mean",
                      r->blend_error_mean, "blend_error_p95", r->blend_error_p95, "measured_on", r->measured_on, "seconds",
                      r->seconds);
+    json_t *trials = json_array();
+    for (size_t i = 0; trials && i < r->n_trials; i++)
+        json_array_append_new(trials, json_pack("[i, i, f, f]", r->trials[i].method, r->trials[i].measured,
+                                                r->trials[i].blend_error_mean, r->trials[i].blend_error_p95));
+    if (!o || !trials) {
+        json_decref(o), json_decref(trials);
+        return NULL;
+    }
+    if (json_object_set_new(o, "requested", json_integer(r->requested)) || json_object_set_new(o, "trials", trials)) {
+        json_decref(o); /* set_new took trials, also on failure */
+        return NULL;
+    }
+    return o;
+}
+
+static int read_trials(json_t *o, rvcidx_reduce_result *r) {
+    json_t *a = NULL;
+    if (json_unpack(o, "{s:i, s:o}", "requested", &r->requested, "trials", &a) != 0 || !json_is_array(a) ||
+        json_array_size(a) > 2)
+        return -1;
+    r->n_trials = json_array_size(a);
+    for (size_t i = 0; i < r->n_trials; i++) {
+        rvcidx_reduce_trial *t = &r->trials[i];
+        if (json_unpack(json_array_get(a, i), "[i, i, F, F]", &t->method, &t->measured, &t->blend_error_mean,
+                        &t->blend_error_p95) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int rvcidx__reduce_state_read(json_t *o, rvcidx_reduce_result *r) {
@@ -306,7 +368,7 @@ int rvcidx__reduce_state_read(json_t *o, rvcidx_reduce_result *r) {
                           &budget, "input_rows", &input_rows, "kept", &kept, "seed", &seed, "measured", &r->measured,
                           "queries", &queries, "blend_error_mean", &r->blend_error_mean, "blend_error_p95",
                           &r->blend_error_p95, "measured_on", &on, "seconds", &r->seconds) != 0 ||
-        budget < 1 || kept < 1 || input_rows < kept || queries < 0)
+        budget < 1 || kept < 1 || input_rows < kept || queries < 0 || read_trials(o, r) != 0)
         return -1;
     r->applied = 1;
     r->budget = (uint64_t)budget, r->input_rows = (uint64_t)input_rows, r->kept = (uint64_t)kept;

@@ -60,7 +60,12 @@ assert os.path.basename(index_of(P("one"))) == os.path.basename(index_of(P("spli
 assert same_bytes(index_of(P("one")), index_of(P("split3"))), "split index differs from the unsplit one"
 assert faiss.read_index(index_of(P("split3"))).ntotal == BUDGET
 rep = load(P("split3", "report.json"))["reduction"]
-assert rep["method"] == "kmeans" and rep["budget"] == BUDGET and rep["kept"] == BUDGET, rep
+assert rep["requested"] == "auto" and rep["budget"] == BUDGET and rep["kept"] == BUDGET, rep
+# auto measured both methods in the prepare step; the finish reports what it measured
+tr = {t["method"]: t for t in rep["auto_trials"]}
+assert sorted(tr) == ["kmeans", "stratified"] and all(t["measured"] for t in tr.values()), rep
+assert rep["method"] == min(tr, key=lambda m: tr[m]["blend_error_mean"]), rep
+assert rep["blend_error_vs_all"]["mean"] == tr[rep["method"]]["blend_error_mean"], rep
 assert rep["input_vectors"] == ROWS and rep["seed"] == 1234, rep
 be = rep["blend_error_vs_all"]
 assert be and 0 < be["mean"] <= be["p95"] and be["queries"] > 0, be

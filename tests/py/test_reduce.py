@@ -59,13 +59,20 @@ passed += 1
 
 # --- the report and the manifest record it --------------------------------
 rep = load(path("a/report.json"))["reduction"]
-assert rep["method"] == "kmeans" and rep["budget"] == 2000 and rep["kept"] == 2000, rep
+assert rep["requested"] == "auto" and rep["budget"] == 2000 and rep["kept"] == 2000, rep
 assert rep["input_vectors"] == n and rep["seed"] == 1234, rep
 be = rep["blend_error_vs_all"]
 assert be and 0 < be["mean"] <= be["p95"] and be["queries"] > 0, be
+# auto: both methods measured the same way; the lower mean ships, with its figures
+tr = {t["method"]: t for t in rep["auto_trials"]}
+assert sorted(tr) == ["kmeans", "stratified"] and all(t["measured"] for t in tr.values()), rep
+assert tr["kmeans"]["blend_error_mean"] != tr["stratified"]["blend_error_mean"], tr
+assert rep["method"] == min(tr, key=lambda m: tr[m]["blend_error_mean"]), rep
+assert (be["mean"], be["p95"]) == (tr[rep["method"]]["blend_error_mean"], tr[rep["method"]]["blend_error_p95"]), rep
 man = load(path("a/manifest.json"))
 assert man["request"]["parameters"]["max_vectors"] == 2000, man["request"]["parameters"]
-assert man["request"]["parameters"]["reduce"] == "kmeans"
+assert man["request"]["parameters"]["reduce"] == "auto"
+assert "`reduce=auto` chose it from kmeans (mean" in open(path("a/report.md")).read()
 mi = man["indexes"][0]
 assert mi["ntotal"] == 2000 and mi["reduction"]["kept"] == 2000, mi
 assert "max_vectors" in open(path("a/report.md")).read()
@@ -75,6 +82,25 @@ passed += 1
 b = build("b", "--max-vectors", "2000")
 assert open(a, "rb").read() == open(b, "rb").read(), "index differs between two builds"
 assert load(path("b/report.json"))["reduction"] == rep
+passed += 1
+
+# --- an explicit method: measured alone, and the figures auto measured ----
+k = build("k", "--max-vectors", "2000", "--reduce", "kmeans")
+kr = load(path("k/report.json"))["reduction"]
+assert kr["method"] == kr["requested"] == "kmeans" and "auto_trials" not in kr, kr
+assert kr["blend_error_vs_all"]["mean"] == tr["kmeans"]["blend_error_mean"], (kr, tr)
+if rep["method"] == "kmeans":
+    assert open(k, "rb").read() == open(a, "rb").read(), "auto's kmeans index differs from --reduce kmeans"
+passed += 1
+
+# --- auto at half the frames: real frames measure better, and ship --------
+h = build("h", "--max-vectors", "6000")
+hr = load(path("h/report.json"))["reduction"]
+ht = {t["method"]: t["blend_error_mean"] for t in hr["auto_trials"]}
+assert hr["method"] == "stratified" and ht["stratified"] < ht["kmeans"], hr  # bench/RESULTS.md §14: so at 1 in 2.5
+hk = faiss.read_index(h).reconstruct_n(0, 6000)
+store_rows = {r.tobytes() for r in x}
+assert all(r.tobytes() in store_rows for r in hk), "stratified keeps store rows"
 passed += 1
 
 # --- stratified: real frames, by speaker share ------------------------------
@@ -110,7 +136,8 @@ passed += 1
 r = subprocess.run([rvcidx, "build", "--no-progress", "--index", "ivfflat", "--no-timing", "-o", path("v"),
                     "--max-vectors", "500", path("data")], capture_output=True, text=True, check=True)
 line = [l for l in r.stdout.splitlines() if l.startswith("reduced  ")]
-assert len(line) == 1 and "500 of %d vectors kept (kmeans" % n in line[0] and "against ALL frames, RVC blend error" in line[0], r.stdout
+assert len(line) == 1 and "500 of %d vectors kept (" % n in line[0] and "; chosen by auto: kmeans " in line[0], r.stdout
+assert "against ALL frames, RVC blend error" in line[0], r.stdout
 passed += 1
 
 print(f"test_reduce: {passed} checks passed")
