@@ -29,6 +29,10 @@ Methods:
                (IVF256,Flat nprobe 16) over the kept frames, dropping one frame
                of each closest pair (closest first, at most half per round)
                until BUDGET remain
+  rvcidx-build the vectors of the index `rvcidx build --max-vectors BUDGET`
+               wrote (reduce.sh with RVCIDX_BENCH_BUILD=1 passes them in
+               RVCIDX_BENCH_INDEXES as BUDGET:PATH:WALL_S), read back with
+               reconstruct_n as the apps do; time is the whole build's
 BUDGET 0 means all vectors (no reduction: the reference row).
 RVCIDX_BENCH_METHODS (space-separated names) runs only those; rvc-mbkm, the
 ratio columns' reference, always runs, and only at budget 10,000 when the
@@ -162,6 +166,15 @@ def dedup(x, b, seed):
     return x[keep], keep
 
 
+def built_index(path, x, where):
+    idx = faiss.read_index(path)
+    v = idx.reconstruct_n(0, idx.ntotal)
+    rows = np.array([where.get(hash(r.tobytes()), -1) for r in v])
+    real = rows >= 0
+    real[real] = [np.array_equal(x[i], r) for i, r in zip(rows[real], v[real])]
+    return v, (rows if real.all() else None)  # real frames: recall by identity; centres: n/a
+
+
 def main():
     tree, store, queries, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     budgets = [int(v) for v in sys.argv[5:]]
@@ -191,6 +204,9 @@ def main():
     if chosen:
         methods = [m for m in methods if m[0] in chosen or m[0] == "rvc-mbkm" or
                    (m[0] == "km-snap" and "faiss-km" in chosen)]
+    built = {int(b): (p, float(w)) for b, p, w in
+             (e.split(":") for e in os.environ.get("RVCIDX_BENCH_INDEXES", "").split())}
+    where = {hash(r.tobytes()): i for i, r in enumerate(x)} if built else {}
     rvc_memo = {}
     hdr = "| budget | method | kept | blend err mean | p95 | mean / RVC's | p95 / RVC's | 8-recall@8 | empty | time (s) |"
     for b in budgets:
@@ -201,6 +217,8 @@ def main():
             meths = [("all", lambda b: (x, np.arange(x.shape[0])))]
         else:
             meths = [m for m in methods if not (m[0] in ("faiss-km", "km-snap") and x.shape[0] * b > FLAT_WORK)]
+            if b in built:
+                meths.append(("rvcidx-build", lambda b: built_index(built[b][0], x, where)))
         km_centres, km_time = None, 0.0
         for name, fn in meths:
             t0 = time.perf_counter()
@@ -213,7 +231,7 @@ def main():
                 (v, r), dt = (rvc_memo["c"][0], None), rvc_memo["c"][1]
             else:
                 v, r = fn(b)
-                dt = time.perf_counter() - t0
+                dt = built[b][1] if name == "rvcidx-build" else time.perf_counter() - t0
             if name == "faiss-km":
                 km_centres, km_time = v, dt
             v = np.ascontiguousarray(v, dtype=np.float32)
