@@ -10,11 +10,13 @@
 # vectors, D=768), queries a fifth speaker (`--speakers 1 --first 9 --minutes 2`:
 # 6,000 frames). RVCIDX_BENCH_BUDGETS (default "2000 10000 0"; 0 = all);
 # RVCIDX_BENCH_METHODS (e.g. "km2 random stratified") runs only those beside
-# RVC's recipe. RVCIDX_BENCH_BUILD=1 adds rvcidx's own build at each budget
-# (row rvcidx-build: its index's vectors, scored as the others; and a table
-# of what its --reduce auto measured and what the build cost). Issue 20's large sizes: RVCIDX_BENCH_MINUTES=20.833333 (250,000
-# vectors) or 83.333333 (1M) with RVCIDX_BENCH_BUDGETS="10000 100000 0"; above
-# 200,000 vectors RVC's recipe is its 10,000 centres at every budget.
+# RVC's recipe (hubs: a query-aware probe, see reduce_peer.py).
+# RVCIDX_BENCH_BUILD=1 adds rvcidx's own build at each budget (row
+# rvcidx-build: its index's vectors, scored as the others; and a table of
+# what its --reduce auto measured and what the build cost). Issue 20's large
+# sizes: RVCIDX_BENCH_MINUTES=20.833333 (250,000 vectors) or 83.333333 (1M)
+# with RVCIDX_BENCH_BUDGETS="10000 100000 0"; above 200,000 vectors RVC's
+# recipe is its 10,000 centres at every budget.
 # Prints to stdout only; removes its scratch directory at the end
 # (RVCIDX_BENCH_KEEP=1 keeps it). About 10 min on 2 cores.
 set -euo pipefail

@@ -29,6 +29,14 @@ Methods:
                (IVF256,Flat nprobe 16) over the kept frames, dropping one frame
                of each closest pair (closest first, at most half per round)
                until BUDGET remain
+  hubs         query-aware (a probe, not in rvcidx): every input frame scored
+               by how often it is among the k=8 exact nearest neighbours of
+               probe frames of the OTHER input speakers (each speaker probes
+               the rest with RVCIDX_BENCH_HUB_PROBES of its frames, default
+               10,000, rvcidx's seeded sampler); the BUDGET most-hit frames
+               are kept, ties and frames never hit in a seeded random order.
+               Never sees the held-out queries. Its time includes the
+               scoring (done once, for the first budget)
   rvcidx-build the vectors of the index `rvcidx build --max-vectors BUDGET`
                wrote (reduce.sh with RVCIDX_BENCH_BUILD=1 passes them in
                RVCIDX_BENCH_INDEXES as BUDGET:PATH:WALL_S), read back with
@@ -175,6 +183,30 @@ def built_index(path, x, where):
     return v, (rows if real.all() else None)  # real frames: recall by identity; centres: n/a
 
 
+def hub_hits(x, counts, seed, probes):
+    first = np.cumsum([0] + counts)
+    hits = np.zeros(x.shape[0], np.int64)
+    for s in range(len(counts)):
+        others = np.concatenate([np.arange(first[o], first[o + 1]) for o in range(len(counts)) if o != s])
+        idx = faiss.IndexFlatL2(x.shape[1])
+        idx.add(x[others])
+        probe = x[first[s] + benchlib.rvcidx_sample_ids(counts[s], min(probes, counts[s]), seed + s)]
+        ids = idx.search(probe, K)[1]
+        np.add.at(hits, others[ids[ids >= 0]], 1)
+        del idx
+    return hits
+
+
+def hubs(x, b, seed, counts, memo):
+    assert len(counts) >= 2, "hubs needs at least two speakers to probe with"
+    if "hits" not in memo:
+        memo["hits"] = hub_hits(x, counts, seed, int(os.environ.get("RVCIDX_BENCH_HUB_PROBES", "10000")))
+        print("hubs: %d of %d input frames hit at least once" % ((memo["hits"] > 0).sum(), x.shape[0]))
+    order = np.lexsort((np.random.default_rng(seed).random(x.shape[0]), -memo["hits"]))
+    rows = np.sort(order[:b])
+    return x[rows], rows
+
+
 def main():
     tree, store, queries, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     budgets = [int(v) for v in sys.argv[5:]]
@@ -199,7 +231,9 @@ def main():
         ("random", lambda b: random_sub(x, b, seed)),
         ("stratified", lambda b: stratified(x, b, seed, counts)),
         ("dedup", lambda b: dedup(x, b, seed)),
+        ("hubs", lambda b: hubs(x, b, seed, counts, hub_memo)),
     ]
+    hub_memo = {}
     chosen = os.environ.get("RVCIDX_BENCH_METHODS", "").split()
     if chosen:
         methods = [m for m in methods if m[0] in chosen or m[0] == "rvc-mbkm" or
@@ -210,8 +244,6 @@ def main():
     rvc_memo = {}
     hdr = "| budget | method | kept | blend err mean | p95 | mean / RVC's | p95 / RVC's | 8-recall@8 | empty | time (s) |"
     for b in budgets:
-        print(hdr)
-        print("|" + "---|" * 10)
         rows = []
         if b == 0 or b >= x.shape[0]:
             meths = [("all", lambda b: (x, np.arange(x.shape[0])))]
@@ -247,6 +279,8 @@ def main():
             rows.append((name, v.shape[0], err.mean(), err[int(0.95 * (len(err) - 1))], rec, float(np.mean(ids < 0)), dt))
             sys.stdout.flush()
         ref = rows[0]
+        print(hdr)
+        print("|" + "---|" * 10)
         for name, kept, m, p, rec, e, dt in rows:
             print("| %s | %s | %d | %.5f | %.5f | %.3f | %.3f | %s | %.4f | %.1f |"
                   % (b if b else "all", name, kept, m, p, m / max(ref[2], 1e-300), p / max(ref[3], 1e-300), rec, e, dt))

@@ -252,6 +252,7 @@ static void reduction_keys(void **state) {
     assert_int_equal(p->index.max_app_memory, 0);
     assert_int_equal(p->index.reduce, RVCIDX_REDUCE_AUTO);
     assert_string_equal(rvcidx_reduce_method_name(RVCIDX_REDUCE_AUTO), "auto");
+    assert_string_equal(rvcidx_reduce_method_name(RVCIDX_REDUCE_HUBS), "hubs");
     SET_OK(p, "reduce", "kmeans");
     assert_int_equal(p->index.reduce, RVCIDX_REDUCE_KMEANS);
     SET_OK(p, "max_vectors", "10000");
@@ -270,7 +271,7 @@ static void reduction_keys(void **state) {
     refused(p, "max_vectors", "0", "max_vectors: '0'");
     refused(p, "max_app_memory", "2X", "max_app_memory: '2X' is not a size");
     refused(p, "max_app_memory", "-1G", "max_app_memory: '-1G'");
-    refused(p, "reduce", "dedup", "reduce: 'dedup' is not kmeans, stratified, random or auto");
+    refused(p, "reduce", "dedup", "reduce: 'dedup' is not kmeans, stratified, random, auto or hubs");
     rvcidx_build_params_destroy(p);
     char buf[256];
     assert_string_equal(cli_with_flags("`max_vectors` and `max_app_memory=1G`", buf, sizeof buf),

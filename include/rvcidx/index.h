@@ -79,12 +79,14 @@ typedef enum rvcidx_reduce_method {
     RVCIDX_REDUCE_KMEANS = 0,     /* faiss k-means centres */
     RVCIDX_REDUCE_STRATIFIED,     /* a seeded subsample of each speaker's rows, by its share */
     RVCIDX_REDUCE_RANDOM,         /* a seeded uniform subsample */
-    RVCIDX_REDUCE_AUTO            /* default: kmeans or stratified, whichever's blend error against
-                                     all frames measures lower on the held-out frames (centres
-                                     win at small budgets, real frames at large ones) */
+    RVCIDX_REDUCE_AUTO,           /* default: kmeans, stratified and (with 3+ speakers) hubs, each
+                                     measured on the held-out speaker's frames against all frames;
+                                     the lowest mean blend error is kept */
+    RVCIDX_REDUCE_HUBS            /* the frames most often among the 8 nearest of other speakers'
+                                     probe frames (2+ speakers): what RVC's queries land on */
 } rvcidx_reduce_method;
 
-/* "kmeans", "stratified", "random", "auto" ("?" for another value). */
+/* "kmeans", "stratified", "random", "auto", "hubs" ("?" for another value). */
 const char *rvcidx_reduce_method_name(int method);
 
 /* One method `auto` measured before choosing. */
@@ -100,7 +102,7 @@ typedef struct rvcidx_reduce_result {
     int method;                /* rvcidx_reduce_method that made the kept vectors (never auto) */
     int requested;             /* rvcidx_reduce_method asked for (auto: method is its choice) */
     size_t n_trials;           /* auto: the methods measured, in trials (0 otherwise) */
-    rvcidx_reduce_trial trials[2];
+    rvcidx_reduce_trial trials[3];
     uint64_t budget, input_rows, kept, seed;
     int measured;              /* 1: the blend error below was measured */
     uint64_t queries;

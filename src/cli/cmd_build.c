@@ -44,10 +44,11 @@ static const char build_usage[] =
     "                       blend error against all frames (docs/parameters.md, Reduction)\n"
     "      --max-app-memory SIZE  the N whose index file plus the app's N*D*4 copy fit SIZE\n"
     "                       (e.g. 512M, 2G); with --max-vectors the smaller N\n"
-    "      --reduce auto|kmeans|stratified|random  how: auto (default) measures k-means\n"
-    "                       centres and a seeded per-speaker subsample against all frames\n"
-    "                       and keeps the lower blend error; or k-means centres, or a seeded\n"
-    "                       subsample of each speaker's frames by its share, or of all\n"
+    "      --reduce auto|kmeans|stratified|hubs|random  how: auto (default) measures\n"
+    "                       k-means centres, a seeded per-speaker subsample and (3+ speakers)\n"
+    "                       hubs against all frames and keeps the lowest blend error; or one\n"
+    "                       of them (hubs: the frames other speakers' probes land on), or a\n"
+    "                       seeded uniform subsample\n"
     "eval options (recall against exact search, tuning nprobe/k_factor):\n" CLI_EVAL_HELP
     "ingest options:\n"
     "      --dim 256|768    pick 3_feature256 (v1) or 3_feature768 (v2) when both exist\n"
@@ -241,13 +242,15 @@ static void print_measured_on(const rvcidx_index_result *r) {
 static void print_reduction(const rvcidx_eval_report *e) {
     const rvcidx_reduce_result *rd = &e->reduce;
     if (!rd->applied) return;
-    char how[160] = "";
-    if (rd->requested == RVCIDX_REDUCE_AUTO && rd->n_trials == 2 && rd->trials[0].measured && rd->trials[1].measured)
-        snprintf(how, sizeof how, "; chosen by auto: %s %.2f%%, %s %.2f%%", rvcidx_reduce_method_name(rd->trials[0].method),
-                 100.0 * rd->trials[0].blend_error_mean, rvcidx_reduce_method_name(rd->trials[1].method),
-                 100.0 * rd->trials[1].blend_error_mean);
-    else if (rd->requested == RVCIDX_REDUCE_AUTO)
-        snprintf(how, sizeof how, "; chosen by auto: too few rows to measure");
+    char how[200] = "";
+    size_t len = 0;
+    for (size_t i = 0; rd->requested == RVCIDX_REDUCE_AUTO && i < rd->n_trials && len < sizeof how; i++) {
+        const rvcidx_reduce_trial *t = &rd->trials[i];
+        char fig[32] = "not measured";
+        if (t->measured) snprintf(fig, sizeof fig, "%.2f%%", 100.0 * t->blend_error_mean);
+        len += (size_t)snprintf(how + len, sizeof how - len, "%s%s %s", i ? ", " : "; chosen by auto: ",
+                                rvcidx_reduce_method_name(t->method), fig);
+    }
     printf("reduced  %llu of %llu vectors kept (%s, seed %llu%s): the recall line above is against the kept vectors;",
            (unsigned long long)rd->kept, (unsigned long long)rd->input_rows, rvcidx_reduce_method_name(rd->method),
            (unsigned long long)rd->seed, how);

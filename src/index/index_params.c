@@ -26,8 +26,8 @@ rvcidx_index_params rvcidx_index_default_params(void) {
 }
 
 const char *rvcidx_reduce_method_name(int method) {
-    static const char *const methods[] = {"kmeans", "stratified", "random", "auto"};
-    return method >= 0 && method < 4 ? methods[method] : "?";
+    static const char *const methods[] = {"kmeans", "stratified", "random", "auto", "hubs"};
+    return method >= 0 && method < 5 ? methods[method] : "?";
 }
 
 /* SIZE: bytes, or a number with K, M, G or T (powers of 1024; "GiB", "G"
@@ -101,8 +101,8 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
         if (value && !strcmp(value, "none")) return p->max_app_memory = 0, 0;
         RVCIDX__TRY(param_size(k, value, &p->max_app_memory));
     } else if (!strcmp(k, "reduce")) {
-        static const char *const methods[] = {"kmeans", "stratified", "random", "auto"};
-        RVCIDX__TRY(rvcidx__param_choice(k, value, methods, 4, &choice));
+        static const char *const methods[] = {"kmeans", "stratified", "random", "auto", "hubs"};
+        RVCIDX__TRY(rvcidx__param_choice(k, value, methods, 5, &choice));
         p->reduce = choice;
     } else if (!strcmp(k, "k_factor")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));

@@ -11,10 +11,11 @@
  *   stratified  a seeded subsample of each speaker's rows, the budget split
  *               by each speaker's share (largest remainder); speakers kept
  *   random      a seeded uniform subsample of all rows
- *   auto        (default) kmeans or stratified, whichever's measured blend
- *               error below is lower: centres won at 1 kept in 25, real
- *               frames at 1 in 2.5 (bench/RESULTS.md §14), so neither can be
- *               the default for every budget
+ *   hubs        the frames other speakers' probes land on (reduce_hubs.c)
+ *   auto        (default) kmeans, stratified and (3+ speakers) hubs, each
+ *               measured as below, the lowest blend error kept: centres won
+ *               at 1 kept in 25 and real frames at 1 in 2.5 (bench/RESULTS.md
+ *               §14), so no one method is best for every budget
  * The blend error recorded compares RVC's blend over the reduced set with
  * the exact blend over all frames, for frames of a held-out speaker (the
  * store's last; with one speaker, its last tenth of rows): the same method
@@ -87,15 +88,21 @@ void rvcidx__reduce_split_budget(uint64_t want, const uint64_t *sp_rows, size_t 
 
 /* Rows [first, first+n) of st reduced to want vectors into *out (malloc'd,
  * want*dim floats; *kept how many). sp_first/sp_rows: the speakers' ranges
- * inside [first, first+n), for stratified. */
+ * inside [first, first+n), for stratified and hubs; sp_kept (optional): how
+ * many of each speaker's rows hubs kept. */
 static int reduce_rows(rvcidx_store *st, uint64_t first, uint64_t n, uint64_t want, const rvcidx_index_params *p,
                        int method, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, float **out,
-                       uint64_t *kept) {
+                       uint64_t *kept, uint64_t *sp_kept) {
     int dim = rvcidx_store_dim(st);
     *out = NULL;
     *kept = 0;
     if (method == RVCIDX_REDUCE_RANDOM || (method == RVCIDX_REDUCE_STRATIFIED && nsp < 2)) {
         RVCIDX__TRY(rvcidx__sample_rows(st, first, n, want, p->seed, NULL, NULL, out, NULL));
+        *kept = want;
+        return 0;
+    }
+    if (method == RVCIDX_REDUCE_HUBS) {
+        RVCIDX__TRY(rvcidx__reduce_hubs(st, first, n, sp_first, sp_rows, nsp, want, p->seed, out, sp_kept));
         *kept = want;
         return 0;
     }
@@ -177,6 +184,7 @@ static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t bud
     if (want < 1) want = 1;
     uint64_t nq = rows - held < REDUCE_QUERIES ? rows - held : REDUCE_QUERIES;
     if (held < 2 || nq < 1 || want >= held) return 0; /* nothing to measure: left unmeasured */
+    if (method == RVCIDX_REDUCE_HUBS && nsp_in < 2) return 0; /* one speaker left: no one to probe with */
     float *q = NULL, *all = NULL, *red = NULL;
     uint64_t kept = 0;
     int64_t *truth = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K), *got = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K);
@@ -186,7 +194,7 @@ static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t bud
     int rc = truth && got && errors && bt && bg && all ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
     if (rc == 0) rc = rvcidx__sample_rows(st, first + held, rows - held, nq, p->seed ^ 0x51, NULL, NULL, &q, NULL);
     if (rc == 0) rc = rvcidx_store_read_rows(st, first, held, all);
-    if (rc == 0) rc = reduce_rows(st, first, held, want, p, method, sp_first, sp_rows, nsp_in, &red, &kept);
+    if (rc == 0) rc = reduce_rows(st, first, held, want, p, method, sp_first, sp_rows, nsp_in, &red, &kept, NULL);
     if (rc == 0) rc = exact_knn(all, held, q, nq, dim, truth);
     if (rc == 0) rc = exact_knn(red, kept, q, nq, dim, got);
     if (rc == 0) {
@@ -214,14 +222,16 @@ static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t bud
     return rc;
 }
 
-/* auto: kmeans and stratified each measured as above; the lower mean blend
- * error wins (kmeans on a tie, or when neither could be measured). Sets
+/* auto: kmeans, stratified and, when the measured part has two speakers
+ * to probe with, hubs, each measured as above; the lowest mean blend error
+ * wins (the earlier on a tie; kmeans when none could be measured). Sets
  * r->method, r->trials and the winner's measurement. */
 static int choose_method(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t budget, const rvcidx_index_params *p,
                          const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, rvcidx_reduce_result *r) {
-    static const int candidates[2] = {RVCIDX_REDUCE_KMEANS, RVCIDX_REDUCE_STRATIFIED};
-    rvcidx_reduce_result m[2];
-    for (int i = 0; i < 2; i++) {
+    static const int candidates[3] = {RVCIDX_REDUCE_KMEANS, RVCIDX_REDUCE_STRATIFIED, RVCIDX_REDUCE_HUBS};
+    int n = nsp >= 3 ? 3 : 2; /* hubs probes among the measured part's speakers: the held-out one is not */
+    rvcidx_reduce_result m[3];
+    for (int i = 0; i < n; i++) {
         memset(&m[i], 0, sizeof m[i]);
         RVCIDX__TRY(measure(st, first, rows, budget, p, candidates[i], sp_first, sp_rows, nsp, &m[i]));
         r->trials[i] = (rvcidx_reduce_trial){candidates[i], m[i].measured, m[i].blend_error_mean, m[i].blend_error_p95};
@@ -229,8 +239,10 @@ static int choose_method(rvcidx_store *st, uint64_t first, uint64_t rows, uint64
             rvcidx__log(RVCIDX_LOG_INFO, "`max_vectors` auto: %s: blend error against all frames %.5f (p95 %.5f)",
                         rvcidx_reduce_method_name(candidates[i]), m[i].blend_error_mean, m[i].blend_error_p95);
     }
-    r->n_trials = 2;
-    int w = m[1].measured && (!m[0].measured || m[1].blend_error_mean < m[0].blend_error_mean);
+    r->n_trials = (size_t)n;
+    int w = 0;
+    for (int i = 1; i < n; i++)
+        if (m[i].measured && (!m[w].measured || m[i].blend_error_mean < m[w].blend_error_mean)) w = i;
     r->method = candidates[w];
     r->measured = m[w].measured;
     r->queries = m[w].queries;
@@ -278,7 +290,8 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
         rvcidx__log(RVCIDX_LOG_INFO, "`max_vectors`: keeping %llu of %llu vectors (%s%s)", (unsigned long long)budget,
                     (unsigned long long)rows, rvcidx_reduce_method_name(r->method),
                     r->requested == RVCIDX_REDUCE_AUTO ? ", chosen by auto" : "");
-    if (rc == 0) rc = reduce_rows(st, first, rows, budget, p, r->method, sp_first, sp_rows, nsp, &x, &kept);
+    uint64_t share[REDUCE_MAX_SPEAKERS];
+    if (rc == 0) rc = reduce_rows(st, first, rows, budget, p, r->method, sp_first, sp_rows, nsp, &x, &kept, share);
     rvcidx__store_writer w;
     memset(&w, 0, sizeof w);
     char final[PATH_MAX];
@@ -286,11 +299,11 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
     int writing = 0;
     if (rc == 0) rc = rvcidx__store_writer_create(&w, final, dim), writing = rc == 0;
     if (rc == 0) rc = rvcidx__store_append_rows(&w, x, kept);
-    /* the speakers' ranges survive a stratified subsample; centres and a
-     * uniform draw mix them: one source then */
-    int per_speaker = r->method == RVCIDX_REDUCE_STRATIFIED && nsp >= 2;
-    uint64_t at = 0, share[REDUCE_MAX_SPEAKERS];
-    if (per_speaker) rvcidx__reduce_split_budget(budget, sp_rows, nsp, rows, share);
+    /* the speakers' ranges survive a stratified subsample and hubs (real
+     * frames in row order); centres and a uniform draw mix them: one source */
+    int per_speaker = (r->method == RVCIDX_REDUCE_STRATIFIED || r->method == RVCIDX_REDUCE_HUBS) && nsp >= 2;
+    uint64_t at = 0;
+    if (per_speaker && r->method == RVCIDX_REDUCE_STRATIFIED) rvcidx__reduce_split_budget(budget, sp_rows, nsp, rows, share);
     for (size_t s = 0; rc == 0 && s < (per_speaker ? nsp : 1); s++) {
         char sha[65];
         rvcidx__source_record rec = {per_speaker ? sp_name[s] : "reduced", "reduced", sha, "<f4", "ok", "", at,
@@ -348,7 +361,7 @@ json_t *rvcidx__reduce_state_json(const rvcidx_reduce_result *r) {
 static int read_trials(json_t *o, rvcidx_reduce_result *r) {
     json_t *a = NULL;
     if (json_unpack(o, "{s:i, s:o}", "requested", &r->requested, "trials", &a) != 0 || !json_is_array(a) ||
-        json_array_size(a) > 2)
+        json_array_size(a) > 3)
         return -1;
     r->n_trials = json_array_size(a);
     for (size_t i = 0; i < r->n_trials; i++) {

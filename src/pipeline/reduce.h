@@ -9,6 +9,7 @@
 
 #include "rvcidx/index.h"
 #include "rvcidx/index_build.h"
+#include "rvcidx/store.h"
 
 
 /* The number of vectors p's `max_vectors` / `max_app_memory` allow for rows
@@ -35,6 +36,17 @@ int rvcidx__reduce_kmeans(const rvcidx_index_params *p, int dim, uint64_t want, 
 /* Its two-level form whatever the size (the tests reach it at small n). */
 int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
                                     float **out);
+
+/* Probe frames per speaker of the `hubs` reduction. */
+#define RVCIDX__HUB_PROBES 10000
+
+/* The hubs reduction: want rows of [first, first+n) of st, the most hit by
+ * the other speakers' probes (nsp >= 2 speakers, their ranges inside it),
+ * into *out (want*dim floats, malloc'd, the caller frees), in row order;
+ * sp_kept (optional, nsp entries): how many of each speaker's rows were kept
+ * (reduce_hubs.c). */
+int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint64_t *sp_first, const uint64_t *sp_rows,
+                        size_t nsp, uint64_t want, uint64_t seed, float **out, uint64_t *sp_kept);
 
 /* The parameters that index all of a reduced store: p without its row
  * range and budgets. */

@@ -63,7 +63,7 @@ rep = load(P("split3", "report.json"))["reduction"]
 assert rep["requested"] == "auto" and rep["budget"] == BUDGET and rep["kept"] == BUDGET, rep
 # auto measured both methods in the prepare step; the finish reports what it measured
 tr = {t["method"]: t for t in rep["auto_trials"]}
-assert sorted(tr) == ["kmeans", "stratified"] and all(t["measured"] for t in tr.values()), rep
+assert sorted(tr) == ["hubs", "kmeans", "stratified"] and all(t["measured"] for t in tr.values()), rep
 assert rep["method"] == min(tr, key=lambda m: tr[m]["blend_error_mean"]), rep
 assert rep["blend_error_vs_all"]["mean"] == tr[rep["method"]]["blend_error_mean"], rep
 assert rep["input_vectors"] == ROWS and rep["seed"] == 1234, rep
