@@ -54,8 +54,8 @@ if ((${#builds[@]})); then
   echo "rvcidx's builds (\`rvcidx build --gpu off --max-vectors B -o OUT TREE\`, everything else default): what"
   echo "\`--reduce auto\` measured on its own held-out speaker (report.json \`reduction\`), and the whole build's cost"
   echo
-  echo "| budget | auto: kmeans mean / p95 | auto: stratified mean / p95 | shipped | index | build wall (s) | peak RSS (MiB) | other CPU |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| budget | auto: kmeans mean / p95 | auto: stratified mean / p95 | auto: hubs mean / p95 | shipped | index | build wall (s) | peak RSS (MiB) | other CPU |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for r in "${builds[@]}"; do
     read -r b wall rss other <<<"$r"
     $py - "$work/build-$b/report.json" "$b" "$wall" "$rss" "$other" <<'PYEOF'
@@ -64,7 +64,7 @@ rep = json.load(open(sys.argv[1]))
 r = rep["reduction"]
 t = {x["method"]: x for x in r.get("auto_trials", [])}
 f = lambda m: "%.5f / %.5f" % (t[m]["blend_error_mean"], t[m]["blend_error_p95"]) if m in t else "-"
-print("| %s | %s | %s | %s | %s | %s | %.0f | %s%% |" % (sys.argv[2], f("kmeans"), f("stratified"), r["method"],
+print("| %s | %s | %s | %s | %s | %s | %s | %.0f | %s%% |" % (sys.argv[2], f("kmeans"), f("stratified"), f("hubs"), r["method"],
       rep["factory"], sys.argv[3], int(sys.argv[4]) / 1024, sys.argv[5]))
 PYEOF
   done

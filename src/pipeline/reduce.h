@@ -37,8 +37,12 @@ int rvcidx__reduce_kmeans(const rvcidx_index_params *p, int dim, uint64_t want, 
 int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
                                     float **out);
 
-/* Probe frames per speaker of the `hubs` reduction. */
-#define RVCIDX__HUB_PROBES 10000
+/* Probe frames per speaker of the `hubs` reduction: 2.5e9 / rows, within
+ * [1000, 10000], so the exact probe searches stay near 2.5e9 x D
+ * multiply-adds per speaker probed (10,000 at 250k rows, 2,500 at 1M). */
+#define RVCIDX__HUB_PROBES_MIN 1000
+#define RVCIDX__HUB_PROBES_MAX 10000
+#define RVCIDX__HUB_PAIRS 2.5e9
 
 /* The hubs reduction: want rows of [first, first+n) of st, the most hit by
  * the other speakers' probes (nsp >= 2 speakers, their ranges inside it),

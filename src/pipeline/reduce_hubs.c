@@ -2,7 +2,7 @@
  *
  * RVC searches a voice's index with ANOTHER voice's frames, and most input
  * frames are never among their nearest neighbours. With two or more
- * speakers, each speaker's seeded probe frames (RVCIDX__HUB_PROBES of them)
+ * speakers, each speaker's seeded probe frames (reduce.h says how many)
  * search the OTHER speakers' frames exactly (k = 8, as RVC's blend); every
  * frame is scored by how often it is hit, the budget is filled with the
  * most-hit frames, and ties (the frames never hit among them) go in a
@@ -10,8 +10,8 @@
  *
  * The other speakers' frames are searched one block at a time, so memory
  * stays at one block plus the probes whatever the input's size; the cost is
- * probes x rows x D multiply-adds (about 4.6e13 flop at 1M x 768 with 4
- * speakers). bench/reduce_peer.py's `hubs` is the same method in Python.
+ * probes x rows x D multiply-adds, bounded by taking fewer probes for more
+ * rows (about 1.2e13 flop at 1M x 768 with 4 speakers). bench/reduce_peer.py's `hubs` is the same method in Python.
  */
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/Index_c.h>
@@ -41,14 +41,21 @@ static void probes_free(hub_probes *p) {
     memset(p, 0, sizeof *p);
 }
 
-static int probes_draw(rvcidx_store *st, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp,
+static uint64_t probes_per_speaker(uint64_t n) {
+    double v = RVCIDX__HUB_PAIRS / (double)(n ? n : 1);
+    return v < RVCIDX__HUB_PROBES_MIN ? RVCIDX__HUB_PROBES_MIN : v > RVCIDX__HUB_PROBES_MAX ? RVCIDX__HUB_PROBES_MAX
+                                                                                          : (uint64_t)v;
+}
+
+static int probes_draw(rvcidx_store *st, uint64_t n, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp,
                        uint64_t seed, hub_probes *p) {
     int dim = rvcidx_store_dim(st);
+    uint64_t per = probes_per_speaker(n);
     memset(p, 0, sizeof *p);
     p->start = calloc(nsp + 1, sizeof *p->start);
     if (!p->start) return rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory");
     for (size_t s = 0; s < nsp; s++)
-        p->start[s + 1] = p->start[s] + (sp_rows[s] < RVCIDX__HUB_PROBES ? sp_rows[s] : RVCIDX__HUB_PROBES);
+        p->start[s + 1] = p->start[s] + (sp_rows[s] < per ? sp_rows[s] : per);
     uint64_t total = p->start[nsp];
     p->x = malloc(sizeof(float) * (size_t)total * (size_t)dim);
     p->dist = malloc(sizeof(float) * (size_t)total * HUB_K);
@@ -178,7 +185,7 @@ int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint
     *out = malloc(sizeof(float) * (size_t)want * (size_t)dim);
     int rc = keep && *out ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory for %llu vectors",
                                              (unsigned long long)want);
-    if (rc == 0) rc = probes_draw(st, sp_first, sp_rows, nsp, seed, &p);
+    if (rc == 0) rc = probes_draw(st, n, sp_first, sp_rows, nsp, seed, &p);
     if (rc == 0) rc = search_all(st, first, sp_first, sp_rows, nsp, &p);
     if (rc == 0) rc = choose_rows(&p, p.start[nsp], n, want, seed, keep);
     if (rc == 0) rc = read_kept(st, first, n, keep, want, *out);
