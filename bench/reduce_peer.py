@@ -33,8 +33,9 @@ Methods:
                by how often it is among the k=8 exact nearest neighbours of
                probe frames of the OTHER input speakers (each speaker probes
                the rest with RVCIDX_BENCH_HUB_PROBES of its frames, default
-               as rvcidx: 2.5e9 / N within [1000, 10000], rvcidx's seeded
-               sampler); the BUDGET most-hit frames
+               as rvcidx: 2.5e9 / N within [1000, 10000], past 4 speakers
+               at most 1e10 / (N x speakers) but at least 100; rvcidx's
+               seeded sampler); the BUDGET most-hit frames
                are kept, ties and frames never hit in a seeded random order.
                Never sees the held-out queries. Its time includes the
                scoring (done once, for the first budget)
@@ -201,7 +202,8 @@ def hub_hits(x, counts, seed, probes):
 def hubs(x, b, seed, counts, memo):
     assert len(counts) >= 2, "hubs needs at least two speakers to probe with"
     if "hits" not in memo:
-        probes = min(10000, max(1000, int(2.5e9 / x.shape[0])))  # as rvcidx (src/pipeline/reduce.h)
+        n = x.shape[0]  # as rvcidx (src/pipeline/reduce.h)
+        probes = int(min(min(10000, max(1000, 2.5e9 / n)), max(100, 1e10 / (n * len(counts)))))
         memo["hits"] = hub_hits(x, counts, seed, int(os.environ.get("RVCIDX_BENCH_HUB_PROBES", probes)))
         print("hubs: %d probes per speaker; %d of %d input frames hit at least once"
               % (min(probes, min(counts)), (memo["hits"] > 0).sum(), x.shape[0]))

@@ -38,11 +38,15 @@ int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, int dim, uint6
                                     float **out);
 
 /* Probe frames per speaker of the `hubs` reduction: 2.5e9 / rows, within
- * [1000, 10000], so the exact probe searches stay near 2.5e9 x D
- * multiply-adds per speaker probed (10,000 at 250k rows, 2,500 at 1M). */
+ * [1000, 10000] (10,000 at 250k rows, 2,500 at 1M), and with more than 4
+ * speakers at most 1e10 / (rows x speakers), but at least 100: the exact
+ * probe searches stay near 1e10 probe-row pairs (about a minute on 2
+ * cores) however many speakers there are. */
 #define RVCIDX__HUB_PROBES_MIN 1000
 #define RVCIDX__HUB_PROBES_MAX 10000
 #define RVCIDX__HUB_PAIRS 2.5e9
+#define RVCIDX__HUB_PAIRS_ALL 1e10
+#define RVCIDX__HUB_PROBES_FLOOR 100
 
 /* The hubs reduction: want rows of [first, first+n) of st, the most hit by
  * the other speakers' probes (nsp >= 2 speakers, their ranges inside it),

@@ -41,16 +41,18 @@ static void probes_free(hub_probes *p) {
     memset(p, 0, sizeof *p);
 }
 
-static uint64_t probes_per_speaker(uint64_t n) {
-    double v = RVCIDX__HUB_PAIRS / (double)(n ? n : 1);
-    return v < RVCIDX__HUB_PROBES_MIN ? RVCIDX__HUB_PROBES_MIN : v > RVCIDX__HUB_PROBES_MAX ? RVCIDX__HUB_PROBES_MAX
-                                                                                          : (uint64_t)v;
+static uint64_t probes_per_speaker(uint64_t n, size_t nsp) {
+    double rows = (double)(n ? n : 1), v = RVCIDX__HUB_PAIRS / rows;
+    v = v < RVCIDX__HUB_PROBES_MIN ? RVCIDX__HUB_PROBES_MIN : v > RVCIDX__HUB_PROBES_MAX ? RVCIDX__HUB_PROBES_MAX : v;
+    double all = RVCIDX__HUB_PAIRS_ALL / (rows * (double)nsp); /* binds only past 4 speakers */
+    if (all < RVCIDX__HUB_PROBES_FLOOR) all = RVCIDX__HUB_PROBES_FLOOR;
+    return (uint64_t)(v < all ? v : all);
 }
 
 static int probes_draw(rvcidx_store *st, uint64_t n, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp,
                        uint64_t seed, hub_probes *p) {
     int dim = rvcidx_store_dim(st);
-    uint64_t per = probes_per_speaker(n);
+    uint64_t per = probes_per_speaker(n, nsp);
     memset(p, 0, sizeof *p);
     p->start = calloc(nsp + 1, sizeof *p->start);
     if (!p->start) return rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory");
