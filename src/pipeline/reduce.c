@@ -174,34 +174,102 @@ static int compare_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* The blend error of the reduction, for a held-out speaker's frames. */
-static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t budget, const rvcidx_index_params *p,
-                   int method, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, rvcidx_reduce_result *r) {
+/* What a reduction is measured against: the held-out frames (the last
+ * speaker's, or the last tenth with one speaker) and each one's exact
+ * neighbours among the rows before them, kept as vectors so those rows
+ * need not stay in memory. nq 0: too few rows to measure. */
+typedef struct reduce_truth {
+    uint64_t held, want, nq;
+    size_t nsp_in;    /* speakers among the held rows */
+    float *q;         /* nq*dim */
+    float *nbr;       /* nq*REDUCE_K*dim: each query's exact neighbours */
+    int64_t *ids;     /* nq*REDUCE_K: 0..REDUCE_K-1 into its neighbours, -1 none */
+} reduce_truth;
+
+static void truth_free(reduce_truth *t) {
+    free(t->q), free(t->nbr), free(t->ids);
+    memset(t, 0, sizeof *t);
+}
+
+typedef struct row_slot {
+    int64_t row;
+    uint64_t slot;
+} row_slot;
+
+static int by_row(const void *a, const void *b) {
+    const row_slot *x = a, *y = b;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Copies rows first+want[i].row into out + want[i].slot*dim, in one pass of blocks. */
+static int read_rows_at(rvcidx_store *st, uint64_t first, row_slot *want, size_t n, float *out) {
+    enum { BLOCK = 65536 };
+    int dim = rvcidx_store_dim(st), rc = 0;
+    qsort(want, n, sizeof *want, by_row);
+    float *block = malloc(sizeof(float) * (size_t)BLOCK * (size_t)dim);
+    if (!block) return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
+    for (size_t i = 0; rc == 0 && i < n;) {
+        uint64_t at = (uint64_t)want[i].row - (uint64_t)want[i].row % BLOCK;
+        uint64_t m = BLOCK, last = (uint64_t)want[n - 1].row + 1;
+        if (at + m > last) m = last - at;
+        if ((rc = rvcidx_store_read_rows(st, first + at, m, block)) != 0) break;
+        for (; i < n && (uint64_t)want[i].row < at + m; i++)
+            memcpy(out + want[i].slot * (uint64_t)dim, block + ((uint64_t)want[i].row - at) * (uint64_t)dim,
+                   sizeof(float) * (size_t)dim);
+    }
+    free(block);
+    return rc;
+}
+
+static int truth_make(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t budget, const rvcidx_index_params *p,
+                      const uint64_t *sp_first, size_t nsp, reduce_truth *t) {
     int dim = rvcidx_store_dim(st);
-    uint64_t held = nsp >= 2 ? sp_first[nsp - 1] - first : rows - rows / 10;
-    size_t nsp_in = nsp >= 2 ? nsp - 1 : 0;
-    uint64_t want = (uint64_t)llround((double)budget * (double)held / (double)rows);
-    if (want < 1) want = 1;
-    uint64_t nq = rows - held < REDUCE_QUERIES ? rows - held : REDUCE_QUERIES;
-    if (held < 2 || nq < 1 || want >= held) return 0; /* nothing to measure: left unmeasured */
-    if (method == RVCIDX_REDUCE_HUBS && nsp_in < 2) return 0; /* one speaker left: no one to probe with */
-    float *q = NULL, *all = NULL, *red = NULL;
-    uint64_t kept = 0;
-    int64_t *truth = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K), *got = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K);
+    memset(t, 0, sizeof *t);
+    t->held = nsp >= 2 ? sp_first[nsp - 1] - first : rows - rows / 10;
+    t->nsp_in = nsp >= 2 ? nsp - 1 : 0;
+    t->want = (uint64_t)llround((double)budget * (double)t->held / (double)rows);
+    if (t->want < 1) t->want = 1;
+    uint64_t nq = rows - t->held < REDUCE_QUERIES ? rows - t->held : REDUCE_QUERIES;
+    if (t->held < 2 || nq < 1 || t->want >= t->held) return 0; /* nothing to measure: left unmeasured */
+    uint64_t slots = nq * REDUCE_K;
+    int64_t *rows_of = malloc(sizeof(int64_t) * (size_t)slots);
+    row_slot *want = malloc(sizeof(row_slot) * (size_t)slots);
+    t->nbr = calloc((size_t)slots * (size_t)dim, sizeof(float));
+    t->ids = malloc(sizeof(int64_t) * (size_t)slots);
+    int rc = rows_of && want && t->nbr && t->ids ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
+    if (rc == 0) rc = rvcidx__sample_rows(st, first + t->held, rows - t->held, nq, p->seed ^ 0x51, NULL, NULL, &t->q, NULL);
+    if (rc == 0) rc = rvcidx__knn_store(st, first, t->held, t->q, nq, REDUCE_K, rows_of);
+    size_t n = 0;
+    for (uint64_t i = 0; rc == 0 && i < slots; i++) {
+        t->ids[i] = rows_of[i] >= 0 ? (int64_t)(i % REDUCE_K) : -1;
+        if (rows_of[i] >= 0) want[n++] = (row_slot){rows_of[i], i};
+    }
+    if (rc == 0) rc = read_rows_at(st, first, want, n, t->nbr);
+    free(rows_of), free(want);
+    if (rc) return truth_free(t), rc;
+    t->nq = nq;
+    return 0;
+}
+
+/* The blend error of one method's reduction against the truth. */
+static int measure(rvcidx_store *st, uint64_t first, const rvcidx_index_params *p, int method, const uint64_t *sp_first,
+                   const uint64_t *sp_rows, size_t nsp, const reduce_truth *t, rvcidx_reduce_result *r) {
+    int dim = rvcidx_store_dim(st);
+    if (!t->nq) return 0;
+    if (method == RVCIDX_REDUCE_HUBS && t->nsp_in < 2) return 0; /* one speaker left: no one to probe with */
+    float *red = NULL;
+    uint64_t kept = 0, nq = t->nq;
+    int64_t *got = malloc(sizeof(int64_t) * (size_t)nq * REDUCE_K);
     double *errors = malloc(sizeof(double) * (size_t)nq), *bt = malloc(sizeof(double) * (size_t)dim),
            *bg = malloc(sizeof(double) * (size_t)dim);
-    all = malloc(sizeof(float) * (size_t)held * (size_t)dim);
-    int rc = truth && got && errors && bt && bg && all ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
-    if (rc == 0) rc = rvcidx__sample_rows(st, first + held, rows - held, nq, p->seed ^ 0x51, NULL, NULL, &q, NULL);
-    if (rc == 0) rc = rvcidx_store_read_rows(st, first, held, all);
-    if (rc == 0) rc = reduce_rows(st, first, held, want, p, method, sp_first, sp_rows, nsp_in, &red, &kept, NULL);
-    if (rc == 0) rc = exact_knn(all, held, q, nq, dim, truth);
-    if (rc == 0) rc = exact_knn(red, kept, q, nq, dim, got);
+    int rc = got && errors && bt && bg ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
+    if (rc == 0) rc = reduce_rows(st, first, t->held, t->want, p, method, sp_first, sp_rows, t->nsp_in, &red, &kept, NULL);
+    if (rc == 0) rc = exact_knn(red, kept, t->q, nq, dim, got);
     if (rc == 0) {
         double sum = 0;
         for (uint64_t i = 0; i < nq; i++) {
-            const float *qi = q + i * (uint64_t)dim;
-            blend(all, held, qi, truth + i * REDUCE_K, dim, bt);
+            const float *qi = t->q + i * (uint64_t)dim;
+            blend(t->nbr + i * REDUCE_K * (uint64_t)dim, REDUCE_K, qi, t->ids + i * REDUCE_K, dim, bt);
             blend(red, kept, qi, got + i * REDUCE_K, dim, bg);
             double diff = 0, norm = 0;
             for (int j = 0; j < dim; j++) diff += (bg[j] - bt[j]) * (bg[j] - bt[j]), norm += bt[j] * bt[j];
@@ -215,10 +283,10 @@ static int measure(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t bud
         r->blend_error_p95 = errors[(uint64_t)(0.95 * (double)(nq - 1))];
         snprintf(r->measured_on, sizeof r->measured_on, "%llu frames of %s (rows %llu..) against exact search over "
                  "the %llu rows before them, reduced alike to %llu", (unsigned long long)nq,
-                 nsp >= 2 ? "the last speaker" : "the last tenth", (unsigned long long)(first + held),
-                 (unsigned long long)held, (unsigned long long)kept);
+                 nsp >= 2 ? "the last speaker" : "the last tenth", (unsigned long long)(first + t->held),
+                 (unsigned long long)t->held, (unsigned long long)kept);
     }
-    free(q), free(all), free(red), free(truth), free(got), free(errors), free(bt), free(bg);
+    free(red), free(got), free(errors), free(bt), free(bg);
     return rc;
 }
 
@@ -231,14 +299,18 @@ static int choose_method(rvcidx_store *st, uint64_t first, uint64_t rows, uint64
     static const int candidates[3] = {RVCIDX_REDUCE_KMEANS, RVCIDX_REDUCE_STRATIFIED, RVCIDX_REDUCE_HUBS};
     int n = nsp >= 3 ? 3 : 2; /* hubs probes among the measured part's speakers: the held-out one is not */
     rvcidx_reduce_result m[3];
+    reduce_truth t;
+    RVCIDX__TRY(truth_make(st, first, rows, budget, p, sp_first, nsp, &t)); /* once, for every method */
     for (int i = 0; i < n; i++) {
         memset(&m[i], 0, sizeof m[i]);
-        RVCIDX__TRY(measure(st, first, rows, budget, p, candidates[i], sp_first, sp_rows, nsp, &m[i]));
+        int rc = measure(st, first, p, candidates[i], sp_first, sp_rows, nsp, &t, &m[i]);
+        if (rc) return truth_free(&t), rc;
         r->trials[i] = (rvcidx_reduce_trial){candidates[i], m[i].measured, m[i].blend_error_mean, m[i].blend_error_p95};
         if (m[i].measured)
             rvcidx__log(RVCIDX_LOG_INFO, "`max_vectors` auto: %s: blend error against all frames %.5f (p95 %.5f)",
                         rvcidx_reduce_method_name(candidates[i]), m[i].blend_error_mean, m[i].blend_error_p95);
     }
+    truth_free(&t);
     r->n_trials = (size_t)n;
     int w = 0;
     for (int i = 1; i < n; i++)
@@ -317,8 +389,12 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
     if (writing) rvcidx__store_writer_abort(&w);
     free(x);
     r->kept = kept;
-    if (rc == 0 && r->requested != RVCIDX_REDUCE_AUTO) /* auto measured it before choosing */
-        rc = measure(st, first, rows, budget, p, r->method, sp_first, sp_rows, nsp, r);
+    if (rc == 0 && r->requested != RVCIDX_REDUCE_AUTO) { /* auto measured it before choosing */
+        reduce_truth t;
+        rc = truth_make(st, first, rows, budget, p, sp_first, nsp, &t);
+        if (rc == 0) rc = measure(st, first, p, r->method, sp_first, sp_rows, nsp, &t, r);
+        truth_free(&t);
+    }
     rvcidx_store_close(st);
     if (rc) return unlink(final), rc;
     snprintf(out_path, n, "%s", final);

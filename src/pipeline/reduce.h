@@ -56,6 +56,16 @@ int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, int dim, uint6
 int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint64_t *sp_first, const uint64_t *sp_rows,
                         size_t nsp, uint64_t want, uint64_t seed, float **out, uint64_t *sp_kept);
 
+/* Merges k new neighbours (nd/nr ascending, rows offset by base; -1 none)
+ * into one query's best k (dist/row ascending): closer first, then the
+ * lower row (reduce_knn.c). */
+void rvcidx__knn_merge(float *dist, int64_t *row, const float *nd, const int64_t *nr, int64_t base, int k);
+
+/* Exact L2 k-NN (k <= 64) of nq queries q over rows [first, first+n) of st,
+ * read and searched a block at a time: ids (nq*k, caller's) are rows
+ * counted from first, -1 where fewer than k rows exist. */
+int rvcidx__knn_store(rvcidx_store *st, uint64_t first, uint64_t n, const float *q, uint64_t nq, int k, int64_t *ids);
+
 /* The parameters that index all of a reduced store: p without its row
  * range and budgets. */
 void rvcidx__reduce_params(const rvcidx_index_params *p, rvcidx_index_params *reduced);

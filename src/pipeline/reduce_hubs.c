@@ -74,23 +74,6 @@ static int probes_draw(rvcidx_store *st, uint64_t n, const uint64_t *sp_first, c
     return 0;
 }
 
-/* (d, r) before (e, s): closer first, then the lower row, so ties do not
- * depend on the order blocks are searched in. */
-static int closer(float d, int64_t r, float e, int64_t s) { return d < e || (d == e && r >= 0 && (s < 0 || r < s)); }
-
-/* Merges k new neighbours (ascending, rows offset by base) into one probe's best. */
-static void merge_best(float *dist, int64_t *row, const float *nd, const int64_t *nr, int64_t base) {
-    float d[HUB_K];
-    int64_t r[HUB_K];
-    int i = 0, j = 0;
-    for (int o = 0; o < HUB_K; o++) {
-        int64_t cand = j < HUB_K && nr[j] >= 0 ? nr[j] + base : -1; /* -1: no more new neighbours */
-        if (cand >= 0 && (i >= HUB_K || closer(nd[j], cand, dist[i], row[i]))) d[o] = nd[j], r[o] = cand, j++;
-        else d[o] = dist[i], r[o] = row[i], i++;
-    }
-    memcpy(dist, d, sizeof d), memcpy(row, r, sizeof r);
-}
-
 /* Probes [a, b) against one block of rows starting at row base. */
 static int search_block(FaissIndexFlatL2 *flat, hub_probes *p, uint64_t a, uint64_t b, int dim, int64_t base,
                         float *nd, int64_t *nr) {
@@ -98,7 +81,8 @@ static int search_block(FaissIndexFlatL2 *flat, hub_probes *p, uint64_t a, uint6
     if (faiss_Index_search(flat, (idx_t)(b - a), p->x + a * (uint64_t)dim, HUB_K, nd, nr) != 0)
         return rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
     for (uint64_t q = a; q < b; q++)
-        merge_best(p->dist + q * HUB_K, p->row + q * HUB_K, nd + (q - a) * HUB_K, nr + (q - a) * HUB_K, base);
+        rvcidx__knn_merge(p->dist + q * HUB_K, p->row + q * HUB_K, nd + (q - a) * HUB_K, nr + (q - a) * HUB_K, base,
+                          HUB_K);
     return 0;
 }
 

@@ -1,0 +1,60 @@
+/* reduce_knn.c — exact k-NN over a store's rows without holding them: the
+ * rows are searched one block at a time and each query keeps its best k.
+ *
+ * The reduction's measurement and `hubs` search hundreds of thousands of
+ * rows; an IndexFlatL2 over all of them would copy them (2.3 GB more at
+ * 750k x 768), so a block's index is built, searched and dropped instead,
+ * and the results merged. Ties go to the lower row, whatever the blocks.
+ */
+#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/Index_c.h>
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/faiss_check.h"
+#include "base/internal.h"
+#include "pipeline/reduce.h"
+
+enum { KNN_MAX_K = 64, KNN_BLOCK_ROWS = 65536 };
+
+/* (d, r) before (e, s): closer first, then the lower row. */
+static int closer(float d, int64_t r, float e, int64_t s) { return d < e || (d == e && (s < 0 || r < s)); }
+
+void rvcidx__knn_merge(float *dist, int64_t *row, const float *nd, const int64_t *nr, int64_t base, int k) {
+    float d[KNN_MAX_K];
+    int64_t r[KNN_MAX_K];
+    int i = 0, j = 0;
+    for (int o = 0; o < k; o++) {
+        int64_t cand = j < k && nr[j] >= 0 ? nr[j] + base : -1; /* -1: no more new neighbours */
+        if (cand >= 0 && (i >= k || closer(nd[j], cand, dist[i], row[i]))) d[o] = nd[j], r[o] = cand, j++;
+        else d[o] = dist[i], r[o] = row[i], i++;
+    }
+    memcpy(dist, d, sizeof(float) * (size_t)k), memcpy(row, r, sizeof(int64_t) * (size_t)k);
+}
+
+int rvcidx__knn_store(rvcidx_store *st, uint64_t first, uint64_t n, const float *q, uint64_t nq, int k, int64_t *ids) {
+    int dim = rvcidx_store_dim(st), rc = 0;
+    if (k < 1 || k > KNN_MAX_K) return rvcidx__fail(RVCIDX_EINVAL, "k-NN: k %d outside 1..%d", k, KNN_MAX_K);
+    uint64_t block_rows = n < KNN_BLOCK_ROWS ? n : KNN_BLOCK_ROWS;
+    float *block = malloc(sizeof(float) * (size_t)(block_rows ? block_rows : 1) * (size_t)dim);
+    float *dist = malloc(sizeof(float) * (size_t)nq * (size_t)k), *nd = malloc(sizeof(float) * (size_t)nq * (size_t)k);
+    int64_t *nr = malloc(sizeof(int64_t) * (size_t)nq * (size_t)k);
+    if (!block || !dist || !nd || !nr) rc = rvcidx__fail(RVCIDX_ENOMEM, "k-NN: out of memory for %llu queries",
+                                                        (unsigned long long)nq);
+    for (uint64_t i = 0; rc == 0 && i < nq * (uint64_t)k; i++) dist[i] = FLT_MAX, ids[i] = -1;
+    for (uint64_t at = 0; rc == 0 && at < n; at += KNN_BLOCK_ROWS) {
+        uint64_t m = n - at < KNN_BLOCK_ROWS ? n - at : KNN_BLOCK_ROWS;
+        FaissIndexFlatL2 *flat = NULL;
+        if ((rc = rvcidx_store_read_rows(st, first + at, m, block)) != 0) break;
+        if (faiss_IndexFlatL2_new_with(&flat, dim) != 0 || faiss_Index_add(flat, (idx_t)m, block) != 0 ||
+            faiss_Index_search(flat, (idx_t)nq, q, k, nd, nr) != 0)
+            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: exact k-NN: %s", faiss_get_last_error());
+        for (uint64_t i = 0; rc == 0 && i < nq; i++)
+            rvcidx__knn_merge(dist + i * (uint64_t)k, ids + i * (uint64_t)k, nd + i * (uint64_t)k, nr + i * (uint64_t)k,
+                              (int64_t)at, k);
+        if (flat) faiss_Index_free(flat);
+    }
+    free(block), free(dist), free(nd), free(nr);
+    return rc;
+}
