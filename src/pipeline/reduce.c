@@ -89,7 +89,7 @@ void rvcidx__reduce_split_budget(uint64_t want, const uint64_t *sp_rows, size_t 
 /* Rows [first, first+n) of st reduced to want vectors into *out (malloc'd,
  * want*dim floats; *kept how many). sp_first/sp_rows: the speakers' ranges
  * inside [first, first+n), for stratified and hubs; sp_kept (optional): how
- * many of each speaker's rows hubs kept. */
+ * many of each speaker's rows stratified or hubs kept. */
 static int reduce_rows(rvcidx_store *st, uint64_t first, uint64_t n, uint64_t want, const rvcidx_index_params *p,
                        int method, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, float **out,
                        uint64_t *kept, uint64_t *sp_kept) {
@@ -107,7 +107,7 @@ static int reduce_rows(rvcidx_store *st, uint64_t first, uint64_t n, uint64_t wa
         return 0;
     }
     if (method == RVCIDX_REDUCE_STRATIFIED) {
-        uint64_t share[REDUCE_MAX_SPEAKERS];
+        uint64_t own[REDUCE_MAX_SPEAKERS], *share = sp_kept ? sp_kept : own;
         rvcidx__reduce_split_budget(want, sp_rows, nsp, n, share);
         float *all = malloc(sizeof(float) * (size_t)want * (size_t)dim);
         if (!all) return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory for %llu vectors", (unsigned long long)want);
@@ -191,36 +191,6 @@ static void truth_free(reduce_truth *t) {
     memset(t, 0, sizeof *t);
 }
 
-typedef struct row_slot {
-    int64_t row;
-    uint64_t slot;
-} row_slot;
-
-static int by_row(const void *a, const void *b) {
-    const row_slot *x = a, *y = b;
-    return (x->row > y->row) - (x->row < y->row);
-}
-
-/* Copies rows first+want[i].row into out + want[i].slot*dim, in one pass of blocks. */
-static int read_rows_at(rvcidx_store *st, uint64_t first, row_slot *want, size_t n, float *out) {
-    enum { BLOCK = 65536 };
-    int dim = rvcidx_store_dim(st), rc = 0;
-    qsort(want, n, sizeof *want, by_row);
-    float *block = malloc(sizeof(float) * (size_t)BLOCK * (size_t)dim);
-    if (!block) return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
-    for (size_t i = 0; rc == 0 && i < n;) {
-        uint64_t at = (uint64_t)want[i].row - (uint64_t)want[i].row % BLOCK;
-        uint64_t m = BLOCK, last = (uint64_t)want[n - 1].row + 1;
-        if (at + m > last) m = last - at;
-        if ((rc = rvcidx_store_read_rows(st, first + at, m, block)) != 0) break;
-        for (; i < n && (uint64_t)want[i].row < at + m; i++)
-            memcpy(out + want[i].slot * (uint64_t)dim, block + ((uint64_t)want[i].row - at) * (uint64_t)dim,
-                   sizeof(float) * (size_t)dim);
-    }
-    free(block);
-    return rc;
-}
-
 static int truth_make(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t budget, const rvcidx_index_params *p,
                       const uint64_t *sp_first, size_t nsp, reduce_truth *t) {
     int dim = rvcidx_store_dim(st);
@@ -233,7 +203,7 @@ static int truth_make(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t 
     if (t->held < 2 || nq < 1 || t->want >= t->held) return 0; /* nothing to measure: left unmeasured */
     uint64_t slots = nq * REDUCE_K;
     int64_t *rows_of = malloc(sizeof(int64_t) * (size_t)slots);
-    row_slot *want = malloc(sizeof(row_slot) * (size_t)slots);
+    rvcidx__row_slot *want = malloc(sizeof *want * (size_t)slots);
     t->nbr = calloc((size_t)slots * (size_t)dim, sizeof(float));
     t->ids = malloc(sizeof(int64_t) * (size_t)slots);
     int rc = rows_of && want && t->nbr && t->ids ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
@@ -242,9 +212,9 @@ static int truth_make(rvcidx_store *st, uint64_t first, uint64_t rows, uint64_t 
     size_t n = 0;
     for (uint64_t i = 0; rc == 0 && i < slots; i++) {
         t->ids[i] = rows_of[i] >= 0 ? (int64_t)(i % REDUCE_K) : -1;
-        if (rows_of[i] >= 0) want[n++] = (row_slot){rows_of[i], i};
+        if (rows_of[i] >= 0) want[n++] = (rvcidx__row_slot){rows_of[i], i};
     }
-    if (rc == 0) rc = read_rows_at(st, first, want, n, t->nbr);
+    if (rc == 0) rc = rvcidx__read_rows_at(st, first, want, n, t->nbr);
     free(rows_of), free(want);
     if (rc) return truth_free(t), rc;
     t->nq = nq;
@@ -375,7 +345,6 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
      * frames in row order); centres and a uniform draw mix them: one source */
     int per_speaker = (r->method == RVCIDX_REDUCE_STRATIFIED || r->method == RVCIDX_REDUCE_HUBS) && nsp >= 2;
     uint64_t at = 0;
-    if (per_speaker && r->method == RVCIDX_REDUCE_STRATIFIED) rvcidx__reduce_split_budget(budget, sp_rows, nsp, rows, share);
     for (size_t s = 0; rc == 0 && s < (per_speaker ? nsp : 1); s++) {
         char sha[65];
         rvcidx__source_record rec = {per_speaker ? sp_name[s] : "reduced", "reduced", sha, "<f4", "ok", "", at,

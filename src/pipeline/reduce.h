@@ -11,6 +11,8 @@
 #include "rvcidx/index_build.h"
 #include "rvcidx/store.h"
 
+#include <faiss/c_api/IndexFlat_c.h>
+
 
 /* The number of vectors p's `max_vectors` / `max_app_memory` allow for rows
  * vectors of dim floats; *budget 0 when all fit (no reduction). */
@@ -60,6 +62,23 @@ int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint
  * into one query's best k (dist/row ascending): closer first, then the
  * lower row (reduce_knn.c). */
 void rvcidx__knn_merge(float *dist, int64_t *row, const float *nd, const int64_t *nr, int64_t base, int k);
+
+/* Searches nq queries q in flat (k <= 64 nearest, nd/nr the caller's
+ * nq*k scratch) and merges the results, rows offset by base, into each
+ * query's running best dist/row (reduce_knn.c). */
+int rvcidx__knn_search_merge(FaissIndexFlatL2 *flat, const float *q, uint64_t nq, int k, int64_t base, float *dist,
+                             int64_t *row, float *nd, int64_t *nr);
+
+/* A row to read (counted from a range's first) and the slot it goes to. */
+typedef struct rvcidx__row_slot {
+    int64_t row;
+    uint64_t slot;
+} rvcidx__row_slot;
+
+/* Copies rows first+want[i].row of st to out + want[i].slot*dim, reading
+ * only the blocks that hold them, each once; sorts want by row
+ * (reduce_knn.c). */
+int rvcidx__read_rows_at(rvcidx_store *st, uint64_t first, rvcidx__row_slot *want, size_t n, float *out);
 
 /* Exact L2 k-NN (k <= 64) of nq queries q over rows [first, first+n) of st,
  * read and searched a block at a time: ids (nq*k, caller's) are rows

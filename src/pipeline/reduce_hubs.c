@@ -74,18 +74,6 @@ static int probes_draw(rvcidx_store *st, uint64_t n, const uint64_t *sp_first, c
     return 0;
 }
 
-/* Probes [a, b) against one block of rows starting at row base. */
-static int search_block(FaissIndexFlatL2 *flat, hub_probes *p, uint64_t a, uint64_t b, int dim, int64_t base,
-                        float *nd, int64_t *nr) {
-    if (a >= b) return 0;
-    if (faiss_Index_search(flat, (idx_t)(b - a), p->x + a * (uint64_t)dim, HUB_K, nd, nr) != 0)
-        return rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
-    for (uint64_t q = a; q < b; q++)
-        rvcidx__knn_merge(p->dist + q * HUB_K, p->row + q * HUB_K, nd + (q - a) * HUB_K, nr + (q - a) * HUB_K, base,
-                          HUB_K);
-    return 0;
-}
-
 /* Every speaker t's rows, a block at a time, searched by the other speakers'
  * probes; neighbours are rows counted from first. */
 static int search_all(rvcidx_store *st, uint64_t first, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp,
@@ -104,8 +92,12 @@ static int search_all(rvcidx_store *st, uint64_t first, const uint64_t *sp_first
             if (faiss_IndexFlatL2_new_with(&flat, dim) != 0 || faiss_Index_add(flat, (idx_t)m, block) != 0)
                 rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: IndexFlatL2: %s", faiss_get_last_error());
             int64_t base = (int64_t)(sp_first[t] - first + at);
-            if (rc == 0) rc = search_block(flat, p, 0, p->start[t], dim, base, nd, nr); /* speakers before t */
-            if (rc == 0) rc = search_block(flat, p, p->start[t + 1], total, dim, base, nd, nr); /* and after */
+            uint64_t after = p->start[t + 1];
+            if (rc == 0) /* the probes of the speakers before t, then of those after */
+                rc = rvcidx__knn_search_merge(flat, p->x, p->start[t], HUB_K, base, p->dist, p->row, nd, nr);
+            if (rc == 0)
+                rc = rvcidx__knn_search_merge(flat, p->x + after * (uint64_t)dim, total - after, HUB_K, base,
+                                              p->dist + after * HUB_K, p->row + after * HUB_K, nd, nr);
             if (flat) faiss_Index_free(flat);
         }
     }
@@ -125,38 +117,39 @@ static int by_rank(const void *a, const void *b) {
     return (x->row > y->row) - (x->row < y->row);
 }
 
-/* keep[i] = 1 for the want most-hit of n rows, seeded ties. */
+/* The want most-hit of n rows (seeded ties) into kept, in row order, each
+ * row's slot its place in that order. */
 static int choose_rows(const hub_probes *p, uint64_t nprobes, uint64_t n, uint64_t want, uint64_t seed,
-                       unsigned char *keep) {
+                       rvcidx__row_slot *kept) {
     hub_rank *rank = calloc((size_t)n, sizeof *rank);
-    if (!rank) return rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory for %llu rows", (unsigned long long)n);
+    unsigned char *keep = calloc((size_t)n, 1);
+    if (!rank || !keep) {
+        free(rank), free(keep);
+        return rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory for %llu rows", (unsigned long long)n);
+    }
     uint64_t mix = seed ^ 0x4855425355ULL;
     for (uint64_t i = 0; i < n; i++) rank[i].row = i, rank[i].key = rvcidx__splitmix64(&mix);
     for (uint64_t i = 0; i < nprobes * HUB_K; i++)
         if (p->row[i] >= 0 && (uint64_t)p->row[i] < n) rank[p->row[i]].hits++;
     qsort(rank, (size_t)n, sizeof *rank, by_rank);
-    memset(keep, 0, (size_t)n);
     for (uint64_t i = 0; i < want; i++) keep[rank[i].row] = 1;
-    free(rank);
+    uint64_t at = 0;
+    for (uint64_t i = 0; i < n; i++) /* row order: the store's order of the kept frames */
+        if (keep[i]) kept[at] = (rvcidx__row_slot){(int64_t)i, at}, at++;
+    free(rank), free(keep);
     return 0;
 }
 
-/* The kept rows of [first, first+n), in order, streamed a block at a time. */
-static int read_kept(rvcidx_store *st, uint64_t first, uint64_t n, const unsigned char *keep, uint64_t want, float *out) {
-    int dim = rvcidx_store_dim(st);
-    float *block = malloc(sizeof(float) * (size_t)HUB_BLOCK_ROWS * (size_t)dim);
-    if (!block) return rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory");
-    uint64_t got = 0;
-    int rc = 0;
-    for (uint64_t at = 0; rc == 0 && at < n && got < want; at += HUB_BLOCK_ROWS) {
-        uint64_t m = n - at < HUB_BLOCK_ROWS ? n - at : HUB_BLOCK_ROWS;
-        if ((rc = rvcidx_store_read_rows(st, first + at, m, block)) != 0) break;
-        for (uint64_t i = 0; i < m; i++)
-            if (keep[at + i])
-                memcpy(out + (got++) * (uint64_t)dim, block + i * (uint64_t)dim, sizeof(float) * (size_t)dim);
+/* How many of the kept rows (in row order) fall in each speaker's range. */
+static void count_kept(const rvcidx__row_slot *kept, uint64_t want, uint64_t first, const uint64_t *sp_first,
+                       const uint64_t *sp_rows, size_t nsp, uint64_t *sp_kept) {
+    uint64_t i = 0;
+    for (size_t s = 0; s < nsp; s++) {
+        uint64_t a = sp_first[s] - first, b = a + sp_rows[s];
+        sp_kept[s] = 0;
+        while (i < want && (uint64_t)kept[i].row < a) i++;
+        for (; i < want && (uint64_t)kept[i].row < b; i++) sp_kept[s]++;
     }
-    free(block);
-    return rc;
 }
 
 int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint64_t *sp_first, const uint64_t *sp_rows,
@@ -167,20 +160,17 @@ int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint
                             "speakers in the input (use --reduce auto, kmeans or stratified)");
     int dim = rvcidx_store_dim(st);
     hub_probes p = {0};
-    unsigned char *keep = malloc((size_t)n);
+    rvcidx__row_slot *kept = malloc(sizeof *kept * (size_t)want);
     *out = malloc(sizeof(float) * (size_t)want * (size_t)dim);
-    int rc = keep && *out ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory for %llu vectors",
+    int rc = kept && *out ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory for %llu vectors",
                                              (unsigned long long)want);
     if (rc == 0) rc = probes_draw(st, n, sp_first, sp_rows, nsp, seed, &p);
     if (rc == 0) rc = search_all(st, first, sp_first, sp_rows, nsp, &p);
-    if (rc == 0) rc = choose_rows(&p, p.start[nsp], n, want, seed, keep);
-    if (rc == 0) rc = read_kept(st, first, n, keep, want, *out);
-    for (size_t s = 0; rc == 0 && sp_kept && s < nsp; s++) {
-        sp_kept[s] = 0;
-        for (uint64_t i = sp_first[s] - first; i < sp_first[s] - first + sp_rows[s]; i++) sp_kept[s] += keep[i];
-    }
+    if (rc == 0) rc = choose_rows(&p, p.start[nsp], n, want, seed, kept);
+    if (rc == 0 && sp_kept) count_kept(kept, want, first, sp_first, sp_rows, nsp, sp_kept);
+    if (rc == 0) rc = rvcidx__read_rows_at(st, first, kept, (size_t)want, *out);
     probes_free(&p);
-    free(keep);
+    free(kept);
     if (rc) free(*out), *out = NULL;
     return rc;
 }

@@ -1,5 +1,6 @@
 /* reduce_knn.c — exact k-NN over a store's rows without holding them: the
- * rows are searched one block at a time and each query keeps its best k.
+ * rows are searched one block at a time and each query keeps its best k;
+ * and chosen rows read back a block at a time.
  *
  * The reduction's measurement and `hubs` search hundreds of thousands of
  * rows; an IndexFlatL2 over all of them would copy them (2.3 GB more at
@@ -33,6 +34,40 @@ void rvcidx__knn_merge(float *dist, int64_t *row, const float *nd, const int64_t
     memcpy(dist, d, sizeof(float) * (size_t)k), memcpy(row, r, sizeof(int64_t) * (size_t)k);
 }
 
+int rvcidx__knn_search_merge(FaissIndexFlatL2 *flat, const float *q, uint64_t nq, int k, int64_t base, float *dist,
+                             int64_t *row, float *nd, int64_t *nr) {
+    if (!nq) return 0;
+    if (faiss_Index_search(flat, (idx_t)nq, q, k, nd, nr) != 0)
+        return rvcidx__fail(RVCIDX_EFAISS, "faiss: exact k-NN: %s", faiss_get_last_error());
+    for (uint64_t i = 0; i < nq; i++)
+        rvcidx__knn_merge(dist + i * (uint64_t)k, row + i * (uint64_t)k, nd + i * (uint64_t)k, nr + i * (uint64_t)k,
+                          base, k);
+    return 0;
+}
+
+static int by_row(const void *a, const void *b) {
+    const rvcidx__row_slot *x = a, *y = b;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+int rvcidx__read_rows_at(rvcidx_store *st, uint64_t first, rvcidx__row_slot *want, size_t n, float *out) {
+    int dim = rvcidx_store_dim(st), rc = 0;
+    qsort(want, n, sizeof *want, by_row);
+    float *block = malloc(sizeof(float) * (size_t)KNN_BLOCK_ROWS * (size_t)dim);
+    if (!block) return rvcidx__fail(RVCIDX_ENOMEM, "reading %zu chosen rows: out of memory", n);
+    for (size_t i = 0; rc == 0 && i < n;) {
+        uint64_t at = (uint64_t)want[i].row - (uint64_t)want[i].row % KNN_BLOCK_ROWS;
+        uint64_t m = KNN_BLOCK_ROWS, last = (uint64_t)want[n - 1].row + 1;
+        if (at + m > last) m = last - at;
+        if ((rc = rvcidx_store_read_rows(st, first + at, m, block)) != 0) break;
+        for (; i < n && (uint64_t)want[i].row < at + m; i++)
+            memcpy(out + want[i].slot * (uint64_t)dim, block + ((uint64_t)want[i].row - at) * (uint64_t)dim,
+                   sizeof(float) * (size_t)dim);
+    }
+    free(block);
+    return rc;
+}
+
 int rvcidx__knn_store(rvcidx_store *st, uint64_t first, uint64_t n, const float *q, uint64_t nq, int k, int64_t *ids) {
     int dim = rvcidx_store_dim(st), rc = 0;
     if (k < 1 || k > KNN_MAX_K) return rvcidx__fail(RVCIDX_EINVAL, "k-NN: k %d outside 1..%d", k, KNN_MAX_K);
@@ -47,12 +82,9 @@ int rvcidx__knn_store(rvcidx_store *st, uint64_t first, uint64_t n, const float 
         uint64_t m = n - at < KNN_BLOCK_ROWS ? n - at : KNN_BLOCK_ROWS;
         FaissIndexFlatL2 *flat = NULL;
         if ((rc = rvcidx_store_read_rows(st, first + at, m, block)) != 0) break;
-        if (faiss_IndexFlatL2_new_with(&flat, dim) != 0 || faiss_Index_add(flat, (idx_t)m, block) != 0 ||
-            faiss_Index_search(flat, (idx_t)nq, q, k, nd, nr) != 0)
-            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: exact k-NN: %s", faiss_get_last_error());
-        for (uint64_t i = 0; rc == 0 && i < nq; i++)
-            rvcidx__knn_merge(dist + i * (uint64_t)k, ids + i * (uint64_t)k, nd + i * (uint64_t)k, nr + i * (uint64_t)k,
-                              (int64_t)at, k);
+        if (faiss_IndexFlatL2_new_with(&flat, dim) != 0 || faiss_Index_add(flat, (idx_t)m, block) != 0)
+            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: IndexFlatL2: %s", faiss_get_last_error());
+        if (rc == 0) rc = rvcidx__knn_search_merge(flat, q, nq, k, (int64_t)at, dist, ids, nd, nr);
         if (flat) faiss_Index_free(flat);
     }
     free(block), free(dist), free(nd), free(nr);
