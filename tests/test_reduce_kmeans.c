@@ -70,10 +70,10 @@ static void two_levels_give_the_budget_the_same_way_each_time(void **state) {
     float *x = clustered_rows(), *a = NULL, *b = NULL, *flat = NULL;
     rvcidx_index_params p = rvcidx_index_default_params();
     const uint64_t want = 300;
-    assert_int_equal(rvcidx__reduce_kmeans_two_level(&p, DIM, want, x, ROWS, &a), 0);
-    assert_int_equal(rvcidx__reduce_kmeans_two_level(&p, DIM, want, x, ROWS, &b), 0);
+    assert_int_equal(rvcidx__reduce_kmeans_two_level(&p, NULL, DIM, want, x, ROWS, &a), 0);
+    assert_int_equal(rvcidx__reduce_kmeans_two_level(&p, NULL, DIM, want, x, ROWS, &b), 0);
     assert_memory_equal(a, b, sizeof(float) * want * DIM);
-    assert_int_equal(rvcidx__reduce_kmeans(&p, DIM, want, x, ROWS, &flat), 0); /* 6000 x 300: one level */
+    assert_int_equal(rvcidx__reduce_kmeans(&p, NULL, DIM, want, x, ROWS, &flat), 0); /* 6000 x 300: one level */
     double two = distortion(x, a, want), one = distortion(x, flat, want);
     assert_true(two > 0 && one > 0);
     assert_true(two < 1.5 * one); /* the shortcut may lose a little, not its point */
@@ -85,7 +85,7 @@ static void a_budget_above_the_rows_is_refused(void **state) {
     (void)state;
     float *x = clustered_rows(), *out = (float *)1;
     rvcidx_index_params p = rvcidx_index_default_params();
-    assert_int_equal(rvcidx__reduce_kmeans_two_level(&p, DIM, ROWS + 1, x, ROWS, &out), RVCIDX_EINVAL);
+    assert_int_equal(rvcidx__reduce_kmeans_two_level(&p, NULL, DIM, ROWS + 1, x, ROWS, &out), RVCIDX_EINVAL);
     assert_null(out);
     free(x);
 }

@@ -57,7 +57,7 @@ static void same_as_one_flat_index(void **state) {
     uint64_t starts[2] = {0, 1234};
     for (int s = 0; s < 2; s++) {
         uint64_t first = starts[s], rows = n - first - 777;
-        assert_int_equal(rvcidx__knn_store(st, first, rows, q, NQ, K, got), 0);
+        assert_int_equal(rvcidx__knn_store(st, NULL, first, rows, q, NQ, K, got), 0);
         reference_knn(st, first, rows, q, want);
         assert_memory_equal(got, want, sizeof got);
     }
@@ -71,12 +71,12 @@ static void fewer_rows_than_k(void **state) {
     assert_int_equal(rvcidx_store_open(store, &st), 0);
     float *q = queries(st);
     int64_t got[NQ * K];
-    assert_int_equal(rvcidx__knn_store(st, 100, 3, q, NQ, K, got), 0);
+    assert_int_equal(rvcidx__knn_store(st, NULL, 100, 3, q, NQ, K, got), 0);
     for (int i = 0; i < NQ; i++) {
         for (int j = 0; j < 3; j++) assert_true(got[i * K + j] >= 0 && got[i * K + j] < 3);
         for (int j = 3; j < K; j++) assert_int_equal(got[i * K + j], -1);
     }
-    assert_int_not_equal(rvcidx__knn_store(st, 0, 10, q, NQ, 65, got), 0); /* k above the limit: refused */
+    assert_int_not_equal(rvcidx__knn_store(st, NULL, 0, 10, q, NQ, 65, got), 0); /* k above the limit: refused */
     free(q);
     rvcidx_store_close(st);
 }

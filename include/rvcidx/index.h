@@ -74,6 +74,11 @@ typedef enum rvcidx_refine {
  * setting measured, for 2.5x less k-means time (docs/parameters.md). */
 #define RVCIDX_KMEANS_ITERATIONS 10
 
+/* The default of rvcidx_index_params.reduce_measure_rows: up to a million
+ * input rows the methods are measured on all of them; past it their cost
+ * stays that of a million, whatever the input's size. */
+#define RVCIDX_REDUCE_MEASURE_ROWS 1000000ull
+
 /* How `max_vectors` chooses the vectors kept (bench/reduce.sh). */
 typedef enum rvcidx_reduce_method {
     RVCIDX_REDUCE_KMEANS = 0,     /* faiss k-means centres */
@@ -134,6 +139,9 @@ typedef struct rvcidx_index_params {
                                 a budget per index (per_speaker), reduced once by a split's prepare */
     uint64_t max_app_memory; /* bytes: > 0 caps the file plus an app's N*D*4 copy (0: no cap) */
     int reduce;              /* how, with a budget: rvcidx_reduce_method */
+    uint64_t reduce_measure_rows; /* rows the reduction is measured on (auto's trials, the blend
+                                     error recorded): above it, a seeded per-speaker sample of this
+                                     many, the budget scaled alike; 0: RVCIDX_REDUCE_MEASURE_ROWS */
     rvcidx_progress_fn progress; /* optional */
     void *progress_user;
 } rvcidx_index_params;

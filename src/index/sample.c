@@ -55,42 +55,66 @@ static int hash_floats(const float *x, uint64_t count, char *sha_hex) {
     return 0;
 }
 
+/* Where rvcidx__sample_rows puts what it picks: one array, in row order. */
+typedef struct into_array {
+    float *out;
+    uint64_t taken;
+    int dim;
+} into_array;
+
+static int append_to_array(const float *rows, uint64_t n, void *ctx) {
+    into_array *a = ctx;
+    memcpy(a->out + a->taken * (uint64_t)a->dim, rows, sizeof(float) * (size_t)n * (size_t)a->dim);
+    a->taken += n;
+    return 0;
+}
+
+int rvcidx__sample_rows_each(rvcidx_store *store, uint64_t first, uint64_t n, uint64_t want, uint64_t seed,
+                             rvcidx_progress_fn progress, void *progress_user, rvcidx__rows_fn each, void *ctx) {
+    int dim = rvcidx_store_dim(store);
+    if (want > n) want = n;
+    float *block = malloc(sizeof(float) * BLOCK_ROWS * (size_t)dim);
+    float *picked = want < n ? malloc(sizeof(float) * BLOCK_ROWS * (size_t)dim) : NULL;
+    if (!block || (want < n && !picked)) {
+        free(block), free(picked);
+        return rvcidx__fail(RVCIDX_ENOMEM, "out of memory for a %d-row block of D=%d", BLOCK_ROWS, dim);
+    }
+    rvcidx__rng rng;
+    rvcidx__rng_init(&rng, seed, 0x5a4d1e);
+    uint64_t wanted = want, left = n;
+    int rc = report(progress, progress_user, 0, n, 0);
+    for (uint64_t at = 0; rc == 0 && at < n && wanted; at += BLOCK_ROWS) {
+        uint64_t rows = n - at < BLOCK_ROWS ? n - at : BLOCK_ROWS;
+        rc = rvcidx_store_read_rows(store, first + at, rows, block);
+        if (rc == 0 && want == n) { /* everything */
+            wanted -= rows;
+            rc = each(block, rows, ctx);
+        } else if (rc == 0) {
+            uint64_t got = pick_rows(&rng, block, rows, dim, &wanted, &left, picked);
+            if (got) rc = each(picked, got, ctx);
+        }
+        if (rc == 0) rc = report(progress, progress_user, at + rows, n, 0);
+    }
+    free(block), free(picked);
+    if (rc == 0) rc = report(progress, progress_user, n, n, 1);
+    return rc;
+}
+
 int rvcidx__sample_rows(rvcidx_store *store, uint64_t first, uint64_t n, uint64_t want, uint64_t seed,
                         rvcidx_progress_fn progress, void *progress_user, float **out, char *sha_hex) {
     int dim = rvcidx_store_dim(store);
     if (want > n) want = n;
     *out = NULL;
-    float *sample = malloc(sizeof(float) * (size_t)(want ? want : 1) * (size_t)dim);
-    float *block = want < n ? malloc(sizeof(float) * BLOCK_ROWS * (size_t)dim) : NULL;
-    if (!sample || (want < n && !block)) {
-        free(sample);
-        free(block);
+    into_array a = {malloc(sizeof(float) * (size_t)(want ? want : 1) * (size_t)dim), 0, dim};
+    if (!a.out)
         return rvcidx__fail(RVCIDX_ENOMEM, "out of memory for a %llu-row training sample of D=%d",
                             (unsigned long long)want, dim);
-    }
-    rvcidx__rng rng;
-    rvcidx__rng_init(&rng, seed, 0x5a4d1e);
-    uint64_t wanted = want, left = n, taken = 0;
-    int rc = report(progress, progress_user, 0, n, 0);
-    for (uint64_t at = 0; rc == 0 && at < n && wanted; at += BLOCK_ROWS) {
-        uint64_t rows = n - at < BLOCK_ROWS ? n - at : BLOCK_ROWS;
-        if (want == n) { /* everything: read straight into place */
-            rc = rvcidx_store_read_rows(store, first + at, rows, sample + at * (uint64_t)dim);
-            taken += rows;
-            wanted -= rows;
-        } else {
-            rc = rvcidx_store_read_rows(store, first + at, rows, block);
-            if (rc == 0) taken += pick_rows(&rng, block, rows, dim, &wanted, &left, sample + taken * (uint64_t)dim);
-        }
-        if (rc == 0) rc = report(progress, progress_user, at + rows, n, 0);
-    }
-    free(block);
-    if (rc == 0 && sha_hex) rc = hash_floats(sample, taken * (uint64_t)dim, sha_hex);
-    if (rc == 0) rc = report(progress, progress_user, n, n, 1);
+    int rc = rvcidx__sample_rows_each(store, first, n, want, seed, progress, progress_user, append_to_array, &a);
+    if (rc == 0 && sha_hex) rc = hash_floats(a.out, a.taken * (uint64_t)dim, sha_hex);
     if (rc) {
-        free(sample);
+        free(a.out);
         return rc;
     }
-    *out = sample;
+    *out = a.out;
     return 0;
 }

@@ -11,7 +11,35 @@
 #include "rvcidx/index_build.h"
 #include "rvcidx/store.h"
 
-#include <faiss/c_api/IndexFlat_c.h>
+#include <faiss/c_api/Index_c.h>
+
+#include "rvcidx/progress.h"
+
+struct rvcidx__backend;
+
+/* Where the reduction's k-means and exact searches run and what it reports
+ * while they do: the build's backend (a GPU's flat index when there is one;
+ * NULL: faiss's CPU IndexFlatL2) and its progress callback (optional),
+ * under a stage name ("reduce", "auto: hubs"). */
+typedef struct rvcidx__reduce_env {
+    struct rvcidx__backend *backend;
+    rvcidx_progress_fn progress;
+    void *progress_user;
+    const char *stage;
+} rvcidx__reduce_env;
+
+/* Reports done of total units to env's callback (none: 0); RVCIDX_EINTR
+ * when it asks to stop. */
+int rvcidx__reduce_report(const rvcidx__reduce_env *env, const char *unit, uint64_t done, uint64_t total,
+                          int finished);
+
+/* A progress callback that passes a stage's reports (a sample's reads) on
+ * to env's (a rvcidx__reduce_env *) under env's stage name. */
+int rvcidx__reduce_relabel(const rvcidx_progress *p, void *env);
+
+/* An empty exact L2 index of dim on env's backend, and its release. */
+int rvcidx__reduce_new_flat(const rvcidx__reduce_env *env, int dim, FaissIndex **out);
+void rvcidx__reduce_free_flat(const rvcidx__reduce_env *env, FaissIndex *flat);
 
 
 /* The number of vectors p's `max_vectors` / `max_app_memory` allow for rows
@@ -33,11 +61,17 @@ void rvcidx__reduce_split_budget(uint64_t want, const uint64_t *sp_rows, size_t 
 /* The kmeans reduction: want centres of n rows of x (L2 in p), *out
  * want*dim floats, malloc'd, the caller frees; one k-means up to a work
  * bound, two levels above it (reduce_kmeans.c). */
-int rvcidx__reduce_kmeans(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
-                          float **out);
+int rvcidx__reduce_kmeans(const rvcidx_index_params *p, const rvcidx__reduce_env *env, int dim, uint64_t want,
+                          const float *x, uint64_t n, float **out);
 /* Its two-level form whatever the size (the tests reach it at small n). */
-int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
-                                    float **out);
+int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, const rvcidx__reduce_env *env, int dim,
+                                    uint64_t want, const float *x, uint64_t n, float **out);
+
+/* Rows the kmeans method trains want centres on, of n: at most 256 per
+ * centre, as training does, and at most max(want, RVCIDX_REDUCE_MEASURE_ROWS)
+ * so its memory stays bounded at any n (with as many rows as centres, the
+ * centres are those rows). */
+uint64_t rvcidx__reduce_kmeans_rows(uint64_t n, uint64_t want);
 
 /* Probe frames per speaker of the `hubs` reduction: 2.5e9 / rows, within
  * [1000, 10000] (10,000 at 250k rows, 2,500 at 1M), and with more than 4
@@ -55,8 +89,9 @@ int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, int dim, uint6
  * into *out (want*dim floats, malloc'd, the caller frees), in row order;
  * sp_kept (optional, nsp entries): how many of each speaker's rows were kept
  * (reduce_hubs.c). */
-int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint64_t *sp_first, const uint64_t *sp_rows,
-                        size_t nsp, uint64_t want, uint64_t seed, float **out, uint64_t *sp_kept);
+int rvcidx__reduce_hubs(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t first, uint64_t n,
+                        const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, uint64_t want, uint64_t seed,
+                        float **out, uint64_t *sp_kept);
 
 /* Merges k new neighbours (nd/nr ascending, rows offset by base; -1 none)
  * into one query's best k (dist/row ascending): closer first, then the
@@ -66,7 +101,7 @@ void rvcidx__knn_merge(float *dist, int64_t *row, const float *nd, const int64_t
 /* Searches nq queries q in flat (k <= 64 nearest, nd/nr the caller's
  * nq*k scratch) and merges the results, rows offset by base, into each
  * query's running best dist/row (reduce_knn.c). */
-int rvcidx__knn_search_merge(FaissIndexFlatL2 *flat, const float *q, uint64_t nq, int k, int64_t base, float *dist,
+int rvcidx__knn_search_merge(FaissIndex *flat, const float *q, uint64_t nq, int k, int64_t base, float *dist,
                              int64_t *row, float *nd, int64_t *nr);
 
 /* A row to read (counted from a range's first) and the slot it goes to. */
@@ -81,9 +116,16 @@ typedef struct rvcidx__row_slot {
 int rvcidx__read_rows_at(rvcidx_store *st, uint64_t first, rvcidx__row_slot *want, size_t n, float *out);
 
 /* Exact L2 k-NN (k <= 64) of nq queries q over rows [first, first+n) of st,
- * read and searched a block at a time: ids (nq*k, caller's) are rows
+ * read and searched a block at a time on env's backend (NULL: the CPU),
+ * reported in rows: ids (nq*k, caller's) are rows
  * counted from first, -1 where fewer than k rows exist. */
-int rvcidx__knn_store(rvcidx_store *st, uint64_t first, uint64_t n, const float *q, uint64_t nq, int k, int64_t *ids);
+int rvcidx__knn_store(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t first, uint64_t n, const float *q,
+                      uint64_t nq, int k, int64_t *ids);
+
+/* Peak bytes the reduction of rows vectors of dim (nsp speakers) into
+ * budget holds at once, the process's own 64 MiB not counted: what the plan
+ * counts for the reduce stage (reduce.c keeps it true). */
+uint64_t rvcidx__reduce_predict_ram(const rvcidx_index_params *p, uint64_t rows, int dim, size_t nsp, uint64_t budget);
 
 /* The parameters that index all of a reduced store: p without its row
  * range and budgets. */

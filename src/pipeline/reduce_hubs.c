@@ -8,8 +8,9 @@
  * most-hit frames, and ties (the frames never hit among them) go in a
  * seeded random order. Kept rows are real frames, in store order.
  *
- * The other speakers' frames are searched one block at a time, so memory
- * stays at one block plus the probes whatever the input's size; the cost is
+ * The other speakers' frames are searched one block at a time (on the
+ * build's backend: a GPU when there is one), so memory stays at one block
+ * plus the probes and a score per row whatever the input's size; the cost is
  * probes x rows x D multiply-adds, bounded by taking fewer probes for more
  * rows (about 1.2e13 flop at 1M x 768 with 4 speakers). bench/reduce_peer.py's `hubs` is the same method in Python.
  */
@@ -76,10 +77,11 @@ static int probes_draw(rvcidx_store *st, uint64_t n, const uint64_t *sp_first, c
 
 /* Every speaker t's rows, a block at a time, searched by the other speakers'
  * probes; neighbours are rows counted from first. */
-static int search_all(rvcidx_store *st, uint64_t first, const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp,
-                      hub_probes *p) {
+static int search_all(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t first, const uint64_t *sp_first,
+                      const uint64_t *sp_rows, size_t nsp, hub_probes *p) {
     int dim = rvcidx_store_dim(st), rc = 0;
-    uint64_t total = p->start[nsp];
+    uint64_t total = p->start[nsp], all_rows = 0, searched = 0;
+    for (size_t t = 0; t < nsp; t++) all_rows += sp_rows[t];
     float *block = malloc(sizeof(float) * (size_t)HUB_BLOCK_ROWS * (size_t)dim);
     float *nd = malloc(sizeof(float) * (size_t)total * HUB_K);
     int64_t *nr = malloc(sizeof(int64_t) * (size_t)total * HUB_K);
@@ -87,10 +89,11 @@ static int search_all(rvcidx_store *st, uint64_t first, const uint64_t *sp_first
     for (size_t t = 0; rc == 0 && t < nsp; t++) {
         for (uint64_t at = 0; rc == 0 && at < sp_rows[t]; at += HUB_BLOCK_ROWS) {
             uint64_t m = sp_rows[t] - at < HUB_BLOCK_ROWS ? sp_rows[t] - at : HUB_BLOCK_ROWS;
-            FaissIndexFlatL2 *flat = NULL;
+            FaissIndex *flat = NULL;
             if ((rc = rvcidx_store_read_rows(st, sp_first[t] + at, m, block)) != 0) break;
-            if (faiss_IndexFlatL2_new_with(&flat, dim) != 0 || faiss_Index_add(flat, (idx_t)m, block) != 0)
-                rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: IndexFlatL2: %s", faiss_get_last_error());
+            if ((rc = rvcidx__reduce_new_flat(env, dim, &flat)) != 0) break;
+            if (faiss_Index_add(flat, (idx_t)m, block) != 0)
+                rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: `reduce=hubs`: add failed: %s", faiss_get_last_error());
             int64_t base = (int64_t)(sp_first[t] - first + at);
             uint64_t after = p->start[t + 1];
             if (rc == 0) /* the probes of the speakers before t, then of those after */
@@ -98,7 +101,9 @@ static int search_all(rvcidx_store *st, uint64_t first, const uint64_t *sp_first
             if (rc == 0)
                 rc = rvcidx__knn_search_merge(flat, p->x + after * (uint64_t)dim, total - after, HUB_K, base,
                                               p->dist + after * HUB_K, p->row + after * HUB_K, nd, nr);
-            if (flat) faiss_Index_free(flat);
+            rvcidx__reduce_free_flat(env, flat);
+            searched += m;
+            if (rc == 0) rc = rvcidx__reduce_report(env, "rows", searched, all_rows, searched == all_rows);
         }
     }
     free(block), free(nd), free(nr);
@@ -152,8 +157,9 @@ static void count_kept(const rvcidx__row_slot *kept, uint64_t want, uint64_t fir
     }
 }
 
-int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint64_t *sp_first, const uint64_t *sp_rows,
-                        size_t nsp, uint64_t want, uint64_t seed, float **out, uint64_t *sp_kept) {
+int rvcidx__reduce_hubs(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t first, uint64_t n,
+                        const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, uint64_t want, uint64_t seed,
+                        float **out, uint64_t *sp_kept) {
     *out = NULL;
     if (nsp < 2)
         return rvcidx__fail(RVCIDX_EINVAL, "`reduce=hubs` scores frames by other speakers' probes: it needs at least two "
@@ -165,7 +171,7 @@ int rvcidx__reduce_hubs(rvcidx_store *st, uint64_t first, uint64_t n, const uint
     int rc = kept && *out ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`reduce=hubs`: out of memory for %llu vectors",
                                              (unsigned long long)want);
     if (rc == 0) rc = probes_draw(st, n, sp_first, sp_rows, nsp, seed, &p);
-    if (rc == 0) rc = search_all(st, first, sp_first, sp_rows, nsp, &p);
+    if (rc == 0) rc = search_all(st, env, first, sp_first, sp_rows, nsp, &p);
     if (rc == 0) rc = choose_rows(&p, p.start[nsp], n, want, seed, kept);
     if (rc == 0 && sp_kept) count_kept(kept, want, first, sp_first, sp_rows, nsp, sp_kept);
     if (rc == 0) rc = rvcidx__read_rows_at(st, first, kept, (size_t)want, *out);

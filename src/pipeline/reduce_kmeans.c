@@ -7,7 +7,8 @@
  * its group, then each group's rows into its share of B (by its share of
  * the rows, largest remainder), for about 2*n*sqrt(B)*D per iteration.
  * Both levels are seeded faiss k-means, so the same rows give the same
- * centres. */
+ * centres. k-means runs on the build's backend (the GPU when there is
+ * one); the second level reports its groups as progress. */
 #include <faiss/c_api/IndexFlat_c.h>
 #include <faiss/c_api/Index_c.h>
 #include <math.h>
@@ -26,9 +27,10 @@
 #define ASSIGN_CHUNK 16384
 
 /* labels[i]: the nearest of the g centres to row i (L2). */
-static int assign_rows(const float *centres, int64_t g, const float *x, uint64_t n, int dim, int64_t *labels) {
-    FaissIndexFlatL2 *flat = NULL;
-    RVCIDX__FAISS_CHECK(faiss_IndexFlatL2_new_with(&flat, dim), "IndexFlatL2");
+static int assign_rows(const rvcidx__reduce_env *env, const float *centres, int64_t g, const float *x, uint64_t n,
+                       int dim, int64_t *labels) {
+    FaissIndex *flat = NULL;
+    RVCIDX__TRY(rvcidx__reduce_new_flat(env, dim, &flat));
     float *dist = malloc(sizeof(float) * ASSIGN_CHUNK);
     int rc = dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
     if (rc == 0 && faiss_Index_add(flat, (idx_t)g, centres))
@@ -39,7 +41,7 @@ static int assign_rows(const float *centres, int64_t g, const float *x, uint64_t
             rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
     }
     free(dist);
-    faiss_Index_free(flat);
+    rvcidx__reduce_free_flat(env, flat);
     return rc;
 }
 
@@ -52,8 +54,8 @@ static uint64_t gather(const float *x, uint64_t n, int dim, const int64_t *label
 }
 
 /* Each group's rows into its share of want centres, appended to out in group order. */
-static int second_level(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
-                        const int64_t *labels, int64_t g, rvcidx__backend *cpu, float *out) {
+static int second_level(const rvcidx_index_params *p, const rvcidx__reduce_env *env, int dim, uint64_t want,
+                        const float *x, uint64_t n, const int64_t *labels, int64_t g, rvcidx__backend *be, float *out) {
     uint64_t *count = calloc((size_t)g, sizeof *count), *share = calloc((size_t)g, sizeof *share), biggest = 0, at = 0;
     int rc = count && share ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
     for (uint64_t i = 0; rc == 0 && i < n; i++) count[labels[i]]++;
@@ -67,45 +69,73 @@ static int second_level(const rvcidx_index_params *p, int dim, uint64_t want, co
         float *c = NULL;
         if (share[gi] == m) {
             memcpy(out + at * (uint64_t)dim, buf, sizeof(float) * (size_t)m * (size_t)dim);
-        } else if ((rc = rvcidx__kmeans(p, dim, (int64_t)share[gi], buf, m, cpu, &c)) == 0) {
+        } else if ((rc = rvcidx__kmeans(p, dim, (int64_t)share[gi], buf, m, be, &c)) == 0) {
             memcpy(out + at * (uint64_t)dim, c, sizeof(float) * (size_t)share[gi] * (size_t)dim);
             free(c);
         }
         at += share[gi];
+        if (rc == 0) rc = rvcidx__reduce_report(env, "groups", (uint64_t)gi + 1, (uint64_t)g, gi + 1 == g);
     }
     free(buf), free(count), free(share);
     return rc;
 }
 
-int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
-                                    float **out) {
+/* The backend k-means runs on: env's, or a CPU one of its own (*own). */
+static int kmeans_backend(const rvcidx__reduce_env *env, rvcidx__backend **be, rvcidx__backend **own) {
+    *own = NULL;
+    if (env && env->backend) return *be = env->backend, 0;
+    RVCIDX__TRY(rvcidx__backend_cpu_init(own));
+    *be = *own;
+    return 0;
+}
+
+int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, const rvcidx__reduce_env *env, int dim,
+                                    uint64_t want, const float *x, uint64_t n, float **out) {
     *out = NULL;
     int64_t g = (int64_t)ceil(sqrt((double)want));
     if (g < 1 || want > n) return rvcidx__fail(RVCIDX_EINVAL, "`max_vectors`: %llu centres of %llu rows",
                                                (unsigned long long)want, (unsigned long long)n);
-    rvcidx__backend *cpu = NULL;
-    RVCIDX__TRY(rvcidx__backend_cpu_init(&cpu));
+    rvcidx__backend *be = NULL, *own = NULL;
+    RVCIDX__TRY(kmeans_backend(env, &be, &own));
     float *top = NULL;
     int64_t *labels = malloc(sizeof *labels * (size_t)n);
     *out = malloc(sizeof(float) * (size_t)want * (size_t)dim);
     int rc = labels && *out ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory for %llu vectors",
                                                (unsigned long long)want);
-    if (rc == 0) rc = rvcidx__kmeans(p, dim, g, x, n, cpu, &top);
-    if (rc == 0) rc = assign_rows(top, g, x, n, dim, labels);
-    if (rc == 0) rc = second_level(p, dim, want, x, n, labels, g, cpu, *out);
+    if (rc == 0) rc = rvcidx__reduce_report(env, "groups", 0, (uint64_t)g, 0);
+    if (rc == 0) rc = rvcidx__kmeans(p, dim, g, x, n, be, &top);
+    if (rc == 0) rc = assign_rows(env, top, g, x, n, dim, labels);
+    if (rc == 0) rc = second_level(p, env, dim, want, x, n, labels, g, be, *out);
     free(top), free(labels);
     if (rc) free(*out), *out = NULL;
-    rvcidx__backend_release(cpu);
+    rvcidx__backend_release(own);
     return rc;
 }
 
-int rvcidx__reduce_kmeans(const rvcidx_index_params *p, int dim, uint64_t want, const float *x, uint64_t n,
-                          float **out) {
+uint64_t rvcidx__reduce_kmeans_rows(uint64_t n, uint64_t want) {
+    uint64_t cap = want > RVCIDX_REDUCE_MEASURE_ROWS ? want : RVCIDX_REDUCE_MEASURE_ROWS;
+    uint64_t rows = want * 256 < n ? want * 256 : n;
+    return rows < cap ? rows : cap;
+}
+
+int rvcidx__reduce_kmeans(const rvcidx_index_params *p, const rvcidx__reduce_env *env, int dim, uint64_t want,
+                          const float *x, uint64_t n, float **out) {
     *out = NULL;
-    if ((double)n * (double)want > REDUCE_FLAT_WORK) return rvcidx__reduce_kmeans_two_level(p, dim, want, x, n, out);
-    rvcidx__backend *cpu = NULL;
-    RVCIDX__TRY(rvcidx__backend_cpu_init(&cpu));
-    int rc = rvcidx__kmeans(p, dim, (int64_t)want, x, n, cpu, out);
-    rvcidx__backend_release(cpu);
+    if (want == n) { /* as many centres as rows: the rows themselves */
+        *out = malloc(sizeof(float) * (size_t)n * (size_t)dim);
+        if (!*out) return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory for %llu vectors",
+                                       (unsigned long long)n);
+        memcpy(*out, x, sizeof(float) * (size_t)n * (size_t)dim);
+        return 0;
+    }
+    if ((double)n * (double)want > REDUCE_FLAT_WORK)
+        return rvcidx__reduce_kmeans_two_level(p, env, dim, want, x, n, out);
+    rvcidx__backend *be = NULL, *own = NULL;
+    RVCIDX__TRY(rvcidx__reduce_report(env, "k-means", 0, 1, 0));
+    RVCIDX__TRY(kmeans_backend(env, &be, &own));
+    int rc = rvcidx__kmeans(p, dim, (int64_t)want, x, n, be, out);
+    rvcidx__backend_release(own);
+    if (rc == 0) rc = rvcidx__reduce_report(env, "k-means", 1, 1, 1);
+    if (rc) free(*out), *out = NULL;
     return rc;
 }

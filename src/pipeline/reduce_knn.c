@@ -13,11 +13,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "base/faiss_check.h"
 #include "base/internal.h"
 #include "pipeline/reduce.h"
 
 enum { KNN_MAX_K = 64, KNN_BLOCK_ROWS = 65536 };
+
+int rvcidx__reduce_report(const rvcidx__reduce_env *env, const char *unit, uint64_t done, uint64_t total,
+                          int finished) {
+    if (!env || !env->progress) return 0;
+    rvcidx_progress pr = {env->stage ? env->stage : "reduce", unit, done, total, 0, finished};
+    return env->progress(&pr, env->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "%s: stopped on request", pr.stage) : 0;
+}
+
+int rvcidx__reduce_relabel(const rvcidx_progress *p, void *env) {
+    const rvcidx__reduce_env *e = env;
+    rvcidx_progress pr = *p;
+    pr.stage = e->stage ? e->stage : "reduce";
+    return e->progress(&pr, e->progress_user);
+}
+
+int rvcidx__reduce_new_flat(const rvcidx__reduce_env *env, int dim, FaissIndex **out) {
+    *out = NULL;
+    if (env && env->backend) return env->backend->new_flat(env->backend, dim, 0, out);
+    FaissIndexFlatL2 *flat = NULL;
+    RVCIDX__FAISS_CHECK(faiss_IndexFlatL2_new_with(&flat, dim), "IndexFlatL2");
+    *out = (FaissIndex *)flat;
+    return 0;
+}
+
+void rvcidx__reduce_free_flat(const rvcidx__reduce_env *env, FaissIndex *flat) {
+    if (!flat) return;
+    if (env && env->backend) env->backend->free_flat(env->backend, flat);
+    else faiss_Index_free(flat);
+}
 
 /* (d, r) before (e, s): closer first, then the lower row. */
 static int closer(float d, int64_t r, float e, int64_t s) { return d < e || (d == e && (s < 0 || r < s)); }
@@ -34,7 +64,7 @@ void rvcidx__knn_merge(float *dist, int64_t *row, const float *nd, const int64_t
     memcpy(dist, d, sizeof(float) * (size_t)k), memcpy(row, r, sizeof(int64_t) * (size_t)k);
 }
 
-int rvcidx__knn_search_merge(FaissIndexFlatL2 *flat, const float *q, uint64_t nq, int k, int64_t base, float *dist,
+int rvcidx__knn_search_merge(FaissIndex *flat, const float *q, uint64_t nq, int k, int64_t base, float *dist,
                              int64_t *row, float *nd, int64_t *nr) {
     if (!nq) return 0;
     if (faiss_Index_search(flat, (idx_t)nq, q, k, nd, nr) != 0)
@@ -68,7 +98,8 @@ int rvcidx__read_rows_at(rvcidx_store *st, uint64_t first, rvcidx__row_slot *wan
     return rc;
 }
 
-int rvcidx__knn_store(rvcidx_store *st, uint64_t first, uint64_t n, const float *q, uint64_t nq, int k, int64_t *ids) {
+int rvcidx__knn_store(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t first, uint64_t n, const float *q,
+                      uint64_t nq, int k, int64_t *ids) {
     int dim = rvcidx_store_dim(st), rc = 0;
     if (k < 1 || k > KNN_MAX_K) return rvcidx__fail(RVCIDX_EINVAL, "k-NN: k %d outside 1..%d", k, KNN_MAX_K);
     uint64_t block_rows = n < KNN_BLOCK_ROWS ? n : KNN_BLOCK_ROWS;
@@ -80,12 +111,14 @@ int rvcidx__knn_store(rvcidx_store *st, uint64_t first, uint64_t n, const float 
     for (uint64_t i = 0; rc == 0 && i < nq * (uint64_t)k; i++) dist[i] = FLT_MAX, ids[i] = -1;
     for (uint64_t at = 0; rc == 0 && at < n; at += KNN_BLOCK_ROWS) {
         uint64_t m = n - at < KNN_BLOCK_ROWS ? n - at : KNN_BLOCK_ROWS;
-        FaissIndexFlatL2 *flat = NULL;
+        FaissIndex *flat = NULL;
         if ((rc = rvcidx_store_read_rows(st, first + at, m, block)) != 0) break;
-        if (faiss_IndexFlatL2_new_with(&flat, dim) != 0 || faiss_Index_add(flat, (idx_t)m, block) != 0)
-            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: IndexFlatL2: %s", faiss_get_last_error());
+        if ((rc = rvcidx__reduce_new_flat(env, dim, &flat)) != 0) break;
+        if (faiss_Index_add(flat, (idx_t)m, block) != 0)
+            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: exact k-NN: add failed: %s", faiss_get_last_error());
         if (rc == 0) rc = rvcidx__knn_search_merge(flat, q, nq, k, (int64_t)at, dist, ids, nd, nr);
-        if (flat) faiss_Index_free(flat);
+        rvcidx__reduce_free_flat(env, flat);
+        if (rc == 0) rc = rvcidx__reduce_report(env, "rows", at + m, n, at + m == n);
     }
     free(block), free(dist), free(nd), free(nr);
     return rc;
