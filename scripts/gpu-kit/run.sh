@@ -11,7 +11,11 @@
 #      exact list of what differs (and the centroids' largest difference);
 #   4. the same build with --gpu off on this machine's CPU cores: wall time,
 #      recall and blend error beside the GPU build's;
-#   5. k-means time per iteration at N = 1M, nlist 4,000, D = 768 (the slope
+#   5. a budgeted build of the same set into 100,000 vectors (`--max-vectors
+#      100000 --gpu on`): the reduction's k-means and exact k-NN searches on
+#      the GPU; its reduction seconds (run.json), what auto measured and
+#      chose, and the build's wall time;
+#   6. k-means time per iteration at N = 1M, nlist 4,000, D = 768 (the slope
 #      between two iteration counts, so set-up is left out): rvcidx on the
 #      GPU, rvcidx on the CPU cores, a plain PyTorch k-means on the same GPU
 #      (bench/gpu_peer.py), and the GPU's measured fp32 GEMM rate.
@@ -186,7 +190,28 @@ print(float(np.abs(a[k][:].astype(np.float64) - b[k][:]).max()))' "$work/gpu_bui
   write_results
 fi
 
-# ---- 5. k-means per iteration -------------------------------------------------
+# ---- 5. a budgeted build: the reduction on the GPU -------------------------------
+if [[ ${R[demo_rc]:-1} -eq 0 ]] && fits 90; then
+  rm -rf "$work/cpu_build" "$work/budget_build"
+  timed budget_build kitenv env -u OMP_NUM_THREADS "$rvcidx" build --no-progress --gpu "$gpu_mode" \
+    --max-vectors $(( rehearse ? 1000 : 100000 )) -o "$work/budget_build" "$work/data"
+  say "budgeted build (--max-vectors, --gpu $gpu_mode): exit ${R[budget_build_rc]}, ${R[budget_build_s]} s"
+  if [[ ${R[budget_build_rc]} -eq 0 ]]; then
+    put budget_reduction "$(python3 -c 'import json, sys
+run = json.load(open(sys.argv[1] + "/run.json"))
+rep = json.load(open(sys.argv[1] + "/report.json"))
+red = rep.get("reduction") or {}
+print(json.dumps({"reduce_s": run["indexes"][0].get("reduce_s"), "method": red.get("method"),
+                  "trials": red.get("auto_trials"), "kept": red.get("kept"), "input": red.get("input_vectors"),
+                  "device": run["indexes"][0].get("train_device")}))' "$work/budget_build" 2>/dev/null || echo null)"
+  else
+    fail_step budget_build
+  fi
+  rm -rf "$work/budget_build"
+  write_results
+fi
+
+# ---- 6. k-means per iteration -------------------------------------------------
 kmeans_run() { # NAME GPU_MODE ITERATIONS ROWS
   timed "$1" kitenv env -u OMP_NUM_THREADS "$rvcidx" train --log-json --gpu "$2" --nlist "$nlist" \
     --train-rows "$4" --iterations "$3" -o "$work/$1.h5" "$work/gpu_build_1/store.h5"
@@ -272,6 +297,10 @@ for name, s in (("rvcidx, %s" % (g("rvcidx_gpu_kmeans_device") or "GPU"), g("rvc
                 ("fp32 GEMM alone, same GPU", peer.get("gemm_s_per_iteration"))):
     pct = "%.0f%%" % (100 * flops / s / 1e12 / gemm) if s and gemm and flops else "-"
     print("| %s | %s | %s | %s |" % (name, "%.4f" % s if s else "-", rate(s), pct))
+bud = g("budget_reduction") or {}
+print("\nBudgeted build (%s of %s kept, --gpu on): wall %s s, reduction %s s, chose %s; auto's trials %s" % (
+    bud.get("kept"), bud.get("input"), g("budget_build_s"), bud.get("reduce_s"), bud.get("method"),
+    ", ".join("%s %.4f" % (t["method"], t["blend_error_mean"]) for t in bud.get("trials") or [] if t.get("measured"))))
 PY
 put failed_steps "$(json_str "${failed# }")"
 write_results

@@ -136,9 +136,10 @@ static void write_run_json(const rvcidx__build_run *run, double ingest_s, double
     for (size_t i = 0; i < run->r->n_indexes; i++) {
         const rvcidx_built_index *b = &run->r->indexes[i];
         const rvcidx_index_result *r = &b->result;
-        json_array_append_new(indexes, json_pack("{s:s, s:f, s:f, s:f, s:f, s:s}", "name", b->name, "train_s",
-                                                 r->train_seconds, "kmeans_s", r->train.kmeans_seconds, "encode_s",
-                                                 r->encode_seconds, "eval_s", r->eval_seconds, "train_device", r->train.device));
+        json_array_append_new(indexes, json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:s}", "name", b->name, "reduce_s",
+                                                 r->reduce.seconds, "train_s", r->train_seconds, "kmeans_s",
+                                                 r->train.kmeans_seconds, "encode_s", r->encode_seconds, "eval_s",
+                                                 r->eval_seconds, "train_device", r->train.device));
     }
     rvcidx_runtime_versions v;
     if (rvcidx_get_runtime_versions(&v) != 0) snprintf(v.blas, sizeof v.blas, "unknown");
