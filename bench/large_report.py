@@ -69,7 +69,7 @@ def main():
         rss = t["rss_kib"] * 1024 / GIB
         if mode == "rvc":
             err = open(os.path.join(res, "rvc.err")).read().strip().splitlines()
-            how = err[-1][:120] if t["rc"] else "completed"
+            how = "completed" if t["rc"] == 0 else f"exit {t['rc']}: {err[-1][:120] if err else 'no message'}"
             print(f"| {names[mode]} | {t['rc']} | {t['wall_s']:.0f} | {rss:.2f} | - | {how} | | | |")
             continue
         peak, disk = plan_figures(os.path.join(res, mode + ".plan"))

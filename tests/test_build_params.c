@@ -22,6 +22,8 @@ static void defaults_are_the_clis(void **state) {
     assert_int_equal(p.stage, RVCIDX_STAGE_ALL);
     assert_int_equal(p.part, -1);
     assert_int_equal(p.check_fit, 1);
+    assert_int_equal(p.assume_memory, 0);
+    assert_int_equal(p.assume_disk, 0);
     assert_memory_equal(&p.index, &ip, sizeof ip);
     assert_memory_equal(&p.ingest, &gp, sizeof gp);
     assert_int_equal(p.eval.k, ep.k);
@@ -56,6 +58,16 @@ static void every_key_sets_its_field(void **state) {
     assert_int_equal(p->part, 2);
     SET_OK(p, "check_fit", "false");
     assert_int_equal(p->check_fit, 0);
+    SET_OK(p, "no_plan_check", "no"); /* --no-plan-check: check_fit's opposite */
+    assert_int_equal(p->check_fit, 1);
+    SET_OK(p, "no-plan-check", "yes");
+    assert_int_equal(p->check_fit, 0);
+    SET_OK(p, "assume_memory", "64G");
+    assert_int_equal(p->assume_memory, 64ull << 30);
+    SET_OK(p, "assume-disk", "1.5T");
+    assert_int_equal(p->assume_disk, 3ull << 39);
+    SET_OK(p, "assume_disk", "0"); /* none: what the machine shows */
+    assert_int_equal(p->assume_disk, 0);
     SET_OK(p, "dim", "256");
     assert_int_equal(p->ingest.dim, 256);
     SET_OK(p, "version", "v2");
@@ -170,6 +182,9 @@ static void bad_values_name_the_key(void **state) {
     refused(&p, "stage", "middle", "stage: 'middle' is not all, prepare, part or finish");
     refused(&p, "per_speaker", "maybe", "per_speaker: 'maybe' is not 1/0, true/false or yes/no");
     refused(&p, "check_fit", "2", "check_fit: '2'");
+    refused(&p, "no_plan_check", "maybe", "no_plan_check: 'maybe'");
+    refused(&p, "assume_memory", "lots", "assume_memory: 'lots' is not a size");
+    refused(&p, "assume-disk", "-1G", "assume_disk: '-1G' is not a size");
     refused(&p, "dim", "300", "dim: 300 is not 256 (RVC v1) or 768 (v2)");
     refused(&p, "version", "v3", "version: 'v3' is not v1 or v2");
     refused(&p, "skip-bad", "on", "skip_bad: 'on'");
@@ -298,6 +313,9 @@ static void cli_turns_parameters_into_options(void **state) {
     assert_string_equal(cli_param_flag("k-factor"), "--k-factor");
     assert_string_equal(cli_param_flag("outdir"), "-o");
     assert_null(cli_param_flag("check_fit"));
+    assert_string_equal(cli_param_flag("no_plan_check"), "--no-plan-check"); /* check_fit=0 under its option's name */
+    assert_string_equal(cli_with_flags("`assume_memory=SIZE` or `assume-disk=2T`", buf, sizeof buf),
+                        "--assume-memory SIZE or --assume-disk 2T");
 }
 
 int main(void) {

@@ -87,7 +87,14 @@ typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
     rvcidx_build_stage stage;         /* split builds: which stage to run */
     long part;                        /* STAGE_PART: the part (0-based); -1 (default): $SLURM_ARRAY_TASK_ID */
     int check_fit;                    /* 1 (default): refuse, before any work, a build that does not
-                                         fit this machine's memory or disk (RVCIDX_ETOOBIG) */
+                                         fit this machine's memory or disk (RVCIDX_ETOOBIG); 0
+                                         (`no_plan_check`): skip the check, logging a warning */
+    uint64_t assume_memory;           /* bytes, > 0: the plan check counts on this much memory instead
+                                         of what it sees (MemAvailable, memory.max,
+                                         RVCIDX_MEMORY_LIMIT), logging both; 0: RVCIDX_ASSUME_MEMORY,
+                                         else what it sees */
+    uint64_t assume_disk;             /* the same for the output filesystem's free space
+                                         (RVCIDX_ASSUME_DISK, RVCIDX_DISK_LIMIT) */
     rvcidx_ingest_params ingest;
     rvcidx_index_params index;
     rvcidx_eval_params eval;
@@ -152,9 +159,11 @@ void rvcidx_build_params_destroy(rvcidx_build_params *p);
 
 /* Sets one parameter from text, by the name the CLI's option has without
  * its dashes, '-' or '_' alike ("nlist", "per_speaker", "target-recall",
- * "for"): the same values and checks as the option. Strings (outdir, name,
- * queries) are kept by pointer: they must outlive the build. RVCIDX_EINVAL
- * for an unknown name or a bad value, the message naming the parameter. */
+ * "for", "assume_memory" (a size: 64G; 0 none), "no_plan_check" (a boolean,
+ * check_fit's opposite)): the same values and checks as the option. Strings
+ * (outdir, name, queries) are kept by pointer: they must outlive the build.
+ * RVCIDX_EINVAL for an unknown name or a bad value, the message naming the
+ * parameter. */
 int rvcidx_build_params_set(rvcidx_build_params *p, const char *key, const char *value);
 
 /* Sources by pointer (kept, not copied); callbacks. */

@@ -38,6 +38,7 @@ static const struct { const char *param, *flag; } param_flags[] = {
     {"block_frames", "--block-frames"}, {"search_threads", "--search-threads"}, {"no_tune", "--no-tune"},
     {"no_timing", "--no-timing"},
     {"max_vectors", "--max-vectors"}, {"max_app_memory", "--max-app-memory"}, {"reduce", "--reduce"},
+    {"assume_memory", "--assume-memory"}, {"assume_disk", "--assume-disk"}, {"no_plan_check", "--no-plan-check"},
     {"speakers", "--speakers"}, {"minutes", "--minutes"}, /* demo */
 };
 

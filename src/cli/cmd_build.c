@@ -28,6 +28,12 @@ static const char build_usage[] =
     "      --jobs N         with --per-model: N builds at once, CPU threads split between them\n"
     "      --plan           print N, D, parameters, predicted sizes and peak memory, and\n"
     "                       whether they fit this machine; build nothing ('rvcidx plan' too)\n"
+    "      --assume-memory SIZE  count on SIZE of memory (e.g. 64G) instead of what this machine\n"
+    "                       shows (MemAvailable, the cgroup's memory.max, RVCIDX_MEMORY_LIMIT),\n"
+    "                       more or less; logged with what was seen (or RVCIDX_ASSUME_MEMORY)\n"
+    "      --assume-disk SIZE  the same for the output filesystem's free space (RVCIDX_DISK_LIMIT;\n"
+    "                       or RVCIDX_ASSUME_DISK)\n"
+    "      --no-plan-check  build even when the plan says it does not fit (logs a warning)\n"
     "split build (one index encoded in parts, e.g. by cluster tasks; see 'rvcidx submit'):\n"
     "      --split N        encode the rows in N contiguous parts and merge them in row order\n"
     "                       (the index is byte-identical to the build without --split)\n"
@@ -75,7 +81,20 @@ static const char build_usage[] =
     "                       checked on the file built; none fits: exit 8, sizes said\n" CLI_COMMON_HELP;
 
 enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART, OPT_FOR,
-       OPT_MAX_VECTORS, OPT_MAX_APP_MEMORY, OPT_REDUCE };
+       OPT_MAX_VECTORS, OPT_MAX_APP_MEMORY, OPT_REDUCE, OPT_ASSUME_MEMORY, OPT_ASSUME_DISK, OPT_NO_PLAN_CHECK };
+
+/* --assume-memory, --assume-disk, --no-plan-check: the sizes parsed by the
+ * library's setter, so the option and the parameter take the same values. */
+static int parse_plan_option(int opt, const char *arg, build_args *a) {
+    if (opt == OPT_NO_PLAN_CHECK) return a->no_plan_check = 1, 0;
+    if (opt != OPT_ASSUME_MEMORY && opt != OPT_ASSUME_DISK) return -1;
+    const char *key = opt == OPT_ASSUME_MEMORY ? "assume_memory" : "assume_disk";
+    rvcidx_build_params p = rvcidx_build_default_params();
+    if (rvcidx_build_params_set(&p, key, arg)) return cli_param_fail(key);
+    if (opt == OPT_ASSUME_MEMORY) a->assume_memory = p.assume_memory;
+    else a->assume_disk = p.assume_disk;
+    return 0;
+}
 
 static int parse_split_option(int opt, const char *arg, build_args *a) {
     long v = 0;
@@ -152,7 +171,9 @@ int build_parse_args(int argc, char **argv, build_args *a) {
         {"part", required_argument, 0, OPT_PART}, {"for", required_argument, 0, OPT_FOR},
         {"max-index-size", required_argument, 0, CLI_OPT_MAX_INDEX_SIZE},
         {"max-vectors", required_argument, 0, OPT_MAX_VECTORS}, {"max-app-memory", required_argument, 0, OPT_MAX_APP_MEMORY},
-        {"reduce", required_argument, 0, OPT_REDUCE}, CLI_INGEST_LONG, CLI_INDEX_LONG,
+        {"reduce", required_argument, 0, OPT_REDUCE}, {"assume-memory", required_argument, 0, OPT_ASSUME_MEMORY},
+        {"assume-disk", required_argument, 0, OPT_ASSUME_DISK}, {"no-plan-check", no_argument, 0, OPT_NO_PLAN_CHECK},
+        CLI_INGEST_LONG, CLI_INDEX_LONG,
         CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
     a->ingest = rvcidx_ingest_default_params();
     a->index = rvcidx_index_default_params();
@@ -181,6 +202,8 @@ int build_parse_args(int argc, char **argv, build_args *a) {
         }
         else if (opt == 'h') return fputs(build_usage, stdout), -1;
         else if ((rc = parse_split_option(opt, optarg, a)) >= 0) {
+            if (rc) return rc;
+        } else if ((rc = parse_plan_option(opt, optarg, a)) >= 0) {
             if (rc) return rc;
         } else if ((rc = cli_parse_ingest_option(opt, optarg, &a->ingest)) >= 0) {
             if (rc) return rc;
@@ -220,6 +243,9 @@ rvcidx_build_params build_params_of(const build_args *a) {
     p.ingest = a->ingest;
     p.index = a->index;
     p.eval = a->eval;
+    p.assume_memory = a->assume_memory;
+    p.assume_disk = a->assume_disk;
+    p.check_fit = !a->no_plan_check;
     return p;
 }
 
@@ -300,21 +326,51 @@ static void print_index(const rvcidx_index_result *r, const char *dir) {
 
 static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
 
+/* "23.4 GiB available" or "64.0 GiB assumed (23.4 available)". */
+static void describe_room(uint64_t counted, int assumed, uint64_t seen, const char *word, char *out, size_t n) {
+    if (assumed) snprintf(out, n, "%.1f GiB assumed (%.1f %s)", gib(counted), gib(seen), word);
+    else snprintf(out, n, "%.1f GiB %s", gib(counted), word);
+}
+
+/* What the mode adds to the plan: the budget, the indexes, the parts. */
+static void print_plan_mode(const rvcidx_plan_result *p) {
+    if (p->budget)
+        printf("budget   %s keeps %llu vectors (--max-vectors, --max-app-memory): reduction peak %.2f GiB, "
+               "reduced.h5 %.2f GiB\n", p->per_speaker ? "the largest speaker's index" : "the index",
+               (unsigned long long)p->budget, gib(p->ram_reduce), gib(p->reduced_bytes));
+    else if (p->budget_set)
+        printf("budget   every vector fits the budget: nothing reduced\n");
+    if (p->indexes > 1)
+        printf("indexes  %zu, the largest of %llu rows (%.2f GiB); the stage peaks below are its own\n", p->indexes,
+               (unsigned long long)p->index_rows, gib(p->largest_index_bytes));
+    if (p->split)
+        printf("split    %u parts of about %llu rows, merged into one index (merge peak %.2f GiB)\n", p->split,
+               (unsigned long long)((p->index_rows + p->split - 1) / p->split), gib(p->ram_merge));
+}
+
 static void print_plan(const build_args *a, const rvcidx_plan_result *p) {
     char factory[96] = "(measured: PQx4fs, PQx4fsr or IVF,Flat)";
     if (a->index.type != RVCIDX_INDEX_AUTO) rvcidx_index_describe(&a->index, p->dim, p->nlist, factory, sizeof factory);
     printf("plan     %llu rows x %d (%s), %zu file(s), %zu speaker(s)%s\n", (unsigned long long)p->rows, p->dim,
            p->dim == 256 ? "RVC v1" : "RVC v2", p->files, p->speakers, a->per_speaker ? ": one index each" : "");
+    print_plan_mode(p);
     printf("index    %s, k-means on %llu sampled rows, %d iterations, seed %llu; nprobe/k_factor tuned to %d-recall@%d >= %.2f\n",
            factory, (unsigned long long)p->train_rows, a->index.iterations, (unsigned long long)a->index.seed,
            a->eval.k, a->eval.k, a->eval.target_recall);
-    printf("sizes    store %.2f GiB, centroids %.3f GiB, index %.2f GiB\n", gib(p->store_bytes), gib(p->centroids_bytes),
-           gib(p->index_bytes));
-    printf("disk     %.2f GiB needed (with the temporary copies of a rebuild), %.1f GiB free: %s\n", gib(p->disk_needed),
-           gib(p->disk_available), p->fits_disk ? "fits" : "DOES NOT FIT");
-    printf("memory   peak %.2f GiB (ingest %.2f, train %.2f, encode %.2f, eval %.2f), %.1f GiB available: %s\n",
-           gib(p->ram_peak), gib(p->ram_ingest), gib(p->ram_train), gib(p->ram_encode), gib(p->ram_eval),
-           gib(p->ram_available), p->fits_ram ? "fits" : "DOES NOT FIT");
+    printf("sizes    store %.2f GiB, centroids %.3f GiB, index %.2f GiB%s; tuned on an index of %llu rows\n",
+           gib(p->store_bytes), gib(p->centroids_bytes), gib(p->index_bytes), p->indexes > 1 ? " (all of them)" : "",
+           (unsigned long long)p->eval_rows);
+    char room[96];
+    describe_room(p->disk_available, p->disk_assumed, p->disk_seen, "free", room, sizeof room);
+    printf("disk     %.2f GiB needed (with the temporary copies of a rebuild), %s: %s\n", gib(p->disk_needed), room,
+           p->fits_disk ? "fits" : "DOES NOT FIT");
+    char extra[96] = "";
+    if (p->ram_reduce) snprintf(extra, sizeof extra, ", reduce %.2f", gib(p->ram_reduce));
+    if (p->ram_merge) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", merge %.2f", gib(p->ram_merge));
+    describe_room(p->ram_available, p->ram_assumed, p->ram_seen, "available", room, sizeof room);
+    printf("memory   peak %.2f GiB (ingest %.2f, train %.2f, encode %.2f, eval %.2f%s), %s: %s\n", gib(p->ram_peak),
+           gib(p->ram_ingest), gib(p->ram_train), gib(p->ram_encode), gib(p->ram_eval), extra, room,
+           p->fits_ram ? "fits" : "DOES NOT FIT");
 }
 
 /* The library tells each finished step; the command shows it. */
@@ -341,18 +397,24 @@ static void on_event(const rvcidx_build_event *e, void *user) {
     }
 }
 
-/* --plan: the plan printed (exit 8 when it does not fit, as the build would
- * be refused), nothing built. */
+/* --plan: the plan of the build these options describe, printed (exit 8
+ * when it does not fit, as the build would be refused; 0 under
+ * --no-plan-check, with which the build would go ahead), nothing built. */
 static int print_plan_only(const build_args *a) {
     rvcidx_plan_result p;
-    int rc = rvcidx_plan((const char *const *)a->srcs, a->n_srcs, a->outdir, &a->ingest, &a->index, &a->eval, &p);
+    rvcidx_build_params bp = build_params_of(a);
+    int rc = rvcidx_plan_build(&bp, &p);
     if (rc) return cli_fail(rc, NULL);
     print_plan(a, &p);
     if (p.fits_ram && p.fits_disk) return CLI_EXIT_OK;
-    char shortfall[224];
+    char shortfall[224], advice[768];
     rvcidx_plan_shortfall(&p, shortfall, sizeof shortfall);
-    cli_logf(RVCIDX_LOG_ERROR, "plan: does not fit this machine: the build needs %s; use a bigger machine, free "
-             "space, or --per-speaker for smaller indexes", shortfall);
+    if (a->no_plan_check) {
+        cli_logf(RVCIDX_LOG_WARN, "plan: the build needs %s, but with `no_plan_check` it would go ahead", shortfall);
+        return CLI_EXIT_OK;
+    }
+    rvcidx_plan_advice(&p, advice, sizeof advice);
+    cli_logf(RVCIDX_LOG_ERROR, "plan: does not fit this machine: the build needs %s; %s", shortfall, advice);
     return CLI_EXIT_TOO_BIG;
 }
 
@@ -526,7 +588,13 @@ static const char plan_usage[] =
     "  -o, --output OUTDIR  where the build would write (its filesystem's free space)\n"
     "      --per-speaker    one index per speaker\n"
     "      --per-model      SRC is a folder of model directories: one plan per model\n"
-    "      --index, --nlist, --train-rows, --k, --eval-queries, --dim, --version, --for\n" CLI_COMMON_HELP;
+    "      --max-vectors, --max-app-memory  the budgeted index, and the reduction before it\n"
+    "      --split N        a split build: its parts, their merge\n"
+    "      --index, --refine, --nlist, --train-rows, --k, --eval-queries, --dim, --version, --for,\n"
+    "      --threads        (x4fsr's search tables grow with the threads searching at once)\n"
+    "      --assume-memory SIZE, --assume-disk SIZE  count on these instead of what this machine\n"
+    "                       shows (or RVCIDX_ASSUME_MEMORY, RVCIDX_ASSUME_DISK)\n"
+    "      --no-plan-check  exit 0 even when it does not fit, as the build would go ahead\n" CLI_COMMON_HELP;
 
 /* `rvcidx plan ...` is `rvcidx build --plan ...`, with its own help. */
 int cmd_plan(int argc, char **argv) {

@@ -214,6 +214,8 @@ static int locked_build(rvcidx__build_run *run) {
 
 /* ---- before any work: the parameters, the GPU, the plan ------------------ */
 
+static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
+
 int rvcidx_build_params_check(const rvcidx_build_params *p) {
     if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_params_check: NULL argument");
     if (!p->outdir || !p->outdir[0]) return rvcidx__fail(RVCIDX_EINVAL, "build: outdir is required");
@@ -269,26 +271,44 @@ static int up_to_date_before_ingest(const rvcidx__build_run *run) {
     return 1;
 }
 
+/* An override of what the machine shows is the user's word against the
+ * plan's: the log keeps both, for whoever reads why a build ran out. */
+static void log_assumed(const rvcidx_build_params *p, const rvcidx_plan_result *pl) {
+    char ram[160] = "", disk[160] = "";
+    if (pl->ram_assumed)
+        snprintf(ram, sizeof ram, "%.1f GiB of memory (%s) instead of the %.1f GiB seen", gib(pl->ram_available),
+                 p->assume_memory ? "`assume_memory`" : "RVCIDX_ASSUME_MEMORY", gib(pl->ram_seen));
+    if (pl->disk_assumed)
+        snprintf(disk, sizeof disk, "%.1f GiB of disk (%s) instead of the %.1f GiB free", gib(pl->disk_available),
+                 p->assume_disk ? "`assume_disk`" : "RVCIDX_ASSUME_DISK", gib(pl->disk_seen));
+    if (ram[0] || disk[0])
+        rvcidx__log(RVCIDX_LOG_WARN, "build: the plan check counts on %s%s%s, as told", ram,
+                    ram[0] && disk[0] ? " and " : "", disk);
+}
+
 /* A build that will not fit is refused before it starts (RVCIDX_ETOOBIG),
- * with the plan in the result and the PLAN_REFUSED event. */
+ * with the plan in the result and the PLAN_REFUSED event. The plan is of
+ * the build's own mode (budget, per speaker, split, index type), so what
+ * the refusal suggests is never the mode already in use. */
 static int check_fit(rvcidx__build_run *run) {
     const rvcidx_build_params *p = run->p;
     rvcidx_plan_result *pl = &run->r->plan;
-    RVCIDX__TRY(rvcidx_plan(p->sources, p->n_sources, p->outdir, &run->ingest, &run->index, &run->eval, pl));
+    RVCIDX__TRY(rvcidx_plan_build(p, pl));
     run->r->plan_checked = 1;
+    log_assumed(p, pl);
     if (run->index.max_index_size && !p->per_speaker) { /* per-speaker indexes are smaller: each is judged when built */
         rvcidx_refine_candidate cand[3];
-        rvcidx__refine_candidates(&run->index, pl->dim, pl->nlist, pl->rows, cand);
-        if (!cand[2].fits) return rvcidx__refine_refusal(&run->index, pl->dim, pl->nlist, pl->rows, cand);
+        rvcidx__refine_candidates(&run->index, pl->dim, pl->nlist, pl->index_rows, cand);
+        if (!cand[2].fits) return rvcidx__refine_refusal(&run->index, pl->dim, pl->nlist, pl->index_rows, cand);
     }
     if (pl->fits_ram && pl->fits_disk) return 0;
     if (pl->fits_ram && up_to_date_before_ingest(run)) return 0;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_PLAN_REFUSED, .plan = pl, .part = -1};
     rvcidx__build_emit(run, &e);
-    char shortfall[224];
+    char shortfall[224], advice[768];
     rvcidx_plan_shortfall(pl, shortfall, sizeof shortfall);
-    return rvcidx__fail(RVCIDX_ETOOBIG, "build: refused before starting: the build needs %s; use a bigger machine, "
-                        "free space, or `per_speaker` for smaller indexes", shortfall);
+    rvcidx_plan_advice(pl, advice, sizeof advice);
+    return rvcidx__fail(RVCIDX_ETOOBIG, "build: refused before starting: the build needs %s; %s", shortfall, advice);
 }
 
 static void run_init(rvcidx__build_run *run, const rvcidx_build_params *p, rvcidx_build_result *r) {
@@ -320,8 +340,11 @@ int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r) {
     double call_start = rvcidx__build_now();
     run_init(&run, p, r);
     int rc = check_gpu(p);
-    int plan_needed = p->check_fit && (p->stage == RVCIDX_STAGE_ALL || p->stage == RVCIDX_STAGE_PREPARE);
-    if (rc == 0 && plan_needed) rc = check_fit(&run);
+    int plans = p->stage == RVCIDX_STAGE_ALL || p->stage == RVCIDX_STAGE_PREPARE; /* parts and finish: prepare did */
+    if (rc == 0 && plans && p->check_fit) rc = check_fit(&run);
+    else if (rc == 0 && plans)
+        rvcidx__log(RVCIDX_LOG_WARN, "build: not checked against this machine's memory and disk (`no_plan_check`); "
+                    "a build that does not fit fails when it runs out");
     if (rc == 0) rc = p->split ? rvcidx__build_split(&run) : locked_build(&run);
     free(run.first_row);
     free(run.rows);

@@ -58,6 +58,13 @@ static int set_own(rvcidx_build_params *p, const char *k, const char *value) {
     }
     if (!strcmp(k, "per_speaker")) return rvcidx__param_bool(k, value, &p->per_speaker);
     if (!strcmp(k, "check_fit")) return rvcidx__param_bool(k, value, &p->check_fit);
+    if (!strcmp(k, "no_plan_check")) { /* the CLI's --no-plan-check, by its own name */
+        int off = 0;
+        RVCIDX__TRY(rvcidx__param_bool(k, value, &off));
+        return p->check_fit = !off, 0;
+    }
+    if (!strcmp(k, "assume_memory")) return rvcidx__param_size(k, value, &p->assume_memory);
+    if (!strcmp(k, "assume_disk")) return rvcidx__param_size(k, value, &p->assume_disk);
     if (!strcmp(k, "split")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, RVCIDX_SPLIT_MAX_PARTS, &v));
         p->split = (unsigned)v;

@@ -1,31 +1,81 @@
 /* plan.c — predicts a build's sizes and memory from the shard headers.
  *
- * The memory model follows what each stage holds at its peak:
+ * The memory model follows what each stage holds at its peak; each gets
+ * 64 MiB for the process and libraries:
  *  ingest  one 4 MiB block and HDF5's caches (~32 MiB measured, flat in N);
+ *  reduce  (a budget) what rvcidx__reduce_predict_ram says, which reduce.c
+ *          keeps true;
  *  train   the sample (train_rows x D floats), the centroids, and faiss's
  *          assignment buffers (one distance block per 256 rows of the sample);
- *  encode  the index (rvcidx_index_predict_bytes: the refine storage, the
- *          PQ codes, ids), one add batch and the PQ sample;
- *  eval    the loaded index; for ivfflat and the fp16/sq8 refines also the
- *          indexed vectors and the exact flat index's copy of them (an RFlat
- *          index holds its vectors exactly, and eval searches those for the
- *          ground truth; fp16/sq8 copies are not exact).
- * Each gets 64 MiB for the process and libraries. Sizes are estimates, close
- * for the store and the index (their layout is known), looser for memory.
+ *  encode  the index (rvcidx_index_predict_bytes: the refine storage, the PQ
+ *          codes, ids) and one add batch, or before the adds the PQ sample.
+ *          An RFlat index tuned on a held-out speaker never holds more floats
+ *          than its tuning index's: the rest are streamed into the file;
+ *  eval    the index tuned on: with two speakers or more, all but the last
+ *          (build_index.c holds it out as the queries); for ivfflat and the
+ *          fp16/sq8 refines also the indexed vectors and the exact flat
+ *          index's copy of them (an RFlat index holds its vectors exactly, and
+ *          eval searches those for the ground truth; fp16/sq8 copies are not
+ *          exact), and for fp16/sq8 what reconstruct_n gives apps;
+ *  merge   (split) the merged index, its refine storage a second time (the
+ *          vector grows by reallocation: old and new at once) and the part
+ *          being appended.
+ * The modes: a budget plans the index of the kept vectors, tuned on all of
+ * them (which method `reduce=auto` keeps, and so whether a speaker is held
+ * out, is known only after the reduction); per speaker, every speaker's
+ * index, the peaks the largest one's (the budget applied to each); index
+ * auto, the largest of its candidates (built one after the other).
+ * Disk: the store (twice when OUTDIR holds one: a rebuild appends to a
+ * copy), every centroids file and index, reduced.h5, and a temporary copy
+ * of the largest index (the new file beside the old until it is published); index auto keeps the best
+ * candidate beside the one being built; a split build holds its parts, the
+ * merged file and a tuning index file at once.
+ * Sizes are estimates, close for the store and the index (their layout is
+ * known), looser for memory: README and bench/RESULTS.md §12 compare them with
+ * measured peaks.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "index/index_internal.h"
 #include "base/internal.h"
 #include "base/param_text.h"
 #include "ingest/npy.h"
+#include "pipeline/build_internal.h"
+#include "pipeline/reduce.h"
+#include "rvcidx/build.h"
+#include "rvcidx/outdir.h"
 #include "rvcidx/plan.h"
 #include "ingest/sources.h"
 
 #define MIB (1024ull * 1024ull)
+#define BASE_RAM (64 * MIB)
+enum { PQ_SAMPLE_ROWS = 65536 }; /* encode.c's PQ_TRAIN_ROWS */
+
+/* How the build is run: what rvcidx_plan_build reads of its parameters. */
+typedef struct plan_mode {
+    int per_speaker;
+    unsigned split;
+    uint64_t assume_memory, assume_disk; /* 0: RVCIDX_ASSUME_*, else what the machine shows */
+} plan_mode;
+
+/* Rows per speaker in the store's order (sources.c orders them as ingest does). */
+typedef struct speaker_rows {
+    uint64_t *rows;
+    size_t n;
+} speaker_rows;
+
+/* One index's predicted files and stage peaks. */
+typedef struct index_cost {
+    int64_t nlist;
+    uint64_t train_rows, index_bytes, centroids_bytes;
+    uint64_t ram_train, ram_encode, ram_eval;
+} index_cost;
+
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 /* "12G", "800M", "1048576": bytes, 0 when unreadable. */
 static uint64_t parse_size(const char *text) {
@@ -94,42 +144,248 @@ static uint64_t disk_available(const char *outdir, uint64_t env) {
     return env && (free_bytes == 0 || env < free_bytes) ? env : free_bytes;
 }
 
-static int count_rows(const rvcidx__shard_list *shards, rvcidx_plan_result *out) {
+/* The environment's limits and overrides, read before any work so that a
+ * typo in one is refused (exit 2) even when the sources are bad too. */
+typedef struct plan_env {
+    uint64_t mem_limit, disk_limit, assume_memory, assume_disk;
+} plan_env;
+
+static int read_env(plan_env *e) {
+    RVCIDX__TRY(env_size("RVCIDX_MEMORY_LIMIT", &e->mem_limit));
+    RVCIDX__TRY(env_size("RVCIDX_DISK_LIMIT", &e->disk_limit));
+    RVCIDX__TRY(env_size("RVCIDX_ASSUME_MEMORY", &e->assume_memory));
+    return env_size("RVCIDX_ASSUME_DISK", &e->assume_disk);
+}
+
+/* What the plan counts on: what the machine shows, unless the user said
+ * otherwise (the parameter first, then the environment). */
+static void machine(const char *outdir, const plan_env *e, const plan_mode *m, rvcidx_plan_result *out) {
+    uint64_t ram = m->assume_memory ? m->assume_memory : e->assume_memory;
+    uint64_t disk = m->assume_disk ? m->assume_disk : e->assume_disk;
+    out->ram_seen = mem_available(e->mem_limit);
+    out->disk_seen = disk_available(outdir, e->disk_limit);
+    out->ram_assumed = ram != 0;
+    out->disk_assumed = disk != 0;
+    out->ram_available = ram ? ram : out->ram_seen;
+    out->disk_available = disk ? disk : out->disk_seen;
+    out->fits_ram = out->ram_available == 0 || out->ram_peak <= out->ram_available;
+    out->fits_disk = out->disk_available == 0 || out->disk_needed <= out->disk_available;
+}
+
+static int count_rows(const rvcidx__shard_list *shards, rvcidx_plan_result *out, speaker_rows *sp) {
+    sp->rows = calloc(shards->count ? shards->count : 1, sizeof *sp->rows);
+    if (!sp->rows) return rvcidx__fail(RVCIDX_ENOMEM, "plan: out of memory");
     for (size_t i = 0; i < shards->count; i++) {
+        sp->n += i == 0 || strcmp(shards->items[i].speaker, shards->items[i - 1].speaker) != 0;
         rvcidx__npy_reader r;
         if (rvcidx__npy_open(&r, shards->items[i].path) != 0) continue; /* ingest reports bad shards */
         if (r.info.rows && !out->dim) out->dim = (int)r.info.cols;
-        if (r.info.cols == (uint64_t)out->dim) out->rows += r.info.rows;
+        if (r.info.cols == (uint64_t)out->dim) out->rows += r.info.rows, sp->rows[sp->n - 1] += r.info.rows;
         rvcidx__npy_close(&r);
-        out->speakers += i == 0 || strcmp(shards->items[i].speaker, shards->items[i - 1].speaker) != 0;
     }
+    out->speakers = sp->n;
     out->files = shards->count;
     return out->rows ? 0 : rvcidx__fail(RVCIDX_EINPUT, "%s: the shards hold no rows", shards->items[0].path);
 }
 
-static void predict(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, rvcidx_plan_result *p) {
-    uint64_t n = p->rows, d = (uint64_t)p->dim, vec = d * sizeof(float);
-    p->nlist = ip->nlist > 0 ? ip->nlist : rvcidx_auto_nlist(n);
-    p->train_rows = rvcidx__train_rows(ip, p->nlist, n);
-    p->store_bytes = n * vec + p->files * 512 + MIB;
-    p->centroids_bytes = (uint64_t)p->nlist * vec + 64 * 1024;
-    p->index_bytes = rvcidx_index_predict_bytes(ip, p->dim, p->nlist, n);
-    p->disk_needed = 2 * p->store_bytes + p->centroids_bytes + 2 * p->index_bytes;
-    uint64_t base = 64 * MIB;
-    p->ram_ingest = base + 32 * MIB;
-    p->ram_train = base + p->train_rows * vec + (uint64_t)p->nlist * vec * 2 + 256 * (uint64_t)p->nlist * 4 * 64;
-    p->ram_encode = base + p->index_bytes + 16384 * vec + 65536 * vec;
-    /* ivfflat (auto builds it too) and the lossy refines: eval reads the vectors from the store and
-     * fills an exact flat index with them; only RFlat holds them exactly already */
-    int exact_inside = ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->refine == RVCIDX_REFINE_FLAT && !ip->max_index_size;
-    uint64_t copies = exact_inside ? 0 : 2 * n * vec;
-    if (ip->type == RVCIDX_INDEX_IVFPQ4FS && (ip->refine != RVCIDX_REFINE_FLAT || ip->max_index_size))
-        copies += n * vec; /* and what reconstruct_n gives apps, which eval blends with */
-    p->ram_eval = ep ? base + copies + p->index_bytes + (uint64_t)ep->queries * vec : 0;
-    p->ram_peak = p->ram_ingest;
-    if (p->ram_train > p->ram_peak) p->ram_peak = p->ram_train;
-    if (p->ram_encode > p->ram_peak) p->ram_peak = p->ram_encode;
-    if (p->ram_eval > p->ram_peak) p->ram_peak = p->ram_eval;
+/* Rows of the index the tuning measures, for an index of every row: with two
+ * speakers or more, the last is held out as the queries and the tuning
+ * index holds the others (build_index.c, plan_queries); else all rows. */
+static uint64_t tuning_rows(const rvcidx_eval_params *ep, const speaker_rows *sp, uint64_t rows) {
+    if (!ep || !ep->tune || ep->queries_store || ep->queries_from == RVCIDX_QUERIES_SELF) return rows;
+    uint64_t last = 0;
+    size_t with_rows = 0;
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->rows[i]) last = sp->rows[i], with_rows++;
+    return with_rows >= 2 ? rows - last : rows;
+}
+
+/* The refine a `max_index_size` build ships: the most exact predicted to
+ * fit (build_index.c, build_within_size); flat when none does (refused). */
+static rvcidx_refine refine_within_size(const rvcidx_index_params *ip, int dim, int64_t nlist, uint64_t rows) {
+    if (!ip->max_index_size || ip->type == RVCIDX_INDEX_IVFFLAT) return ip->refine;
+    rvcidx_refine_candidate cand[3];
+    rvcidx__refine_candidates(ip, dim, nlist, rows, cand);
+    for (int i = 0; i < 3; i++)
+        if (cand[i].fits) return cand[i].refine;
+    return ip->refine;
+}
+
+/* The nprobe the sweep climbs to: where other speakers' frames reach the
+ * target, about a tenth of the lists on the benchmarks' data (the power of
+ * two at or above nlist/10: 64, 128, 128, 256 at 100k, 240k, 300k and 1M
+ * rows, bench/RESULTS.md §12); the sweep measures nothing past it that
+ * costs more (eval.c). Other data may climb higher. */
+static int64_t swept_nprobe(int64_t nlist) {
+    int64_t np = 1;
+    while (np * 10 < nlist && np < nlist) np *= 2;
+    return np < nlist ? np : nlist;
+}
+
+/* A by-residual L2 FastScan search (x4fsr) builds float and uint8 look-up
+ * tables per query and probed list (M x 16 entries, 5 bytes), in faiss
+ * 1.7.3 for slices of the queries of about precomputed_table_max_bytes
+ * (2 GiB; the integer division lets a slice reach twice that), one slice
+ * per thread at once (IndexIVFFastScan::search_dispatch_implem). At 240k
+ * rows and nprobe 128 on one thread that is 3.7 GiB, the most of the
+ * build's 4.4: more than the index. */
+static uint64_t residual_lut_bytes(uint64_t nq, int64_t nprobe, int dim, int threads) {
+    uint64_t per = (uint64_t)(dim / 2) * 16 * (uint64_t)nprobe * 5, t = threads > 0 ? (uint64_t)threads : 1;
+    uint64_t ok = max_u64((1ull << 31) / per, 1), slices = max_u64(nq / ok, 1);
+    slices = nq <= t ? nq : (slices + t - 1) / t * t;
+    uint64_t at_once = (nq + slices - 1) / slices * (slices < t ? slices : t);
+    return (at_once < nq ? at_once : nq) * per;
+}
+
+static int search_threads(const rvcidx_index_params *ip) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return ip->threads > 0 ? ip->threads : cpus > 0 ? (int)cpus : 1;
+}
+
+/* Encode and eval of one index of a built type (not auto). */
+static void cost_type(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, int dim, uint64_t rows,
+                      uint64_t eval_rows, index_cost *c) {
+    uint64_t vec = (uint64_t)dim * sizeof(float);
+    int rflat = ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->refine == RVCIDX_REFINE_FLAT;
+    uint64_t all = rvcidx_index_predict_bytes(ip, dim, c->nlist, rows);
+    uint64_t tuned = rvcidx_index_predict_bytes(ip, dim, c->nlist, eval_rows);
+    uint64_t held = rflat && eval_rows < rows ? tuned : all;
+    uint64_t pq_sample = (c->train_rows < PQ_SAMPLE_ROWS ? c->train_rows : PQ_SAMPLE_ROWS) * vec;
+    c->index_bytes = max_u64(c->index_bytes, all);
+    c->ram_encode = max_u64(c->ram_encode, BASE_RAM + max_u64(held + RVCIDX__ADD_BATCH_ROWS * vec, pq_sample));
+    uint64_t copies = rflat ? 0 : 2 * eval_rows * vec;
+    if (ip->type == RVCIDX_INDEX_IVFPQ4FS && !rflat) copies += eval_rows * vec; /* reconstruct_n's, which eval blends */
+    if (ep && ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->residual && ip->metric == RVCIDX_METRIC_L2)
+        copies += residual_lut_bytes(ep->queries, swept_nprobe(c->nlist), dim, search_threads(ip));
+    if (ep) c->ram_eval = max_u64(c->ram_eval, BASE_RAM + tuned + copies + ep->queries * vec);
+}
+
+/* One index of rows vectors (tuned on its first eval_rows); index auto
+ * builds x4fs, x4fsr and IVF-Flat one after the other: the largest of each
+ * stage. Measured at 1M rows, auto's peak is IVF-Flat's tuning (its exact
+ * copies), at 100k-300k x4fsr's look-up tables. */
+static void cost_index(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, int dim, uint64_t rows,
+                       uint64_t eval_rows, index_cost *c) {
+    uint64_t vec = (uint64_t)dim * sizeof(float);
+    memset(c, 0, sizeof *c);
+    c->nlist = ip->nlist > 0 ? ip->nlist : rvcidx_auto_nlist(rows);
+    c->train_rows = rvcidx__train_rows(ip, c->nlist, rows);
+    c->centroids_bytes = (uint64_t)c->nlist * vec + 64 * 1024;
+    c->ram_train = BASE_RAM + c->train_rows * vec + (uint64_t)c->nlist * vec * 2 + 256 * (uint64_t)c->nlist * 4 * 64;
+    rvcidx_index_params q = *ip;
+    q.type = ip->type == RVCIDX_INDEX_IVFFLAT ? RVCIDX_INDEX_IVFFLAT : RVCIDX_INDEX_IVFPQ4FS;
+    q.refine = refine_within_size(&q, dim, c->nlist, rows);
+    cost_type(&q, ep, dim, rows, eval_rows, c);
+    if (ip->type != RVCIDX_INDEX_AUTO) return;
+    q.residual = !ip->residual;
+    cost_type(&q, ep, dim, rows, eval_rows, c);
+    q.type = RVCIDX_INDEX_IVFFLAT;
+    q.refine = RVCIDX_REFINE_FLAT;
+    cost_type(&q, ep, dim, rows, eval_rows, c);
+}
+
+/* The largest of each stage, the sums of the files, over the indexes planned. */
+static void add_index(rvcidx_plan_result *p, const index_cost *c, uint64_t index_rows, uint64_t eval_rows) {
+    p->indexes++;
+    p->index_bytes += c->index_bytes;
+    p->centroids_bytes += c->centroids_bytes;
+    p->ram_train = max_u64(p->ram_train, c->ram_train);
+    p->ram_encode = max_u64(p->ram_encode, c->ram_encode);
+    p->ram_eval = max_u64(p->ram_eval, c->ram_eval);
+    if (c->index_bytes < p->largest_index_bytes) return;
+    p->largest_index_bytes = c->index_bytes;
+    p->nlist = c->nlist;
+    p->train_rows = c->train_rows;
+    p->index_rows = index_rows;
+    p->eval_rows = eval_rows;
+}
+
+/* The reduction of rows (nsp speakers) to what the budget keeps: its memory and reduced.h5. */
+static int plan_reduction(const rvcidx_index_params *ip, int dim, uint64_t rows, size_t nsp, rvcidx_plan_result *p,
+                          uint64_t *kept) {
+    uint64_t budget = 0;
+    RVCIDX__TRY(rvcidx__reduce_budget(ip, rows, dim, &budget));
+    *kept = budget ? budget : rows;
+    if (!budget) return 0;
+    p->budget = max_u64(p->budget, budget);
+    p->ram_reduce = max_u64(p->ram_reduce, BASE_RAM + rvcidx__reduce_predict_ram(ip, rows, dim, nsp, budget));
+    p->reduced_bytes = max_u64(p->reduced_bytes, budget * (uint64_t)dim * sizeof(float) + MIB);
+    return 0;
+}
+
+static size_t speakers_with_rows(const speaker_rows *sp) {
+    size_t n = 0;
+    for (size_t i = 0; i < sp->n; i++) n += sp->rows[i] > 0;
+    return n;
+}
+
+/* One index of every row (or of what the budget keeps of them). */
+static int plan_whole(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, const speaker_rows *sp,
+                      rvcidx_plan_result *p) {
+    uint64_t kept = p->rows;
+    RVCIDX__TRY(plan_reduction(ip, p->dim, p->rows, speakers_with_rows(sp), p, &kept));
+    uint64_t eval_rows = p->budget ? kept : tuning_rows(ep, sp, p->rows);
+    index_cost c;
+    cost_index(ip, ep, p->dim, kept, eval_rows, &c);
+    add_index(p, &c, kept, eval_rows);
+    return 0;
+}
+
+/* One index per speaker with rows, the budget applied to each; tuned with
+ * the other speakers' frames, so on all of its own. */
+static int plan_per_speaker(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, const speaker_rows *sp,
+                            rvcidx_plan_result *p) {
+    for (size_t i = 0; i < sp->n; i++) {
+        if (!sp->rows[i]) continue;
+        uint64_t kept = sp->rows[i];
+        RVCIDX__TRY(plan_reduction(ip, p->dim, sp->rows[i], 1, p, &kept));
+        index_cost c;
+        cost_index(ip, ep, p->dim, kept, kept, &c);
+        add_index(p, &c, kept, kept);
+    }
+    return 0;
+}
+
+/* A split build encodes parts of index_rows/split rows (each task on its
+ * own), then merges them into the first part: an IVF-PQ index's refine
+ * storage (one vector) grows by reallocation, old and new at once; IVF-Flat
+ * grows list by list. Its finish tunes on a tuning index it encodes whole
+ * and writes as a file (counted in plan_disk), then loads: eval as unsplit. */
+static void plan_split(const rvcidx_index_params *ip, unsigned parts, rvcidx_plan_result *p) {
+    uint64_t vec = (uint64_t)p->dim * sizeof(float), part_rows = (p->index_rows + parts - 1) / parts;
+    uint64_t part = rvcidx_index_predict_bytes(ip, p->dim, p->nlist, part_rows);
+    uint64_t tuned = rvcidx_index_predict_bytes(ip, p->dim, p->nlist, p->eval_rows);
+    uint64_t pq_sample = (p->train_rows < PQ_SAMPLE_ROWS ? p->train_rows : PQ_SAMPLE_ROWS) * vec;
+    uint64_t width = ip->type == RVCIDX_INDEX_IVFFLAT ? 0 : ip->refine == RVCIDX_REFINE_FLAT ? 4
+                     : ip->refine == RVCIDX_REFINE_FP16 ? 2 : 1;
+    p->split = parts;
+    p->ram_encode = BASE_RAM + max_u64(max_u64(part, tuned) + RVCIDX__ADD_BATCH_ROWS * vec, pq_sample);
+    p->ram_merge = BASE_RAM + p->index_bytes + p->index_rows * (uint64_t)p->dim * width + part;
+}
+
+/* A store already in outdir is appended to in a copy (store_write.c), beside
+ * it until renamed; a first build writes it once. */
+static int has_store(const char *outdir) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", outdir, rvcidx_output_name(RVCIDX_OUT_STORE));
+    return access(path, F_OK) == 0;
+}
+
+static void plan_disk(const char *outdir, const rvcidx_index_params *ip, rvcidx_plan_result *p) {
+    p->store_bytes = p->rows * (uint64_t)p->dim * sizeof(float) + p->files * 512 + MIB;
+    p->disk_needed = (has_store(outdir) ? 2 : 1) * p->store_bytes + p->centroids_bytes + p->index_bytes +
+                     p->largest_index_bytes + p->reduced_bytes;
+    if (ip->type == RVCIDX_INDEX_AUTO) p->disk_needed += p->largest_index_bytes; /* the best so far, the next built */
+    if (p->split) /* the parts, the trained index, the tuning index file */
+        p->disk_needed += p->index_bytes + p->centroids_bytes +
+                          rvcidx_index_predict_bytes(ip, p->dim, p->nlist, p->eval_rows);
+}
+
+static void plan_peak(rvcidx_plan_result *p) {
+    p->ram_ingest = BASE_RAM + 32 * MIB;
+    uint64_t stages[] = {p->ram_ingest, p->ram_reduce, p->ram_train, p->ram_encode, p->ram_merge, p->ram_eval};
+    p->ram_peak = 0;
+    for (size_t i = 0; i < sizeof stages / sizeof *stages; i++) p->ram_peak = max_u64(p->ram_peak, stages[i]);
 }
 
 /* Too few frames fail before ingest with the numbers, not later in faiss's
@@ -145,32 +401,87 @@ static int check_enough_rows(const char *src, uint64_t rows, const rvcidx_index_
     return 0;
 }
 
-int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
-                const rvcidx_index_params *index, const rvcidx_eval_params *eval, rvcidx_plan_result *out) {
+static int plan_mode_run(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
+                         const rvcidx_index_params *index, const rvcidx_eval_params *eval, const plan_mode *m,
+                         rvcidx_plan_result *out) {
     if (!srcs || !outdir || !index || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan: NULL argument");
     memset(out, 0, sizeof *out);
-    uint64_t mem_limit = 0, disk_limit = 0;
-    RVCIDX__TRY(env_size("RVCIDX_MEMORY_LIMIT", &mem_limit));
-    RVCIDX__TRY(env_size("RVCIDX_DISK_LIMIT", &disk_limit));
+    plan_env env;
+    RVCIDX__TRY(read_env(&env));
     rvcidx__shard_list shards;
     RVCIDX__TRY(rvcidx__sources_collect(srcs, n_srcs, ingest ? ingest->dim : 0, &shards));
-    int rc = count_rows(&shards, out);
+    speaker_rows sp = {NULL, 0};
+    int rc = count_rows(&shards, out, &sp);
     rvcidx__shard_list_free(&shards);
     if (rc == 0) rc = check_enough_rows(srcs[0], out->rows, index, eval);
+    out->per_speaker = m->per_speaker;
+    out->budget_set = index->max_vectors || index->max_app_memory;
+    if (rc == 0) rc = m->per_speaker ? plan_per_speaker(index, eval, &sp, out) : plan_whole(index, eval, &sp, out);
+    free(sp.rows);
     if (rc) return rc;
-    predict(index, eval, out);
-    out->ram_available = mem_available(mem_limit);
-    out->disk_available = disk_available(outdir, disk_limit);
-    out->fits_ram = out->ram_available == 0 || out->ram_peak <= out->ram_available;
-    out->fits_disk = out->disk_available == 0 || out->disk_needed <= out->disk_available;
+    if (m->split) plan_split(index, m->split, out);
+    plan_disk(outdir, index, out);
+    plan_peak(out);
+    machine(outdir, &env, m, out);
     return 0;
+}
+
+int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
+                const rvcidx_index_params *index, const rvcidx_eval_params *eval, rvcidx_plan_result *out) {
+    plan_mode m = {0, 0, 0, 0};
+    return plan_mode_run(srcs, n_srcs, outdir, ingest, index, eval, &m, out);
+}
+
+int rvcidx_plan_build(const rvcidx_build_params *p, rvcidx_plan_result *out) {
+    if (!p || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan_build: NULL argument");
+    plan_mode m = {p->per_speaker, p->split, p->assume_memory, p->assume_disk};
+    return plan_mode_run(p->sources, p->n_sources, p->outdir, &p->ingest, &p->index, &p->eval, &m, out);
 }
 
 static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
 
 void rvcidx_plan_shortfall(const rvcidx_plan_result *p, char *buf, size_t n) {
     char ram[96] = "", disk[96] = "";
-    if (!p->fits_ram) snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f available)", gib(p->ram_peak), gib(p->ram_available));
-    if (!p->fits_disk) snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f free)", gib(p->disk_needed), gib(p->disk_available));
+    if (!p->fits_ram)
+        snprintf(ram, sizeof ram, "%.2f GiB of memory (%.1f %s)", gib(p->ram_peak), gib(p->ram_available),
+                 p->ram_assumed ? "assumed" : "available");
+    if (!p->fits_disk)
+        snprintf(disk, sizeof disk, "%.2f GiB of disk (%.1f %s)", gib(p->disk_needed), gib(p->disk_available),
+                 p->disk_assumed ? "assumed" : "free");
     snprintf(buf, n, "%s%s%s", ram, ram[0] && disk[0] ? " and " : "", disk);
+}
+
+/* Appends "what" to a list of n items so far. */
+static size_t add_advice(char *buf, size_t n, size_t len, int *items, const char *what) {
+    if (len >= n) return len;
+    int w = snprintf(buf + len, n - len, "%s%s", *items ? ", " : "", what);
+    (*items)++;
+    return w < 0 ? len : len + (size_t)w;
+}
+
+/* For the user who knows better than what the plan sees. */
+static void add_override(const rvcidx_plan_result *p, char *buf, size_t n, size_t len) {
+    int both = !p->fits_ram && !p->fits_disk;
+    if (len < n)
+        snprintf(buf + len, n - len, "; if this machine has more %s than it shows, say how much with %s%s%s, or skip "
+                 "the check (`no_plan_check`)", both ? "memory or disk" : !p->fits_ram ? "memory" : "disk",
+                 !p->fits_ram ? "`assume_memory=SIZE`" : "", both ? " and " : "", !p->fits_disk ? "`assume_disk=SIZE`" : "");
+}
+
+void rvcidx_plan_advice(const rvcidx_plan_result *p, char *buf, size_t n) {
+    size_t len = 0;
+    int items = 0;
+    buf[0] = '\0';
+    if (!p->fits_ram) {
+        len = add_advice(buf, n, len, &items, "use a machine with more memory");
+        if (!p->budget_set)
+            len = add_advice(buf, n, len, &items, "index fewer vectors (`max_vectors`, `max_app_memory`)");
+        if (!p->per_speaker && !p->split && p->speakers >= 2) /* a split build is one index */
+            len = add_advice(buf, n, len, &items, "build one smaller index per speaker (`per_speaker`)");
+    }
+    if (!p->fits_disk) {
+        len = add_advice(buf, n, len, &items, "free space on the output filesystem");
+        if (!p->budget_set && p->fits_ram) len = add_advice(buf, n, len, &items, "index fewer vectors (`max_vectors`)");
+    }
+    if (items) add_override(p, buf, n, len);
 }

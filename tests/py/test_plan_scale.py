@@ -1,0 +1,354 @@
+"""`rvcidx plan` and the build's own plan check in every mode, at scale
+(issue 29), on sparse trees: numpy's open_memmap writes a real .npy header
+and leaves the rows unwritten, so a 10M x 768 tree of 40 speakers costs
+no disk and the plan, which reads only headers, sees 30 GB of frames.
+
+Each mode's figures are pinned to the formulas they come from (the index
+layout of rvcidx_index_predict_bytes, auto nlist, the stage model of
+src/pipeline/plan.c), not to output: an unbudgeted index; `--max-vectors`
+and `--max-app-memory` (the index of the kept vectors, the reduction, the
+disk of reduced.h5); `--per-speaker` with and without a budget (the largest
+speaker's index, every index on disk); `--refine fp16` and `--index auto`
+(the copies their tuning holds; at 1M x 768 within 15% of bench/RESULTS.md
+§12's measured peaks); `--split 4` (the parts, the merge). A budgeted 10M
+plan fits where the unbudgeted does not; a refusal never suggests the mode
+in use; `--assume-memory` / `--assume-disk` / RVCIDX_ASSUME_* let a refused
+plan pass (and a build, with one warning line), `--no-plan-check` skips the
+check with a warning, and a bad RVCIDX_ASSUME_DISK exits 2 naming it."""
+import math
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+rvcidx = os.environ["RVCIDX"]
+tmp = os.path.join(os.environ["TEST_TMP"], "py_plan_scale")
+subprocess.run(["rm", "-rf", tmp], check=True)
+os.makedirs(tmp)
+P = lambda *a: os.path.join(tmp, *a)
+passed = 0
+
+D = 768
+VEC = D * 4
+MIB = 1 << 20
+GIB = 1 << 30
+BASE = 64 * MIB  # each stage's process and libraries
+BATCH = 16384  # rows per add batch
+QUERIES = 1000  # eval's default sample
+THREADS = 2  # x4fsr's look-up tables depend on it: pinned, as on bench/RESULTS.md's 2-core machine
+# Every plan below counts on 24 GiB of memory at most and this much disk: the
+# same answers on any machine with that much free.
+LIMITS = {"RVCIDX_MEMORY_LIMIT": "24G", "RVCIDX_DISK_LIMIT": "100G"}
+
+
+def tree(root, total, speakers, shards=2):
+    """ROOT/<speaker>/3_feature768/0_<j>.npy, as `rvcidx demo` lays it out; rows never written."""
+    per = total // speakers
+    for s in range(speakers):
+        d = os.path.join(root, "speaker%02d" % s, "3_feature768")
+        os.makedirs(d)
+        for j in range(shards):
+            rows = per // shards if j < shards - 1 else per - per // shards * (shards - 1)
+            np.lib.format.open_memmap(os.path.join(d, "0_%d.npy" % j), mode="w+", dtype="<f4", shape=(rows, D))
+    return root
+
+
+# ---- the formulas (include/rvcidx/index.h, src/pipeline/plan.c) -------------
+
+def auto_nlist(n):
+    return max(min(int(2 * math.sqrt(n)), n // 39), 1)
+
+
+def index_bytes(n, nlist, refine="flat", ivfflat=False):
+    """rvcidx_index_predict_bytes."""
+    fixed = 4096 + nlist * D * 4 + nlist * 16
+    if ivfflat:
+        return fixed + n * (D * 4 + 8)
+    m2 = (D // 2 + 1) // 2 * 2
+    padded = n + 31 * min(nlist, n)
+    per_row = {"flat": 4, "fp16": 2, "sq8": 1}[refine]
+    return fixed + 64 * D + n * 8 + padded * m2 // 2 + n * D * per_row + (8 * D if refine == "sq8" else 0)
+
+
+def store_bytes(rows, files):
+    return rows * VEC + files * 512 + MIB
+
+
+def centroids_bytes(nlist):
+    return nlist * VEC + 64 * 1024
+
+
+def swept_nprobe(nlist):
+    np_ = 1
+    while np_ * 10 < nlist and np_ < nlist:
+        np_ *= 2
+    return min(np_, nlist)
+
+
+def residual_lut_bytes(nq, nprobe, threads):
+    """faiss 1.7.3's x4fsr look-up tables: float + uint8 per query and list probed, sliced."""
+    per = D // 2 * 16 * nprobe * 5
+    ok = max((1 << 31) // per, 1)
+    slices = max(nq // ok, 1)
+    slices = nq if nq <= threads else (slices + threads - 1) // threads * threads
+    at_once = -(-nq // slices) * min(slices, threads)
+    return min(at_once, nq) * per
+
+
+def app_bytes(n):
+    """What `max_app_memory` counts for n vectors (reduce.c): file plus reconstruct_n's copy."""
+    return (D * 4 + D * 4 + 8 + D / 4) * n + auto_nlist(n) * D * 4 + 65536
+
+
+def app_budget(limit, rows):
+    lo, hi = 0, rows
+    while lo < hi:
+        mid = lo + (hi - lo + 1) // 2
+        lo, hi = (mid, hi) if app_bytes(mid) <= limit else (lo, mid - 1)
+    return lo
+
+
+# ---- running and reading plans -----------------------------------------------
+
+FIG = r"([0-9]+\.[0-9]+)"
+
+
+def run(cmd, *args, env=None, expect=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("RVCIDX_") or k == "RVCIDX"}
+    e.update(LIMITS)
+    e.update(env or {})
+    r = subprocess.run([rvcidx, cmd, "--no-progress", *args], capture_output=True, text=True, env=e)
+    if expect is not None:
+        assert r.returncode == expect, (cmd, args, env, r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    return r
+
+
+def plan(src, *args, env=None, expect=None):
+    r = run("plan", "--threads", str(THREADS), "-o", P("out"), src, *args, env=env, expect=expect)
+    return parse(r.stdout), r
+
+
+def parse(out):
+    f = {}
+    m = re.search(r"^sizes    store %s GiB, centroids %s GiB, index %s GiB.*; tuned on an index of (\d+) rows$"
+                  % (FIG, FIG, FIG), out, re.M)
+    assert m, out
+    f["store"], f["centroids"], f["index"], f["eval_rows"] = float(m[1]), float(m[2]), float(m[3]), int(m[4])
+    m = re.search(r"^disk     %s GiB needed .*, %s GiB (free|assumed)" % (FIG, FIG), out, re.M)
+    f["disk"], f["disk_room"], f["disk_word"] = float(m[1]), float(m[2]), m[3]
+    m = re.search(r"^memory   peak %s GiB \(ingest %s, train %s, encode %s, eval %s(?:, reduce %s)?(?:, merge %s)?\), "
+                  r"%s GiB (available|assumed)" % ((FIG,) * 8), out, re.M)
+    assert m, out
+    for i, k in enumerate(["peak", "ingest", "train", "encode", "eval", "reduce", "merge", "ram_room"]):
+        f[k] = float(m[i + 1]) if m[i + 1] else 0.0
+    f["ram_word"] = m[9]
+    m = re.search(r"^budget   .* keeps (\d+) vectors .*reduction peak %s GiB, reduced\.h5 %s GiB" % (FIG, FIG), out, re.M)
+    f["budget"], f["reduced"] = (int(m[1]), float(m[3])) if m else (0, 0.0)
+    m = re.search(r"^indexes  (\d+), the largest of (\d+) rows \(%s GiB\)" % FIG, out, re.M)
+    f["indexes"], f["largest_rows"], f["largest"] = (int(m[1]), int(m[2]), float(m[3])) if m else (1, 0, 0.0)
+    m = re.search(r"^split    (\d+) parts", out, re.M)
+    f["split"] = int(m[1]) if m else 0
+    return f
+
+
+def near(name, got_gib, want_bytes, places=2):
+    """The figure printed with `places` decimals in GiB is the formula's, to its rounding."""
+    tol = 0.6 * 10 ** -places + 1e-4 * want_bytes / GIB
+    assert abs(got_gib - want_bytes / GIB) <= tol, f"{name}: printed {got_gib} GiB, formula {want_bytes / GIB:.4f} GiB"
+
+
+def case(what):
+    global passed
+    passed += 1
+    print("ok  ", what)
+
+
+# ---- the trees ----------------------------------------------------------------
+
+t10 = tree(P("t10m"), 10_000_000, 40)
+probe = P("t10m", "speaker00", "3_feature768", "0_0.npy")
+if os.stat(probe).st_blocks * 512 > 64 * MIB:
+    print("skip: this filesystem does not keep the trees' unwritten rows sparse")
+    sys.exit(77)
+t5 = tree(P("t5m"), 5_000_000, 40)
+t1 = tree(P("t1m"), 1_000_000, 4, shards=4)
+N, FILES, SPK = 10_000_000, 80, 40
+PER = N // SPK
+HELD = N - PER  # the tuning index: all but the last speaker
+NL = auto_nlist(N)
+STORE = store_bytes(N, FILES)
+
+# ---- one index of every row: too big ------------------------------------------
+
+u, r = plan(t10, expect=8)
+IDX = index_bytes(N, NL)
+near("index", u["index"], IDX)
+near("store", u["store"], STORE)
+assert u["eval_rows"] == HELD, u
+near("disk", u["disk"], STORE + centroids_bytes(NL) + 2 * IDX)
+# RFlat: only the tuning index's floats are ever held, the rest streamed into the file
+near("encode", u["encode"], BASE + index_bytes(HELD, NL) + BATCH * VEC)
+near("eval", u["eval"], BASE + index_bytes(HELD, NL) + QUERIES * VEC)
+assert u["peak"] == u["encode"] and u["peak"] > 24, u
+assert "--max-vectors" in r.stderr and "--per-speaker" in r.stderr, r.stderr
+case("10M x 768, 40 speakers, one index: 30.5 GiB index, refused (exit 8), suggesting a budget or per-speaker")
+
+# ---- a budget: the index of the kept vectors -------------------------------------
+
+b, r = plan(t10, "--max-vectors", "1000000")
+K, NLK = 1_000_000, auto_nlist(1_000_000)
+assert b["budget"] == K and b["eval_rows"] == K, b
+near("budget index", b["index"], index_bytes(K, NLK))
+near("reduced.h5", b["reduced"], K * VEC + MIB)
+near("budget disk", b["disk"], STORE + K * VEC + MIB + centroids_bytes(NLK) + 2 * index_bytes(K, NLK))
+near("budget encode", b["encode"], BASE + index_bytes(K, NLK) + BATCH * VEC)
+near("budget eval", b["eval"], BASE + index_bytes(K, NLK) + QUERIES * VEC)
+near("budget train", b["train"], BASE + 64 * NLK * VEC + NLK * VEC * 2 + 256 * NLK * 4 * 64)
+assert b["reduce"] > 0.06 and b["peak"] == max(b["reduce"], b["encode"], b["eval"], b["train"]), b
+assert b["peak"] < 24 and b["peak"] < u["peak"] / 3 and b["disk"] < u["disk"] / 2, (b, u)
+if b["ram_room"] >= b["peak"] and b["disk_room"] >= b["disk"]:
+    assert r.returncode == 0, r.stderr
+else:  # a machine with less free than the limits: the plan must still say so honestly
+    assert r.returncode == 8, r.stderr
+case(f"--max-vectors 1000000: a 1M index ({b['index']} GiB), peak {b['peak']} GiB: fits where the unbudgeted does not")
+
+a, _ = plan(t10, "--max-app-memory", "4G")
+KA = app_budget(4 * GIB, N)
+assert abs(a["budget"] - KA) <= KA // 1000, (a["budget"], KA)
+near("app-memory index", a["index"], index_bytes(a["budget"], auto_nlist(a["budget"])))
+assert a["eval_rows"] == a["budget"] and a["reduce"] > 0, a
+case(f"--max-app-memory 4G: {a['budget']} vectors kept, their index planned")
+
+# ---- per speaker ----------------------------------------------------------------
+
+s, _ = plan(t10, "--per-speaker")
+NLS = auto_nlist(PER)
+assert s["indexes"] == SPK and s["largest_rows"] == PER and s["eval_rows"] == PER, s
+near("largest", s["largest"], index_bytes(PER, NLS))
+near("all indexes", s["index"], SPK * index_bytes(PER, NLS))
+near("per-speaker disk", s["disk"], STORE + SPK * centroids_bytes(NLS) + (SPK + 1) * index_bytes(PER, NLS))
+near("per-speaker peak", s["peak"], BASE + index_bytes(PER, NLS) + BATCH * VEC)  # no held-out speaker: all held
+assert s["peak"] < 1.5, s
+case(f"--per-speaker: 40 indexes, the largest {s['largest']} GiB, peak {s['peak']} GiB")
+
+sb, _ = plan(t10, "--per-speaker", "--max-vectors", "100000")
+KS, NLKS = 100_000, auto_nlist(100_000)
+assert sb["indexes"] == SPK and sb["largest_rows"] == KS and sb["budget"] == KS, sb
+near("budgeted per-speaker indexes", sb["index"], SPK * index_bytes(KS, NLKS))
+near("budgeted per-speaker disk", sb["disk"],
+     STORE + SPK * centroids_bytes(NLKS) + (SPK + 1) * index_bytes(KS, NLKS) + KS * VEC + MIB)
+assert 0 < sb["reduce"] and sb["peak"] < s["peak"] + sb["reduce"], sb
+case("--per-speaker --max-vectors 100000: 40 indexes of 100000 vectors each")
+
+# ---- refine fp16, index auto, split -------------------------------------------------
+
+f, r = plan(t10, "--refine", "fp16", expect=8)
+near("fp16 index", f["index"], index_bytes(N, NL, "fp16"))
+# the lossy refine: eval holds the store's vectors, an exact flat copy and reconstruct_n's
+near("fp16 eval", f["eval"], BASE + index_bytes(HELD, NL, "fp16") + 3 * HELD * VEC + QUERIES * VEC)
+assert f["peak"] == f["eval"] and "--refine" not in r.stderr, (f, r.stderr)
+case(f"--refine fp16: index {f['index']} GiB, tuning peak {f['peak']} GiB; the refusal does not name --refine")
+
+x, r = plan(t10, "--index", "auto", expect=8)
+flat_eval = BASE + index_bytes(HELD, NL, ivfflat=True) + 2 * HELD * VEC + QUERIES * VEC
+fsr_eval = BASE + index_bytes(HELD, NL) + QUERIES * VEC + residual_lut_bytes(QUERIES, swept_nprobe(NL), THREADS)
+near("auto eval", x["eval"], max(flat_eval, fsr_eval))
+near("auto disk", x["disk"], STORE + centroids_bytes(NL) + 3 * IDX)  # the best candidate beside the next
+assert "--index" not in r.stderr, r.stderr
+case(f"--index auto: the largest candidate's tuning, {x['eval']} GiB")
+
+sp, r = plan(t10, "--split", "4", expect=8)
+part = index_bytes(N // 4, NL)
+assert sp["split"] == 4, sp
+near("split merge", sp["merge"], BASE + IDX + N * D * 4 + part)
+near("split encode", sp["encode"], BASE + index_bytes(HELD, NL) + BATCH * VEC)  # the finish's tuning index
+near("split disk", sp["disk"], STORE + 2 * centroids_bytes(NL) + 3 * IDX + index_bytes(HELD, NL))
+assert "--split" not in r.stderr and "--per-speaker" not in r.stderr, r.stderr  # per-speaker cannot split
+case(f"--split 4: parts of 2.5M rows, merge peak {sp['merge']} GiB")
+
+# ---- 1M x 768: the plan against the peaks bench/RESULTS.md §12 measured ------------
+
+for opts, measured_mib in [((), 2538), (("--refine", "fp16"), 7989), (("--index", "auto"), 7281)]:
+    one, _ = plan(t1, *opts)
+    ratio = one["peak"] * 1024 / measured_mib
+    assert 0.85 <= ratio <= 1.15, (opts, one["peak"], measured_mib)
+    case(f"1M {' '.join(opts) or 'default'}: plan {one['peak']} GiB against {measured_mib} MiB measured ({ratio:.2f})")
+
+# ---- disk: 5M frames, a 1M budget ------------------------------------------------------
+
+d5 = {"RVCIDX_DISK_LIMIT": "30G"}
+b5, r = plan(t5, "--max-vectors", "1000000", env=d5)
+near("5M budget disk", b5["disk"], store_bytes(5_000_000, FILES) + K * VEC + MIB + centroids_bytes(NLK) +
+     2 * index_bytes(K, NLK))
+u5, r5 = plan(t5, env=d5, expect=8)
+assert b5["disk"] < 30 < u5["disk"], (b5, u5)
+assert "GiB of disk" in r5.stderr and "free space" in r5.stderr, r5.stderr
+if b5["disk_room"] >= b5["disk"] and b5["ram_room"] >= b5["peak"]:
+    assert r.returncode == 0, r.stderr
+case(f"5M, --max-vectors 1000000: {b5['disk']} GiB of disk (store, reduced.h5, a 1M index twice), not {u5['disk']}")
+
+# ---- refusals never suggest the mode in use ------------------------------------------
+
+r = run("build", "--per-speaker", "-o", P("never"), t10, env={"RVCIDX_MEMORY_LIMIT": "300M"}, expect=8)
+assert "refused before starting" in r.stderr and "--per-speaker" not in r.stderr, r.stderr
+assert "--max-vectors" in r.stderr, r.stderr
+r = run("build", "--max-vectors", "1000000", "-o", P("never"), t10,
+        env={"RVCIDX_MEMORY_LIMIT": "1G", "RVCIDX_DISK_LIMIT": "10G"}, expect=8)
+assert "--max-vectors" not in r.stderr and "--max-app-memory" not in r.stderr, r.stderr
+assert "--per-speaker" in r.stderr and "free space" in r.stderr, r.stderr
+r = run("build", "--per-speaker", "--max-vectors", "100000", "-o", P("never"), t10,
+        env={"RVCIDX_MEMORY_LIMIT": "100M"}, expect=8)
+assert not re.search(r"--per-speaker|--max-vectors|--max-app-memory", r.stderr), r.stderr
+assert not os.path.exists(P("never", "store.h5"))
+case("build refusals (per-speaker; a budget; both) suggest only what is not in use; nothing written")
+
+# ---- overrides: the user who knows better -----------------------------------------------
+
+over = ["--assume-memory", "64G", "--assume-disk", "200G"]
+o, r = plan(t10, *over, expect=0)
+assert o["ram_word"] == "assumed" and o["ram_room"] == 64.0 and o["disk_word"] == "assumed" and o["disk_room"] == 200.0, o
+assert re.search(r"64\.0 GiB assumed \([0-9.]+ available\)", r.stdout), r.stdout
+o, r = plan(t10, env={"RVCIDX_ASSUME_MEMORY": "64G", "RVCIDX_ASSUME_DISK": "200G"}, expect=0)
+assert o["ram_room"] == 64.0 and o["disk_room"] == 200.0, o
+o, r = plan(t10, "--assume-memory", "64G", "--assume-disk", "200G", env={"RVCIDX_ASSUME_MEMORY": "1G"}, expect=0)
+case("--assume-memory/--assume-disk and RVCIDX_ASSUME_* let the refused 10M plan pass; the option wins")
+
+o, r = plan(t10, "--max-vectors", "1000000", "--assume-memory", "1G", expect=8)
+assert o["ram_room"] == 1.0 and "(1.0 assumed)" in r.stderr, r.stderr
+case("an assumption below what the machine shows refuses too")
+
+o, r = plan(t10, "--no-plan-check", expect=0)
+assert "--no-plan-check" in r.stderr and "would go ahead" in r.stderr, r.stderr
+case("plan --no-plan-check: exit 0, saying the build would go ahead")
+
+for var, value in [("RVCIDX_ASSUME_DISK", "abc"), ("RVCIDX_ASSUME_MEMORY", "0")]:
+    r = run("plan", "-o", P("out"), t10, env={var: value}, expect=2)
+    assert f"{var}={value}: not a size" in r.stderr, r.stderr
+r = run("plan", "-o", P("out"), t10, "--assume-memory", "lots", expect=2)
+assert "--assume-memory: 'lots' is not a size" in r.stderr, r.stderr
+case("RVCIDX_ASSUME_DISK=abc, RVCIDX_ASSUME_MEMORY=0, --assume-memory lots: exit 2, named")
+
+# A real (tiny) build refused by a machine that shows nothing free, then let through.
+run("demo", "-q", "-o", P("tiny"), "--speakers", "2", "--minutes", "0.2", expect=0)
+none_free = {"RVCIDX_MEMORY_LIMIT": "1M", "RVCIDX_DISK_LIMIT": "1M"}
+fast = ["--threads", "1", "--no-timing", "--eval-queries", "200"]
+r = run("build", "-o", P("tiny-out0"), P("tiny"), *fast, env=none_free, expect=8)
+assert not os.path.exists(P("tiny-out0", "store.h5"))
+r = run("build", "-o", P("tiny-out1"), P("tiny"), *fast, "--assume-memory", "8G", "--assume-disk", "1G", env=none_free,
+        expect=0)
+warned = [l for l in r.stderr.splitlines() if "warn:" in l and "counts on" in l]
+assert len(warned) == 1 and "--assume-memory" in warned[0] and "--assume-disk" in warned[0], r.stderr
+assert "0.0 GiB seen" in warned[0] and "0.0 GiB free" in warned[0], warned
+r = run("build", "-o", P("tiny-out2"), P("tiny"), *fast,
+        env=dict(none_free, RVCIDX_ASSUME_MEMORY="8G", RVCIDX_ASSUME_DISK="1G"), expect=0)
+warned = [l for l in r.stderr.splitlines() if "warn:" in l and "counts on" in l]
+assert len(warned) == 1 and "RVCIDX_ASSUME_MEMORY" in warned[0] and "RVCIDX_ASSUME_DISK" in warned[0], r.stderr
+r = run("build", "-o", P("tiny-out3"), P("tiny"), *fast, "--no-plan-check", env=none_free, expect=0)
+assert re.search(r"warn: .*not checked .*--no-plan-check", r.stderr), r.stderr
+for d in ["tiny-out1", "tiny-out2", "tiny-out3"]:
+    assert os.path.exists(P(d, "manifest.json")), d
+case("build: refused (exit 8), then built with --assume-*, RVCIDX_ASSUME_* (one warning line each) and --no-plan-check")
+
+print(f"test_plan_scale: {passed} checks passed")
