@@ -37,7 +37,7 @@ quiet_wait() {
 }
 timed() {
   local attempt b0 b1 t0 t1 u s st
-  for ((attempt = 1; attempt <= 3; attempt++)); do
+  for ((attempt = 1; attempt <= ${timed_attempts:-3}; attempt++)); do
     quiet_wait
     st=0
     b0=$(busy_ticks); t0=$(now)
@@ -51,7 +51,7 @@ timed() {
     T_OTHER=$(awk -v b="$((b1 - b0))" -v hz="$hz" -v u="$u" -v s="$s" -v w="$T_WALL" -v c="$ncpu" \
       'BEGIN {o = b / hz - u - s; if (o < 0) o = 0; printf "%.1f", 100 * o / (w * c)}')
     awk -v o="$T_OTHER" 'BEGIN {exit !(o > 10)}' || return 0
-    ((attempt == 3)) || { repeated=$((repeated + 1)); local c="$*"; echo "other processes used $T_OTHER% of the CPUs: repeating ${c:0:120}" >&2; }
+    ((attempt == ${timed_attempts:-3})) || { repeated=$((repeated + 1)); local c="$*"; echo "other processes used $T_OTHER% of the CPUs: repeating ${c:0:120}" >&2; }
   done
 }
 # CPU used by other processes over the whole run: the machine's busy ticks

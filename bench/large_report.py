@@ -57,7 +57,7 @@ def main():
     print(f"{frames:,} frames x 768 ({tree / GIB:.2f} GiB of .npy); budget {budget:,}; "
           "quality: 1,200 frames of a speaker no build saw")
     print()
-    print("| mode | exit | wall s | peak RSS GiB (plan, measured/plan) | disk GiB (plan, measured/plan) "
+    print("| mode | exit | wall s (other CPU %) | peak RSS GiB (plan, measured/plan) | disk GiB (plan, measured/plan) "
           "| stages s | 8-recall@8 | blend error mean (p95) | empty |")
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     names = {"budget": f"`--max-vectors {budget}`", "perspeaker": "`--per-speaker`", "one": "one index",
@@ -78,7 +78,7 @@ def main():
         ev = load(os.path.join(res, mode + ".eval.json")) or {}
         q = (f"{ev['recall_8_8']:.4f} | {100 * ev['blend_error_mean']:.2f}% ({100 * ev['blend_error_p95']:.2f}%) "
              f"| {ev['empty_slots']}") if ev else "- | - | -"
-        print(f"| {names[mode]} | {t['rc']} | {t['wall_s']:.0f} | {rss:.2f} ({peak}, {ratio(rss, peak)}) "
+        print(f"| {names[mode]} | {t['rc']} | {t['wall_s']:.0f} ({t.get('other_cpu_pct', '-')}) | {rss:.2f} ({peak}, {ratio(rss, peak)}) "
               f"| {used:.2f} ({disk}, {ratio(used, disk)}) | {stages(run, None)} | {q} |")
 
 

@@ -138,6 +138,10 @@ static int reduce_rows(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t
     if (sample < want) sample = want;
     float *x = NULL;
     RVCIDX__TRY(rvcidx__sample_rows(st, first, n, sample, p->seed, pf, pu, &x, NULL));
+    if (sample == want) { /* as many rows as centres: the rows are the centres, held once */
+        *out = x, *kept = want;
+        return 0;
+    }
     rvcidx_index_params l2 = *p; /* the reduction is L2 whatever the index's metric, as its measurement */
     l2.metric = RVCIDX_METRIC_L2;
     l2.progress = NULL; /* the groups are reported instead of faiss's silent k-means */
@@ -568,21 +572,32 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
     return 0;
 }
 
+/* kmeans's peak over n rows into want centres trained on km rows: the
+ * sample and the centres (one array when they are the same rows), and the
+ * two-level labels. */
+static uint64_t kmeans_peak(uint64_t km, uint64_t want, uint64_t vec) {
+    return (km <= want ? want : km + want) * vec + km * 8;
+}
+
 uint64_t rvcidx__reduce_predict_ram(const rvcidx_index_params *p, uint64_t rows, int dim, size_t nsp, uint64_t budget) {
     if (!budget || budget >= rows) return 0;
     uint64_t vec = (uint64_t)dim * sizeof(float), cap = p->reduce_measure_rows ? p->reduce_measure_rows
                                                                                  : RVCIDX_REDUCE_MEASURE_ROWS;
     uint64_t block = 65536 * vec + 2 * 8192 * vec; /* a k-NN block, a sample's two blocks */
-    /* measuring (auto, or after one method): the view, each method's rows
-     * there, and exact_knn's flat copy of them */
-    uint64_t mrows = rows < cap ? rows : cap, mbudget = (uint64_t)((double)budget * (double)mrows / (double)rows) + 1;
-    uint64_t mkm = rvcidx__reduce_kmeans_rows(rows, budget) * mbudget / budget + 1;
-    uint64_t mpeak = mkm + mbudget > 2 * mbudget ? mkm + mbudget : 2 * mbudget;
-    uint64_t measure = mpeak * vec + mrows * 25 + (uint64_t)REDUCE_QUERIES * (REDUCE_K + 1) * vec;
+    uint64_t kmr = rvcidx__reduce_kmeans_rows(rows, budget);
+    /* measuring (auto, or after one method): on the view (a sample past
+     * cap rows), the rows before the held-out speaker (speakers taken as
+     * equal), each method's kept rows beside exact_knn's flat copy of them */
+    double mrows = (double)(rows < cap ? rows : cap), f = mrows / (double)rows;
+    double held = nsp >= 2 ? mrows * (double)(nsp - 1) / (double)nsp : mrows - mrows / 10;
+    uint64_t wm = (uint64_t)((double)budget * f * held / mrows) + 1;
+    uint64_t mkm = rows > cap ? (uint64_t)((double)kmr * f * held / mrows) + 1
+                              : rvcidx__reduce_kmeans_rows((uint64_t)held, wm);
+    uint64_t mk = kmeans_peak(mkm, wm, vec), mpeak = mk > 2 * wm * vec ? mk : 2 * wm * vec;
+    uint64_t measure = mpeak + (uint64_t)held * 25 + (uint64_t)REDUCE_QUERIES * (REDUCE_K + 1) * vec;
     /* applying: kmeans's sample and centres, or hubs's rows and per-row
      * scores, or stratified's rows and a speaker's share beside them */
-    uint64_t kmr = rvcidx__reduce_kmeans_rows(rows, budget);
-    uint64_t km = (kmr + budget) * vec + kmr * 8;
+    uint64_t km = kmeans_peak(kmr, budget, vec);
     uint64_t hubs = budget * vec + rows * 25 + budget * 16;
     uint64_t strat = (budget + (nsp > 1 ? 2 * budget / nsp : 0)) * vec;
     uint64_t apply = p->reduce == RVCIDX_REDUCE_KMEANS ? km
