@@ -17,7 +17,8 @@
 # For each rvcidx mode: `rvcidx plan` first (its predicted peak memory and
 # disk), then the build timed end to end (wall, peak RSS; common.sh's quiet
 # machine rules, but one run each: its other processes' CPU share is
-# printed), the disk OUTDIR took (du), the stage times from run.json
+# printed), the disk the build took at its peak (the filesystem's used
+# bytes sampled every second, less those before it) and at its end (du), (du), the stage times from run.json
 # and report.json, and the index searched as the apps search it with the
 # frames of a speaker no build saw (`rvcidx demo --first 99`, 1,200 frames):
 # 8-recall@8 against exact search over its own vectors and RVC's blend error
@@ -59,6 +60,15 @@ mode_options() {
   esac
 }
 
+# disk_watch FILE: samples the used bytes of $work's filesystem every second
+# until killed, keeping the largest in FILE (a build's peak: scratch files
+# such as reduced.h5 are gone by the time it ends).
+disk_used() { df -B1 --output=used "$work" | tail -1 | tr -d ' '; }
+disk_watch() {
+  local top=0 u
+  while :; do u=$(disk_used); ((u > top)) && top=$u && echo "$top" >"$1"; sleep 1; done
+}
+
 run_rvcidx() { # MODE
   local mode=$1 out=$work/out r=$work/results/$1 rc=0
   rm -rf "$out"
@@ -67,11 +77,17 @@ run_rvcidx() { # MODE
   echo "$mode: plan exit $rc: $(grep -E '^(memory|disk)' "$r.plan" | tr -s ' ' | paste -sd ';' -)" >&2
   echo "$mode: building" >&2
   rc=0
+  local base; base=$(disk_used)
+  echo "$base" >"$work/disk_top"
+  disk_watch "$work/disk_top" &
+  local watcher=$!
   # shellcheck disable=SC2046
   timed env -u OMP_WAIT_POLICY "$rvcidx" build --no-progress -o "$out" $(mode_options "$mode") "$tree" || rc=$?
+  kill "$watcher"; wait "$watcher" 2>/dev/null || true
   cp "$work/stdout" "$r.out"; cp "$work/stderr" "$r.err"
-  printf '{"rc": %s, "wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "disk_bytes": %s}\n' "$rc" "${T_WALL:-0}" \
-    "${T_RSS:-0}" "${T_OTHER:-0}" "$(du -sb "$out" | awk '{print $1}')" >"$r.time"
+  printf '{"rc": %s, "wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "disk_bytes": %s, "disk_peak_bytes": %s}\n' \
+    "$rc" "${T_WALL:-0}" "${T_RSS:-0}" "${T_OTHER:-0}" "$(du -sb "$out" | awk '{print $1}')" \
+    "$(( $(cat "$work/disk_top") - base ))" >"$r.time"
   ((rc == 0)) || { rm -rf "$out"; return 0; }
   local dir=$out spk=""
   if [[ $mode == perspeaker ]]; then

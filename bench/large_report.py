@@ -57,7 +57,7 @@ def main():
     print(f"{frames:,} frames x 768 ({tree / GIB:.2f} GiB of .npy); budget {budget:,}; "
           "quality: 1,200 frames of a speaker no build saw")
     print()
-    print("| mode | exit | wall s (other CPU %) | peak RSS GiB (plan, measured/plan) | disk GiB (plan, measured/plan) "
+    print("| mode | exit | wall s (other CPU %) | peak RSS GiB (plan, measured/plan) | peak disk GiB (plan, measured/plan; at the end) "
           "| stages s | 8-recall@8 | blend error mean (p95) | empty |")
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     names = {"budget": f"`--max-vectors {budget}`", "perspeaker": "`--per-speaker`", "one": "one index",
@@ -73,13 +73,14 @@ def main():
             print(f"| {names[mode]} | {t['rc']} | {t['wall_s']:.0f} | {rss:.2f} | - | {how} | | | |")
             continue
         peak, disk = plan_figures(os.path.join(res, mode + ".plan"))
-        used = t.get("disk_bytes", 0) / GIB
+        used = t.get("disk_peak_bytes", t.get("disk_bytes", 0)) / GIB
+        end = t.get("disk_bytes", 0) / GIB
         run = load(os.path.join(res, mode + ".run.json"))
         ev = load(os.path.join(res, mode + ".eval.json")) or {}
         q = (f"{ev['recall_8_8']:.4f} | {100 * ev['blend_error_mean']:.2f}% ({100 * ev['blend_error_p95']:.2f}%) "
              f"| {ev['empty_slots']}") if ev else "- | - | -"
         print(f"| {names[mode]} | {t['rc']} | {t['wall_s']:.0f} ({t.get('other_cpu_pct', '-')}) | {rss:.2f} ({peak}, {ratio(rss, peak)}) "
-              f"| {used:.2f} ({disk}, {ratio(used, disk)}) | {stages(run, None)} | {q} |")
+              f"| {used:.2f} ({disk}, {ratio(used, disk)}; {end:.2f} at the end) | {stages(run, None)} | {q} |")
 
 
 if __name__ == "__main__":

@@ -362,7 +362,7 @@ static void print_plan(const build_args *a, const rvcidx_plan_result *p) {
            (unsigned long long)p->eval_rows);
     char room[96];
     describe_room(p->disk_available, p->disk_assumed, p->disk_seen, "free", room, sizeof room);
-    printf("disk     %.2f GiB needed (with the temporary copies of a rebuild), %s: %s\n", gib(p->disk_needed), room,
+    printf("disk     %.2f GiB needed (at its peak, with the temporary copies a rebuild keeps), %s: %s\n", gib(p->disk_needed), room,
            p->fits_disk ? "fits" : "DOES NOT FIT");
     char extra[96] = "";
     if (p->ram_reduce) snprintf(extra, sizeof extra, ", reduce %.2f", gib(p->ram_reduce));

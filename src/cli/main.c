@@ -4,6 +4,7 @@
  * struct, calls the library and maps the status to an exit code
  * (docs/exit-codes.md). This is the only place the program exits.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -81,12 +82,41 @@ static void prefer_short_openmp_spin(char **argv) {
     execv("/proc/self/exe", argv); /* returns only on failure: carry on as we are */
 }
 
+/* The environment variables the command itself reads, checked as options
+ * are: a typo must not silently mean the default. (The library checks the
+ * ones it reads, RVCIDX_MEMORY_LIMIT and the like, where it reads them.) */
+static int check_environment(void) {
+    const char *v = getenv("RVCIDX_PROGRESS_INTERVAL");
+    char *end = NULL;
+    if (v) {
+        double s = strtod(v, &end);
+        if (end == v || *end || !(s >= 0.0 && s <= 86400.0)) {
+            cli_logf(RVCIDX_LOG_ERROR, "RVCIDX_PROGRESS_INTERVAL=%s: not a number of seconds from 0 to 86400; set "
+                     "one (e.g. 30) or unset it", v);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    v = getenv("SOURCE_DATE_EPOCH");
+    if (v && *v) {
+        errno = 0;
+        unsigned long long t = strtoull(v, &end, 10);
+        if (*end || *v == '-' || *v == '+' || errno || t > 253402300799ull) {
+            cli_logf(RVCIDX_LOG_ERROR, "SOURCE_DATE_EPOCH=%s: not a count of seconds since 1970 (digits only); set "
+                     "one or unset it", v);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
 int main(int argc, char **argv) {
     prefer_short_openmp_spin(argv);
     tune_malloc();
     g_cli_log.out = stderr;
     cli_log_install();
     cli_signals_install();
+    int env_rc = check_environment();
+    if (env_rc != CLI_EXIT_OK) return env_rc;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         print_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;

@@ -26,8 +26,9 @@
  * index, the peaks the largest one's (the budget applied to each); index
  * auto, the largest of its candidates (built one after the other).
  * Disk: the store (twice when OUTDIR holds one: a rebuild appends to a
- * copy), every centroids file and index, reduced.h5, and a temporary copy
- * of the largest index (the new file beside the old until it is published); index auto keeps the best
+ * copy), every centroids file and index, reduced.h5, and for a rebuild a
+ * temporary copy of the largest index (the new file beside the old until
+ * it is published; a first build renames its index into place); index auto keeps the best
  * candidate beside the one being built; a split build holds its parts, the
  * merged file and a tuning index file at once.
  * Sizes are estimates, close for the store and the index (their layout is
@@ -373,8 +374,9 @@ static int has_store(const char *outdir) {
 
 static void plan_disk(const char *outdir, const rvcidx_index_params *ip, rvcidx_plan_result *p) {
     p->store_bytes = p->rows * (uint64_t)p->dim * sizeof(float) + p->files * 512 + MIB;
-    p->disk_needed = (has_store(outdir) ? 2 : 1) * p->store_bytes + p->centroids_bytes + p->index_bytes +
-                     p->largest_index_bytes + p->reduced_bytes;
+    int rebuild = has_store(outdir); /* a first build publishes its index by renaming it: no second copy */
+    p->disk_needed = (rebuild ? 2 : 1) * p->store_bytes + p->centroids_bytes + p->index_bytes +
+                     (rebuild ? p->largest_index_bytes : 0) + p->reduced_bytes;
     if (ip->type == RVCIDX_INDEX_AUTO) p->disk_needed += p->largest_index_bytes; /* the best so far, the next built */
     if (p->split) /* the parts, the trained index, the tuning index file */
         p->disk_needed += p->index_bytes + p->centroids_bytes +

@@ -260,6 +260,15 @@ run("ingest", "-o", P("names.h5"), P("names", "m"), expect=3, line="not valid UT
 case("a shard name that is not UTF-8 is refused, not dropped from the manifest")
 
 
+for var, value in (("RVCIDX_PROGRESS_INTERVAL", "abc"), ("SOURCE_DATE_EPOCH", "yesterday"),
+                   ("RVCIDX_MEMORY_LIMIT", "lots"), ("RVCIDX_ASSUME_DISK", "abc")):
+    r = subprocess.run([rvcidx, "plan", "-o", P("envout"), *data], capture_output=True, text=True, timeout=TIMEOUT,
+                       env={**os.environ, var: value})
+    assert r.returncode == 2 and "%s=%s" % (var, value) in r.stderr, (var, r.returncode, r.stderr[-800:])
+    assert not os.path.exists(P("envout"))
+case("environment values are checked as options are: exit 2 naming the variable")
+
+
 def small_file_limit():
     resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 

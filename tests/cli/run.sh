@@ -165,6 +165,14 @@ full check new_low_disk_wrote_nothing no_store "$scratch/q2"
 for v in garbage 0 -5G; do
   RVCIDX_MEMORY_LIMIT=$v case_ memory_limit_$v 2 "RVCIDX_MEMORY_LIMIT=$v: not a size" -- plan -o "$scratch/p" "$scratch/ex"
 done
+# The variables the command reads are checked as options are: exit 2 naming the variable.
+for v in abc 1e999 -1; do
+  RVCIDX_PROGRESS_INTERVAL=$v case_ progress_interval_$v 2 "RVCIDX_PROGRESS_INTERVAL=$v: not a number of seconds" -- plan -o "$scratch/p" "$scratch/ex"
+done
+RVCIDX_PROGRESS_INTERVAL=0.5 case_ progress_interval_ok 0 'memory +peak' -- plan -o "$scratch/p" "$scratch/ex"
+for v in yesterday -5 12abc; do
+  SOURCE_DATE_EPOCH=$v case_ source_date_epoch_$v 2 "SOURCE_DATE_EPOCH=$v: not a count of seconds" -- plan -o "$scratch/p" "$scratch/ex"
+done
 
 # Too few frames: exit 3 before any work, saying how many there are and how many are needed.
 mkdir -p "$scratch/tiny/m/3_feature768"

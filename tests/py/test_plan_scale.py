@@ -187,7 +187,13 @@ IDX = index_bytes(N, NL)
 near("index", u["index"], IDX)
 near("store", u["store"], STORE)
 assert u["eval_rows"] == HELD, u
-near("disk", u["disk"], STORE + centroids_bytes(NL) + 2 * IDX)
+near("disk", u["disk"], STORE + centroids_bytes(NL) + IDX)  # a first build: the index renamed into place
+# a rebuild appends to a copy of the store and writes the new index beside the old one
+os.makedirs(P("out"), exist_ok=True)
+open(P("out", "store.h5"), "w").close()
+ur, _ = plan(t10, expect=8)
+os.remove(P("out", "store.h5"))
+near("rebuild disk", ur["disk"], 2 * STORE + centroids_bytes(NL) + 2 * IDX)
 # RFlat: only the tuning index's floats are ever held, the rest streamed into the file
 near("encode", u["encode"], BASE + index_bytes(HELD, NL) + BATCH * VEC)
 near("eval", u["eval"], BASE + index_bytes(HELD, NL) + QUERIES * VEC)
@@ -202,12 +208,12 @@ K, NLK = 1_000_000, auto_nlist(1_000_000)
 assert b["budget"] == K and b["eval_rows"] == K, b
 near("budget index", b["index"], index_bytes(K, NLK))
 near("reduced.h5", b["reduced"], K * VEC + MIB)
-near("budget disk", b["disk"], STORE + K * VEC + MIB + centroids_bytes(NLK) + 2 * index_bytes(K, NLK))
+near("budget disk", b["disk"], STORE + K * VEC + MIB + centroids_bytes(NLK) + index_bytes(K, NLK))
 near("budget encode", b["encode"], BASE + index_bytes(K, NLK) + BATCH * VEC)
 near("budget eval", b["eval"], BASE + index_bytes(K, NLK) + QUERIES * VEC)
 near("budget train", b["train"], BASE + 64 * NLK * VEC + NLK * VEC * 2 + 256 * NLK * 4 * 64)
 assert b["reduce"] > 0.06 and b["peak"] == max(b["reduce"], b["encode"], b["eval"], b["train"]), b
-assert b["peak"] < 24 and b["peak"] < u["peak"] / 3 and b["disk"] < u["disk"] / 2, (b, u)
+assert b["peak"] < 24 and b["peak"] < u["peak"] / 3 and b["disk"] < 0.6 * u["disk"], (b, u)
 if b["ram_room"] >= b["peak"] and b["disk_room"] >= b["disk"]:
     assert r.returncode == 0, r.stderr
 else:  # a machine with less free than the limits: the plan must still say so honestly
@@ -228,7 +234,7 @@ NLS = auto_nlist(PER)
 assert s["indexes"] == SPK and s["largest_rows"] == PER and s["eval_rows"] == PER, s
 near("largest", s["largest"], index_bytes(PER, NLS))
 near("all indexes", s["index"], SPK * index_bytes(PER, NLS))
-near("per-speaker disk", s["disk"], STORE + SPK * centroids_bytes(NLS) + (SPK + 1) * index_bytes(PER, NLS))
+near("per-speaker disk", s["disk"], STORE + SPK * centroids_bytes(NLS) + SPK * index_bytes(PER, NLS))
 near("per-speaker peak", s["peak"], BASE + index_bytes(PER, NLS) + BATCH * VEC)  # no held-out speaker: all held
 assert s["peak"] < 1.5, s
 case(f"--per-speaker: 40 indexes, the largest {s['largest']} GiB, peak {s['peak']} GiB")
@@ -238,7 +244,7 @@ KS, NLKS = 100_000, auto_nlist(100_000)
 assert sb["indexes"] == SPK and sb["largest_rows"] == KS and sb["budget"] == KS, sb
 near("budgeted per-speaker indexes", sb["index"], SPK * index_bytes(KS, NLKS))
 near("budgeted per-speaker disk", sb["disk"],
-     STORE + SPK * centroids_bytes(NLKS) + (SPK + 1) * index_bytes(KS, NLKS) + KS * VEC + MIB)
+     STORE + SPK * centroids_bytes(NLKS) + SPK * index_bytes(KS, NLKS) + KS * VEC + MIB)
 assert 0 < sb["reduce"] and sb["peak"] < s["peak"] + sb["reduce"], sb
 case("--per-speaker --max-vectors 100000: 40 indexes of 100000 vectors each")
 
@@ -255,7 +261,7 @@ x, r = plan(t10, "--index", "auto", expect=8)
 flat_eval = BASE + index_bytes(HELD, NL, ivfflat=True) + 2 * HELD * VEC + QUERIES * VEC
 fsr_eval = BASE + index_bytes(HELD, NL) + QUERIES * VEC + residual_lut_bytes(QUERIES, swept_nprobe(NL), THREADS)
 near("auto eval", x["eval"], max(flat_eval, fsr_eval))
-near("auto disk", x["disk"], STORE + centroids_bytes(NL) + 3 * IDX)  # the best candidate beside the next
+near("auto disk", x["disk"], STORE + centroids_bytes(NL) + 2 * IDX)  # the best candidate beside the next
 assert "--index" not in r.stderr, r.stderr
 case(f"--index auto: the largest candidate's tuning, {x['eval']} GiB")
 
@@ -264,7 +270,7 @@ part = index_bytes(N // 4, NL)
 assert sp["split"] == 4, sp
 near("split merge", sp["merge"], BASE + IDX + N * D * 4 + part)
 near("split encode", sp["encode"], BASE + index_bytes(HELD, NL) + BATCH * VEC)  # the finish's tuning index
-near("split disk", sp["disk"], STORE + 2 * centroids_bytes(NL) + 3 * IDX + index_bytes(HELD, NL))
+near("split disk", sp["disk"], STORE + 2 * centroids_bytes(NL) + 2 * IDX + index_bytes(HELD, NL))
 assert "--split" not in r.stderr and "--per-speaker" not in r.stderr, r.stderr  # per-speaker cannot split
 case(f"--split 4: parts of 2.5M rows, merge peak {sp['merge']} GiB")
 
@@ -278,16 +284,16 @@ for opts, measured_mib in [((), 2538), (("--refine", "fp16"), 7989), (("--index"
 
 # ---- disk: 5M frames, a 1M budget ------------------------------------------------------
 
-d5 = {"RVCIDX_DISK_LIMIT": "30G"}
+d5 = {"RVCIDX_DISK_LIMIT": "25G"}
 b5, r = plan(t5, "--max-vectors", "1000000", env=d5)
 near("5M budget disk", b5["disk"], store_bytes(5_000_000, FILES) + K * VEC + MIB + centroids_bytes(NLK) +
-     2 * index_bytes(K, NLK))
+     index_bytes(K, NLK))
 u5, r5 = plan(t5, env=d5, expect=8)
-assert b5["disk"] < 30 < u5["disk"], (b5, u5)
+assert b5["disk"] < 25 < u5["disk"], (b5, u5)
 assert "GiB of disk" in r5.stderr and "free space" in r5.stderr, r5.stderr
 if b5["disk_room"] >= b5["disk"] and b5["ram_room"] >= b5["peak"]:
     assert r.returncode == 0, r.stderr
-case(f"5M, --max-vectors 1000000: {b5['disk']} GiB of disk (store, reduced.h5, a 1M index twice), not {u5['disk']}")
+case(f"5M, --max-vectors 1000000: {b5['disk']} GiB of disk (store, reduced.h5, a 1M index), not {u5['disk']}")
 
 # ---- refusals never suggest the mode in use ------------------------------------------
 
