@@ -136,6 +136,38 @@ static int train_from_sample(const rvcidx_index_params *p, rvcidx__index_plan *p
     return rc;
 }
 
+/* 1 when row i of x (dim floats) is all zeros. */
+static int zero_row(const float *x, uint64_t i, int dim) {
+    for (int j = 0; j < dim; j++)
+        if (x[i * (uint64_t)dim + j] != 0.0f) return 0;
+    return 1;
+}
+
+/* Cosine compares directions, and a frame of zeros has none: when every
+ * sampled row is zero the whole range is read to tell (a sample of zeros
+ * from real frames is nearly impossible, so this costs nothing on good
+ * input), and a range of zeros is bad input, not a recall target missed. */
+static int check_not_all_zero(rvcidx_store *store, const char *store_path, const rvcidx__index_plan *plan,
+                              const float *x) {
+    for (uint64_t i = 0; i < plan->train_rows; i++)
+        if (!zero_row(x, i, plan->dim)) return 0;
+    enum { BLOCK = 8192 };
+    float *block = malloc(sizeof(float) * BLOCK * (size_t)plan->dim);
+    if (!block) return rvcidx__fail(RVCIDX_ENOMEM, "train: out of memory");
+    int rc = 0, nonzero = 0;
+    for (uint64_t at = 0; rc == 0 && !nonzero && at < plan->rows; at += BLOCK) {
+        uint64_t m = plan->rows - at < BLOCK ? plan->rows - at : BLOCK;
+        rc = rvcidx_store_read_rows(store, plan->first_row + at, m, block);
+        for (uint64_t i = 0; rc == 0 && !nonzero && i < m; i++) nonzero = !zero_row(block, i, plan->dim);
+    }
+    free(block);
+    if (rc || nonzero) return rc;
+    return rvcidx__fail(RVCIDX_EINPUT, "%s: every frame (rows %llu..%llu) is all zeros: `metric=cosine` compares "
+                        "directions and a zero frame has none; check the feature extraction, or use `metric=l2`",
+                        store_path, (unsigned long long)plan->first_row,
+                        (unsigned long long)(plan->first_row + plan->rows));
+}
+
 int rvcidx_train(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
                  rvcidx_train_result *result) {
     if (!store_path || !centroids_path || !params) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_train: NULL argument");
@@ -151,6 +183,7 @@ int rvcidx_train(const char *store_path, const char *centroids_path, const rvcid
     if (rc == 0)
         rc = rvcidx__sample_rows(store, plan.first_row, plan.rows, plan.train_rows, params->seed, params->progress,
                                  params->progress_user, &x, res->sample_sha256);
+    if (rc == 0 && params->metric == RVCIDX_METRIC_COSINE) rc = check_not_all_zero(store, store_path, &plan, x);
     rvcidx_store_close(store);
     if (rc == 0 && params->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(x, plan.train_rows, plan.dim);
     if (rc == 0) {

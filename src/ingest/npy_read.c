@@ -395,10 +395,25 @@ static int open_file(rvcidx__npy_reader *r, const char *path) {
     return 0;
 }
 
-/* Reads a bounded prefix, parses it, hashes the header, seeks to the data. */
+/* Where the header ends, from the preamble's length field (v1: 2 bytes at
+ * 8, v2/v3: 4 bytes at 8); 0 when the preamble is not one (the parser then
+ * sees the whole bounded prefix and says what is wrong). */
+static size_t header_end(const unsigned char *p, size_t n) {
+    if (n < 12 || memcmp(p, "\x93NUMPY", 6) != 0) return 0;
+    if (p[6] == 1) return 10 + (size_t)(p[8] | p[9] << 8);
+    if (p[6] == 2 || p[6] == 3) return 12 + ((size_t)p[8] | (size_t)p[9] << 8 | (size_t)p[10] << 16 | (size_t)p[11] << 24);
+    return 0;
+}
+
+/* Reads the header (a bounded prefix: its preamble says how long; plan
+ * reads only this of thousands of shards), parses it, hashes it, seeks to
+ * the data. */
 static int read_header(rvcidx__npy_reader *r) {
-    size_t n = r->file_bytes < HEADER_READ ? (size_t)r->file_bytes : HEADER_READ;
-    RVCIDX__TRY(read_exact(r, r->raw, n));
+    size_t n = r->file_bytes < HEADER_READ ? (size_t)r->file_bytes : HEADER_READ, first = n < 12 ? n : 12;
+    RVCIDX__TRY(read_exact(r, r->raw, first));
+    size_t end = header_end(r->raw, first);
+    if (end > first && end < n) n = end;
+    if (n > first) RVCIDX__TRY(read_exact(r, r->raw + first, n - first));
     RVCIDX__TRY(rvcidx__npy_parse_header(r->path, r->raw, n, &r->info));
     RVCIDX__TRY(hash_bytes(r, r->raw, (size_t)r->info.data_offset));
     if (fseeko(r->fp, (off_t)r->info.data_offset, SEEK_SET) != 0)

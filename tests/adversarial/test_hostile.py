@@ -269,6 +269,12 @@ for var, value in (("RVCIDX_PROGRESS_INTERVAL", "abc"), ("SOURCE_DATE_EPOCH", "y
 case("environment values are checked as options are: exit 2 naming the variable")
 
 
+zeros = shards("zeros", [np.zeros((600, 256), "f4"), np.zeros((600, 256), "f4")])
+run("build", "-o", P("zeros_out"), *fast, "--metric", "cosine", zeros, expect=3, line="is all zeros")
+assert not glob.glob(P("zeros_out", "added_*.index"))
+case("all-zero frames under --metric cosine are bad input (exit 3), not a missed recall target")
+
+
 def small_file_limit():
     resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 
