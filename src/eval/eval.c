@@ -145,7 +145,8 @@ static void drop_self(const eval_ctx *c, const int64_t *ids, const float *dist, 
     }
 }
 
-/* Searches index for every query (k+extra) and keeps k per query. */
+/* Searches index for every query (k+extra), RVCIDX__EVAL_SEARCH_CHUNK at a
+ * time, and keeps k per query. */
 static int search_all(eval_ctx *c, FaissIndex *index, answers *out, double *seconds) {
     int k = c->p->k, kk = k + c->extra;
     uint64_t nq = c->data.nq;
@@ -155,8 +156,12 @@ static int search_all(eval_ctx *c, FaissIndex *index, answers *out, double *seco
     out->dist = malloc(sizeof *out->dist * nq * k);
     int rc = ids && dist && out->ids && out->dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
     double start = omp_get_wtime();
-    if (rc == 0 && faiss_Index_search(index, (idx_t)nq, c->data.queries, kk, dist, ids) != 0)
-        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
+    for (uint64_t at = 0; rc == 0 && at < nq; at += RVCIDX__EVAL_SEARCH_CHUNK) {
+        uint64_t m = nq - at < RVCIDX__EVAL_SEARCH_CHUNK ? nq - at : RVCIDX__EVAL_SEARCH_CHUNK;
+        if (faiss_Index_search(index, (idx_t)m, c->data.queries + at * (uint64_t)c->data.dim, kk, dist + at * kk,
+                               ids + at * kk) != 0)
+            rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
+    }
     if (seconds) *seconds = omp_get_wtime() - start;
     if (rc == 0) drop_self(c, ids, dist, out);
     free(ids);

@@ -41,6 +41,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "eval/eval_internal.h"
 #include "index/index_internal.h"
 #include "base/internal.h"
 #include "base/param_text.h"
@@ -227,9 +228,10 @@ static int64_t swept_nprobe(int64_t nlist) {
  * tables per query and probed list (M x 16 entries, 5 bytes), in faiss
  * 1.7.3 for slices of the queries of about precomputed_table_max_bytes
  * (2 GiB; the integer division lets a slice reach twice that), one slice
- * per thread at once (IndexIVFFastScan::search_dispatch_implem). At 240k
- * rows and nprobe 128 on one thread that is 3.7 GiB, the most of the
- * build's 4.4: more than the index. */
+ * per thread at once (IndexIVFFastScan::search_dispatch_implem), for
+ * the queries of one call: eval makes calls of RVCIDX__EVAL_SEARCH_CHUNK
+ * (before it did, 1,000 queries at 240k rows and nprobe 128 held 3.7 GiB of
+ * tables, the most of the build's 4.4). */
 static uint64_t residual_lut_bytes(uint64_t nq, int64_t nprobe, int dim, int threads) {
     uint64_t per = (uint64_t)(dim / 2) * 16 * (uint64_t)nprobe * 5, t = threads > 0 ? (uint64_t)threads : 1;
     uint64_t ok = max_u64((1ull << 31) / per, 1), slices = max_u64(nq / ok, 1);
@@ -257,7 +259,8 @@ static void cost_type(const rvcidx_index_params *ip, const rvcidx_eval_params *e
     uint64_t copies = rflat ? 0 : 2 * eval_rows * vec;
     if (ip->type == RVCIDX_INDEX_IVFPQ4FS && !rflat) copies += eval_rows * vec; /* reconstruct_n's, which eval blends */
     if (ep && ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->residual && ip->metric == RVCIDX_METRIC_L2)
-        copies += residual_lut_bytes(ep->queries, swept_nprobe(c->nlist), dim, search_threads(ip));
+        copies += residual_lut_bytes(ep->queries < RVCIDX__EVAL_SEARCH_CHUNK ? ep->queries : RVCIDX__EVAL_SEARCH_CHUNK,
+                                     swept_nprobe(c->nlist), dim, search_threads(ip)); /* eval's queries a call */
     if (ep) c->ram_eval = max_u64(c->ram_eval, BASE_RAM + tuned + copies + ep->queries * vec);
 }
 
