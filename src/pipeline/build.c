@@ -53,13 +53,34 @@ rvcidx_manifest_spec rvcidx__build_manifest_spec(const rvcidx__build_run *run, i
     return m;
 }
 
-/* Nothing to do when the manifest's request is today's and its outputs are all
- * there with their sizes: a nightly rebuild of unchanged data costs one
- * hashing pass over the inputs (ingest's check). */
+/* The model name is not part of the request (the same data elsewhere gives
+ * the same manifest), but it is in the published file's name, which RVC
+ * lists: 1 when the index published in OUTDIR carries run's model name (per
+ * speaker the names are the speakers', always the same). */
+static int published_under_model_name(const rvcidx__build_run *run) {
+    if (run->p->per_speaker) return 1;
+    char path[PATH_MAX], line[640], suffix[300];
+    snprintf(path, sizeof path, "%s/%s", run->p->outdir, rvcidx_output_name(RVCIDX_OUT_PUBLISHED));
+    FILE *fp = NULL;
+    if (access(path, F_OK) != 0 || rvcidx__fopen_own(path, &fp) != 0) return 0;
+    if (!fgets(line, sizeof line, fp)) line[0] = '\0';
+    fclose(fp);
+    char *space = strchr(line, ' ');
+    if (space) *space = '\0';
+    size_t n = strlen(line), v = strlen("_v2.index");
+    int len = snprintf(suffix, sizeof suffix, "_%s", run->model);
+    return len > 0 && n > v + (size_t)len && !strncmp(line + n - v - (size_t)len, suffix, (size_t)len) &&
+           (!strcmp(line + n - v, "_v1.index") || !strcmp(line + n - v, "_v2.index"));
+}
+
+/* Nothing to do when the manifest's request is today's, its outputs are all
+ * there with their sizes and the index is published under today's name: a
+ * nightly rebuild of unchanged data costs one hashing pass over the inputs
+ * (ingest's check); a new `name` republishes. */
 int rvcidx__build_up_to_date(const rvcidx__build_run *run) {
     rvcidx_manifest_spec m = rvcidx__build_manifest_spec(run, 0);
     int current = 0;
-    return rvcidx_manifest_is_current(&m, &current) == 0 && current;
+    return rvcidx_manifest_is_current(&m, &current) == 0 && current && published_under_model_name(run);
 }
 
 static int add_index(rvcidx__build_run *run, const char *name, const char *dir, uint64_t first, uint64_t rows) {
@@ -264,7 +285,8 @@ static int check_gpu(const rvcidx_build_params *p) {
 static int up_to_date_before_ingest(const rvcidx__build_run *run) {
     int current = 0;
     rvcidx_manifest_spec m = rvcidx__build_manifest_spec(run, 0);
-    if (run->p->split || rvcidx_build_is_current(&m, run->p->sources, run->p->n_sources, &current) != 0 || !current)
+    if (run->p->split || rvcidx_build_is_current(&m, run->p->sources, run->p->n_sources, &current) != 0 || !current ||
+        !published_under_model_name(run))
         return 0;
     rvcidx__log(RVCIDX_LOG_INFO, "build: %s is up to date, so the disk space a rebuild needs is not checked",
                 run->p->outdir);
@@ -367,6 +389,8 @@ int rvcidx_build_check_current(const rvcidx_build_params *p, int *current) {
     rvcidx__build_run run;
     run_init(&run, p, NULL);
     rvcidx_manifest_spec m = rvcidx__build_manifest_spec(&run, 0);
-    return rvcidx_build_is_current(&m, p->sources, p->n_sources, current);
+    RVCIDX__TRY(rvcidx_build_is_current(&m, p->sources, p->n_sources, current));
+    if (*current && !published_under_model_name(&run)) *current = 0;
+    return 0;
 }
 

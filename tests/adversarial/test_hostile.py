@@ -275,6 +275,17 @@ assert not glob.glob(P("zeros_out", "added_*.index"))
 case("all-zero frames under --metric cosine are bad input (exit 3), not a missed recall target")
 
 
+run("build", "-o", P("renamed"), *fast, *data)
+first = index_of(P("renamed"))
+r = run("build", "-o", P("renamed"), *fast, "--name", "newname", *data)
+assert "up to date" not in r.stderr, r.stderr[-1500:]
+second = index_of(P("renamed"))  # exactly one index: the old name retired
+assert os.path.basename(second).endswith("_newname_v1.index") and not os.path.exists(first), (first, second)
+r = run("build", "-o", P("renamed"), *fast, "--name", "newname", *data)
+assert "up to date" in r.stderr and index_of(P("renamed")) == second, r.stderr[-1500:]
+case("build --name NEW on an up-to-date OUTDIR republishes under NEW and retires the old name; then it is up to date")
+
+
 def small_file_limit():
     resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 
