@@ -61,11 +61,23 @@ int rvcidx_manifest_is_current(const rvcidx_manifest_spec *spec, int *current);
  * `rvcidx submit` uses to leave built models out. */
 int rvcidx_build_is_current(const rvcidx_manifest_spec *spec, const char *const *srcs, int n_srcs, int *current);
 
+/* rvcidx_manifest_is_current with the outputs checked as verify_mode
+ * (an RVCIDX_VERIFY_* value) says. */
+int rvcidx_manifest_is_current_as(const rvcidx_manifest_spec *spec, int verify_mode, int *current);
+
+/* What rvcidx_verify checks (its sizes_only argument). */
+enum {
+    RVCIDX_VERIFY_ALL = 0,    /* sizes, sha256, and each index loaded */
+    RVCIDX_VERIFY_SIZES = 1,  /* sizes only, quiet: the stat-only up-to-date check (submit, the disk plan) */
+    RVCIDX_VERIFY_HASHES = 2  /* sizes and sha256, quiet, nothing loaded: a build's no-op check, which an
+                                 index replaced in place by another of the same size must not pass */
+};
+
 /* Checks OUTDIR against its manifest: every output's size and sha256 (each
  * index's hash BEFORE faiss reads it: faiss is not safe on tampered files),
  * then that each index loads with the recorded type, d and ntotal. With
- * sizes_only, just that every output exists with its recorded size (quiet:
- * the no-op check of a nightly rebuild). Logs one line per mismatch;
+ * sizes_only RVCIDX_VERIFY_SIZES, just that every output exists with its
+ * recorded size; RVCIDX_VERIFY_HASHES, with its sha256 too (both quiet). Logs one line per mismatch;
  * *mismatches receives their number. Returns 0 when the check ran (even
  * with mismatches), an error when it could not run. */
 int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t *checked);

@@ -74,13 +74,15 @@ static int published_under_model_name(const rvcidx__build_run *run) {
 }
 
 /* Nothing to do when the manifest's request is today's, its outputs are all
- * there with their sizes and the index is published under today's name: a
- * nightly rebuild of unchanged data costs one hashing pass over the inputs
- * (ingest's check); a new `name` republishes. */
+ * there with their sizes and sha256 (an index replaced in place by another
+ * of the same size is rebuilt) and the index is published under today's
+ * name: a nightly rebuild of unchanged data costs one hashing pass over the
+ * inputs (ingest's check) and one over the outputs; a new `name` republishes. */
 int rvcidx__build_up_to_date(const rvcidx__build_run *run) {
     rvcidx_manifest_spec m = rvcidx__build_manifest_spec(run, 0);
     int current = 0;
-    return rvcidx_manifest_is_current(&m, &current) == 0 && current && published_under_model_name(run);
+    return rvcidx_manifest_is_current_as(&m, RVCIDX_VERIFY_HASHES, &current) == 0 && current &&
+           published_under_model_name(run);
 }
 
 static int add_index(rvcidx__build_run *run, const char *name, const char *dir, uint64_t first, uint64_t rows) {

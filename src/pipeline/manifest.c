@@ -258,18 +258,22 @@ int rvcidx_manifest_read_request(const char *outdir, char **out) {
     return 0;
 }
 
-int rvcidx_manifest_is_current(const rvcidx_manifest_spec *m, int *current) {
+int rvcidx_manifest_is_current_as(const rvcidx_manifest_spec *m, int verify_mode, int *current) {
     if (!m || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_manifest_is_current: NULL argument");
     *current = 0;
     char *stored = NULL, *now = NULL;
     RVCIDX__TRY(rvcidx_manifest_read_request(m->outdir, &stored));
     int rc = stored ? rvcidx_manifest_request(m, &now) : 0;
     size_t missing = 0;
-    if (rc == 0 && stored && !strcmp(stored, now) && rvcidx_verify(m->outdir, 1, &missing, NULL) == 0)
+    if (rc == 0 && stored && !strcmp(stored, now) && rvcidx_verify(m->outdir, verify_mode, &missing, NULL) == 0)
         *current = missing == 0;
     free(stored);
     free(now);
     return rc;
+}
+
+int rvcidx_manifest_is_current(const rvcidx_manifest_spec *m, int *current) {
+    return rvcidx_manifest_is_current_as(m, RVCIDX_VERIFY_SIZES, current);
 }
 
 int rvcidx_build_is_current(const rvcidx_manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {

@@ -26,7 +26,7 @@ typedef struct verify_run {
 static void mismatch(verify_run *v, const char *fmt, const char *a, const char *b) {
     char line[PATH_MAX * 2 + 256];
     snprintf(line, sizeof line, fmt, a, b);
-    if (!v->sizes_only) rvcidx__log(RVCIDX_LOG_ERROR, "verify: %s/%s", v->outdir, line);
+    if (v->sizes_only == RVCIDX_VERIFY_ALL) rvcidx__log(RVCIDX_LOG_ERROR, "verify: %s/%s", v->outdir, line);
     v->mismatches++;
 }
 
@@ -56,7 +56,7 @@ static int check_output(verify_run *v, json_t *o) {
     if (lstat(path, &st) != 0) return mismatch(v, "%s: missing%s", rel, ""), 0;
     if (!S_ISREG(st.st_mode)) return mismatch(v, "%s: not a regular file (a link, FIFO or device was put there)%s", rel, ""), 0;
     if ((json_int_t)st.st_size != size) return mismatch(v, "%s: size differs from the manifest%s", rel, ""), 0;
-    if (v->sizes_only) return 1;
+    if (v->sizes_only == RVCIDX_VERIFY_SIZES) return 1;
     if (rvcidx__sha256_own_file(path, sha) != 0) return mismatch(v, "%s: unreadable%s", rel, ""), 0;
     if (strcmp(sha, want) != 0) return mismatch(v, "%s: sha256 differs from the manifest (%s)", rel, sha), 0;
     return 1;
@@ -218,7 +218,7 @@ int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t
     json_array_foreach(json_object_get(doc, "indexes"), i, o) {
         const char *rel = json_string_value(json_object_get(o, "path"));
         if (rel) check_index_companions(&v, json_object_get(doc, "outputs"), o, rel);
-        if (!sizes_only) check_index(&v, doc, o, ok_paths);
+        if (sizes_only == RVCIDX_VERIFY_ALL) check_index(&v, doc, o, ok_paths);
     }
     json_decref(ok_paths);
     json_decref(doc);

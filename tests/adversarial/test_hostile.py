@@ -17,6 +17,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -284,6 +285,20 @@ assert os.path.basename(second).endswith("_newname_v1.index") and not os.path.ex
 r = run("build", "-o", P("renamed"), *fast, "--name", "newname", *data)
 assert "up to date" in r.stderr and index_of(P("renamed")) == second, r.stderr[-1500:]
 case("build --name NEW on an up-to-date OUTDIR republishes under NEW and retires the old name; then it is up to date")
+
+
+# an index replaced in place by another valid one of the same size (its nprobe changed): rebuilt, not kept
+run("build", "-o", P("swapped"), *fast, *data)
+good = index_of(P("swapped"))
+good_sha, good_size = sha(good), os.path.getsize(good)
+subprocess.run([sys.executable, "-c", """import sys, faiss
+index = faiss.read_index(sys.argv[1])
+faiss.downcast_index(index.base_index).nprobe += 1
+faiss.write_index(index, sys.argv[1])""", good], check=True)
+assert sha(good) != good_sha and os.path.getsize(good) == good_size
+r = run("build", "-o", P("swapped"), *fast, *data)
+assert "up to date" not in r.stderr and sha(index_of(P("swapped"))) == good_sha, r.stderr[-1500:]
+case("an index replaced in place by a valid one of the same size is rebuilt by the next build, not kept as up to date")
 
 
 def small_file_limit():
