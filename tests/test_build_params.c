@@ -128,15 +128,48 @@ static void every_key_sets_its_field(void **state) {
     assert_int_equal(p->eval.tune, 1);
     SET_OK(p, "no_timing", "1");
     assert_int_equal(p->eval.measure_speed, 0);
-    SET_OK(p, "for", "w-okada"); /* the app's k */
-    assert_int_equal(p->eval.app, RVCIDX_APP_W_OKADA);
-    assert_int_equal(p->eval.k, 1);
-    SET_OK(p, "for", "applio-realtime"); /* forces nprobe and IVF-Flat */
-    assert_int_equal(p->eval.fixed_nprobe, 12);
-    assert_int_equal(p->index.nprobe, 12);
-    assert_int_equal(p->index.type, RVCIDX_INDEX_IVFFLAT);
     rvcidx_build_params_destroy(p);
     rvcidx_build_params_destroy(NULL);
+}
+
+/* `for` is kept and applied over the other parameters when resolved,
+ * whatever the order; against an index, k or nprobe given explicitly it is
+ * refused, in either order. */
+static void for_resolves_in_any_order(void **state) {
+    (void)state;
+    rvcidx_build_params *p = rvcidx_build_params_create(), r;
+    SET_OK(p, "for", "w-okada"); /* the app's k */
+    assert_int_equal(p->app, RVCIDX_APP_W_OKADA);
+    assert_int_equal(rvcidx_build_params_resolve(p, &r), 0);
+    assert_int_equal(r.eval.app, RVCIDX_APP_W_OKADA);
+    assert_int_equal(r.eval.k, 1);
+    SET_OK(p, "for", "applio-realtime"); /* forces nprobe and IVF-Flat */
+    assert_int_equal(rvcidx_build_params_resolve(p, &r), 0);
+    assert_int_equal(r.eval.fixed_nprobe, 12);
+    assert_int_equal(r.index.nprobe, 12);
+    assert_int_equal(r.index.type, RVCIDX_INDEX_IVFFLAT);
+    SET_OK(p, "index", "ivfflat"); /* what the app loads: accepted */
+    assert_int_equal(rvcidx_build_params_resolve(p, &r), 0);
+    rvcidx_build_params_destroy(p);
+    static const char *const crossed[][4] = {{"index", "ivfpq4fs", "for", "applio-realtime"},
+                                             {"for", "applio-realtime", "index", "ivfpq4fs"},
+                                             {"k", "8", "for", "w-okada"}, {"for", "w-okada", "k", "8"},
+                                             {"nprobe", "4", "for", "applio-realtime"}};
+    for (size_t i = 0; i < sizeof crossed / sizeof *crossed; i++) {
+        p = rvcidx_build_params_create();
+        SET_OK(p, crossed[i][0], crossed[i][1]);
+        SET_OK(p, crossed[i][2], crossed[i][3]);
+        const char *other = strcmp(crossed[i][0], "for") ? crossed[i][0] : crossed[i][2];
+        char word[32];
+        snprintf(word, sizeof word, "`%s`", other);
+        assert_int_equal(rvcidx_build_params_resolve(p, &r), RVCIDX_EINVAL);
+        assert_non_null(strstr(rvcidx_last_error(), word));
+        p->outdir = "out";
+        static const char *const src[] = {"data"};
+        rvcidx_build_params_set_sources(p, src, 1);
+        assert_int_equal(rvcidx_build_params_check(p), RVCIDX_EINVAL);
+        rvcidx_build_params_destroy(p);
+    }
 }
 
 static void dashes_and_underscores_alike(void **state) {
@@ -322,6 +355,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_the_clis),
         cmocka_unit_test(every_key_sets_its_field),
+        cmocka_unit_test(for_resolves_in_any_order),
         cmocka_unit_test(dashes_and_underscores_alike),
         cmocka_unit_test(bad_values_name_the_key),
         cmocka_unit_test(per_struct_setters),

@@ -30,6 +30,7 @@
 #include "rvcidx/index.h"
 #include "rvcidx/index_build.h"
 #include "rvcidx/ingest.h"
+#include "rvcidx/app.h"
 #include "rvcidx/plan.h"
 #include "rvcidx/progress.h"
 
@@ -98,6 +99,11 @@ typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
     rvcidx_ingest_params ingest;
     rvcidx_index_params index;
     rvcidx_eval_params eval;
+    rvcidx_app app;                   /* `for`: the app that loads the index (RVCIDX_APP_NONE: none); its needs
+                                         are applied by rvcidx_build over index and eval, whatever order the
+                                         parameters were set in */
+    unsigned given;                   /* RVCIDX_GIVEN_* bits: set explicitly, so `for` may not override them
+                                         (rvcidx_build_params_set keeps it; a struct filled by hand sets it) */
     rvcidx_progress_fn progress;      /* optional: every stage reports through it */
     void *progress_user;
     rvcidx_build_event_fn on_event;   /* optional */
@@ -118,13 +124,22 @@ typedef struct rvcidx_build_result {
     double ingest_seconds, seconds;
 } rvcidx_build_result;
 
+/* rvcidx_build_params.given: the parameters `for` must not contradict. */
+enum { RVCIDX_GIVEN_INDEX = 1u, RVCIDX_GIVEN_K = 2u, RVCIDX_GIVEN_NPROBE = 4u };
+
 /* The CLI's defaults: the seed's IVF,PQx4fs,RFlat, tuned to 8-recall@8 >= 0.95. */
 rvcidx_build_params rvcidx_build_default_params(void);
 
 /* The checks rvcidx_build makes of p before any work (sources given, split
- * options consistent, a name usable in a file name); RVCIDX_EINVAL with the
- * parameter named. */
+ * options consistent, a name usable in a file name, `for` not against an
+ * index, k or nprobe given explicitly); RVCIDX_EINVAL with the parameter
+ * named. Every check between parameters is here, whatever order they were
+ * set in. */
 int rvcidx_build_params_check(const rvcidx_build_params *p);
+
+/* *out = p with `for`'s needs applied (index type, k, forced nprobe, the
+ * app's query pattern): the parameters rvcidx_build runs with. */
+int rvcidx_build_params_resolve(const rvcidx_build_params *p, rvcidx_build_params *out);
 
 /* Runs the build p describes; r (may be NULL) receives what was made, also
  * after a failure (the indexes planned; those built have an index_path). */

@@ -128,8 +128,9 @@ static void print_apps(void) {
     }
 }
 
-/* --for APP after every other option: the app's needs, unless the command
- * line asked for something the app cannot use. */
+/* --for APP: the library checks it against --index, --k and --nprobe
+ * (rvcidx_build_params_resolve, whatever their order) and applies it; the
+ * command keeps the applied values for what it prints and passes on. */
 static int apply_app(build_args *a, const char *name) {
     if (!name) return 0;
     rvcidx_app app = RVCIDX_APP_NONE;
@@ -137,23 +138,13 @@ static int apply_app(build_args *a, const char *name) {
         cli_logf(RVCIDX_LOG_ERROR, "--for %s: %s; see 'rvcidx build --for help'", name, rvcidx_last_error());
         return CLI_EXIT_USAGE;
     }
-    const rvcidx_app_profile *p = rvcidx_app_profile_get(app);
-    if (a->index_given && !rvcidx_app_accepts(app, a->index.type)) {
-        cli_logf(RVCIDX_LOG_ERROR, "--for %s: the app sets index.nprobe = %d on the file it loads, and the refine "
-                 "wrapper of --index ivfpq4fs has no nprobe (faiss >= 1.13 raises): drop --index or use ivfflat",
-                 name, p->nprobe);
-        return CLI_EXIT_USAGE;
-    }
-    if (a->k_given && a->eval.k != p->k) {
-        cli_logf(RVCIDX_LOG_ERROR, "--for %s: the app searches with k=%d, not --k %d: drop --k", name, p->k, a->eval.k);
-        return CLI_EXIT_USAGE;
-    }
-    if (a->nprobe_given && p->nprobe) {
-        cli_logf(RVCIDX_LOG_ERROR, "--for %s: the app sets nprobe %d itself, whatever --nprobe stores: drop --nprobe",
-                 name, p->nprobe);
-        return CLI_EXIT_USAGE;
-    }
-    return rvcidx_app_apply(app, &a->index, &a->eval) ? cli_fail(RVCIDX_EINVAL, NULL) : 0;
+    a->app = app;
+    rvcidx_build_params p = build_params_of(a), resolved;
+    int rc = rvcidx_build_params_resolve(&p, &resolved);
+    if (rc) return cli_fail(rc, NULL);
+    a->index = resolved.index;
+    a->eval = resolved.eval;
+    return 0;
 }
 
 static void note_given(int opt, build_args *a) {
@@ -246,6 +237,9 @@ rvcidx_build_params build_params_of(const build_args *a) {
     p.assume_memory = a->assume_memory;
     p.assume_disk = a->assume_disk;
     p.check_fit = !a->no_plan_check;
+    p.app = a->app;
+    p.given = (a->index_given ? RVCIDX_GIVEN_INDEX : 0u) | (a->k_given ? RVCIDX_GIVEN_K : 0u) |
+              (a->nprobe_given ? RVCIDX_GIVEN_NPROBE : 0u);
     return p;
 }
 

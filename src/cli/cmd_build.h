@@ -14,6 +14,7 @@ typedef struct build_args {
     int stage;        /* enum build_stage */
     long part;        /* --part I, -1: $SLURM_ARRAY_TASK_ID */
     int index_given, k_given, nprobe_given; /* set on the command line, not defaults: --for checks them */
+    rvcidx_app app;                         /* --for (RVCIDX_APP_NONE: none) */
     uint64_t assume_memory, assume_disk;    /* --assume-memory, --assume-disk: 0 none */
     int no_plan_check;                      /* --no-plan-check */
     char **srcs;

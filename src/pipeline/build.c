@@ -239,8 +239,16 @@ static int locked_build(rvcidx__build_run *run) {
 
 static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
 
+static int check_resolved(const rvcidx_build_params *p);
+
 int rvcidx_build_params_check(const rvcidx_build_params *p) {
     if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_params_check: NULL argument");
+    rvcidx_build_params r; /* the checks below judge what will run: with `for`'s needs applied */
+    RVCIDX__TRY(rvcidx_build_params_resolve(p, &r));
+    return check_resolved(&r);
+}
+
+static int check_resolved(const rvcidx_build_params *p) {
     if (!p->outdir || !p->outdir[0]) return rvcidx__fail(RVCIDX_EINVAL, "build: outdir is required");
     if (!p->sources || p->n_sources < 1) return rvcidx__fail(RVCIDX_EINVAL, "build: at least one source is required");
     for (int i = 0; i < p->n_sources; i++)
@@ -360,6 +368,9 @@ int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r) {
     memset(r, 0, sizeof *r);
     if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build: NULL argument");
     RVCIDX__TRY(rvcidx_build_params_check(p));
+    rvcidx_build_params resolved;
+    RVCIDX__TRY(rvcidx_build_params_resolve(p, &resolved));
+    p = &resolved;
     rvcidx__build_run run;
     double call_start = rvcidx__build_now();
     run_init(&run, p, r);
@@ -388,6 +399,9 @@ int rvcidx_build_check_current(const rvcidx_build_params *p, int *current) {
     if (!p || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_check_current: NULL argument");
     *current = 0;
     RVCIDX__TRY(rvcidx_build_params_check(p));
+    rvcidx_build_params resolved;
+    RVCIDX__TRY(rvcidx_build_params_resolve(p, &resolved));
+    p = &resolved;
     rvcidx__build_run run;
     run_init(&run, p, NULL);
     rvcidx_manifest_spec m = rvcidx__build_manifest_spec(&run, 0);

@@ -6,6 +6,7 @@
 
 #include "base/internal.h"
 #include "base/param_text.h"
+#include "rvcidx/app.h"
 #include "rvcidx/build.h"
 #include "rvcidx/split.h"
 
@@ -34,13 +35,20 @@ rvcidx_build_params *rvcidx_build_params_create(void) {
 
 void rvcidx_build_params_destroy(rvcidx_build_params *p) { free(p); }
 
-/* --for: the app's needs, applied to the parameters as they are now (set it
- * after index and k, as the CLI applies it after every other option). */
+/* `for`: kept, and applied by rvcidx_build_params_resolve after every other
+ * parameter, so the order they were set in does not matter. */
 static int set_app(rvcidx_build_params *p, const char *value) {
     rvcidx_app app = RVCIDX_APP_NONE;
     if (rvcidx_app_from_name(value, &app)) /* its message names the app list */
         return rvcidx__fail(RVCIDX_EINVAL, "for: %s", rvcidx_last_error());
-    return rvcidx_app_apply(app, &p->index, &p->eval);
+    p->app = app;
+    return 0;
+}
+
+/* The parameters `for` checks against, when set explicitly. */
+static unsigned given_bit(const char *k) {
+    return !strcmp(k, "index") ? RVCIDX_GIVEN_INDEX : !strcmp(k, "k") ? RVCIDX_GIVEN_K
+           : !strcmp(k, "nprobe") ? RVCIDX_GIVEN_NPROBE : 0u;
 }
 
 /* 1 when k is not one of the build's own parameters. */
@@ -92,6 +100,7 @@ int rvcidx_build_params_set(rvcidx_build_params *p, const char *key, const char 
     if (rc == 1) rc = rvcidx__ingest_param_set(&p->ingest, k, value);
     if (rc == 1) rc = rvcidx__index_param_set(&p->index, k, value); /* gpu, threads: rvcidx_build gives eval the index's */
     if (rc == 1) rc = rvcidx__eval_param_set(&p->eval, k, value);
+    if (rc == 0) p->given |= given_bit(k);
     return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not a build parameter", key) : rc;
 }
 
@@ -105,4 +114,30 @@ void rvcidx_build_params_set_progress(rvcidx_build_params *p, rvcidx_progress_fn
     if (!p) return;
     p->progress = fn;
     p->progress_user = user;
+}
+
+/* `for` against what was given explicitly: the app's calls fail, or its own
+ * settings win, whichever order the parameters came in. */
+int rvcidx__build_params_check_app(const rvcidx_build_params *p) {
+    if (p->app == RVCIDX_APP_NONE) return 0;
+    const rvcidx_app_profile *a = rvcidx_app_profile_get(p->app);
+    if (!a) return rvcidx__fail(RVCIDX_EINVAL, "for: unknown app %d", (int)p->app);
+    if ((p->given & RVCIDX_GIVEN_INDEX) && !rvcidx_app_accepts(p->app, p->index.type))
+        return rvcidx__fail(RVCIDX_EINVAL, "`for` %s: the app sets index.nprobe = %d on the file it loads, and the "
+                            "refine wrapper of `index` ivfpq4fs has no nprobe (faiss >= 1.13 raises): drop `index` "
+                            "or use ivfflat", a->name, a->nprobe);
+    if ((p->given & RVCIDX_GIVEN_K) && p->eval.k != a->k)
+        return rvcidx__fail(RVCIDX_EINVAL, "`for` %s: the app searches with k=%d, not `k` %d: drop `k`", a->name, a->k,
+                            p->eval.k);
+    if ((p->given & RVCIDX_GIVEN_NPROBE) && a->nprobe)
+        return rvcidx__fail(RVCIDX_EINVAL, "`for` %s: the app sets nprobe %d itself, whatever `nprobe` stores: drop "
+                            "`nprobe`", a->name, a->nprobe);
+    return 0;
+}
+
+int rvcidx_build_params_resolve(const rvcidx_build_params *p, rvcidx_build_params *out) {
+    if (!p || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_params_resolve: NULL argument");
+    RVCIDX__TRY(rvcidx__build_params_check_app(p));
+    *out = *p;
+    return rvcidx_app_apply(p->app, &out->index, &out->eval);
 }

@@ -21,6 +21,9 @@ typedef struct rvcidx__build_run {
     double start;
 } rvcidx__build_run;
 
+/* `for` against the index, k and nprobe given explicitly (build_params.c). */
+int rvcidx__build_params_check_app(const rvcidx_build_params *p);
+
 double rvcidx__build_now(void);
 void rvcidx__build_emit(const rvcidx__build_run *run, rvcidx_build_event *e);
 /* The manifest's view of this build (with_indexes 0: the request part only). */

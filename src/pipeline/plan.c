@@ -439,8 +439,10 @@ int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const r
 
 int rvcidx_plan_build(const rvcidx_build_params *p, rvcidx_plan_result *out) {
     if (!p || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan_build: NULL argument");
-    plan_mode m = {p->per_speaker, p->split, p->assume_memory, p->assume_disk};
-    return plan_mode_run(p->sources, p->n_sources, p->outdir, &p->ingest, &p->index, &p->eval, &m, out);
+    rvcidx_build_params r; /* `for`'s needs applied, as the build runs */
+    RVCIDX__TRY(rvcidx_build_params_resolve(p, &r));
+    plan_mode m = {r.per_speaker, r.split, r.assume_memory, r.assume_disk};
+    return plan_mode_run(r.sources, r.n_sources, r.outdir, &r.ingest, &r.index, &r.eval, &m, out);
 }
 
 static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }

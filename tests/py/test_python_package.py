@@ -108,6 +108,16 @@ def inside():
             assert e.exit_code == 2 and e.status < 0 and isinstance(e, ValueError), (e.exit_code, e.status)
             assert name in e.message or name.replace("_", "-") in e.message, e.message
             print(f"ok   {params}: BadParameter, exit 2: {e.message}")
+    # a check between parameters does not depend on the order they were set in
+    for order in ([("index", "ivfpq4fs"), ("for", "applio-realtime")], [("for", "applio-realtime"), ("index", "ivfpq4fs")],
+                  [("k", 8), ("for", "w-okada")], [("for", "w-okada"), ("k", 8)]):
+        try:
+            rvcidx.build([P("data")], P("crossed"), **dict(order))
+            raise AssertionError(f"{order}: no exception")
+        except rvcidx.BadParameter as e:
+            assert e.exit_code == 2 and "for" in e.message and order[0][0] in e.message, e.message
+            assert not os.path.exists(P("crossed")), order
+            print(f"ok   {order}: BadParameter, exit 2: {e.message}")
     try:
         rvcidx.build([P("data", "no-such-model")], P("missing"))
         raise AssertionError("a missing source: no exception")
