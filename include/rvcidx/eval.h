@@ -130,6 +130,14 @@ typedef struct rvcidx_auto_candidate {
 
 #define RVCIDX_AUTO_MAX_CANDIDATES 8
 
+/* Recall under ties: a returned vector whose distance to the query (in
+ * double, from the stored floats) is within this share of the k-th exact
+ * neighbour's counts as exact, whichever of the tied vectors it is. */
+#define RVCIDX_EVAL_TIE_TOLERANCE 1e-6
+#define RVCIDX_EVAL_TIE_RULE "a returned vector counts as exact when it is one of the exact k, or its distance " \
+    "(in double, from the stored floats) is within 1e-6 (relative) of the k-th exact distance: under ties any of " \
+    "the tied vectors is an exact neighbour"
+
 typedef struct rvcidx_eval_report {
     char index_path[4096];
     char factory[96];

@@ -262,6 +262,29 @@ static int compare_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* How near (larger is nearer) v is to query: minus the squared L2
+ * distance, or the inner product, in double from the stored floats. */
+static double nearness(const eval_ctx *c, const float *query, int64_t id) {
+    const float *v = c->data.base + (uint64_t)id * (uint64_t)c->data.dim;
+    if (!c->info.inner_product) return -squared_l2(query, v, c->data.dim);
+    double s = 0;
+    for (int j = 0; j < c->data.dim; j++) s += (double)query[j] * v[j];
+    return s;
+}
+
+/* Under ties any of the tied vectors is an exact neighbour (identical
+ * silence frames, a duplicated clip): a returned vector counts as exact when
+ * it is one of the exact k, or as near as the exact rank-th within
+ * RVCIDX_EVAL_TIE_TOLERANCE of its distance. */
+static int counts_as_exact(const eval_ctx *c, const float *query, int64_t got, const int64_t *want, int k, int rank) {
+    if (got < 0) return 0;
+    for (int j = 0; j < k; j++)
+        if (got == want[j]) return 1;
+    if (want[rank] < 0) return 0;
+    double edge = nearness(c, query, want[rank]);
+    return nearness(c, query, got) >= edge - RVCIDX_EVAL_TIE_TOLERANCE * fabs(edge);
+}
+
 static int score_answers(const eval_ctx *c, const answers *a, rvcidx_eval_point *pt) {
     int k = c->p->k, d = c->data.dim;
     uint64_t nq = c->data.nq, hits1 = 0, hitsk = 0, empty = 0;
@@ -273,10 +296,11 @@ static int score_answers(const eval_ctx *c, const answers *a, rvcidx_eval_point 
     double err_sum = 0;
     for (uint64_t q = 0; q < nq; q++) {
         const int64_t *got = a->ids + q * k, *want = c->truth.ids + q * k;
-        hits1 += got[0] == want[0];
+        const float *query = c->data.queries + q * (uint64_t)d;
+        hits1 += got[0] == want[0] || counts_as_exact(c, query, got[0], want, 1, 0);
         for (int i = 0; i < k; i++) {
             empty += got[i] < 0;
-            for (int j = 0; j < k; j++) hitsk += got[i] >= 0 && got[i] == want[j];
+            hitsk += counts_as_exact(c, query, got[i], want, k, k - 1); /* the ids an index returns are distinct */
         }
         errors[q] = blend_error(c, q, got, bi, bt);
         err_sum += errors[q];

@@ -127,6 +127,7 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
                           r->queries_desc,
                           "target_recall_k", r->target_recall, "settings", points);
     if (!o) return NULL;
+    json_object_set_new(o, "recall_ties", json_string(RVCIDX_EVAL_TIE_RULE));
     add_app(o, r, with_speed);
     if (r->max_block_ms > 0) /* the choice was timed: the setting, not only the speeds, belongs to this machine */
         json_object_set_new(o, "time_budget", json_pack("{s:f, s:i, s:i}", "max_block_ms_p99", r->max_block_ms,

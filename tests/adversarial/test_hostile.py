@@ -301,6 +301,26 @@ assert "up to date" not in r.stderr and sha(index_of(P("swapped"))) == good_sha,
 case("an index replaced in place by a valid one of the same size is rebuilt by the next build, not kept as up to date")
 
 
+# ties: any of the tied vectors is an exact neighbour (report.json says how ties were counted)
+same = np.tile(rng.randn(1, 256).astype("f4"), (600, 1))
+values = rng.randn(5, 256).astype("f4")
+clip = rng.randn(600, 256).astype("f4")
+for label, arrays in (("identical", [same, same]), ("few", [values[rng.randint(0, 5, 600)] for _ in range(3)]),
+                      ("clip", [clip, clip, rng.randn(600, 256).astype("f4")])):
+    src = P("ties_" + label)
+    for i, x in enumerate(arrays):  # one speaker a shard: tuning queries are another speaker's frames
+        os.makedirs(os.path.join(src, "s%d" % i, "3_feature256"))
+        np.save(os.path.join(src, "s%d" % i, "3_feature256", "0.npy"), x)
+    out = P("ties_" + label + "_out")
+    run("build", "-o", out, *fast, src)
+    rep = json.load(open(os.path.join(out, "report.json")))
+    assert "tied" in rep["recall_ties"] and rep["chosen_setting"]["recall_k"] >= 0.95, rep.get("chosen_setting")
+    # a setting whose results blend exactly as the exact ones (all at the exact distances) found all of them
+    assert all(p["recall_k"] == 1.0 for p in rep["settings"] if p["blend_error_mean"] == 0 and p["empty_share"] == 0), \
+        (label, [(p["recall_k"], p["blend_error_mean"]) for p in rep["settings"]])
+case("ties: frames all identical, a few distinct values, a duplicated clip build, recall counted over ties")
+
+
 def small_file_limit():
     resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 
