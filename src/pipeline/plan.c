@@ -127,13 +127,19 @@ static uint64_t mem_available(uint64_t env) {
     return avail;
 }
 
-static uint64_t disk_free(const char *outdir) {
+/* The free bytes of outdir's filesystem; *known 0 when no statvfs answered
+ * (then 0 means unknown, not full). */
+static uint64_t disk_free(const char *outdir, int *known) {
     char probe[PATH_MAX];
     snprintf(probe, sizeof probe, "%s", outdir);
     struct statvfs vfs;
+    *known = 1;
     while (statvfs(probe, &vfs) != 0) { /* the output directory may not exist yet: ask its parent */
         char *slash = strrchr(probe, '/');
-        if (!slash || slash == probe) return statvfs("/", &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : 0;
+        if (!slash || slash == probe) {
+            *known = statvfs("/", &vfs) == 0;
+            return *known ? (uint64_t)vfs.f_bavail * vfs.f_frsize : 0;
+        }
         *slash = '\0';
     }
     return (uint64_t)vfs.f_bavail * vfs.f_frsize;
@@ -141,9 +147,10 @@ static uint64_t disk_free(const char *outdir) {
 
 /* The output filesystem's free space, or RVCIDX_DISK_LIMIT when smaller (to
  * cap what builds may take of a shared disk; the tests use it too). */
-static uint64_t disk_available(const char *outdir, uint64_t env) {
-    uint64_t free_bytes = disk_free(outdir);
-    return env && (free_bytes == 0 || env < free_bytes) ? env : free_bytes;
+static uint64_t disk_available(const char *outdir, uint64_t env, int *known) {
+    uint64_t free_bytes = disk_free(outdir, known);
+    if (env && (!*known || env < free_bytes)) return *known = 1, env;
+    return free_bytes;
 }
 
 /* The environment's limits and overrides, read before any work so that a
@@ -165,13 +172,14 @@ static void machine(const char *outdir, const plan_env *e, const plan_mode *m, r
     uint64_t ram = m->assume_memory ? m->assume_memory : e->assume_memory;
     uint64_t disk = m->assume_disk ? m->assume_disk : e->assume_disk;
     out->ram_seen = mem_available(e->mem_limit);
-    out->disk_seen = disk_available(outdir, e->disk_limit);
+    int known = 0;
+    out->disk_seen = disk_available(outdir, e->disk_limit, &known);
     out->ram_assumed = ram != 0;
     out->disk_assumed = disk != 0;
     out->ram_available = ram ? ram : out->ram_seen;
     out->disk_available = disk ? disk : out->disk_seen;
     out->fits_ram = out->ram_available == 0 || out->ram_peak <= out->ram_available;
-    out->fits_disk = out->disk_available == 0 || out->disk_needed <= out->disk_available;
+    out->fits_disk = (!disk && !known) || out->disk_needed <= out->disk_available; /* a full disk fits nothing */
 }
 
 static int count_rows(const rvcidx__shard_list *shards, rvcidx_plan_result *out, speaker_rows *sp) {

@@ -1,6 +1,7 @@
 /* h5util.c — checked HDF5 helpers shared by the store's writer and reader. */
 #include "store/h5util.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -47,6 +48,13 @@ static herr_t keep_innermost(unsigned n, const H5E_error2_t *e, void *data) {
 }
 
 int rvcidx__h5_fail(const char *path, const char *what) {
+    int err = errno; /* the failed write's, before HDF5's error walk */
+    if (err == ENOSPC || err == EDQUOT) {
+        H5Eclear2(H5E_DEFAULT);
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot %s: %s; free space on that filesystem (or raise the quota), or "
+                            "build into another directory", path, what,
+                            err == ENOSPC ? "no space left on device" : "disk quota exceeded");
+    }
     h5_err_text t = {"unknown HDF5 error"};
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &t);
     H5Eclear2(H5E_DEFAULT);

@@ -321,6 +321,31 @@ for label, arrays in (("identical", [same, same]), ("few", [values[rng.randint(0
 case("ties: frames all identical, a few distinct values, a duplicated clip build, recall counted over ties")
 
 
+# a full filesystem: the plan refuses before any work; ENOSPC during a build names the path and the cause
+full = P("fullfs")
+os.makedirs(full)
+if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", full], capture_output=True).returncode == 0:
+    try:
+        with open(os.path.join(full, "fill"), "wb") as f:
+            try:
+                f.write(b"\0" * (4 << 20))
+            except OSError:
+                pass
+        run("build", "-o", os.path.join(full, "out"), *fast, *data, expect=8, line="of disk (0.0 free)")
+        assert not os.path.exists(os.path.join(full, "out"))
+        os.truncate(os.path.join(full, "fill"), 1900 << 10)
+        r = subprocess.run([rvcidx, "build", "--no-progress", "-o", os.path.join(full, "out2"), *fast, *data],
+                           capture_output=True, text=True, timeout=TIMEOUT, env={**os.environ, "RVCIDX_ASSUME_DISK": "1G"})
+        assert r.returncode == 4 and "no space left on device" in r.stderr and os.path.join(full, "out2") in r.stderr, \
+            (r.returncode, r.stderr[-800:])
+        assert not glob.glob(os.path.join(full, "out2", "*.h5")) and not glob.glob(os.path.join(full, "out2", ".*tmp*"))
+        case("a full filesystem: the plan refuses (exit 8) before any work; ENOSPC in a build says so and names the path")
+    finally:
+        subprocess.run(["umount", full])
+else:
+    print("skip a full filesystem: cannot mount a tmpfs here (needs root)")
+
+
 def small_file_limit():
     resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 
