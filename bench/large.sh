@@ -101,7 +101,7 @@ run_rvcidx() { # MODE
 
 run_rvc() { # timed by hand: timed() drops the figures of a run that fails, and this one may
   local r=$work/results/rvc rc=0 cap t0 t1 u s
-  cap=$(awk '/MemTotal/ {printf "%d", $2 * 1024}' /proc/meminfo)
+  cap=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) * 1024 ))
   echo "rvc: RVC's recipe, address space capped at $cap bytes" >&2
   quiet_wait
   t0=$(now)
