@@ -40,4 +40,9 @@ void rvcidx__log(rvcidx_log_level level, const char *fmt, ...) RVCIDX__PRINTF(2,
 /* 1 when s is valid UTF-8 (utf8.c). */
 int rvcidx__utf8_valid(const char *s);
 
+/* s as UTF-8 that gives s back: a byte outside a valid sequence becomes
+ * \xNN and a backslash \\ (for text that is not UTF-8: callers escape
+ * only then, and say so). Malloc'd (caller frees); NULL when out of memory. */
+char *rvcidx__utf8_escape(const char *s);
+
 #endif

@@ -22,6 +22,20 @@
 #include "ingest/stat_cache.h"
 #include "rvcidx/outdir.h"
 
+/* Sets o[key] to text; text that is not UTF-8 (JSON cannot hold it) goes in
+ * escaped reversibly (rvcidx__utf8_escape) and key joins o["escaped"]. */
+static int set_text(json_t *o, const char *key, const char *text) {
+    if (rvcidx__utf8_valid(text)) return json_object_set_new(o, key, json_string(text));
+    char *esc = rvcidx__utf8_escape(text);
+    json_t *list = json_object_get(o, "escaped");
+    if (!list && json_object_set_new(o, "escaped", list = json_array()) != 0) list = NULL;
+    int rc = esc && list ? json_object_set_new(o, key, json_string(esc)) | json_array_append_new(list, json_string(key)) : -1;
+    free(esc);
+    return rc;
+}
+
+/* Every source of the store, each one listed: a name that is not UTF-8 (a
+ * store written by another program) is escaped, never left out. */
 static json_t *inputs_json(const char *store_path) {
     rvcidx_store *st = NULL;
     if (rvcidx_store_open(store_path, &st) != 0) return NULL;
@@ -29,8 +43,15 @@ static json_t *inputs_json(const char *store_path) {
     for (size_t i = 0; arr && i < rvcidx_store_source_count(st); i++) {
         rvcidx_store_source s;
         rvcidx_store_get_source(st, i, &s);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:s}", "speaker", s.speaker, "path", s.path,
-                                             "sha256", s.sha256, "rows", (json_int_t)s.rows, "status", s.status));
+        json_t *o = json_pack("{s:I}", "rows", (json_int_t)s.rows);
+        int bad = !o || set_text(o, "speaker", s.speaker) || set_text(o, "path", s.path) ||
+                  set_text(o, "sha256", s.sha256) || set_text(o, "status", s.status);
+        if (bad) json_decref(o);
+        else bad = json_array_append_new(arr, o) != 0; /* takes o, also on failure */
+        if (bad) {
+            json_decref(arr), arr = NULL;
+            rvcidx__fail(RVCIDX_ENOMEM, "%s: source %zu: cannot be written to the manifest", store_path, i);
+        }
     }
     rvcidx_store_close(st);
     return arr;
