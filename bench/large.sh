@@ -10,6 +10,8 @@
 #   budget      rvcidx build --max-vectors RVCIDX_BENCH_BUDGET (default 1,000,000)
 #   perspeaker  rvcidx build --per-speaker (one index per speaker)
 #   one         rvcidx build (one index over every frame)
+#   fp16, auto, split  the same with --refine fp16, --index auto, --split 4
+#               (not in the default list)
 #   rvc         RVC's WebUI train_index (bench/recall_peer.py build, Debian's
 #               python3-faiss 1.7.3 and sklearn), its address space capped at
 #               the machine's RAM (prlimit --as) so that it fails with an
@@ -57,6 +59,9 @@ mode_options() {
     budget) echo "--max-vectors $budget" ;;
     perspeaker) echo "--per-speaker" ;;
     one) echo "" ;;
+    fp16) echo "--refine fp16" ;;
+    auto) echo "--index auto" ;;
+    split) echo "--split 4" ;;
   esac
 }
 
@@ -81,9 +86,15 @@ run_rvcidx() { # MODE
   echo "$base" >"$work/disk_top"
   disk_watch "$work/disk_top" &
   local watcher=$!
+  local t0 t1
+  t0=$(now)
   # shellcheck disable=SC2046
   timed env -u OMP_WAIT_POLICY "$rvcidx" build --no-progress -o "$out" $(mode_options "$mode") "$tree" || rc=$?
+  t1=$(now)
   kill "$watcher"; wait "$watcher" 2>/dev/null || true
+  if ((rc != 0)); then # timed() keeps no figures of a failed run: its wall (with the quiet wait) and peak RSS
+    T_WALL=$(secs "$t0" "$t1"); read -r T_RSS _ < <(tail -1 "$work/time")
+  fi
   cp "$work/stdout" "$r.out"; cp "$work/stderr" "$r.err"
   printf '{"rc": %s, "wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "disk_bytes": %s, "disk_peak_bytes": %s}\n' \
     "$rc" "${T_WALL:-0}" "${T_RSS:-0}" "${T_OTHER:-0}" "$(du -sb "$out" | awk '{print $1}')" \
