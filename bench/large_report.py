@@ -61,8 +61,8 @@ def main():
           "| stages s | 8-recall@8 | blend error mean (p95) | empty |")
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     names = {"budget": f"`--max-vectors {budget}`", "perspeaker": "`--per-speaker`", "one": "one index",
-             "rvc": "RVC's recipe"}
-    for mode in ("budget", "perspeaker", "one", "rvc"):
+             "fp16": "`--refine fp16`", "auto": "`--index auto`", "split": "`--split 4`", "rvc": "RVC's recipe"}
+    for mode in ("budget", "perspeaker", "one", "fp16", "auto", "split", "rvc"):
         t = load(os.path.join(res, mode + ".time"))
         if not t:
             continue
