@@ -30,7 +30,7 @@
 #include "index/sample.h"
 #include "base/threads.h"
 
-enum { ADD_BATCH_ROWS = RVCIDX__ADD_BATCH_ROWS, PQ_TRAIN_ROWS = 65536 };
+enum { ADD_BATCH_ROWS = RVCIDX__ADD_BATCH_ROWS, PQ_TRAIN_ROWS = RVCIDX__PQ_TRAIN_ROWS };
 
 static int check_centroids(const rvcidx_index_params *p, const rvcidx__index_plan *plan, const rvcidx__centroids *c,
                            const char *path) {

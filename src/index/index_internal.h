@@ -14,6 +14,9 @@
  * of under 20 rows through another code path than larger ones. */
 enum { RVCIDX__ADD_BATCH_ROWS = 16384 };
 
+/* Rows the PQ codes are trained on, at most (encode.c; the plan counts them). */
+enum { RVCIDX__PQ_TRAIN_ROWS = 65536 };
+
 typedef struct rvcidx__index_plan {
     int dim;
     uint64_t first_row, rows; /* the store range indexed */

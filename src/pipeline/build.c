@@ -59,18 +59,12 @@ rvcidx_manifest_spec rvcidx__build_manifest_spec(const rvcidx__build_run *run, i
  * speaker the names are the speakers', always the same). */
 static int published_under_model_name(const rvcidx__build_run *run) {
     if (run->p->per_speaker) return 1;
-    char path[PATH_MAX], line[640], suffix[300];
-    snprintf(path, sizeof path, "%s/%s", run->p->outdir, rvcidx_output_name(RVCIDX_OUT_PUBLISHED));
-    FILE *fp = NULL;
-    if (access(path, F_OK) != 0 || rvcidx__fopen_own(path, &fp) != 0) return 0;
-    if (!fgets(line, sizeof line, fp)) line[0] = '\0';
-    fclose(fp);
-    char *space = strchr(line, ' ');
-    if (space) *space = '\0';
-    size_t n = strlen(line), v = strlen("_v2.index");
+    char name[512], sha[65], suffix[300];
+    rvcidx__published_before(run->p->outdir, name, sizeof name, sha);
+    size_t n = strlen(name), v = strlen("_v2.index");
     int len = snprintf(suffix, sizeof suffix, "_%s", run->model);
-    return len > 0 && n > v + (size_t)len && !strncmp(line + n - v - (size_t)len, suffix, (size_t)len) &&
-           (!strcmp(line + n - v, "_v1.index") || !strcmp(line + n - v, "_v2.index"));
+    return len > 0 && n > v + (size_t)len && !strncmp(name + n - v - (size_t)len, suffix, (size_t)len) &&
+           (!strcmp(name + n - v, "_v1.index") || !strcmp(name + n - v, "_v2.index"));
 }
 
 /* Nothing to do when the manifest's request is today's, its outputs are all

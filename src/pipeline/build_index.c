@@ -36,8 +36,7 @@ void rvcidx_index_result_clear(rvcidx_index_result *r) {
  * index has a name of the same form. Only the file rvcidx itself published
  * there is ever removed. */
 
-/* "NAME SHA256": the index rvcidx published last in dir and its hash. */
-static void published_before(const char *dir, char *name, size_t n, char sha[65]) {
+void rvcidx__published_before(const char *dir, char *name, size_t n, char sha[65]) {
     char path[PATH_MAX], line[640];
     snprintf(path, sizeof path, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_PUBLISHED));
     name[0] = sha[0] = '\0';
@@ -241,7 +240,7 @@ static int publish(const char *dir, const char *model, const char *work, const r
     char name[512], old[512], old_sha[65], record[PATH_MAX], line[600], sha[65];
     RVCIDX__TRY(rvcidx_index_file_name(&named, dim, r->train.nlist, model, name, sizeof name));
     snprintf(r->index_path, sizeof r->index_path, "%s/%s", dir, name);
-    published_before(dir, old, sizeof old, old_sha);
+    rvcidx__published_before(dir, old, sizeof old, old_sha);
     RVCIDX__TRY(rvcidx__sha256_own_file(work, sha));
     RVCIDX__TRY(rvcidx__publish_file(work, r->index_path));
     snprintf(record, sizeof record, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_PUBLISHED));

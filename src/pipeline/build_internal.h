@@ -34,6 +34,11 @@ int rvcidx__encode_and_measure(const char *store, const char *dir, const char *w
 int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
                        const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r);
 
+/* The index rvcidx published last in dir and its sha256, from the
+ * "NAME SHA256" record there; name "" when there is none or it is not a
+ * name of ours (an `added_*` file in dir). */
+void rvcidx__published_before(const char *dir, char *name, size_t n, char sha[65]);
+
 /* The rows the index of p holds (its range of the store) and their dimension. */
 int rvcidx__index_rows(const char *store, const rvcidx_index_params *p, int *dim, uint64_t *rows);
 

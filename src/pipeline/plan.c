@@ -55,7 +55,6 @@
 
 #define MIB (1024ull * 1024ull)
 #define BASE_RAM (64 * MIB)
-enum { PQ_SAMPLE_ROWS = 65536 }; /* encode.c's PQ_TRAIN_ROWS */
 
 /* How the build is run: what rvcidx_plan_build reads of its parameters. */
 typedef struct plan_mode {
@@ -261,7 +260,7 @@ static void cost_type(const rvcidx_index_params *ip, const rvcidx_eval_params *e
     uint64_t all = rvcidx_index_predict_bytes(ip, dim, c->nlist, rows);
     uint64_t tuned = rvcidx_index_predict_bytes(ip, dim, c->nlist, eval_rows);
     uint64_t held = rflat && eval_rows < rows ? tuned : all;
-    uint64_t pq_sample = (c->train_rows < PQ_SAMPLE_ROWS ? c->train_rows : PQ_SAMPLE_ROWS) * vec;
+    uint64_t pq_sample = (c->train_rows < RVCIDX__PQ_TRAIN_ROWS ? c->train_rows : RVCIDX__PQ_TRAIN_ROWS) * vec;
     c->index_bytes = max_u64(c->index_bytes, all);
     c->ram_encode = max_u64(c->ram_encode, BASE_RAM + max_u64(held + RVCIDX__ADD_BATCH_ROWS * vec, pq_sample));
     uint64_t copies = rflat ? 0 : 2 * eval_rows * vec;
@@ -367,7 +366,7 @@ static void plan_split(const rvcidx_index_params *ip, unsigned parts, rvcidx_pla
     uint64_t vec = (uint64_t)p->dim * sizeof(float), part_rows = (p->index_rows + parts - 1) / parts;
     uint64_t part = rvcidx_index_predict_bytes(ip, p->dim, p->nlist, part_rows);
     uint64_t tuned = rvcidx_index_predict_bytes(ip, p->dim, p->nlist, p->eval_rows);
-    uint64_t pq_sample = (p->train_rows < PQ_SAMPLE_ROWS ? p->train_rows : PQ_SAMPLE_ROWS) * vec;
+    uint64_t pq_sample = (p->train_rows < RVCIDX__PQ_TRAIN_ROWS ? p->train_rows : RVCIDX__PQ_TRAIN_ROWS) * vec;
     uint64_t width = ip->type == RVCIDX_INDEX_IVFFLAT ? 0 : ip->refine == RVCIDX_REFINE_FLAT ? 4
                      : ip->refine == RVCIDX_REFINE_FP16 ? 2 : 1;
     p->split = parts;

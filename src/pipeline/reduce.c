@@ -251,6 +251,13 @@ typedef struct reduce_view {
     size_t nsp;
 } reduce_view;
 
+/* env under another stage name, for the progress shown. */
+static rvcidx__reduce_env staged(const rvcidx__reduce_env *env, const char *stage) {
+    rvcidx__reduce_env e = *env;
+    e.stage = stage;
+    return e;
+}
+
 /* A speaker's sampled rows going into the sample's store, hashed on the way
  * (a store records every source's sha256). */
 typedef struct sample_sink {
@@ -324,8 +331,7 @@ static int view_open(rvcidx_store *st, const rvcidx__reduce_env *env, const char
     rvcidx__store_writer w;
     memset(&w, 0, sizeof w);
     int rc = rvcidx__store_writer_create(&w, v->path, rvcidx_store_dim(st)), writing = rc == 0;
-    rvcidx__reduce_env e = *env;
-    e.stage = "auto: sample";
+    rvcidx__reduce_env e = staged(env, "auto: sample");
     if (rc == 0) rc = write_sample(st, &e, p, first, rows, sp_first, sp_rows, sp_name, nsp, cap, &w, v);
     if (rc == 0) writing = 0, rc = rvcidx__store_writer_commit(&w);
     if (writing) rvcidx__store_writer_abort(&w);
@@ -385,13 +391,6 @@ static int measure(const reduce_view *v, const rvcidx__reduce_env *env, const rv
     }
     free(red), free(got), free(errors), free(bt), free(bg);
     return rc;
-}
-
-/* env under another stage name, for the progress shown. */
-static rvcidx__reduce_env staged(const rvcidx__reduce_env *env, const char *stage) {
-    rvcidx__reduce_env e = *env;
-    e.stage = stage;
-    return e;
 }
 
 /* auto: kmeans, stratified and, when the measured part has two speakers

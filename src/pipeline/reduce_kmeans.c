@@ -121,13 +121,6 @@ uint64_t rvcidx__reduce_kmeans_rows(uint64_t n, uint64_t want) {
 int rvcidx__reduce_kmeans(const rvcidx_index_params *p, const rvcidx__reduce_env *env, int dim, uint64_t want,
                           const float *x, uint64_t n, float **out) {
     *out = NULL;
-    if (want == n) { /* as many centres as rows: the rows themselves */
-        *out = malloc(sizeof(float) * (size_t)n * (size_t)dim);
-        if (!*out) return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory for %llu vectors",
-                                       (unsigned long long)n);
-        memcpy(*out, x, sizeof(float) * (size_t)n * (size_t)dim);
-        return 0;
-    }
     if ((double)n * (double)want > REDUCE_FLAT_WORK)
         return rvcidx__reduce_kmeans_two_level(p, env, dim, want, x, n, out);
     rvcidx__backend *be = NULL, *own = NULL;
