@@ -20,64 +20,7 @@
 #include "base/param_text.h"
 #include "rvcidx/eval.h"
 #include "base/threads.h"
-
-rvcidx_eval_params rvcidx_eval_default_params(void) {
-    rvcidx_eval_params p;
-    memset(&p, 0, sizeof p);
-    p.k = 8;
-    p.queries = 1000;
-    p.seed = 4321;
-    p.target_recall = 0.95;
-    p.tune = 1;
-    p.measure_speed = 1;
-    p.search_threads = -1;
-    return p;
-}
-
-int rvcidx__eval_param_set(rvcidx_eval_params *p, const char *k, const char *value) {
-    static const char *const from[] = {"auto", "self", "other-speakers"};
-    long v = 0;
-    int choice = 0, flag = 0;
-    if (!strcmp(k, "k")) {
-        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));
-        p->k = (int)v;
-    } else if (!strcmp(k, "queries")) {
-        RVCIDX__TRY(rvcidx__param_string(k, value, &p->queries_store));
-    } else if (!strcmp(k, "eval_queries")) {
-        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 40, &v));
-        p->queries = (uint64_t)v;
-    } else if (!strcmp(k, "target_recall")) {
-        RVCIDX__TRY(rvcidx__param_double(k, value, 0.0, 1.0, &p->target_recall));
-    } else if (!strcmp(k, "no_tune")) {
-        RVCIDX__TRY(rvcidx__param_bool(k, value, &flag));
-        p->tune = !flag;
-    } else if (!strcmp(k, "no_timing")) {
-        RVCIDX__TRY(rvcidx__param_bool(k, value, &flag));
-        p->measure_speed = !flag;
-    } else if (!strcmp(k, "max_block_ms")) {
-        RVCIDX__TRY(rvcidx__param_double(k, value, 1e-3, 1e6, &p->max_block_ms));
-    } else if (!strcmp(k, "block_frames")) {
-        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 65536, &v));
-        p->block_frames = (int)v;
-    } else if (!strcmp(k, "search_threads")) {
-        RVCIDX__TRY(rvcidx__param_long(k, value, 0, 4096, &v));
-        p->search_threads = (int)v;
-    } else if (!strcmp(k, "queries_from")) {
-        RVCIDX__TRY(rvcidx__param_choice(k, value, from, 3, &choice));
-        p->queries_from = choice == 0 ? RVCIDX_QUERIES_AUTO : choice == 1 ? RVCIDX_QUERIES_SELF : RVCIDX_QUERIES_OTHER;
-    } else {
-        return 1;
-    }
-    return 0;
-}
-
-int rvcidx_eval_params_set(rvcidx_eval_params *p, const char *key, const char *value) {
-    char k[32];
-    if (!p) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval_params_set: NULL params");
-    RVCIDX__TRY(rvcidx__param_key(key, k, sizeof k));
-    int rc = rvcidx__eval_param_set(p, k, value);
-    return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not an eval parameter", key) : rc;
-}
+#include "store/row_reader.h"
 
 void rvcidx_eval_report_free(rvcidx_eval_report *r) {
     if (!r) return;
@@ -122,6 +65,8 @@ typedef struct eval_ctx {
     FaissIndex *exact;    /* the refine wrapper's flat copy of every vector (borrowed), or NULL */
     const float *exact_xb; /* its vectors */
     float *app_xb; /* fp16/sq8 refines: reconstruct_n(0, ntotal), what apps blend (owned); else NULL */
+    int app_by_id; /* fp16/sq8 refines past RVCIDX_ROWS_IN_MEMORY: what apps blend, reconstructed by id */
+    float *row_buf; /* one vector read by id (owned) */
     int extra;   /* 1 when leave-one-out asks for k+1 to drop the query itself */
     answers truth;
     rvcidx_eval_report *report;
@@ -145,16 +90,25 @@ static void drop_self(const eval_ctx *c, const int64_t *ids, const float *dist, 
     }
 }
 
+/* Room for k+extra answers per query (ids, dist) and the k kept (out). */
+static int answer_space(const eval_ctx *c, int64_t **ids, float **dist, answers *out) {
+    int k = c->p->k, kk = k + c->extra;
+    uint64_t nq = c->data.nq;
+    *ids = malloc(sizeof **ids * nq * kk);
+    *dist = malloc(sizeof **dist * nq * kk);
+    out->ids = malloc(sizeof *out->ids * nq * k);
+    out->dist = malloc(sizeof *out->dist * nq * k);
+    return *ids && *dist && out->ids && out->dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+}
+
 /* Searches index for every query (k+extra), RVCIDX__EVAL_SEARCH_CHUNK at a
  * time, and keeps k per query. */
 static int search_all(eval_ctx *c, FaissIndex *index, answers *out, double *seconds) {
-    int k = c->p->k, kk = k + c->extra;
+    int kk = c->p->k + c->extra;
     uint64_t nq = c->data.nq;
-    int64_t *ids = malloc(sizeof *ids * nq * kk);
-    float *dist = malloc(sizeof *dist * nq * kk);
-    out->ids = malloc(sizeof *out->ids * nq * k);
-    out->dist = malloc(sizeof *out->dist * nq * k);
-    int rc = ids && dist && out->ids && out->dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    int64_t *ids = NULL;
+    float *dist = NULL;
+    int rc = answer_space(c, &ids, &dist, out);
     double start = omp_get_wtime();
     for (uint64_t at = 0; rc == 0 && at < nq; at += RVCIDX__EVAL_SEARCH_CHUNK) {
         uint64_t m = nq - at < RVCIDX__EVAL_SEARCH_CHUNK ? nq - at : RVCIDX__EVAL_SEARCH_CHUNK;
@@ -190,10 +144,27 @@ static int find_exact_copy(eval_ctx *c) {
     return 0;
 }
 
+/* The vectors are read from the store: searched a block at a time. */
+static int truth_by_blocks(eval_ctx *c, const rvcidx__backend *b) {
+    int64_t *ids = NULL;
+    float *dist = NULL;
+    int rc = answer_space(c, &ids, &dist, &c->truth);
+    if (rc == 0) rc = rvcidx__eval_truth_by_blocks(&c->data, b, c->info.inner_product, c->p->k + c->extra, dist, ids);
+    if (rc == 0) drop_self(c, ids, dist, &c->truth);
+    free(ids);
+    free(dist);
+    return rc;
+}
+
 static int compute_truth(eval_ctx *c) {
     rvcidx__backend *b = NULL;
     RVCIDX__TRY(rvcidx__backend_acquire(c->p->gpu, &b));
     b->describe(b, c->report->truth_device, sizeof c->report->truth_device);
+    if (!c->data.base) {
+        int rc = truth_by_blocks(c, b);
+        rvcidx__backend_release(b);
+        return rc;
+    }
     if (c->exact && b->host_flat) {
         rvcidx__backend_release(b);
         return search_all(c, c->exact, &c->truth, NULL);
@@ -214,43 +185,61 @@ static double squared_l2(const float *a, const float *b, int d) {
     return s;
 }
 
+/* Vector id: as indexed, or (app) as the app reconstructs it from the
+ * file (lossy for fp16/sq8); in c->row_buf when read by id. NULL when
+ * reading it failed. */
+static const float *vector_of(const eval_ctx *c, int app, int64_t id) {
+    if (app && c->app_xb) return c->app_xb + (uint64_t)id * (uint64_t)c->data.dim;
+    if (app && c->app_by_id)
+        return faiss_Index_reconstruct(c->index, (idx_t)id, c->row_buf) == 0
+                   ? c->row_buf
+                   : (rvcidx__fail(RVCIDX_EFAISS, "faiss: reconstruct: %s", faiss_get_last_error()), NULL);
+    return rvcidx__eval_row(&c->data, id, c->row_buf);
+}
+
 /* RVC's blend: weights 1/score^2 normalised, over the k result vectors
- * taken from xb. An empty slot (-1) is the last vector to RVC (Python's
+ * (vector_of, app or exact). An empty slot (-1) is the last vector to RVC (Python's
  * big_npy[-1]) with faiss's huge score, so it weighs nothing unless every
  * slot is empty. */
-static void rvc_blend(const eval_ctx *c, const float *xb, const float *query, const int64_t *ids, double *out) {
+static int rvc_blend(const eval_ctx *c, int app, const float *query, const int64_t *ids, double *out) {
     int d = c->data.dim;
     double wsum = 0;
     memset(out, 0, sizeof(double) * (size_t)d);
     for (int i = 0; i < c->p->k; i++) {
-        const float *v = xb + (uint64_t)(ids[i] >= 0 ? ids[i] : (int64_t)c->data.ntotal - 1) * (uint64_t)d;
+        const float *v = vector_of(c, app, ids[i] >= 0 ? ids[i] : (int64_t)c->data.ntotal - 1);
+        if (!v) return RVCIDX_EIO;
         double score = ids[i] >= 0 ? squared_l2(query, v, d) : (double)FLT_MAX;
         double w = 1.0 / fmax(score * score, 1e-24);
         wsum += w;
         for (int j = 0; j < d; j++) out[j] += w * v[j];
     }
     for (int j = 0; j < d; j++) out[j] /= wsum;
+    return 0;
 }
 
 /* The app's blend of the index's results (from the vectors reconstruct_n
  * gives it: lossy for fp16/sq8) against the blend of the exact results from
  * the original vectors. */
-static double blend_error(const eval_ctx *c, uint64_t q, const int64_t *ids, double *bi, double *bt) {
+static int blend_error(const eval_ctx *c, uint64_t q, const int64_t *ids, double *bi, double *bt, double *error) {
     const float *query = c->data.queries + q * (uint64_t)c->data.dim;
-    rvc_blend(c, c->app_xb ? c->app_xb : c->data.base, query, ids, bi);
-    rvc_blend(c, c->data.base, query, c->truth.ids + q * (uint64_t)c->p->k, bt);
+    RVCIDX__TRY(rvc_blend(c, 1, query, ids, bi));
+    RVCIDX__TRY(rvc_blend(c, 0, query, c->truth.ids + q * (uint64_t)c->p->k, bt));
     double diff = 0, norm = 0;
     for (int j = 0; j < c->data.dim; j++) {
         diff += (bi[j] - bt[j]) * (bi[j] - bt[j]);
         norm += bt[j] * bt[j];
     }
-    return norm > 0 ? sqrt(diff / norm) : 0.0;
+    *error = norm > 0 ? sqrt(diff / norm) : 0.0;
+    return 0;
 }
 
 /* What an app blends with, when the index does not hold the original
  * vectors exactly: every app calls reconstruct_n(0, ntotal) and blends those. */
 static int load_app_vectors(eval_ctx *c) {
+    c->row_buf = malloc(sizeof(float) * (size_t)c->info.dim);
+    if (!c->row_buf) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
     if (c->info.type != RVCIDX_INDEX_IVFPQ4FS || c->info.refine == RVCIDX_REFINE_FLAT || c->info.ntotal == 0) return 0;
+    if (!c->data.base) return c->app_by_id = 1, 0; /* the vectors are not held: neither are the app's */
     c->app_xb = malloc(sizeof(float) * c->info.ntotal * (size_t)c->info.dim);
     if (!c->app_xb) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for the reconstructed vectors");
     RVCIDX__FAISS_CHECK(faiss_Index_reconstruct_n(c->index, 0, (idx_t)c->info.ntotal, c->app_xb), "reconstruct_n");
@@ -265,7 +254,8 @@ static int compare_double(const void *a, const void *b) {
 /* How near (larger is nearer) v is to query: minus the squared L2
  * distance, or the inner product, in double from the stored floats. */
 static double nearness(const eval_ctx *c, const float *query, int64_t id) {
-    const float *v = c->data.base + (uint64_t)id * (uint64_t)c->data.dim;
+    const float *v = vector_of(c, 0, id);
+    if (!v) return -HUGE_VAL; /* the read failure is reported after the sweep's searches */
     if (!c->info.inner_product) return -squared_l2(query, v, c->data.dim);
     double s = 0;
     for (int j = 0; j < c->data.dim; j++) s += (double)query[j] * v[j];
@@ -302,7 +292,10 @@ static int score_answers(const eval_ctx *c, const answers *a, rvcidx_eval_point 
             empty += got[i] < 0;
             hitsk += counts_as_exact(c, query, got[i], want, k, k - 1); /* the ids an index returns are distinct */
         }
-        errors[q] = blend_error(c, q, got, bi, bt);
+        if (blend_error(c, q, got, bi, bt, &errors[q]) != 0) {
+            free(errors), free(bi), free(bt);
+            return RVCIDX_EIO;
+        }
         err_sum += errors[q];
     }
     qsort(errors, nq, sizeof *errors, compare_double);
@@ -584,6 +577,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
         RVCIDX__TRY(report_progress(c, i + 1, 0));
     }
     r->n_points = kept;
+    if (c->data.rows) RVCIDX__TRY(rvcidx__row_reader_status(c->data.rows)); /* a failed read ranked a vector last */
     RVCIDX__TRY(report_progress(c, c->planned, 1));
     r->stored = 0;
     choose(r);
@@ -669,6 +663,7 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
     }
     answers_free(&c.truth);
     free(c.app_xb);
+    free(c.row_buf);
     rvcidx__eval_data_free(&c.data);
     if (rc) {
         rvcidx_eval_report_free(c.report);

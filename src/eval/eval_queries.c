@@ -6,10 +6,13 @@
 
 #include "base/internal.h"
 #include "base/rng.h"
+#include "index/index_internal.h"
 #include "index/sample.h"
+#include "store/row_reader.h"
 
 void rvcidx__eval_data_free(rvcidx__eval_data *d) {
     free(d->base_owned);
+    rvcidx__row_reader_close(d->rows);
     free(d->queries);
     free(d->self_ids);
     memset(d, 0, sizeof *d);
@@ -45,6 +48,10 @@ static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal
         rvcidx_store_close(st);
         return 0;
     }
+    if (rc == 0 && (uint64_t)ntotal * (uint64_t)d->dim * sizeof(float) > rvcidx__rows_in_memory_max()) {
+        rvcidx_store_close(st);
+        return rvcidx__row_reader_open(store_path, first_row, ntotal, cosine, &d->rows);
+    }
     if (rc == 0 && !(d->base_owned = malloc(sizeof(float) * (size_t)ntotal * (size_t)d->dim)))
         rc = rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for %llu x %d vectors", (unsigned long long)ntotal, d->dim);
     if (rc == 0) rc = rvcidx_store_read_rows(st, first_row, ntotal, d->base_owned);
@@ -52,6 +59,13 @@ static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal
     if (rc == 0 && cosine) rvcidx__normalize_rows(d->base_owned, ntotal, d->dim);
     d->base = d->base_owned;
     return rc;
+}
+
+const float *rvcidx__eval_row(const rvcidx__eval_data *d, int64_t id, float *buf) {
+    if (d->base) return d->base + (uint64_t)id * (uint64_t)d->dim;
+    if (rvcidx__row_reader_get(d->rows, id, buf) == 0) return buf;
+    rvcidx__row_reader_status(d->rows);
+    return NULL;
 }
 
 /* Rows of norm 0: under cosine they stay 0 (x / max(1e-12, 0)), every query
@@ -67,14 +81,35 @@ static uint64_t count_zero_rows(const float *x, uint64_t n, int dim) {
     return zeros;
 }
 
+int rvcidx__eval_zero_rows(const rvcidx__eval_data *d, uint64_t *zeros) {
+    *zeros = 0;
+    if (d->base) return *zeros = count_zero_rows(d->base, d->ntotal, d->dim), 0;
+    enum { BLOCK_ROWS = 16384 };
+    rvcidx_store *st = NULL;
+    RVCIDX__TRY(rvcidx_store_open(d->store_path, &st));
+    float *block = malloc(sizeof(float) * BLOCK_ROWS * (size_t)d->dim);
+    int rc = block ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    for (uint64_t at = 0; rc == 0 && at < d->ntotal; at += BLOCK_ROWS) {
+        uint64_t n = d->ntotal - at < BLOCK_ROWS ? d->ntotal - at : BLOCK_ROWS;
+        rc = rvcidx_store_read_rows(st, d->first_row + at, n, block);
+        if (rc == 0) *zeros += count_zero_rows(block, n, d->dim);
+    }
+    free(block);
+    rvcidx_store_close(st);
+    return rc;
+}
+
 static int leave_one_out_queries(const rvcidx_eval_params *p, rvcidx__eval_data *d) {
     d->nq = p->queries < d->ntotal ? p->queries : d->ntotal;
     d->self_ids = choose_ids(d->ntotal, d->nq, p->seed);
     d->queries = malloc(sizeof(float) * (size_t)(d->nq ? d->nq : 1) * (size_t)d->dim);
     if (!d->self_ids || !d->queries) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for queries");
-    for (uint64_t i = 0; i < d->nq; i++)
-        memcpy(d->queries + i * (uint64_t)d->dim, d->base + (uint64_t)d->self_ids[i] * (uint64_t)d->dim,
-               sizeof(float) * (size_t)d->dim);
+    for (uint64_t i = 0; i < d->nq; i++) {
+        float *q = d->queries + i * (uint64_t)d->dim;
+        const float *row = rvcidx__eval_row(d, d->self_ids[i], q);
+        if (!row) return RVCIDX_EIO;
+        if (row != q) memcpy(q, row, sizeof(float) * (size_t)d->dim);
+    }
     return 0;
 }
 
@@ -137,12 +172,13 @@ int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t 
                            const float *indexed, const rvcidx_eval_params *p, const rvcidx__eval_others *others,
                            rvcidx__eval_data *out) {
     memset(out, 0, sizeof *out);
+    out->store_path = store_path, out->first_row = first_row, out->cosine = cosine;
     if (ntotal <= (uint64_t)p->k) /* leave-one-out needs k others; faiss would pad with -1 and recall would be low */
         return rvcidx__fail(RVCIDX_EINPUT, "%s: %llu rows (frames) indexed, but measuring %d-recall@%d needs at least "
                             "%d; add more audio or lower `k`", store_path, (unsigned long long)ntotal, p->k, p->k,
                             p->k + 1);
     int rc = load_base(store_path, first_row, ntotal, index_dim, cosine, indexed, out);
-    if (rc == 0 && cosine) out->zero_rows = count_zero_rows(out->base, out->ntotal, out->dim);
+    if (rc == 0 && cosine) rc = rvcidx__eval_zero_rows(out, &out->zero_rows);
     if (rc == 0)
         rc = p->queries_store                          ? external_queries(p, cosine, out)
              : others ? other_rows_queries(others->store, others->first_row, others->rows, p, cosine, out)

@@ -16,11 +16,17 @@ typedef struct rvcidx__eval_others {
     uint64_t first_row, rows;
 } rvcidx__eval_others;
 
+struct rvcidx__row_reader;
+
 typedef struct rvcidx__eval_data {
     int dim;
     uint64_t ntotal;
-    const float *base;  /* ntotal x dim: the indexed vectors, as indexed */
+    const float *base;  /* ntotal x dim: the indexed vectors, as indexed; NULL when read by id (rows) */
     float *base_owned;  /* base when read from the store, NULL when borrowed */
+    struct rvcidx__row_reader *rows; /* past RVCIDX_ROWS_IN_MEMORY: the store's rows by id, else NULL */
+    const char *store_path;          /* where the indexed vectors are: rows [first_row, +ntotal) */
+    uint64_t first_row;
+    int cosine;
     uint64_t nq;
     float *queries;     /* nq x dim */
     int64_t *self_ids;  /* nq: the query's own id (leave-one-out), or NULL */
@@ -29,7 +35,9 @@ typedef struct rvcidx__eval_data {
 
 /* Takes the indexed vectors from indexed (borrowed: ntotal x dim, e.g. the
  * refine index's exact copy; it must outlive out) or, when NULL, reads rows
- * [first_row, +ntotal) of the store (normalised for cosine), and picks the
+ * [first_row, +ntotal) of the store (normalised for cosine): all at once up
+ * to RVCIDX_ROWS_IN_MEMORY bytes, past it one by one when asked
+ * (rvcidx__eval_row); store_path must outlive out. It picks the
  * queries: a seeded sample of them (leave-one-out), of the store's other
  * rows, or of the external queries store. Fails when the store's D is not
  * index_dim. */
@@ -37,5 +45,20 @@ int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t 
                            const float *indexed, const rvcidx_eval_params *p, const rvcidx__eval_others *others,
                            rvcidx__eval_data *out);
 void rvcidx__eval_data_free(rvcidx__eval_data *d);
+
+/* Indexed vector id: in memory, or read into buf (dim floats); NULL when
+ * the read failed (rvcidx_last_error() says why). */
+const float *rvcidx__eval_row(const rvcidx__eval_data *d, int64_t id, float *buf);
+
+/* Rows of norm 0 among the indexed vectors (read a block at a time when
+ * they are not in memory). */
+int rvcidx__eval_zero_rows(const rvcidx__eval_data *d, uint64_t *zeros);
+
+struct rvcidx__backend;
+/* The exact kk nearest indexed vectors of every query (nq x kk, nearest
+ * first, ties to the lower row) when they are read from the store: its
+ * rows searched a block at a time on backend b (eval_truth.c). kk <= 64. */
+int rvcidx__eval_truth_by_blocks(const rvcidx__eval_data *d, const struct rvcidx__backend *b, int inner_product, int kk,
+                                 float *dist, int64_t *ids);
 
 #endif

@@ -29,6 +29,7 @@
 #include "base/internal.h"
 #include "index/sample.h"
 #include "base/threads.h"
+#include "store/row_reader.h"
 
 enum { ADD_BATCH_ROWS = RVCIDX__ADD_BATCH_ROWS, PQ_TRAIN_ROWS = RVCIDX__PQ_TRAIN_ROWS };
 
@@ -114,12 +115,30 @@ static int make_trained_sq(const rvcidx_index_params *p, int dim, const float *t
     return 0;
 }
 
+static int read_row_by_id(void *reader, int64_t id, float *out) { return rvcidx__row_reader_get(reader, id, out); }
+
+/* Takes ivf: a refine wrapper reading its rows by id, its SQ (fp16/sq8)
+ * trained on the same sample as the stored one would be. */
+static int wrap_reading_rows(const rvcidx_index_params *p, FaissIndex *ivf, const float *train, uint64_t n_train,
+                             rvcidx__row_reader *rows, FaissIndex **out) {
+    FaissIndex *codec = NULL;
+    int rc = p->refine == RVCIDX_REFINE_FLAT ? 0 : make_trained_sq(p, faiss_Index_d(ivf), train, n_train, &codec);
+    if (rc == 0 && rvcidx_faiss_IndexRefine_new_from_rows(ivf, codec, read_row_by_id, rows, out) != 0) {
+        rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: a refine reading rows by id failed: %s", faiss_get_last_error());
+        if (codec) faiss_Index_free(codec);
+    }
+    if (rc) faiss_Index_free(ivf);
+    return rc;
+}
+
 /* Takes ivf: wraps it in the refine (RFlat, or an IndexRefine around a
- * trained SQ) and stores nprobe and k_factor. */
+ * trained SQ; or reading rows by id) and stores nprobe and k_factor. */
 static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, const float *train, uint64_t n_train,
-                              FaissIndex **out) {
+                              rvcidx__row_reader *rows, FaissIndex **out) {
     FaissIndex *index = ivf;
-    if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->refine != RVCIDX_REFINE_FLAT) {
+    if (p->type == RVCIDX_INDEX_IVFPQ4FS && rows) {
+        RVCIDX__TRY(wrap_reading_rows(p, ivf, train, n_train, rows, &index));
+    } else if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->refine != RVCIDX_REFINE_FLAT) {
         FaissIndex *sq = NULL;
         int rc = make_trained_sq(p, faiss_Index_d(ivf), train, n_train, &sq);
         if (rc == 0 && rvcidx_faiss_IndexRefine_new(ivf, sq, &index) != 0) {
@@ -181,20 +200,20 @@ static int reserve_exact_storage(FaissIndex *index, uint64_t rows) {
 
 /* The empty index, trained: quantizer from the centroids, PQ on the seeded sample. */
 static int trained_index(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
-                         const rvcidx__centroids *c, FaissIndex **out) {
+                         const rvcidx__centroids *c, rvcidx__row_reader *rows, FaissIndex **out) {
     uint64_t n_train = plan->train_rows < PQ_TRAIN_ROWS ? plan->train_rows : PQ_TRAIN_ROWS;
     float *train = NULL;
     RVCIDX__TRY(rvcidx__sample_rows(store, plan->first_row, plan->rows, n_train, p->seed, NULL, NULL, &train, NULL));
     if (p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(train, n_train, plan->dim);
     FaissIndex *ivf = NULL;
     int rc = make_trained_ivf(p, c, train, n_train, &ivf);
-    if (rc == 0) rc = wrap_and_configure(p, ivf, train, n_train, out);
+    if (rc == 0) rc = wrap_and_configure(p, ivf, train, n_train, rows, out);
     free(train);
     return rc;
 }
 
 int rvcidx__encoding_open(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
-                          rvcidx__encoding *e) {
+                          int rows_by_id, rvcidx__encoding *e) {
     memset(e, 0, sizeof *e);
     e->started = omp_get_wtime();
     rvcidx__centroids c;
@@ -207,9 +226,14 @@ int rvcidx__encoding_open(const char *store_path, const char *centroids_path, co
     e->p.nlist = c.nlist; /* the plan (PQ sample size, warnings) follows the centroids, not the auto rule */
     if (rc == 0) rc = rvcidx__index_plan_make(&e->p, e->store, store_path, &e->plan);
     if (rc == 0) rc = check_centroids(&e->p, &e->plan, &c, centroids_path);
+    if (rc == 0 && rows_by_id && e->p.type != RVCIDX_INDEX_IVFPQ4FS)
+        rc = rvcidx__fail(RVCIDX_EINVAL, "encode: only a refine reads its rows by id");
+    if (rc == 0 && rows_by_id)
+        rc = rvcidx__row_reader_open(store_path, e->plan.first_row, e->plan.rows, e->p.metric == RVCIDX_METRIC_COSINE,
+                                     &e->rows);
     if (rc == 0) {
         rvcidx__set_threads(e->p.threads);
-        rc = trained_index(&e->p, e->store, &e->plan, &c, &e->index);
+        rc = trained_index(&e->p, e->store, &e->plan, &c, e->rows, &e->index);
     }
     if (rc == 0) rc = reserve_exact_storage(e->index, e->plan.rows);
     rvcidx__centroids_free(&c);
@@ -256,8 +280,21 @@ static int read_added_rows(void *user, int64_t first, int64_t n, float *out) {
     return a->rc ? -1 : 0;
 }
 
+/* The refine reading rows by id: the rest of the rows go to the PQ index
+ * (the wrapper counts them), and the file gets them streamed. */
+static int finish_rows_by_id(rvcidx__encoding *e, const char *path, int nprobe, int k_factor, rvcidx_encode_result *res) {
+    RVCIDX__TRY(rvcidx__encoding_add(e, e->plan.rows));
+    RVCIDX__TRY(rvcidx__row_reader_status(e->rows));
+    RVCIDX__TRY(rvcidx__index_set_params(e->index, nprobe, k_factor));
+    added_rows a = {.e = e};
+    int rc = rvcidx__index_save_from_rows(e->index, read_added_rows, &a, path);
+    if (rc) return a.rc ? rvcidx__fail(a.rc, "%s", a.why) : rc;
+    return describe_saved(e, res);
+}
+
 int rvcidx__encoding_finish_streamed(rvcidx__encoding *e, const char *path, int nprobe, int k_factor,
                                      rvcidx_encode_result *res) {
+    if (e->rows) return finish_rows_by_id(e, path, nprobe, k_factor, res);
     if (e->p.type != RVCIDX_INDEX_IVFPQ4FS || e->p.refine != RVCIDX_REFINE_FLAT)
         return rvcidx__fail(RVCIDX_EINVAL, "encode: only an RFlat index is written streamed");
     FaissIndex *base = NULL;
@@ -273,6 +310,7 @@ int rvcidx__encoding_finish_streamed(rvcidx__encoding *e, const char *path, int 
 
 void rvcidx__encoding_free(rvcidx__encoding *e) {
     if (e->index) faiss_Index_free(e->index);
+    rvcidx__row_reader_close(e->rows);
     rvcidx_store_close(e->store);
     memset(e, 0, sizeof *e);
 }
@@ -283,7 +321,7 @@ static int encode_from_centroids(const char *store_path, const char *centroids_p
     rvcidx_encode_result local;
     if (result) memset(result, 0, sizeof *result);
     rvcidx__encoding e;
-    RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, &e));
+    RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, 0, &e));
     int rc = trained_only ? 0 : rvcidx__encoding_add(&e, e.plan.rows);
     if (rc == 0) rc = rvcidx__encoding_save(&e, index_path, result ? result : &local);
     rvcidx__encoding_free(&e);

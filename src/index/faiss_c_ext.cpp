@@ -37,6 +37,15 @@
 //   an IndexFlat (header, then its codes as a vector of floats) and
 //   k_factor; the base index is written by faiss itself, and the headers
 //   with faiss's IOWriter and the field types of faiss::Index.
+// - rvcidx_faiss_IndexRefine_new_from_rows and
+//   rvcidx_faiss_write_refine_from_rows: past a size, a one-index build's
+//   tuning index keeps no refine storage in memory (5M x 768 floats are
+//   14.3 GiB): a faiss::Index subclass reads each candidate row by id
+//   through a callback (store/row_reader.c) and computes the distance the
+//   stored refine would (fvec_L2sqr / fvec_inner_product, as IndexFlat;
+//   an SQ's own distance computer on the row's codes, as
+//   IndexScalarQuantizer). The shipped file is then written with the rows
+//   streamed, flat or SQ-coded, as faiss writes that refine.
 // - rvcidx_faiss_pq_quiet: PQ training runs one k-means per sub-quantizer,
 //   and faiss prints a warning to stderr for each when the sample is small
 //   (384 identical lines for RVC v2); rvcidx logs it once instead.
@@ -56,9 +65,13 @@
 #include <faiss/c_api/error_impl.h> // faiss_last_exception: the C API's error channel
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/io.h>
+#include <faiss/impl/DistanceComputer.h>
+#include <faiss/utils/distances.h>
 #include <faiss/index_io.h>
 
 #include <algorithm>
+#include <cmath>
+#include <memory>
 #include <cstdint>
 #include <typeinfo>
 #include <cstring>
@@ -84,6 +97,74 @@ int from_refine(FaissIndex *index, FaissIndex **out, Pick pick) {
         return fail(e.what());
     }
 }
+
+// The refine storage of rvcidx_faiss_IndexRefine_new_from_rows: rows by id
+// through row(), coded by codec when there is one.
+struct RowsIndex : faiss::Index {
+    rvcidx_faiss_row_fn row;
+    void *user;
+    std::unique_ptr<faiss::IndexScalarQuantizer> codec;
+
+    RowsIndex(int dim, faiss::MetricType metric, faiss::IndexScalarQuantizer *sq, rvcidx_faiss_row_fn fn, void *u)
+            : faiss::Index(dim, metric), row(fn), user(u), codec(sq) {
+        is_trained = true;
+    }
+    void add(idx_t n, const float *) override { ntotal += n; }
+    void reset() override { ntotal = 0; }
+    void search(idx_t, const float *, idx_t, float *, idx_t *, const faiss::SearchParameters *) const override {
+        throw faiss::FaissException("a refine storage read by id cannot be searched alone");
+    }
+    // The row as the refine stores it: exact, or coded and decoded.
+    bool fetch(idx_t key, float *out, uint8_t *code) const {
+        if (key < 0 || key >= ntotal || row(user, key, out) != 0) return false;
+        if (codec) {
+            codec->sq.compute_codes(out, code, 1);
+            codec->sq.decode(code, out, 1);
+        }
+        return true;
+    }
+    void reconstruct(idx_t key, float *recons) const override {
+        std::vector<uint8_t> code(codec ? codec->sq.code_size : 0);
+        if (!fetch(key, recons, code.data())) throw faiss::FaissException("reading row " + std::to_string(key) + " failed");
+    }
+    faiss::DistanceComputer *get_distance_computer() const override;
+};
+
+// Never throws (it runs inside faiss's OpenMP loops): a row that cannot be
+// read ranks last, and the caller's row() has remembered the failure.
+struct RowsDistance : faiss::DistanceComputer {
+    const RowsIndex &ix;
+    std::vector<float> buf, other;
+    std::vector<uint8_t> code;
+    std::unique_ptr<faiss::ScalarQuantizer::SQDistanceComputer> sq;
+    const float *q = nullptr;
+
+    explicit RowsDistance(const RowsIndex &index)
+            : ix(index), buf(index.d), other(index.d), code(index.codec ? index.codec->sq.code_size : 0) {
+        if (ix.codec) sq.reset(ix.codec->sq.get_distance_computer(ix.metric_type));
+    }
+    float worst() const { return ix.metric_type == faiss::METRIC_INNER_PRODUCT ? -HUGE_VALF : HUGE_VALF; }
+    void set_query(const float *x) override {
+        q = x;
+        if (sq) sq->set_query(x);
+    }
+    float operator()(idx_t i) override {
+        if (i < 0 || i >= ix.ntotal || ix.row(ix.user, i, buf.data()) != 0) return worst();
+        if (sq) { // what IndexScalarQuantizer's computer gives for the stored code
+            ix.codec->sq.compute_codes(buf.data(), code.data(), 1);
+            return sq->query_to_code(code.data());
+        }
+        return ix.metric_type == faiss::METRIC_INNER_PRODUCT ? faiss::fvec_inner_product(q, buf.data(), ix.d)
+                                                             : faiss::fvec_L2sqr(q, buf.data(), ix.d);
+    }
+    float symmetric_dis(idx_t i, idx_t j) override {
+        if (!ix.fetch(i, buf.data(), code.data()) || !ix.fetch(j, other.data(), code.data())) return worst();
+        return ix.metric_type == faiss::METRIC_INNER_PRODUCT ? faiss::fvec_inner_product(buf.data(), other.data(), ix.d)
+                                                             : faiss::fvec_L2sqr(buf.data(), other.data(), ix.d);
+    }
+};
+
+faiss::DistanceComputer *RowsIndex::get_distance_computer() const { return new RowsDistance(*this); }
 } // namespace
 
 extern "C" int rvcidx_faiss_IndexRefine_base_index(FaissIndex *index, FaissIndex **base) {
@@ -112,7 +193,9 @@ extern "C" int rvcidx_faiss_IndexRefine_describe(FaissIndex *index, int *refine,
         auto *r = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
         if (!r) return fail("not an IndexRefine");
         auto *sq = dynamic_cast<const faiss::IndexScalarQuantizer *>(r->refine_index);
-        *refine = dynamic_cast<const faiss::IndexFlat *>(r->refine_index) ? 0
+        auto *rows = dynamic_cast<const RowsIndex *>(r->refine_index);
+        if (rows) sq = rows->codec.get();
+        *refine = dynamic_cast<const faiss::IndexFlat *>(r->refine_index) || (rows && !sq) ? 0
                   : sq && sq->sq.qtype == faiss::ScalarQuantizer::QT_fp16 ? 1
                   : sq && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit ? 2
                                                                           : -1;
@@ -298,30 +381,94 @@ void write_header(faiss::IOWriter *f, int d, faiss::Index::idx_t ntotal, bool is
 }
 } // namespace
 
+namespace {
+// The refine storage as faiss writes it, with the rows streamed: an IndexFlat
+// (header, then its floats as a vector), or with sq an IndexScalarQuantizer
+// (header, the quantizer, then its codes as a vector).
+void write_storage_streamed(faiss::IOWriter *w, const faiss::Index *base, const faiss::IndexScalarQuantizer *sq,
+                            rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows) {
+    if (batch_rows < 1) throw faiss::FaissException("batch_rows must be positive");
+    const size_t d = static_cast<size_t>(base->d), n = static_cast<size_t>(base->ntotal);
+    uint32_t h = sq ? faiss::fourcc("IxSQ")
+                    : faiss::fourcc(base->metric_type == faiss::METRIC_INNER_PRODUCT ? "IxFI"
+                                    : base->metric_type == faiss::METRIC_L2          ? "IxF2"
+                                                                                     : "IxFl");
+    put(w, &h, sizeof h);
+    write_header(w, base->d, base->ntotal, true, base->metric_type, 0.0f); /* both storages are trained */
+    if (sq) { // faiss 1.7.3's write_ScalarQuantizer, static there
+        put(w, &sq->sq.qtype, sizeof sq->sq.qtype);
+        put(w, &sq->sq.rangestat, sizeof sq->sq.rangestat);
+        put(w, &sq->sq.rangestat_arg, sizeof sq->sq.rangestat_arg);
+        put(w, &sq->sq.d, sizeof sq->sq.d);
+        put(w, &sq->sq.code_size, sizeof sq->sq.code_size);
+        size_t trained = sq->sq.trained.size();
+        put(w, &trained, sizeof trained);
+        put(w, sq->sq.trained.data(), sizeof(float), trained);
+    }
+    const size_t row_bytes = sq ? sq->sq.code_size : d * sizeof(float);
+    size_t total = sq ? n * row_bytes : n * d; /* a vector's size counts its elements */
+    put(w, &total, sizeof total);
+    std::vector<float> buf(static_cast<size_t>(batch_rows) * d);
+    std::vector<uint8_t> codes(sq ? static_cast<size_t>(batch_rows) * row_bytes : 0);
+    for (int64_t at = 0; at < base->ntotal; at += batch_rows) {
+        int64_t m = std::min<int64_t>(batch_rows, base->ntotal - at);
+        if (rows(user, at, m, buf.data()) != 0) throw faiss::FaissException("reading the rows to write failed");
+        if (sq) sq->sq.compute_codes(buf.data(), codes.data(), static_cast<size_t>(m));
+        if (sq) put(w, codes.data(), 1, static_cast<size_t>(m) * row_bytes);
+        else put(w, buf.data(), sizeof(float), static_cast<size_t>(m) * d);
+    }
+}
+
+void write_refine_streamed(const faiss::Index *base, const faiss::IndexScalarQuantizer *sq, float k_factor, FILE *fp,
+                           rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows) {
+    faiss::FileIOWriter w(fp);
+    uint32_t h = faiss::fourcc("IxRF");
+    put(&w, &h, sizeof h);
+    write_header(&w, base->d, base->ntotal, base->is_trained, base->metric_type, base->metric_arg);
+    faiss::write_index(base, &w);
+    write_storage_streamed(&w, base, sq, rows, user, batch_rows);
+    put(&w, &k_factor, sizeof k_factor);
+}
+} // namespace
+
 extern "C" int rvcidx_faiss_write_refine_flat_streamed(const FaissIndex *base_index, float k_factor, FILE *fp,
                                                        rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows) {
     try {
-        auto *base = reinterpret_cast<const faiss::Index *>(base_index);
-        if (batch_rows < 1) return fail("batch_rows must be positive");
-        faiss::FileIOWriter w(fp);
-        uint32_t h = faiss::fourcc("IxRF");
-        put(&w, &h, sizeof h);
-        write_header(&w, base->d, base->ntotal, base->is_trained, base->metric_type, base->metric_arg);
-        faiss::write_index(base, &w);
-        h = faiss::fourcc(base->metric_type == faiss::METRIC_INNER_PRODUCT ? "IxFI"
-                          : base->metric_type == faiss::METRIC_L2          ? "IxF2"
-                                                                           : "IxFl");
-        put(&w, &h, sizeof h);
-        write_header(&w, base->d, base->ntotal, true, base->metric_type, 0.0f); /* an IndexFlat is always trained */
-        size_t floats = static_cast<size_t>(base->ntotal) * static_cast<size_t>(base->d);
-        put(&w, &floats, sizeof floats);
-        std::vector<float> buf(static_cast<size_t>(batch_rows) * static_cast<size_t>(base->d));
-        for (int64_t at = 0; at < base->ntotal; at += batch_rows) {
-            int64_t n = std::min<int64_t>(batch_rows, base->ntotal - at);
-            if (rows(user, at, n, buf.data()) != 0) throw faiss::FaissException("reading the rows to write failed");
-            put(&w, buf.data(), sizeof(float), static_cast<size_t>(n) * static_cast<size_t>(base->d));
-        }
-        put(&w, &k_factor, sizeof k_factor);
+        write_refine_streamed(reinterpret_cast<const faiss::Index *>(base_index), nullptr, k_factor, fp, rows, user,
+                              batch_rows);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+extern "C" int rvcidx_faiss_IndexRefine_new_from_rows(FaissIndex *base_, FaissIndex *codec_, rvcidx_faiss_row_fn row,
+                                                      void *user, FaissIndex **out) {
+    try {
+        auto *base = reinterpret_cast<faiss::Index *>(base_);
+        auto *codec = dynamic_cast<faiss::IndexScalarQuantizer *>(reinterpret_cast<faiss::Index *>(codec_));
+        if (codec_ && (!codec || !codec->is_trained || codec->d != base->d)) return fail("the codec is not a trained SQ of the base's D");
+        if (base->ntotal != 0) return fail("the base index must be empty");
+        std::unique_ptr<RowsIndex> rows(new RowsIndex(base->d, base->metric_type, nullptr, row, user));
+        auto *r = new faiss::IndexRefine(base, rows.get());
+        rows.release()->codec.reset(codec);
+        r->own_fields = true;
+        r->own_refine_index = true;
+        *out = reinterpret_cast<FaissIndex *>(r);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+extern "C" int rvcidx_faiss_write_refine_from_rows(const FaissIndex *index, FILE *fp, rvcidx_faiss_rows_fn rows,
+                                                   void *user, int64_t batch_rows) {
+    try {
+        auto *r = dynamic_cast<const faiss::IndexRefine *>(reinterpret_cast<const faiss::Index *>(index));
+        auto *storage = r ? dynamic_cast<const RowsIndex *>(r->refine_index) : nullptr;
+        if (!storage) return fail("not a refine wrapper over rows read by id");
+        if (storage->ntotal != r->base_index->ntotal) return fail("the base index and the rows differ in number");
+        write_refine_streamed(r->base_index, storage->codec.get(), r->k_factor, fp, rows, user, batch_rows);
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());

@@ -70,6 +70,31 @@ typedef int (*rvcidx_faiss_rows_fn)(void *user, int64_t first, int64_t n, float 
 int rvcidx_faiss_write_refine_flat_streamed(const FaissIndex *base_index, float k_factor, FILE *fp,
                                             rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows);
 
+/* Fills out with row id (dim floats) of the rows an index was given, in
+ * order; 0 on success. Called from many threads at once: it must be
+ * thread-safe, and a failure must be remembered by the caller's side (the
+ * search it happens in cannot stop: that row then ranks last). */
+typedef int (*rvcidx_faiss_row_fn)(void *user, int64_t id, float *out);
+
+/* A refine wrapper around base (trained; taken over) whose storage holds no
+ * vectors: row i is what row(user, i, out) gives, and with codec (a trained
+ * SQfp16 or SQ8 IndexScalarQuantizer, taken over) it is coded as that
+ * refine stores it; NULL keeps it exact, as RFlat. Searches, reconstruct()
+ * and k_factor behave as the refine that holds those rows: the same
+ * distances (the same faiss functions on the same floats or codes). add()
+ * adds to base and counts the rows, which must be row()'s, in order. On
+ * failure nothing is taken over. */
+int rvcidx_faiss_IndexRefine_new_from_rows(FaissIndex *base, FaissIndex *codec, rvcidx_faiss_row_fn row, void *user,
+                                           FaissIndex **out);
+
+/* Writes to fp what faiss_write_index writes for a refine wrapper made by
+ * rvcidx_faiss_IndexRefine_new_from_rows (its base holding ntotal rows)
+ * were its storage an IndexFlat (no codec) or the codec's
+ * IndexScalarQuantizer holding those rows: rows() gives them in order,
+ * batch_rows at a time, never all held. */
+int rvcidx_faiss_write_refine_from_rows(const FaissIndex *index, FILE *fp, rvcidx_faiss_rows_fn rows, void *user,
+                                        int64_t batch_rows);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,6 +43,15 @@ struct rvcidx__backend;
 int rvcidx__kmeans(const rvcidx_index_params *p, int dim, int64_t k, const float *x, uint64_t n,
                    struct rvcidx__backend *backend, float **out);
 
+/* Bytes of vectors a build holds in memory to tune and measure with, past
+ * which it reads them from the store by id instead (store/row_reader.h):
+ * RVCIDX_ROWS_IN_MEMORY (a size; the plan refuses a bad one), else 256 MiB.
+ * Below it the tuning index keeps its refine storage as faiss does. */
+uint64_t rvcidx__rows_in_memory_max(void);
+
+/* Bytes per row of the refine storage p's index keeps (0 for IVF-Flat). */
+uint64_t rvcidx__refine_row_bytes(const rvcidx_index_params *p, int dim);
+
 /* An index being encoded in memory: trained, then filled by rows in order.
  * Builds use it to measure the index of their first rows (the tuning index)
  * before adding the rest. Owns index and store. */
@@ -52,13 +61,17 @@ typedef struct rvcidx__encoding {
     rvcidx_store *store;
     FaissIndex *index;
     uint64_t added; /* rows of the plan's range added so far */
+    struct rvcidx__row_reader *rows; /* the refine's rows, read by id (rows_by_id), else NULL */
     double started;
 } rvcidx__encoding;
 
 /* Trains the empty index from the centroids (PQ on the seeded sample) and
- * reserves exact storage for the whole range. Frees e on failure. */
+ * reserves exact storage for the whole range; with rows_by_id (ivfpq4fs
+ * only) the refine keeps no storage and reads each row from the store by
+ * id (rvcidx_faiss_IndexRefine_new_from_rows): the same searches, none of
+ * the range's rows in memory. Frees e on failure. */
 int rvcidx__encoding_open(const char *store_path, const char *centroids_path, const rvcidx_index_params *p,
-                          rvcidx__encoding *e);
+                          int rows_by_id, rvcidx__encoding *e);
 
 /* Adds the range's rows up to rows (counted from its first), in the add
  * batches one add of the whole range makes: the same bytes in the end. */
@@ -67,12 +80,13 @@ int rvcidx__encoding_add(rvcidx__encoding *e, uint64_t rows);
 /* Writes the index to path (atomically) and describes it in res. */
 int rvcidx__encoding_save(rvcidx__encoding *e, const char *path, rvcidx_encode_result *res);
 
-/* For an RFlat index (ivfpq4fs, refine flat): drops the float storage of
- * the rows added so far, adds the rest of the range to the PQ index alone,
- * stores nprobe and k_factor, and writes the file with the float rows
- * streamed from the store (rvcidx__index_save_refine_flat_streamed): the
- * same bytes as adding everything and rvcidx__encoding_save, without the
- * range's N*D*4 bytes in memory. e->index is then the base index. */
+/* For an RFlat index (ivfpq4fs, refine flat), or any refine read by id:
+ * drops the float storage of the rows added so far (RFlat), adds the rest
+ * of the range to the PQ index alone, stores nprobe and k_factor, and
+ * writes the file with the rows streamed from the store, as floats or SQ
+ * codes (index_io.h): the same bytes as adding everything and
+ * rvcidx__encoding_save, without the range's rows in memory. For RFlat
+ * e->index is then the base index. */
 int rvcidx__encoding_finish_streamed(rvcidx__encoding *e, const char *path, int nprobe, int k_factor,
                                      rvcidx_encode_result *res);
 

@@ -77,10 +77,12 @@ int rvcidx__index_set_params(FaissIndex *index, int nprobe, int k_factor) {
     return 0;
 }
 
-/* How an index reaches its file: faiss's writer, or with rows, the streamed RFlat one. */
+/* How an index reaches its file: faiss's writer, or with rows, the streamed
+ * RFlat one (by_id 0: index is the base) or the one of a refine reading its
+ * rows by id (by_id 1: index is that wrapper). */
 typedef struct index_writer {
     const FaissIndex *index;
-    int k_factor;
+    int k_factor, by_id;
     rvcidx_faiss_rows_fn rows;
     void *user;
 } index_writer;
@@ -89,6 +91,7 @@ enum { STREAM_BATCH_ROWS = 8192 }; /* 24 MiB of D=768 floats at a time */
 
 static int write_index_to(const index_writer *w, FILE *fp) {
     if (!w->rows) return faiss_write_index(w->index, fp);
+    if (w->by_id) return rvcidx_faiss_write_refine_from_rows(w->index, fp, w->rows, w->user, STREAM_BATCH_ROWS);
     return rvcidx_faiss_write_refine_flat_streamed(w->index, (float)w->k_factor, fp, w->rows, w->user, STREAM_BATCH_ROWS);
 }
 
@@ -117,6 +120,11 @@ int rvcidx__index_save(const FaissIndex *index, const char *path) {
 int rvcidx__index_save_refine_flat_streamed(const FaissIndex *base, int k_factor, rvcidx_faiss_rows_fn rows, void *user,
                                             const char *path) {
     index_writer w = {.index = base, .k_factor = k_factor, .rows = rows, .user = user};
+    return save_with(&w, path);
+}
+
+int rvcidx__index_save_from_rows(const FaissIndex *index, rvcidx_faiss_rows_fn rows, void *user, const char *path) {
+    index_writer w = {.index = index, .by_id = 1, .rows = rows, .user = user};
     return save_with(&w, path);
 }
 

@@ -41,4 +41,10 @@ int rvcidx__index_save(const FaissIndex *index, const char *path);
 int rvcidx__index_save_refine_flat_streamed(const FaissIndex *base, int k_factor, rvcidx_faiss_rows_fn rows, void *user,
                                             const char *path);
 
+/* Writes, atomically to path, a refine wrapper reading its rows by id
+ * (rvcidx_faiss_IndexRefine_new_from_rows) as the refine holding those rows
+ * (floats or SQ codes) would be written, rows() giving them in order, a
+ * batch at a time. */
+int rvcidx__index_save_from_rows(const FaissIndex *index, rvcidx_faiss_rows_fn rows, void *user, const char *path);
+
 #endif

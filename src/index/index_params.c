@@ -247,3 +247,16 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
     if (p->iterations < 1) return rvcidx__fail(RVCIDX_EINVAL, "`iterations` must be at least 1");
     return 0;
 }
+
+uint64_t rvcidx__rows_in_memory_max(void) {
+    const char *text = getenv("RVCIDX_ROWS_IN_MEMORY");
+    uint64_t bytes = 0;
+    if (text && rvcidx__size_parse(text, &bytes) == 0 && bytes > 0) return bytes;
+    return (uint64_t)256 << 20;
+}
+
+uint64_t rvcidx__refine_row_bytes(const rvcidx_index_params *p, int dim) {
+    if (p->type != RVCIDX_INDEX_IVFPQ4FS) return 0;
+    uint64_t d = (uint64_t)dim;
+    return p->refine == RVCIDX_REFINE_FP16 ? 2 * d : p->refine == RVCIDX_REFINE_SQ8 ? d : 4 * d;
+}

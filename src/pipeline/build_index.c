@@ -207,8 +207,17 @@ static int encode_through_tuning_index(const char *store, const char *dir, const
     log_tuning_index(p, tune_rows);
     rvcidx__log(RVCIDX_LOG_INFO, "the shipped index is the tuning index plus rows %llu..%llu (each row encoded once)",
                 (unsigned long long)(p->first_row + tune_rows), (unsigned long long)(p->first_row + rows));
+    int dim = 0;
+    uint64_t all_rows = 0;
+    RVCIDX__TRY(rvcidx__index_rows(store, p, &dim, &all_rows));
+    uint64_t held_bytes = tune_rows * rvcidx__refine_row_bytes(p, dim), most = rvcidx__rows_in_memory_max();
+    int by_id = held_bytes > most;
+    if (by_id)
+        rvcidx__log(RVCIDX_LOG_INFO, "the tuning index re-ranks with rows read from the store by id: its refine storage "
+                    "would hold %.1f MiB, over %.1f MiB (RVCIDX_ROWS_IN_MEMORY); its search times include those reads",
+                    mib(held_bytes), mib(most));
     rvcidx__encoding e;
-    RVCIDX__TRY(rvcidx__encoding_open(store, r->centroids_path, p, &e));
+    RVCIDX__TRY(rvcidx__encoding_open(store, r->centroids_path, p, by_id, &e));
     char label[PATH_MAX + 32];
     snprintf(label, sizeof label, "%s/index-tuning (in memory)", dir);
     int rc = rvcidx__encoding_add(&e, tune_rows);
@@ -219,8 +228,10 @@ static int encode_through_tuning_index(const char *store, const char *dir, const
     }
     /* RFlat: the tuning rows' floats are dropped and the file written with
      * every row streamed from the store (the same bytes): at 1M rows of
-     * D=768 the build never holds more than the tuning index's floats. */
-    int streamed = p->type == RVCIDX_INDEX_IVFPQ4FS && p->refine == RVCIDX_REFINE_FLAT;
+     * D=768 the build never holds more than the tuning index's floats.
+     * Past RVCIDX_ROWS_IN_MEMORY the tuning index holds none (by_id), and
+     * the fp16/sq8 codes are streamed into the file too. */
+    int streamed = by_id || (p->type == RVCIDX_INDEX_IVFPQ4FS && p->refine == RVCIDX_REFINE_FLAT);
     if (rc == 0 && streamed) rc = rvcidx__encoding_finish_streamed(&e, work, r->nprobe, r->k_factor, &r->encode);
     if (rc == 0 && !streamed) rc = rvcidx__encoding_add(&e, rows);
     if (rc == 0 && !streamed) rc = rvcidx__index_set_params(e.index, r->nprobe, r->k_factor);

@@ -162,6 +162,8 @@ static int read_env(plan_env *e) {
     RVCIDX__TRY(env_size("RVCIDX_MEMORY_LIMIT", &e->mem_limit));
     RVCIDX__TRY(env_size("RVCIDX_DISK_LIMIT", &e->disk_limit));
     RVCIDX__TRY(env_size("RVCIDX_ASSUME_MEMORY", &e->assume_memory));
+    uint64_t rows_in_memory = 0; /* read where it is used (rvcidx__rows_in_memory_max): refused here when bad */
+    RVCIDX__TRY(env_size("RVCIDX_ROWS_IN_MEMORY", &rows_in_memory));
     return env_size("RVCIDX_ASSUME_DISK", &e->assume_disk);
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "index/knn.h"
 #include "rvcidx/index.h"
 #include "rvcidx/index_build.h"
 #include "rvcidx/store.h"
@@ -92,17 +93,6 @@ uint64_t rvcidx__reduce_kmeans_rows(uint64_t n, uint64_t want);
 int rvcidx__reduce_hubs(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t first, uint64_t n,
                         const uint64_t *sp_first, const uint64_t *sp_rows, size_t nsp, uint64_t want, uint64_t seed,
                         float **out, uint64_t *sp_kept);
-
-/* Merges k new neighbours (nd/nr ascending, rows offset by base; -1 none)
- * into one query's best k (dist/row ascending): closer first, then the
- * lower row (reduce_knn.c). */
-void rvcidx__knn_merge(float *dist, int64_t *row, const float *nd, const int64_t *nr, int64_t base, int k);
-
-/* Searches nq queries q in flat (k <= 64 nearest, nd/nr the caller's
- * nq*k scratch) and merges the results, rows offset by base, into each
- * query's running best dist/row (reduce_knn.c). */
-int rvcidx__knn_search_merge(FaissIndex *flat, const float *q, uint64_t nq, int k, int64_t base, float *dist,
-                             int64_t *row, float *nd, int64_t *nr);
 
 /* A row to read (counted from a range's first) and the slot it goes to. */
 typedef struct rvcidx__row_slot {

@@ -97,9 +97,9 @@ static int search_all(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t 
             int64_t base = (int64_t)(sp_first[t] - first + at);
             uint64_t after = p->start[t + 1];
             if (rc == 0) /* the probes of the speakers before t, then of those after */
-                rc = rvcidx__knn_search_merge(flat, p->x, p->start[t], HUB_K, base, p->dist, p->row, nd, nr);
+                rc = rvcidx__knn_search_merge(flat, p->x, p->start[t], HUB_K, 0, base, p->dist, p->row, nd, nr);
             if (rc == 0)
-                rc = rvcidx__knn_search_merge(flat, p->x + after * (uint64_t)dim, total - after, HUB_K, base,
+                rc = rvcidx__knn_search_merge(flat, p->x + after * (uint64_t)dim, total - after, HUB_K, 0, base,
                                               p->dist + after * HUB_K, p->row + after * HUB_K, nd, nr);
             rvcidx__reduce_free_flat(env, flat);
             searched += m;

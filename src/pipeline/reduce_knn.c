@@ -18,7 +18,7 @@
 #include "base/internal.h"
 #include "pipeline/reduce.h"
 
-enum { KNN_MAX_K = 64, KNN_BLOCK_ROWS = 65536 };
+enum { KNN_MAX_K = RVCIDX__KNN_MAX_K, KNN_BLOCK_ROWS = 65536 };
 
 int rvcidx__reduce_report(const rvcidx__reduce_env *env, const char *unit, uint64_t done, uint64_t total,
                           int finished) {
@@ -47,32 +47,6 @@ void rvcidx__reduce_free_flat(const rvcidx__reduce_env *env, FaissIndex *flat) {
     if (!flat) return;
     if (env && env->backend) env->backend->free_flat(env->backend, flat);
     else faiss_Index_free(flat);
-}
-
-/* (d, r) before (e, s): closer first, then the lower row. */
-static int closer(float d, int64_t r, float e, int64_t s) { return d < e || (d == e && (s < 0 || r < s)); }
-
-void rvcidx__knn_merge(float *dist, int64_t *row, const float *nd, const int64_t *nr, int64_t base, int k) {
-    float d[KNN_MAX_K];
-    int64_t r[KNN_MAX_K];
-    int i = 0, j = 0;
-    for (int o = 0; o < k; o++) {
-        int64_t cand = j < k && nr[j] >= 0 ? nr[j] + base : -1; /* -1: no more new neighbours */
-        if (cand >= 0 && (i >= k || closer(nd[j], cand, dist[i], row[i]))) d[o] = nd[j], r[o] = cand, j++;
-        else d[o] = dist[i], r[o] = row[i], i++;
-    }
-    memcpy(dist, d, sizeof(float) * (size_t)k), memcpy(row, r, sizeof(int64_t) * (size_t)k);
-}
-
-int rvcidx__knn_search_merge(FaissIndex *flat, const float *q, uint64_t nq, int k, int64_t base, float *dist,
-                             int64_t *row, float *nd, int64_t *nr) {
-    if (!nq) return 0;
-    if (faiss_Index_search(flat, (idx_t)nq, q, k, nd, nr) != 0)
-        return rvcidx__fail(RVCIDX_EFAISS, "faiss: exact k-NN: %s", faiss_get_last_error());
-    for (uint64_t i = 0; i < nq; i++)
-        rvcidx__knn_merge(dist + i * (uint64_t)k, row + i * (uint64_t)k, nd + i * (uint64_t)k, nr + i * (uint64_t)k,
-                          base, k);
-    return 0;
 }
 
 static int by_row(const void *a, const void *b) {
@@ -116,7 +90,7 @@ int rvcidx__knn_store(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t 
         if ((rc = rvcidx__reduce_new_flat(env, dim, &flat)) != 0) break;
         if (faiss_Index_add(flat, (idx_t)m, block) != 0)
             rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: exact k-NN: add failed: %s", faiss_get_last_error());
-        if (rc == 0) rc = rvcidx__knn_search_merge(flat, q, nq, k, (int64_t)at, dist, ids, nd, nr);
+        if (rc == 0) rc = rvcidx__knn_search_merge(flat, q, nq, k, 0, (int64_t)at, dist, ids, nd, nr);
         rvcidx__reduce_free_flat(env, flat);
         if (rc == 0) rc = rvcidx__reduce_report(env, "rows", at + m, n, at + m == n);
     }

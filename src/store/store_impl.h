@@ -68,6 +68,13 @@ int rvcidx__store_rows_sha256(rvcidx_store *st, uint64_t first, uint64_t count, 
 /* The rows_sha256 attribute the store recorded ("" when it has none). */
 const char *rvcidx__store_recorded_rows_sha256(const rvcidx_store *st);
 
+/* Where /features's rows lie in the file (row_reader.c): a duplicate of
+ * HDF5's descriptor (*fd, the caller's to close) and each chunk's file
+ * offset (*offsets, n_chunks of them, malloc'd: the caller's), chunk_rows
+ * rows of dim native floats per chunk. RVCIDX_EINPUT when the rows are not
+ * stored so (filters, another type or layout). */
+int rvcidx__store_raw_rows(rvcidx_store *s, int *fd, uint64_t **offsets, size_t *n_chunks, uint64_t *chunk_rows);
+
 /* 1 when path is an HDF5 file whose "format" attribute says rvcidx store. */
 int rvcidx__is_store_file(const char *path);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/fsutil.h"
 #include "store/h5util.h"
@@ -232,4 +233,61 @@ int rvcidx__is_store_file(const char *path) {
              strcmp(format, RVCIDX__STORE_FORMAT) == 0;
     H5Fclose(f);
     return ok;
+}
+
+/* The layout rvcidx__store_writer_create gives /features: chunks of whole
+ * rows, no filter, native floats. */
+static int plain_row_chunks(rvcidx_store *s, uint64_t *chunk_rows) {
+    hid_t dcpl = H5Dget_create_plist(s->features), type = H5Dget_type(s->features);
+    hsize_t chunk[2] = {0, 0};
+    int ok = dcpl >= 0 && type >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_nfilters(dcpl) == 0 &&
+             H5Pget_chunk(dcpl, 2, chunk) == 2 && chunk[0] > 0 && chunk[1] == (hsize_t)s->dim &&
+             H5Tequal(type, H5T_NATIVE_FLOAT) > 0;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (type >= 0) H5Tclose(type);
+    H5Eclear2(H5E_DEFAULT);
+    *chunk_rows = chunk[0];
+    return ok ? 0 : rvcidx__fail(RVCIDX_EINPUT, "%s: /features is not stored as unfiltered chunks of whole float rows; "
+                                 "re-run ingest", s->path);
+}
+
+static int chunk_offsets(rvcidx_store *s, uint64_t chunk_rows, uint64_t *offsets, size_t n) {
+    uint64_t bytes = chunk_rows * (uint64_t)s->dim * sizeof(float);
+    for (size_t c = 0; c < n; c++) {
+        hsize_t at[2] = {(hsize_t)c * chunk_rows, 0}, size = 0;
+        haddr_t addr = HADDR_UNDEF;
+        unsigned mask = 0;
+        if (H5Dget_chunk_info_by_coord(s->features, at, &mask, &addr, &size) < 0 || addr == HADDR_UNDEF ||
+            size != bytes || mask != 0) {
+            H5Eclear2(H5E_DEFAULT);
+            return rvcidx__fail(RVCIDX_EINPUT, "%s: /features chunk %zu is missing or not %llu plain bytes; re-run ingest",
+                                s->path, c, (unsigned long long)bytes);
+        }
+        offsets[c] = (uint64_t)addr;
+    }
+    return 0;
+}
+
+int rvcidx__store_raw_rows(rvcidx_store *s, int *fd, uint64_t **offsets, size_t *n_chunks, uint64_t *chunk_rows) {
+    *fd = -1, *offsets = NULL, *n_chunks = 0;
+    RVCIDX__TRY(plain_row_chunks(s, chunk_rows));
+    size_t n = (size_t)((s->rows + *chunk_rows - 1) / *chunk_rows);
+    uint64_t *at = malloc(sizeof *at * (n ? n : 1));
+    if (!at) return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory for the chunk table", s->path);
+    int rc = chunk_offsets(s, *chunk_rows, at, n);
+    int *handle = NULL;
+    hid_t fapl = rc == 0 ? H5Fget_access_plist(s->file) : -1;
+    int sec2 = fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2; /* its handle is a POSIX descriptor */
+    if (fapl >= 0) H5Pclose(fapl);
+    if (rc == 0 && !sec2) rc = rvcidx__fail(RVCIDX_EINPUT, "%s: opened through a non-POSIX HDF5 driver", s->path);
+    if (rc == 0 && (H5Fget_vfd_handle(s->file, H5P_DEFAULT, (void **)&handle) < 0 || !handle || (*fd = dup(*handle)) < 0)) {
+        H5Eclear2(H5E_DEFAULT);
+        rc = rvcidx__fail(RVCIDX_EIO, "%s: cannot reach the open file's descriptor", s->path);
+    }
+    if (rc) {
+        free(at);
+        return rc;
+    }
+    *offsets = at, *n_chunks = n;
+    return 0;
 }
