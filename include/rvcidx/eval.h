@@ -126,6 +126,8 @@ typedef struct rvcidx_auto_candidate {
     double cost;              /* the cost model's estimate at that setting (compared under no_timing) */
     uint64_t file_bytes;      /* the file; unbuilt: the predicted size */
     uint64_t app_memory_bytes; /* the file plus N*D*4 (what an app holds) */
+    int over_memory;          /* 1: not built because its tuning would hold every vector in memory (IVF-Flat
+                                 past RVCIDX_ROWS_IN_MEMORY), not for max_index_size */
 } rvcidx_auto_candidate;
 
 #define RVCIDX_AUTO_MAX_CANDIDATES 8

@@ -288,7 +288,7 @@ static void print_auto(const rvcidx_eval_report *e) {
     for (size_t i = 0; i < e->n_auto_candidates; i++) {
         const rvcidx_auto_candidate *c = &e->auto_candidates[i];
         printf("%s %s ", i ? ";" : "", c->factory);
-        if (!c->built) printf("not built (over the size budget)");
+        if (!c->built) printf(c->over_memory ? "not built (holds every vector in memory)" : "not built (over the size budget)");
         else if (c->block_ms_p99 > 0) printf("recall %.4f, p99 %.3f ms/block, %.0f MiB", c->recall_k, c->block_ms_p99, (double)c->file_bytes / 1048576.0);
         else printf("recall %.4f, %.0f MiB", c->recall_k, (double)c->file_bytes / 1048576.0);
         if (c->chosen) printf(" [shipped]");

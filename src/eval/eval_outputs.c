@@ -66,7 +66,8 @@ static void write_auto_table(const rvcidx_eval_report *r, FILE *f) {
     for (size_t i = 0; i < r->n_auto_candidates; i++) {
         const rvcidx_auto_candidate *c = &r->auto_candidates[i];
         const char *lost = r->max_block_ms > 0 ? "lower recall" : c->block_ms_p99 > 0 ? "slower" : "costlier (cost model)";
-        const char *verdict = c->chosen ? "**shipped**" : !c->built ? "not built: over the size budget"
+        const char *verdict = c->chosen ? "**shipped**" : !c->built && c->over_memory ? "not built: holds every vector in memory"
+                              : !c->built ? "not built: over the size budget"
                               : !c->reaches_target ? "misses the target" : !c->fits ? "over the size budget" : lost;
         if (!c->built) {
             fprintf(f, "| %s | - | - | - | - | - | - | - | %.1f | %.1f | %s |\n", c->factory, mib(c->file_bytes),

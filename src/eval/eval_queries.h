@@ -54,6 +54,11 @@ const float *rvcidx__eval_row(const rvcidx__eval_data *d, int64_t id, float *buf
  * they are not in memory). */
 int rvcidx__eval_zero_rows(const rvcidx__eval_data *d, uint64_t *zeros);
 
+/* Rows searched at once for the ground truth when read from the store: the
+ * block and the exact index's copy of it, 96 MiB at D=768 (the plan counts
+ * them). */
+enum { RVCIDX__EVAL_TRUTH_BLOCK_ROWS = 16384 };
+
 struct rvcidx__backend;
 /* The exact kk nearest indexed vectors of every query (nq x kk, nearest
  * first, ties to the lower row) when they are read from the store: its

@@ -69,6 +69,8 @@ static void add_auto(json_t *o, const rvcidx_eval_report *r, int with_speed) {
                                 "reaches_target", c->reaches_target, "fits", c->fits, "chosen", c->chosen,
                                 "file_bytes", (json_int_t)c->file_bytes, "app_memory_bytes",
                                 (json_int_t)c->app_memory_bytes);
+        if (row && !c->built)
+            json_object_set_new(row, "not_built_because", json_string(c->over_memory ? "memory" : "max_index_size"));
         if (row && c->built) {
             json_object_set_new(row, "nprobe", json_integer(c->nprobe));
             json_object_set_new(row, "k_factor", json_integer(c->k_factor));

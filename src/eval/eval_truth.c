@@ -13,7 +13,7 @@
 #include "index/knn.h"
 #include "index/sample.h"
 
-enum { TRUTH_BLOCK_ROWS = 65536 };
+enum { TRUTH_BLOCK_ROWS = RVCIDX__EVAL_TRUTH_BLOCK_ROWS };
 
 static int search_block(const rvcidx__eval_data *d, const rvcidx__backend *b, int inner_product, int kk,
                         const float *block, uint64_t m, uint64_t at, float *dist, int64_t *ids, float *nd, int64_t *nr) {

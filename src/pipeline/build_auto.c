@@ -30,6 +30,7 @@
 
 #include "base/fsutil.h"
 #include "base/internal.h"
+#include "index/index_internal.h"
 #include "pipeline/build_internal.h"
 #include "rvcidx/outdir.h"
 
@@ -67,6 +68,9 @@ static void add_candidate(auto_try *t, const rvcidx_index_params *p, rvcidx_inde
     t->row.app_memory_bytes = t->row.file_bytes + rows * (uint64_t)dim * 4;
     t->row.fits = !p->max_index_size || t->row.file_bytes <= p->max_index_size;
     t->row.nprobe = -1;
+    /* IVF-Flat keeps its vectors in its lists: no store-backed tuning index
+     * can stand in for it, so past the limit it is listed, not built. */
+    t->row.over_memory = type == RVCIDX_INDEX_IVFFLAT && rows * (uint64_t)dim * 4 > rvcidx__rows_in_memory_max();
 }
 
 static size_t list_candidates(const rvcidx_index_params *p, int dim, uint64_t rows, auto_try out[MAX_CANDIDATES]) {
@@ -125,6 +129,12 @@ static void describe_rule(const rvcidx_eval_params *ep, char *out, size_t n) {
 }
 
 static void log_row(const rvcidx_auto_candidate *row) {
+    if (!row->built && row->over_memory) {
+        rvcidx__log(RVCIDX_LOG_INFO, "index auto: %s: not built: it would hold all %.1f MiB of its vectors in memory, "
+                    "over %.1f MiB (RVCIDX_ROWS_IN_MEMORY)", row->factory,
+                    mib(row->app_memory_bytes - row->file_bytes), mib(rvcidx__rows_in_memory_max()));
+        return;
+    }
     if (!row->built) {
         rvcidx__log(RVCIDX_LOG_INFO, "index auto: %s: not built, predicted %.1f MiB, over `max_index_size`",
                     row->factory, mib(row->file_bytes));
@@ -165,7 +175,8 @@ static int refuse(const auto_try *t, size_t n, const rvcidx_eval_params *ep, con
         const rvcidx_auto_candidate *c = &t[i].row;
         reached |= c->reaches_target;
         len += (size_t)snprintf(what + len, sizeof what - len, "%s%s %s", i ? "; " : "", c->factory,
-                                !c->built ? "not built (predicted over the size budget)" : "");
+                                !c->built && c->over_memory ? "not built (it would hold every vector in memory)"
+                                : !c->built ? "not built (predicted over the size budget)" : "");
         if (c->built && len < sizeof what)
             len += (size_t)snprintf(what + len, sizeof what - len, "best recall %.4f, %.1f MiB", c->recall_k,
                                     mib(c->file_bytes));
@@ -207,7 +218,7 @@ int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvc
     int winner = -1, rc = 0;
     double encode_s = 0, eval_s = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (!t[i].row.fits) {
+        if (!t[i].row.fits || t[i].row.over_memory) {
             log_row(&t[i].row);
             continue;
         }

@@ -11,12 +11,16 @@
  *          codes, ids) and one add batch, or before the adds the PQ sample.
  *          An RFlat index tuned on a held-out speaker never holds more floats
  *          than its tuning index's: the rest are streamed into the file;
+ *          past RVCIDX_ROWS_IN_MEMORY (256 MiB) of tuning rows, no refine
+ *          storage at all (rows read by id; fp16/sq8 codes streamed too);
  *  eval    the index tuned on: with two speakers or more, all but the last
  *          (build_index.c holds it out as the queries); for ivfflat and the
  *          fp16/sq8 refines also the indexed vectors and the exact flat
  *          index's copy of them (an RFlat index holds its vectors exactly, and
  *          eval searches those for the ground truth; fp16/sq8 copies are not
- *          exact), and for fp16/sq8 what reconstruct_n gives apps;
+ *          exact), and for fp16/sq8 what reconstruct_n gives apps; past
+ *          RVCIDX_ROWS_IN_MEMORY none of these copies, but one ground-truth
+ *          block of rows and its exact index;
  *  merge   (split) the merged index, its refine storage a second time (the
  *          vector grows by reallocation: old and new at once) and the part
  *          being appended.
@@ -254,19 +258,28 @@ static int search_threads(const rvcidx_index_params *ip) {
     return ip->threads > 0 ? ip->threads : cpus > 0 ? (int)cpus : 1;
 }
 
-/* Encode and eval of one index of a built type (not auto). */
+/* Encode and eval of one index of a built type (not auto). Past
+ * RVCIDX_ROWS_IN_MEMORY (build_index.c, eval_queries.c) the tuning index's
+ * refine keeps no rows (by_id) and eval reads its vectors by id, holding
+ * one ground-truth block and its exact index instead of two copies. */
 static void cost_type(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, int dim, uint64_t rows,
                       uint64_t eval_rows, index_cost *c) {
-    uint64_t vec = (uint64_t)dim * sizeof(float);
+    uint64_t vec = (uint64_t)dim * sizeof(float), most = rvcidx__rows_in_memory_max();
     int rflat = ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->refine == RVCIDX_REFINE_FLAT;
     uint64_t all = rvcidx_index_predict_bytes(ip, dim, c->nlist, rows);
     uint64_t tuned = rvcidx_index_predict_bytes(ip, dim, c->nlist, eval_rows);
-    uint64_t held = rflat && eval_rows < rows ? tuned : all;
+    uint64_t refine_row = rvcidx__refine_row_bytes(ip, dim);
+    int by_id = ep && ep->tune && eval_rows < rows && refine_row && eval_rows * refine_row > most;
+    int vectors_in_memory = (rflat && !by_id) || eval_rows * vec <= most; /* RFlat's own floats are eval's */
+    uint64_t held = by_id ? all - rows * refine_row : rflat && eval_rows < rows ? tuned : all;
+    if (by_id) tuned -= eval_rows * refine_row;
     uint64_t pq_sample = (c->train_rows < RVCIDX__PQ_TRAIN_ROWS ? c->train_rows : RVCIDX__PQ_TRAIN_ROWS) * vec;
     c->index_bytes = max_u64(c->index_bytes, all);
     c->ram_encode = max_u64(c->ram_encode, BASE_RAM + max_u64(held + RVCIDX__ADD_BATCH_ROWS * vec, pq_sample));
-    uint64_t copies = rflat ? 0 : 2 * eval_rows * vec;
-    if (ip->type == RVCIDX_INDEX_IVFPQ4FS && !rflat) copies += eval_rows * vec; /* reconstruct_n's, which eval blends */
+    uint64_t copies = rflat || !vectors_in_memory ? 0 : 2 * eval_rows * vec;
+    if (ip->type == RVCIDX_INDEX_IVFPQ4FS && !rflat && vectors_in_memory)
+        copies += eval_rows * vec; /* reconstruct_n's, which eval blends */
+    if (!vectors_in_memory) copies += 2 * (uint64_t)RVCIDX__EVAL_TRUTH_BLOCK_ROWS * vec; /* a block, its flat copy */
     if (ep && ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->residual && ip->metric == RVCIDX_METRIC_L2)
         copies += residual_lut_bytes(ep->queries < RVCIDX__EVAL_SEARCH_CHUNK ? ep->queries : RVCIDX__EVAL_SEARCH_CHUNK,
                                      swept_nprobe(c->nlist), dim, search_threads(ip)); /* eval's queries a call */
@@ -274,8 +287,8 @@ static void cost_type(const rvcidx_index_params *ip, const rvcidx_eval_params *e
 }
 
 /* One index of rows vectors (tuned on its first eval_rows); index auto
- * builds x4fs, x4fsr and IVF-Flat one after the other: the largest of each
- * stage. Measured at 1M rows, auto's peak is IVF-Flat's tuning (its exact
+ * builds x4fs, x4fsr and IVF-Flat one after the other (IVF-Flat only up to
+ * RVCIDX_ROWS_IN_MEMORY of vectors): the largest of each stage. Measured at 1M rows, auto's peak is IVF-Flat's tuning (its exact
  * copies), at 100k-300k x4fsr's look-up tables. */
 static void cost_index(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, int dim, uint64_t rows,
                        uint64_t eval_rows, index_cost *c) {
@@ -292,6 +305,7 @@ static void cost_index(const rvcidx_index_params *ip, const rvcidx_eval_params *
     if (ip->type != RVCIDX_INDEX_AUTO) return;
     q.residual = !ip->residual;
     cost_type(&q, ep, dim, rows, eval_rows, c);
+    if (rows * vec > rvcidx__rows_in_memory_max()) return; /* IVF-Flat is listed, not built (build_auto.c) */
     q.type = RVCIDX_INDEX_IVFFLAT;
     q.refine = RVCIDX_REFINE_FLAT;
     cost_type(&q, ep, dim, rows, eval_rows, c);
@@ -374,6 +388,8 @@ static void plan_split(const rvcidx_index_params *ip, unsigned parts, rvcidx_pla
     p->split = parts;
     p->ram_encode = BASE_RAM + max_u64(max_u64(part, tuned) + RVCIDX__ADD_BATCH_ROWS * vec, pq_sample);
     p->ram_merge = BASE_RAM + p->index_bytes + p->index_rows * (uint64_t)p->dim * width + part;
+    /* the finish loads the tuning index file whole (its refine storage with it) */
+    p->ram_eval = max_u64(p->ram_eval, BASE_RAM + tuned + 2 * (uint64_t)RVCIDX__EVAL_TRUTH_BLOCK_ROWS * vec);
 }
 
 /* A store already in outdir is appended to in a copy (store_write.c), beside
