@@ -315,15 +315,32 @@ void rvcidx__encoding_free(rvcidx__encoding *e) {
     memset(e, 0, sizeof *e);
 }
 
+/* 1 when the refine storage of p's rows would pass RVCIDX_ROWS_IN_MEMORY:
+ * the index is then written with its rows streamed, never all held. */
+static int refine_past_limit(const char *store_path, const rvcidx_index_params *p) {
+    rvcidx_store *st = NULL;
+    if (rvcidx_store_open(store_path, &st) != 0) return 0; /* encoding_open reports it */
+    uint64_t n = rvcidx_store_rows(st), first = p->first_row < n ? p->first_row : n;
+    uint64_t rows = p->rows && p->rows < n - first ? p->rows : n - first;
+    uint64_t bytes = rows * rvcidx__refine_row_bytes(p, rvcidx_store_dim(st));
+    rvcidx_store_close(st);
+    return bytes > rvcidx__rows_in_memory_max();
+}
+
 /* Either the whole index or only its trained, empty form. result may be NULL. */
 static int encode_from_centroids(const char *store_path, const char *centroids_path, const char *index_path,
                                  const rvcidx_index_params *params, int trained_only, rvcidx_encode_result *result) {
     rvcidx_encode_result local;
     if (result) memset(result, 0, sizeof *result);
     rvcidx__encoding e;
-    RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, 0, &e));
-    int rc = trained_only ? 0 : rvcidx__encoding_add(&e, e.plan.rows);
-    if (rc == 0) rc = rvcidx__encoding_save(&e, index_path, result ? result : &local);
+    int by_id = !trained_only && params->type == RVCIDX_INDEX_IVFPQ4FS && refine_past_limit(store_path, params);
+    RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, by_id, &e));
+    int rc = 0;
+    if (by_id) rc = finish_rows_by_id(&e, index_path, params->nprobe, params->k_factor, result ? result : &local);
+    else {
+        rc = trained_only ? 0 : rvcidx__encoding_add(&e, e.plan.rows);
+        if (rc == 0) rc = rvcidx__encoding_save(&e, index_path, result ? result : &local);
+    }
     rvcidx__encoding_free(&e);
     return rc;
 }

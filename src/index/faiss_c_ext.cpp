@@ -304,7 +304,7 @@ void merge_ivf(faiss::Index *dst, faiss::Index *src, faiss::Index::idx_t add_id)
 
 } // namespace
 
-extern "C" int rvcidx_faiss_merge_into(FaissIndex *dst_, FaissIndex *src_, int64_t add_id) {
+extern "C" int rvcidx_faiss_merge_into(FaissIndex *dst_, FaissIndex *src_, int64_t add_id, int with_storage) {
     try {
         auto *dst = reinterpret_cast<faiss::Index *>(dst_);
         auto *src = reinterpret_cast<faiss::Index *>(src_);
@@ -325,10 +325,12 @@ extern "C" int rvcidx_faiss_merge_into(FaissIndex *dst_, FaissIndex *src_, int64
         require(!dsq || (dsq->sq.qtype == ssq->sq.qtype && dsq->sq.trained == ssq->sq.trained),
                 "scalar-quantizer refines not trained together");
         require(add_id == dref->ntotal, "a partial index that does not follow the rows already merged");
+        require(with_storage || dcodes->ntotal == dref->ntotal, "storage rows out of step");
+        require(with_storage || dcodes->codes.empty(), "a refine storage holding codes, merged without them");
         const faiss::Index::idx_t n = sref->ntotal;
         merge_ivf(dref->base_index, sref->base_index, add_id);
         // the refine codes (floats for RFlat), in row order: the bytes add() would have written
-        dcodes->codes.insert(dcodes->codes.end(), scodes->codes.begin(), scodes->codes.end());
+        if (with_storage) dcodes->codes.insert(dcodes->codes.end(), scodes->codes.begin(), scodes->codes.end());
         dcodes->ntotal += n;
         dref->ntotal += n;
         return 0;
@@ -385,8 +387,16 @@ namespace {
 // The refine storage as faiss writes it, with the rows streamed: an IndexFlat
 // (header, then its floats as a vector), or with sq an IndexScalarQuantizer
 // (header, the quantizer, then its codes as a vector).
+// Where the storage's bytes come from: rows (floats, SQ-coded when sq) or,
+// with codes, the stored bytes themselves.
+struct storage_source {
+    rvcidx_faiss_rows_fn rows;
+    rvcidx_faiss_codes_fn codes;
+    void *user;
+};
+
 void write_storage_streamed(faiss::IOWriter *w, const faiss::Index *base, const faiss::IndexScalarQuantizer *sq,
-                            rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows) {
+                            const storage_source &src, int64_t batch_rows) {
     if (batch_rows < 1) throw faiss::FaissException("batch_rows must be positive");
     const size_t d = static_cast<size_t>(base->d), n = static_cast<size_t>(base->ntotal);
     uint32_t h = sq ? faiss::fourcc("IxSQ")
@@ -408,25 +418,31 @@ void write_storage_streamed(faiss::IOWriter *w, const faiss::Index *base, const 
     const size_t row_bytes = sq ? sq->sq.code_size : d * sizeof(float);
     size_t total = sq ? n * row_bytes : n * d; /* a vector's size counts its elements */
     put(w, &total, sizeof total);
-    std::vector<float> buf(static_cast<size_t>(batch_rows) * d);
-    std::vector<uint8_t> codes(sq ? static_cast<size_t>(batch_rows) * row_bytes : 0);
+    std::vector<float> buf(src.codes ? 0 : static_cast<size_t>(batch_rows) * d);
+    std::vector<uint8_t> codes(static_cast<size_t>(batch_rows) * row_bytes);
     for (int64_t at = 0; at < base->ntotal; at += batch_rows) {
         int64_t m = std::min<int64_t>(batch_rows, base->ntotal - at);
-        if (rows(user, at, m, buf.data()) != 0) throw faiss::FaissException("reading the rows to write failed");
+        const size_t bytes = static_cast<size_t>(m) * row_bytes;
+        if (src.codes) {
+            if (src.codes(src.user, at, m, codes.data()) != 0) throw faiss::FaissException("reading the codes to write failed");
+            put(w, codes.data(), 1, bytes);
+            continue;
+        }
+        if (src.rows(src.user, at, m, buf.data()) != 0) throw faiss::FaissException("reading the rows to write failed");
         if (sq) sq->sq.compute_codes(buf.data(), codes.data(), static_cast<size_t>(m));
-        if (sq) put(w, codes.data(), 1, static_cast<size_t>(m) * row_bytes);
+        if (sq) put(w, codes.data(), 1, bytes);
         else put(w, buf.data(), sizeof(float), static_cast<size_t>(m) * d);
     }
 }
 
 void write_refine_streamed(const faiss::Index *base, const faiss::IndexScalarQuantizer *sq, float k_factor, FILE *fp,
-                           rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows) {
+                           const storage_source &src, int64_t batch_rows) {
     faiss::FileIOWriter w(fp);
     uint32_t h = faiss::fourcc("IxRF");
     put(&w, &h, sizeof h);
     write_header(&w, base->d, base->ntotal, base->is_trained, base->metric_type, base->metric_arg);
     faiss::write_index(base, &w);
-    write_storage_streamed(&w, base, sq, rows, user, batch_rows);
+    write_storage_streamed(&w, base, sq, src, batch_rows);
     put(&w, &k_factor, sizeof k_factor);
 }
 } // namespace
@@ -434,8 +450,8 @@ void write_refine_streamed(const faiss::Index *base, const faiss::IndexScalarQua
 extern "C" int rvcidx_faiss_write_refine_flat_streamed(const FaissIndex *base_index, float k_factor, FILE *fp,
                                                        rvcidx_faiss_rows_fn rows, void *user, int64_t batch_rows) {
     try {
-        write_refine_streamed(reinterpret_cast<const faiss::Index *>(base_index), nullptr, k_factor, fp, rows, user,
-                              batch_rows);
+        write_refine_streamed(reinterpret_cast<const faiss::Index *>(base_index), nullptr, k_factor, fp,
+                              storage_source{rows, nullptr, user}, batch_rows);
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());
@@ -468,7 +484,36 @@ extern "C" int rvcidx_faiss_write_refine_from_rows(const FaissIndex *index, FILE
         auto *storage = r ? dynamic_cast<const RowsIndex *>(r->refine_index) : nullptr;
         if (!storage) return fail("not a refine wrapper over rows read by id");
         if (storage->ntotal != r->base_index->ntotal) return fail("the base index and the rows differ in number");
-        write_refine_streamed(r->base_index, storage->codec.get(), r->k_factor, fp, rows, user, batch_rows);
+        write_refine_streamed(r->base_index, storage->codec.get(), r->k_factor, fp, storage_source{rows, nullptr, user},
+                              batch_rows);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+extern "C" int rvcidx_faiss_IndexRefine_drop_storage(FaissIndex *index, int64_t *row_bytes) {
+    try {
+        auto *r = dynamic_cast<faiss::IndexRefine *>(reinterpret_cast<faiss::Index *>(index));
+        auto *codes = r ? dynamic_cast<faiss::IndexFlatCodes *>(r->refine_index) : nullptr;
+        if (!codes) return fail("not a refine wrapper with a flat or SQ storage");
+        std::vector<uint8_t>().swap(codes->codes); // frees them: clear() would keep the capacity
+        *row_bytes = static_cast<int64_t>(codes->code_size);
+        return 0;
+    } catch (const std::exception &e) {
+        return fail(e.what());
+    }
+}
+
+extern "C" int rvcidx_faiss_write_refine_codes_streamed(const FaissIndex *index, FILE *fp, rvcidx_faiss_codes_fn codes,
+                                                        void *user, int64_t batch_rows) {
+    try {
+        auto *r = dynamic_cast<const faiss::IndexRefine *>(reinterpret_cast<const faiss::Index *>(index));
+        auto *storage = r ? dynamic_cast<const faiss::IndexFlatCodes *>(r->refine_index) : nullptr;
+        if (!storage || !storage->codes.empty()) return fail("not a refine wrapper whose storage was dropped");
+        auto *sq = dynamic_cast<const faiss::IndexScalarQuantizer *>(storage);
+        if (!sq && !dynamic_cast<const faiss::IndexFlat *>(storage)) return fail("a refine storage neither flat nor SQ");
+        write_refine_streamed(r->base_index, sq, r->k_factor, fp, storage_source{nullptr, codes, user}, batch_rows);
         return 0;
     } catch (const std::exception &e) {
         return fail(e.what());

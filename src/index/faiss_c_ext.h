@@ -47,8 +47,10 @@ int rvcidx_faiss_IndexRefineFlat_reserve(FaissIndex *index, int64_t rows);
 /* Appends src's vectors to dst, their ids shifted by add_id (the number of
  * rows before src's first). Both must come from the same trained empty
  * index: IVF-Flat, IVF-PQ FastScan, or either inside a refine wrapper.
- * src is left unusable (its lists may have been moved). */
-int rvcidx_faiss_merge_into(FaissIndex *dst, FaissIndex *src, int64_t add_id);
+ * Without with_storage a refine wrapper's storage only counts the rows
+ * (its codes dropped before: rvcidx_faiss_IndexRefine_drop_storage). src
+ * is left unusable (its lists may have been moved). */
+int rvcidx_faiss_merge_into(FaissIndex *dst, FaissIndex *src, int64_t add_id, int with_storage);
 
 /* No per-sub-quantizer "WARNING clustering" lines on stderr when an IVF-PQ
  * FastScan index trains on a small sample (no-op for other indexes); the
@@ -94,6 +96,21 @@ int rvcidx_faiss_IndexRefine_new_from_rows(FaissIndex *base, FaissIndex *codec, 
  * batch_rows at a time, never all held. */
 int rvcidx_faiss_write_refine_from_rows(const FaissIndex *index, FILE *fp, rvcidx_faiss_rows_fn rows, void *user,
                                         int64_t batch_rows);
+
+/* Frees the codes (floats for RFlat) of a refine wrapper's flat or SQ
+ * storage, which keeps counting its rows; *row_bytes: the bytes each row's
+ * code took. */
+int rvcidx_faiss_IndexRefine_drop_storage(FaissIndex *index, int64_t *row_bytes);
+
+/* Fills out with the stored bytes of rows [first, first + n) of a refine
+ * storage (row_bytes each, in order); 0 on success. */
+typedef int (*rvcidx_faiss_codes_fn)(void *user, int64_t first, int64_t n, uint8_t *out);
+
+/* Writes to fp what faiss_write_index writes for index (a refine wrapper
+ * whose storage was dropped, its base holding every row) were its storage
+ * holding the bytes codes() gives, batch_rows rows at a time. */
+int rvcidx_faiss_write_refine_codes_streamed(const FaissIndex *index, FILE *fp, rvcidx_faiss_codes_fn codes, void *user,
+                                             int64_t batch_rows);
 
 #ifdef __cplusplus
 }

@@ -84,12 +84,14 @@ typedef struct index_writer {
     const FaissIndex *index;
     int k_factor, by_id;
     rvcidx_faiss_rows_fn rows;
+    rvcidx_faiss_codes_fn codes; /* or the storage's bytes (a merge's parts) */
     void *user;
 } index_writer;
 
 enum { STREAM_BATCH_ROWS = 8192 }; /* 24 MiB of D=768 floats at a time */
 
 static int write_index_to(const index_writer *w, FILE *fp) {
+    if (w->codes) return rvcidx_faiss_write_refine_codes_streamed(w->index, fp, w->codes, w->user, STREAM_BATCH_ROWS);
     if (!w->rows) return faiss_write_index(w->index, fp);
     if (w->by_id) return rvcidx_faiss_write_refine_from_rows(w->index, fp, w->rows, w->user, STREAM_BATCH_ROWS);
     return rvcidx_faiss_write_refine_flat_streamed(w->index, (float)w->k_factor, fp, w->rows, w->user, STREAM_BATCH_ROWS);
@@ -125,6 +127,12 @@ int rvcidx__index_save_refine_flat_streamed(const FaissIndex *base, int k_factor
 
 int rvcidx__index_save_from_rows(const FaissIndex *index, rvcidx_faiss_rows_fn rows, void *user, const char *path) {
     index_writer w = {.index = index, .by_id = 1, .rows = rows, .user = user};
+    return save_with(&w, path);
+}
+
+int rvcidx__index_save_codes_streamed(const FaissIndex *index, rvcidx_faiss_codes_fn codes, void *user,
+                                      const char *path) {
+    index_writer w = {.index = index, .codes = codes, .user = user};
     return save_with(&w, path);
 }
 

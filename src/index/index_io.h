@@ -47,4 +47,10 @@ int rvcidx__index_save_refine_flat_streamed(const FaissIndex *base, int k_factor
  * batch at a time. */
 int rvcidx__index_save_from_rows(const FaissIndex *index, rvcidx_faiss_rows_fn rows, void *user, const char *path);
 
+/* Writes, atomically to path, a refine wrapper whose storage was dropped
+ * (rvcidx_faiss_IndexRefine_drop_storage) with the storage's bytes codes()
+ * gives streamed in: a merge's parts, read from their files. */
+int rvcidx__index_save_codes_streamed(const FaissIndex *index, rvcidx_faiss_codes_fn codes, void *user,
+                                      const char *path);
+
 #endif

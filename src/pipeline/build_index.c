@@ -20,6 +20,7 @@
 #include "rvcidx/index_build.h"
 #include "rvcidx/store.h"
 #include "rvcidx/outdir.h"
+#include "store/row_reader.h"
 
 
 static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
@@ -154,6 +155,38 @@ static int eval_and_choose(const char *store, const char *path, FaissIndex *load
     return 0;
 }
 
+/* Whether a tuning index of tune_rows keeps no refine storage and reads its
+ * rows by id (past RVCIDX_ROWS_IN_MEMORY), said once in the log. */
+static int tuning_by_id(const char *store, const rvcidx_index_params *p, uint64_t tune_rows, int *by_id) {
+    int dim = 0;
+    uint64_t all_rows = 0;
+    RVCIDX__TRY(rvcidx__index_rows(store, p, &dim, &all_rows));
+    uint64_t held_bytes = tune_rows * rvcidx__refine_row_bytes(p, dim), most = rvcidx__rows_in_memory_max();
+    *by_id = held_bytes > most;
+    if (*by_id)
+        rvcidx__log(RVCIDX_LOG_INFO, "the tuning index re-ranks with rows read from the store by id: its refine storage "
+                    "would hold %.1f MiB, over %.1f MiB (RVCIDX_ROWS_IN_MEMORY); its search times include those reads",
+                    mib(held_bytes), mib(most));
+    return 0;
+}
+
+/* The tuning index in memory, its rows read by id: encoded from the
+ * centroids as the trained file was (the same seeded PQ sample), measured,
+ * dropped. */
+static int tune_by_id(const char *store, const char *dir, const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
+                      const rvcidx_eval_params *eq, uint64_t tune_rows, rvcidx_index_result *r) {
+    char centroids[PATH_MAX + 16], label[PATH_MAX + 32];
+    snprintf(centroids, sizeof centroids, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
+    snprintf(label, sizeof label, "%s/index-tuning (in memory)", dir);
+    rvcidx__encoding e;
+    RVCIDX__TRY(rvcidx__encoding_open(store, centroids, ip, 1, &e));
+    int rc = rvcidx__encoding_add(&e, tune_rows);
+    if (rc == 0) rc = eval_and_choose(store, label, e.index, ip, ep, eq, tune_rows, NULL, r);
+    if (rc == 0) rc = rvcidx__row_reader_status(e.rows);
+    rvcidx__encoding_free(&e);
+    return rc;
+}
+
 static int measure_and_choose(const char *store, const char *dir, const char *trained, const char *work,
                               const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
                               const rvcidx__eval_others *others, rvcidx_index_result *r) {
@@ -161,9 +194,17 @@ static int measure_and_choose(const char *store, const char *dir, const char *tr
     rvcidx_eval_params eq;
     uint64_t tune_rows = 0, rows = 0;
     char tuning[PATH_MAX + 64] = "";
+    int by_id = 0;
     RVCIDX__TRY(plan_queries(store, ip, ep, others, &eq, &tune_rows, &rows));
+    if (tune_rows && ep->tune && ip->type == RVCIDX_INDEX_IVFPQ4FS) RVCIDX__TRY(tuning_by_id(store, ip, tune_rows, &by_id));
+    if (tune_rows && ep->tune) log_tuning_index(ip, tune_rows);
+    if (by_id) {
+        int rc = tune_by_id(store, dir, ip, ep, &eq, tune_rows, r);
+        r->eval_seconds = omp_get_wtime() - t;
+        if (rc == 0) rc = rvcidx_index_set_search_params(work, r->nprobe, r->k_factor);
+        return rc;
+    }
     if (tune_rows && ep->tune) {
-        log_tuning_index(ip, tune_rows);
         RVCIDX__TRY(encode_tuning_index(store, dir, trained, ip, tune_rows, tuning, sizeof tuning));
     } else if (tune_rows) {
         eq.queries_from = RVCIDX_QUERIES_SELF; /* --no-tune measures the shipped index as it is */
@@ -207,15 +248,8 @@ static int encode_through_tuning_index(const char *store, const char *dir, const
     log_tuning_index(p, tune_rows);
     rvcidx__log(RVCIDX_LOG_INFO, "the shipped index is the tuning index plus rows %llu..%llu (each row encoded once)",
                 (unsigned long long)(p->first_row + tune_rows), (unsigned long long)(p->first_row + rows));
-    int dim = 0;
-    uint64_t all_rows = 0;
-    RVCIDX__TRY(rvcidx__index_rows(store, p, &dim, &all_rows));
-    uint64_t held_bytes = tune_rows * rvcidx__refine_row_bytes(p, dim), most = rvcidx__rows_in_memory_max();
-    int by_id = held_bytes > most;
-    if (by_id)
-        rvcidx__log(RVCIDX_LOG_INFO, "the tuning index re-ranks with rows read from the store by id: its refine storage "
-                    "would hold %.1f MiB, over %.1f MiB (RVCIDX_ROWS_IN_MEMORY); its search times include those reads",
-                    mib(held_bytes), mib(most));
+    int by_id = 0;
+    RVCIDX__TRY(tuning_by_id(store, p, tune_rows, &by_id));
     rvcidx__encoding e;
     RVCIDX__TRY(rvcidx__encoding_open(store, r->centroids_path, p, by_id, &e));
     char label[PATH_MAX + 32];

@@ -373,23 +373,33 @@ static int plan_per_speaker(const rvcidx_index_params *ip, const rvcidx_eval_par
     return 0;
 }
 
+/* Whether a split's finish tunes on an index in memory reading its rows by
+ * id (build_index.c, past RVCIDX_ROWS_IN_MEMORY) instead of a file it
+ * encodes whole and loads. */
+static int split_tunes_by_id(const rvcidx_index_params *ip, const rvcidx_plan_result *p) {
+    uint64_t refine_row = rvcidx__refine_row_bytes(ip, p->dim);
+    return p->eval_rows < p->index_rows && refine_row && p->eval_rows * refine_row > rvcidx__rows_in_memory_max();
+}
+
 /* A split build encodes parts of index_rows/split rows (each task on its
- * own), then merges them into the first part: an IVF-PQ index's refine
- * storage (one vector) grows by reallocation, old and new at once; IVF-Flat
- * grows list by list. Its finish tunes on a tuning index it encodes whole
- * and writes as a file (counted in plan_disk), then loads: eval as unsplit. */
+ * own), then merges them into the first part: an IVF-PQ index's PQ lists
+ * only, one part loaded at a time, the refine storage copied from the part
+ * files into the merged one (index_merge.c); IVF-Flat grows list by list.
+ * Its finish tunes on a tuning index: read by id past the limit, else one
+ * it encodes whole and writes as a file (counted in plan_disk) and loads. */
 static void plan_split(const rvcidx_index_params *ip, unsigned parts, rvcidx_plan_result *p) {
     uint64_t vec = (uint64_t)p->dim * sizeof(float), part_rows = (p->index_rows + parts - 1) / parts;
     uint64_t part = rvcidx_index_predict_bytes(ip, p->dim, p->nlist, part_rows);
     uint64_t tuned = rvcidx_index_predict_bytes(ip, p->dim, p->nlist, p->eval_rows);
     uint64_t pq_sample = (p->train_rows < RVCIDX__PQ_TRAIN_ROWS ? p->train_rows : RVCIDX__PQ_TRAIN_ROWS) * vec;
-    uint64_t width = ip->type == RVCIDX_INDEX_IVFFLAT ? 0 : ip->refine == RVCIDX_REFINE_FLAT ? 4
-                     : ip->refine == RVCIDX_REFINE_FP16 ? 2 : 1;
+    uint64_t refine_row = rvcidx__refine_row_bytes(ip, p->dim);
+    int by_id = split_tunes_by_id(ip, p);
+    uint64_t tuning = by_id ? tuned - p->eval_rows * refine_row : tuned;
     p->split = parts;
-    p->ram_encode = BASE_RAM + max_u64(max_u64(part, tuned) + RVCIDX__ADD_BATCH_ROWS * vec, pq_sample);
-    p->ram_merge = BASE_RAM + p->index_bytes + p->index_rows * (uint64_t)p->dim * width + part;
-    /* the finish loads the tuning index file whole (its refine storage with it) */
-    p->ram_eval = max_u64(p->ram_eval, BASE_RAM + tuned + 2 * (uint64_t)RVCIDX__EVAL_TRUTH_BLOCK_ROWS * vec);
+    p->ram_encode = BASE_RAM + max_u64(max_u64(part, tuning) + RVCIDX__ADD_BATCH_ROWS * vec, pq_sample);
+    p->ram_merge = BASE_RAM + p->index_bytes - p->index_rows * refine_row + part;
+    if (!by_id) /* the finish loads the tuning index file whole (its refine storage with it) */
+        p->ram_eval = max_u64(p->ram_eval, BASE_RAM + tuned + 2 * (uint64_t)RVCIDX__EVAL_TRUTH_BLOCK_ROWS * vec);
 }
 
 /* A store already in outdir is appended to in a copy (store_write.c), beside
@@ -406,9 +416,9 @@ static void plan_disk(const char *outdir, const rvcidx_index_params *ip, rvcidx_
     p->disk_needed = (rebuild ? 2 : 1) * p->store_bytes + p->centroids_bytes + p->index_bytes +
                      (rebuild ? p->largest_index_bytes : 0) + p->reduced_bytes;
     if (ip->type == RVCIDX_INDEX_AUTO) p->disk_needed += p->largest_index_bytes; /* the best so far, the next built */
-    if (p->split) /* the parts, the trained index, the tuning index file */
+    if (p->split) /* the parts, the trained index, the tuning index file (none when read by id) */
         p->disk_needed += p->index_bytes + p->centroids_bytes +
-                          rvcidx_index_predict_bytes(ip, p->dim, p->nlist, p->eval_rows);
+                          (split_tunes_by_id(ip, p) ? 0 : rvcidx_index_predict_bytes(ip, p->dim, p->nlist, p->eval_rows));
 }
 
 static void plan_peak(rvcidx_plan_result *p) {

@@ -285,15 +285,19 @@ near("in-memory auto eval", xo["eval"], flat_eval)
 assert "--index" not in ro.stderr, ro.stderr
 case(f"--index auto: peak {x['peak']} GiB, IVF-Flat not built; held in memory {xo['eval']} GiB, refused")
 
-sp, r = plan(t10, "--split", "4", expect=8)
+sp, r = plan(t10, "--split", "4", env=ROOMY, expect=0)
 part = index_bytes(N // 4, NL)
 assert sp["split"] == 4, sp
-near("split merge", sp["merge"], BASE + IDX + N * D * 4 + part)
-near("split encode", sp["encode"], BASE + index_bytes(HELD, NL) + BATCH * VEC)  # the finish's tuning index
-near("split eval", sp["eval"], BASE + index_bytes(HELD, NL) + 2 * TRUTH_BLOCK * VEC)  # that file, loaded whole
-near("split disk", sp["disk"], STORE + 2 * centroids_bytes(NL) + 2 * IDX + index_bytes(HELD, NL))
-assert "--split" not in r.stderr and "--per-speaker" not in r.stderr, r.stderr  # per-speaker cannot split
-case(f"--split 4: parts of 2.5M rows, merge peak {sp['merge']} GiB")
+# the merge: the PQ lists and one part at a time, the refine storage copied from the part files
+near("split merge", sp["merge"], BASE + IDX - N * VEC + part)
+near("split encode", sp["encode"], BASE + part + BATCH * VEC)  # a part; the finish's tuning index reads by id
+near("split eval", sp["eval"], BASE + index_bytes(HELD, NL) - FLOATS_HELD + 2 * TRUTH_BLOCK * VEC + QUERIES * VEC)
+near("split disk", sp["disk"], STORE + 2 * centroids_bytes(NL) + 2 * IDX)  # no tuning index file
+assert sp["peak"] <= N * VEC / GIB / 2, sp
+spo, ro = plan(t10, "--split", "4", env={"RVCIDX_ROWS_IN_MEMORY": "64G"}, expect=8)
+near("in-memory split disk", spo["disk"], STORE + 2 * centroids_bytes(NL) + 2 * IDX + index_bytes(HELD, NL))
+assert "--split" not in ro.stderr and "--per-speaker" not in ro.stderr, ro.stderr  # per-speaker cannot split
+case(f"--split 4: parts of 2.5M rows, merge peak {sp['merge']} GiB (a part and the PQ lists)")
 
 # ---- 1M x 768: the plan against the peaks bench/RESULTS.md §12 measured ------------
 

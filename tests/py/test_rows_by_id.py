@@ -46,7 +46,8 @@ def report(p):
 subprocess.run([rvcidx, "demo", "-o", path("data"), "--speakers", "3", "--minutes", "1", "--quiet"], check=True)
 common = ["--no-timing", "--threads", "2", "--eval-queries", "300", "--quiet", "--no-progress"]
 for name, extra in [("flat", []), ("fp16", ["--refine", "fp16"]), ("sq8", ["--refine", "sq8"]),
-                    ("cosine", ["--metric", "cosine"])]:
+                    ("cosine", ["--metric", "cosine"]), ("split", ["--split", "3"]),
+                    ("split-fp16", ["--split", "2", "--refine", "fp16"]), ("budget", ["--max-vectors", "4000"])]:
     mem = run(["build", "-o", path("mem-" + name), path("data"), *common, *extra], by_id=False)
     ids = run(["build", "-o", path("ids-" + name), path("data"), *common, *extra], by_id=True)
     a, b = index_file("mem-" + name), index_file("ids-" + name)
