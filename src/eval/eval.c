@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "backend/backend.h"
+#include "eval/eval_ctx.h"
 #include "eval/eval_internal.h"
 #include "eval/eval_queries.h"
 #include "index/faiss_c_ext.h"
@@ -46,34 +47,6 @@ int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *r, int nprobe) {
     if (fewer > r->nlist / 2) fewer = r->nlist / 2;
     return fewer > 0 ? fewer : 1;
 }
-
-typedef struct answers {
-    int64_t *ids; /* nq x k, own id removed */
-    float *dist;
-} answers;
-
-static void answers_free(answers *a) {
-    free(a->ids);
-    free(a->dist);
-}
-
-typedef struct eval_ctx {
-    const rvcidx_eval_params *p;
-    rvcidx__eval_data data;
-    rvcidx__index_info info;
-    FaissIndex *index;
-    FaissIndex *exact;    /* the refine wrapper's flat copy of every vector (borrowed), or NULL */
-    const float *exact_xb; /* its vectors */
-    float *app_xb; /* fp16/sq8 refines: reconstruct_n(0, ntotal), what apps blend (owned); else NULL */
-    int app_by_id; /* fp16/sq8 refines past RVCIDX_ROWS_IN_MEMORY: what apps blend, reconstructed by id */
-    float *row_buf; /* one vector read by id (owned) */
-    int extra;   /* 1 when leave-one-out asks for k+1 to drop the query itself */
-    answers truth;
-    rvcidx_eval_report *report;
-    size_t planned; /* settings in the sweep as planned: the progress total, fixed from the start */
-    rvcidx_eval_params eff; /* the caller's params with the budget's defaults filled in (c->p points here) */
-    const rvcidx__eval_others *others; /* where other speakers' queries come from, when not the store (NULL) */
-} eval_ctx;
 
 /* Keeps the first k entries of each row of kk that are not the query itself. */
 static void drop_self(const eval_ctx *c, const int64_t *ids, const float *dist, answers *out) {
@@ -179,135 +152,6 @@ static int compute_truth(eval_ctx *c) {
     return rc;
 }
 
-static double squared_l2(const float *a, const float *b, int d) {
-    double s = 0;
-    for (int i = 0; i < d; i++) s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    return s;
-}
-
-/* Vector id: as indexed, or (app) as the app reconstructs it from the
- * file (lossy for fp16/sq8); in c->row_buf when read by id. NULL when
- * reading it failed. */
-static const float *vector_of(const eval_ctx *c, int app, int64_t id) {
-    if (app && c->app_xb) return c->app_xb + (uint64_t)id * (uint64_t)c->data.dim;
-    if (app && c->app_by_id)
-        return faiss_Index_reconstruct(c->index, (idx_t)id, c->row_buf) == 0
-                   ? c->row_buf
-                   : (rvcidx__fail(RVCIDX_EFAISS, "faiss: reconstruct: %s", faiss_get_last_error()), NULL);
-    return rvcidx__eval_row(&c->data, id, c->row_buf);
-}
-
-/* RVC's blend: weights 1/score^2 normalised, over the k result vectors
- * (vector_of, app or exact). An empty slot (-1) is the last vector to RVC (Python's
- * big_npy[-1]) with faiss's huge score, so it weighs nothing unless every
- * slot is empty. */
-static int rvc_blend(const eval_ctx *c, int app, const float *query, const int64_t *ids, double *out) {
-    int d = c->data.dim;
-    double wsum = 0;
-    memset(out, 0, sizeof(double) * (size_t)d);
-    for (int i = 0; i < c->p->k; i++) {
-        const float *v = vector_of(c, app, ids[i] >= 0 ? ids[i] : (int64_t)c->data.ntotal - 1);
-        if (!v) return RVCIDX_EIO;
-        double score = ids[i] >= 0 ? squared_l2(query, v, d) : (double)FLT_MAX;
-        double w = 1.0 / fmax(score * score, 1e-24);
-        wsum += w;
-        for (int j = 0; j < d; j++) out[j] += w * v[j];
-    }
-    for (int j = 0; j < d; j++) out[j] /= wsum;
-    return 0;
-}
-
-/* The app's blend of the index's results (from the vectors reconstruct_n
- * gives it: lossy for fp16/sq8) against the blend of the exact results from
- * the original vectors. */
-static int blend_error(const eval_ctx *c, uint64_t q, const int64_t *ids, double *bi, double *bt, double *error) {
-    const float *query = c->data.queries + q * (uint64_t)c->data.dim;
-    RVCIDX__TRY(rvc_blend(c, 1, query, ids, bi));
-    RVCIDX__TRY(rvc_blend(c, 0, query, c->truth.ids + q * (uint64_t)c->p->k, bt));
-    double diff = 0, norm = 0;
-    for (int j = 0; j < c->data.dim; j++) {
-        diff += (bi[j] - bt[j]) * (bi[j] - bt[j]);
-        norm += bt[j] * bt[j];
-    }
-    *error = norm > 0 ? sqrt(diff / norm) : 0.0;
-    return 0;
-}
-
-/* What an app blends with, when the index does not hold the original
- * vectors exactly: every app calls reconstruct_n(0, ntotal) and blends those. */
-static int load_app_vectors(eval_ctx *c) {
-    c->row_buf = malloc(sizeof(float) * (size_t)c->info.dim);
-    if (!c->row_buf) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
-    if (c->info.type != RVCIDX_INDEX_IVFPQ4FS || c->info.refine == RVCIDX_REFINE_FLAT || c->info.ntotal == 0) return 0;
-    if (!c->data.base) return c->app_by_id = 1, 0; /* the vectors are not held: neither are the app's */
-    c->app_xb = malloc(sizeof(float) * c->info.ntotal * (size_t)c->info.dim);
-    if (!c->app_xb) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for the reconstructed vectors");
-    RVCIDX__FAISS_CHECK(faiss_Index_reconstruct_n(c->index, 0, (idx_t)c->info.ntotal, c->app_xb), "reconstruct_n");
-    return 0;
-}
-
-static int compare_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* How near (larger is nearer) v is to query: minus the squared L2
- * distance, or the inner product, in double from the stored floats. */
-static double nearness(const eval_ctx *c, const float *query, int64_t id) {
-    const float *v = vector_of(c, 0, id);
-    if (!v) return -HUGE_VAL; /* the read failure is reported after the sweep's searches */
-    if (!c->info.inner_product) return -squared_l2(query, v, c->data.dim);
-    double s = 0;
-    for (int j = 0; j < c->data.dim; j++) s += (double)query[j] * v[j];
-    return s;
-}
-
-/* Under ties any of the tied vectors is an exact neighbour (identical
- * silence frames, a duplicated clip): a returned vector counts as exact when
- * it is one of the exact k, or as near as the exact rank-th within
- * RVCIDX_EVAL_TIE_TOLERANCE of its distance. */
-static int counts_as_exact(const eval_ctx *c, const float *query, int64_t got, const int64_t *want, int k, int rank) {
-    if (got < 0) return 0;
-    for (int j = 0; j < k; j++)
-        if (got == want[j]) return 1;
-    if (want[rank] < 0) return 0;
-    double edge = nearness(c, query, want[rank]);
-    return nearness(c, query, got) >= edge - RVCIDX_EVAL_TIE_TOLERANCE * fabs(edge);
-}
-
-static int score_answers(const eval_ctx *c, const answers *a, rvcidx_eval_point *pt) {
-    int k = c->p->k, d = c->data.dim;
-    uint64_t nq = c->data.nq, hits1 = 0, hitsk = 0, empty = 0;
-    double *errors = malloc(sizeof(double) * nq), *bi = malloc(sizeof(double) * d), *bt = malloc(sizeof(double) * d);
-    if (!errors || !bi || !bt) {
-        free(errors), free(bi), free(bt);
-        return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
-    }
-    double err_sum = 0;
-    for (uint64_t q = 0; q < nq; q++) {
-        const int64_t *got = a->ids + q * k, *want = c->truth.ids + q * k;
-        const float *query = c->data.queries + q * (uint64_t)d;
-        hits1 += got[0] == want[0] || counts_as_exact(c, query, got[0], want, 1, 0);
-        for (int i = 0; i < k; i++) {
-            empty += got[i] < 0;
-            hitsk += counts_as_exact(c, query, got[i], want, k, k - 1); /* the ids an index returns are distinct */
-        }
-        if (blend_error(c, q, got, bi, bt, &errors[q]) != 0) {
-            free(errors), free(bi), free(bt);
-            return RVCIDX_EIO;
-        }
-        err_sum += errors[q];
-    }
-    qsort(errors, nq, sizeof *errors, compare_double);
-    pt->recall_1 = (double)hits1 / (double)nq;
-    pt->recall_k = (double)hitsk / ((double)nq * k);
-    pt->empty_share = (double)empty / ((double)nq * k);
-    pt->blend_error_mean = err_sum / (double)nq;
-    pt->blend_error_p95 = errors[(uint64_t)(0.95 * (double)(nq - 1))];
-    free(errors), free(bi), free(bt);
-    return 0;
-}
-
 /* Per-query work estimate: coarse search, list scanning, exact refine.
  * FastScan reads a 4-bit code of M nibbles 32 at a time in SIMD registers:
  * about M/8 operations a code, against D for a float vector. */
@@ -327,7 +171,7 @@ static int time_searches(eval_ctx *c, double *qps) {
         answers a = {0};
         double seconds = 0;
         rc = search_all(c, c->index, &a, &seconds);
-        answers_free(&a);
+        rvcidx__answers_free(&a);
         total += seconds;
         if (seconds > 0 && (best == 0 || seconds < best)) best = seconds;
     }
@@ -364,7 +208,7 @@ static int time_blocks(eval_ctx *c, int min_passes, double *p50_ms, double *p99_
         }
     }
     if (rc == 0 && n > 0) {
-        qsort(ms, n, sizeof *ms, compare_double);
+        qsort(ms, n, sizeof *ms, rvcidx__compare_double);
         *p50_ms = ms[(n - 1) / 2];
         *p99_ms = ms[(size_t)(0.99 * (double)(n - 1))];
         if (qps) *qps = total > 0 ? (double)(n / blocks) * (double)nq / total : 0;
@@ -446,8 +290,8 @@ static int search_and_score(eval_ctx *c, rvcidx_eval_point *pt) {
     double seconds = 0;
     int rc = search_all(c, c->index, &a, &seconds);
     if (timed) rvcidx__threads_restore(saved);
-    if (rc == 0) rc = score_answers(c, &a, pt);
-    answers_free(&a);
+    if (rc == 0) rc = rvcidx__eval_score(c, &a, pt);
+    rvcidx__answers_free(&a);
     if (rc == 0 && timed && seconds >= ONE_SEARCH_MIN_SECONDS) pt->qps_1thread = (double)c->data.nq / seconds;
     return rc;
 }
@@ -543,6 +387,56 @@ static int report_progress(const eval_ctx *c, size_t done, int finished) {
     return c->p->progress(&pr, c->p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "eval: stopped on request") : 0;
 }
 
+/* When no setting of the sweep reached the target, a refine may still get
+ * there by re-ranking more PQ candidates: past a few million vectors the
+ * 4-bit codes of other speakers' frames tie too often for k x 128 of them to
+ * hold the exact k (5M x 768: 0.908 at nprobe 512, k_factor 128). k_factor
+ * 256, 512 and 1024 at the best nprobe and the next two powers of two, the
+ * cheapest first by the cost model, until one reaches the target. Nothing
+ * changes for a sweep that reached it. */
+enum { MORE_KF = 3, MORE_NP = 3 };
+
+static int more_candidates(eval_ctx *c) {
+    rvcidx_eval_report *r = c->report;
+    const rvcidx_eval_point *best = NULL;
+    for (size_t i = 0; i < r->n_points; i++) {
+        if (r->points[i].reaches_target) return 0;
+        if (choosable(c, &r->points[i]) && (!best || r->points[i].recall_k > best->recall_k)) best = &r->points[i];
+    }
+    if (!c->p->tune || c->info.type != RVCIDX_INDEX_IVFPQ4FS || !best) return 0;
+    rvcidx_eval_point extra[MORE_KF * MORE_NP];
+    size_t n = 0;
+    for (int a = 0; a < MORE_NP; a++)
+        for (int b = 0; b < MORE_KF; b++) {
+            int64_t np = (int64_t)best->nprobe << a;
+            if (np > r->nlist || (c->p->fixed_nprobe > 0 && np != c->p->fixed_nprobe)) continue;
+            memset(&extra[n], 0, sizeof extra[n]);
+            extra[n].nprobe = (int)np;
+            extra[n].k_factor = 256 << b;
+            extra[n].cost = cost_model(c, extra[n].nprobe, extra[n].k_factor);
+            n++;
+        }
+    for (size_t i = 1; i < n; i++) /* cheapest first (insertion sort: at most 9) */
+        for (size_t j = i; j > 0 && extra[j].cost < extra[j - 1].cost; j--) {
+            rvcidx_eval_point t = extra[j];
+            extra[j] = extra[j - 1], extra[j - 1] = t;
+        }
+    rvcidx__log(RVCIDX_LOG_INFO, "eval: no setting reached %d-recall@%d >= %.2f (best %.4f at nprobe %d, k_factor %d): "
+                "re-ranking more candidates (k_factor up to 1024)", c->p->k, c->p->k, c->p->target_recall,
+                best->recall_k, best->nprobe, best->k_factor);
+    rvcidx_eval_point *grown = realloc(r->points, sizeof *grown * (r->n_points + n)); /* best points into the old */
+    if (!grown) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
+    r->points = grown;
+    c->planned += n;
+    for (size_t i = 0; i < n; i++) {
+        RVCIDX__TRY(measure_point(c, &extra[i]));
+        r->points[r->n_points++] = extra[i];
+        RVCIDX__TRY(report_progress(c, c->planned - n + i + 1, 0));
+        if (extra[i].reaches_target) break;
+    }
+    return 0;
+}
+
 static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int cosine) {
     rvcidx_eval_report *r = c->report;
     RVCIDX__TRY(find_exact_copy(c));
@@ -550,7 +444,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
                                        c->p->queries_from == RVCIDX_QUERIES_OTHER ? c->others : NULL, &c->data));
     r->queries = c->data.nq;
     r->zero_norm_rows = c->data.zero_rows;
-    RVCIDX__TRY(load_app_vectors(c));
+    RVCIDX__TRY(rvcidx__eval_load_app_vectors(c));
     RVCIDX__TRY(compute_truth(c));
     RVCIDX__TRY(plan_sweep(c));
     c->planned = r->n_points; /* settings skipped below count as done: the total does not shrink */
@@ -577,6 +471,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
         RVCIDX__TRY(report_progress(c, i + 1, 0));
     }
     r->n_points = kept;
+    RVCIDX__TRY(more_candidates(c));
     if (c->data.rows) RVCIDX__TRY(rvcidx__row_reader_status(c->data.rows)); /* a failed read ranked a vector last */
     RVCIDX__TRY(report_progress(c, c->planned, 1));
     r->stored = 0;
@@ -661,7 +556,7 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
         int cosine = index_params && index_params->metric == RVCIDX_METRIC_COSINE;
         rc = run_eval(&c, store_path, index_params ? index_params->first_row : 0, cosine);
     }
-    answers_free(&c.truth);
+    rvcidx__answers_free(&c.truth);
     free(c.app_xb);
     free(c.row_buf);
     rvcidx__eval_data_free(&c.data);

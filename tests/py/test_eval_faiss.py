@@ -3,7 +3,8 @@ independent computation with Debian's Python faiss 1.7.3: exact k-NN from
 IndexFlatL2 over all indexed vectors, the index's own answers, and RVC's
 1/d^2 blend, giving the same recall, empty-slot share and blend error as the
 report. Also: build writes the chosen setting into the index (and its name),
-and a target no setting reaches fails with exit 7 and publishes nothing."""
+a sweep that misses the target tries k_factor 256 to 1024, and a target no
+setting reaches fails with exit 7 and publishes nothing."""
 import glob
 import json
 import os
@@ -123,6 +124,15 @@ r = run("build", "-o", P("miss"), P("noise", "m"), "--nlist", "40", "--target-re
 assert "no setting reached 8-recall@8 >= 1.00" in r.stderr, r.stderr
 assert not glob.glob(P("miss", "added_*.index")), "nothing is published when the target is missed"
 assert os.path.exists(P("miss", "report.md"))
+passed += 1
+
+# --- a sweep that misses the target re-ranks more candidates (k_factor 256..1024) before giving up
+r = run("build", "-o", P("more"), P("data"), "--target-recall", "0.9995", "--no-timing", "--threads", "1")
+assert "re-ranking more candidates" in r.stderr, r.stderr
+more = json.load(open(P("more", "report.json")))
+assert max(p["k_factor"] for p in more["settings"]) >= 256, more["settings"]
+assert more["chosen_setting"]["k_factor"] >= 256 and more["chosen_setting"]["recall_k"] >= 0.9995, more["chosen_setting"]
+assert "re-ranking more candidates" not in run("build", "-o", P("out2"), P("data")).stderr  # reached: nothing more
 passed += 1
 
 # --- --index auto: the three types measured, exactly one published, and the log says why
