@@ -50,7 +50,7 @@ static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal
     }
     if (rc == 0 && (uint64_t)ntotal * (uint64_t)d->dim * sizeof(float) > rvcidx__rows_in_memory_max()) {
         rvcidx_store_close(st);
-        return rvcidx__row_reader_open(store_path, first_row, ntotal, cosine, &d->rows);
+        return rvcidx__row_reader_open(store_path, first_row, ntotal, &d->rows);
     }
     if (rc == 0 && !(d->base_owned = malloc(sizeof(float) * (size_t)ntotal * (size_t)d->dim)))
         rc = rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for %llu x %d vectors", (unsigned long long)ntotal, d->dim);
@@ -63,9 +63,12 @@ static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal
 
 const float *rvcidx__eval_row(const rvcidx__eval_data *d, int64_t id, float *buf) {
     if (d->base) return d->base + (uint64_t)id * (uint64_t)d->dim;
-    if (rvcidx__row_reader_get(d->rows, id, buf) == 0) return buf;
-    rvcidx__row_reader_status(d->rows);
-    return NULL;
+    if (rvcidx__row_reader_get(d->rows, id, buf) != 0) {
+        rvcidx__row_reader_status(d->rows);
+        return NULL;
+    }
+    if (d->cosine) rvcidx__normalize_rows(buf, 1, d->dim); /* as indexed */
+    return buf;
 }
 
 /* Rows of norm 0: under cosine they stay 0 (x / max(1e-12, 0)), every query

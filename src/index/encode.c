@@ -115,15 +115,21 @@ static int make_trained_sq(const rvcidx_index_params *p, int dim, const float *t
     return 0;
 }
 
-static int read_row_by_id(void *reader, int64_t id, float *out) { return rvcidx__row_reader_get(reader, id, out); }
+/* A row of the refine read by id, as it was added (normalised for cosine). */
+static int read_row_by_id(void *encoding, int64_t id, float *out) {
+    const rvcidx__encoding *e = encoding;
+    if (rvcidx__row_reader_get(e->rows, id, out) != 0) return -1;
+    if (e->p.metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(out, 1, e->plan.dim);
+    return 0;
+}
 
 /* Takes ivf: a refine wrapper reading its rows by id, its SQ (fp16/sq8)
  * trained on the same sample as the stored one would be. */
 static int wrap_reading_rows(const rvcidx_index_params *p, FaissIndex *ivf, const float *train, uint64_t n_train,
-                             rvcidx__row_reader *rows, FaissIndex **out) {
+                             rvcidx__encoding *reading, FaissIndex **out) {
     FaissIndex *codec = NULL;
     int rc = p->refine == RVCIDX_REFINE_FLAT ? 0 : make_trained_sq(p, faiss_Index_d(ivf), train, n_train, &codec);
-    if (rc == 0 && rvcidx_faiss_IndexRefine_new_from_rows(ivf, codec, read_row_by_id, rows, out) != 0) {
+    if (rc == 0 && rvcidx_faiss_IndexRefine_new_from_rows(ivf, codec, read_row_by_id, reading, out) != 0) {
         rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: a refine reading rows by id failed: %s", faiss_get_last_error());
         if (codec) faiss_Index_free(codec);
     }
@@ -134,10 +140,10 @@ static int wrap_reading_rows(const rvcidx_index_params *p, FaissIndex *ivf, cons
 /* Takes ivf: wraps it in the refine (RFlat, or an IndexRefine around a
  * trained SQ; or reading rows by id) and stores nprobe and k_factor. */
 static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, const float *train, uint64_t n_train,
-                              rvcidx__row_reader *rows, FaissIndex **out) {
+                              rvcidx__encoding *reading, FaissIndex **out) {
     FaissIndex *index = ivf;
-    if (p->type == RVCIDX_INDEX_IVFPQ4FS && rows) {
-        RVCIDX__TRY(wrap_reading_rows(p, ivf, train, n_train, rows, &index));
+    if (p->type == RVCIDX_INDEX_IVFPQ4FS && reading) {
+        RVCIDX__TRY(wrap_reading_rows(p, ivf, train, n_train, reading, &index));
     } else if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->refine != RVCIDX_REFINE_FLAT) {
         FaissIndex *sq = NULL;
         int rc = make_trained_sq(p, faiss_Index_d(ivf), train, n_train, &sq);
@@ -200,14 +206,14 @@ static int reserve_exact_storage(FaissIndex *index, uint64_t rows) {
 
 /* The empty index, trained: quantizer from the centroids, PQ on the seeded sample. */
 static int trained_index(const rvcidx_index_params *p, rvcidx_store *store, const rvcidx__index_plan *plan,
-                         const rvcidx__centroids *c, rvcidx__row_reader *rows, FaissIndex **out) {
+                         const rvcidx__centroids *c, rvcidx__encoding *reading, FaissIndex **out) {
     uint64_t n_train = plan->train_rows < PQ_TRAIN_ROWS ? plan->train_rows : PQ_TRAIN_ROWS;
     float *train = NULL;
     RVCIDX__TRY(rvcidx__sample_rows(store, plan->first_row, plan->rows, n_train, p->seed, NULL, NULL, &train, NULL));
     if (p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(train, n_train, plan->dim);
     FaissIndex *ivf = NULL;
     int rc = make_trained_ivf(p, c, train, n_train, &ivf);
-    if (rc == 0) rc = wrap_and_configure(p, ivf, train, n_train, rows, out);
+    if (rc == 0) rc = wrap_and_configure(p, ivf, train, n_train, reading, out);
     free(train);
     return rc;
 }
@@ -229,11 +235,10 @@ int rvcidx__encoding_open(const char *store_path, const char *centroids_path, co
     if (rc == 0 && rows_by_id && e->p.type != RVCIDX_INDEX_IVFPQ4FS)
         rc = rvcidx__fail(RVCIDX_EINVAL, "encode: only a refine reads its rows by id");
     if (rc == 0 && rows_by_id)
-        rc = rvcidx__row_reader_open(store_path, e->plan.first_row, e->plan.rows, e->p.metric == RVCIDX_METRIC_COSINE,
-                                     &e->rows);
+        rc = rvcidx__row_reader_open(store_path, e->plan.first_row, e->plan.rows, &e->rows);
     if (rc == 0) {
         rvcidx__set_threads(e->p.threads);
-        rc = trained_index(&e->p, e->store, &e->plan, &c, e->rows, &e->index);
+        rc = trained_index(&e->p, e->store, &e->plan, &c, e->rows ? e : NULL, &e->index);
     }
     if (rc == 0) rc = reserve_exact_storage(e->index, e->plan.rows);
     rvcidx__centroids_free(&c);

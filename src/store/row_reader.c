@@ -10,11 +10,10 @@
 #include <unistd.h>
 
 #include "base/internal.h"
-#include "index/sample.h"
 #include "store/store_impl.h"
 
 struct rvcidx__row_reader {
-    int fd, dim, cosine;
+    int fd, dim;
     uint64_t first, rows, chunk_rows;
     uint64_t *offsets;
     size_t n_chunks;
@@ -23,8 +22,7 @@ struct rvcidx__row_reader {
     atomic_llong failed_row;
 };
 
-int rvcidx__row_reader_open(const char *store_path, uint64_t first, uint64_t rows, int cosine,
-                            rvcidx__row_reader **out) {
+int rvcidx__row_reader_open(const char *store_path, uint64_t first, uint64_t rows, rvcidx__row_reader **out) {
     *out = NULL;
     rvcidx__row_reader *r = calloc(1, sizeof *r);
     if (!r) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
@@ -43,7 +41,7 @@ int rvcidx__row_reader_open(const char *store_path, uint64_t first, uint64_t row
         return rc;
     }
     snprintf(r->path, sizeof r->path, "%s", store_path);
-    r->first = first, r->rows = rows, r->cosine = cosine;
+    r->first = first, r->rows = rows;
     atomic_init(&r->failed_errno, 0);
     atomic_init(&r->failed_row, -1);
     *out = r;
@@ -69,7 +67,6 @@ int rvcidx__row_reader_get(rvcidx__row_reader *r, int64_t row, float *out) {
         if (got <= 0) return remember_failure(r, row, got < 0 ? errno : EIO);
         done += (size_t)got;
     }
-    if (r->cosine) rvcidx__normalize_rows(out, 1, r->dim);
     return 0;
 }
 

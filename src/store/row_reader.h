@@ -13,12 +13,11 @@
 
 typedef struct rvcidx__row_reader rvcidx__row_reader;
 
-/* Rows [first, first + rows) of the store at store_path, row 0 being first;
- * normalised to unit length when cosine (as the index was given them).
- * RVCIDX_EINPUT when the store is not laid out as rvcidx writes it
- * (chunks of whole rows, no filters, native floats). The caller closes it. */
-int rvcidx__row_reader_open(const char *store_path, uint64_t first, uint64_t rows, int cosine,
-                            rvcidx__row_reader **out);
+/* Rows [first, first + rows) of the store at store_path, row 0 being first,
+ * as stored (a cosine index's caller normalises them). RVCIDX_EINPUT when
+ * the store is not laid out as rvcidx writes it (chunks of whole rows, no
+ * filters, native floats). The caller closes it. */
+int rvcidx__row_reader_open(const char *store_path, uint64_t first, uint64_t rows, rvcidx__row_reader **out);
 
 /* Row `row` (0-based in the range) into out (dim floats): 0, or -1 on a
  * read error or a row outside the range, which the reader remembers for
