@@ -228,7 +228,7 @@ near("reduced.h5", b["reduced"], K * VEC + MIB)
 near("budget disk", b["disk"], STORE + K * VEC + MIB + centroids_bytes(NLK) + index_bytes(K, NLK))
 near("budget encode", b["encode"], BASE + grown(index_bytes(K, NLK), K * VEC) + BATCH * VEC)
 near("budget eval", b["eval"], BASE + grown(index_bytes(K, NLK), K * VEC) + QUERIES * VEC)
-near("budget train", b["train"], BASE + 64 * NLK * VEC + NLK * VEC * 2 + 256 * NLK * 4 * 64)
+near("budget train", b["train"], BASE + 64 * NLK * (VEC + 12) + NLK * VEC * 2 + 16 * MIB)
 assert b["reduce"] > 0.06 and b["peak"] == max(b["reduce"], b["encode"], b["eval"], b["train"]), b
 assert b["peak"] < 24 and b["disk"] < 0.6 * u["disk"], (b, u)
 if b["ram_room"] >= b["peak"] and b["disk_room"] >= b["disk"]:
