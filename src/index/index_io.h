@@ -47,6 +47,11 @@ int rvcidx__index_save_refine_flat_streamed(const FaissIndex *base, int k_factor
  * batch at a time. */
 int rvcidx__index_save_from_rows(const FaissIndex *index, rvcidx_faiss_rows_fn rows, void *user, const char *path);
 
+/* rvcidx_index_merge, the merged index's nprobe and k_factor set first
+ * when nprobe > 0 (a split build tuned before merging; index_merge.c). */
+int rvcidx__index_merge_set(const char *const *part_paths, size_t n, const char *out_path, rvcidx_progress_fn progress,
+                            void *progress_user, int nprobe, int k_factor, rvcidx_encode_result *result);
+
 /* Writes, atomically to path, a refine wrapper whose storage was dropped
  * (rvcidx_faiss_IndexRefine_drop_storage) with the storage's bytes codes()
  * gives streamed in: a merge's parts, read from their files. */

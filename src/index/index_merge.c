@@ -98,15 +98,16 @@ static int merge_one(FaissIndex *merged, const char *path, const rvcidx__index_i
     return rc;
 }
 
-static int save_merged(FaissIndex *merged, part_codes *pc, const char *out_path) {
+static int save_merged(FaissIndex *merged, part_codes *pc, int nprobe, int k_factor, const char *out_path) {
+    if (nprobe > 0) RVCIDX__TRY(rvcidx__index_set_params(merged, nprobe, k_factor));
     if (!pc->row_bytes) return rvcidx__index_save(merged, out_path);
     int rc = rvcidx__index_save_codes_streamed(merged, read_part_codes, pc, out_path);
     if (pc->fp) fclose(pc->fp);
     return rc && pc->why[0] ? rvcidx__fail(RVCIDX_EINPUT, "%s", pc->why) : rc;
 }
 
-int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, rvcidx_progress_fn progress,
-                       void *progress_user, rvcidx_encode_result *result) {
+int rvcidx__index_merge_set(const char *const *part_paths, size_t n, const char *out_path, rvcidx_progress_fn progress,
+                            void *progress_user, int nprobe, int k_factor, rvcidx_encode_result *result) {
     if (!part_paths || n == 0 || !out_path) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_index_merge: no parts");
     double start = omp_get_wtime();
     FaissIndex *merged = NULL;
@@ -123,7 +124,7 @@ int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_
         rc = merge_one(merged, part_paths[i], &first, pc.row_bytes == 0, &pc.rows[i]);
         if (rc == 0) rc = report_merged(progress, progress_user, i + 1, n);
     }
-    if (rc == 0) rc = save_merged(merged, &pc, out_path);
+    if (rc == 0) rc = save_merged(merged, &pc, nprobe, k_factor, out_path);
     if (rc == 0 && result) {
         memset(result, 0, sizeof *result);
         result->dim = first.dim;
@@ -134,4 +135,9 @@ int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_
     free(pc.rows);
     faiss_Index_free(merged);
     return rc;
+}
+
+int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, rvcidx_progress_fn progress,
+                       void *progress_user, rvcidx_encode_result *result) {
+    return rvcidx__index_merge_set(part_paths, n, out_path, progress, progress_user, 0, 0, result);
 }

@@ -320,9 +320,29 @@ int rvcidx__encode_and_measure(const char *store, const char *dir, const char *w
     return measure(store, dir, NULL, work, p, ep, others, r);
 }
 
+int rvcidx__tune_first(const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+                       rvcidx_index_result *r, int *tuned) {
+    *tuned = 0;
+    if (!ep || !ep->tune || p->type != RVCIDX_INDEX_IVFPQ4FS) return 0;
+    double t = omp_get_wtime();
+    rvcidx_eval_params eq;
+    uint64_t tune_rows = 0, rows = 0;
+    int by_id = 0;
+    RVCIDX__TRY(plan_queries(store, p, ep, NULL, &eq, &tune_rows, &rows));
+    if (tune_rows) RVCIDX__TRY(tuning_by_id(store, p, tune_rows, &by_id));
+    if (!by_id) return 0;
+    log_tuning_index(p, tune_rows);
+    r->nprobe = p->nprobe;
+    r->k_factor = p->k_factor;
+    int rc = tune_by_id(store, dir, p, ep, &eq, tune_rows, r);
+    r->eval_seconds = omp_get_wtime() - t;
+    *tuned = rc == 0;
+    return rc;
+}
+
 int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
-                         const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
-    int rc = measure(store, dir, trained, work, p, ep, NULL, r); /* split: one index of the whole store */
+                         const rvcidx_index_params *p, const rvcidx_eval_params *ep, int tuned, rvcidx_index_result *r) {
+    int rc = tuned ? 0 : measure(store, dir, trained, work, p, ep, NULL, r); /* split: one index of the whole store */
     if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, rvcidx__file_size(work), r->encode.ntotal);
     if (rc == 0) rc = publish(dir, model, work, p, r->encode.dim, r);
     if (rc) unlink(work);

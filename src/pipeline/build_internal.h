@@ -8,9 +8,18 @@
 
 /* work: the encoded index under a temporary name in dir. r->train and
  * r->encode must be filled. trained: the trained empty index when one is at
- * hand (split builds), else NULL. On failure work is removed. */
+ * hand (split builds), else NULL. tuned: r already holds the tuning
+ * (rvcidx__tune_first) and work its setting: only published. On failure
+ * work is removed. */
 int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
-                         const rvcidx_index_params *p, const rvcidx_eval_params *ep, rvcidx_index_result *r);
+                         const rvcidx_index_params *p, const rvcidx_eval_params *ep, int tuned, rvcidx_index_result *r);
+
+/* A split's finish past RVCIDX_ROWS_IN_MEMORY: tunes on a held-out speaker
+ * with an index reading its rows by id, before any merged file exists, so
+ * the merge writes the chosen nprobe/k_factor and no file is loaded whole
+ * to store them. *tuned 0 (nothing done) when that does not apply. */
+int rvcidx__tune_first(const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+                       rvcidx_index_result *r, int *tuned);
 
 /* `max_index_size` (p): the refines in order of preference with their
  * predicted sizes for rows vectors of dim at nlist (file_bytes kept where

@@ -27,6 +27,7 @@
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "index/index_internal.h"
+#include "index/index_io.h"
 #include "base/internal.h"
 #include "rvcidx/store.h"
 #include "store/store_impl.h"
@@ -435,16 +436,19 @@ static void free_parts(char **paths, unsigned n) {
     free(paths);
 }
 
-/* Every part, checked, merged in row order into a temporary file (*work). */
+/* Every part, checked, merged in row order into a temporary file (*work);
+ * r's nprobe and k_factor stored in it when tuned (already chosen). */
 static int merge_parts(const char *store_path, const char *dir, const split_info *s, const rvcidx_index_params *ip,
-                       char *work, size_t n, rvcidx_index_result *r) {
+                       int tuned, char *work, size_t n, rvcidx_index_result *r) {
     char **parts = NULL, work_final[PATH_MAX];
     int rc = collect_parts(store_path, dir, s, &parts);
     snprintf(work_final, sizeof work_final, "%s/index", dir);
     if (rc == 0) rc = rvcidx__remove_stale_temps(work_final);
     if (rc == 0) rc = rvcidx__tmp_name(work_final, work, n);
     double t = omp_get_wtime();
-    if (rc == 0) rc = rvcidx_index_merge((const char *const *)parts, s->parts, work, ip->progress, ip->progress_user, &r->encode);
+    if (rc == 0)
+        rc = rvcidx__index_merge_set((const char *const *)parts, s->parts, work, ip->progress, ip->progress_user,
+                                     tuned ? r->nprobe : 0, r->k_factor, &r->encode);
     free_parts(parts, s->parts);
     if (rc == 0 && r->encode.ntotal != s->rows)
         rc = rvcidx__fail(RVCIDX_EINPUT, "%s/.rvcidx-split: the parts hold %llu rows, the index needs %llu; remove the part "
@@ -465,14 +469,19 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     char work[PATH_MAX] = "", reduced[PATH_MAX], trained[PATH_MAX];
     rvcidx_index_params p;
     store_path = rows_store(dir, &s, store_path, ip, &p, reduced, sizeof reduced); /* tuned on what it holds, as unsplit */
-    RVCIDX__TRY(merge_parts(store_path, dir, &s, ip, work, sizeof work, r));
-    r->train = s.train;
-    r->train_seconds = s.train_seconds;
     snprintf(r->centroids_path, sizeof r->centroids_path, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
     p.nlist = s.train.nlist;
+    int tuned = 0; /* past RVCIDX_ROWS_IN_MEMORY: tuned before the merge, which then stores the setting */
+    RVCIDX__TRY(rvcidx__tune_first(store_path, dir, &p, ep, r, &tuned));
+    double eval_seconds = r->eval_seconds;
+    int rc = merge_parts(store_path, dir, &s, ip, tuned, work, sizeof work, r);
+    r->eval_seconds = eval_seconds;
+    if (rc) return rc; /* r's tuning report, if any, is the caller's to free with the result */
+    r->train = s.train;
+    r->train_seconds = s.train_seconds;
     rvcidx_index_describe(&p, r->encode.dim, r->encode.nlist, r->encode.factory, sizeof r->encode.factory);
     work_path(dir, "trained.index", trained, sizeof trained);
-    int rc = rvcidx__build_finish(store_path, dir, model, trained, work, &p, ep, r);
+    rc = rvcidx__build_finish(store_path, dir, model, trained, work, &p, ep, tuned, r);
     r->reduce = s.reduce; /* report.json and the manifest record it, as rvcidx_build_index's do */
     if (r->eval) r->eval->reduce = s.reduce;
     return rc;
