@@ -416,7 +416,8 @@ static void plan_split(const rvcidx_index_params *ip, unsigned parts, rvcidx_pla
     uint64_t tuning = by_id ? tuned - p->eval_rows * refine_row : tuned;
     p->split = parts;
     p->ram_encode = BASE_RAM + max_u64(max_u64(part, tuning) + RVCIDX__ADD_BATCH_ROWS * vec, pq_sample);
-    p->ram_merge = BASE_RAM + p->index_bytes - p->index_rows * refine_row + part;
+    /* the merged lists grow by appends as an index's do (grown_by_adds): measured at 5M, 5.40 GiB */
+    p->ram_merge = BASE_RAM + grown_by_adds(ip, p->index_bytes, p->index_rows * refine_row) - p->index_rows * refine_row + part;
     if (!by_id) /* the finish loads the tuning index file whole (its refine storage with it) */
         p->ram_eval = max_u64(p->ram_eval, BASE_RAM + tuned + 2 * (uint64_t)RVCIDX__EVAL_TRUTH_BLOCK_ROWS * vec);
 }

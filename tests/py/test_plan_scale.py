@@ -45,7 +45,7 @@ THREADS = 2  # x4fsr's look-up tables depend on it: pinned, as on bench/RESULTS.
 # Every plan below counts on 24 GiB of memory at most and this much disk: the
 # same answers on any machine with that much free.
 LIMITS = {"RVCIDX_MEMORY_LIMIT": "24G", "RVCIDX_DISK_LIMIT": "100G"}
-ROOMY = {"RVCIDX_ASSUME_DISK": "100G"}  # a plan that fits whatever this machine's disk: memory alone decides
+ROOMY = {"RVCIDX_ASSUME_DISK": "100G", "RVCIDX_ASSUME_MEMORY": "24G"}  # a 24 GiB node with 100 GiB of disk, whatever this one has free
 
 
 def tree(root, total, speakers, shards=2):
@@ -297,7 +297,7 @@ sp, r = plan(t10, "--split", "4", env=ROOMY, expect=0)
 part = index_bytes(N // 4, NL)
 assert sp["split"] == 4, sp
 # the merge: the PQ lists and one part at a time, the refine storage copied from the part files
-near("split merge", sp["merge"], BASE + IDX - N * VEC + part)
+near("split merge", sp["merge"], BASE + grown(IDX, N * VEC) - N * VEC + part)
 near("split encode", sp["encode"], BASE + part + BATCH * VEC)  # a part; the finish's tuning index reads by id
 near("split eval", sp["eval"],
      BASE + grown(index_bytes(HELD, NL), FLOATS_HELD) - FLOATS_HELD + 2 * TRUTH_BLOCK * VEC + QUERIES * VEC)
