@@ -48,7 +48,7 @@ static int load_base(const char *store_path, uint64_t first_row, uint64_t ntotal
         rvcidx_store_close(st);
         return 0;
     }
-    if (rc == 0 && (uint64_t)ntotal * (uint64_t)d->dim * sizeof(float) > rvcidx__rows_in_memory_max()) {
+    if (rc == 0 && rvcidx__vectors_past_limit(d->dim, ntotal)) {
         rvcidx_store_close(st);
         return rvcidx__row_reader_open(store_path, first_row, ntotal, &d->rows);
     }

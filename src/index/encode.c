@@ -322,14 +322,14 @@ void rvcidx__encoding_free(rvcidx__encoding *e) {
 
 /* 1 when the refine storage of p's rows would pass RVCIDX_ROWS_IN_MEMORY:
  * the index is then written with its rows streamed, never all held. */
-static int refine_past_limit(const char *store_path, const rvcidx_index_params *p) {
+static int range_past_limit(const char *store_path, const rvcidx_index_params *p) {
     rvcidx_store *st = NULL;
     if (rvcidx_store_open(store_path, &st) != 0) return 0; /* encoding_open reports it */
     uint64_t n = rvcidx_store_rows(st), first = p->first_row < n ? p->first_row : n;
     uint64_t rows = p->rows && p->rows < n - first ? p->rows : n - first;
-    uint64_t bytes = rows * rvcidx__refine_row_bytes(p, rvcidx_store_dim(st));
+    int dim = rvcidx_store_dim(st);
     rvcidx_store_close(st);
-    return bytes > rvcidx__rows_in_memory_max();
+    return rvcidx__refine_past_limit(p, dim, rows);
 }
 
 /* Either the whole index or only its trained, empty form. result may be NULL. */
@@ -338,7 +338,7 @@ static int encode_from_centroids(const char *store_path, const char *centroids_p
     rvcidx_encode_result local;
     if (result) memset(result, 0, sizeof *result);
     rvcidx__encoding e;
-    int by_id = !trained_only && params->type == RVCIDX_INDEX_IVFPQ4FS && refine_past_limit(store_path, params);
+    int by_id = !trained_only && params->type == RVCIDX_INDEX_IVFPQ4FS && range_past_limit(store_path, params);
     RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, by_id, &e));
     int rc = 0;
     if (by_id) rc = finish_rows_by_id(&e, index_path, params->nprobe, params->k_factor, result ? result : &local);

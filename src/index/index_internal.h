@@ -52,6 +52,14 @@ uint64_t rvcidx__rows_in_memory_max(void);
 /* Bytes per row of the refine storage p's index keeps (0 for IVF-Flat). */
 uint64_t rvcidx__refine_row_bytes(const rvcidx_index_params *p, int dim);
 
+/* The two rules RVCIDX_ROWS_IN_MEMORY sets, for encode, tuning, eval,
+ * index auto and the plan alike: 1 when the refine storage of rows vectors
+ * of dim would pass it (the refine then reads its rows by id), and when
+ * rows vectors of dim as floats would (eval then reads them by id; auto
+ * does not build IVF-Flat). */
+int rvcidx__refine_past_limit(const rvcidx_index_params *p, int dim, uint64_t rows);
+int rvcidx__vectors_past_limit(int dim, uint64_t rows);
+
 /* An index being encoded in memory: trained, then filled by rows in order.
  * Builds use it to measure the index of their first rows (the tuning index)
  * before adding the rest. Owns index and store. */

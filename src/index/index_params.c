@@ -260,3 +260,11 @@ uint64_t rvcidx__refine_row_bytes(const rvcidx_index_params *p, int dim) {
     uint64_t d = (uint64_t)dim;
     return p->refine == RVCIDX_REFINE_FP16 ? 2 * d : p->refine == RVCIDX_REFINE_SQ8 ? d : 4 * d;
 }
+
+int rvcidx__refine_past_limit(const rvcidx_index_params *p, int dim, uint64_t rows) {
+    return rows * rvcidx__refine_row_bytes(p, dim) > rvcidx__rows_in_memory_max();
+}
+
+int rvcidx__vectors_past_limit(int dim, uint64_t rows) {
+    return rows * (uint64_t)dim * sizeof(float) > rvcidx__rows_in_memory_max();
+}

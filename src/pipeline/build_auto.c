@@ -70,7 +70,7 @@ static void add_candidate(auto_try *t, const rvcidx_index_params *p, rvcidx_inde
     t->row.nprobe = -1;
     /* IVF-Flat keeps its vectors in its lists: no store-backed tuning index
      * can stand in for it, so past the limit it is listed, not built. */
-    t->row.over_memory = type == RVCIDX_INDEX_IVFFLAT && rows * (uint64_t)dim * 4 > rvcidx__rows_in_memory_max();
+    t->row.over_memory = type == RVCIDX_INDEX_IVFFLAT && rvcidx__vectors_past_limit(dim, rows);
 }
 
 static size_t list_candidates(const rvcidx_index_params *p, int dim, uint64_t rows, auto_try out[MAX_CANDIDATES]) {

@@ -161,12 +161,11 @@ static int tuning_by_id(const char *store, const rvcidx_index_params *p, uint64_
     int dim = 0;
     uint64_t all_rows = 0;
     RVCIDX__TRY(rvcidx__index_rows(store, p, &dim, &all_rows));
-    uint64_t held_bytes = tune_rows * rvcidx__refine_row_bytes(p, dim), most = rvcidx__rows_in_memory_max();
-    *by_id = held_bytes > most;
+    *by_id = rvcidx__refine_past_limit(p, dim, tune_rows);
     if (*by_id)
         rvcidx__log(RVCIDX_LOG_INFO, "the tuning index re-ranks with rows read from the store by id: its refine storage "
                     "would hold %.1f MiB, over %.1f MiB (RVCIDX_ROWS_IN_MEMORY); its search times include those reads",
-                    mib(held_bytes), mib(most));
+                    mib(tune_rows * rvcidx__refine_row_bytes(p, dim)), mib(rvcidx__rows_in_memory_max()));
     return 0;
 }
 

@@ -276,13 +276,13 @@ static uint64_t grown_by_adds(const rvcidx_index_params *ip, uint64_t index_byte
  * one ground-truth block and its exact index instead of two copies. */
 static void cost_type(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, int dim, uint64_t rows,
                       uint64_t eval_rows, index_cost *c) {
-    uint64_t vec = (uint64_t)dim * sizeof(float), most = rvcidx__rows_in_memory_max();
+    uint64_t vec = (uint64_t)dim * sizeof(float);
     int rflat = ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->refine == RVCIDX_REFINE_FLAT;
     uint64_t all = rvcidx_index_predict_bytes(ip, dim, c->nlist, rows);
     uint64_t tuned = rvcidx_index_predict_bytes(ip, dim, c->nlist, eval_rows);
     uint64_t refine_row = rvcidx__refine_row_bytes(ip, dim);
-    int by_id = ep && ep->tune && eval_rows < rows && refine_row && eval_rows * refine_row > most;
-    int vectors_in_memory = (rflat && !by_id) || eval_rows * vec <= most; /* RFlat's own floats are eval's */
+    int by_id = ep && ep->tune && eval_rows < rows && rvcidx__refine_past_limit(ip, dim, eval_rows);
+    int vectors_in_memory = (rflat && !by_id) || !rvcidx__vectors_past_limit(dim, eval_rows); /* RFlat's are eval's */
     uint64_t lists_all = grown_by_adds(ip, all, rows * refine_row) - rows * refine_row;
     uint64_t tuned_ram = grown_by_adds(ip, tuned, eval_rows * refine_row);
     /* by id: no refine storage; RFlat tuned on a held-out speaker: the tuning index, then the lists of every row */
@@ -324,7 +324,7 @@ static void cost_index(const rvcidx_index_params *ip, const rvcidx_eval_params *
     if (ip->type != RVCIDX_INDEX_AUTO) return;
     q.residual = !ip->residual;
     cost_type(&q, ep, dim, rows, eval_rows, c);
-    if (rows * vec > rvcidx__rows_in_memory_max()) return; /* IVF-Flat is listed, not built (build_auto.c) */
+    if (rvcidx__vectors_past_limit(dim, rows)) return; /* IVF-Flat is listed, not built (build_auto.c) */
     q.type = RVCIDX_INDEX_IVFFLAT;
     q.refine = RVCIDX_REFINE_FLAT;
     cost_type(&q, ep, dim, rows, eval_rows, c);
@@ -396,8 +396,7 @@ static int plan_per_speaker(const rvcidx_index_params *ip, const rvcidx_eval_par
  * id (build_index.c, past RVCIDX_ROWS_IN_MEMORY) instead of a file it
  * encodes whole and loads. */
 static int split_tunes_by_id(const rvcidx_index_params *ip, const rvcidx_plan_result *p) {
-    uint64_t refine_row = rvcidx__refine_row_bytes(ip, p->dim);
-    return p->eval_rows < p->index_rows && refine_row && p->eval_rows * refine_row > rvcidx__rows_in_memory_max();
+    return p->eval_rows < p->index_rows && rvcidx__refine_past_limit(ip, p->dim, p->eval_rows);
 }
 
 /* A split build encodes parts of index_rows/split rows (each task on its
