@@ -74,17 +74,27 @@ static int answer_space(const eval_ctx *c, int64_t **ids, float **dist, answers 
     return *ids && *dist && out->ids && out->dist ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
 }
 
-/* Searches index for every query (k+extra), RVCIDX__EVAL_SEARCH_CHUNK at a
- * time, and keeps k per query. */
+/* The index searches with pt's settings from now on. */
+static int set_point(eval_ctx *c, const rvcidx_eval_point *pt) {
+    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    c->nprobe = pt->nprobe;
+    return 0;
+}
+
+/* Searches index for every query (k+extra), a chunk of queries a call
+ * (eval_internal.h), and keeps k per query. */
 static int search_all(eval_ctx *c, FaissIndex *index, answers *out, double *seconds) {
     int kk = c->p->k + c->extra;
     uint64_t nq = c->data.nq;
     int64_t *ids = NULL;
     float *dist = NULL;
     int rc = answer_space(c, &ids, &dist, out);
+    int by_residual_l2 = index == c->index && c->info.type == RVCIDX_INDEX_IVFPQ4FS && c->info.residual &&
+                         !c->info.inner_product;
+    uint64_t chunk = rvcidx__eval_search_chunk(by_residual_l2, c->info.pq_m, c->nprobe);
     double start = omp_get_wtime();
-    for (uint64_t at = 0; rc == 0 && at < nq; at += RVCIDX__EVAL_SEARCH_CHUNK) {
-        uint64_t m = nq - at < RVCIDX__EVAL_SEARCH_CHUNK ? nq - at : RVCIDX__EVAL_SEARCH_CHUNK;
+    for (uint64_t at = 0; rc == 0 && at < nq; at += chunk) {
+        uint64_t m = nq - at < chunk ? nq - at : chunk;
         if (faiss_Index_search(index, (idx_t)m, c->data.queries + at * (uint64_t)c->data.dim, kk, dist + at * kk,
                                ids + at * kk) != 0)
             rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: search failed: %s", faiss_get_last_error());
@@ -238,7 +248,7 @@ static int time_one_thread(eval_ctx *c, rvcidx_eval_point *pt) {
 static int time_app_threads(eval_ctx *c, rvcidx_eval_point *pt) {
     if (!c->p->measure_speed || pt->app_block_ms_p50 > 0) return 0;
     if (c->p->block_frames <= 0 && pt->block_ms_p50 > 0) return 0;
-    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    RVCIDX__TRY(set_point(c, pt));
     rvcidx__thread_counts saved = rvcidx__threads_get();
     rvcidx__set_threads(1);
     int rc = time_blocks(c, 3, &pt->block_ms_p50, &pt->block_ms_p99, NULL);
@@ -259,7 +269,7 @@ static int time_app_threads(eval_ctx *c, rvcidx_eval_point *pt) {
 /* All-threads speed only where it is reported: the stored and chosen settings. */
 static int time_all_threads(eval_ctx *c, rvcidx_eval_point *pt) {
     if (!c->p->measure_speed || pt->qps_all > 0) return 0;
-    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    RVCIDX__TRY(set_point(c, pt));
     return time_searches(c, &pt->qps_all);
 }
 
@@ -297,7 +307,7 @@ static int search_and_score(eval_ctx *c, rvcidx_eval_point *pt) {
 }
 
 static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
-    RVCIDX__TRY(rvcidx__index_set_params(c->index, pt->nprobe, pt->k_factor));
+    RVCIDX__TRY(set_point(c, pt));
     int rc = search_and_score(c, pt);
     if (rc == 0 && c->p->measure_speed && choosable(c, pt) && pt->qps_1thread <= 0) rc = time_one_thread(c, pt);
     if (rc == 0 && c->p->max_block_ms > 0 && choosable(c, pt)) rc = time_app_threads(c, pt);
@@ -551,6 +561,7 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
     c.index = index;
     c.others = others;
     int rc = rvcidx__index_describe_loaded(index, label, &c.info);
+    c.nprobe = c.info.nprobe;
     if (rc == 0) {
         fill_header(&c, label, index_params);
         int cosine = index_params && index_params->metric == RVCIDX_METRIC_COSINE;

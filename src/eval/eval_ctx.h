@@ -21,6 +21,7 @@ typedef struct eval_ctx {
     rvcidx__eval_data data;
     rvcidx__index_info info;
     FaissIndex *index;
+    int nprobe; /* index's nprobe as last set (its search calls' size follows it) */
     FaissIndex *exact;    /* the refine wrapper's flat copy of every vector (borrowed), or NULL */
     const float *exact_xb; /* its vectors */
     float *app_xb; /* fp16/sq8 refines: reconstruct_n(0, ntotal), what apps blend (owned); else NULL */

@@ -237,25 +237,14 @@ static int64_t swept_nprobe(int64_t nlist) {
     return np < nlist ? np : nlist;
 }
 
-/* A by-residual L2 FastScan search (x4fsr) builds float and uint8 look-up
- * tables per query and probed list (M x 16 entries, 5 bytes), in faiss
- * 1.7.3 for slices of the queries of about precomputed_table_max_bytes
- * (2 GiB; the integer division lets a slice reach twice that), one slice
- * per thread at once (IndexIVFFastScan::search_dispatch_implem), for
- * the queries of one call: eval makes calls of RVCIDX__EVAL_SEARCH_CHUNK
- * (before it did, 1,000 queries at 240k rows and nprobe 128 held 3.7 GiB of
- * tables, the most of the build's 4.4). */
-static uint64_t residual_lut_bytes(uint64_t nq, int64_t nprobe, int dim, int threads) {
-    uint64_t per = (uint64_t)(dim / 2) * 16 * (uint64_t)nprobe * 5, t = threads > 0 ? (uint64_t)threads : 1;
-    uint64_t ok = max_u64((1ull << 31) / per, 1), slices = max_u64(nq / ok, 1);
-    slices = nq <= t ? nq : (slices + t - 1) / t * t;
-    uint64_t at_once = (nq + slices - 1) / slices * (slices < t ? slices : t);
-    return (at_once < nq ? at_once : nq) * per;
-}
-
-static int search_threads(const rvcidx_index_params *ip) {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return ip->threads > 0 ? ip->threads : cpus > 0 ? (int)cpus : 1;
+/* A by-residual L2 FastScan search (x4fsr) builds look-up tables for every
+ * query and probed list of a call. Eval sizes its calls to hold about
+ * RVCIDX__EVAL_LUT_BYTES of them at any nprobe (eval_internal.h), so the
+ * nprobe the sweep climbs to moves this little; faiss 1.7.3 slices a call
+ * further only past 2 GiB of tables (precomputed_table_max_bytes). */
+static uint64_t residual_lut_bytes(uint64_t nq, int64_t nprobe, int dim) {
+    uint64_t chunk = rvcidx__eval_search_chunk(1, dim / 2, nprobe);
+    return (nq < chunk ? nq : chunk) * rvcidx__eval_lut_query_bytes(dim / 2, nprobe);
 }
 
 /* A FastScan index filled by adds keeps each list's codes and ids in
@@ -297,8 +286,7 @@ static void cost_type(const rvcidx_index_params *ip, const rvcidx_eval_params *e
         copies += eval_rows * vec; /* reconstruct_n's, which eval blends */
     if (!vectors_in_memory) copies += 2 * (uint64_t)RVCIDX__EVAL_TRUTH_BLOCK_ROWS * vec; /* a block, its flat copy */
     if (ep && ip->type == RVCIDX_INDEX_IVFPQ4FS && ip->residual && ip->metric == RVCIDX_METRIC_L2)
-        copies += residual_lut_bytes(ep->queries < RVCIDX__EVAL_SEARCH_CHUNK ? ep->queries : RVCIDX__EVAL_SEARCH_CHUNK,
-                                     swept_nprobe(c->nlist), dim, search_threads(ip)); /* eval's queries a call */
+        copies += residual_lut_bytes(ep->queries, swept_nprobe(c->nlist), dim); /* eval's queries a call */
     if (ep) c->ram_eval = max_u64(c->ram_eval, BASE_RAM + tuned + copies + ep->queries * vec);
 }
 

@@ -41,7 +41,7 @@ BATCH = 16384  # rows per add batch
 QUERIES = 1000  # eval's default sample
 TRUTH_BLOCK = 16384  # rows of eval's ground truth searched at once when the vectors are read from the store
 ROWS_IN_MEMORY = 256 * MIB  # past it, the tuning index and eval read the vectors by id
-THREADS = 2  # x4fsr's look-up tables depend on it: pinned, as on bench/RESULTS.md's 2-core machine
+THREADS = 2  # pinned, as on bench/RESULTS.md's 2-core machine
 # Every plan below counts on 24 GiB of memory at most and this much disk: the
 # same answers on any machine with that much free.
 LIMITS = {"RVCIDX_MEMORY_LIMIT": "24G", "RVCIDX_DISK_LIMIT": "100G"}
@@ -98,14 +98,12 @@ def swept_nprobe(nlist):
     return min(np_, nlist)
 
 
-def residual_lut_bytes(nq, nprobe, threads):
-    """faiss 1.7.3's x4fsr look-up tables: float + uint8 per query and list probed, sliced."""
+def residual_lut_bytes(nq, nprobe):
+    """x4fsr's look-up tables (float + uint8 per query and list probed) for one eval call: eval
+    takes as many queries a call as fill 256 MiB of them (at most 256, at least 1)."""
     per = D // 2 * 16 * nprobe * 5
-    ok = max((1 << 31) // per, 1)
-    slices = max(nq // ok, 1)
-    slices = nq if nq <= threads else (slices + threads - 1) // threads * threads
-    at_once = -(-nq // slices) * min(slices, threads)
-    return min(at_once, nq) * per
+    chunk = min(max((256 * MIB) // per, 1), 256)
+    return min(nq, chunk) * per
 
 
 def app_bytes(n):
@@ -283,7 +281,7 @@ case(f"--refine fp16: index {f['index']} GiB, peak {f['peak']} GiB; held in memo
 x, r = plan(t10, "--index", "auto", env=ROOMY, expect=0)
 # IVF-Flat holds every vector in its lists: past the limit it is listed, not built
 fsr_eval = (BASE + grown(index_bytes(HELD, NL), FLOATS_HELD) - FLOATS_HELD + 2 * TRUTH_BLOCK * VEC + QUERIES * VEC +
-            residual_lut_bytes(64, swept_nprobe(NL), THREADS))  # eval searches 64 queries a call
+            residual_lut_bytes(QUERIES, swept_nprobe(NL)))
 near("auto eval", x["eval"], fsr_eval)
 near("auto disk", x["disk"], STORE + centroids_bytes(NL) + 2 * IDX)  # the best candidate beside the next
 assert x["peak"] <= N * VEC / GIB / 2 / 3, x
