@@ -2,9 +2,12 @@
  *
  * Writes <root>/<speaker>/3_feature768/<clip>_<slice>.npy (3_feature256 for
  * D=256), float32 [T, D] with T around 185 frames per slice, as RVC's feature
- * extraction does. Frames are clustered, not uniform noise: each speaker moves
- * through shared "phone" prototypes with a voice of its own and frame-to-frame
- * continuity, so indexes, recall and benchmarks behave as on real features.
+ * extraction does. The frames are drawn from a model fitted to real
+ * ContentVec frames (docs/demo.md): each speaker moves through shared
+ * phone-like states with a voice of its own and frame-to-frame continuity,
+ * and their neighbourhoods, spectrum, spread and smoothness measure as real
+ * frames do (bench/voice_stats.py), so indexes, recall and benchmarks behave
+ * as on real features.
  * The same parameters always give byte-identical files.
  */
 #ifndef RVCIDX_DEMO_H
@@ -23,7 +26,7 @@ typedef struct rvcidx_demo_params {
     double minutes;       /* audio minutes per speaker (default 3.0): 50 frames/s */
     int dim;              /* 768 (RVC v2) or 256 (v1); default 768 */
     uint64_t seed;        /* default 1234 */
-    int phones;           /* shared cluster prototypes (default 48) */
+    int phones;           /* phone-like states the speakers share, 1..10000 (default 192) */
     const char *speaker_prefix; /* directory names: prefix + index (default "speaker") */
     int first_speaker;    /* index of the first speaker written (default 0) */
     rvcidx_progress_fn progress; /* optional */

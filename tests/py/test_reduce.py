@@ -94,15 +94,19 @@ if rep["method"] == "kmeans":
     assert open(k, "rb").read() == open(a, "rb").read(), "auto's kmeans index differs from --reduce kmeans"
 passed += 1
 
-# --- auto at half the frames: real frames measure better, and ship --------
+# --- auto at half the frames: the method that measures best ships -------
+# (on the earlier clustered demo real frames won at 1 in 2.5; on voice-like frames k-means
+# centres can: bench/RESULTS.md)
 h = build("h", "--max-vectors", "6000")
 hr = load(path("h/report.json"))["reduction"]
 ht = {t["method"]: t["blend_error_mean"] for t in hr["auto_trials"]}
-# bench/RESULTS.md §14: real frames beat centres at 1 in 2.5
-assert hr["method"] in ("stratified", "hubs") and ht[hr["method"]] == min(ht.values()) < ht["kmeans"], hr
+assert set(ht) == {"kmeans", "stratified", "hubs"} and ht[hr["method"]] == min(ht.values()), hr
+assert hr["blend_error_vs_all"]["mean"] == ht[hr["method"]], hr
 hk = faiss.read_index(h).reconstruct_n(0, 6000)
 store_rows = {r.tobytes() for r in x}
-assert all(r.tobytes() in store_rows for r in hk), hr["method"] + " keeps store rows"
+kept_real = sum(r.tobytes() in store_rows for r in hk)
+# stratified and hubs keep store rows; k-means keeps centres (a one-member cluster's centre is its frame)
+assert kept_real == 6000 if hr["method"] != "kmeans" else kept_real < 6000, (hr["method"], kept_real)
 passed += 1
 
 # --- hubs: real frames, the same bytes twice, refused with one speaker -----
