@@ -90,6 +90,9 @@ rvcidx_eval_params rvcidx_eval_default_params(void);
  * value, the message starting with the name. */
 int rvcidx_eval_params_set(rvcidx_eval_params *p, const char *key, const char *value);
 
+/* Held-out speakers a build's tuning measures apart, at most. */
+#define RVCIDX_EVAL_MAX_GROUPS 3
+
 typedef struct rvcidx_eval_point {
     int nprobe, k_factor;     /* k_factor 0 for ivfflat */
     double recall_1;          /* 1-recall@1 */
@@ -100,7 +103,11 @@ typedef struct rvcidx_eval_point {
     double qps_1thread, qps_all; /* 0 when not measured */
     double block_ms_p50, block_ms_p99;         /* per block_frames search, 1 thread; 0 when not measured */
     double app_block_ms_p50, app_block_ms_p99; /* the same on search_threads (chosen and stored only) */
-    int reaches_target;       /* recall_k >= target with no empty slot (and the forced nprobe, if any) */
+    double recall_k_bound;    /* the lower confidence bound tuning compares with the target (rvcidx_eval_report's
+                                 bound_method); recall_k when none was computed */
+    double recall_k_groups[RVCIDX_EVAL_MAX_GROUPS]; /* k-recall@k of each query group (held-out speaker) */
+    int reaches_target;       /* recall_k_bound >= target with no empty slot (and the forced nprobe, if any) */
+    int reaches_mean;         /* the same with recall_k in place of the bound */
 } rvcidx_eval_point;
 
 /* One refine storage a build with `max_index_size` considered. */
@@ -173,6 +180,14 @@ typedef struct rvcidx_eval_report {
     char auto_rule[160];       /* how the winner was picked, in words */
     rvcidx_reduce_result reduce; /* `max_vectors`: what the build kept (applied 0: every row); the
                                     settings above then measure the index against its kept vectors */
+    /* How recall_k_bound was computed, in words, and the query groups it
+     * took the worst of (held-out speakers; 1 group: every query). */
+    char bound_method[320];
+    int groups;
+    char group_names[RVCIDX_EVAL_MAX_GROUPS][64];
+    uint64_t group_queries[RVCIDX_EVAL_MAX_GROUPS];
+    int no_margin;             /* 1: no setting's bound reached the target, so the chosen one reaches it on
+                                  the mean only (a time budget, or the sweep's end) */
 } rvcidx_eval_report;
 
 /* Evaluates the index at index_path whose vectors are rows [p->first_row,

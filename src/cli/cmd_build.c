@@ -302,14 +302,19 @@ static void print_index(const rvcidx_index_result *r, const char *dir) {
            (unsigned long long)r->encode.ntotal, r->nprobe, r->k_factor);
     if (r->eval) {
         const rvcidx_eval_point *c = &r->eval->points[r->eval->chosen >= 0 ? r->eval->chosen : 0];
-        char recall[64] = "";
-        if (r->eval->k > 1) snprintf(recall, sizeof recall, "%d-recall@%d %.4f, ", r->eval->k, r->eval->k, c->recall_k);
+        char recall[96] = "";
+        if (r->eval->k > 1)
+            snprintf(recall, sizeof recall, "%d-recall@%d %.4f (lower bound %.4f), ", r->eval->k, r->eval->k,
+                     c->recall_k, c->recall_k_bound);
         char qps[48];
         cli_format_qps(c->qps_1thread, qps, sizeof qps);
         printf("recall   %s1-recall@1 %.4f, empty slots %.2f%%, RVC blend error %.2f%% (p95 %.2f%%), "
                "%s; report %s/report.md\n", recall, c->recall_1,
                100 * c->empty_share, 100 * c->blend_error_mean, 100 * c->blend_error_p95, qps, dir);
         print_measured_on(r);
+        if (r->eval->no_margin)
+            printf("margin   none: no setting's lower bound reached %.2f, so this one reaches it on the mean only; "
+                   "a voice unlike the held-out ones may get less\n", r->eval->target_recall);
         print_auto(r->eval);
         print_reduction(r->eval);
         rvcidx_eval_report_format_block_times(r->eval, c, "block    ", stdout);

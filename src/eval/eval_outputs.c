@@ -88,6 +88,25 @@ static void write_auto_table(const rvcidx_eval_report *r, FILE *f) {
 }
 
 /* report.md: the figures and the plot, readable on any Git host. */
+
+/* What "reaching the target" meant: the bound, over which groups, and each
+ * held-out speaker's recall at the chosen setting. */
+static void write_bound(const rvcidx_eval_report *r, FILE *f) {
+    fprintf(f, "Reaching the target means the lower bound of %d-recall@%d reaches %.2f: %s.", r->k, r->k,
+            r->target_recall, r->bound_method);
+    if (r->chosen >= 0 && r->groups > 1) {
+        fprintf(f, " At the chosen setting:");
+        for (int g = 0; g < r->groups; g++)
+            fprintf(f, "%s %s %.4f (%llu queries)", g ? "," : "", r->group_names[g],
+                    r->points[r->chosen].recall_k_groups[g], (unsigned long long)r->group_queries[g]);
+        fprintf(f, "; bound %.4f.", r->points[r->chosen].recall_k_bound);
+    }
+    if (r->no_margin)
+        fprintf(f, " **No margin**: no setting's bound reached the target, so the chosen one reaches it on the mean "
+                "only, and a voice unlike the held-out ones may get less.");
+    fprintf(f, "\n\n");
+}
+
 static int write_markdown(const rvcidx_eval_report *r, const char *md_path, const char *svg_name) {
     char *text = NULL;
     size_t len = 0;
@@ -155,6 +174,7 @@ static int write_markdown(const rvcidx_eval_report *r, const char *md_path, cons
                 "with no empty slot, by the cost model).\n\n", r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
     else
         fprintf(f, "**No setting reached the target.**\n\n");
+    write_bound(r, f);
     if (r->chosen >= 0 && r->points[r->chosen].block_ms_p50 > 0) {
         rvcidx_eval_report_format_block_times(r, &r->points[r->chosen], "Search time per block, chosen setting: ", f);
         fprintf(f, "\n");

@@ -1,6 +1,7 @@
 /* eval_queries.c — loads the indexed vectors and chooses the queries. */
 #include "eval/eval_queries.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ void rvcidx__eval_data_free(rvcidx__eval_data *d) {
     rvcidx__row_reader_close(d->rows);
     free(d->queries);
     free(d->self_ids);
+    free(d->query_group);
     memset(d, 0, sizeof *d);
 }
 
@@ -132,10 +134,53 @@ static int external_queries(const rvcidx_eval_params *p, int cosine, rvcidx__eva
     return rc;
 }
 
+/* The held-out speakers after a tuning index (rows from `from` on), in store
+ * order: at least two and at most RVCIDX_EVAL_MAX_GROUPS, else 0. */
+static int held_out_speakers(const rvcidx_store *st, uint64_t from, rvcidx_store_speaker *out) {
+    int n = 0;
+    for (size_t i = 0; i < rvcidx_store_speaker_count(st); i++) {
+        rvcidx_store_speaker s;
+        if (rvcidx_store_get_speaker(st, i, &s) != 0 || s.rows == 0 || s.first_row < from) continue;
+        if (n == RVCIDX_EVAL_MAX_GROUPS) return 0;
+        out[n++] = s;
+    }
+    return n >= 2 ? n : 0;
+}
+
+/* Each held-out speaker's share of the queries (the same for each, as far
+ * as its rows allow), drawn from its own rows with its own seed, so that
+ * each speaker's recall is measured on as many queries as the others'. */
+static int held_out_queries(rvcidx_store *st, const rvcidx_store_speaker *sp, int groups, const rvcidx_eval_params *p,
+                            int cosine, rvcidx__eval_data *d) {
+    uint64_t total = 0, want[RVCIDX_EVAL_MAX_GROUPS];
+    for (int g = 0; g < groups; g++) {
+        want[g] = p->queries / (uint64_t)groups + ((uint64_t)g < p->queries % (uint64_t)groups);
+        if (want[g] > sp[g].rows) want[g] = sp[g].rows;
+        total += want[g];
+    }
+    d->queries = malloc(sizeof(float) * (size_t)(total ? total : 1) * (size_t)d->dim);
+    d->query_group = malloc(total ? total : 1);
+    if (!d->queries || !d->query_group) return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory for queries");
+    d->nq = 0, d->groups = groups;
+    for (int g = 0; g < groups; g++) {
+        float *q = NULL;
+        RVCIDX__TRY(rvcidx__sample_rows(st, sp[g].first_row, sp[g].rows, want[g], p->seed + 1 + (uint64_t)g, NULL, NULL,
+                                        &q, NULL));
+        memcpy(d->queries + d->nq * (uint64_t)d->dim, q, sizeof(float) * (size_t)want[g] * (size_t)d->dim);
+        free(q);
+        memset(d->query_group + d->nq, g, want[g]);
+        snprintf(d->group_names[g], sizeof d->group_names[g], "%s", sp[g].name);
+        d->group_queries[g] = want[g];
+        d->nq += want[g];
+    }
+    if (cosine) rvcidx__normalize_rows(d->queries, d->nq, d->dim);
+    return 0;
+}
+
 /* A seeded sample of the store rows outside [first_row, +rows), drawn from
  * the rows before and after in proportion to their numbers. */
-static int other_rows_queries(const char *store_path, uint64_t first_row, uint64_t rows, const rvcidx_eval_params *p,
-                              int cosine, rvcidx__eval_data *d) {
+static int other_rows_queries(const char *store_path, uint64_t first_row, uint64_t rows, int held_out,
+                              const rvcidx_eval_params *p, int cosine, rvcidx__eval_data *d) {
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(store_path, &st));
     uint64_t n = rvcidx_store_rows(st);
@@ -143,6 +188,13 @@ static int other_rows_queries(const char *store_path, uint64_t first_row, uint64
         rvcidx_store_close(st);
         return rvcidx__fail(RVCIDX_EINPUT, "%s: rows %llu..%llu are outside its %llu rows", store_path,
                             (unsigned long long)first_row, (unsigned long long)(first_row + rows), (unsigned long long)n);
+    }
+    rvcidx_store_speaker held[RVCIDX_EVAL_MAX_GROUPS];
+    int groups = held_out && first_row == 0 ? held_out_speakers(st, rows, held) : 0;
+    if (groups) {
+        int rc = held_out_queries(st, held, groups, p, cosine, d);
+        rvcidx_store_close(st);
+        return rc;
     }
     uint64_t before = first_row, after = n - first_row - rows, others = before + after;
     size_t speakers = rvcidx_store_speaker_count(st);
@@ -184,10 +236,11 @@ int rvcidx__eval_data_load(const char *store_path, uint64_t first_row, uint64_t 
     if (rc == 0 && cosine) rc = rvcidx__eval_zero_rows(out, &out->zero_rows);
     if (rc == 0)
         rc = p->queries_store                          ? external_queries(p, cosine, out)
-             : others ? other_rows_queries(others->store, others->first_row, others->rows, p, cosine, out)
-             : p->queries_from == RVCIDX_QUERIES_OTHER ? other_rows_queries(store_path, first_row, ntotal, p, cosine, out)
+             : others ? other_rows_queries(others->store, others->first_row, others->rows, others->held_out, p, cosine, out)
+             : p->queries_from == RVCIDX_QUERIES_OTHER ? other_rows_queries(store_path, first_row, ntotal, 0, p, cosine, out)
                                                        : leave_one_out_queries(p, out);
     if (rc == 0 && out->nq == 0) rc = rvcidx__fail(RVCIDX_EINPUT, "eval: no queries to measure with");
+    if (rc == 0 && out->groups == 0) out->groups = 1, out->group_queries[0] = out->nq;
     if (rc) rvcidx__eval_data_free(out);
     return rc;
 }

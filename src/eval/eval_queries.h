@@ -14,6 +14,8 @@
 typedef struct rvcidx__eval_others {
     const char *store;
     uint64_t first_row, rows;
+    int held_out; /* 1: a build's tuning index, the speakers after it held out: each speaker's
+                     queries are drawn and measured apart (at most RVCIDX_EVAL_MAX_GROUPS) */
 } rvcidx__eval_others;
 
 struct rvcidx__row_reader;
@@ -31,6 +33,10 @@ typedef struct rvcidx__eval_data {
     float *queries;     /* nq x dim */
     int64_t *self_ids;  /* nq: the query's own id (leave-one-out), or NULL */
     uint64_t zero_rows; /* cosine: indexed vectors of norm 0 (they tie with every query) */
+    int groups;         /* held-out speakers measured apart; 1: the queries are one group */
+    uint8_t *query_group; /* nq: each query's group, NULL with one group */
+    char group_names[RVCIDX_EVAL_MAX_GROUPS][64];
+    uint64_t group_queries[RVCIDX_EVAL_MAX_GROUPS];
 } rvcidx__eval_data;
 
 /* Takes the indexed vectors from indexed (borrowed: ntotal x dim, e.g. the

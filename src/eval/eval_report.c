@@ -13,6 +13,7 @@ static json_t *point_json(const rvcidx_eval_point *p, int with_speed) {
                           p->k_factor, "recall_1", p->recall_1, "recall_k", p->recall_k, "empty_share",
                           p->empty_share, "blend_error_mean", p->blend_error_mean, "blend_error_p95",
                           p->blend_error_p95, "cost_estimate", p->cost, "reaches_target", p->reaches_target);
+    if (o) json_object_set_new(o, "recall_k_bound", json_real(p->recall_k_bound));
     if (o && with_speed) {
         json_object_set_new(o, "qps_1_thread", json_real(p->qps_1thread));
         json_object_set_new(o, "qps_all_threads", json_real(p->qps_all));
@@ -119,6 +120,20 @@ json_t *rvcidx__reduce_json(const rvcidx_reduce_result *r, int with_speed) {
     return o;
 }
 
+/* How the bound the target is judged by was taken, over which groups, and
+ * each group's recall at the chosen setting. */
+static json_t *bound_json(const rvcidx_eval_report *r) {
+    json_t *groups = json_array();
+    for (int g = 0; groups && g < r->groups; g++) {
+        json_t *one = json_pack("{s:I}", "queries", (json_int_t)r->group_queries[g]);
+        if (r->group_names[g][0]) json_object_set_new(one, "speaker", json_string(r->group_names[g]));
+        if (r->chosen >= 0) json_object_set_new(one, "recall_k", json_real(r->points[r->chosen].recall_k_groups[g]));
+        json_array_append_new(groups, one);
+    }
+    return json_pack("{s:s, s:f, s:o, s:b}", "method", r->bound_method, "confidence", 0.95, "groups", groups,
+                     "no_margin", r->no_margin);
+}
+
 static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
     json_t *points = json_array();
     for (size_t i = 0; points && i < r->n_points; i++) json_array_append_new(points, point_json(&r->points[i], with_speed));
@@ -130,6 +145,7 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
                           "target_recall_k", r->target_recall, "settings", points);
     if (!o) return NULL;
     json_object_set_new(o, "recall_ties", json_string(RVCIDX_EVAL_TIE_RULE));
+    json_object_set_new(o, "recall_bound", bound_json(r));
     add_app(o, r, with_speed);
     if (r->max_block_ms > 0) /* the choice was timed: the setting, not only the speeds, belongs to this machine */
         json_object_set_new(o, "time_budget", json_pack("{s:f, s:i, s:i}", "max_block_ms_p99", r->max_block_ms,

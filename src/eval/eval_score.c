@@ -114,6 +114,27 @@ static int counts_as_exact(const eval_ctx *c, const float *query, int64_t got, c
     return nearness(c, query, got) >= edge - RVCIDX_EVAL_TIE_TOLERANCE * fabs(edge);
 }
 
+/* One-sided 95%: the normal quantile the bound is taken at. */
+#define BOUND_Z 1.6449
+
+/* The lower confidence bound of k-recall@k: per group (a held-out speaker,
+ * or every query as one), the mean of its queries' recall less BOUND_Z
+ * standard errors of that mean; the worst group's. A voice the tuning did
+ * not see is then judged by the hardest of the ones it did, and by no more
+ * queries than that voice had. */
+static void recall_bound(const eval_ctx *c, const double *sum, const double *sum_sq, rvcidx_eval_point *pt) {
+    double worst = 1.0;
+    for (int g = 0; g < c->data.groups; g++) {
+        double n = (double)c->data.group_queries[g];
+        if (n < 1) continue;
+        double mean = sum[g] / n, var = n > 1 ? fmax(sum_sq[g] / n - mean * mean, 0.0) * n / (n - 1) : 0.0;
+        double lb = mean - BOUND_Z * sqrt(var / n);
+        pt->recall_k_groups[g] = mean;
+        if (lb < worst) worst = lb;
+    }
+    pt->recall_k_bound = worst;
+}
+
 int rvcidx__eval_score(const eval_ctx *c, const answers *a, rvcidx_eval_point *pt) {
     int k = c->p->k, d = c->data.dim;
     uint64_t nq = c->data.nq, hits1 = 0, hitsk = 0, empty = 0;
@@ -122,15 +143,19 @@ int rvcidx__eval_score(const eval_ctx *c, const answers *a, rvcidx_eval_point *p
         free(errors), free(bi), free(bt);
         return rvcidx__fail(RVCIDX_ENOMEM, "eval: out of memory");
     }
-    double err_sum = 0;
+    double err_sum = 0, sum[RVCIDX_EVAL_MAX_GROUPS] = {0}, sum_sq[RVCIDX_EVAL_MAX_GROUPS] = {0};
     for (uint64_t q = 0; q < nq; q++) {
         const int64_t *got = a->ids + q * k, *want = c->truth.ids + q * k;
         const float *query = c->data.queries + q * (uint64_t)d;
         hits1 += got[0] == want[0] || counts_as_exact(c, query, got[0], want, 1, 0);
+        int hits = 0;
         for (int i = 0; i < k; i++) {
             empty += got[i] < 0;
-            hitsk += counts_as_exact(c, query, got[i], want, k, k - 1); /* the ids an index returns are distinct */
+            hits += counts_as_exact(c, query, got[i], want, k, k - 1); /* the ids an index returns are distinct */
         }
+        hitsk += (uint64_t)hits;
+        int g = c->data.query_group ? c->data.query_group[q] : 0;
+        sum[g] += (double)hits / k, sum_sq[g] += (double)hits / k * ((double)hits / k);
         if (blend_error(c, q, got, bi, bt, &errors[q]) != 0) {
             free(errors), free(bi), free(bt);
             return RVCIDX_EIO;
@@ -143,6 +168,7 @@ int rvcidx__eval_score(const eval_ctx *c, const answers *a, rvcidx_eval_point *p
     pt->empty_share = (double)empty / ((double)nq * k);
     pt->blend_error_mean = err_sum / (double)nq;
     pt->blend_error_p95 = errors[(uint64_t)(0.95 * (double)(nq - 1))];
+    recall_bound(c, sum, sum_sq, pt);
     free(errors), free(bi), free(bt);
     return 0;
 }

@@ -68,13 +68,28 @@ static void remove_older_index(const char *dir, const char *keep_name, const cha
     if (unlink(path) == 0) rvcidx__log(RVCIDX_LOG_INFO, "removed the previous index %s", path);
 }
 
+uint64_t rvcidx__tuning_rows(const uint64_t *speaker_rows, size_t count, uint64_t total) {
+    size_t with_rows = 0;
+    for (size_t i = 0; i < count; i++) with_rows += speaker_rows[i] > 0;
+    if (with_rows < 2) return total;
+    uint64_t held = 0;
+    int speakers = 0;
+    for (size_t i = count; i-- > 0 && speakers < RVCIDX_EVAL_MAX_GROUPS && (size_t)speakers + 1 < with_rows;) {
+        if (!speaker_rows[i]) continue;
+        if (speakers > 0 && (held + speaker_rows[i]) * 3 > total) break;
+        held += speaker_rows[i], speakers++;
+    }
+    return total - held;
+}
+
 /* Where the tuning queries come from. AUTO means other speakers' frames, as
  * at RVC conversion time (the voice converted is not the model's): the store
  * rows outside the index when there are some (per-speaker indexes; for a
  * reduced one, `others`: the rows outside those it was reduced from); when the
- * index holds the whole store of several speakers, its last speaker is held
- * out: a tuning index of the other rows (*tune_rows of them) is measured
- * with that speaker's frames. One speaker alone: leave-one-out. */
+ * index holds the whole store of several speakers, its last speakers are held
+ * out (rvcidx__tuning_rows): a tuning index of the other rows (*tune_rows of
+ * them) is measured with those speakers' frames, each speaker's apart. One
+ * speaker alone: leave-one-out. */
 static int plan_queries(const char *store, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
                         const rvcidx__eval_others *reduced_from, rvcidx_eval_params *out, uint64_t *tune_rows,
                         uint64_t *index_rows) {
@@ -86,10 +101,17 @@ static int plan_queries(const char *store, const rvcidx_index_params *p, const r
     RVCIDX__TRY(rvcidx_store_open(store, &st));
     uint64_t n = rvcidx_store_rows(st), rows = p->rows ? p->rows : n - p->first_row, held = 0;
     *index_rows = rows;
-    for (size_t i = 0; rows == n && i < rvcidx_store_speaker_count(st); i++) {
-        rvcidx_store_speaker s;
-        if (rvcidx_store_get_speaker(st, i, &s) == 0 && s.rows > 0 && s.first_row > p->first_row)
-            held = s.first_row - p->first_row > held ? s.first_row - p->first_row : held;
+    if (rows == n && p->first_row == 0) {
+        size_t count = rvcidx_store_speaker_count(st);
+        uint64_t *speaker_rows = malloc(sizeof *speaker_rows * (count ? count : 1));
+        if (!speaker_rows) return rvcidx_store_close(st), rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
+        for (size_t i = 0; i < count; i++) {
+            rvcidx_store_speaker s;
+            speaker_rows[i] = rvcidx_store_get_speaker(st, i, &s) == 0 ? s.rows : 0;
+        }
+        held = rvcidx__tuning_rows(speaker_rows, count, n);
+        held = held < n ? held : 0;
+        free(speaker_rows);
     }
     rvcidx_store_close(st);
     int others = rows < n || held > 0;
@@ -125,7 +147,7 @@ static int encode_tuning_index(const char *store, const char *dir, const char *t
 }
 
 static void log_tuning_index(const rvcidx_index_params *ip, uint64_t tune_rows) {
-    rvcidx__log(RVCIDX_LOG_INFO, "tuning on a held-out speaker: an index of rows %llu..%llu, queried with the rest",
+    rvcidx__log(RVCIDX_LOG_INFO, "tuning on held-out speakers: an index of rows %llu..%llu, queried with the speakers after it",
                 (unsigned long long)ip->first_row, (unsigned long long)(ip->first_row + tune_rows));
 }
 
@@ -135,11 +157,14 @@ static void log_tuning_index(const rvcidx_index_params *ip, uint64_t tune_rows) 
 static int eval_and_choose(const char *store, const char *path, FaissIndex *loaded, const rvcidx_index_params *ip,
                            const rvcidx_eval_params *ep, const rvcidx_eval_params *eq, uint64_t tune_rows,
                            const rvcidx__eval_others *others, rvcidx_index_result *r) {
+    rvcidx__eval_others held = {store, ip->first_row, tune_rows, 1};
+    if (tune_rows && !others) others = &held; /* each held-out speaker measured apart */
     RVCIDX__TRY(loaded ? rvcidx__eval_index(loaded, path, store, ip, eq, others, &r->eval)
                        : rvcidx__eval_file(path, store, ip, eq, others, &r->eval));
     if (tune_rows)
-        snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker: its frames (rows %llu..) "
-                 "against a tuning index of the other speakers' %llu rows", (unsigned long long)(ip->first_row + tune_rows),
+        snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker%s: %s frames (rows %llu..) "
+                 "against a tuning index of the other speakers' %llu rows", r->eval->groups > 1 ? "s" : "",
+                 r->eval->groups > 1 ? "their" : "its", (unsigned long long)(ip->first_row + tune_rows),
                  (unsigned long long)tune_rows);
     if (ep->tune && r->eval->chosen < 0 && ep->fixed_nprobe > 0)
         return rvcidx__fail(RVCIDX_ETARGET, "nprobe %d, which %s sets itself, does not reach %d-recall@%d >= %.2f "
@@ -481,7 +506,7 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     rvcidx_reduce_result reduce;
     char reduced[PATH_MAX];
     RVCIDX__TRY(rvcidx__reduce_store(store, dir, ip, reduced, sizeof reduced, &base, &reduce));
-    rvcidx__eval_others others = {store, ip->first_row, reduce.input_rows};
+    rvcidx__eval_others others = {store, ip->first_row, reduce.input_rows, 0};
     int left = 0, rc = reduced[0] ? other_frames_left(store, &others, &left) : 0;
     const rvcidx__eval_others *tune_with = left ? &others : NULL;
     if (reduced[0]) store = reduced; /* the index holds the kept vectors only */

@@ -6,6 +6,14 @@
 #include "eval/eval_queries.h"
 #include "rvcidx/index_build.h"
 
+/* The rows of the tuning index of one index over every row of a store of
+ * `count` speakers (speaker_rows in store order, total rows in all): the
+ * last speakers are held out as the tuning queries, up to
+ * RVCIDX_EVAL_MAX_GROUPS of them while they hold at most a third of the
+ * rows, and always the last one. total when fewer than two speakers have
+ * rows (nothing to hold out). build_index.c tunes so, plan.c plans so. */
+uint64_t rvcidx__tuning_rows(const uint64_t *speaker_rows, size_t count, uint64_t total);
+
 /* work: the encoded index under a temporary name in dir. r->train and
  * r->encode must be filled. trained: the trained empty index when one is at
  * hand (split builds), else NULL. tuned: r already holds the tuning

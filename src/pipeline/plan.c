@@ -204,15 +204,12 @@ static int count_rows(const rvcidx__shard_list *shards, rvcidx_plan_result *out,
 }
 
 /* Rows of the index the tuning measures, for an index of every row: with two
- * speakers or more, the last is held out as the queries and the tuning
- * index holds the others (build_index.c, plan_queries); else all rows. */
+ * speakers or more, the last ones are held out as the queries and the
+ * tuning index holds the others (build_index.c, rvcidx__tuning_rows); else
+ * all rows. */
 static uint64_t tuning_rows(const rvcidx_eval_params *ep, const speaker_rows *sp, uint64_t rows) {
     if (!ep || !ep->tune || ep->queries_store || ep->queries_from == RVCIDX_QUERIES_SELF) return rows;
-    uint64_t last = 0;
-    size_t with_rows = 0;
-    for (size_t i = 0; i < sp->n; i++)
-        if (sp->rows[i]) last = sp->rows[i], with_rows++;
-    return with_rows >= 2 ? rows - last : rows;
+    return rvcidx__tuning_rows(sp->rows, sp->n, rows);
 }
 
 /* The refine a `max_index_size` build ships: the most exact predicted to
