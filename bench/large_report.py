@@ -81,6 +81,13 @@ def main():
              f"| {ev['empty_slots']}") if ev else "- | - | -"
         print(f"| {names[mode]} | {t['rc']} | {t['wall_s']:.0f} ({t.get('other_cpu_pct', '-')}) | {rss:.2f} ({peak}, {ratio(rss, peak)}) "
               f"| {used:.2f} ({disk}, {ratio(used, disk)}; {end:.2f} at the end) | {stages(run, None)} | {q} |")
+    print()
+    for mode in ("budget", "perspeaker", "one", "fp16", "auto", "split"):  # what shipped, at which setting
+        rep = load(os.path.join(res, mode + ".report.json"))
+        c = (rep or {}).get("chosen_setting")
+        if c:
+            print(f"- {names[mode]}: shipped {rep['factory']}, nprobe {c['nprobe']}, k_factor {c['k_factor']} "
+                  f"({c['recall_k']:.4f} on its tuning queries)")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ uint64_t rvcidx__tuning_rows(const uint64_t *speaker_rows, size_t count, uint64_
     int speakers = 0;
     for (size_t i = count; i-- > 0 && speakers < RVCIDX_EVAL_MAX_GROUPS && (size_t)speakers + 1 < with_rows;) {
         if (!speaker_rows[i]) continue;
-        if (speakers > 0 && (held + speaker_rows[i]) * 3 > total) break;
+        if (speakers > 0 && (held + speaker_rows[i]) * 2 > total) break;
         held += speaker_rows[i], speakers++;
     }
     return total - held;

@@ -9,7 +9,7 @@
 /* The rows of the tuning index of one index over every row of a store of
  * `count` speakers (speaker_rows in store order, total rows in all): the
  * last speakers are held out as the tuning queries, up to
- * RVCIDX_EVAL_MAX_GROUPS of them while they hold at most a third of the
+ * RVCIDX_EVAL_MAX_GROUPS of them while they hold at most half of the
  * rows, and always the last one. total when fewer than two speakers have
  * rows (nothing to hold out). build_index.c tunes so, plan.c plans so. */
 uint64_t rvcidx__tuning_rows(const uint64_t *speaker_rows, size_t count, uint64_t total);

@@ -185,7 +185,7 @@ t5 = tree(P("t5m"), 5_000_000, 40)
 t1 = tree(P("t1m"), 1_000_000, 4, shards=4)
 N, FILES, SPK = 10_000_000, 80, 40
 PER = N // SPK
-HELD = N - 3 * PER  # the tuning index: all but the last 3 speakers (held out: at most 3, at most a third of the rows)
+HELD = N - 3 * PER  # the tuning index: all but the last 3 speakers (held out: at most 3, at most half of the rows)
 NL = auto_nlist(N)
 STORE = store_bytes(N, FILES)
 
