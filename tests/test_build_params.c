@@ -6,6 +6,7 @@
 #include "rvcidx/rvcidx.h"
 #include "rvcidx/build.h"
 #include "cli/cli.h"
+#include "pipeline/build_internal.h"
 
 static void defaults_are_the_clis(void **state) {
     (void)state;
@@ -351,6 +352,22 @@ static void cli_turns_parameters_into_options(void **state) {
                         "--assume-memory SIZE or --assume-disk 2T");
 }
 
+/* Which speakers tuning holds out of one index of every row: the last ones,
+ * up to 3 while they hold at most half of the rows, always the last one,
+ * never all but none; speakers without rows are skipped. */
+static void held_out_speakers(void **state) {
+    (void)state;
+    const uint64_t two[] = {100, 100}, four[] = {100, 100, 100, 100}, eight[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const uint64_t big_last[] = {100, 100, 300}, empty_between[] = {100, 0, 50, 0, 50}, one[] = {0, 500, 0};
+    assert_int_equal(rvcidx__tuning_rows(two, 2, 200), 100);            /* 1 of 2 */
+    assert_int_equal(rvcidx__tuning_rows(four, 4, 400), 200);           /* 2 of 4: half */
+    assert_int_equal(rvcidx__tuning_rows(eight, 8, 8), 5);              /* 3 of 8: at most 3 */
+    assert_int_equal(rvcidx__tuning_rows(big_last, 3, 500), 200);       /* the last alone holds 60%: still held out */
+    assert_int_equal(rvcidx__tuning_rows(empty_between, 5, 200), 100);  /* 50 + 50, skipping the empty ones */
+    assert_int_equal(rvcidx__tuning_rows(one, 3, 500), 500);            /* one speaker with rows: nothing held out */
+    assert_int_equal(rvcidx__tuning_rows(NULL, 0, 0), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_the_clis),
@@ -362,6 +379,7 @@ int main(void) {
         cmocka_unit_test(sources_and_progress),
         cmocka_unit_test(reduction_keys),
         cmocka_unit_test(cli_turns_parameters_into_options),
+        cmocka_unit_test(held_out_speakers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
