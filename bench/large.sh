@@ -9,6 +9,8 @@
 # RVCIDX_BENCH_MODES (default "budget perspeaker one rvc"):
 #   budget      rvcidx build --max-vectors RVCIDX_BENCH_BUDGET (default 1,000,000)
 #   perspeaker  rvcidx build --per-speaker (one index per speaker)
+#   permodel    rvcidx build --per-model (each speaker folder a model of its own:
+#               its own store and index; stages and quality are the first model's)
 #   one         rvcidx build (one index over every frame)
 #   fp16, auto, split  the same with --refine fp16, --index auto, --split 4
 #               (not in the default list)
@@ -58,6 +60,7 @@ mode_options() {
   case $1 in
     budget) echo "--max-vectors $budget" ;;
     perspeaker) echo "--per-speaker" ;;
+    permodel) echo "--per-model" ;;
     one) echo "" ;;
     fp16) echo "--refine fp16" ;;
     auto) echo "--index auto" ;;
@@ -100,13 +103,15 @@ run_rvcidx() { # MODE
     "$rc" "${T_WALL:-0}" "${T_RSS:-0}" "${T_OTHER:-0}" "$(du -sb "$out" | awk '{print $1}')" \
     "$(( $(cat "$work/disk_top") - base ))" >"$r.time"
   ((rc == 0)) || { rm -rf "$out"; return 0; }
-  local dir=$out spk=""
+  local dir=$out spk="" top=$out
   if [[ $mode == perspeaker ]]; then
     spk=$(ls "$out" | grep -v '\.' | head -1); dir=$out/$spk
+  elif [[ $mode == permodel ]]; then # OUTDIR/<model>/: its own store, run.json and index; the first model's
+    dir=$out/$(ls "$out" | grep -v '\.' | head -1); top=$dir
   fi
-  cp "$out/run.json" "$r.run.json"; cp "$dir/report.json" "$r.report.json"
+  cp "$top/run.json" "$r.run.json"; cp "$dir/report.json" "$r.report.json"
   echo "$mode: searching its index with an unseen speaker's frames" >&2
-  $py "$root/bench/large_peer.py" eval "$out/store.h5" "$q" "$r.eval.json" "$(ls "$dir"/added_*.index)" $spk
+  $py "$root/bench/large_peer.py" eval "$top/store.h5" "$q" "$r.eval.json" "$(ls "$dir"/added_*.index)" $spk
   rm -rf "$out"
 }
 
