@@ -399,12 +399,13 @@ static void on_event(const rvcidx_build_event *e, void *user) {
 /* --plan: the plan of the build these options describe, printed (exit 8
  * when it does not fit, as the build would be refused; 0 under
  * --no-plan-check, with which the build would go ahead), nothing built. */
-static int print_plan_only(const build_args *a) {
+static int print_plan_only(const build_args *a, rvcidx_plan_result *out) {
     rvcidx_plan_result p;
     rvcidx_build_params bp = build_params_of(a);
     int rc = rvcidx_plan_build(&bp, &p);
     if (rc) return cli_fail(rc, NULL);
     print_plan(a, &p);
+    if (out) *out = p;
     if (p.fits_ram && p.fits_disk) return CLI_EXIT_OK;
     char shortfall[224], advice[768];
     rvcidx_plan_shortfall(&p, shortfall, sizeof shortfall);
@@ -519,21 +520,66 @@ static void reap_one(const char *outdir, model_job *jobs, size_t n) {
         }
 }
 
-/* --plan --per-model: each model's plan, building nothing; exit 8 when any
- * does not fit, else the first other failure. */
+/* What all of --per-model's models need together: their files stay on disk
+ * one after the other, so the disk is every model's files plus the temporary
+ * copies of the --jobs largest rebuilds at once; memory is the --jobs
+ * largest peaks at once. */
+typedef struct models_total {
+    uint64_t files, extra[256], peaks[256], disk_available, ram_available;
+    size_t n;
+} models_total;
+
+static void keep_largest(uint64_t *top, int jobs, uint64_t v) {
+    for (int i = 0; i < jobs; i++)
+        if (v > top[i]) { uint64_t t = top[i]; top[i] = v; v = t; }
+}
+
+static void models_total_add(models_total *t, const rvcidx_plan_result *p, int jobs) {
+    uint64_t files = p->store_bytes + p->centroids_bytes + p->index_bytes;
+    t->files += files;
+    keep_largest(t->extra, jobs, p->disk_needed > files ? p->disk_needed - files : 0);
+    keep_largest(t->peaks, jobs, p->ram_peak);
+    t->disk_available = p->disk_available, t->ram_available = p->ram_available;
+    t->n++;
+}
+
+static int models_total_print(const models_total *t, int jobs) {
+    uint64_t disk = t->files, ram = 0;
+    for (int i = 0; i < jobs; i++) disk += t->extra[i], ram += t->peaks[i];
+    int fits_disk = disk <= t->disk_available, fits_ram = ram <= t->ram_available;
+    printf("\nall      %zu models: disk %.2f GiB needed (every model's files, which stay, and the temporary copies "
+           "of %d rebuild%s at once), %.1f GiB free: %s; memory peak %.2f GiB (%d build%s at once), %.1f GiB "
+           "available: %s\n", t->n, gib(disk), jobs, jobs == 1 ? "" : "s", gib(t->disk_available),
+           fits_disk ? "fits" : "DOES NOT FIT", gib(ram), jobs, jobs == 1 ? "" : "s", gib(t->ram_available),
+           fits_ram ? "fits" : "DOES NOT FIT");
+    return fits_disk && fits_ram;
+}
+
+/* --plan --per-model: each model's plan and all of them together, building
+ * nothing; exit 8 when any, or all together, does not fit, else the first
+ * other failure. */
 static int plan_per_model(const build_args *a) {
     const char *root = a->srcs[0];
     model_job *jobs = NULL;
     size_t n = list_models_or_fail(root, &jobs);
-    int rc = n ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+    int rc = n ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT, at_once = a->jobs > 1 ? a->jobs : 1, planned = 0;
+    models_total total;
+    memset(&total, 0, sizeof total);
     for (size_t i = 0; i < n; i++) {
         build_args child;
         char outdir[PATH_MAX], src[PATH_MAX];
         char *srcs[1] = {src};
+        rvcidx_plan_result p;
         model_args(a, root, jobs[i].name, &child, outdir, src, srcs);
         printf("%smodel    %s (%s)\n", i ? "\n" : "", jobs[i].name, outdir);
-        int one = print_plan_only(&child);
+        int one = print_plan_only(&child, &p);
+        if (one == CLI_EXIT_OK || one == CLI_EXIT_TOO_BIG) models_total_add(&total, &p, at_once), planned++;
         if (one == CLI_EXIT_TOO_BIG || (one && !rc)) rc = one;
+    }
+    if (planned > 1 && !models_total_print(&total, at_once) && !a->no_plan_check) {
+        cli_logf(RVCIDX_LOG_ERROR, "plan: the %d models together do not fit this machine: each one's files stay "
+                 "on disk while the next builds; free disk, use fewer --jobs, or build them in batches", planned);
+        rc = CLI_EXIT_TOO_BIG;
     }
     jobs_free(jobs, n);
     return rc;
@@ -629,7 +675,7 @@ int cmd_build(int argc, char **argv) {
     int uses_gpu = !a.plan_only && a.stage != STAGE_PART; /* a split part only encodes, on the CPU */
     if (uses_gpu && (rc = cli_require_gpu(a.index.gpu)) != 0) return rc; /* before hours of ingest */
     if (a.plan_only && (a.stage == STAGE_PART || a.stage == STAGE_FINISH)) return CLI_EXIT_OK; /* nothing to plan */
-    if (a.plan_only) return a.per_model ? plan_per_model(&a) : print_plan_only(&a);
+    if (a.plan_only) return a.per_model ? plan_per_model(&a) : print_plan_only(&a, NULL);
     cli_progress cp;
     cli_progress_init(&cp, stderr, !a.per_model || a.jobs <= 1); /* parallel bars would interleave */
     return a.per_model ? build_per_model(&a, &cp) : run_one(&a, &cp, NULL, NULL);

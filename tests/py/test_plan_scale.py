@@ -308,9 +308,18 @@ case(f"--split 4: parts of 2.5M rows, merge peak {sp['merge']} GiB (a part and t
 
 # ---- 1M x 768: the plan against the peaks bench/RESULTS.md §12 measured ------------
 
-# measured with every vector in memory (before RVCIDX_ROWS_IN_MEMORY): that path, planned so
+# measured with every vector in memory (before RVCIDX_ROWS_IN_MEMORY): that path, planned so. §12's
+# 4 speakers of 250k tuned on 750k rows (one held out); 4 equal speakers now hold 2 out, so the same
+# 1M rows as 250k, 500k and 250k give the tuning index §12 measured.
+t1b = P("t1m-b")
+for s_, rows in enumerate([250_000, 500_000, 250_000]):
+    d = os.path.join(t1b, "speaker%02d" % s_, "3_feature768")
+    os.makedirs(d)
+    for j in range(4):
+        np.lib.format.open_memmap(os.path.join(d, "0_%d.npy" % j), mode="w+", dtype="<f4", shape=(rows // 4, D))
 for opts, measured_mib in [((), 2538), (("--refine", "fp16"), 7989), (("--index", "auto"), 7281)]:
-    one, _ = plan(t1, *opts, env={"RVCIDX_ROWS_IN_MEMORY": "64G"})
+    one, _ = plan(t1b, *opts, env={"RVCIDX_ROWS_IN_MEMORY": "64G"})
+    assert one["eval_rows"] == 750_000, one
     ratio = one["peak"] * 1024 / measured_mib
     assert 0.85 <= ratio <= 1.15, (opts, one["peak"], measured_mib)
     case(f"1M {' '.join(opts) or 'default'}: plan {one['peak']} GiB against {measured_mib} MiB measured ({ratio:.2f})")
@@ -389,5 +398,26 @@ assert re.search(r"warn: .*not checked .*--no-plan-check", r.stderr), r.stderr
 for d in ["tiny-out1", "tiny-out2", "tiny-out3"]:
     assert os.path.exists(P(d, "manifest.json")), d
 case("build: refused (exit 8), then built with --assume-*, RVCIDX_ASSUME_* (one warning line each) and --no-plan-check")
+
+# --per-model: each model's plan, then all of them together (their files stay while the next builds)
+def per_model_plan(*args, expect=0):
+    r = run("build", "--plan", "--per-model", "-o", P("pm-out"), t5, *args, expect=expect)
+    models = [parse(part) for part in r.stdout.split("\nmodel    ")]
+    m = re.search(r"^all      (\d+) models: disk %s GiB needed .*free: (fits|DOES NOT FIT); memory peak %s GiB \((\d+) "
+                  r"builds? at once\)" % (FIG, FIG), r.stdout, re.M)
+    assert m, r.stdout[-1500:]
+    return models, int(m[1]), float(m[2]), m[3], float(m[4]), int(m[5]), r
+models, n, disk, fits, peak, at_once, r = per_model_plan("--assume-disk", "100G", "--assume-memory", "24G")
+files = sum(m["store"] + m["centroids"] + m["index"] for m in models)
+assert n == len(models) == 40 and at_once == 1 and fits == "fits", (n, len(models), at_once, fits)
+assert files - 0.2 <= disk <= sum(m["disk"] for m in models) + 0.2, (files, disk)  # each printed to 0.01 GiB
+assert abs(peak - max(m["peak"] for m in models)) <= 0.01, peak
+_, _, disk2, _, peak2, at_once2, _ = per_model_plan("--jobs", "4", "--assume-disk", "100G", "--assume-memory", "24G")
+assert at_once2 == 4 and abs(peak2 - 4 * peak) <= 0.05 and disk2 >= disk, (peak2, peak, disk2, disk)
+one = max(m["disk"] for m in models)
+_, _, _, fits3, _, _, r = per_model_plan("--assume-disk", "%.2fG" % (one * 3), "--assume-memory", "24G", expect=8)
+assert fits3 == "DOES NOT FIT" and "40 models together do not fit" in r.stderr, r.stderr
+case(f"--per-model: 40 models need {disk} GiB of disk together ({files:.2f} of files), peak {peak} GiB; "
+     f"with --jobs 4 {peak2} GiB; refused (exit 8) when each fits but not all")
 
 print(f"test_plan_scale: {passed} checks passed")
