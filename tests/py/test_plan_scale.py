@@ -410,7 +410,7 @@ def per_model_plan(*args, expect=0):
 models, n, disk, fits, peak, at_once, r = per_model_plan("--assume-disk", "100G", "--assume-memory", "24G")
 files = sum(m["store"] + m["centroids"] + m["index"] for m in models)
 assert n == len(models) == 40 and at_once == 1 and fits == "fits", (n, len(models), at_once, fits)
-assert files - 0.2 <= disk <= sum(m["disk"] for m in models) + 0.2, (files, disk)  # each printed to 0.01 GiB
+assert files - 0.6 <= disk <= sum(m["disk"] for m in models) + 0.2, (files, disk)  # each figure printed to 0.01 GiB
 assert abs(peak - max(m["peak"] for m in models)) <= 0.01, peak
 _, _, disk2, _, peak2, at_once2, _ = per_model_plan("--jobs", "4", "--assume-disk", "100G", "--assume-memory", "24G")
 assert at_once2 == 4 and abs(peak2 - 4 * peak) <= 0.05 and disk2 >= disk, (peak2, peak, disk2, disk)
