@@ -12,7 +12,8 @@
 #   permodel    rvcidx build --per-model (each speaker folder a model of its own:
 #               its own store and index; stages and quality are the first model's)
 #   one         rvcidx build (one index over every frame)
-#   fp16, auto, split  the same with --refine fp16, --index auto, --split 4
+#   fp16, sq8, auto, split  the same with --refine fp16, --refine sq8,
+#               --index auto, --split 4
 #               (not in the default list)
 #   rvc         RVC's WebUI train_index (bench/recall_peer.py build, Debian's
 #               python3-faiss 1.7.3 and sklearn), its address space capped at
@@ -63,6 +64,7 @@ mode_options() {
     permodel) echo "--per-model" ;;
     one) echo "" ;;
     fp16) echo "--refine fp16" ;;
+    sq8) echo "--refine sq8" ;;
     auto) echo "--index auto" ;;
     split) echo "--split 4" ;;
   esac

@@ -62,8 +62,8 @@ def main():
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     names = {"budget": f"`--max-vectors {budget}`", "perspeaker": "`--per-speaker`", "permodel": "`--per-model`",
              "one": "one index",
-             "fp16": "`--refine fp16`", "auto": "`--index auto`", "split": "`--split 4`", "rvc": "RVC's recipe"}
-    for mode in ("budget", "perspeaker", "permodel", "one", "fp16", "auto", "split", "rvc"):
+             "fp16": "`--refine fp16`", "sq8": "`--refine sq8`", "auto": "`--index auto`", "split": "`--split 4`", "rvc": "RVC's recipe"}
+    for mode in ("budget", "perspeaker", "permodel", "one", "fp16", "sq8", "auto", "split", "rvc"):
         t = load(os.path.join(res, mode + ".time"))
         if not t:
             continue
@@ -83,7 +83,7 @@ def main():
         print(f"| {names[mode]} | {t['rc']} | {t['wall_s']:.0f} ({t.get('other_cpu_pct', '-')}) | {rss:.2f} ({peak}, {ratio(rss, peak)}) "
               f"| {used:.2f} ({disk}, {ratio(used, disk)}; {end:.2f} at the end) | {stages(run, None)} | {q} |")
     print()
-    for mode in ("budget", "perspeaker", "permodel", "one", "fp16", "auto", "split"):  # what shipped, at which setting
+    for mode in ("budget", "perspeaker", "permodel", "one", "fp16", "sq8", "auto", "split"):  # what shipped, at which setting
         rep = load(os.path.join(res, mode + ".report.json"))
         c = (rep or {}).get("chosen_setting")
         if c:
