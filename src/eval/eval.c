@@ -478,12 +478,12 @@ static void describe_bound(eval_ctx *c) {
     }
     if (r->groups > 1)
         snprintf(r->bound_method, sizeof r->bound_method, "one-sided 95%% lower bound of each of the %d held-out "
-                 "speakers' mean k-recall@k over its queries (mean - 1.645 standard errors), the worst speaker's",
-                 r->groups);
+                 "speakers' mean k-recall@k over its queries (mean - %.3f standard errors), the worst speaker's",
+                 r->groups, RVCIDX__EVAL_BOUND_Z);
     else
         snprintf(r->bound_method, sizeof r->bound_method, "one-sided 95%% lower bound of the mean k-recall@k over the "
-                 "queries (mean - 1.645 standard errors); one group of queries, so it does not cover how other "
-                 "voices differ from these");
+                 "queries (mean - %.3f standard errors); one group of queries, so it does not cover how other "
+                 "voices differ from these", RVCIDX__EVAL_BOUND_Z);
 }
 
 static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int cosine) {

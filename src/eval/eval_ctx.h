@@ -35,6 +35,10 @@ typedef struct eval_ctx {
     const rvcidx__eval_others *others; /* where other speakers' queries come from, when not the store (NULL) */
 } eval_ctx;
 
+/* The one-sided 95% normal quantile recall_k_bound is taken at
+ * (eval_score.c computes it, eval.c describes it in the report). */
+#define RVCIDX__EVAL_BOUND_Z 1.6449
+
 void rvcidx__answers_free(answers *a);
 
 /* qsort's comparison of doubles, ascending. */

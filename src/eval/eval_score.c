@@ -114,11 +114,8 @@ static int counts_as_exact(const eval_ctx *c, const float *query, int64_t got, c
     return nearness(c, query, got) >= edge - RVCIDX_EVAL_TIE_TOLERANCE * fabs(edge);
 }
 
-/* One-sided 95%: the normal quantile the bound is taken at. */
-#define BOUND_Z 1.6449
-
 /* The lower confidence bound of k-recall@k: per group (a held-out speaker,
- * or every query as one), the mean of its queries' recall less BOUND_Z
+ * or every query as one), the mean of its queries' recall less RVCIDX__EVAL_BOUND_Z
  * standard errors of that mean; the worst group's. A voice the tuning did
  * not see is then judged by the hardest of the ones it did, and by no more
  * queries than that voice had. */
@@ -128,7 +125,7 @@ static void recall_bound(const eval_ctx *c, const double *sum, const double *sum
         double n = (double)c->data.group_queries[g];
         if (n < 1) continue;
         double mean = sum[g] / n, var = n > 1 ? fmax(sum_sq[g] / n - mean * mean, 0.0) * n / (n - 1) : 0.0;
-        double lb = mean - BOUND_Z * sqrt(var / n);
+        double lb = mean - RVCIDX__EVAL_BOUND_Z * sqrt(var / n);
         pt->recall_k_groups[g] = mean;
         if (lb < worst) worst = lb;
     }
