@@ -14,8 +14,11 @@ build_pkgs=(build-essential cmake pkg-config ca-certificates
 # benchmarks and reports. Slurm and munge: the cluster test starts a real
 # one-node Slurm (tests/slurm/). python3-venv: the app tests (tests/apps/)
 # put each RVC app's pinned faiss-cpu and numpy from PyPI in a venv.
+# debootstrap: the wheel test (tests/wheel/) installs the wheel in another
+# Debian release's root filesystem.
 test_pkgs=(python3 python3-numpy python3-h5py python3-faiss python3-sklearn python3-threadpoolctl
-           python3-venv python3-pip gnuplot-nox time valgrind slurmctld slurmd slurm-client munge)
+           python3-venv python3-pip gnuplot-nox time valgrind slurmctld slurmd slurm-client munge
+           debootstrap)
 
 case "${1:-all}" in
   build) wanted=("${build_pkgs[@]}") ;;

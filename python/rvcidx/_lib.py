@@ -46,12 +46,28 @@ _lib = None
 _path = None
 
 
+# The wheel (scripts/build-wheel.sh) carries the library and the command in
+# the package itself: _native/lib and _native/bin.
+NATIVE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_native")
+
+
+def _bundled():
+    """The library the wheel carries, or None for a source install."""
+    names = sorted(glob.glob(os.path.join(NATIVE, "lib", "librvcidx.so*")))
+    return names[0] if names else None
+
+
 def _candidates():
     """Where to look, in order, with what each place was (for the error)."""
     env = os.environ.get("RVCIDX_LIBRARY")
     if env:
         # an explicit choice: nothing else is tried when it fails
         yield "RVCIDX_LIBRARY", os.path.join(env, "librvcidx.so") if os.path.isdir(env) else env
+        return
+    bundled = _bundled()
+    if bundled:
+        # the wheel's own copy matches this package's prototypes: nothing else is tried
+        yield "the wheel's bundled copy", bundled
         return
     found = ctypes.util.find_library("rvcidx")
     if found:
