@@ -82,22 +82,26 @@ mkdir -p "$root/home/user" "$root/wheelhouse"
 cp "$wheel" "$root/wheelhouse/"
 chown -R $uid:$uid "$root/home/user"
 
-# PyPI's wheels for the check, downloaded once into the cache and copied in
-pypi="$cache/wheels/pypi-$suite-$(echo "$py_pins" | sha256sum | cut -c1-8)"
+# PyPI's wheels for the check, for the root's Python, downloaded once on this
+# machine (its pip has the network's certificates) into the cache
+pyver=$(chroot "$root" /usr/bin/python3 -c 'import sys; print("%d%d" % sys.version_info[:2])') || fail "python3 in the $suite root"
+pypi="$cache/wheels/pypi-cp$pyver-$(echo "$py_pins" | sha256sum | cut -c1-8)"
 if [[ ! -f "$pypi/.complete" ]]; then
-  mkdir -p "$root/pypi"
-  chroot "$root" /usr/bin/python3 -m venv /tmp/dl > "$T/dl.log" 2>&1 &&
-    chroot "$root" /tmp/dl/bin/python -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
-      -d /pypi $py_pins >> "$T/dl.log" 2>&1 || skip "pip download $py_pins in $suite failed: $(tail -2 "$T/dl.log" | tr '\n' ' ')"
-  rm -rf "$pypi" && mkdir -p "$pypi" && cp "$root"/pypi/*.whl "$pypi/" && touch "$pypi/.complete"
-  rm -rf "$root/tmp/dl" "$root/pypi"
+  plats=()
+  for n in 17 27 28 31 34; do plats+=(--platform "manylinux_2_${n}_x86_64"); done
+  rm -rf "$pypi" && mkdir -p "$pypi"
+  /usr/bin/python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+    --python-version "$pyver" --implementation cp --abi "cp$pyver" "${plats[@]}" -d "$pypi" $py_pins > "$T/dl.log" 2>&1 ||
+    skip "pip download $py_pins for cp$pyver failed: $(tail -2 "$T/dl.log" | tr '\n' ' ')"
+  touch "$pypi/.complete"
 fi
 cp "$pypi"/*.whl "$root/wheelhouse/"
 
 # --- as the user, in the other root: install and use
+chroot_bin=$(command -v chroot) || fail "no chroot command"
 as_user() {
   env -i HOME=/home/user PATH=/home/user/v/bin:/usr/bin:/bin LANG=C.UTF-8 \
-    chroot --userspec=$uid:$uid "$root" "$@"
+    "$chroot_bin" --userspec=$uid:$uid "$root" "$@"
 }
 as_user /bin/sh -c 'cd /home/user && python3 -m venv v' > "$T/venv.log" 2>&1 || fail "venv: $(tail -3 "$T/venv.log")"
 as_user /home/user/v/bin/pip install --quiet --disable-pip-version-check --no-index --find-links /wheelhouse \
