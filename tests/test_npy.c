@@ -1,7 +1,8 @@
 /* test_npy.c — the strict .npy reader: every accepted dtype converts exactly
  * as NumPy's astype(np.float32) does, v1/v2/v3 headers and any key order are
  * read, every malformed file is refused with a message that names the file
- * and says what is wrong, and the sha256 covers the whole file.
+ * and says what is wrong, and the sha256 covers the whole file; an array in
+ * memory reads as the file numpy.save would write for it.
  *
  * Valid files come from Debian's NumPy (/usr/bin/python3); malformed ones are
  * hand-made bytes, so the reader is never tested only against itself. */
@@ -78,28 +79,34 @@ static void write_dict_file(const char *path, int major, const char *dict, size_
 
 /* Opens, reads every row max_rows at a time, finishes. Returns the first
  * failing status; on success *values (malloc'd) and sha256 are filled. */
+/* Reads every row of an opened reader, max_rows per call, and finishes it. */
+static int read_all(rvcidx__npy_reader *r, uint64_t max_rows, rvcidx__npy_info *info, float **values,
+                    unsigned char sha256[32]) {
+    int rc = 0;
+    *info = r->info;
+    float *all = malloc((size_t)(r->info.rows * r->info.cols + 1) * sizeof(float));
+    float *chunk = malloc((size_t)(max_rows * r->info.cols) * sizeof(float));
+    assert_non_null(all);
+    assert_non_null(chunk);
+    uint64_t done = 0, got = 0;
+    while ((rc = rvcidx__npy_read_rows(r, chunk, max_rows, &got)) == 0 && got > 0) {
+        memcpy(all + done * r->info.cols, chunk, (size_t)(got * r->info.cols) * sizeof(float));
+        done += got;
+    }
+    free(chunk);
+    if (rc == 0) rc = rvcidx__npy_finish(r, sha256);
+    rvcidx__npy_close(r);
+    if (rc == 0) *values = all;
+    else free(all);
+    return rc;
+}
+
 static int read_npy(const char *path, uint64_t max_rows, rvcidx__npy_info *info, float **values,
                     unsigned char sha256[32]) {
     rvcidx__npy_reader r;
     *values = NULL;
     int rc = rvcidx__npy_open(&r, path);
-    if (rc != 0) return rc;
-    *info = r.info;
-    float *all = malloc((size_t)(r.info.rows * r.info.cols + 1) * sizeof(float));
-    float *chunk = malloc((size_t)(max_rows * r.info.cols) * sizeof(float));
-    assert_non_null(all);
-    assert_non_null(chunk);
-    uint64_t done = 0, got = 0;
-    while ((rc = rvcidx__npy_read_rows(&r, chunk, max_rows, &got)) == 0 && got > 0) {
-        memcpy(all + done * r.info.cols, chunk, (size_t)(got * r.info.cols) * sizeof(float));
-        done += got;
-    }
-    free(chunk);
-    if (rc == 0) rc = rvcidx__npy_finish(&r, sha256);
-    rvcidx__npy_close(&r);
-    if (rc == 0) *values = all;
-    else free(all);
-    return rc;
+    return rc != 0 ? rc : read_all(&r, max_rows, info, values, sha256);
 }
 
 /* The file is refused with `code`; the one-line message names it and holds `what`. */
@@ -189,6 +196,62 @@ static void each_dtype_converts_exactly_as_numpy(void **state) {
         free(want);
         free(values);
     }
+}
+
+/* An array in memory reads as the file numpy.save writes for it: the same
+ * float32 values and the same sha256, for each dtype (the data bytes come
+ * from NumPy's tobytes(), the expected sha from hashlib over np.save's file). */
+static void memory_frames_read_as_numpy_save_writes_them(void **state) {
+    (void)state;
+    if (!have_numpy()) skip();
+    char dir[4096], path[4300];
+    test_scratch_dir("npy_memory", dir, sizeof dir);
+    run_python(dir, "a = np.random.default_rng(5).normal(size=(37, 768))\n"
+                    "for n, t in (('f4le', '<f4'), ('f4be', '>f4'), ('f2', '<f2'), ('f8', '<f8')):\n"
+                    "    b = a.astype(t)\n"
+                    "    np.save(n + '.npy', b)\n"
+                    "    open(n + '.raw', 'wb').write(b.tobytes())\n"
+                    "    open(n + '.npy.sha256', 'w').write(hashlib.sha256(open(n + '.npy', 'rb').read()).hexdigest())\n");
+    const char *names[] = {"f4le", "f4be", "f2", "f8"}, *descrs[] = {"<f4", ">f4", "<f2", "<f8"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s.raw", dir, names[i]);
+        size_t n = 0;
+        unsigned char *raw = test_read_file(path, &n);
+        assert_non_null(raw);
+        rvcidx__npy_reader r;
+        assert_int_equal(rvcidx__npy_open_memory(&r, "spk (frames in memory)", descrs[i], raw, 37, 768), 0);
+        rvcidx__npy_info info;
+        float *from_memory = NULL, *from_file = NULL;
+        unsigned char sha[32], file_sha[32];
+        assert_int_equal(read_all(&r, 5, &info, &from_memory, sha), 0); /* 5 rows a call: chunks cross rows */
+        assert_int_equal(info.rows, 37);
+        snprintf(path, sizeof path, "%s/%s.npy", dir, names[i]);
+        expect_sha(path, sha);
+        assert_int_equal(read_npy(path, 37, &info, &from_file, file_sha), 0);
+        assert_memory_equal(from_memory, from_file, 37 * 768 * sizeof(float));
+        free(from_memory);
+        free(from_file);
+        free(raw);
+    }
+    /* refused, naming the frames: another dtype, no columns, no data */
+    float one[768] = {0};
+    rvcidx__npy_reader r;
+    const char *bad_descrs[] = {"<i4", "|f4", "<f16", ""};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rvcidx__npy_open_memory(&r, "spk (frames in memory)", bad_descrs[i], one, 1, 768), RVCIDX_EINPUT);
+        assert_non_null(strstr(rvcidx_last_error(), "spk (frames in memory): dtype"));
+    }
+    assert_int_equal(rvcidx__npy_open_memory(&r, "spk", "<f4", one, 1, 0), RVCIDX_EINPUT);
+    assert_int_equal(rvcidx__npy_open_memory(&r, "spk", "<f4", NULL, 1, 768), RVCIDX_EINPUT);
+    assert_non_null(strstr(rvcidx_last_error(), "spk: shape (1, 768)"));
+    /* a NaN names its row, as in a file */
+    one[700] = NAN;
+    assert_int_equal(rvcidx__npy_open_memory(&r, "spk", "<f4", one, 1, 768), 0);
+    uint64_t got = 0;
+    float out[768];
+    assert_int_equal(rvcidx__npy_read_rows(&r, out, 1, &got), RVCIDX_EINPUT);
+    assert_non_null(strstr(rvcidx_last_error(), "spk: row 0 has a NaN"));
+    rvcidx__npy_close(&r);
 }
 
 static void reads_v1_v2_v3_headers_of_each_dtype(void **state) {
@@ -534,6 +597,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_dtype_converts_exactly_as_numpy),
         cmocka_unit_test(reads_v1_v2_v3_headers_of_each_dtype),
+        cmocka_unit_test(memory_frames_read_as_numpy_save_writes_them),
         cmocka_unit_test(keys_in_any_order_quotes_and_whitespace),
         cmocka_unit_test(any_padding_is_accepted),
         cmocka_unit_test(zero_rows_is_valid_and_hashed),

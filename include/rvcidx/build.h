@@ -80,9 +80,11 @@ typedef int (*rvcidx_plot_fn)(const rvcidx_eval_report *report, const char *svg_
 
 typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
     const char *outdir;               /* required */
-    const char *const *sources;       /* required: model directories, shard folders, list files */
+    const char *const *sources;       /* required (or ingest.frames): model directories, shard folders,
+                                         list files */
     int n_sources;
-    const char *name;                 /* model name in the index file name; NULL: the first source's */
+    const char *name;                 /* model name in the index file name; NULL: the first source's
+                                         ("frames" for frames in memory) */
     int per_speaker;                  /* 1: one index per speaker, in OUTDIR/<speaker>/ */
     unsigned split;                   /* > 0: one index encoded in this many parts */
     rvcidx_build_stage stage;         /* split builds: which stage to run */
@@ -183,6 +185,12 @@ int rvcidx_build_params_set(rvcidx_build_params *p, const char *key, const char 
 
 /* Sources by pointer (kept, not copied); callbacks. */
 void rvcidx_build_params_set_sources(rvcidx_build_params *p, const char *const *sources, int n);
+/* Frames in memory instead of sources (p->ingest.frames; borrowed: kept
+ * unchanged and alive until rvcidx_build returns; see rvcidx_frames). The
+ * model name defaults to "frames"; a build from frames always reads and
+ * hashes them (no size-and-mtime shortcut), and is up to date, writing
+ * nothing, when they and the parameters are those of OUTDIR's manifest. */
+void rvcidx_build_params_set_frames(rvcidx_build_params *p, const rvcidx_frames *frames, size_t n);
 void rvcidx_build_params_set_progress(rvcidx_build_params *p, rvcidx_progress_fn fn, void *user);
 
 #ifdef __cplusplus

@@ -24,12 +24,31 @@ typedef enum rvcidx_check_mode {
     RVCIDX_CHECK_STAT = 1  /* trusted when size and mtime match the last ingest */
 } rvcidx_check_mode;
 
+/* One speaker's frames already in memory (an app's big_npy, a model's
+ * features): rows x cols values, C order, of NumPy dtype `descr`. They are
+ * read exactly as the .npy file numpy.save would write for them (same
+ * checks, conversion to float32 and sha256), so the same frames in memory
+ * and on disk are the same source. Borrowed: the caller keeps speaker and
+ * data alive and unchanged until the call they were given to returns. */
+typedef struct rvcidx_frames {
+    const char *speaker; /* the speaker's name, as a model directory's: UTF-8, 1-255 bytes,
+                            no '/' or control characters, not starting with '.' */
+    const void *data;
+    uint64_t rows;       /* may be 0 */
+    uint64_t cols;       /* 256 (RVC v1) or 768 (v2) */
+    const char *descr;   /* NumPy's dtype.str: "<f4" (float32), ">f4", "<f2" (float16), "<f8" (float64) */
+} rvcidx_frames;
+
 typedef struct rvcidx_ingest_params {
     int dim;                 /* 0: from the feature folder or the shards; 256 or 768 to choose */
     int skip_bad;            /* 1: leave bad shards out (listed in the store) instead of failing */
     rvcidx_check_mode check; /* how shards already in the store are recognised */
     rvcidx_progress_fn progress; /* optional */
     void *progress_user;
+    const rvcidx_frames *frames; /* optional, borrowed: frames in memory instead of source paths
+                                    (srcs must then be empty); speakers in the byte order of
+                                    their names, as model directories are */
+    size_t n_frames;
 } rvcidx_ingest_params;
 
 typedef enum rvcidx_ingest_outcome {
@@ -62,7 +81,8 @@ rvcidx_ingest_params rvcidx_ingest_default_params(void);
  * with the name. */
 int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const char *value);
 
-/* Ingests srcs into the store at store_path. *result (optional) says what happened. */
+/* Ingests srcs (or params->frames, with n_srcs 0) into the store at
+ * store_path. *result (optional) says what happened. */
 int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
                   const rvcidx_ingest_params *params, rvcidx_ingest_result *result);
 

@@ -6,9 +6,13 @@ installed shared library librvcidx (ctypes; no compiled extension).
 
 The library is found through $RVCIDX_LIBRARY, the dynamic loader's search,
 then pkg-config's libdir for rvcidx (rvcidx._lib.load)."""
+import contextlib
 import ctypes
 import json
 import os
+import signal
+import threading
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from .errors import (BY_EXIT_CODE, BadInput, BadParameter, Error, Interrupted, IOFailure, LibraryNotFound, Locked,
@@ -19,12 +23,12 @@ __all__ = ["build", "version", "library_path", "Error", "BadParameter", "BadInpu
 __version__ = "0.1.0"
 
 
-def version():
+def version() -> str:
     """The library's version ("0.1.0")."""
     return _lib.load().rvcidx_version().decode()
 
 
-def library_path():
+def library_path() -> str:
     """Where librvcidx was loaded from."""
     return _lib.path()
 
@@ -51,11 +55,70 @@ def _text(key, value):
                        name="RVCIDX_EINVAL")
 
 
-def build(sources, outdir, *, progress=None, **params):
+PathLike = Union[str, bytes, "os.PathLike[str]"]
+Progress = Callable[[str, int, int], None]
+
+
+def _is_path(x: Any) -> bool:
+    return isinstance(x, (str, bytes, os.PathLike))
+
+
+def _frames_from(sources: Any) -> Optional[List[Tuple[str, Any]]]:
+    """[(speaker, array)] when sources are arrays (a dict name -> array, or a
+    list of arrays named "000", "001", ... in their order), None for paths."""
+    if isinstance(sources, Mapping):
+        items = [(str(k), v) for k, v in sources.items()]
+    elif _is_path(sources):
+        return None
+    else:
+        sources = list(sources)
+        if all(_is_path(x) for x in sources):
+            return None
+        width = max(3, len(str(len(sources) - 1)))
+        items = [(f"{i:0{width}d}", x) for i, x in enumerate(sources)]
+    try:
+        import numpy as np  # only the array path needs numpy
+    except ImportError as e:
+        raise BadParameter("frames in memory need numpy: pip install numpy", status=-1, exit_code=2,
+                           name="RVCIDX_EINVAL") from e
+    frames = []
+    for name, x in items:
+        if _is_path(x):
+            raise BadParameter(f"sources: {name!r} is a path among arrays; give paths or arrays, not both",
+                               status=-1, exit_code=2, name="RVCIDX_EINVAL")
+        a = np.asarray(x)
+        if a.ndim != 2:
+            raise BadInput(f"{name} (frames in memory): shape {a.shape} is not (frames, dim)", status=-3,
+                           exit_code=3, name="RVCIDX_EINPUT")
+        frames.append((name, np.ascontiguousarray(a)))  # no copy when already C-ordered
+    return frames
+
+
+def _set_frames(lib, p, frames, keep):
+    """Hands the arrays to the library by pointer; keep holds them until the build returns."""
+    table = (_lib.Frames * len(frames))()
+    for i, (name, a) in enumerate(frames):
+        speaker, descr = os.fsencode(name), a.dtype.str.encode()
+        keep.extend([a, speaker, descr])
+        table[i] = _lib.Frames(speaker, a.ctypes.data_as(ctypes.c_void_p), a.shape[0], a.shape[1], descr)
+    keep.append(table)
+    lib.rvcidx_build_params_set_frames(p, table, len(frames))
+
+
+def build(sources: Union[PathLike, Sequence[PathLike], Sequence[Any], Mapping[str, Any]], outdir: PathLike, *,
+          progress: Optional[Progress] = None, **params: Any) -> Dict[str, Any]:
     """Builds OUTDIR from sources as `rvcidx build -o OUTDIR SRC...` does.
 
     sources:  a path or a list of paths (RVC model directories, shard
-              folders, folders of model directories, list files);
+              folders, folders of model directories, list files); or frames
+              already in memory: numpy arrays of shape (frames, 256 or 768),
+              float32 (float16 and float64 are converted as numpy's
+              astype(float32) does), one per speaker, either a list (speakers
+              "000", "001", ... in that order) or a dict speaker -> array
+              (speakers in the byte order of their names, as RVC orders model
+              directories). The arrays are read in place, not copied, and
+              must not change during the build; the model name in the
+              index's file name is `name`, "frames" if not given;
     progress: optional progress(stage, done, total), called as stages
               advance (total 0 when unknown); an exception it raises stops
               the build and is raised again here;
@@ -63,15 +126,21 @@ def build(sources, outdir, *, progress=None, **params):
               per_speaker=True, target_recall=0.97, threads=2, for_="w-okada");
               bools become "1"/"0", numbers text; None leaves the default.
 
+    Ctrl-C (KeyboardInterrupt) stops the build at its next progress step,
+    leaving OUTDIR as it was (nothing half-written), and is raised here.
+
     Returns the build's result as a dict (rvcidx_build_result_json: the
     indexes with their paths, chosen settings and recall; times). Raises a
     subclass of rvcidx.Error by exit code (BadParameter, BadInput, ...),
     whose .result holds what a failed build made before failing.
     """
     lib = _lib.require(_lib.BUILD_API)
-    if isinstance(sources, (str, bytes, os.PathLike)):
+    frames = _frames_from(sources)
+    if frames is not None:
+        _lib.require(_lib.FRAMES_API)
+    if frames is None and _is_path(sources):
         sources = [sources]
-    keep = []  # the library keeps strings by pointer: they live until the build returns
+    keep: List[Any] = []  # the library keeps strings and arrays by pointer: they live until the build returns
 
     def c_text(s):
         b = os.fsencode(s)
@@ -89,29 +158,40 @@ def build(sources, outdir, *, progress=None, **params):
             rc = lib.rvcidx_build_params_set(p, c_text(key), c_text(_text(key, value)))
             if rc != 0:
                 raise _error(lib, rc)
-        srcs = (ctypes.c_char_p * max(len(sources), 1))(*[c_text(s) for s in sources])
-        lib.rvcidx_build_params_set_sources(p, srcs, len(sources))
+        if frames is not None:
+            if not frames:
+                raise BadInput("no frames given", status=-3, exit_code=3, name="RVCIDX_EINPUT")
+            _set_frames(lib, p, frames, keep)
+        else:
+            srcs = (ctypes.c_char_p * max(len(sources), 1))(*[c_text(s) for s in sources])
+            lib.rvcidx_build_params_set_sources(p, srcs, len(sources))
 
+        # Always a callback: it is where Python runs during the build. Ctrl-C
+        # is caught by a handler that only takes note (a KeyboardInterrupt
+        # raised on entry to a ctypes callback would be lost there); the
+        # callback then stops the build and KeyboardInterrupt is raised here.
         raised = []
-        if progress is not None:
-            def on_progress(report, _user):
-                if raised:
-                    return 1
-                try:
+
+        def on_progress(report, _user):
+            if raised:
+                return 1
+            try:
+                if progress is not None:
                     r = report.contents
                     progress((r.stage or b"").decode(errors="replace"), r.done, r.total)
-                    return 0
-                except BaseException as e:  # KeyboardInterrupt too: stop the build, raise it after
-                    raised.append(e)
-                    return 1
-            callback = _lib.PROGRESS_FN(on_progress)
-            lib.rvcidx_build_params_set_progress(p, callback, None)
+                return 0
+            except BaseException as e:  # KeyboardInterrupt too: stop the build, raise it after
+                raised.append(e)
+                return 1
+        callback = _lib.PROGRESS_FN(on_progress)
+        lib.rvcidx_build_params_set_progress(p, callback, None)
 
         result = lib.rvcidx_build_result_create()
         if not result:
             raise MemoryError("rvcidx_build_result_create: out of memory")
         try:
-            status = lib.rvcidx_build(p, result)
+            with _sigint_noted(raised):
+                status = lib.rvcidx_build(p, result)
             failure = _error(lib, status) if status != 0 else None  # at once, on this thread
             try:
                 made = _result_dict(lib, result)
@@ -131,7 +211,26 @@ def build(sources, outdir, *, progress=None, **params):
         lib.rvcidx_build_params_destroy(p)
 
 
-def _result_dict(lib, result):
+@contextlib.contextmanager
+def _sigint_noted(raised: List[BaseException]):
+    """While the build runs: SIGINT appends a KeyboardInterrupt to raised
+    (the progress callback then stops the build) instead of raising it at a
+    point where ctypes would swallow it. Main thread only, as signal allows."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:  # the program handles Ctrl-C itself: leave it
+        yield
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: raised.append(KeyboardInterrupt()))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _result_dict(lib, result) -> Dict[str, Any]:
     text = ctypes.c_void_p()
     rc = lib.rvcidx_build_result_json(result, ctypes.byref(text))
     if rc != 0:

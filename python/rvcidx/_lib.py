@@ -1,8 +1,9 @@
 """Finding and loading librvcidx, and the prototypes of the functions used.
 
 Only calls that need no knowledge of struct layouts are used (the
-"for bindings" part of rvcidx/build.h), except rvcidx_progress, whose
-layout is part of the public API (rvcidx/progress.h)."""
+"for bindings" part of rvcidx/build.h), except rvcidx_progress and
+rvcidx_frames, whose layouts are part of the public API (rvcidx/progress.h,
+rvcidx/ingest.h)."""
 import ctypes
 import ctypes.util
 import glob
@@ -21,6 +22,11 @@ class Progress(ctypes.Structure):
                 ("total", ctypes.c_uint64), ("bytes", ctypes.c_uint64), ("finished", ctypes.c_int)]
 
 
+class Frames(ctypes.Structure):  # rvcidx_frames (rvcidx/ingest.h)
+    _fields_ = [("speaker", ctypes.c_char_p), ("data", ctypes.c_void_p), ("rows", ctypes.c_uint64),
+                ("cols", ctypes.c_uint64), ("descr", ctypes.c_char_p)]
+
+
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Progress), ctypes.c_void_p)
 
 _PROTOTYPES = {  # name: (restype, argtypes)
@@ -34,6 +40,7 @@ _PROTOTYPES = {  # name: (restype, argtypes)
     "rvcidx_build_params_set": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
     "rvcidx_build_params_set_sources": (None, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int]),
     "rvcidx_build_params_set_progress": (None, [ctypes.c_void_p, PROGRESS_FN, ctypes.c_void_p]),
+    "rvcidx_build_params_set_frames": (None, [ctypes.c_void_p, ctypes.POINTER(Frames), ctypes.c_size_t]),
     "rvcidx_build": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]),
     "rvcidx_build_result_json": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]),
     "rvcidx_build_result_create": (ctypes.c_void_p, []),
@@ -115,6 +122,9 @@ BUILD_API = ["rvcidx_exit_code", "rvcidx_build_params_create", "rvcidx_build_par
              "rvcidx_build_params_set", "rvcidx_build_params_set_sources", "rvcidx_build_params_set_progress",
              "rvcidx_build", "rvcidx_build_result_json", "rvcidx_build_result_create",
              "rvcidx_build_result_destroy", "rvcidx_free"]
+
+
+FRAMES_API = ["rvcidx_build_params_set_frames"]  # the array path's one more call
 
 
 def require(names):

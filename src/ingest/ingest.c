@@ -108,7 +108,7 @@ static int scan_headers(ingest_run *run) {
     for (size_t i = run->first_new; i < run->shards.count; i++) {
         const rvcidx__shard *s = &run->shards.items[i];
         rvcidx__npy_reader r;
-        int rc = rvcidx__npy_open(&r, s->path);
+        int rc = rvcidx__shard_open(s, &r);
         if (rc == 0) {
             if (r.info.rows) rc = check_dim(run, s, r.info.cols);
             if (rc == 0) run->rows_to_read += r.info.rows;
@@ -178,7 +178,7 @@ static int check_row_norms(const rvcidx__npy_reader *r, const float *rows, uint6
 static int read_shard(ingest_run *run, const rvcidx__shard *s, uint64_t *rows, char sha_hex[65],
                       char dtype[8], int append) {
     rvcidx__npy_reader r;
-    RVCIDX__TRY(rvcidx__npy_open(&r, s->path));
+    RVCIDX__TRY(rvcidx__shard_open(s, &r));
     snprintf(dtype, 8, "%s", r.info.descr);
     int rc = r.info.rows ? check_dim(run, s, r.info.cols) : 0;
     if (rc == 0 && strcmp(r.info.descr, "<f4") != 0 && r.info.rows)
@@ -209,7 +209,7 @@ static int add_shard(ingest_run *run, const rvcidx__shard *s) {
     if (rc == RVCIDX_EINPUT && run->p->skip_bad) {
         snprintf(note, sizeof note, "%s", rvcidx_last_error());
         rvcidx__log(RVCIDX_LOG_WARN, "%s (left out: `skip_bad`)", note);
-        if (rvcidx__sha256_file(s->path, sha_hex, NULL) != 0) /* recognise it next run */
+        if (rvcidx__shard_sha256(s, sha_hex, NULL) != 0) /* recognise it next run */
             rvcidx__sha256_text("", sha_hex); /* unreadable (a FIFO, a dangling link): the next run cannot hash it either and rebuilds */
         rec.status = "rejected";
         run->rows_done -= rec.rows; /* its rows are rolled back below */
@@ -263,10 +263,11 @@ static int store_rows_equal(ingest_run *run, uint64_t first, const float *rows, 
  * were edited, with its rows_sha256 recomputed to match, is still caught,
  * and once every stored shard matched, the store's rows need no hashing.
  * The shard is read once either way. */
-static int hash_shard_and_compare(ingest_run *run, const char *path, uint64_t first_row, uint64_t stored_rows,
+static int hash_shard_and_compare(ingest_run *run, const rvcidx__shard *s, uint64_t first_row, uint64_t stored_rows,
                                   char sha_hex[65]) {
+    const char *path = s->path;
     rvcidx__npy_reader r;
-    RVCIDX__TRY(rvcidx__npy_open(&r, path));
+    RVCIDX__TRY(rvcidx__shard_open(s, &r));
     enum { MAX_ROWS = 4096 }; /* a shard is ~200 rows: buffers of its size, not of the cap */
     uint64_t rows = r.info.rows < MAX_ROWS ? (r.info.rows ? r.info.rows : 1) : MAX_ROWS;
     size_t cols = r.info.cols ? (size_t)r.info.cols : 1;
@@ -306,8 +307,8 @@ static int source_still_matches(ingest_run *run, const rvcidx_store_source *src,
     }
     char sha[65];
     int ok = !strcmp(src->status, "ok") && src->rows > 0;
-    if ((ok ? hash_shard_and_compare(run, s->path, src->first_row, src->rows, sha)
-            : rvcidx__sha256_file(s->path, sha, &run->res->bytes_read)) != 0) {
+    if ((ok ? hash_shard_and_compare(run, s, src->first_row, src->rows, sha)
+            : rvcidx__shard_sha256(s, sha, &run->res->bytes_read)) != 0) {
         snprintf(why, n, "%s", rvcidx_last_error());
         return 0;
     }
@@ -446,6 +447,8 @@ static int check_output_dir(const char *store_path) {
 static int fail_nothing_to_store(const ingest_run *run) {
     char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", run->shards.items[0].path);
+    if (run->shards.items[0].frames)
+        return rvcidx__fail(RVCIDX_EINPUT, "the frames in memory have 0 rows or were rejected; nothing to store");
     return rvcidx__fail(RVCIDX_EINPUT, "%s%s: every shard has 0 rows or was rejected; nothing to store",
                         dirname(buf), run->shards.count > 1 ? " (and the other sources)" : "");
 }
@@ -483,8 +486,9 @@ static int ingest_run_all(ingest_run *run) {
 
 int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
                   const rvcidx_ingest_params *params, rvcidx_ingest_result *result) {
-    if (!store_path || !srcs) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_ingest: NULL argument");
     rvcidx_ingest_params defaults = rvcidx_ingest_default_params();
+    int frames = params && params->n_frames;
+    if (!store_path || (!srcs && !frames)) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_ingest: NULL argument");
     rvcidx_ingest_result local;
     ingest_run run;
     memset(&run, 0, sizeof run);
@@ -493,7 +497,7 @@ int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
     run.res = result ? result : &local;
     memset(run.res, 0, sizeof *run.res);
     run.w.file = -1;
-    int rc = rvcidx__sources_collect(srcs, n_srcs, run.p->dim, &run.shards);
+    int rc = rvcidx__sources_gather(srcs, n_srcs, run.p, &run.shards);
     if (rc == 0) rc = ingest_run_all(&run);
     free(run.block);
     json_decref(run.stat_cache);

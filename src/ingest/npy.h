@@ -17,8 +17,16 @@
 
 #include "base/fsutil.h"
 
-/* Writes a version 1.0 header for a C-order little-endian float32 [rows, cols]
- * array, padded to a multiple of 64 bytes as current NumPy writes it. */
+/* The room a formatted header needs at most (a 128-byte dict, padded). */
+#define RVCIDX__NPY_HEADER_MAX_FORMAT 192
+
+/* Formats the version 1.0 header NumPy's save writes for a C-order
+ * [rows, cols] array of dtype descr ("<f4", ...), padded to a multiple of
+ * 64 bytes; *len receives its length. */
+int rvcidx__npy_format_header(const char *descr, uint64_t rows, uint64_t cols,
+                              unsigned char out[RVCIDX__NPY_HEADER_MAX_FORMAT], size_t *len);
+
+/* Writes that header for a little-endian float32 [rows, cols] array. */
 int rvcidx__npy_write_header_f32(rvcidx__atomic_file *f, uint64_t rows, uint64_t cols);
 
 /* The accepted dtypes, exactly as written in the header's 'descr'. Anything
@@ -77,6 +85,15 @@ typedef struct rvcidx__npy_reader {
  * (truncated data and trailing bytes are errors, each with its own message)
  * and starts the sha256. On failure nothing stays open and r is closed. */
 int rvcidx__npy_open(rvcidx__npy_reader *r, const char *path);
+
+/* Opens an array already in memory as if it were the .npy file numpy.save
+ * would write for it: the same header, checks, conversion and sha256 (so
+ * the same frames in memory and on disk are one source). name is used in
+ * messages; data is borrowed and must stay unchanged until close. descr is
+ * NumPy's dtype.str; anything but the four accepted dtypes is refused with
+ * RVCIDX_EINPUT naming `name`. */
+int rvcidx__npy_open_memory(rvcidx__npy_reader *r, const char *name, const char *descr, const void *data,
+                            uint64_t rows, uint64_t cols);
 
 /* Reads up to max_rows rows into out (room for max_rows * cols floats),
  * converted to float32; *got receives the row count (0 at the end). A NaN or

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -371,18 +372,8 @@ static int hash_bytes(rvcidx__npy_reader *r, const void *data, size_t n) {
                                     "installation", r->path);
 }
 
-/* Opens without blocking (a FIFO among the shards must not hang a nightly
- * job), regular files only; the path copy, raw buffer and hash state. */
-static int open_file(rvcidx__npy_reader *r, const char *path) {
-    RVCIDX__TRY(rvcidx__fopen_input(path, &r->fp));
-    struct stat st;
-    if (fstat(fileno(r->fp), &st) != 0)
-        return rvcidx__fail(RVCIDX_EIO, "%s: cannot stat: %s; check the path and its permissions",
-                            path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return rvcidx__fail(RVCIDX_EINPUT, "%s: not a regular file; pass .npy files or the "
-                                           "directories holding them", path);
-    r->file_bytes = (uint64_t)st.st_size;
+/* The path copy, raw buffer and hash state of an opened stream. */
+static int init_state(rvcidx__npy_reader *r, const char *path) {
     r->path = strdup(path);
     r->raw = malloc(RAW_BYTES);
     r->sha = EVP_MD_CTX_new();
@@ -393,6 +384,97 @@ static int open_file(rvcidx__npy_reader *r, const char *path) {
         return rvcidx__fail(RVCIDX_EIO, "%s: sha256 unavailable (OpenSSL); check the OpenSSL "
                                         "installation", path);
     return 0;
+}
+
+/* Opens without blocking (a FIFO among the shards must not hang a nightly
+ * job), regular files only. */
+static int open_file(rvcidx__npy_reader *r, const char *path) {
+    RVCIDX__TRY(rvcidx__fopen_input(path, &r->fp));
+    struct stat st;
+    if (fstat(fileno(r->fp), &st) != 0)
+        return rvcidx__fail(RVCIDX_EIO, "%s: cannot stat: %s; check the path and its permissions",
+                            path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: not a regular file; pass .npy files or the "
+                                           "directories holding them", path);
+    r->file_bytes = (uint64_t)st.st_size;
+    return init_state(r, path);
+}
+
+/* ---- an array in memory, read as the file numpy.save would write ------- */
+
+typedef struct memory_file {
+    unsigned char header[RVCIDX__NPY_HEADER_MAX_FORMAT];
+    size_t header_len;
+    const unsigned char *data;
+    uint64_t data_len, pos; /* pos counts from the header's first byte */
+} memory_file;
+
+static ssize_t memory_read(void *cookie, char *buf, size_t n) {
+    memory_file *m = cookie;
+    size_t done = 0;
+    while (done < n && m->pos < m->header_len + m->data_len) {
+        const unsigned char *from = m->pos < m->header_len ? m->header + m->pos : m->data + (m->pos - m->header_len);
+        uint64_t left = m->pos < m->header_len ? m->header_len - m->pos : m->header_len + m->data_len - m->pos;
+        size_t take = n - done < left ? n - done : (size_t)left;
+        memcpy(buf + done, from, take);
+        done += take;
+        m->pos += take;
+    }
+    return (ssize_t)done;
+}
+
+static int memory_seek(void *cookie, off64_t *offset, int whence) {
+    memory_file *m = cookie;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)m->pos
+                                                                  : (int64_t)(m->header_len + m->data_len);
+    if (*offset < -base) return -1;
+    m->pos = (uint64_t)(base + *offset);
+    *offset = (off64_t)m->pos;
+    return 0;
+}
+
+static int memory_close(void *cookie) {
+    free(cookie);
+    return 0;
+}
+
+static int descr_itemsize(const char *descr) {
+    static const char *const accepted[] = {"<f4", ">f4", "<f2", "<f8"};
+    static const int sizes[] = {4, 4, 2, 8};
+    for (int i = 0; i < 4; i++)
+        if (descr && !strcmp(descr, accepted[i])) return sizes[i];
+    return 0;
+}
+
+static int open_memory(rvcidx__npy_reader *r, const char *name, const char *descr, const void *data,
+                       uint64_t rows, uint64_t cols) {
+    int itemsize = descr_itemsize(descr);
+    if (!itemsize)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: dtype '%.16s' is not one of '<f4' (float32), '>f4', '<f2' "
+                                           "(float16), '<f8' (float64); convert it with astype(numpy.float32)",
+                            name, descr ? descr : "(none)");
+    if (cols == 0 || cols > MAX_DIM || rows > MAX_DIM || (rows && !data) ||
+        (rows && cols > (uint64_t)INT64_MAX / (uint64_t)itemsize / rows))
+        return rvcidx__fail(RVCIDX_EINPUT, "%s: shape (%llu, %llu) with %s data is not an array of frames", name,
+                            (unsigned long long)rows, (unsigned long long)cols, data ? "its" : "no");
+    memory_file *m = calloc(1, sizeof *m);
+    if (!m) return rvcidx__fail(RVCIDX_ENOMEM, "%s: out of memory; free memory and run again", name);
+    int rc = rvcidx__npy_format_header(descr, rows, cols, m->header, &m->header_len);
+    if (rc != 0) {
+        free(m);
+        return rc;
+    }
+    m->data = data;
+    m->data_len = rows * cols * (uint64_t)itemsize;
+    cookie_io_functions_t io = {.read = memory_read, .seek = memory_seek, .close = memory_close};
+    r->fp = fopencookie(m, "r", io);
+    if (!r->fp) {
+        free(m);
+        return rvcidx__fail(RVCIDX_ENOMEM, "%s: cannot open the frames as a stream: %s", name, strerror(errno));
+    }
+    r->file_bytes = m->header_len + m->data_len;
+    return init_state(r, name);
 }
 
 /* Where the header ends, from the preamble's length field (v1: 2 bytes at
@@ -444,6 +526,16 @@ static int check_file_size(const rvcidx__npy_reader *r) {
 int rvcidx__npy_open(rvcidx__npy_reader *r, const char *path) {
     memset(r, 0, sizeof *r);
     int rc = open_file(r, path);
+    if (rc == 0) rc = read_header(r);
+    if (rc == 0) rc = check_file_size(r);
+    if (rc != 0) rvcidx__npy_close(r);
+    return rc;
+}
+
+int rvcidx__npy_open_memory(rvcidx__npy_reader *r, const char *name, const char *descr, const void *data,
+                            uint64_t rows, uint64_t cols) {
+    memset(r, 0, sizeof *r);
+    int rc = open_memory(r, name, descr, data, rows, cols);
     if (rc == 0) rc = read_header(r);
     if (rc == 0) rc = check_file_size(r);
     if (rc != 0) rvcidx__npy_close(r);

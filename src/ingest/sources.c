@@ -3,7 +3,9 @@
  * RVC concatenates `sorted(os.listdir(feature_dir))`; Python compares str by
  * code point, which for UTF-8 names is plain byte order (strcmp). Speakers
  * follow the same rule by directory name, so a multi-speaker store's row
- * order is the one RVC would produce model by model.
+ * order is the one RVC would produce model by model. Frames handed over in
+ * memory (an app's arrays) become one shard per speaker, read as the .npy
+ * file numpy.save would write for them.
  */
 #include "ingest/sources.h"
 
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "base/fsutil.h"
+#include "base/hash.h"
 #include "base/internal.h"
 
 typedef struct name_list {
@@ -121,6 +124,7 @@ static int shard_list_push(rvcidx__shard_list *l, const char *speaker, const cha
     s->path = strdup(path);
     s->size = (uint64_t)st.st_size;
     s->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    s->frames = NULL;
     l->count++;
     if (!s->speaker || !s->relpath || !s->path) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory listing shards");
     return 0;
@@ -341,4 +345,102 @@ int rvcidx__sources_collect(const char *const *srcs, int n_srcs, int dim, rvcidx
     if (rc == 0 && dim && !out->dim) out->dim = dim;
     if (rc) rvcidx__shard_list_free(out);
     return rc;
+}
+
+/* ---- frames in memory ---------------------------------------------------- */
+
+/* A speaker name from a caller becomes a folder name under OUTDIR
+ * (per-speaker builds) and a string in the store and manifest. */
+static int check_frames_name(const char *name, size_t i) {
+    size_t n = name ? strlen(name) : 0;
+    int bad = n == 0 || n > 255 || name[0] == '.' || strchr(name, '/') != NULL;
+    for (size_t k = 0; !bad && k < n; k++) bad = (unsigned char)name[k] < 0x20 || name[k] == 0x7f;
+    if (!bad && rvcidx__utf8_valid(name)) return 0;
+    return rvcidx__fail(RVCIDX_EINPUT, "frames %zu: speaker name '%.64s' is not usable as a folder name (UTF-8, "
+                        "1-255 bytes, no '/' or control characters, not starting with '.'); rename it",
+                        i + 1, name ? name : "(none)");
+}
+
+static int add_frames(rvcidx__shard_list *out, const rvcidx_frames *f, size_t i, int dim) {
+    RVCIDX__TRY(check_frames_name(f->speaker, i));
+    if (f->cols != 256 && f->cols != 768)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s (frames in memory): %llu columns; RVC's features have 256 (v1) "
+                            "or 768 (v2)", f->speaker, (unsigned long long)f->cols);
+    if (dim && f->cols != (uint64_t)dim)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s (frames in memory): D=%llu, but `dim` is %d", f->speaker,
+                            (unsigned long long)f->cols, dim);
+    if (out->dim && f->cols != (uint64_t)out->dim)
+        return rvcidx__fail(RVCIDX_EINPUT, "%s (frames in memory): D=%llu, but the frames before it have D=%d; v1 "
+                            "(256) and v2 (768) features cannot share a store", f->speaker,
+                            (unsigned long long)f->cols, out->dim);
+    out->dim = (int)f->cols;
+    char shown[320];
+    snprintf(shown, sizeof shown, "%s (frames in memory)", f->speaker);
+    RVCIDX__TRY(shard_list_push(out, f->speaker, "frames.npy", shown));
+    rvcidx__shard *s = &out->items[out->count - 1];
+    s->frames = f;
+    s->size = 0; /* a file's stat: frames are recognised by hash only */
+    s->mtime_ns = -1;
+    /* dtype and shape now, before a plan counts rows: as a bad file's header would be found */
+    rvcidx__npy_reader r;
+    RVCIDX__TRY(rvcidx__shard_open(s, &r));
+    rvcidx__npy_close(&r);
+    return 0;
+}
+
+int rvcidx__sources_from_frames(const rvcidx_frames *frames, size_t n, int dim, rvcidx__shard_list *out) {
+    memset(out, 0, sizeof *out);
+    if (!frames || n == 0) return rvcidx__fail(RVCIDX_EINVAL, "no frames given");
+    if (dim != 0 && dim != 256 && dim != 768)
+        return rvcidx__fail(RVCIDX_EINVAL, "`dim` must be 256 (RVC v1) or 768 (v2), not %d", dim);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = add_frames(out, &frames[i], i, dim);
+    if (rc == 0) {
+        qsort(out->items, out->count, sizeof *out->items, compare_shards);
+        rc = check_duplicates(out);
+    }
+    if (rc) rvcidx__shard_list_free(out);
+    return rc;
+}
+
+int rvcidx__sources_gather(const char *const *srcs, int n_srcs, const rvcidx_ingest_params *params,
+                           rvcidx__shard_list *out) {
+    int dim = params ? params->dim : 0;
+    if (params && params->n_frames) {
+        memset(out, 0, sizeof *out);
+        if (n_srcs > 0)
+            return rvcidx__fail(RVCIDX_EINVAL, "sources and frames in memory together: give one or the other");
+        return rvcidx__sources_from_frames(params->frames, params->n_frames, dim, out);
+    }
+    return rvcidx__sources_collect(srcs, n_srcs, dim, out);
+}
+
+int rvcidx__shard_open(const rvcidx__shard *s, rvcidx__npy_reader *r) {
+    if (!s->frames) return rvcidx__npy_open(r, s->path);
+    const rvcidx_frames *f = s->frames;
+    return rvcidx__npy_open_memory(r, s->path, f->descr, f->data, f->rows, f->cols);
+}
+
+/* The file's bytes: the header numpy.save would write, then the data. */
+static int sha256_frames(const rvcidx__shard *s, char out[65], uint64_t *bytes_read) {
+    rvcidx__npy_reader r;
+    RVCIDX__TRY(rvcidx__shard_open(s, &r)); /* checks descr and shape, formats the header */
+    unsigned char header[RVCIDX__NPY_HEADER_MAX_FORMAT];
+    size_t header_len = 0;
+    int rc = rvcidx__npy_format_header(s->frames->descr, s->frames->rows, s->frames->cols, header, &header_len);
+    uint64_t data_bytes = r.info.data_bytes;
+    rvcidx__npy_close(&r);
+    EVP_MD_CTX *ctx = rc == 0 ? EVP_MD_CTX_new() : NULL;
+    if (rc == 0 && (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+                    EVP_DigestUpdate(ctx, header, header_len) != 1 ||
+                    EVP_DigestUpdate(ctx, s->frames->data, (size_t)data_bytes) != 1))
+        rc = rvcidx__fail(RVCIDX_ENOMEM, "%s: sha256 failed (OpenSSL)", s->path);
+    if (rc == 0) rc = rvcidx__sha256_final_hex(ctx, out);
+    EVP_MD_CTX_free(ctx);
+    if (rc == 0 && bytes_read) *bytes_read += header_len + data_bytes;
+    return rc;
+}
+
+int rvcidx__shard_sha256(const rvcidx__shard *s, char out[65], uint64_t *bytes_read) {
+    return s->frames ? sha256_frames(s, out, bytes_read) : rvcidx__sha256_file(s->path, out, bytes_read);
 }

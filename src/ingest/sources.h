@@ -6,12 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ingest/npy.h"
+#include "rvcidx/ingest.h"
+
 typedef struct rvcidx__shard {
     char *speaker; /* the model directory's name */
     char *relpath; /* path relative to the model directory: "3_feature768/0_0.npy" */
     char *path;    /* path to open */
     uint64_t size;
     int64_t mtime_ns;
+    const rvcidx_frames *frames; /* frames in memory (borrowed), or NULL for a file */
 } rvcidx__shard;
 
 typedef struct rvcidx__shard_list {
@@ -29,6 +33,24 @@ typedef struct rvcidx__shard_list {
  * feature folder when a model directory has both. Fails with RVCIDX_EINPUT
  * and a message naming the path when a SRC holds nothing to ingest. */
 int rvcidx__sources_collect(const char *const *srcs, int n_srcs, int dim, rvcidx__shard_list *out);
+
+/* The shards of frames in memory: one per speaker (relpath "frames.npy",
+ * path "<speaker> (frames in memory)" for messages), in the byte order of
+ * the speakers' names. RVCIDX_EINPUT for a bad or repeated name or a D
+ * other than dim (when dim is not 0). */
+int rvcidx__sources_from_frames(const rvcidx_frames *frames, size_t n, int dim, rvcidx__shard_list *out);
+
+/* The shards an ingest reads: params->frames when given (srcs must then be
+ * empty), else srcs, collected as above. */
+int rvcidx__sources_gather(const char *const *srcs, int n_srcs, const rvcidx_ingest_params *params,
+                           rvcidx__shard_list *out);
+
+/* Opens a shard, file or frames in memory, for reading (rvcidx__npy_open). */
+int rvcidx__shard_open(const rvcidx__shard *s, rvcidx__npy_reader *r);
+
+/* The sha256 of a shard's bytes (as its .npy file has them), in hex;
+ * *bytes_read (optional) grows by what was read. */
+int rvcidx__shard_sha256(const rvcidx__shard *s, char out[65], uint64_t *bytes_read);
 
 void rvcidx__shard_list_free(rvcidx__shard_list *list);
 

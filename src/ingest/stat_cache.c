@@ -31,6 +31,7 @@ json_t *rvcidx__stat_cache_load(const char *store_path) {
 }
 
 int rvcidx__stat_cache_matches(json_t *cache, const rvcidx__shard *shard) {
+    if (shard->frames) return 0; /* frames in memory have no size and mtime to trust */
     char key[2 * PATH_MAX];
     shard_key(shard, key, sizeof key);
     json_t *e = cache ? json_object_get(cache, key) : NULL;
@@ -44,6 +45,7 @@ static char *render_cache(const rvcidx__shard_list *shards) {
     char key[2 * PATH_MAX];
     for (size_t i = 0; entries && i < shards->count; i++) {
         const rvcidx__shard *s = &shards->items[i];
+        if (s->frames) continue;
         shard_key(s, key, sizeof key);
         json_object_set_new(entries, key, json_pack("[I, I]", (json_int_t)s->size, (json_int_t)s->mtime_ns));
     }

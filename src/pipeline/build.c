@@ -244,7 +244,11 @@ int rvcidx_build_params_check(const rvcidx_build_params *p) {
 
 static int check_resolved(const rvcidx_build_params *p) {
     if (!p->outdir || !p->outdir[0]) return rvcidx__fail(RVCIDX_EINVAL, "build: outdir is required");
-    if (!p->sources || p->n_sources < 1) return rvcidx__fail(RVCIDX_EINVAL, "build: at least one source is required");
+    if (p->ingest.n_frames && p->n_sources > 0)
+        return rvcidx__fail(RVCIDX_EINVAL, "build: sources and frames in memory together: give one or the other");
+    if (p->ingest.n_frames && !p->ingest.frames) return rvcidx__fail(RVCIDX_EINVAL, "build: frames: NULL array");
+    if (!p->ingest.n_frames && (!p->sources || p->n_sources < 1))
+        return rvcidx__fail(RVCIDX_EINVAL, "build: at least one source is required");
     for (int i = 0; i < p->n_sources; i++)
         if (!p->sources[i] || !p->sources[i][0]) return rvcidx__fail(RVCIDX_EINVAL, "build: source %d is empty", i + 1);
     if ((p->stage != RVCIDX_STAGE_ALL || p->part >= 0) && !p->split)
@@ -352,6 +356,7 @@ static void run_init(rvcidx__build_run *run, const rvcidx_build_params *p, rvcid
     }
     snprintf(run->store, sizeof run->store, "%s/%s", p->outdir, rvcidx_output_name(RVCIDX_OUT_STORE));
     if (p->name) snprintf(run->model, sizeof run->model, "%s", p->name);
+    else if (p->ingest.n_frames) snprintf(run->model, sizeof run->model, "frames");
     else rvcidx__path_base_name(p->sources[0], run->model, sizeof run->model); /* as RVC names models */
     run->start = rvcidx__build_now();
 }

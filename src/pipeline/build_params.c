@@ -110,6 +110,12 @@ void rvcidx_build_params_set_sources(rvcidx_build_params *p, const char *const *
     p->n_sources = n;
 }
 
+void rvcidx_build_params_set_frames(rvcidx_build_params *p, const rvcidx_frames *frames, size_t n) {
+    if (!p) return;
+    p->ingest.frames = frames;
+    p->ingest.n_frames = n;
+}
+
 void rvcidx_build_params_set_progress(rvcidx_build_params *p, rvcidx_progress_fn fn, void *user) {
     if (!p) return;
     p->progress = fn;

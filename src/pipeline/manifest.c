@@ -298,8 +298,11 @@ int rvcidx_manifest_is_current(const rvcidx_manifest_spec *m, int *current) {
 }
 
 int rvcidx_build_is_current(const rvcidx_manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {
-    if (!m || !srcs || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_is_current: NULL argument");
+    if (!m || (!srcs && !(m->ingest && m->ingest->n_frames)) || !current)
+        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_is_current: NULL argument");
     *current = 0;
+    /* frames in memory have no size and mtime to trust: ingest hashes them */
+    if (m->ingest && m->ingest->n_frames) return 0;
     if (access(m->store_path, R_OK) != 0) return 0;
     int unchanged = 0;
     RVCIDX__TRY(rvcidx__stat_cache_unchanged(m->store_path, srcs, n_srcs, m->ingest->dim, &unchanged));

@@ -193,7 +193,7 @@ static int count_rows(const rvcidx__shard_list *shards, rvcidx_plan_result *out,
     for (size_t i = 0; i < shards->count; i++) {
         sp->n += i == 0 || strcmp(shards->items[i].speaker, shards->items[i - 1].speaker) != 0;
         rvcidx__npy_reader r;
-        if (rvcidx__npy_open(&r, shards->items[i].path) != 0) continue; /* ingest reports bad shards */
+        if (rvcidx__shard_open(&shards->items[i], &r) != 0) continue; /* ingest reports bad shards */
         if (r.info.rows && !out->dim) out->dim = (int)r.info.cols;
         if (r.info.cols == (uint64_t)out->dim) out->rows += r.info.rows, sp->rows[sp->n - 1] += r.info.rows;
         rvcidx__npy_close(&r);
@@ -448,16 +448,17 @@ static int check_enough_rows(const char *src, uint64_t rows, const rvcidx_index_
 static int plan_mode_run(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
                          const rvcidx_index_params *index, const rvcidx_eval_params *eval, const plan_mode *m,
                          rvcidx_plan_result *out) {
-    if (!srcs || !outdir || !index || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan: NULL argument");
+    int frames = ingest && ingest->n_frames;
+    if ((!srcs && !frames) || !outdir || !index || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan: NULL argument");
     memset(out, 0, sizeof *out);
     plan_env env;
     RVCIDX__TRY(read_env(&env));
     rvcidx__shard_list shards;
-    RVCIDX__TRY(rvcidx__sources_collect(srcs, n_srcs, ingest ? ingest->dim : 0, &shards));
+    RVCIDX__TRY(rvcidx__sources_gather(srcs, n_srcs, ingest, &shards));
     speaker_rows sp = {NULL, 0};
     int rc = count_rows(&shards, out, &sp);
     rvcidx__shard_list_free(&shards);
-    if (rc == 0) rc = check_enough_rows(srcs[0], out->rows, index, eval);
+    if (rc == 0) rc = check_enough_rows(frames ? "the frames in memory" : srcs[0], out->rows, index, eval);
     out->per_speaker = m->per_speaker;
     out->budget_set = index->max_vectors || index->max_app_memory;
     if (rc == 0) rc = m->per_speaker ? plan_per_speaker(index, eval, &sp, out) : plan_whole(index, eval, &sp, out);
