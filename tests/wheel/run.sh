@@ -5,8 +5,9 @@
 # release's root filesystem (trixie, made with debootstrap: no compiler, no
 # build tree, no Debian package of faiss, HDF5 or BLAS). There: `rvcidx
 # --version`, `rvcidx demo`, `rvcidx build`, the Python API (rvcidx.build
-# on paths), and the index loaded and searched under faiss-cpu 1.15.1 (RVC
-# main's pin) with numpy 2.3.5 from PyPI.
+# on paths, without numpy installed), the index loaded and searched under
+# faiss-cpu 1.15.1 (RVC main's pin) with numpy 2.3.5 from PyPI, then
+# rvcidx.build on numpy arrays (the same index as from the paths).
 #
 # Caches under ~/.cache/rvcidx (RVCIDX_CACHE_DIR moves it): the wheel (by
 # the hash of the tracked files it is built from), the trixie root (made
@@ -143,4 +144,17 @@ for out in ("/home/user/out", "/home/user/out-api"):
     print(f"faiss-cpu {faiss.__version__}: {path.split('/')[-1]} ntotal {index.ntotal}, self-hit {hit:.2f}")
 EOF
 cat "$T/load.txt"
+# the array path, now that numpy is there: the same index as from the paths
+as_user /home/user/v/bin/python - > "$T/arrays.txt" 2>&1 <<'EOF' || fail "the Python API on arrays: $(tail -5 "$T/arrays.txt")"
+import filecmp, glob, os, numpy as np, rvcidx
+data = "/home/user/data"
+arrays = {s: np.concatenate([np.load(f) for f in sorted(glob.glob(f"{data}/{s}/3_feature768/*.npy"))])
+          for s in sorted(os.listdir(data))}
+ix = rvcidx.build(arrays, "/home/user/out-arrays", name="data")["indexes"][0]["index_path"]
+by_path, = glob.glob("/home/user/out/added_*.index")
+assert os.path.basename(ix) == os.path.basename(by_path) and filecmp.cmp(ix, by_path, shallow=False), (ix, by_path)
+print(f"python api on arrays ({', '.join(f'{s} {a.shape}' for s, a in arrays.items())}): {os.path.basename(ix)} "
+      "byte-identical to the build from paths")
+EOF
+cat "$T/arrays.txt"
 echo "PASS: the wheel installed and ran as a non-root user in $suite"
