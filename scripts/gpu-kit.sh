@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # gpu-kit.sh — prepares, on a CPU machine with the CUDA toolkit, the one
-# command that proves and measures rvcidx's GPU path on a lent GPU machine
-# (an H200 with 15 minutes of device time, no package registry, 64 MiB of
-# working tree carried): faiss 1.7.3 with GPU (sm_90) and rvcidx with
+# command that proves and measures rvcidx's GPU path on a GPU machine
+# that may lack everything else (no package registry, no compiler, a time
+# limit of minutes, the tree and the kit copied there within 64 MiB): faiss 1.7.3 with GPU (sm_90) and rvcidx with
 # -DRVCIDX_GPU=ON are built here (faiss cached in ~/.cache/rvcidx like the
 # CPU build), and everything the device lacks is packed into one git-ignored
 # folder, gpu-kit/:
