@@ -70,6 +70,8 @@ def _frames_from(sources: Any) -> Optional[List[Tuple[str, Any]]]:
         items = [(str(k), v) for k, v in sources.items()]
     elif _is_path(sources):
         return None
+    elif hasattr(sources, "__array_interface__"):  # one array: one speaker, as a list of one
+        items = [("000", sources)]
     else:
         sources = list(sources)
         if all(_is_path(x) for x in sources):
@@ -114,7 +116,8 @@ def build(sources: Union[PathLike, Sequence[PathLike], Sequence[Any], Mapping[st
               already in memory: numpy arrays of shape (frames, 256 or 768),
               float32 (float16 and float64 are converted as numpy's
               astype(float32) does), one per speaker, either a list (speakers
-              "000", "001", ... in that order) or a dict speaker -> array
+              "000", "001", ... in that order; one array alone is one
+              speaker, "000") or a dict speaker -> array
               (speakers in the byte order of their names, as RVC orders model
               directories). The arrays are read in place, not copied, and
               must not change during the build; the model name in the

@@ -5,8 +5,9 @@ build tree's library:
 - a dict speaker -> array builds the same index, centroids and source
   hashes, byte for byte, as the .npy files numpy.save writes for those
   arrays; a rerun with the same arrays is up to date, a changed value is not;
-- a list of arrays (speakers "000", "001", ...), read-only, Fortran-ordered
-  and float64 arrays; float16 converted; per_speaker;
+- a list of arrays (speakers "000", "001", ...), one array alone,
+  read-only, Fortran-ordered and float64 arrays; float16 converted;
+  per_speaker;
 - bad frames: an integer dtype, a 1-D array, 100 columns, a NaN, a speaker
   name that is a path or hidden, paths mixed with arrays: each a one-line
   error naming the speaker, nothing written;
@@ -103,6 +104,11 @@ assert "_frames_v2.index" in il, il  # the default model name
 assert [sp for sp, _ in source_hashes(P("out-list"))] == ["000", "001", "002"], source_hashes(P("out-list"))
 assert [h for _, h in source_hashes(P("out-list"))] == [h for _, h in source_hashes(P("out-files"))]
 print(f"ok   a list of Fortran-ordered arrays: speakers 000-002, same hashes, {os.path.basename(il)}")
+
+one = rvcidx.build(arrays[speakers[0]], P("out-one"), threads=1, eval_queries=200)
+assert [sp for sp, _ in source_hashes(P("out-one"))] == ["000"], source_hashes(P("out-one"))
+assert source_hashes(P("out-one"))[0][1] == source_hashes(P("out-files"))[0][1]
+print("ok   one array alone: one speaker, 000, its file's hash")
 
 r64 = rvcidx.build({s: a.astype(np.float64) for s, a in arrays.items()}, P("out-f64"), **OPTS)
 assert same_bytes(index_of(P("out-f64")), i_f), "float64 copies of float32 frames built another index"
