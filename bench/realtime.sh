@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# bench/realtime.sh [BUILD_DIR] — realtime search (issue 34): which index
+# answers a 16-frame block, k=8, on one thread, fastest at the recall
+# target for voices it never saw, under the faiss every realtime app pins.
+#
+# Per size N (RVCIDX_BENCH_SIZES, default "250000 1000000"; 4 speakers of
+# N/4 frames, an `rvcidx demo` tree), one after the other:
+#   rvcidx      `rvcidx build --gpu off` (the default index), timed end to end
+#   candidates  bench/realtime_peer.py build (PyPI's faiss-cpu 1.7.3 AVX2,
+#               the faiss the files must load in): ivf (rvcidx's factory,
+#               built in Python), ivfhnsw:L for L in RVCIDX_BENCH_LISTS
+#               (default "8192 32768"), ivfpq:192 (shorter codes), and hnsw
+#               (HNSW32,Flat) when N <= RVCIDX_BENCH_HNSW_MAX (default
+#               1000000); each timed (wall, peak RSS)
+# Each index is swept (realtime_peer.py sweep) under faiss-cpu 1.7.3 (RVC
+# 20240604, w-okada) and 1.15.1 (RVC main) from tests/apps/venvs.sh's cached
+# venvs: every setting's 8-recall@8 for each of 3 unseen speakers (800
+# frames each, `rvcidx demo --first 90`) against exact search over the N
+# frames, and ms per block p50/p99 on one thread (240 blocks). The table
+# gives, per index and faiss, the setting with the lowest p99 whose WORST
+# unseen speaker reaches the target (0.95), and its recall, p50/p99, file
+# size, build time and peak RSS; then the measured settings as JSON in the
+# scratch directory (RVCIDX_BENCH_KEEP=1 keeps it). stdout only.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+source "$root/bench/common.sh" realtime 1 numpy
+timed_attempts=1
+
+sizes=${RVCIDX_BENCH_SIZES:-250000 1000000}
+lists=${RVCIDX_BENCH_LISTS:-8192 32768}
+hnsw_max=${RVCIDX_BENCH_HNSW_MAX:-1000000}
+v173=$("$root/tests/apps/venvs.sh" faiss173) v115=$("$root/tests/apps/venvs.sh" rvc-main)
+echo "# Realtime search: 16-frame blocks, k=8, one thread, 3 unseen speakers"
+echo
+echo "$(versions_line); $(nproc) CPUs; D=768; faiss-cpu $("$v173" -c 'import faiss; print(faiss.__version__)') and $("$v115" -c 'import faiss; print(faiss.__version__)') from PyPI"
+echo
+"$rvcidx" demo -q --no-progress -o "$work/unseen" --speakers 3 --first 90 --minutes 0.4 --dim 768
+mkdir -p "$work/results"
+
+sweep_both() { # INDEX TREE LABEL N
+  local r=$work/results/$4-$3
+  echo "$4 $3: sweeping under faiss 1.7.3 and 1.15.1" >&2
+  "$v173" "$root/bench/realtime_peer.py" sweep "$1" "$2" "$work/unseen" "$r.173.json"
+  "$v115" "$root/bench/realtime_peer.py" sweep "$1" "$2" "$work/unseen" "$r.115.json"
+}
+
+for n in $sizes; do
+  minutes=$(awk -v n="$n" 'BEGIN {printf "%.6f", n / 4 / 3000}')
+  tree=$work/tree-$n
+  "$rvcidx" demo -q --no-progress -o "$tree" --speakers 4 --minutes "$minutes" --dim 768
+  echo "$n rvcidx: building" >&2
+  rm -rf "$work/out"
+  timed env -u OMP_WAIT_POLICY "$rvcidx" build --no-progress --gpu off -o "$work/out" "$tree"
+  printf '{"wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "factory": "%s"}\n' "$T_WALL" "$T_RSS" "$T_OTHER" \
+    "$(basename "$(ls "$work"/out/added_*.index)")" >"$work/results/$n-rvcidx.build.json"
+  mv "$(ls "$work"/out/added_*.index)" "$work/rvcidx.index"
+  rm -rf "$work/out"
+  sweep_both "$work/rvcidx.index" "$tree" rvcidx "$n"
+  rm -f "$work/rvcidx.index"
+  cands="ivf ivfpq:192"
+  for l in $lists; do cands="$cands ivfhnsw:$l"; done
+  ((n <= hnsw_max)) && cands="$cands hnsw"
+  for c in $cands; do
+    echo "$n $c: building" >&2
+    timed "$v173" "$root/bench/realtime_peer.py" build "$tree" "$c" "$work/cand.index"
+    tail -1 "$work/stdout" | "$py" -c "import json, sys; d = json.load(sys.stdin); d.update(wall_s=$T_WALL, rss_kib=$T_RSS, other_cpu_pct=$T_OTHER); print(json.dumps(d))" \
+      >"$work/results/$n-${c/:/_}.build.json"
+    sweep_both "$work/cand.index" "$tree" "${c/:/_}" "$n"
+    rm -f "$work/cand.index"
+  done
+  rm -rf "$tree"
+done
+
+"$py" - "$work/results" "$sizes" <<'PY'
+import glob, json, os, sys
+res, sizes = sys.argv[1], sys.argv[2].split()
+TARGET = 0.95
+for n in sizes:
+    print(f"## {int(n):,} frames (4 speakers)\n")
+    print("| index | file MiB | build s (other CPU %) | build peak RSS MiB | faiss | best setting (worst unseen speaker >= 0.95) | 8-recall@8 worst / mean | ms per block p50 / p99 | reconstruct_n exact |")
+    print("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | --- |")
+    for b in sorted(glob.glob(os.path.join(res, f"{n}-*.build.json"))):
+        label = os.path.basename(b)[len(n) + 1:-len(".build.json")]
+        info = json.load(open(b))
+        factory = info.get("factory", label)
+        for ver in ("173", "115"):
+            s = json.load(open(os.path.join(res, f"{n}-{label}.{ver}.json")))
+            ok = [p for p in s["settings"] if p["recall_min"] >= TARGET]
+            best = min(ok, key=lambda p: p["block_ms_p99"]) if ok else None
+            setting = "none reaches it" if best is None else ", ".join(
+                f"{k} {best[k]}" for k in ("nprobe", "k_factor", "ef_search") if k in best)
+            rec = "-" if best is None else f"{best['recall_min']:.4f} / {best['recall_mean']:.4f}"
+            ms = "-" if best is None else f"{best['block_ms_p50']:.2f} / {best['block_ms_p99']:.2f}"
+            print(f"| {label}: {factory} | {s['file_bytes'] / 2**20:,.1f} | {info['wall_s']:.0f} ({info['other_cpu_pct']}) | "
+                  f"{info['rss_kib'] / 1024:,.0f} | {s['faiss']} | {setting} | {rec} | {ms} | {'yes' if s['reconstruct_exact'] else 'NO'} |")
+    print()
+PY
+echo
+other_cpu
