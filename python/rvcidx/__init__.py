@@ -33,10 +33,17 @@ def library_path() -> str:
     return _lib.path()
 
 
-def _error(lib, status, result=None):
+# Statuses this package raises itself, before calling the library (rvcidx/error.h).
+_EINVAL, _EINPUT = -1, -2
+
+
+def _error(lib, status, result=None, message=None):
     """The exception for a failed call; call it right after the call, on its
-    thread: rvcidx_last_error() is per thread and replaced by the next failure."""
-    message = (lib.rvcidx_last_error() or b"").decode(errors="replace")
+    thread: rvcidx_last_error() is per thread and replaced by the next failure.
+    With message: a refusal of this package's own, classed as the library
+    classes status."""
+    if message is None:
+        message = (lib.rvcidx_last_error() or b"").decode(errors="replace")
     code = lib.rvcidx_exit_code(status)
     cls = BY_EXIT_CODE.get(code, Error)
     name = lib.rvcidx_err_name(status).decode()
@@ -44,15 +51,14 @@ def _error(lib, status, result=None):
                result=result)
 
 
-def _text(key, value):
+def _text(lib, key, value):
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (str, bytes, os.PathLike)):
         return os.fsdecode(value)
-    raise BadParameter(f"{key}: {value!r} is neither a string, a number nor a bool", status=-1, exit_code=2,
-                       name="RVCIDX_EINVAL")
+    raise _error(lib, _EINVAL, message=f"{key}: {value!r} is neither a string, a number nor a bool")
 
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
@@ -63,7 +69,7 @@ def _is_path(x: Any) -> bool:
     return isinstance(x, (str, bytes, os.PathLike))
 
 
-def _frames_from(sources: Any) -> Optional[List[Tuple[str, Any]]]:
+def _frames_from(lib, sources: Any) -> Optional[List[Tuple[str, Any]]]:
     """[(speaker, array)] when sources are arrays (a dict name -> array, or a
     list of arrays named "000", "001", ... in their order), None for paths."""
     if isinstance(sources, Mapping):
@@ -81,17 +87,15 @@ def _frames_from(sources: Any) -> Optional[List[Tuple[str, Any]]]:
     try:
         import numpy as np  # only the array path needs numpy
     except ImportError as e:
-        raise BadParameter("frames in memory need numpy: pip install numpy", status=-1, exit_code=2,
-                           name="RVCIDX_EINVAL") from e
+        raise _error(lib, _EINVAL, message="frames in memory need numpy: pip install numpy") from e
     frames = []
     for name, x in items:
         if _is_path(x):
-            raise BadParameter(f"sources: {name!r} is a path among arrays; give paths or arrays, not both",
-                               status=-1, exit_code=2, name="RVCIDX_EINVAL")
+            raise _error(lib, _EINVAL, message=f"sources: {name!r} is a path among arrays; give paths or arrays, "
+                                               "not both")
         a = np.asarray(x)
         if a.ndim != 2:
-            raise BadInput(f"{name} (frames in memory): shape {a.shape} is not (frames, dim)", status=-3,
-                           exit_code=3, name="RVCIDX_EINPUT")
+            raise _error(lib, _EINPUT, message=f"{name} (frames in memory): shape {a.shape} is not (frames, dim)")
         frames.append((name, np.ascontiguousarray(a)))  # no copy when already C-ordered
     return frames
 
@@ -138,7 +142,7 @@ def build(sources: Union[PathLike, Sequence[PathLike], Sequence[Any], Mapping[st
     whose .result holds what a failed build made before failing.
     """
     lib = _lib.require(_lib.BUILD_API)
-    frames = _frames_from(sources)
+    frames = _frames_from(lib, sources)
     if frames is not None:
         _lib.require(_lib.FRAMES_API)
     if frames is None and _is_path(sources):
@@ -158,12 +162,12 @@ def build(sources: Union[PathLike, Sequence[PathLike], Sequence[Any], Mapping[st
         items = [(k.rstrip("_"), v) for k, v in params.items() if v is not None]
         items.sort(key=lambda kv: kv[0] == "for")
         for key, value in [("outdir", outdir)] + items:
-            rc = lib.rvcidx_build_params_set(p, c_text(key), c_text(_text(key, value)))
+            rc = lib.rvcidx_build_params_set(p, c_text(key), c_text(_text(lib, key, value)))
             if rc != 0:
                 raise _error(lib, rc)
         if frames is not None:
             if not frames:
-                raise BadInput("no frames given", status=-3, exit_code=3, name="RVCIDX_EINPUT")
+                raise _error(lib, _EINPUT, message="no frames given")
             _set_frames(lib, p, frames, keep)
         else:
             srcs = (ctypes.c_char_p * max(len(sources), 1))(*[c_text(s) for s in sources])

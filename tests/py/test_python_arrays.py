@@ -140,6 +140,9 @@ for n, (sources, cls, words) in enumerate(cases):
         raise AssertionError(f"case {n} ({words[0]}): no exception")
     except cls as e:
         message = e.message
+        # raised by the package or the library: the status is the library's own for that class
+        assert e.name == {"BadInput": "RVCIDX_EINPUT", "BadParameter": "RVCIDX_EINVAL"}[cls.__name__], e.name
+        assert rvcidx._lib.load().rvcidx_err_name(e.status).decode() == e.name, (e.status, e.name)
     assert all(w in message for w in words), (words, message)
     assert "\n" not in message, message
     assert not os.path.exists(out) or nothing_written(out), (out, os.listdir(out))
