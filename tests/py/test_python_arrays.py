@@ -148,6 +148,17 @@ for n, (sources, cls, words) in enumerate(cases):
     assert not os.path.exists(out) or nothing_written(out), (out, os.listdir(out))
     print(f"ok   {cls.__name__}: {message}")
 
+# skip_bad leaves the NaN speaker out; its source still gets the hash of the file numpy.save writes
+import hashlib, io  # noqa: E401,E402
+rvcidx.build({speakers[0]: first, "nan": nan, speakers[2]: arrays[speakers[2]]}, P("out-skip"), skip_bad=True, **OPTS)
+saved = io.BytesIO()
+np.save(saved, nan)
+with __import__("h5py").File(P("out-skip", "store.h5"), "r") as f:
+    src = {sp.decode(): (st.decode(), h.decode()) for sp, st, h in
+           zip(f["sources"]["speaker"][:], f["sources"]["status"][:], f["sources"]["sha256"][:])}
+assert src["nan"] == ("rejected", hashlib.sha256(saved.getvalue()).hexdigest()), src["nan"]
+print("ok   skip_bad: the NaN speaker left out, recorded with the sha256 of its numpy.save'd file")
+
 # --- Ctrl-C with no progress callback -------------------------------------------
 big = {s: np.concatenate([a] * 4) for s, a in arrays.items()}  # long enough to be interrupted mid-build
 timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
