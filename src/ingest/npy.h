@@ -86,6 +86,10 @@ typedef struct rvcidx__npy_reader {
  * and starts the sha256. On failure nothing stays open and r is closed. */
 int rvcidx__npy_open(rvcidx__npy_reader *r, const char *path);
 
+/* Bytes per value of an accepted dtype descr ("<f4" 4, ">f4" 4, "<f2" 2,
+ * "<f8" 8); 0 for anything else. */
+int rvcidx__npy_descr_itemsize(const char *descr);
+
 /* Opens an array already in memory as if it were the .npy file numpy.save
  * would write for it: the same header, checks, conversion and sha256 (so
  * the same frames in memory and on disk are one source). name is used in

@@ -439,7 +439,7 @@ static int memory_close(void *cookie) {
     return 0;
 }
 
-static int descr_itemsize(const char *descr) {
+int rvcidx__npy_descr_itemsize(const char *descr) {
     static const char *const accepted[] = {"<f4", ">f4", "<f2", "<f8"};
     static const int sizes[] = {4, 4, 2, 8};
     for (int i = 0; i < 4; i++)
@@ -449,7 +449,7 @@ static int descr_itemsize(const char *descr) {
 
 static int open_memory(rvcidx__npy_reader *r, const char *name, const char *descr, const void *data,
                        uint64_t rows, uint64_t cols) {
-    int itemsize = descr_itemsize(descr);
+    int itemsize = rvcidx__npy_descr_itemsize(descr);
     if (!itemsize)
         return rvcidx__fail(RVCIDX_EINPUT, "%s: dtype '%.16s' is not one of '<f4' (float32), '>f4', '<f2' "
                                            "(float16), '<f8' (float64); convert it with astype(numpy.float32)",

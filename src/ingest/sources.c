@@ -421,19 +421,18 @@ int rvcidx__shard_open(const rvcidx__shard *s, rvcidx__npy_reader *r) {
     return rvcidx__npy_open_memory(r, s->path, f->descr, f->data, f->rows, f->cols);
 }
 
-/* The file's bytes: the header numpy.save would write, then the data. */
+/* The file's bytes: the header numpy.save would write, then the data. The
+ * descr and shape were checked when the shard was listed (add_frames). */
 static int sha256_frames(const rvcidx__shard *s, char out[65], uint64_t *bytes_read) {
-    rvcidx__npy_reader r;
-    RVCIDX__TRY(rvcidx__shard_open(s, &r)); /* checks descr and shape, formats the header */
+    const rvcidx_frames *f = s->frames;
     unsigned char header[RVCIDX__NPY_HEADER_MAX_FORMAT];
     size_t header_len = 0;
-    int rc = rvcidx__npy_format_header(s->frames->descr, s->frames->rows, s->frames->cols, header, &header_len);
-    uint64_t data_bytes = r.info.data_bytes;
-    rvcidx__npy_close(&r);
-    EVP_MD_CTX *ctx = rc == 0 ? EVP_MD_CTX_new() : NULL;
-    if (rc == 0 && (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-                    EVP_DigestUpdate(ctx, header, header_len) != 1 ||
-                    EVP_DigestUpdate(ctx, s->frames->data, (size_t)data_bytes) != 1))
+    RVCIDX__TRY(rvcidx__npy_format_header(f->descr, f->rows, f->cols, header, &header_len));
+    uint64_t data_bytes = f->rows * f->cols * (uint64_t)rvcidx__npy_descr_itemsize(f->descr);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rc = 0;
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(ctx, header, header_len) != 1 ||
+        EVP_DigestUpdate(ctx, f->data, (size_t)data_bytes) != 1)
         rc = rvcidx__fail(RVCIDX_ENOMEM, "%s: sha256 failed (OpenSSL)", s->path);
     if (rc == 0) rc = rvcidx__sha256_final_hex(ctx, out);
     EVP_MD_CTX_free(ctx);
