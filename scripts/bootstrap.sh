@@ -7,12 +7,14 @@
 #   BUILD_DIR defaults to build/. Examples of extra options:
 #   -DRVCIDX_GPU=ON -DCMAKE_CUDA_ARCHITECTURES=90       GPU build
 #   -DRVCIDX_FAISS_PREFIX=/opt/faiss                    use an existing faiss
+# RVCIDX_DEPS=build|test|all picks the Debian packages installed first
+# (default all: the tests' too; scripts/build-wheel.sh asks only for build).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="${1:-$top/build}"
 [[ $# -gt 0 ]] && shift
 
-"$top/scripts/install-deps.sh"
+"$top/scripts/install-deps.sh" "${RVCIDX_DEPS:-all}"
 mkdir -p "$build"
 # Configure only when needed: a configured tree re-runs cmake by itself.
 if [[ ! -f "$build/CMakeCache.txt" || $# -gt 0 ]]; then

@@ -18,6 +18,9 @@
 #   --simd avx2|generic  SIMD level of the library the C API links (default avx2)
 #   --jobs N          parallel compile jobs (default: nproc)
 #   --print-prefix    only print the keyed prefix for these options and exit
+#   --fetch-source    only fetch the orig tarball into the cache (checked) and
+#                     print its path (scripts/build-wheel.sh --root hands it
+#                     to a build root whose Debian has no faiss source)
 #
 # Prints the install prefix as its last line of stdout.
 set -euo pipefail
@@ -28,7 +31,7 @@ ORIG_SHA256=3e4fac26d8c9e9008ecea4ae5fc414c658998fce4ba75835058b1a71d3516002
 here=$(cd "$(dirname "$0")" && pwd)
 patches="$here/../patches"
 
-source_arg="" prefix="" gpu=0 cuda_arch=90 simd=avx2 print_only=0
+source_arg="" prefix="" gpu=0 cuda_arch=90 simd=avx2 print_only=0 fetch_only=0
 jobs=$(nproc)
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -39,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --simd) simd=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --print-prefix) print_only=1; shift ;;
+    --fetch-source) fetch_only=1; shift ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-faiss: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -53,7 +57,7 @@ key="faiss-$FAISS_VERSION-$simd-p$patch_sum"
 cache_root="${RVCIDX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rvcidx}"
 [[ -n "$prefix" ]] || prefix="$cache_root/$key"
 if [[ $print_only -eq 1 ]]; then echo "$prefix"; exit 0; fi
-if [[ -f "$prefix/.rvcidx-complete" ]]; then echo "$prefix"; exit 0; fi
+if [[ $fetch_only -eq 0 && -f "$prefix/.rvcidx-complete" ]]; then echo "$prefix"; exit 0; fi
 
 log() { echo "build-faiss: $*" >&2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/rvcidx-faiss.XXXXXX")
@@ -132,6 +136,12 @@ unpack_tarball() {
 # The downloaded tarball is kept (its sha256 is checked on every use), so a
 # second variant, e.g. the GPU one, builds without the network.
 cached_tarball="$cache_root/faiss_$FAISS_VERSION.orig.tar.gz"
+if [[ $fetch_only -eq 1 ]]; then
+  [[ -f "$cached_tarball" ]] || fetch_debian_source >/dev/null
+  unpack_tarball "$cached_tarball" >/dev/null
+  echo "$cached_tarball"
+  exit 0
+fi
 if [[ -z "$source_arg" && -f "$cached_tarball" ]]; then
   src=$(unpack_tarball "$cached_tarball")
 elif [[ -z "$source_arg" ]]; then

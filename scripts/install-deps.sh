@@ -3,8 +3,12 @@
 # Idempotent: checks with dpkg-query first and prints nothing when every
 # package is already present. Runs apt-get through sudo when not root.
 #
-# Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+# Usage: scripts/install-deps.sh [--list] [build|test|all]   (default: all)
+#   --list  print the set's package names, comma-separated, and install nothing
+#           (scripts/build-wheel.sh --root makes its build root with them)
 set -euo pipefail
+list_only=0
+[[ "${1:-}" == "--list" ]] && { list_only=1; shift; }
 
 build_pkgs=(build-essential cmake pkg-config ca-certificates
             libopenblas-dev liblapack-dev libhdf5-dev hdf5-tools
@@ -24,8 +28,9 @@ case "${1:-all}" in
   build) wanted=("${build_pkgs[@]}") ;;
   test)  wanted=("${test_pkgs[@]}") ;;
   all)   wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--list] [build|test|all]" >&2; exit 2 ;;
 esac
+if [[ $list_only -eq 1 ]]; then (IFS=,; echo "${wanted[*]}"); exit 0; fi
 
 missing=()
 for p in "${wanted[@]}"; do

@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # tests/wheel/run.sh — the pip wheel, installed as a user would: built from a
-# clean clone of HEAD by scripts/build-wheel.sh (cached by its inputs), then
-# installed by a non-root user into a fresh venv inside another Debian
-# release's root filesystem (trixie, made with debootstrap: no compiler, no
-# build tree, no Debian package of faiss, HDF5 or BLAS). There: `rvcidx
-# --version`, `rvcidx demo`, `rvcidx build`, the Python API (rvcidx.build
-# on paths, without numpy installed), the index loaded and searched under
-# faiss-cpu 1.15.1 (RVC main's pin) with numpy 2.3.5 from PyPI, then
+# clean clone of HEAD by `scripts/build-wheel.sh --root bullseye` (the
+# release wheel: manylinux_2_31, cached by its inputs), then installed by a
+# non-root user into a fresh venv inside two other Debian releases' root
+# filesystems, made with debootstrap (no compiler, no build tree, no Debian
+# package of faiss, HDF5 or BLAS): trixie (glibc 2.41, Python 3.13) and
+# bullseye (glibc 2.31, the oldest the wheel claims; Python 3.9). In each:
+# `rvcidx --version`, `rvcidx demo`, `rvcidx build`, the Python API
+# (rvcidx.build on paths, without numpy installed), the index loaded and
+# searched under faiss-cpu from PyPI (trixie: 1.15.1 with numpy 2.3.5, RVC
+# main's pins; bullseye: 1.7.3 with numpy 1.23.5, RVC 20240604's), then
 # rvcidx.build on numpy arrays (the same index as from the paths).
 #
 # Caches under ~/.cache/rvcidx (RVCIDX_CACHE_DIR moves it): the wheel (by
-# the hash of the tracked files it is built from), the trixie root (made
-# once, copied per run) and the PyPI wheels the venv installs.
+# the hash of the tracked files it is built from), the build root, the two
+# install roots (made once, copied per run) and the PyPI wheels installed.
 # Skips, saying why, in the sanitized pass (the wheel is one Release build),
 # without root (debootstrap and chroot need it), or without debootstrap or
 # network on first use (not under CI=true, where those are failures).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-T=${TEST_TMP:-/tmp}/wheel
+T=${TEST_TMP:-/tmp}/wheel top_T=${TEST_TMP:-/tmp}/wheel
 cache="${RVCIDX_CACHE_DIR:-$HOME/.cache/rvcidx}"
-suite=trixie py_pins="faiss-cpu==1.15.1 numpy==2.3.5"
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { [[ "${CI:-}" == "true" ]] && fail "$* (a failure under CI)"; echo "SKIP: $*"; exit 77; }
 [[ "${RVCIDX_SANITIZED:-0}" == "1" ]] && { echo "SKIP: the wheel is one Release build, tested in the plain pass"; exit 77; }
@@ -30,16 +32,16 @@ unmount_under() { awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | s
 unmount_under "$T"
 rm -rf "$T"
 mkdir -p "$T"
-trap 'unmount_under "$T"' EXIT
+trap 'unmount_under "$top_T"' EXIT
 
 # --- the wheel, from a clean clone of HEAD, cached by what it is built from
 key=$(cd "$top" && git ls-tree -r HEAD -- CMakeLists.txt cmake include src cuda python patches \
         scripts/bootstrap.sh scripts/build-faiss.sh scripts/install-deps.sh scripts/build-wheel.sh |
       sha256sum | cut -c1-16)
-wheels="$cache/wheels/$key"
+wheels="$cache/wheels/bullseye-$key"
 if ! ls "$wheels"/rvcidx-*.whl >/dev/null 2>&1; then
   git clone -q "$top" "$T/src" || fail "git clone"
-  bash "$T/src/scripts/build-wheel.sh" --build-dir "$T/build-wheel" --out "$T/dist" > "$T/wheel.log" 2>&1 ||
+  bash "$T/src/scripts/build-wheel.sh" --root bullseye --out "$T/dist" > "$T/wheel.log" 2>&1 ||
     fail "build-wheel.sh: $(tail -5 "$T/wheel.log")"
   mkdir -p "$cache/wheels"
   rm -rf "$wheels.tmp.$$" && mkdir -p "$wheels.tmp.$$" && cp "$T"/dist/rvcidx-*.whl "$wheels.tmp.$$/" &&
@@ -48,7 +50,7 @@ if ! ls "$wheels"/rvcidx-*.whl >/dev/null 2>&1; then
 fi
 wheel=$(ls "$wheels"/rvcidx-*.whl | head -1)
 name=$(basename "$wheel")
-[[ "$name" =~ ^rvcidx-[0-9.]+-py3-none-manylinux_2_[0-9]+_x86_64\.whl$ ]] || fail "wheel name $name is not a manylinux one"
+[[ "$name" =~ ^rvcidx-[0-9.]+-py3-none-manylinux_2_31_x86_64\.whl$ ]] || fail "wheel name $name is not manylinux_2_31's"
 echo "wheel: $name, $(stat -c %s "$wheel" | awk '{printf "%.1f MiB", $1 / 1048576}')"
 # everything is inside: the command, the library, faiss and its BLAS, HDF5
 listing=$(/usr/bin/python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$wheel")
@@ -58,7 +60,11 @@ for want in 'rvcidx/_native/bin/rvcidx' 'rvcidx/_native/lib/librvcidx\.so' 'rvci
   grep -qE "^$want|/$want" <<<"$listing" || fail "the wheel lacks $want"
 done
 
-# --- the other root filesystem, made once
+# --- in another Debian release's root filesystem, made once: install and use
+in_suite() {
+  local suite=$1 py_pins=$2
+  T=$top_T/$suite
+  mkdir -p "$T"
 root_cache="$cache/roots/$suite-minbase-python3"
 if [[ ! -x "$root_cache/usr/bin/python3" ]]; then
   mkdir -p "$cache/roots"
@@ -157,4 +163,9 @@ print(f"python api on arrays ({', '.join(f'{s} {a.shape}' for s, a in arrays.ite
       "byte-identical to the build from paths")
 EOF
 cat "$T/arrays.txt"
-echo "PASS: the wheel installed and ran as a non-root user in $suite"
+echo "PASS in $suite: the wheel installed and ran as a non-root user"
+}
+
+in_suite trixie "faiss-cpu==1.15.1 numpy==2.3.5"
+in_suite bullseye "faiss-cpu==1.7.3 numpy==1.23.5"
+echo "PASS: the wheel installed and ran as a non-root user in trixie and bullseye"
