@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/internal.h"
-#include "rvcidx/manifest.h"
+#include "outdir/manifest.h"
 #include "rvcidx/store.h"
 #include "store/store_impl.h"
 
@@ -38,11 +38,11 @@ static void every_source_listed_escaped_when_needed(void **state) {
     (void)state;
     rvcidx_ingest_params ingest = rvcidx_ingest_default_params();
     rvcidx_index_params index = rvcidx_index_default_params();
-    rvcidx_manifest_spec m;
+    rvcidx__manifest_spec m;
     memset(&m, 0, sizeof m);
     m.outdir = dir, m.store_path = store, m.ingest = &ingest, m.index = &index;
     char *text = NULL;
-    assert_int_equal(rvcidx_manifest_request(&m, &text), 0);
+    assert_int_equal(rvcidx__manifest_request(&m, &text), 0);
     json_t *req = json_loads(text, 0, NULL);
     assert_non_null(req);
     json_t *inputs = json_object_get(req, "inputs");

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 #include "rvcidx/demo.h"
 #include "rvcidx/ingest.h"
 #include "rvcidx/store.h"

@@ -7,6 +7,8 @@
 #ifndef RVCIDX_GPU_H
 #define RVCIDX_GPU_H
 
+#include "rvcidx/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,11 +23,11 @@ typedef struct rvcidx_gpu_info {
 } rvcidx_gpu_info;
 
 /* 1 when this library was built with GPU support (RVCIDX_GPU=ON). */
-int rvcidx_gpu_compiled(void);
+RVCIDX_API int rvcidx_gpu_compiled(void);
 
 /* Fills *out. Returns 0 when a GPU is usable, RVCIDX_ENOGPU otherwise (out
  * then says why, as does rvcidx_last_error()), RVCIDX_EINVAL for NULL. */
-int rvcidx_gpu_probe(rvcidx_gpu_info *out);
+RVCIDX_API int rvcidx_gpu_probe(rvcidx_gpu_info *out);
 
 #ifdef __cplusplus
 }

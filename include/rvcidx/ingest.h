@@ -10,6 +10,8 @@
 #ifndef RVCIDX_INGEST_H
 #define RVCIDX_INGEST_H
 
+#include "rvcidx/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,18 +74,18 @@ typedef struct rvcidx_ingest_result {
     uint64_t bytes_read;  /* shard bytes read in this run (data and hashing) */
 } rvcidx_ingest_result;
 
-rvcidx_ingest_params rvcidx_ingest_default_params(void);
+RVCIDX_API rvcidx_ingest_params rvcidx_ingest_default_params(void);
 
 /* Sets one parameter from text, by the name of the CLI's option without its
  * dashes, '-' or '_' alike: dim (256|768), version (v1|v2: dim by RVC
  * version), skip_bad (1/0, true/false, yes/no), check (hash|stat).
  * RVCIDX_EINVAL for an unknown name or a bad value, the message starting
  * with the name. */
-int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const char *value);
+RVCIDX_API int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const char *value);
 
 /* Ingests srcs (or params->frames, with n_srcs 0) into the store at
  * store_path. *result (optional) says what happened. */
-int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
+RVCIDX_API int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
                   const rvcidx_ingest_params *params, rvcidx_ingest_result *result);
 
 #ifdef __cplusplus

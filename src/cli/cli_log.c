@@ -22,6 +22,7 @@
 #include "cli.h"
 
 cli_log g_cli_log = {NULL, 0, RVCIDX_LOG_INFO};
+int g_cli_no_progress; /* --no-progress, with the other common options below */
 
 int cli_exit_code(int status) { return rvcidx_exit_code(status); }
 
@@ -211,4 +212,18 @@ void cli_stdout_filter_install(void) {
     real_stdout = stdout;
     stdout = f;
     atexit(flush_pending);
+}
+
+/* -q, -v, --log-json and --no-progress: every command takes them. */
+int cli_common_option(int opt) {
+    switch (opt) {
+    case 'q': g_cli_log.level = RVCIDX_LOG_ERROR; break;
+    case 'v': g_cli_log.level = RVCIDX_LOG_DEBUG; break;
+    case CLI_OPT_LOG_JSON: g_cli_log.json = 1; break;
+    case CLI_OPT_NO_PROGRESS: g_cli_no_progress = 1; break;
+    default: return 0;
+    }
+    cli_log_install();
+    if (opt == 'q' || opt == CLI_OPT_LOG_JSON) cli_stdout_filter_install();
+    return 1;
 }

@@ -168,6 +168,7 @@ int build_parse_args(int argc, char **argv, build_args *a) {
         CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
     a->ingest = rvcidx_ingest_default_params();
     a->index = rvcidx_index_default_params();
+    a->reduce = rvcidx_reduce_default_params();
     a->eval = rvcidx_eval_default_params();
     a->part = -1;
     int opt, rc;
@@ -189,7 +190,7 @@ int build_parse_args(int argc, char **argv, build_args *a) {
         }
         else if (opt == OPT_MAX_VECTORS || opt == OPT_MAX_APP_MEMORY || opt == OPT_REDUCE) {
             const char *key = opt == OPT_MAX_VECTORS ? "max_vectors" : opt == OPT_REDUCE ? "reduce" : "max_app_memory";
-            if (rvcidx_index_params_set(&a->index, key, optarg)) return cli_param_fail(key);
+            if (rvcidx_reduce_params_set(&a->reduce, key, optarg)) return cli_param_fail(key);
         }
         else if (opt == 'h') return fputs(build_usage, stdout), -1;
         else if ((rc = parse_split_option(opt, optarg, a)) >= 0) {
@@ -233,6 +234,7 @@ rvcidx_build_params build_params_of(const build_args *a) {
     p.part = a->part;
     p.ingest = a->ingest;
     p.index = a->index;
+    p.reduce = a->reduce;
     p.eval = a->eval;
     p.assume_memory = a->assume_memory;
     p.assume_disk = a->assume_disk;

@@ -21,6 +21,7 @@ typedef struct build_args {
     int n_srcs;
     rvcidx_ingest_params ingest;
     rvcidx_index_params index;
+    rvcidx_reduce_params reduce;
     rvcidx_eval_params eval;
 } build_args;
 

@@ -2,7 +2,7 @@
  *
  * rvcidx writes one job script and calls sbatch; Slurm schedules. Two shapes:
  *  - many models (ROOT, a folder of model directories): one job array, one
- *    task per model whose build is not current (rvcidx_build_is_current:
+ *    task per model whose build is not current (rvcidx__build_is_current:
  *    no shard read on the login node), each task running the `rvcidx build`
  *    a user would run for that model;
  *  - one large index (--split N): a prepare job (ingest, train once), an

@@ -1,6 +1,5 @@
 /* index_params.c — index parameters: defaults, the nlist rule, the faiss
  * factory string and RVC's file naming. */
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -21,37 +20,7 @@ rvcidx_index_params rvcidx_index_default_params(void) {
     p.gpu = RVCIDX_GPU_AUTO;
     p.nprobe = 16;
     p.k_factor = 8;
-    p.reduce = RVCIDX_REDUCE_AUTO;
     return p;
-}
-
-const char *rvcidx_reduce_method_name(int method) {
-    static const char *const methods[] = {"kmeans", "stratified", "random", "auto", "hubs"};
-    return method >= 0 && method < 5 ? methods[method] : "?";
-}
-
-/* SIZE: bytes, or a number with K, M, G or T (powers of 1024; "GiB", "G"
- * and "GB" alike), e.g. 1.5G. */
-static int param_size(const char *k, const char *value, uint64_t *out) {
-    char *end = NULL;
-    double v = value ? strtod(value, &end) : -1;
-    double mult = 1;
-    if (end && *end) {
-        const char *units = "KMGT";
-        const char *u = strchr(units, toupper((unsigned char)*end));
-        if (!u || !*u) end = NULL;
-        else {
-            for (const char *c = units; c <= u; c++) mult *= 1024;
-            end++;
-            if (*end == 'i' || *end == 'I') end++;
-            if (*end == 'B' || *end == 'b') end++;
-        }
-    }
-    if (!value || !end || *end || end == value || !(v > 0) || v * mult > 1e18)
-        return rvcidx__fail(RVCIDX_EINVAL, "%s: '%s' is not a size (bytes, or a number with K, M, G or T)", k,
-                            value ? value : "");
-    *out = (uint64_t)(v * mult);
-    return 0;
 }
 
 /* k already in '_' form; 1 when k is not an index parameter. */
@@ -93,17 +62,6 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
     } else if (!strcmp(k, "nprobe")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
         p->nprobe = (int)v;
-    } else if (!strcmp(k, "max_vectors")) {
-        if (value && !strcmp(value, "all")) return p->max_vectors = 0, 0;
-        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 40, &v));
-        p->max_vectors = (uint64_t)v;
-    } else if (!strcmp(k, "max_app_memory")) {
-        if (value && !strcmp(value, "none")) return p->max_app_memory = 0, 0;
-        RVCIDX__TRY(param_size(k, value, &p->max_app_memory));
-    } else if (!strcmp(k, "reduce")) {
-        static const char *const methods[] = {"kmeans", "stratified", "random", "auto", "hubs"};
-        RVCIDX__TRY(rvcidx__param_choice(k, value, methods, 5, &choice));
-        p->reduce = choice;
     } else if (!strcmp(k, "k_factor")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));
         p->k_factor = (int)v;

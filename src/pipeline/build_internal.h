@@ -44,6 +44,12 @@ int rvcidx__refine_refusal(const rvcidx_index_params *p, int dim, int64_t nlist,
  * when no setting reached the target (r->eval then holds the sweep). */
 int rvcidx__encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
                                const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r);
+/* Measures the encoded index at work (trained: the trained empty index a
+ * split build's parts started from, or NULL) with ep, choosing and storing
+ * its setting when tuning; sets r->nprobe and r->k_factor. */
+int rvcidx__index_measure(const char *store, const char *dir, const char *trained, const char *work,
+                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, const rvcidx__eval_others *others,
+                          rvcidx_index_result *r);
 
 /* `index=auto` (build_auto.c): r->train and r->centroids_path filled, p->nlist
  * trained; on return *p is the shipped index's parameters. others: where
@@ -51,10 +57,6 @@ int rvcidx__encode_and_measure(const char *store, const char *dir, const char *w
 int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
                        const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r);
 
-/* The index rvcidx published last in dir and its sha256, from the
- * "NAME SHA256" record there; name "" when there is none or it is not a
- * name of ours (an `added_*` file in dir). */
-void rvcidx__published_before(const char *dir, char *name, size_t n, char sha[65]);
 
 /* The rows the index of p holds (its range of the store) and their dimension. */
 int rvcidx__index_rows(const char *store, const rvcidx_index_params *p, int *dim, uint64_t *rows);

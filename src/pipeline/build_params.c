@@ -8,7 +8,7 @@
 #include "base/param_text.h"
 #include "rvcidx/app.h"
 #include "rvcidx/build.h"
-#include "rvcidx/split.h"
+#include "pipeline/split.h"
 
 rvcidx_build_params rvcidx_build_default_params(void) {
     rvcidx_build_params p;
@@ -17,6 +17,7 @@ rvcidx_build_params rvcidx_build_default_params(void) {
     p.check_fit = 1;
     p.ingest = rvcidx_ingest_default_params();
     p.index = rvcidx_index_default_params();
+    p.reduce = rvcidx_reduce_default_params();
     p.eval = rvcidx_eval_default_params();
     p.eval.gpu = p.index.gpu; /* the ground truth runs where training does */
     p.eval.threads = p.index.threads;
@@ -99,6 +100,7 @@ int rvcidx_build_params_set(rvcidx_build_params *p, const char *key, const char 
     int rc = set_own(p, k, value);
     if (rc == 1) rc = rvcidx__ingest_param_set(&p->ingest, k, value);
     if (rc == 1) rc = rvcidx__index_param_set(&p->index, k, value); /* gpu, threads: rvcidx_build gives eval the index's */
+    if (rc == 1) rc = rvcidx__reduce_param_set(&p->reduce, k, value);
     if (rc == 1) rc = rvcidx__eval_param_set(&p->eval, k, value);
     if (rc == 0) p->given |= given_bit(k);
     return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not a build parameter", key) : rc;

@@ -8,7 +8,7 @@
  * it, so the merged index is the unsplit build's. It lives in the shared
  * work directory because the parts may be other processes on other nodes;
  * split.json records what the reduction did, for finish's report. */
-#include "rvcidx/split.h"
+#include "pipeline/split.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "pipeline/build_internal.h"
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "index/index_internal.h"
@@ -320,11 +320,12 @@ static int train_and_write(const char *store, const char *dir, const rvcidx_inde
 /* A budget: the rows reduced once into DIR/.rvcidx-split/reduced.h5 (as
  * rvcidx_build_index reduces them), the split then over its rows; without
  * one (or when all rows fit), the store's rows as they are. */
-static int reduce_and_train(const char *store, const char *dir, const rvcidx_index_params *ip, split_info *s) {
+static int reduce_and_train(const char *store, const char *dir, const rvcidx_index_params *ip,
+                            const rvcidx_reduce_params *budget, split_info *s) {
     char wdir[PATH_MAX], reduced[PATH_MAX];
     rvcidx_index_params rp;
     snprintf(wdir, sizeof wdir, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT));
-    RVCIDX__TRY(rvcidx__reduce_store(store, wdir, ip, reduced, sizeof reduced, &rp, &s->reduce));
+    RVCIDX__TRY(rvcidx__reduce_store(store, wdir, ip, budget, reduced, sizeof reduced, &rp, &s->reduce));
     if (!reduced[0]) return train_and_write(store, dir, ip, s);
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(reduced, &st));
@@ -338,9 +339,9 @@ static int reduce_and_train(const char *store, const char *dir, const rvcidx_ind
     return train_and_write(reduced, dir, &rp, s);
 }
 
-int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned parts,
-                         const char *request, int *reused) {
-    if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_prepare: NULL argument");
+int rvcidx__split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip,
+                          const rvcidx_reduce_params *budget, unsigned parts, const char *request, int *reused) {
+    if (!store_path || !dir || !ip || !budget || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_prepare: NULL argument");
     if (ip->type == RVCIDX_INDEX_AUTO)
         return rvcidx__fail(RVCIDX_EINVAL, "`split` needs one index type (ivfpq4fs or ivfflat), not auto");
     if (parts < 1 || parts > RVCIDX_SPLIT_MAX_PARTS)
@@ -375,13 +376,13 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
         now.first_row = old.first_row;
         now.rows = old.rows;
     } else {
-        RVCIDX__TRY(reduce_and_train(store_path, dir, ip, &now));
+        RVCIDX__TRY(reduce_and_train(store_path, dir, ip, budget, &now));
     }
     return write_info(dir, &now);
 }
 
-int rvcidx_split_parts(const char *dir, const char *request, unsigned *parts) {
-    if (!dir || !request || !parts) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_parts: NULL argument");
+int rvcidx__split_parts(const char *dir, const char *request, unsigned *parts) {
+    if (!dir || !request || !parts) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_parts: NULL argument");
     split_info s;
     *parts = 0;
     RVCIDX__TRY(load_prepared(dir, request, &s));
@@ -389,9 +390,9 @@ int rvcidx_split_parts(const char *dir, const char *request, unsigned *parts) {
     return 0;
 }
 
-int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
+int rvcidx__split_part(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
                       const char *request, int *reused) {
-    if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_part: NULL argument");
+    if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_part: NULL argument");
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
     if (part >= s.parts)
@@ -459,10 +460,10 @@ static int merge_parts(const char *store_path, const char *dir, const split_info
     return rc;
 }
 
-int rvcidx_split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
+int rvcidx__split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
                         const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *r) {
     if (!store_path || !dir || !model || !ip || !request || !r)
-        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_finish: NULL argument");
+        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_finish: NULL argument");
     memset(r, 0, sizeof *r);
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
@@ -487,7 +488,7 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     return rc;
 }
 
-int rvcidx_split_clear(const char *dir) {
-    if (!dir) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_clear: NULL argument");
+int rvcidx__split_clear(const char *dir) {
+    if (!dir) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_clear: NULL argument");
     return clear_work(dir, 0);
 }

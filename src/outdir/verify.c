@@ -13,7 +13,7 @@
 #include "base/hash.h"
 #include "index/index_io.h"
 #include "base/internal.h"
-#include "rvcidx/manifest.h"
+#include "outdir/manifest.h"
 #include "rvcidx/store.h"
 #include "rvcidx/outdir.h"
 
