@@ -129,8 +129,8 @@ static void every_key_sets_its_field(void **state) {
     assert_int_equal(p->eval.tune, 1);
     SET_OK(p, "no_timing", "1");
     assert_int_equal(p->eval.measure_speed, 0);
-    rvcidx_build_params_destroy(p);
-    rvcidx_build_params_destroy(NULL);
+    rvcidx_build_params_free(p);
+    rvcidx_build_params_free(NULL);
 }
 
 /* `for` is kept and applied over the other parameters when resolved,
@@ -151,7 +151,7 @@ static void for_resolves_in_any_order(void **state) {
     assert_int_equal(r.index.type, RVCIDX_INDEX_IVFFLAT);
     SET_OK(p, "index", "ivfflat"); /* what the app loads: accepted */
     assert_int_equal(rvcidx_build_params_resolve(p, &r), 0);
-    rvcidx_build_params_destroy(p);
+    rvcidx_build_params_free(p);
     static const char *const crossed[][4] = {{"index", "ivfpq4fs", "for", "applio-realtime"},
                                              {"for", "applio-realtime", "index", "ivfpq4fs"},
                                              {"k", "8", "for", "w-okada"}, {"for", "w-okada", "k", "8"},
@@ -169,7 +169,7 @@ static void for_resolves_in_any_order(void **state) {
         static const char *const src[] = {"data"};
         rvcidx_build_params_set_sources(p, src, 1);
         assert_int_equal(rvcidx_build_params_check(p), RVCIDX_EINVAL);
-        rvcidx_build_params_destroy(p);
+        rvcidx_build_params_free(p);
     }
 }
 
@@ -287,7 +287,7 @@ static void sources_and_progress(void **state) {
     assert_ptr_equal(p->progress_user, &user);
     rvcidx_build_params_set_sources(NULL, srcs, 2); /* no crash */
     rvcidx_build_params_set_progress(NULL, NULL, NULL);
-    rvcidx_build_params_destroy(p);
+    rvcidx_build_params_free(p);
 }
 
 /* The CLI names options where the library names parameters (cli_log.c). */
@@ -321,7 +321,7 @@ static void reduction_keys(void **state) {
     refused(p, "max_app_memory", "2X", "max_app_memory: '2X' is not a size");
     refused(p, "max_app_memory", "-1G", "max_app_memory: '-1G'");
     refused(p, "reduce", "dedup", "reduce: 'dedup' is not kmeans, stratified, random, auto or hubs");
-    rvcidx_build_params_destroy(p);
+    rvcidx_build_params_free(p);
     char buf[256];
     assert_string_equal(cli_with_flags("`max_vectors` and `max_app_memory=1G`", buf, sizeof buf),
                         "--max-vectors and --max-app-memory 1G");

@@ -170,16 +170,16 @@ RVCIDX_API int rvcidx_build_result_json(const rvcidx_build_result *r, char **jso
 
 /* ---- for bindings (ctypes, cffi): parameters by name, no struct layout --- */
 
-/* A zeroed result on the heap, for rvcidx_build; destroy clears and frees it. */
+/* A zeroed result on the heap, for rvcidx_build; free clears and frees it. */
 RVCIDX_API rvcidx_build_result *rvcidx_build_result_create(void);
-RVCIDX_API void rvcidx_build_result_destroy(rvcidx_build_result *r);
+RVCIDX_API void rvcidx_build_result_free(rvcidx_build_result *r);
 
 /* Frees memory the library allocated for the caller (rvcidx_build_result_json's text). */
 RVCIDX_API void rvcidx_free(void *p);
 
-/* A heap copy of the defaults; free with rvcidx_build_params_destroy. */
+/* A heap copy of the defaults; free with rvcidx_build_params_free. */
 RVCIDX_API rvcidx_build_params *rvcidx_build_params_create(void);
-RVCIDX_API void rvcidx_build_params_destroy(rvcidx_build_params *p);
+RVCIDX_API void rvcidx_build_params_free(rvcidx_build_params *p);
 
 /* Sets one parameter from text, by the name the CLI's option has without
  * its dashes, '-' or '_' alike ("nlist", "per_speaker", "target-recall",

@@ -103,22 +103,22 @@ RVCIDX_API int rvcidx_outdir_write_file(const char *path, const void *data, size
  * NUL-terminated; the caller frees it. */
 RVCIDX_API int rvcidx_read_file(const char *path, int own, char **data, size_t *n);
 
-/* What rvcidx_verify checks (its sizes_only argument). */
-enum {
+/* What rvcidx_verify checks. */
+typedef enum rvcidx_verify_mode {
     RVCIDX_VERIFY_ALL = 0,    /* sizes, sha256, and each index loaded */
     RVCIDX_VERIFY_SIZES = 1,  /* sizes only, quiet: the stat-only up-to-date check (submit, the disk plan) */
     RVCIDX_VERIFY_HASHES = 2  /* sizes and sha256, quiet, nothing loaded: a build's no-op check, which an
                                  index replaced in place by another of the same size must not pass */
-};
+} rvcidx_verify_mode;
 
 /* Checks OUTDIR against its manifest: every output's size and sha256 (each
  * index's hash BEFORE faiss reads it: faiss is not safe on tampered files),
  * then that each index loads with the recorded type, d and ntotal. With
- * sizes_only RVCIDX_VERIFY_SIZES, just that every output exists with its
- * recorded size; RVCIDX_VERIFY_HASHES, with its sha256 too (both quiet). Logs one line per mismatch;
- * *mismatches receives their number. Returns 0 when the check ran (even
- * with mismatches), an error when it could not run. */
-RVCIDX_API int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t *checked);
+ * mode RVCIDX_VERIFY_SIZES, just that every output exists with its recorded
+ * size; RVCIDX_VERIFY_HASHES, with its sha256 too (both quiet). Logs one
+ * line per mismatch; *mismatches receives their number. Returns 0 when the
+ * check ran (even with mismatches), an error when it could not run. */
+RVCIDX_API int rvcidx_verify(const char *outdir, rvcidx_verify_mode mode, size_t *mismatches, size_t *checked);
 
 #ifdef __cplusplus
 }

@@ -36,11 +36,11 @@ typedef enum rvcidx_reduce_method {
 } rvcidx_reduce_method;
 
 /* "kmeans", "stratified", "random", "auto", "hubs" ("?" for another value). */
-RVCIDX_API const char *rvcidx_reduce_method_name(int method);
+RVCIDX_API const char *rvcidx_reduce_method_name(rvcidx_reduce_method method);
 
 /* One method `auto` measured before choosing. */
 typedef struct rvcidx_reduce_trial {
-    int method; /* rvcidx_reduce_method */
+    rvcidx_reduce_method method;
     int measured;
     double blend_error_mean, blend_error_p95;
 } rvcidx_reduce_trial;
@@ -48,8 +48,8 @@ typedef struct rvcidx_reduce_trial {
 /* What `max_vectors` / `max_app_memory` did (applied 0: nothing). */
 typedef struct rvcidx_reduce_result {
     int applied;
-    int method;                /* rvcidx_reduce_method that made the kept vectors (never auto) */
-    int requested;             /* rvcidx_reduce_method asked for (auto: method is its choice) */
+    rvcidx_reduce_method method;    /* what made the kept vectors (never auto) */
+    rvcidx_reduce_method requested; /* what was asked for (auto: method is its choice) */
     size_t n_trials;           /* auto: the methods measured, in trials (0 otherwise) */
     rvcidx_reduce_trial trials[3];
     uint64_t budget, input_rows, kept, seed;

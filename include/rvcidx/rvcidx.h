@@ -13,6 +13,7 @@
 #include "rvcidx/ingest.h"
 #include "rvcidx/log.h"
 #include "rvcidx/outdir.h"
+#include "rvcidx/params.h"
 #include "rvcidx/plan.h"
 #include "rvcidx/progress.h"
 #include "rvcidx/reduce.h"

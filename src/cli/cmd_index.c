@@ -10,31 +10,26 @@
 
 #include "cli.h"
 
-#define INDEX_HELP                                                             \
-    "index options:\n"                                                         \
-    "      --index ivfpq4fs|ivfpq4fsr|ivfflat  IVF,PQ{D/2}x4fs + exact refine (default), the\n" \
-    "                                same on residuals (x4fsr), or RVC's IVF,Flat\n" \
-    "      --metric l2|ip|cosine     default l2, as RVC (cosine stores L2-normalised vectors)\n" \
-    "      --nlist N|auto            IVF lists (auto: 2*sqrt(N), at least 39 rows per list)\n" \
-    "      --seed S                  sampling and k-means seed (default 1234)\n" \
-    "      --iterations N            k-means iterations (default 10)\n"      \
-    "      --train-rows N|auto       k-means sample (auto: min(N, 64*nlist))\n" \
-    "      --threads N               CPU threads (default: all)\n"           \
-    "      --gpu auto|on|off         train on the GPU when present (default auto)\n" \
-    "      --nprobe N                lists searched, written into the index (default 16)\n" \
-    "      --k-factor N              refine candidates per result (default 8)\n" \
-    "      --refine flat|fp16|sq8    the refine storage (default flat; 'rvcidx build --help')\n"
-
 static const char train_usage[] =
     "usage: rvcidx train -o CENTROIDS.h5 [options] STORE.h5\n\n"
     "Trains the IVF centroids from a seeded sample of the store (GPU when present).\n\n"
-    "  -o, --output FILE    the centroids file to write\n" INDEX_HELP CLI_COMMON_HELP;
+    "  -o, --output FILE          the centroids file to write\n";
 
 static const char encode_usage[] =
     "usage: rvcidx encode -o INDEX --centroids CENTROIDS.h5 [options] STORE.h5\n\n"
     "Encodes every row of the store into the index RVC loads (CPU).\n\n"
-    "  -o, --output FILE    the index file to write\n"
-    "      --centroids FILE from 'rvcidx train'\n" INDEX_HELP CLI_COMMON_HELP;
+    "  -o, --output FILE          the index file to write\n"
+    "      --centroids FILE       from 'rvcidx train'\n";
+
+/* max_index_size and index=auto are build's: they choose among indexes built. */
+static void print_usage(const char *head) {
+    fputs(head, stdout);
+    fputs("index options:\n", stdout);
+    cli_print_param_help(stdout, "index", "max_index_size");
+    fputs(CLI_COMMON_HELP, stdout);
+}
+
+static int set_index(void *p, const char *key, const char *value) { return rvcidx_index_params_set(p, key, value); }
 
 typedef struct index_args {
     const char *output, *centroids, *store;
@@ -43,18 +38,21 @@ typedef struct index_args {
 
 static int parse_index_args(int argc, char **argv, const char *usage, index_args *a) {
     enum { OPT_CENTROIDS = 1 };
-    static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
-                                             {"centroids", required_argument, 0, OPT_CENTROIDS},
-                                             CLI_INDEX_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
+    cli_options o = {.n = 0};
+    cli_options_add(&o, "output", required_argument, 'o');
+    cli_options_add(&o, "centroids", required_argument, OPT_CENTROIDS);
+    cli_options_params(&o, "index", "max_index_size");
+    cli_options_common(&o);
     a->p = rvcidx_index_default_params();
     int opt, rc;
     optind = 0;
-    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, o.longopts, NULL)) != -1) {
+        const rvcidx_param_info *row = cli_option_param(opt);
         if (opt == 'o') a->output = optarg;
         else if (opt == OPT_CENTROIDS) a->centroids = optarg;
-        else if (opt == 'h') return fputs(usage, stdout), -1;
-        else if ((rc = cli_parse_index_option(opt, optarg, &a->p)) >= 0) {
-            if (rc) return rc;
+        else if (opt == 'h') return print_usage(usage), -1;
+        else if (row) {
+            if ((rc = cli_option_set(row, optarg, set_index, &a->p)) != 0) return rc;
         } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
     }
     if (!a->output || optind + 1 != argc) {

@@ -42,7 +42,6 @@ typedef struct eval_ctx {
 void rvcidx__answers_free(answers *a);
 
 /* qsort's comparison of doubles, ascending. */
-int rvcidx__compare_double(const void *a, const void *b);
 
 /* fp16/sq8 refines: what apps blend (reconstruct_n of every vector, or by
  * id past RVCIDX_ROWS_IN_MEMORY); also the one-vector buffer reads use. */

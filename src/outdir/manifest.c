@@ -280,7 +280,7 @@ int rvcidx__manifest_read_request(const char *outdir, char **out) {
     return 0;
 }
 
-int rvcidx__manifest_is_current_as(const rvcidx__manifest_spec *m, int verify_mode, int *current) {
+int rvcidx__manifest_is_current_as(const rvcidx__manifest_spec *m, rvcidx_verify_mode verify_mode, int *current) {
     if (!m || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__manifest_is_current: NULL argument");
     *current = 0;
     char *stored = NULL, *now = NULL;

@@ -62,6 +62,6 @@ int rvcidx__build_is_current(const rvcidx__manifest_spec *spec, const char *cons
 
 /* rvcidx__manifest_is_current with the outputs checked as verify_mode
  * (an RVCIDX_VERIFY_* value) says. */
-int rvcidx__manifest_is_current_as(const rvcidx__manifest_spec *spec, int verify_mode, int *current);
+int rvcidx__manifest_is_current_as(const rvcidx__manifest_spec *spec, rvcidx_verify_mode verify_mode, int *current);
 
 #endif

@@ -34,7 +34,7 @@ rvcidx_build_params *rvcidx_build_params_create(void) {
     return p;
 }
 
-void rvcidx_build_params_destroy(rvcidx_build_params *p) { free(p); }
+void rvcidx_build_params_free(rvcidx_build_params *p) { free(p); }
 
 /* `for`: kept, and applied by rvcidx_build_params_resolve after every other
  * parameter, so the order they were set in does not matter. */

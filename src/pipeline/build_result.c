@@ -49,7 +49,7 @@ int rvcidx_build_result_json(const rvcidx_build_result *r, char **json) {
 
 rvcidx_build_result *rvcidx_build_result_create(void) { return calloc(1, sizeof(rvcidx_build_result)); }
 
-void rvcidx_build_result_destroy(rvcidx_build_result *r) {
+void rvcidx_build_result_free(rvcidx_build_result *r) {
     rvcidx_build_result_clear(r);
     free(r);
 }

@@ -38,6 +38,7 @@
 #include "base/internal.h"
 #include "backend/backend.h"
 #include "base/threads.h"
+#include "eval/eval_blend.h"
 #include "index/index_internal.h"
 #include "index/sample.h"
 #include "reduce/reduce_internal.h"
@@ -126,26 +127,6 @@ static int exact_knn(const rvcidx__reduce_env *env, const float *base, uint64_t 
 }
 
 /* RVC's blend (as eval.c computes it): 1/score^2 weights; -1 is the last vector. */
-static void blend(const float *base, uint64_t n, const float *query, const int64_t *ids, int dim, double *out) {
-    double wsum = 0;
-    memset(out, 0, sizeof(double) * (size_t)dim);
-    for (int i = 0; i < REDUCE_K; i++) {
-        const float *v = base + (uint64_t)(ids[i] >= 0 ? ids[i] : (int64_t)n - 1) * (uint64_t)dim;
-        double score = 0;
-        for (int j = 0; j < dim; j++) score += ((double)query[j] - v[j]) * ((double)query[j] - v[j]);
-        if (ids[i] < 0) score = (double)FLT_MAX;
-        double w = 1.0 / fmax(score * score, 1e-24);
-        wsum += w;
-        for (int j = 0; j < dim; j++) out[j] += w * v[j];
-    }
-    for (int j = 0; j < dim; j++) out[j] /= wsum;
-}
-
-static int compare_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* What a reduction is measured against: the held-out frames (the last
  * speaker's, or the last tenth with one speaker) and each one's exact
  * neighbours among the rows before them, kept as vectors so those rows
@@ -326,14 +307,13 @@ static int measure(const reduce_view *v, const rvcidx__reduce_env *env, const rv
         double sum = 0;
         for (uint64_t i = 0; i < nq; i++) {
             const float *qi = t->q + i * (uint64_t)dim;
-            blend(t->nbr + i * REDUCE_K * (uint64_t)dim, REDUCE_K, qi, t->ids + i * REDUCE_K, dim, bt);
-            blend(red, kept, qi, got + i * REDUCE_K, dim, bg);
-            double diff = 0, norm = 0;
-            for (int j = 0; j < dim; j++) diff += (bg[j] - bt[j]) * (bg[j] - bt[j]), norm += bt[j] * bt[j];
-            errors[i] = norm > 0 ? sqrt(diff / norm) : 0.0;
+            rvcidx__blend_rows(t->nbr + i * REDUCE_K * (uint64_t)dim, REDUCE_K, qi, t->ids + i * REDUCE_K, REDUCE_K, dim,
+                               bt);
+            rvcidx__blend_rows(red, kept, qi, got + i * REDUCE_K, REDUCE_K, dim, bg);
+            errors[i] = rvcidx__blend_error(bg, bt, dim);
             sum += errors[i];
         }
-        qsort(errors, nq, sizeof *errors, compare_double);
+        qsort(errors, nq, sizeof *errors, rvcidx__compare_double);
         r->measured = 1;
         r->queries = nq;
         r->blend_error_mean = sum / (double)nq;

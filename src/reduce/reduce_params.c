@@ -17,8 +17,8 @@ rvcidx_reduce_params rvcidx_reduce_default_params(void) {
     return p;
 }
 
-const char *rvcidx_reduce_method_name(int method) {
-    return method >= 0 && method < 5 ? method_names[method] : "?";
+const char *rvcidx_reduce_method_name(rvcidx_reduce_method method) {
+    return (int)method >= 0 && (int)method < 5 ? method_names[method] : "?";
 }
 
 /* SIZE: bytes, or a number with K, M, G or T (powers of 1024; "GiB", "G"
