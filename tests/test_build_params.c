@@ -32,9 +32,12 @@ static void defaults_are_the_clis(void **state) {
     assert_true(p.eval.target_recall == ep.target_recall);
     assert_int_equal(p.eval.tune, 1);
     assert_int_equal(p.eval.measure_speed, 1);
-    assert_int_equal(p.eval.gpu, p.index.gpu); /* coupled as the CLI does */
-    assert_int_equal(p.eval.threads, p.index.threads);
-    assert_null(p.progress);
+    rvcidx_run run = rvcidx_run_default(); /* one device and thread count for every stage */
+    assert_memory_equal(&p.run, &run, sizeof run);
+    assert_int_equal(p.run.gpu, RVCIDX_GPU_AUTO);
+    assert_int_equal(p.run.gpu_device, 0);
+    assert_int_equal(p.run.threads, 0);
+    assert_null(p.run.progress);
     assert_null(p.on_event);
     assert_null(p.plot);
 }
@@ -94,9 +97,11 @@ static void every_key_sets_its_field(void **state) {
     SET_OK(p, "train_rows", "auto");
     assert_int_equal(p->index.train_rows, 0);
     SET_OK(p, "threads", "2");
-    assert_int_equal(p->index.threads, 2);
+    assert_int_equal(p->run.threads, 2);
     SET_OK(p, "gpu", "off");
-    assert_int_equal(p->index.gpu, RVCIDX_GPU_OFF);
+    assert_int_equal(p->run.gpu, RVCIDX_GPU_OFF);
+    SET_OK(p, "gpu_device", "3");
+    assert_int_equal(p->run.gpu_device, 3);
     SET_OK(p, "nprobe", "4");
     assert_int_equal(p->index.nprobe, 4);
     SET_OK(p, "k_factor", "2");
@@ -283,8 +288,8 @@ static void sources_and_progress(void **state) {
     rvcidx_build_params_set_progress(p, progress_fn, &user);
     assert_ptr_equal(p->sources, srcs);
     assert_int_equal(p->n_sources, 2);
-    assert_ptr_equal(p->progress, progress_fn);
-    assert_ptr_equal(p->progress_user, &user);
+    assert_ptr_equal(p->run.progress, progress_fn);
+    assert_ptr_equal(p->run.progress_user, &user);
     rvcidx_build_params_set_sources(NULL, srcs, 2); /* no crash */
     rvcidx_build_params_set_progress(NULL, NULL, NULL);
     rvcidx_build_params_free(p);

@@ -113,8 +113,8 @@ typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
                                          parameters were set in */
     unsigned given;                   /* RVCIDX_GIVEN_* bits: set explicitly, so `for` may not override them
                                          (rvcidx_build_params_set keeps it; a struct filled by hand sets it) */
-    rvcidx_progress_fn progress;      /* optional: every stage reports through it */
-    void *progress_user;
+    rvcidx_run run;                   /* the device, threads and progress callback: acquired once for
+                                         every stage (rvcidx/run.h) */
     rvcidx_build_event_fn on_event;   /* optional */
     void *event_user;
     rvcidx_plot_fn plot;              /* optional: report.svg */

@@ -42,6 +42,7 @@
 #include "rvcidx/app.h"
 #include "rvcidx/index.h"
 #include "rvcidx/progress.h"
+#include "rvcidx/run.h"
 #include "rvcidx/reduce.h"
 
 #ifdef __cplusplus
@@ -64,8 +65,6 @@ typedef struct rvcidx_eval_params { /* from rvcidx_eval_default_params() */
     double target_recall;      /* k-recall@k to reach (default 0.95) */
     int tune;                  /* 1: sweep and choose; 0: only the index's stored setting */
     int measure_speed;         /* 1: time each setting (single thread and all threads) */
-    rvcidx_gpu_mode gpu;       /* for the ground truth */
-    int threads;               /* 0: all cores */
     rvcidx_app app;            /* the app the index is for (RVCIDX_APP_NONE: none named) */
     int fixed_nprobe;          /* > 0: the app sets this nprobe itself: only it can be chosen */
     int block_frames;          /* > 0: time searches of this many frames a call (realtime apps);
@@ -77,8 +76,6 @@ typedef struct rvcidx_eval_params { /* from rvcidx_eval_default_params() */
                                   block (block_frames frames, default 16, on search_threads threads,
                                   default 1) fits can be chosen, and among those the highest
                                   recall wins; 0 (default): none */
-    rvcidx_progress_fn progress;
-    void *progress_user;
 } rvcidx_eval_params;
 
 RVCIDX_API rvcidx_eval_params rvcidx_eval_default_params(void);
@@ -88,8 +85,7 @@ RVCIDX_API rvcidx_eval_params rvcidx_eval_default_params(void);
  * store of external queries, kept by pointer), queries_from
  * (auto|self|other-speakers), target_recall (0..1), no_tune and no_timing
  * (1/0, true/false, yes/no), max_block_ms (milliseconds, > 0), block_frames
- * (1..65536) and search_threads (0..4096, 0: all cores). gpu and threads are the index's
- * (rvcidx_index_params_set). RVCIDX_EINVAL for an unknown name or a bad
+ * (1..65536) and search_threads (0..4096, 0: all cores). RVCIDX_EINVAL for an unknown name or a bad
  * value, the message starting with the name. */
 RVCIDX_API int rvcidx_eval_params_set(rvcidx_eval_params *p, const char *key, const char *value);
 
@@ -195,10 +191,11 @@ typedef struct rvcidx_eval_report {
 
 /* Evaluates the index at index_path whose vectors are rows [p->first_row,
  * +ntotal) of store_path (first_row from index_params; pass NULL for 0).
- * *out is allocated; free with rvcidx_eval_report_free. Returns 0 even when
- * no setting reaches the target (chosen is then -1). */
+ * The exact search runs on run's device (NULL: the defaults). *out is
+ * allocated; free with rvcidx_eval_report_free. Returns 0 even when no
+ * setting reaches the target (chosen is then -1). */
 RVCIDX_API int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
-                const rvcidx_eval_params *params, rvcidx_eval_report **out);
+                           const rvcidx_eval_params *params, const rvcidx_run *run, rvcidx_eval_report **out);
 
 RVCIDX_API void rvcidx_eval_report_free(rvcidx_eval_report *report);
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "rvcidx/progress.h"
+#include "rvcidx/run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,12 +40,6 @@ typedef enum rvcidx_metric {
     RVCIDX_METRIC_COSINE = 2  /* inner product on L2-normalised vectors: the
                                  index then stores the normalised vectors */
 } rvcidx_metric;
-
-typedef enum rvcidx_gpu_mode {
-    RVCIDX_GPU_AUTO = 0, /* the GPU when one is usable, else the CPU (logged) */
-    RVCIDX_GPU_ON = 1,   /* the GPU or fail with RVCIDX_ENOGPU */
-    RVCIDX_GPU_OFF = 2
-} rvcidx_gpu_mode;
 
 /* What the refine wrapper of an ivfpq4fs index stores to re-rank with, and
  * what apps get back from reconstruct_n. Every RVC app keeps
@@ -83,8 +78,6 @@ typedef struct rvcidx_index_params {
     uint64_t seed;        /* k-means and sampling seed (default 1234) */
     int iterations;       /* k-means iterations (default RVCIDX_KMEANS_ITERATIONS) */
     int64_t train_rows;   /* 0: auto, min(N, RVCIDX_TRAIN_ROWS_PER_LIST * nlist) */
-    int threads;          /* 0: all cores */
-    rvcidx_gpu_mode gpu;
     int nprobe;           /* search setting written into the file (default 16) */
     int k_factor;         /* refine candidates per result (default 8; ivfpq4fs only) */
     rvcidx_refine refine; /* refine storage (ivfpq4fs only; default flat) */
@@ -95,8 +88,6 @@ typedef struct rvcidx_index_params {
                                 whose file fits in this many bytes, else RVCIDX_ETOOBIG */
     uint64_t first_row;   /* row range of the store to use ... */
     uint64_t rows;        /* ... 0: to the end */
-    rvcidx_progress_fn progress; /* optional */
-    void *progress_user;
 } rvcidx_index_params;
 
 RVCIDX_API rvcidx_index_params rvcidx_index_default_params(void);
@@ -105,7 +96,7 @@ RVCIDX_API rvcidx_index_params rvcidx_index_default_params(void);
  * dashes, '-' or '_' alike: index (ivfpq4fs|ivfpq4fsr|ivfflat|auto; ivfpq4fsr is
  * ivfpq4fs with `residual` 1), metric
  * (l2|ip|cosine), nlist (N|auto), seed, iterations, train_rows (N|auto),
- * threads, gpu (auto|on|off), nprobe, k_factor, refine (flat|fp16|sq8),
+ * nprobe, k_factor, refine (flat|fp16|sq8),
  * max_index_size (SIZE: 500M, 2G, 1048576; 0: none); the same ranges as the
  * options. RVCIDX_EINVAL for an unknown name or a bad value, the message
  * starting with the name ("nlist: 'x' is not an integer in 1..16777216"). */
@@ -141,9 +132,10 @@ typedef struct rvcidx_train_result {
     double kmeans_seconds;
 } rvcidx_train_result;
 
-/* Trains the centroids of store_path's rows and writes them to centroids_path. */
+/* Trains the centroids of store_path's rows and writes them to
+ * centroids_path, on run's device and threads (run NULL: the defaults). */
 RVCIDX_API int rvcidx_train(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
-                 rvcidx_train_result *result);
+                            const rvcidx_run *run, rvcidx_train_result *result);
 
 typedef struct rvcidx_encode_result {
     int dim;
@@ -155,9 +147,10 @@ typedef struct rvcidx_encode_result {
 
 /* Builds the index of store_path's rows from centroids_path and writes it to
  * index_path. Parameters (type, metric, nlist, nprobe, k_factor) must agree
- * with the centroids file where it records them. */
+ * with the centroids file where it records them. run (NULL: the defaults):
+ * the threads and progress callback (encoding runs on the CPU). */
 RVCIDX_API int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
-                  const rvcidx_index_params *params, rvcidx_encode_result *result);
+                             const rvcidx_index_params *params, const rvcidx_run *run, rvcidx_encode_result *result);
 
 /* ---- split builds: one index encoded by many processes, then merged ----
  * The three calls below, applied to row ranges that cover the rows in order,
@@ -167,17 +160,17 @@ RVCIDX_API int rvcidx_encode(const char *store_path, const char *centroids_path,
  * quantizer holds the centroids and the PQ is trained on the same seeded
  * sample rvcidx_encode uses. Every part starts from this file. */
 RVCIDX_API int rvcidx_encode_trained(const char *store_path, const char *centroids_path, const char *trained_path,
-                          const rvcidx_index_params *params);
+                                     const rvcidx_index_params *params, const rvcidx_run *run);
 
 /* Adds store rows [params->first_row, +params->rows) (rows 0: to the end) to
  * the index read from trained_path and writes the partial index to part_path. */
 RVCIDX_API int rvcidx_encode_part(const char *store_path, const char *trained_path, const char *part_path,
-                       const rvcidx_index_params *params, rvcidx_encode_result *result);
+                                  const rvcidx_index_params *params, const rvcidx_run *run, rvcidx_encode_result *result);
 
 /* Appends the parts, in the order given (row order), into one index written
  * to out_path; ids are global row numbers. result->factory is left empty. */
-RVCIDX_API int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, rvcidx_progress_fn progress,
-                       void *progress_user, rvcidx_encode_result *result);
+RVCIDX_API int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, const rvcidx_run *run,
+                                  rvcidx_encode_result *result);
 
 /* The RVC-style file name for an index: contains "added_", the type, nlist,
  * nprobe, the model name and v1/v2, never "trained" (RVC's UI hides such

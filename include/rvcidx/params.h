@@ -32,7 +32,7 @@ typedef enum rvcidx_param_type {
 /* One row; every string is the library's, static. */
 typedef struct rvcidx_param_info {
     const char *name;          /* "nlist": rvcidx_build_params_set's key ('-' or '_' alike) */
-    const char *group;         /* "build", "reduce", "index", "eval" or "ingest": the params struct it sets */
+    const char *group;         /* "build", "run", "reduce", "index", "eval" or "ingest": the struct it sets */
     rvcidx_param_type type;
     const char *choices;       /* "|"-separated words CHOICE takes, and INT or SIZE takes besides
                                   numbers ("auto", "all", "none"); "" when none */

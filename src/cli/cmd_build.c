@@ -33,6 +33,8 @@ static void print_build_usage(void) {
     fputs(build_usage_head, stdout);
     cli_print_param_help(stdout, "build", NULL);
     fputs(build_usage_cli, stdout);
+    fputs("run options (where and on how many threads; not what is built):\n", stdout);
+    cli_print_param_help(stdout, "run", NULL);
     fputs("budget (how many vectors each index keeps):\n", stdout);
     cli_print_param_help(stdout, "reduce", NULL);
     fputs("eval options (recall against exact search, tuning nprobe/k_factor):\n", stdout);
@@ -90,7 +92,7 @@ int build_parse_args(int argc, char **argv, build_args *a) {
     cli_options_add(&o, "per-model", no_argument, OPT_PER_MODEL);
     cli_options_add(&o, "jobs", required_argument, OPT_JOBS);
     cli_options_add(&o, "plan", no_argument, OPT_PLAN);
-    cli_options_params(&o, "build reduce eval ingest index", NULL);
+    cli_options_params(&o, "build run reduce eval ingest index", NULL);
     cli_options_common(&o);
     memset(a, 0, sizeof *a);
     a->p = rvcidx_build_default_params();
@@ -100,14 +102,17 @@ int build_parse_args(int argc, char **argv, build_args *a) {
         const rvcidx_param_info *row = cli_option_param(opt);
         if (row && !strcmp(row->name, "for") && !strcmp(optarg, "help")) return print_apps(), -1;
         if (opt == 'h') return print_build_usage(), -1;
-        if (row) {
+        if (row && !strcmp(row->name, "for") && rvcidx_build_params_set(&a->p, "for", optarg) != 0) {
+            const char *why = rvcidx_last_error(); /* "for: 'x' is not an app ..." */
+            cli_logf(RVCIDX_LOG_ERROR, "--for %s: %s; see 'rvcidx build --for help'", optarg,
+                     strncmp(why, "for: ", 5) ? why : why + 5);
+            return CLI_EXIT_USAGE;
+        } else if (row) {
             if ((rc = cli_option_set(row, optarg, set_build, &a->p)) != 0) return rc;
         } else if ((rc = parse_cli_option(opt, optarg, a)) >= 0) {
             if (rc) return rc;
         } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
     }
-    a->p.eval.gpu = a->p.index.gpu;
-    a->p.eval.threads = a->p.index.threads;
     if ((rc = resolve_app(a)) != 0) return rc;
     if (!a->p.outdir || !a->p.outdir[0] || optind >= argc) {
         cli_logf(RVCIDX_LOG_ERROR, "build: -o OUTDIR and at least one SRC are required; see 'rvcidx build --help'");
@@ -304,8 +309,8 @@ static int print_plan_only(const build_args *a, rvcidx_plan_result *out) {
  * date, *started once it held OUTDIR's lock (optional both). */
 static int run_one(build_args *a, cli_progress *cp, int *unchanged, int *started) {
     rvcidx_build_params p = build_params_of(a);
-    p.progress = cli_progress_cb;
-    p.progress_user = cp;
+    p.run.progress = cli_progress_cb;
+    p.run.progress_user = cp;
     p.on_event = on_event;
     p.event_user = a;
     p.plot = cli_plot_eval;
@@ -473,9 +478,9 @@ static int build_per_model(build_args *a, cli_progress *cp) {
     size_t n = list_models_or_fail(root, &jobs), running = 0, next = 0;
     if (n == 0) return CLI_EXIT_BAD_INPUT;
     int jobs_at_once = a->jobs > 0 ? a->jobs : 1;
-    if (a->p.index.threads == 0 && jobs_at_once > 1) { /* split the cores between the builds */
+    if (a->p.run.threads == 0 && jobs_at_once > 1) { /* split the cores between the builds */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        a->p.index.threads = a->p.eval.threads = cpus / jobs_at_once > 1 ? (int)(cpus / jobs_at_once) : 1;
+        a->p.run.threads = cpus / jobs_at_once > 1 ? (int)(cpus / jobs_at_once) : 1;
     }
     int rc = rvcidx_outdir_make(a->p.outdir);
     if (rc) rc = cli_fail(rc, NULL);
@@ -554,8 +559,9 @@ int cmd_build(int argc, char **argv) {
     }
     rvcidx_build_params checked = build_params_of(&a);
     if ((rc = rvcidx_build_params_check(&checked)) != 0) return cli_fail(rc, NULL);
-    int uses_gpu = !a.plan_only && a.p.stage != RVCIDX_STAGE_PART; /* a split part only encodes, on the CPU */
-    if (uses_gpu && (rc = cli_require_gpu(a.p.index.gpu)) != 0) return rc; /* before hours of ingest */
+    /* The library checks `gpu=on` before any work; for --per-model the command
+     * says it once instead of each model's build. */
+    if (a.per_model && !a.plan_only && (rc = cli_require_gpu(a.p.run.gpu)) != 0) return rc;
     if (a.plan_only && (a.p.stage == RVCIDX_STAGE_PART || a.p.stage == RVCIDX_STAGE_FINISH)) return CLI_EXIT_OK; /* nothing to plan */
     if (a.plan_only) return a.per_model ? plan_per_model(&a) : print_plan_only(&a, NULL);
     cli_progress cp;

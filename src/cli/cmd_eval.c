@@ -20,19 +20,28 @@ static const char eval_usage_cli[] =
     "      --report DIR           write DIR/report.json (figures), DIR/timings.json (with speeds),\n"
     "                             DIR/report.md and DIR/report.svg (plot)\n"
     "      --first-row N          the index holds the store's rows from N (per-speaker indexes)\n"
-    "      --metric l2|ip|cosine  as the index was built with (cosine normalises the rows)\n"
-    "      --gpu auto|on|off      device for the exact search (default auto)\n"
-    "      --threads N            CPU threads (default: all)\n";
+    "      --metric l2|ip|cosine  as the index was built with (cosine normalises the rows)\n";
 
 static void print_usage(void) {
     fputs(eval_usage_head, stdout);
     cli_print_param_help(stdout, "eval", NULL);
     fputs(eval_usage_cli, stdout);
+    fputs("run options (the exact search's device):\n", stdout);
+    cli_print_param_help(stdout, "run", NULL);
     fputs(CLI_COMMON_HELP, stdout);
 }
 
 static int set_eval(void *p, const char *key, const char *value) { return rvcidx_eval_params_set(p, key, value); }
 static int set_index(void *p, const char *key, const char *value) { return rvcidx_index_params_set(p, key, value); }
+static int set_run(void *r, const char *key, const char *value) { return rvcidx_run_set(r, key, value); }
+
+/* The struct a row of the table sets, with its setter. */
+static cli_param_setter setter_of(const rvcidx_param_info *row, rvcidx_eval_params *ep, rvcidx_index_params *ip,
+                                  rvcidx_run *run, void **params) {
+    if (!strcmp(row->group, "eval")) return *params = ep, set_eval;
+    if (!strcmp(row->group, "run")) return *params = run, set_run;
+    return *params = ip, set_index;
+}
 
 int cmd_eval(int argc, char **argv) {
     enum { OPT_APPLY = 1, OPT_REPORT, OPT_FIRST_ROW };
@@ -41,10 +50,11 @@ int cmd_eval(int argc, char **argv) {
     cli_options_add(&o, "apply", no_argument, OPT_APPLY);
     cli_options_add(&o, "report", required_argument, OPT_REPORT);
     cli_options_add(&o, "first-row", required_argument, OPT_FIRST_ROW);
-    cli_options_params(&o, "index", "max_index_size");
+    cli_options_params(&o, "index run", "max_index_size");
     cli_options_common(&o);
     rvcidx_eval_params ep = rvcidx_eval_default_params();
     rvcidx_index_params ip = rvcidx_index_default_params();
+    rvcidx_run run = rvcidx_run_default();
     const char *report_dir = NULL;
     int apply = 0, opt, rc;
     optind = 0;
@@ -56,24 +66,22 @@ int cmd_eval(int argc, char **argv) {
             if (cli_parse_u64("--first-row", optarg, &ip.first_row)) return CLI_EXIT_USAGE;
         } else if (opt == 'h') return print_usage(), CLI_EXIT_OK;
         else if (row) {
-            int eval = !strcmp(row->group, "eval");
-            if ((rc = cli_option_set(row, optarg, eval ? set_eval : set_index, eval ? (void *)&ep : (void *)&ip)) != 0)
-                return rc;
+            void *params = NULL;
+            cli_param_setter set = setter_of(row, &ep, &ip, &run, &params);
+            if ((rc = cli_option_set(row, optarg, set, params)) != 0) return rc;
         } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
     }
     if (optind + 2 != argc) {
         cli_logf(RVCIDX_LOG_ERROR, "eval: INDEX and STORE.h5 are required; see 'rvcidx eval --help'");
         return CLI_EXIT_USAGE;
     }
-    ep.gpu = ip.gpu;
-    ep.threads = ip.threads;
-    if ((rc = cli_require_gpu(ep.gpu)) != 0) return rc;
+    if ((rc = cli_require_gpu(run.gpu)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
-    ep.progress = cli_progress_cb;
-    ep.progress_user = &cp;
+    run.progress = cli_progress_cb;
+    run.progress_user = &cp;
     rvcidx_eval_report *r = NULL;
-    rc = rvcidx_eval(argv[optind], argv[optind + 1], &ip, &ep, &r);
+    rc = rvcidx_eval(argv[optind], argv[optind + 1], &ip, &ep, &run, &r);
     if (rc) return cli_fail(rc, NULL);
     rvcidx_eval_report_format_table(r, 1, stdout);
     cli_print_eval_summary(r);

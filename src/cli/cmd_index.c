@@ -25,15 +25,17 @@ static const char encode_usage[] =
 static void print_usage(const char *head) {
     fputs(head, stdout);
     fputs("index options:\n", stdout);
-    cli_print_param_help(stdout, "index", "max_index_size");
+    cli_print_param_help(stdout, "index run", "max_index_size");
     fputs(CLI_COMMON_HELP, stdout);
 }
 
 static int set_index(void *p, const char *key, const char *value) { return rvcidx_index_params_set(p, key, value); }
+static int set_run(void *r, const char *key, const char *value) { return rvcidx_run_set(r, key, value); }
 
 typedef struct index_args {
     const char *output, *centroids, *store;
     rvcidx_index_params p;
+    rvcidx_run run;
 } index_args;
 
 static int parse_index_args(int argc, char **argv, const char *usage, index_args *a) {
@@ -41,9 +43,10 @@ static int parse_index_args(int argc, char **argv, const char *usage, index_args
     cli_options o = {.n = 0};
     cli_options_add(&o, "output", required_argument, 'o');
     cli_options_add(&o, "centroids", required_argument, OPT_CENTROIDS);
-    cli_options_params(&o, "index", "max_index_size");
+    cli_options_params(&o, "index run", "max_index_size");
     cli_options_common(&o);
     a->p = rvcidx_index_default_params();
+    a->run = rvcidx_run_default();
     int opt, rc;
     optind = 0;
     while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, o.longopts, NULL)) != -1) {
@@ -52,7 +55,9 @@ static int parse_index_args(int argc, char **argv, const char *usage, index_args
         else if (opt == OPT_CENTROIDS) a->centroids = optarg;
         else if (opt == 'h') return print_usage(usage), -1;
         else if (row) {
-            if ((rc = cli_option_set(row, optarg, set_index, &a->p)) != 0) return rc;
+            int run = !strcmp(row->group, "run");
+            if ((rc = cli_option_set(row, optarg, run ? set_run : set_index, run ? (void *)&a->run : (void *)&a->p)) != 0)
+                return rc;
         } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
     }
     if (!a->output || optind + 1 != argc) {
@@ -80,15 +85,15 @@ int cmd_train(int argc, char **argv) {
     index_args a = {0};
     int rc = parse_index_args(argc, argv, train_usage, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    if ((rc = cli_require_gpu(a.p.gpu)) != 0 || (rc = check_output_dir(a.output)) != 0) return rc;
+    if ((rc = cli_require_gpu(a.run.gpu)) != 0 || (rc = check_output_dir(a.output)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
-    a.p.progress = cli_progress_cb;
-    a.p.progress_user = &cp;
+    a.run.progress = cli_progress_cb;
+    a.run.progress_user = &cp;
     rvcidx_train_result r;
     int lock = -1;
     if ((rc = cli_lock_dir_of(a.output, &lock)) != 0) return rc;
-    rc = rvcidx_train(a.store, a.output, &a.p, &r);
+    rc = rvcidx_train(a.store, a.output, &a.p, &a.run, &r);
     rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     printf("centroids %s: %lld lists from %llu sampled rows (sha256 %.16s...), k-means %.1f s on %s\n", a.output,
@@ -107,12 +112,12 @@ int cmd_encode(int argc, char **argv) {
     if ((rc = check_output_dir(a.output)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
-    a.p.progress = cli_progress_cb;
-    a.p.progress_user = &cp;
+    a.run.progress = cli_progress_cb;
+    a.run.progress_user = &cp;
     rvcidx_encode_result r;
     int lock = -1;
     if ((rc = cli_lock_dir_of(a.output, &lock)) != 0) return rc;
-    rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &r);
+    rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &a.run, &r);
     rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     char k_factor[32] = ""; /* only the refine wrapper of ivfpq4fs has one */

@@ -67,13 +67,14 @@ int cmd_ingest(int argc, char **argv) {
     }
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
-    p.progress = cli_progress_cb;
-    p.progress_user = &cp;
+    rvcidx_run run = rvcidx_run_default();
+    run.progress = cli_progress_cb;
+    run.progress_user = &cp;
     rvcidx_ingest_result r;
     double start = cli_now();
     int lock = -1;
     if ((rc = cli_lock_dir_of(store, &lock)) != 0) return rc;
-    rc = rvcidx_ingest(store, (const char *const *)argv + optind, argc - optind, &p, &r);
+    rc = rvcidx_ingest(store, (const char *const *)argv + optind, argc - optind, &p, &run, &r);
     rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     if (r.outcome == RVCIDX_INGEST_UNCHANGED)

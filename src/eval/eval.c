@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "backend/backend.h"
+#include "backend/run_context.h"
 #include "eval/eval_blend.h"
 #include "eval/eval_choice.h"
 #include "eval/eval_ctx.h"
@@ -124,24 +125,16 @@ static int truth_by_blocks(eval_ctx *c, const rvcidx__backend *b) {
 
 static int compute_truth(eval_ctx *c) {
     rvcidx__backend *b = NULL;
-    RVCIDX__TRY(rvcidx__backend_acquire(c->p->gpu, &b));
+    RVCIDX__TRY(rvcidx__ctx_device(c->run, &b));
     b->describe(b, c->report->truth_device, sizeof c->report->truth_device);
-    if (!c->data.base) {
-        int rc = truth_by_blocks(c, b);
-        rvcidx__backend_release(b);
-        return rc;
-    }
-    if (c->exact && b->host_flat) {
-        rvcidx__backend_release(b);
-        return search_all(c, c->exact, &c->truth, NULL);
-    }
+    if (!c->data.base) return truth_by_blocks(c, b);
+    if (c->exact && b->host_flat) return search_all(c, c->exact, &c->truth, NULL);
     FaissIndex *flat = NULL;
     int rc = b->new_flat(b, c->data.dim, c->info.inner_product, &flat);
     if (rc == 0 && faiss_Index_add(flat, (idx_t)c->data.ntotal, c->data.base) != 0)
         rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: filling the exact index failed: %s", faiss_get_last_error());
     if (rc == 0) rc = search_all(c, flat, &c->truth, NULL);
     if (flat) b->free_flat(b, flat);
-    rvcidx__backend_release(b);
     return rc;
 }
 
@@ -330,9 +323,10 @@ static int slower_than_too_slow(const eval_ctx *c, const rvcidx_eval_point *done
 }
 
 static int report_progress(const eval_ctx *c, size_t done, int finished) {
-    if (!c->p->progress) return 0;
+    const rvcidx_run *run = &c->run->run;
+    if (!run->progress) return 0;
     rvcidx_progress pr = {"eval", "settings", done, c->planned, 0, finished};
-    return c->p->progress(&pr, c->p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "eval: stopped on request") : 0;
+    return run->progress(&pr, run->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "eval: stopped on request") : 0;
 }
 
 /* When no setting of the sweep reached the target, a refine may still get
@@ -504,7 +498,7 @@ static int resolve_params(eval_ctx *c, const rvcidx_eval_params *given) {
 
 int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
                        const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
-                       const rvcidx__eval_others *others, rvcidx_eval_report **out) {
+                       const rvcidx__eval_others *others, rvcidx__ctx *run, rvcidx_eval_report **out) {
     *out = NULL;
     rvcidx_eval_params defaults = rvcidx_eval_default_params();
     eval_ctx c;
@@ -514,7 +508,7 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
     c.extra = c.p->queries_store || c.p->queries_from == RVCIDX_QUERIES_OTHER ? 0 : 1;
     c.report = calloc(1, sizeof *c.report);
     if (!c.report) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
-    rvcidx__set_threads(c.p->threads);
+    c.run = run;
     c.index = index;
     c.others = others;
     int rc = rvcidx__index_describe_loaded(index, label, &c.info);
@@ -537,18 +531,23 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
 }
 
 int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
-                const rvcidx_eval_params *params, rvcidx_eval_report **out) {
-    return rvcidx__eval_file(index_path, store_path, index_params, params, NULL, out);
+                const rvcidx_eval_params *params, const rvcidx_run *run, rvcidx_eval_report **out) {
+    rvcidx__ctx ctx;
+    rvcidx__ctx_open(&ctx, run);
+    int rc = rvcidx__eval_file(index_path, store_path, index_params, params, NULL, &ctx, out);
+    rvcidx__ctx_close(&ctx);
+    return rc;
 }
 
 int rvcidx__eval_file(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
-                      const rvcidx_eval_params *params, const rvcidx__eval_others *others, rvcidx_eval_report **out) {
+                      const rvcidx_eval_params *params, const rvcidx__eval_others *others, rvcidx__ctx *run,
+                      rvcidx_eval_report **out) {
     if (!index_path || !store_path || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval: NULL argument");
     *out = NULL;
     FaissIndex *index = NULL;
     rvcidx__index_info info;
     RVCIDX__TRY(rvcidx__index_load(index_path, &index, &info));
-    int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, others, out);
+    int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, others, run, out);
     faiss_Index_free(index);
     struct stat st;
     if (rc == 0 && stat(index_path, &st) == 0) rvcidx__eval_report_set_size(*out, (uint64_t)st.st_size, (*out)->ntotal);

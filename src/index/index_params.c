@@ -17,7 +17,6 @@ rvcidx_index_params rvcidx_index_default_params(void) {
     p.metric = RVCIDX_METRIC_L2;
     p.seed = 1234;
     p.iterations = RVCIDX_KMEANS_ITERATIONS;
-    p.gpu = RVCIDX_GPU_AUTO;
     p.nprobe = 16;
     p.k_factor = 8;
     return p;
@@ -29,7 +28,6 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
     static const rvcidx_index_type type_of[] = {RVCIDX_INDEX_IVFPQ4FS, RVCIDX_INDEX_IVFPQ4FS, RVCIDX_INDEX_IVFFLAT,
                                                 RVCIDX_INDEX_AUTO};
     static const char *const metrics[] = {"l2", "ip", "cosine"};
-    static const char *const gpu[] = {"auto", "on", "off"};
     static const char *const refines[] = {"flat", "fp16", "sq8"};
     long v = 0;
     int choice = 0;
@@ -40,9 +38,6 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
     } else if (!strcmp(k, "metric")) {
         RVCIDX__TRY(rvcidx__param_choice(k, value, metrics, 3, &choice));
         p->metric = (rvcidx_metric)choice;
-    } else if (!strcmp(k, "gpu")) {
-        RVCIDX__TRY(rvcidx__param_choice(k, value, gpu, 3, &choice));
-        p->gpu = (rvcidx_gpu_mode)choice;
     } else if (!strcmp(k, "nlist")) {
         if (value && !strcmp(value, "auto")) return p->nlist = 0, 0;
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
@@ -56,9 +51,6 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
         if (value && !strcmp(value, "auto")) return p->train_rows = 0, 0;
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 40, &v));
         p->train_rows = v;
-    } else if (!strcmp(k, "threads")) {
-        RVCIDX__TRY(rvcidx__param_long(k, value, 0, 4096, &v));
-        p->threads = (int)v;
     } else if (!strcmp(k, "nprobe")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
         p->nprobe = (int)v;

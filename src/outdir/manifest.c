@@ -59,6 +59,8 @@ static json_t *inputs_json(const char *store_path) {
 
 static json_t *parameters_json(const rvcidx__manifest_spec *m) {
     const rvcidx_index_params *p = m->index;
+    rvcidx_run defaults = rvcidx_run_default();
+    const rvcidx_run *run = m->run ? m->run : &defaults;
     json_t *o = json_pack("{s:i, s:b, s:s, s:s, s:I, s:I, s:i, s:I, s:s, s:i, s:i, s:b}", "dim", m->ingest->dim,
                           "skip_bad", m->ingest->skip_bad, "index",
                           p->type == RVCIDX_INDEX_IVFFLAT ? "ivfflat" : p->type == RVCIDX_INDEX_AUTO ? "auto"
@@ -66,7 +68,7 @@ static json_t *parameters_json(const rvcidx__manifest_spec *m) {
                           p->metric == RVCIDX_METRIC_IP ? "ip" : p->metric == RVCIDX_METRIC_COSINE ? "cosine" : "l2",
                           "nlist", (json_int_t)p->nlist, "seed", (json_int_t)p->seed, "iterations", p->iterations,
                           "train_rows", (json_int_t)p->train_rows, "gpu",
-                          p->gpu == RVCIDX_GPU_ON ? "on" : p->gpu == RVCIDX_GPU_OFF ? "off" : "auto", "nprobe",
+                          run->gpu == RVCIDX_GPU_ON ? "on" : run->gpu == RVCIDX_GPU_OFF ? "off" : "auto", "nprobe",
                           p->nprobe, "k_factor", p->k_factor, "per_speaker", m->per_speaker);
     if (o && m->eval)
         json_object_set_new(o, "eval", json_pack("{s:i, s:I, s:I, s:f, s:b, s:s?, s:s}", "k", m->eval->k, "queries",

@@ -25,6 +25,7 @@ typedef struct rvcidx__manifest_spec {
     const rvcidx_ingest_params *ingest;
     const rvcidx_index_params *index;
     const rvcidx_reduce_params *reduce; /* NULL: no budget */
+    const rvcidx_run *run;   /* the device mode recorded (gpu); NULL: the defaults */
     const rvcidx_eval_params *eval; /* NULL: no evaluation */
     const rvcidx_built_index *indexes; /* one per index built */
     size_t n_indexes;

@@ -35,7 +35,7 @@ static int build_indexes(rvcidx__build_run *run) {
         rvcidx_index_params ip = run->index;
         ip.first_row = run->first_row[i];
         ip.rows = run->rows[i];
-        rc = rvcidx_build_index(run->store, b->dir, b->name, &ip, &run->p->reduce, &run->eval, &b->result);
+        rc = rvcidx__build_index(&run->ctx, run->store, b->dir, b->name, &ip, &run->p->reduce, &run->eval, &b->result);
         rc = rvcidx__build_index_done(run, i, rc);
     }
     return rc;
@@ -45,7 +45,7 @@ static int run_build(rvcidx__build_run *run) {
     const rvcidx_build_params *p = run->p;
     run->start = rvcidx__build_now(); /* times from ingest on, as run.json reports them */
     rvcidx_ingest_result ir;
-    RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &ir));
+    RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &run->ctx.run, &ir));
     double ingest_s = run->r->ingest_seconds = rvcidx__build_now() - run->start;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_INGESTED, .path = run->store, .ingest = &ir, .seconds = ingest_s, .part = -1};
     rvcidx__build_emit(run, &e);
@@ -137,14 +137,15 @@ static int check_resolved(const rvcidx_build_params *p) {
     return 0;
 }
 
-/* gpu on is checked before any work: without it the build would ingest
- * (hours on a big tree) and only fail when training asks for the GPU. */
-static int check_gpu(const rvcidx_build_params *p) {
-    if (p->index.gpu != RVCIDX_GPU_ON || p->stage == RVCIDX_STAGE_PART) return 0; /* a part only encodes, on the CPU */
-    rvcidx_gpu_info info;
-    if (rvcidx_gpu_probe(&info) == 0) return 0;
-    return rvcidx__fail(RVCIDX_ENOGPU, "`gpu=on`, but no GPU is usable: %s; use `gpu=auto` or `gpu=off` ('rvcidx gpu' "
-                        "says more)", info.reason);
+/* `gpu=on`: the device is acquired before any work, for every stage and
+ * index of the build: without it the build would ingest (hours on a big
+ * tree) and only fail when training asks for the GPU. Otherwise it is
+ * acquired by the first stage that needs it (a split's part never does: it
+ * only encodes, on the CPU). */
+static int check_gpu(rvcidx__build_run *run) {
+    if (run->p->run.gpu != RVCIDX_GPU_ON || run->p->stage == RVCIDX_STAGE_PART) return 0;
+    rvcidx__backend *device = NULL;
+    return rvcidx__ctx_device(&run->ctx, &device);
 }
 
 /* The disk needed is what a rebuild writes; a build that will find itself up
@@ -209,12 +210,6 @@ static void run_init(rvcidx__build_run *run, const rvcidx_build_params *p, rvcid
     run->ingest = p->ingest;
     run->index = p->index;
     run->eval = p->eval;
-    run->eval.gpu = p->index.gpu;
-    run->eval.threads = p->index.threads;
-    if (p->progress) {
-        run->ingest.progress = run->index.progress = run->eval.progress = p->progress;
-        run->ingest.progress_user = run->index.progress_user = run->eval.progress_user = p->progress_user;
-    }
     snprintf(run->store, sizeof run->store, "%s/%s", p->outdir, rvcidx_output_name(RVCIDX_OUT_STORE));
     if (p->name) snprintf(run->model, sizeof run->model, "%s", p->name);
     else if (p->ingest.n_frames) snprintf(run->model, sizeof run->model, "frames");
@@ -234,13 +229,15 @@ int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r) {
     rvcidx__build_run run;
     double call_start = rvcidx__build_now();
     run_init(&run, p, r);
-    int rc = check_gpu(p);
+    rvcidx__ctx_open(&run.ctx, &p->run);
+    int rc = check_gpu(&run);
     int plans = p->stage == RVCIDX_STAGE_ALL || p->stage == RVCIDX_STAGE_PREPARE; /* parts and finish: prepare did */
     if (rc == 0 && plans && p->check_fit) rc = check_fit(&run);
     else if (rc == 0 && plans)
         rvcidx__log(RVCIDX_LOG_WARN, "build: not checked against this machine's memory and disk (`no_plan_check`); "
                     "a build that does not fit fails when it runs out");
     if (rc == 0) rc = p->split ? rvcidx__build_split(&run) : locked_build(&run);
+    rvcidx__ctx_close(&run.ctx);
     free(run.first_row);
     free(run.rows);
     r->seconds = rvcidx__build_now() - call_start;

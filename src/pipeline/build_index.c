@@ -26,9 +26,9 @@
 
 static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
 
-int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
+int rvcidx__build_finish(rvcidx__ctx *ctx, const char *store, const char *dir, const char *model, const char *trained, const char *work,
                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, int tuned, rvcidx_index_result *r) {
-    int rc = tuned ? 0 : rvcidx__index_measure(store, dir, trained, work, p, ep, NULL, r); /* split: one index of the whole store */
+    int rc = tuned ? 0 : rvcidx__index_measure(ctx, store, dir, trained, work, p, ep, NULL, r); /* split: one index of the whole store */
     if (rc == 0 && r->eval) rvcidx__eval_report_set_size(r->eval, rvcidx__file_size(work), r->encode.ntotal);
     if (rc == 0) rc = rvcidx__publish_index(dir, model, work, p, r->encode.dim, r);
     if (rc) unlink(work);
@@ -41,7 +41,7 @@ int rvcidx__build_finish(const char *store, const char *dir, const char *model, 
  * exact storage re-ranks with the vectors closer to the originals, so the
  * first that fits is the best one that does: the others are predicted, not
  * built. None fits: RVCIDX_ETOOBIG with every size. */
-static int build_within_size(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+static int build_within_size(rvcidx__ctx *ctx, const char *store, const char *dir, const char *work, rvcidx_index_params *p,
                              const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r) {
     rvcidx_refine_candidate cand[3];
     int dim = 0;
@@ -57,7 +57,7 @@ static int build_within_size(const char *store, const char *dir, const char *wor
                     mib(p->max_index_size), rvcidx_refine_name(q.refine), mib(cand[i].predicted_bytes));
         rvcidx_eval_report_free(r->eval);
         r->eval = NULL;
-        RVCIDX__TRY(rvcidx__encode_and_measure(store, dir, work, &q, ep, others, r));
+        RVCIDX__TRY(rvcidx__encode_and_measure(ctx, store, dir, work, &q, ep, others, r));
         cand[i].built = 1;
         cand[i].file_bytes = rvcidx__file_size(work);
         cand[i].fits = cand[i].file_bytes > 0 && cand[i].file_bytes <= p->max_index_size;
@@ -79,16 +79,16 @@ static int build_within_size(const char *store, const char *dir, const char *wor
     return 0;
 }
 
-static int train_encode_measure(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+static int train_encode_measure(rvcidx__ctx *ctx, const char *store, const char *dir, const char *work, rvcidx_index_params *p,
                                 const rvcidx_eval_params *ep, const rvcidx__eval_others *others,
                                 rvcidx_index_result *r) {
     double t = omp_get_wtime();
-    RVCIDX__TRY(rvcidx_train(store, r->centroids_path, p, &r->train));
+    RVCIDX__TRY(rvcidx__train(store, r->centroids_path, p, ctx, &r->train));
     r->train_seconds += omp_get_wtime() - t;
     p->nlist = r->train.nlist;
-    if (p->type == RVCIDX_INDEX_AUTO) return rvcidx__build_auto(store, dir, work, p, ep, others, r);
-    if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->max_index_size) return build_within_size(store, dir, work, p, ep, others, r);
-    return rvcidx__encode_and_measure(store, dir, work, p, ep, others, r);
+    if (p->type == RVCIDX_INDEX_AUTO) return rvcidx__build_auto(ctx, store, dir, work, p, ep, others, r);
+    if (p->type == RVCIDX_INDEX_IVFPQ4FS && p->max_index_size) return build_within_size(ctx, store, dir, work, p, ep, others, r);
+    return rvcidx__encode_and_measure(ctx, store, dir, work, p, ep, others, r);
 }
 
 /* An app that forces nprobe (Applio realtime: 12) searches the share
@@ -118,7 +118,18 @@ static int other_frames_left(const char *store, const rvcidx__eval_others *o, in
 }
 
 int rvcidx_build_index(const char *store, const char *dir, const char *model, const rvcidx_index_params *ip,
-                       const rvcidx_reduce_params *rp, const rvcidx_eval_params *ep, rvcidx_index_result *r) {
+                       const rvcidx_reduce_params *rp, const rvcidx_eval_params *ep, const rvcidx_run *run,
+                       rvcidx_index_result *r) {
+    rvcidx__ctx ctx;
+    rvcidx__ctx_open(&ctx, run);
+    int rc = rvcidx__build_index(&ctx, store, dir, model, ip, rp, ep, r);
+    rvcidx__ctx_close(&ctx);
+    return rc;
+}
+
+int rvcidx__build_index(rvcidx__ctx *ctx, const char *store, const char *dir, const char *model,
+                        const rvcidx_index_params *ip, const rvcidx_reduce_params *rp, const rvcidx_eval_params *ep,
+                        rvcidx_index_result *r) {
     if (!store || !dir || !model || !ip || !r) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_index: NULL argument");
     memset(r, 0, sizeof *r);
     char work_final[PATH_MAX], work[PATH_MAX];
@@ -133,13 +144,13 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
     rvcidx_reduce_result reduce;
     char reduced[PATH_MAX];
     rvcidx_reduce_params none = rvcidx_reduce_default_params();
-    RVCIDX__TRY(rvcidx__reduce_store(store, dir, ip, rp ? rp : &none, reduced, sizeof reduced, &base, &reduce));
+    RVCIDX__TRY(rvcidx__reduce_store(store, dir, ip, rp ? rp : &none, ctx, reduced, sizeof reduced, &base, &reduce));
     rvcidx__eval_others others = {store, ip->first_row, reduce.input_rows, 0};
     int left = 0, rc = reduced[0] ? other_frames_left(store, &others, &left) : 0;
     const rvcidx__eval_others *tune_with = left ? &others : NULL;
     if (reduced[0]) store = reduced; /* the index holds the kept vectors only */
     p = base;
-    if (rc == 0) rc = train_encode_measure(store, dir, work, &p, ep, tune_with, r);
+    if (rc == 0) rc = train_encode_measure(ctx, store, dir, work, &p, ep, tune_with, r);
     for (int retry = 0; rc == RVCIDX_ETARGET && retry < 6; retry++) { /* nlist falls each time: ends by nlist <= nprobe */
         int64_t fewer = nlist_for_forced_nprobe(r, ep);
         if (!fewer) break;
@@ -148,7 +159,7 @@ int rvcidx_build_index(const char *store, const char *dir, const char *model, co
         p = base;
         p.nlist = fewer;
         double encode_s = r->encode_seconds, eval_s = r->eval_seconds; /* the stage times count every attempt */
-        rc = train_encode_measure(store, dir, work, &p, ep, tune_with, r);
+        rc = train_encode_measure(ctx, store, dir, work, &p, ep, tune_with, r);
         r->encode_seconds += encode_s;
         r->eval_seconds += eval_s;
     }

@@ -41,6 +41,7 @@ rvcidx__manifest_spec rvcidx__build_manifest_spec(const rvcidx__build_run *run, 
     m.ingest = &run->ingest;
     m.index = &run->index;
     m.reduce = &run->p->reduce;
+    m.run = &run->p->run;
     m.eval = &run->eval;
     m.per_speaker = run->p->per_speaker;
     if (with_indexes && run->r) {
@@ -142,7 +143,7 @@ static void write_run_json(const rvcidx__build_run *run, double ingest_s, double
     rvcidx_runtime_versions v;
     if (rvcidx_get_runtime_versions(&v) != 0) snprintf(v.blas, sizeof v.blas, "unknown");
     json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:f, s:f, s:o}", "format", "rvcidx-run", "host", host, "blas",
-                          v.blas, "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN), "threads", run->index.threads,
+                          v.blas, "cpus", (int)sysconf(_SC_NPROCESSORS_ONLN), "threads", run->p->run.threads,
                           "ingest_s", ingest_s, "total_s", total_s, "indexes", indexes);
     if (rvcidx_outdir_path(run->p->outdir, RVCIDX_OUT_RUN, path, sizeof path) != 0 || !o ||
         rvcidx__write_json_file(path, o, 0) != 0)

@@ -6,12 +6,14 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "backend/run_context.h"
 #include "rvcidx/build.h"
 #include "outdir/manifest.h"
 
 typedef struct rvcidx__build_run {
     const rvcidx_build_params *p;
-    rvcidx_ingest_params ingest; /* p's, with the progress callback and the coupled GPU/thread settings */
+    rvcidx__ctx ctx;             /* the run's device (acquired once), threads and progress callback */
+    rvcidx_ingest_params ingest; /* p's */
     rvcidx_index_params index;
     rvcidx_eval_params eval;
     char store[PATH_MAX];

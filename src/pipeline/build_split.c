@@ -36,7 +36,7 @@ static int stage_prepare(rvcidx__build_run *run) {
     const rvcidx_build_params *p = run->p;
     run->start = rvcidx__build_now();
     rvcidx_ingest_result ir;
-    RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &ir));
+    RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &run->ctx.run, &ir));
     run->r->ingest_seconds = rvcidx__build_now() - run->start;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_INGESTED, .path = run->store, .ingest = &ir,
                             .seconds = run->r->ingest_seconds, .part = -1};
@@ -52,7 +52,7 @@ static int stage_prepare(rvcidx__build_run *run) {
     RVCIDX__TRY(split_request(run, &request));
     int reused = 0;
     double t = rvcidx__build_now();
-    int rc = rvcidx__split_prepare(run->store, p->outdir, &run->index, &p->reduce, p->split, request, &reused);
+    int rc = rvcidx__split_prepare(&run->ctx, run->store, p->outdir, &run->index, &p->reduce, p->split, request, &reused);
     free(request);
     if (rc) return rc;
     rvcidx_build_event d = {.kind = RVCIDX_EVENT_SPLIT_PREPARED, .parts = p->split, .reused = reused,
@@ -104,7 +104,7 @@ static int stage_part(rvcidx__build_run *run, unsigned part) {
     int reused = 0;
     double t = rvcidx__build_now();
     int rc = check_parts(run, request);
-    if (rc == 0) rc = rvcidx__split_part(run->store, p->outdir, &run->index, part, request, &reused);
+    if (rc == 0) rc = rvcidx__split_part(&run->ctx, run->store, p->outdir, &run->index, part, request, &reused);
     free(request);
     if (rc) return rc;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_PART_DONE, .part = part, .parts = p->split, .reused = reused,
@@ -128,7 +128,7 @@ static int stage_finish(rvcidx__build_run *run) {
     if (rc == 0) rc = rvcidx__build_plan_indexes(run);
     if (rc == 0) {
         rvcidx_built_index *b = &run->r->indexes[0];
-        rc = rvcidx__split_finish(run->store, p->outdir, run->model, &run->index, &run->eval, request, &b->result);
+        rc = rvcidx__split_finish(&run->ctx, run->store, p->outdir, run->model, &run->index, &run->eval, request, &b->result);
         rc = rvcidx__build_index_done(run, 0, rc);
     }
     free(request);

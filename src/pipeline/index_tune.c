@@ -82,7 +82,7 @@ static int plan_queries(const char *store, const rvcidx_index_params *p, const r
 }
 
 /* The tuning index: the trained empty index plus rows [first_row, +rows). */
-static int encode_tuning_index(const char *store, const char *dir, const char *trained, const rvcidx_index_params *p,
+static int encode_tuning_index(rvcidx__ctx *ctx, const char *store, const char *dir, const char *trained, const rvcidx_index_params *p,
                                uint64_t rows, char *out, size_t n) {
     char final[PATH_MAX], own_trained[PATH_MAX + 16] = "";
     snprintf(final, sizeof final, "%s/index-tuning", dir);
@@ -93,12 +93,12 @@ static int encode_tuning_index(const char *store, const char *dir, const char *t
         snprintf(own_trained, sizeof own_trained, "%s.trained", out);
         char centroids[PATH_MAX + 16];
         snprintf(centroids, sizeof centroids, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
-        rc = rvcidx_encode_trained(store, centroids, own_trained, p);
+        rc = rvcidx_encode_trained(store, centroids, own_trained, p, &ctx->run);
         trained = own_trained;
     }
     rvcidx_index_params part = *p;
     part.rows = rows;
-    if (rc == 0) rc = rvcidx_encode_part(store, trained, out, &part, NULL);
+    if (rc == 0) rc = rvcidx_encode_part(store, trained, out, &part, &ctx->run, NULL);
     if (own_trained[0]) unlink(own_trained);
     if (rc) unlink(out);
     return rc;
@@ -112,13 +112,13 @@ static void log_tuning_index(const rvcidx_index_params *ip, uint64_t tune_rows) 
 /* Measures the index at path, or loaded when not NULL (the tuning index when
  * tune_rows > 0), and, when tuning, takes the chosen setting into
  * r->nprobe/k_factor. */
-static int eval_and_choose(const char *store, const char *path, FaissIndex *loaded, const rvcidx_index_params *ip,
+static int eval_and_choose(rvcidx__ctx *ctx, const char *store, const char *path, FaissIndex *loaded, const rvcidx_index_params *ip,
                            const rvcidx_eval_params *ep, const rvcidx_eval_params *eq, uint64_t tune_rows,
                            const rvcidx__eval_others *others, rvcidx_index_result *r) {
     rvcidx__eval_others held = {store, ip->first_row, tune_rows, 1};
     if (tune_rows && !others) others = &held; /* each held-out speaker measured apart */
-    RVCIDX__TRY(loaded ? rvcidx__eval_index(loaded, path, store, ip, eq, others, &r->eval)
-                       : rvcidx__eval_file(path, store, ip, eq, others, &r->eval));
+    RVCIDX__TRY(loaded ? rvcidx__eval_index(loaded, path, store, ip, eq, others, ctx, &r->eval)
+                       : rvcidx__eval_file(path, store, ip, eq, others, ctx, &r->eval));
     if (tune_rows)
         snprintf(r->eval->queries_desc, sizeof r->eval->queries_desc, "held-out speaker%s: %s frames (rows %llu..) "
                  "against a tuning index of the other speakers' %llu rows", r->eval->groups > 1 ? "s" : "",
@@ -155,21 +155,21 @@ static int tuning_by_id(const char *store, const rvcidx_index_params *p, uint64_
 /* The tuning index in memory, its rows read by id: encoded from the
  * centroids as the trained file was (the same seeded PQ sample), measured,
  * dropped. */
-static int tune_by_id(const char *store, const char *dir, const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
+static int tune_by_id(rvcidx__ctx *ctx, const char *store, const char *dir, const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
                       const rvcidx_eval_params *eq, uint64_t tune_rows, rvcidx_index_result *r) {
     char centroids[PATH_MAX + 16], label[PATH_MAX + 32];
     snprintf(centroids, sizeof centroids, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
     snprintf(label, sizeof label, "%s/index-tuning (in memory)", dir);
     rvcidx__encoding e;
-    RVCIDX__TRY(rvcidx__encoding_open(store, centroids, ip, 1, &e));
+    RVCIDX__TRY(rvcidx__encoding_open(store, centroids, ip, &ctx->run, 1, &e));
     int rc = rvcidx__encoding_add(&e, tune_rows);
-    if (rc == 0) rc = eval_and_choose(store, label, e.index, ip, ep, eq, tune_rows, NULL, r);
+    if (rc == 0) rc = eval_and_choose(ctx, store, label, e.index, ip, ep, eq, tune_rows, NULL, r);
     if (rc == 0) rc = rvcidx__row_reader_status(e.rows);
     rvcidx__encoding_free(&e);
     return rc;
 }
 
-static int measure_and_choose(const char *store, const char *dir, const char *trained, const char *work,
+static int measure_and_choose(rvcidx__ctx *ctx, const char *store, const char *dir, const char *trained, const char *work,
                               const rvcidx_index_params *ip, const rvcidx_eval_params *ep,
                               const rvcidx__eval_others *others, rvcidx_index_result *r) {
     double t = omp_get_wtime();
@@ -181,18 +181,18 @@ static int measure_and_choose(const char *store, const char *dir, const char *tr
     if (tune_rows && ep->tune && ip->type == RVCIDX_INDEX_IVFPQ4FS) RVCIDX__TRY(tuning_by_id(store, ip, tune_rows, &by_id));
     if (tune_rows && ep->tune) log_tuning_index(ip, tune_rows);
     if (by_id) {
-        int rc = tune_by_id(store, dir, ip, ep, &eq, tune_rows, r);
+        int rc = tune_by_id(ctx, store, dir, ip, ep, &eq, tune_rows, r);
         r->eval_seconds = omp_get_wtime() - t;
         if (rc == 0) rc = rvcidx_index_set_search_params(work, r->nprobe, r->k_factor);
         return rc;
     }
     if (tune_rows && ep->tune) {
-        RVCIDX__TRY(encode_tuning_index(store, dir, trained, ip, tune_rows, tuning, sizeof tuning));
+        RVCIDX__TRY(encode_tuning_index(ctx, store, dir, trained, ip, tune_rows, tuning, sizeof tuning));
     } else if (tune_rows) {
         eq.queries_from = RVCIDX_QUERIES_SELF; /* --no-tune measures the shipped index as it is */
         tune_rows = 0;
     }
-    int rc = eval_and_choose(store, tuning[0] ? tuning : work, NULL, ip, ep, &eq, tune_rows, others, r);
+    int rc = eval_and_choose(ctx, store, tuning[0] ? tuning : work, NULL, ip, ep, &eq, tune_rows, others, r);
     if (tuning[0]) unlink(tuning);
     r->eval_seconds = omp_get_wtime() - t;
     if (rc == 0 && ep->tune) rc = rvcidx_index_set_search_params(work, r->nprobe, r->k_factor);
@@ -218,7 +218,7 @@ static int can_extend_tuning_index(uint64_t held, uint64_t rows) {
  * again, and writing and reading a 2.3 GB tuning index). With RFlat the
  * held-out rows go to the PQ index only and the floats are streamed into
  * the file (rvcidx__encoding_finish_streamed). */
-static int encode_through_tuning_index(const char *store, const char *dir, const char *work,
+static int encode_through_tuning_index(rvcidx__ctx *ctx, const char *store, const char *dir, const char *work,
                                        const rvcidx_index_params *p, const rvcidx_eval_params *ep,
                                        const rvcidx_eval_params *eq, uint64_t tune_rows, uint64_t rows,
                                        rvcidx_index_result *r) {
@@ -229,13 +229,13 @@ static int encode_through_tuning_index(const char *store, const char *dir, const
     int by_id = 0;
     RVCIDX__TRY(tuning_by_id(store, p, tune_rows, &by_id));
     rvcidx__encoding e;
-    RVCIDX__TRY(rvcidx__encoding_open(store, r->centroids_path, p, by_id, &e));
+    RVCIDX__TRY(rvcidx__encoding_open(store, r->centroids_path, p, &ctx->run, by_id, &e));
     char label[PATH_MAX + 32];
     snprintf(label, sizeof label, "%s/index-tuning (in memory)", dir);
     int rc = rvcidx__encoding_add(&e, tune_rows);
     double t1 = omp_get_wtime(), t2 = t1;
     if (rc == 0) {
-        rc = eval_and_choose(store, label, e.index, p, ep, eq, tune_rows, NULL, r);
+        rc = eval_and_choose(ctx, store, label, e.index, p, ep, eq, tune_rows, NULL, r);
         t2 = omp_get_wtime();
     }
     /* RFlat: the tuning rows' floats are dropped and the file written with
@@ -255,15 +255,15 @@ static int encode_through_tuning_index(const char *store, const char *dir, const
     return rc;
 }
 
-int rvcidx__index_measure(const char *store, const char *dir, const char *trained, const char *work,
+int rvcidx__index_measure(rvcidx__ctx *ctx, const char *store, const char *dir, const char *trained, const char *work,
                    const rvcidx_index_params *p, const rvcidx_eval_params *ep, const rvcidx__eval_others *others,
                    rvcidx_index_result *r) {
     r->nprobe = p->nprobe;
     r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
-    return ep ? measure_and_choose(store, dir, trained, work, p, ep, others, r) : 0;
+    return ep ? measure_and_choose(ctx, store, dir, trained, work, p, ep, others, r) : 0;
 }
 
-int rvcidx__encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
+int rvcidx__encode_and_measure(rvcidx__ctx *ctx, const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
                                const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r) {
     rvcidx_eval_params eq;
     uint64_t tune_rows = 0, rows = 0;
@@ -271,15 +271,15 @@ int rvcidx__encode_and_measure(const char *store, const char *dir, const char *w
     if (tune_rows && can_extend_tuning_index(tune_rows, rows)) {
         r->nprobe = p->nprobe;
         r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
-        return encode_through_tuning_index(store, dir, work, p, ep, &eq, tune_rows, rows, r);
+        return encode_through_tuning_index(ctx, store, dir, work, p, ep, &eq, tune_rows, rows, r);
     }
     double t = omp_get_wtime();
-    RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, p, &r->encode));
+    RVCIDX__TRY(rvcidx_encode(store, r->centroids_path, work, p, &ctx->run, &r->encode));
     r->encode_seconds = omp_get_wtime() - t;
-    return rvcidx__index_measure(store, dir, NULL, work, p, ep, others, r);
+    return rvcidx__index_measure(ctx, store, dir, NULL, work, p, ep, others, r);
 }
 
-int rvcidx__tune_first(const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+int rvcidx__tune_first(rvcidx__ctx *ctx, const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
                        rvcidx_index_result *r, int *tuned) {
     *tuned = 0;
     if (!ep || !ep->tune || p->type != RVCIDX_INDEX_IVFPQ4FS) return 0;
@@ -293,7 +293,7 @@ int rvcidx__tune_first(const char *store, const char *dir, const rvcidx_index_pa
     log_tuning_index(p, tune_rows);
     r->nprobe = p->nprobe;
     r->k_factor = p->k_factor;
-    int rc = tune_by_id(store, dir, p, ep, &eq, tune_rows, r);
+    int rc = tune_by_id(ctx, store, dir, p, ep, &eq, tune_rows, r);
     r->eval_seconds = omp_get_wtime() - t;
     *tuned = rc == 0;
     return rc;

@@ -42,6 +42,11 @@ static const rvcidx_param_info table[] = {
      "an index type every call of the app succeeds on, its k, tuning at its\n"
      "query pattern. Default: the seed's IVF,PQx4fs,RFlat at k 8, which serves\n"
      "rvc, applio and ultimate-rvc"},
+    /* ---- the run (rvcidx/run.h): where and on how many threads, not what ---- */
+    {"gpu", "run", RVCIDX_PARAM_CHOICE, "auto|on|off", NONE, "auto", "auto|on|off", "--gpu",
+     "k-means and exact searches on the GPU when one is usable (on: or fail; off: the CPU)", ""},
+    {"gpu_device", "run", RVCIDX_PARAM_INT, "", 0, 1023, "0", "N", "--gpu-device", "the CUDA device to use", ""},
+    {"threads", "run", RVCIDX_PARAM_INT, "", 0, 4096, "0", "N", "--threads", "CPU threads (0: all)", ""},
     /* ---- the budget (rvcidx/reduce.h) ---- */
     {"max_vectors", "reduce", RVCIDX_PARAM_INT, "all", 1, 1099511627776.0, "all", "N|all", "--max-vectors",
      "index at most N vectors, chosen by --reduce (RVC apps hold N*D*4 bytes of them in RAM)",
@@ -103,9 +108,6 @@ static const rvcidx_param_info table[] = {
     {"iterations", "index", RVCIDX_PARAM_INT, "", 1, 1000, "10", "N", "--iterations", "k-means iterations", ""},
     {"train_rows", "index", RVCIDX_PARAM_INT, "auto", 1, 1099511627776.0, "auto", "N|auto", "--train-rows",
      "k-means sample (auto: min(N, 64*nlist))", ""},
-    {"threads", "index", RVCIDX_PARAM_INT, "", 0, 4096, "0", "N", "--threads", "CPU threads (0: all)", ""},
-    {"gpu", "index", RVCIDX_PARAM_CHOICE, "auto|on|off", NONE, "auto", "auto|on|off", "--gpu",
-     "train on the GPU when one is usable (on: or fail; off: the CPU)", ""},
     {"nprobe", "index", RVCIDX_PARAM_INT, "", 1, 16777216, "16", "N", "--nprobe",
      "lists searched, written into the index (tuning chooses it)", ""},
     {"k_factor", "index", RVCIDX_PARAM_INT, "", 1, 1024, "8", "N", "--k-factor",

@@ -23,6 +23,7 @@
 #ifndef RVCIDX_PIPELINE_SPLIT_H
 #define RVCIDX_PIPELINE_SPLIT_H
 
+#include "backend/run_context.h"
 #include "rvcidx/build.h"
 #include "rvcidx/index_build.h"
 
@@ -30,12 +31,12 @@
  * trains (unless DIR/.rvcidx-split holds this request's training) and writes
  * the shared work for `parts` parts of the rows. *reused (optional): 1 when
  * nothing had to be done. */
-int rvcidx__split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip,
+int rvcidx__split_prepare(rvcidx__ctx *ctx, const char *store_path, const char *dir, const rvcidx_index_params *ip,
                           const rvcidx_reduce_params *budget, unsigned parts, const char *request, int *reused);
 
 /* Encodes part `part` (0-based) into DIR/.rvcidx-split/part-KEY-NNNN-of-MMMM.index; *reused
  * (optional): 1 when that file was already there. */
-int rvcidx__split_part(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
+int rvcidx__split_part(rvcidx__ctx *ctx, const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
                       const char *request, int *reused);
 
 /* The number of parts DIR/.rvcidx-split was prepared with (0 when not prepared). */
@@ -44,7 +45,7 @@ int rvcidx__split_parts(const char *dir, const char *request, unsigned *parts);
 /* Merges every part (all must be there; together exactly the prepared rows),
  * measures, tunes and publishes the index in dir like rvcidx_build_index
  * (same result fields). DIR/.rvcidx-split stays until rvcidx__split_clear. */
-int rvcidx__split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
+int rvcidx__split_finish(rvcidx__ctx *ctx, const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
                         const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *result);
 
 /* Removes DIR/.rvcidx-split: call once the build is recorded (manifest written), so a

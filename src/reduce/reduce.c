@@ -37,6 +37,7 @@
 #include "base/hash.h"
 #include "base/internal.h"
 #include "backend/backend.h"
+#include "backend/run_context.h"
 #include "base/threads.h"
 #include "eval/eval_blend.h"
 #include "index/index_internal.h"
@@ -101,8 +102,7 @@ static int reduce_rows(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t
         return 0;
     }
     rvcidx_index_params l2 = *p; /* the reduction is L2 whatever the index's metric, as its measurement */
-    l2.metric = RVCIDX_METRIC_L2;
-    l2.progress = NULL; /* the groups are reported instead of faiss's silent k-means */
+    l2.metric = RVCIDX_METRIC_L2; /* the groups are reported, through env, instead of faiss's silent k-means */
     int rc = rvcidx__reduce_kmeans(&l2, env, dim, want, x, sample, out);
     if (rc && rc != RVCIDX_EINTR) rc = rvcidx__fail(rc, "`max_vectors`: %s", rvcidx_last_error());
     if (rc == 0) *kept = want;
@@ -471,7 +471,8 @@ static int run_reduction(reduce_job *j, const char *final, rvcidx_reduce_result 
 }
 
 int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_reduce_params *rp,
-                         char *out_path, size_t n, rvcidx_index_params *reduced, rvcidx_reduce_result *r) {
+                         rvcidx__ctx *run, char *out_path, size_t n, rvcidx_index_params *reduced,
+                         rvcidx_reduce_result *r) {
     double t0 = omp_get_wtime();
     memset(r, 0, sizeof *r);
     *reduced = *p;
@@ -488,19 +489,17 @@ int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_
         rvcidx_store_close(j->st);
         return free(j), rc;
     }
-    rvcidx__set_threads(p->threads); /* faiss's k-means and searches below, as training runs them */
     j->nsp = speaker_ranges(j->st, j->first, j->rows, j->sp_first, j->sp_rows, j->sp_name);
     r->applied = 1;
     r->method = r->requested = rp->method;
     r->budget = j->budget;
     r->input_rows = j->rows;
     r->seed = p->seed;
-    j->env = (rvcidx__reduce_env){NULL, p->progress, p->progress_user, "reduce"};
-    rc = rvcidx__backend_acquire(p->gpu, &j->env.backend); /* k-means and exact searches: the GPU when there is one */
+    j->env = (rvcidx__reduce_env){NULL, run->run.progress, run->run.progress_user, "reduce"};
+    rc = rvcidx__ctx_device(run, &j->env.backend); /* k-means and exact searches: the GPU when there is one */
     char final[PATH_MAX];
     snprintf(final, sizeof final, "%s/reduced.h5", dir);
     if (rc == 0) rc = run_reduction(j, final, r);
-    rvcidx__backend_release(j->env.backend);
     rvcidx_store_close(j->st);
     free(j);
     if (rc) return unlink(final), rc;

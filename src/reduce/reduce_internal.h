@@ -18,6 +18,7 @@
 #include "rvcidx/progress.h"
 
 struct rvcidx__backend;
+struct rvcidx__ctx; /* backend/run_context.h: the run's device, threads and progress */
 
 /* Where the reduction's k-means and exact searches run and what it reports
  * while they do: the build's backend (a GPU's flat index when there is one;
@@ -50,12 +51,13 @@ void rvcidx__reduce_free_flat(const rvcidx__reduce_env *env, FaissIndex *flat);
 int rvcidx__reduce_budget(const rvcidx_reduce_params *p, rvcidx_index_type type, uint64_t rows, int dim,
                           uint64_t *budget);
 
-/* When rp sets a budget below p's rows: writes the kept vectors to
+/* When rp sets a budget below p's rows: on run's device, writes the kept vectors to
  * dir/reduced.h5 (out_path), *reduced the parameters that index all of it,
  * r what was done and the blend error against all rows. Otherwise out_path
  * "" and r->applied 0. */
 int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_reduce_params *rp,
-                         char *out_path, size_t n, rvcidx_index_params *reduced, rvcidx_reduce_result *r);
+                         struct rvcidx__ctx *run, char *out_path, size_t n, rvcidx_index_params *reduced,
+                         rvcidx_reduce_result *r);
 
 /* want split over nsp parts of sp_rows rows (n in all) by their share,
  * largest remainders first (earlier parts on ties), no part above its rows:
