@@ -114,7 +114,7 @@ static void options_are_the_rows(void **state) {
         for (size_t j = 0; j < i; j++) assert_string_not_equal(rvcidx_params_info(j)->flag, r->flag);
     }
     cli_options o = {.n = 0};
-    cli_options_params(&o, "build reduce eval ingest index", NULL);
+    cli_options_params(&o, "build run reduce eval ingest index", NULL);
     assert_int_equal(o.n, (int)rvcidx_params_count() - 1); /* all but outdir, which is -o */
     for (int k = 0; k < o.n; k++) {
         const rvcidx_param_info *r = cli_option_param(o.longopts[k].val);

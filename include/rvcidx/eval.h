@@ -213,16 +213,16 @@ RVCIDX_API int rvcidx_eval_report_write_json(const rvcidx_eval_report *report, c
 /* Writes dir/report.json, dir/timings.json and dir/report.md (atomically),
  * and asks plot (optional) to draw dir/report.svg, which report.md then
  * shows. Creates dir when missing. */
-RVCIDX_API int rvcidx_eval_report_write_outputs(const rvcidx_eval_report *report, const char *dir,
-                                     int (*plot)(const rvcidx_eval_report *report, const char *svg_path, void *user),
-                                     void *plot_user);
+RVCIDX_API int rvcidx_eval_report_write_outputs(
+    const rvcidx_eval_report *report, const char *dir,
+    int (*plot)(const rvcidx_eval_report *report, const char *svg_path, void *user), void *plot_user);
 
 /* The settings as a Markdown table (all 0: only the chosen and stored ones). */
 RVCIDX_API void rvcidx_eval_report_format_table(const rvcidx_eval_report *report, int all, FILE *out);
 /* One line of per-block search times for setting p (realtime apps), after
  * lead; nothing when they were not measured. */
 RVCIDX_API void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *report, const rvcidx_eval_point *p,
-                                           const char *lead, FILE *out);
+                                                      const char *lead, FILE *out);
 
 /* Why no setting reached the target and what to change, in one line naming
  * parameters (nlist, target_recall, metric); written into buf. */

@@ -165,7 +165,8 @@ RVCIDX_API int rvcidx_encode_trained(const char *store_path, const char *centroi
 /* Adds store rows [params->first_row, +params->rows) (rows 0: to the end) to
  * the index read from trained_path and writes the partial index to part_path. */
 RVCIDX_API int rvcidx_encode_part(const char *store_path, const char *trained_path, const char *part_path,
-                                  const rvcidx_index_params *params, const rvcidx_run *run, rvcidx_encode_result *result);
+                                  const rvcidx_index_params *params, const rvcidx_run *run,
+                                  rvcidx_encode_result *result);
 
 /* Appends the parts, in the order given (row order), into one index written
  * to out_path; ids are global row numbers. result->factory is left empty. */
@@ -176,7 +177,7 @@ RVCIDX_API int rvcidx_index_merge(const char *const *part_paths, size_t n, const
  * nprobe, the model name and v1/v2, never "trained" (RVC's UI hides such
  * files), e.g. "added_IVF602_PQ384x4fs_RFlat_nprobe_16_mymodel_v2.index". */
 RVCIDX_API int rvcidx_index_file_name(const rvcidx_index_params *p, int dim, int64_t nlist, const char *model,
-                           char *out, size_t n);
+                                      char *out, size_t n);
 
 #ifdef __cplusplus
 }

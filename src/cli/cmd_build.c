@@ -81,7 +81,8 @@ static int parse_cli_option(int opt, const char *arg, build_args *a) {
     case OPT_JOBS:
         if (cli_parse_int("--jobs", arg, 1, 256, &v)) return CLI_EXIT_USAGE;
         return a->jobs = (int)v, 0;
-    case 'o': return cli_option_set(rvcidx_params_find("outdir"), arg, set_build, &a->p);
+    case 'o': /* an empty one is as none: the required-arguments message says what to give */
+        return arg[0] ? cli_option_set(rvcidx_params_find("outdir"), arg, set_build, &a->p) : (a->p.outdir = NULL, 0);
     default: return -1;
     }
 }

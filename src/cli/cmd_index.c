@@ -56,8 +56,8 @@ static int parse_index_args(int argc, char **argv, const char *usage, index_args
         else if (opt == 'h') return print_usage(usage), -1;
         else if (row) {
             int run = !strcmp(row->group, "run");
-            if ((rc = cli_option_set(row, optarg, run ? set_run : set_index, run ? (void *)&a->run : (void *)&a->p)) != 0)
-                return rc;
+            void *params = run ? (void *)&a->run : (void *)&a->p;
+            if ((rc = cli_option_set(row, optarg, run ? set_run : set_index, params)) != 0) return rc;
         } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
     }
     if (!a->output || optind + 1 != argc) {

@@ -256,8 +256,8 @@ static int encode_through_tuning_index(rvcidx__ctx *ctx, const char *store, cons
 }
 
 int rvcidx__index_measure(rvcidx__ctx *ctx, const char *store, const char *dir, const char *trained, const char *work,
-                   const rvcidx_index_params *p, const rvcidx_eval_params *ep, const rvcidx__eval_others *others,
-                   rvcidx_index_result *r) {
+                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, const rvcidx__eval_others *others,
+                          rvcidx_index_result *r) {
     r->nprobe = p->nprobe;
     r->k_factor = p->type == RVCIDX_INDEX_IVFPQ4FS ? p->k_factor : 0;
     return ep ? measure_and_choose(ctx, store, dir, trained, work, p, ep, others, r) : 0;

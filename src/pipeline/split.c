@@ -391,7 +391,7 @@ int rvcidx__split_parts(const char *dir, const char *request, unsigned *parts) {
 }
 
 int rvcidx__split_part(rvcidx__ctx *ctx, const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
-                      const char *request, int *reused) {
+                       const char *request, int *reused) {
     if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_part: NULL argument");
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
@@ -461,7 +461,7 @@ static int merge_parts(rvcidx__ctx *ctx, const char *store_path, const char *dir
 }
 
 int rvcidx__split_finish(rvcidx__ctx *ctx, const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
-                        const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *r) {
+                         const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *r) {
     if (!store_path || !dir || !model || !ip || !request || !r)
         return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_finish: NULL argument");
     memset(r, 0, sizeof *r);

@@ -37,7 +37,7 @@ int rvcidx__split_prepare(rvcidx__ctx *ctx, const char *store_path, const char *
 /* Encodes part `part` (0-based) into DIR/.rvcidx-split/part-KEY-NNNN-of-MMMM.index; *reused
  * (optional): 1 when that file was already there. */
 int rvcidx__split_part(rvcidx__ctx *ctx, const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
-                      const char *request, int *reused);
+                       const char *request, int *reused);
 
 /* The number of parts DIR/.rvcidx-split was prepared with (0 when not prepared). */
 int rvcidx__split_parts(const char *dir, const char *request, unsigned *parts);
@@ -46,7 +46,7 @@ int rvcidx__split_parts(const char *dir, const char *request, unsigned *parts);
  * measures, tunes and publishes the index in dir like rvcidx_build_index
  * (same result fields). DIR/.rvcidx-split stays until rvcidx__split_clear. */
 int rvcidx__split_finish(rvcidx__ctx *ctx, const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
-                        const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *result);
+                         const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *result);
 
 /* Removes DIR/.rvcidx-split: call once the build is recorded (manifest written), so a
  * failure before that can still reuse the training and the parts. */
