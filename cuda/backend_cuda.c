@@ -1,5 +1,6 @@
 /* backend_cuda.c — the CUDA backend: faiss GPU flat indexes through the
- * faiss C API (GpuIndexFlat via faiss_index_cpu_to_gpu on device 0).
+ * faiss C API (GpuIndexFlat via faiss_index_cpu_to_gpu on the run's device,
+ * `gpu_device`).
  *
  * k-means on the GPU: faiss's Clustering runs its iterations on the CPU but
  * assigns points through this index, which is where the N*nlist*D work is.
@@ -18,6 +19,7 @@
 
 typedef struct cuda_state {
     FaissStandardGpuResources *resources;
+    int number;          /* the CUDA device */
     char device[160];
 } cuda_state;
 
@@ -32,7 +34,7 @@ static int cuda_new_flat(const rvcidx__backend *b, int d, int inner_product, Fai
     RVCIDX__FAISS_CHECK(faiss_IndexFlat_new_with(&cpu, d, inner_product ? METRIC_INNER_PRODUCT : METRIC_L2),
                         "IndexFlat_new_with");
     FaissGpuIndex *gpu = NULL;
-    int rc = faiss_index_cpu_to_gpu((FaissGpuResourcesProvider *)s->resources, 0, (FaissIndex *)cpu, &gpu);
+    int rc = faiss_index_cpu_to_gpu((FaissGpuResourcesProvider *)s->resources, s->number, (FaissIndex *)cpu, &gpu);
     faiss_Index_free((FaissIndex *)cpu);
     RVCIDX__FAISS_CHECK(rc, "index_cpu_to_gpu (flat)");
     *out = (FaissIndex *)gpu;
@@ -51,7 +53,7 @@ static void cuda_release(rvcidx__backend *b) {
     free(b);
 }
 
-int rvcidx__backend_cuda_init(rvcidx__backend **out) {
+int rvcidx__backend_cuda_init(int device, rvcidx__backend **out) {
     rvcidx__backend *b = calloc(1, sizeof *b);
     cuda_state *s = calloc(1, sizeof *s);
     if (!b || !s) {
@@ -66,8 +68,9 @@ int rvcidx__backend_cuda_init(rvcidx__backend **out) {
         return rvcidx__fail(RVCIDX_ENOGPU, "faiss could not set up the GPU: %s", msg ? msg : "?");
     }
     rvcidx_gpu_info info;
-    rvcidx_gpu_probe(&info);
-    snprintf(s->device, sizeof s->device, "cuda:0 %.100s (%.0f GiB, CUDA runtime %d.%d)", info.name,
+    rvcidx_gpu_probe_device(device, &info);
+    s->number = device;
+    snprintf(s->device, sizeof s->device, "cuda:%d %.100s (%.0f GiB, CUDA runtime %d.%d)", device, info.name,
              (double)info.memory_bytes / (1024.0 * 1024.0 * 1024.0), info.runtime_version / 1000,
              info.runtime_version % 1000 / 10);
     b->name = "cuda";

@@ -15,7 +15,9 @@
 
 int rvcidx_gpu_compiled(void) { return 1; }
 
-int rvcidx_gpu_probe(rvcidx_gpu_info *out) {
+int rvcidx_gpu_probe(rvcidx_gpu_info *out) { return rvcidx_gpu_probe_device(0, out); }
+
+int rvcidx_gpu_probe_device(int device, rvcidx_gpu_info *out) {
     if (!out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_gpu_probe: NULL argument");
     memset(out, 0, sizeof *out);
     cudaRuntimeGetVersion(&out->runtime_version);
@@ -29,14 +31,19 @@ int rvcidx_gpu_probe(rvcidx_gpu_info *out) {
         cudaGetLastError(); /* clear the sticky error so later probes start clean */
         return rvcidx__fail(RVCIDX_ENOGPU, "no usable GPU: %s", out->reason);
     }
+    if (device < 0 || device >= count) {
+        snprintf(out->reason, sizeof out->reason, "no CUDA device %d: %d device(s), numbered from 0", device, count);
+        return rvcidx__fail(RVCIDX_ENOGPU, "no usable GPU: %s; use `gpu_device` 0..%d", out->reason, count - 1);
+    }
     struct cudaDeviceProp prop;
-    err = cudaGetDeviceProperties(&prop, 0);
+    err = cudaGetDeviceProperties(&prop, device);
     if (err != cudaSuccess) {
         snprintf(out->reason, sizeof out->reason, "cudaGetDeviceProperties: %s",
                  cudaGetErrorString(err));
         return rvcidx__fail(RVCIDX_ENOGPU, "no usable GPU: %s", out->reason);
     }
     out->count = count;
+    out->device = device;
     snprintf(out->name, sizeof out->name, "%.127s", prop.name);
     out->memory_bytes = (unsigned long long)prop.totalGlobalMem;
     return 0;

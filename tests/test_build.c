@@ -41,7 +41,7 @@ static rvcidx_build_params params_for(const char *outdir, const char *const *src
     p.sources = srcs;
     p.n_sources = 1;
     p.name = "demo";
-    p.index.threads = 1;
+    p.run.threads = 1;
     p.eval.queries = 200;
     p.on_event = ev ? count_event : NULL;
     p.event_user = ev;

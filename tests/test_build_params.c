@@ -32,9 +32,12 @@ static void defaults_are_the_clis(void **state) {
     assert_true(p.eval.target_recall == ep.target_recall);
     assert_int_equal(p.eval.tune, 1);
     assert_int_equal(p.eval.measure_speed, 1);
-    assert_int_equal(p.eval.gpu, p.index.gpu); /* coupled as the CLI does */
-    assert_int_equal(p.eval.threads, p.index.threads);
-    assert_null(p.progress);
+    rvcidx_run run = rvcidx_run_default(); /* one device and thread count for every stage */
+    assert_memory_equal(&p.run, &run, sizeof run);
+    assert_int_equal(p.run.gpu, RVCIDX_GPU_AUTO);
+    assert_int_equal(p.run.gpu_device, 0);
+    assert_int_equal(p.run.threads, 0);
+    assert_null(p.run.progress);
     assert_null(p.on_event);
     assert_null(p.plot);
 }
@@ -94,9 +97,11 @@ static void every_key_sets_its_field(void **state) {
     SET_OK(p, "train_rows", "auto");
     assert_int_equal(p->index.train_rows, 0);
     SET_OK(p, "threads", "2");
-    assert_int_equal(p->index.threads, 2);
+    assert_int_equal(p->run.threads, 2);
     SET_OK(p, "gpu", "off");
-    assert_int_equal(p->index.gpu, RVCIDX_GPU_OFF);
+    assert_int_equal(p->run.gpu, RVCIDX_GPU_OFF);
+    SET_OK(p, "gpu_device", "3");
+    assert_int_equal(p->run.gpu_device, 3);
     SET_OK(p, "nprobe", "4");
     assert_int_equal(p->index.nprobe, 4);
     SET_OK(p, "k_factor", "2");
@@ -129,8 +134,8 @@ static void every_key_sets_its_field(void **state) {
     assert_int_equal(p->eval.tune, 1);
     SET_OK(p, "no_timing", "1");
     assert_int_equal(p->eval.measure_speed, 0);
-    rvcidx_build_params_destroy(p);
-    rvcidx_build_params_destroy(NULL);
+    rvcidx_build_params_free(p);
+    rvcidx_build_params_free(NULL);
 }
 
 /* `for` is kept and applied over the other parameters when resolved,
@@ -151,7 +156,7 @@ static void for_resolves_in_any_order(void **state) {
     assert_int_equal(r.index.type, RVCIDX_INDEX_IVFFLAT);
     SET_OK(p, "index", "ivfflat"); /* what the app loads: accepted */
     assert_int_equal(rvcidx_build_params_resolve(p, &r), 0);
-    rvcidx_build_params_destroy(p);
+    rvcidx_build_params_free(p);
     static const char *const crossed[][4] = {{"index", "ivfpq4fs", "for", "applio-realtime"},
                                              {"for", "applio-realtime", "index", "ivfpq4fs"},
                                              {"k", "8", "for", "w-okada"}, {"for", "w-okada", "k", "8"},
@@ -169,7 +174,7 @@ static void for_resolves_in_any_order(void **state) {
         static const char *const src[] = {"data"};
         rvcidx_build_params_set_sources(p, src, 1);
         assert_int_equal(rvcidx_build_params_check(p), RVCIDX_EINVAL);
-        rvcidx_build_params_destroy(p);
+        rvcidx_build_params_free(p);
     }
 }
 
@@ -283,11 +288,11 @@ static void sources_and_progress(void **state) {
     rvcidx_build_params_set_progress(p, progress_fn, &user);
     assert_ptr_equal(p->sources, srcs);
     assert_int_equal(p->n_sources, 2);
-    assert_ptr_equal(p->progress, progress_fn);
-    assert_ptr_equal(p->progress_user, &user);
+    assert_ptr_equal(p->run.progress, progress_fn);
+    assert_ptr_equal(p->run.progress_user, &user);
     rvcidx_build_params_set_sources(NULL, srcs, 2); /* no crash */
     rvcidx_build_params_set_progress(NULL, NULL, NULL);
-    rvcidx_build_params_destroy(p);
+    rvcidx_build_params_free(p);
 }
 
 /* The CLI names options where the library names parameters (cli_log.c). */
@@ -297,31 +302,31 @@ static void reduction_keys(void **state) {
     (void)state;
     rvcidx_build_params *p = rvcidx_build_params_create();
     assert_non_null(p);
-    assert_int_equal(p->index.max_vectors, 0);
-    assert_int_equal(p->index.max_app_memory, 0);
-    assert_int_equal(p->index.reduce, RVCIDX_REDUCE_AUTO);
+    assert_int_equal(p->reduce.max_vectors, 0);
+    assert_int_equal(p->reduce.max_app_memory, 0);
+    assert_int_equal(p->reduce.method, RVCIDX_REDUCE_AUTO);
     assert_string_equal(rvcidx_reduce_method_name(RVCIDX_REDUCE_AUTO), "auto");
     assert_string_equal(rvcidx_reduce_method_name(RVCIDX_REDUCE_HUBS), "hubs");
     SET_OK(p, "reduce", "kmeans");
-    assert_int_equal(p->index.reduce, RVCIDX_REDUCE_KMEANS);
+    assert_int_equal(p->reduce.method, RVCIDX_REDUCE_KMEANS);
     SET_OK(p, "max_vectors", "10000");
-    assert_int_equal(p->index.max_vectors, 10000);
+    assert_int_equal(p->reduce.max_vectors, 10000);
     SET_OK(p, "max-vectors", "all");
-    assert_int_equal(p->index.max_vectors, 0);
+    assert_int_equal(p->reduce.max_vectors, 0);
     SET_OK(p, "max_app_memory", "1.5G");
-    assert_int_equal(p->index.max_app_memory, 1610612736);
+    assert_int_equal(p->reduce.max_app_memory, 1610612736);
     SET_OK(p, "max_app_memory", "512MiB");
-    assert_int_equal(p->index.max_app_memory, 536870912);
+    assert_int_equal(p->reduce.max_app_memory, 536870912);
     SET_OK(p, "max_app_memory", "4096");
-    assert_int_equal(p->index.max_app_memory, 4096);
+    assert_int_equal(p->reduce.max_app_memory, 4096);
     SET_OK(p, "reduce", "stratified");
-    assert_int_equal(p->index.reduce, RVCIDX_REDUCE_STRATIFIED);
+    assert_int_equal(p->reduce.method, RVCIDX_REDUCE_STRATIFIED);
     assert_string_equal(rvcidx_reduce_method_name(RVCIDX_REDUCE_RANDOM), "random");
     refused(p, "max_vectors", "0", "max_vectors: '0'");
     refused(p, "max_app_memory", "2X", "max_app_memory: '2X' is not a size");
     refused(p, "max_app_memory", "-1G", "max_app_memory: '-1G'");
     refused(p, "reduce", "dedup", "reduce: 'dedup' is not kmeans, stratified, random, auto or hubs");
-    rvcidx_build_params_destroy(p);
+    rvcidx_build_params_free(p);
     char buf[256];
     assert_string_equal(cli_with_flags("`max_vectors` and `max_app_memory=1G`", buf, sizeof buf),
                         "--max-vectors and --max-app-memory 1G");

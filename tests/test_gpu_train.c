@@ -25,9 +25,10 @@ static void train_encode(rvcidx_gpu_mode mode, const char *tag, rvcidx_train_res
     snprintf(centroids, sizeof centroids, "%s/c-%s.h5", dir, tag);
     snprintf(index, sizeof index, "%s/i-%s.index", dir, tag);
     rvcidx_index_params p = rvcidx_index_default_params();
-    p.gpu = mode;
-    assert_int_equal(rvcidx_train(store, centroids, &p, tr), 0);
-    assert_int_equal(rvcidx_encode(store, centroids, index, &p, NULL), 0);
+    rvcidx_run run = rvcidx_run_default();
+    run.gpu = mode;
+    assert_int_equal(rvcidx_train(store, centroids, &p, &run, tr), 0);
+    assert_int_equal(rvcidx_encode(store, centroids, index, &p, &run, NULL), 0);
 }
 
 /* The share of the 8 stored neighbours (self left out) the two indexes
@@ -87,7 +88,7 @@ int main(void) {
     assert_int_equal(rvcidx_demo_write(dir, &d, NULL), 0);
     snprintf(store, sizeof store, "%s/store.h5", dir);
     const char *srcs[] = {dir};
-    assert_int_equal(rvcidx_ingest(store, srcs, 1, NULL, NULL), 0);
+    assert_int_equal(rvcidx_ingest(store, srcs, 1, NULL, NULL, NULL), 0);
     const struct CMUnitTest tests[] = {cmocka_unit_test(gpu_and_cpu_centroids_agree)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,10 +43,15 @@ static void setup_case(const char *name, int speakers, double minutes, char *tre
     demo_speakers(tree, "speaker", 0, speakers, minutes);
 }
 
+static int ingest_one_run(const char *store, const char *src, const rvcidx_ingest_params *p, const rvcidx_run *run,
+                          rvcidx_ingest_result *r) {
+    const char *srcs[] = {src};
+    return rvcidx_ingest(store, srcs, 1, p, run, r);
+}
+
 static int ingest_one(const char *store, const char *src, const rvcidx_ingest_params *p,
                       rvcidx_ingest_result *r) {
-    const char *srcs[] = {src};
-    return rvcidx_ingest(store, srcs, 1, p, r);
+    return ingest_one_run(store, src, p, NULL, r);
 }
 
 static int by_bytes(const struct dirent **a, const struct dirent **b) {
@@ -422,9 +427,10 @@ static void interrupted_run_keeps_the_previous_store_and_no_temp(void **state) {
         demo_speakers(tree, prefixes[i], 0, 1, 0.2);
         stopper s = {0, 2};
         rvcidx_ingest_params p = rvcidx_ingest_default_params();
-        p.progress = stop_later;
-        p.progress_user = &s;
-        assert_int_equal(ingest_one(store, tree, &p, NULL), RVCIDX_EINTR);
+        rvcidx_run run = rvcidx_run_default();
+        run.progress = stop_later;
+        run.progress_user = &s;
+        assert_int_equal(ingest_one_run(store, tree, &p, &run, NULL), RVCIDX_EINTR);
         assert_int_equal(s.calls, 3);
         unsigned char *after = test_read_file(store, &n1);
         assert_int_equal(n1, n0);

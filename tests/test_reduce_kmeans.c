@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 #include "rvcidx/error.h"
 #include "rvcidx/index.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 #include "rvcidx/demo.h"
 #include "rvcidx/ingest.h"
 #include "rvcidx/store.h"
@@ -102,7 +102,7 @@ int main(void) {
     assert_int_equal(rvcidx_demo_write(dir, &d, NULL), 0);
     snprintf(store, sizeof store, "%s/store.h5", dir);
     const char *srcs[] = {dir};
-    assert_int_equal(rvcidx_ingest(store, srcs, 1, NULL, NULL), 0);
+    assert_int_equal(rvcidx_ingest(store, srcs, 1, NULL, NULL, NULL), 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_as_one_flat_index),
         cmocka_unit_test(fewer_rows_than_k),

@@ -9,23 +9,38 @@
 
 #include <string.h>
 
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 #include "rvcidx/demo.h"
 #include "rvcidx/error.h"
+#include "backend/run_context.h"
 #include "rvcidx/ingest.h"
 #include "rvcidx/store.h"
 #include "store/store_impl.h"
 
 static char dir[4096], store[4200], out_dir[4200];
 
-static rvcidx_index_params budgeted(uint64_t measure_rows) {
-    rvcidx_index_params p = rvcidx_index_default_params();
-    p.threads = 1;
-    p.gpu = RVCIDX_GPU_OFF;
-    p.max_vectors = 1200;
-    p.reduce = RVCIDX_REDUCE_AUTO;
-    p.reduce_measure_rows = measure_rows;
-    return p;
+static rvcidx_index_params one_thread(void) { return rvcidx_index_default_params(); }
+
+/* The reduction in a run of its own: one thread on the CPU, reporting to fn. */
+static int reduce(const rvcidx_index_params *p, const rvcidx_reduce_params *b, rvcidx_progress_fn fn, void *user,
+                  char *path, size_t n, rvcidx_index_params *reduced, rvcidx_reduce_result *r) {
+    rvcidx_run run = rvcidx_run_default();
+    run.threads = 1;
+    run.gpu = RVCIDX_GPU_OFF;
+    run.progress = fn, run.progress_user = user;
+    rvcidx__ctx ctx;
+    rvcidx__ctx_open(&ctx, &run);
+    int rc = rvcidx__reduce_store(store, out_dir, p, b, &ctx, path, n, reduced, r);
+    rvcidx__ctx_close(&ctx);
+    return rc;
+}
+
+static rvcidx_reduce_params budgeted(uint64_t measure_rows) {
+    rvcidx_reduce_params b = rvcidx_reduce_default_params();
+    b.max_vectors = 1200;
+    b.method = RVCIDX_REDUCE_AUTO;
+    b.measure_rows = measure_rows;
+    return b;
 }
 
 static void reduced_rows_sha(const char *path, uint64_t *rows, char sha[65]) {
@@ -50,11 +65,12 @@ static int exists(const char *name) {
 
 static void sampled_measurement(void **state) {
     (void)state;
-    rvcidx_index_params p = budgeted(3000), reduced;
+    rvcidx_index_params p = one_thread(), reduced;
+    rvcidx_reduce_params b = budgeted(3000);
     rvcidx_reduce_result r;
     char path[4400], sha1[65], sha2[65];
     uint64_t rows = 0;
-    assert_int_equal(said(rvcidx__reduce_store(store, out_dir, &p, path, sizeof path, &reduced, &r)), 0);
+    assert_int_equal(said(reduce(&p, &b, NULL, NULL, path, sizeof path, &reduced, &r)), 0);
     assert_true(r.applied && r.measured);
     assert_int_equal(r.n_trials, 3); /* 4 speakers: kmeans, stratified and hubs */
     assert_non_null(strstr(r.measured_on, "sample of all 6000"));
@@ -62,17 +78,18 @@ static void sampled_measurement(void **state) {
     assert_false(exists("reduce-sample.h5"));
     reduced_rows_sha(path, &rows, sha1);
     assert_int_equal(rows, 1200);
-    assert_int_equal(said(rvcidx__reduce_store(store, out_dir, &p, path, sizeof path, &reduced, &r)), 0);
+    assert_int_equal(said(reduce(&p, &b, NULL, NULL, path, sizeof path, &reduced, &r)), 0);
     reduced_rows_sha(path, &rows, sha2);
     assert_string_equal(sha1, sha2); /* seeded: the same rows kept */
 }
 
 static void all_rows_under_the_cap(void **state) {
     (void)state;
-    rvcidx_index_params p = budgeted(0), reduced;
+    rvcidx_index_params p = one_thread(), reduced;
+    rvcidx_reduce_params b = budgeted(0);
     rvcidx_reduce_result r;
     char path[4400];
-    assert_int_equal(said(rvcidx__reduce_store(store, out_dir, &p, path, sizeof path, &reduced, &r)), 0);
+    assert_int_equal(said(reduce(&p, &b, NULL, NULL, path, sizeof path, &reduced, &r)), 0);
     assert_true(r.measured);
     assert_null(strstr(r.measured_on, "sample"));
     assert_non_null(strstr(r.measured_on, "the last speaker"));
@@ -98,11 +115,11 @@ static int record(const rvcidx_progress *pr, void *user) {
 static void every_phase_reports(void **state) {
     (void)state;
     seen s = {0};
-    rvcidx_index_params p = budgeted(3000), reduced;
-    p.progress = record, p.progress_user = &s;
+    rvcidx_index_params p = one_thread(), reduced;
+    rvcidx_reduce_params b = budgeted(3000);
     rvcidx_reduce_result r;
     char path[4400];
-    assert_int_equal(said(rvcidx__reduce_store(store, out_dir, &p, path, sizeof path, &reduced, &r)), 0);
+    assert_int_equal(said(reduce(&p, &b, record, &s, path, sizeof path, &reduced, &r)), 0);
     assert_true(s.sample && s.kmeans && s.stratified && s.hubs && s.knn && s.reduce && s.finished);
 }
 
@@ -115,11 +132,11 @@ static void a_stop_leaves_nothing(void **state) {
         snprintf(cmd, sizeof cmd, "rm -f '%s'/*.h5", out_dir);
         assert_int_equal(system(cmd), 0);
         seen s = {.stop_at = stages[i]};
-        rvcidx_index_params p = budgeted(3000), reduced;
-        p.progress = record, p.progress_user = &s;
+        rvcidx_index_params p = one_thread(), reduced;
+        rvcidx_reduce_params b = budgeted(3000);
         rvcidx_reduce_result r;
         char path[4400];
-        assert_int_equal(rvcidx__reduce_store(store, out_dir, &p, path, sizeof path, &reduced, &r), RVCIDX_EINTR);
+        assert_int_equal(reduce(&p, &b, record, &s, path, sizeof path, &reduced, &r), RVCIDX_EINTR);
         assert_false(exists("reduced.h5"));
         assert_false(exists("reduce-sample.h5"));
         snprintf(cmd, sizeof cmd, "'%s'/*.tmp*", out_dir);
@@ -139,7 +156,7 @@ static void kmeans_rows_bounded(void **state) {
  * half the data, and above the kept vectors it must hold. */
 static void planned_memory_bounded(void **state) {
     (void)state;
-    rvcidx_index_params p = rvcidx_index_default_params();
+    rvcidx_reduce_params p = rvcidx_reduce_default_params();
     const uint64_t vec = 768 * 4, sizes[2] = {5000000, 18000000};
     for (int i = 0; i < 2; i++) {
         uint64_t ram = rvcidx__reduce_predict_ram(&p, sizes[i], 768, 40, 1000000);
@@ -157,7 +174,7 @@ int main(void) {
     assert_int_equal(rvcidx_demo_write(dir, &d, NULL), 0);
     snprintf(store, sizeof store, "%s/store.h5", dir);
     const char *srcs[] = {dir};
-    assert_int_equal(rvcidx_ingest(store, srcs, 1, NULL, NULL), 0);
+    assert_int_equal(rvcidx_ingest(store, srcs, 1, NULL, NULL, NULL), 0);
     snprintf(out_dir, sizeof out_dir, "%s/out", dir);
     char cmd[4400];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", out_dir);

@@ -12,6 +12,8 @@
 #ifndef RVCIDX_APP_H
 #define RVCIDX_APP_H
 
+#include "rvcidx/export.h"
+
 #include "rvcidx/index.h"
 
 #ifdef __cplusplus
@@ -47,22 +49,22 @@ typedef struct rvcidx_app_profile {
 
 /* The profile of app (static storage, never freed); NULL for RVCIDX_APP_NONE
  * or an unknown value. */
-const rvcidx_app_profile *rvcidx_app_profile_get(rvcidx_app app);
+RVCIDX_API const rvcidx_app_profile *rvcidx_app_profile_get(rvcidx_app app);
 
 /* The app named name ("rvc", "rvc-realtime", "applio", "applio-realtime",
  * "ultimate-rvc", "w-okada"); RVCIDX_EINVAL for any other name. */
-int rvcidx_app_from_name(const char *name, rvcidx_app *out);
+RVCIDX_API int rvcidx_app_from_name(const char *name, rvcidx_app *out);
 
 /* 1 when every call app makes succeeds on an index of this type (for
  * RVCIDX_INDEX_AUTO: on whichever type auto picks). */
-int rvcidx_app_accepts(rvcidx_app app, rvcidx_index_type type);
+RVCIDX_API int rvcidx_app_accepts(rvcidx_app app, rvcidx_index_type type);
 
 /* Sets what app needs into the build's parameters: ep->app, k, the forced
  * nprobe, the realtime query pattern (block frames and threads), and
  * ip->type when the app cannot use ip->type (Applio realtime: IVF-Flat, the
  * only type with an nprobe whose files hold every vector exactly).
  * RVCIDX_APP_NONE leaves both as they are. */
-int rvcidx_app_apply(rvcidx_app app, rvcidx_index_params *ip, struct rvcidx_eval_params *ep);
+RVCIDX_API int rvcidx_app_apply(rvcidx_app app, rvcidx_index_params *ip, struct rvcidx_eval_params *ep);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
  *   complete build.
  *
  * A split build (split > 0) runs the same work in stages that separate
- * processes may run (rvcidx/split.h): prepare, each part, finish.
+ * processes may run: prepare, each part, finish (docs/scale.md).
  *
  * The library never prints and never forks: what happens is told through
  * the progress callback (bars), the log sink (rvcidx/log.h) and the event
@@ -24,6 +24,8 @@
 #ifndef RVCIDX_BUILD_H
 #define RVCIDX_BUILD_H
 
+#include "rvcidx/export.h"
+
 #include <stddef.h>
 
 #include "rvcidx/eval.h"
@@ -33,10 +35,14 @@
 #include "rvcidx/app.h"
 #include "rvcidx/plan.h"
 #include "rvcidx/progress.h"
+#include "rvcidx/reduce.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* `split`: at most this many parts. */
+enum { RVCIDX_SPLIT_MAX_PARTS = 4096 };
 
 typedef enum rvcidx_build_stage {
     RVCIDX_STAGE_ALL = 0, /* every stage, here */
@@ -100,14 +106,15 @@ typedef struct rvcidx_build_params { /* from rvcidx_build_default_params() */
                                          (RVCIDX_ASSUME_DISK, RVCIDX_DISK_LIMIT) */
     rvcidx_ingest_params ingest;
     rvcidx_index_params index;
+    rvcidx_reduce_params reduce;      /* a budget: how many vectors each index keeps, and how chosen */
     rvcidx_eval_params eval;
     rvcidx_app app;                   /* `for`: the app that loads the index (RVCIDX_APP_NONE: none); its needs
                                          are applied by rvcidx_build over index and eval, whatever order the
                                          parameters were set in */
     unsigned given;                   /* RVCIDX_GIVEN_* bits: set explicitly, so `for` may not override them
                                          (rvcidx_build_params_set keeps it; a struct filled by hand sets it) */
-    rvcidx_progress_fn progress;      /* optional: every stage reports through it */
-    void *progress_user;
+    rvcidx_run run;                   /* the device, threads and progress callback: acquired once for
+                                         every stage (rvcidx/run.h) */
     rvcidx_build_event_fn on_event;   /* optional */
     void *event_user;
     rvcidx_plot_fn plot;              /* optional: report.svg */
@@ -130,49 +137,49 @@ typedef struct rvcidx_build_result {
 enum { RVCIDX_GIVEN_INDEX = 1u, RVCIDX_GIVEN_K = 2u, RVCIDX_GIVEN_NPROBE = 4u };
 
 /* The CLI's defaults: the seed's IVF,PQx4fs,RFlat, tuned to 8-recall@8 >= 0.95. */
-rvcidx_build_params rvcidx_build_default_params(void);
+RVCIDX_API rvcidx_build_params rvcidx_build_default_params(void);
 
 /* The checks rvcidx_build makes of p before any work (sources given, split
  * options consistent, a name usable in a file name, `for` not against an
  * index, k or nprobe given explicitly); RVCIDX_EINVAL with the parameter
  * named. Every check between parameters is here, whatever order they were
  * set in. */
-int rvcidx_build_params_check(const rvcidx_build_params *p);
+RVCIDX_API int rvcidx_build_params_check(const rvcidx_build_params *p);
 
 /* *out = p with `for`'s needs applied (index type, k, forced nprobe, the
  * app's query pattern): the parameters rvcidx_build runs with. */
-int rvcidx_build_params_resolve(const rvcidx_build_params *p, rvcidx_build_params *out);
+RVCIDX_API int rvcidx_build_params_resolve(const rvcidx_build_params *p, rvcidx_build_params *out);
 
 /* Runs the build p describes; r (may be NULL) receives what was made, also
  * after a failure (the indexes planned; those built have an index_path). */
-int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r);
+RVCIDX_API int rvcidx_build(const rvcidx_build_params *p, rvcidx_build_result *r);
 
 /* Frees what r owns; r can be reused. */
-void rvcidx_build_result_clear(rvcidx_build_result *r);
+RVCIDX_API void rvcidx_build_result_clear(rvcidx_build_result *r);
 
 /* *current = 1 when p->outdir holds a complete build of p's sources as they
  * are now with p's parameters, judged from sizes and mtimes without reading
- * any shard (rvcidx_build_is_current in rvcidx/manifest.h): what `rvcidx
+ * any shard: what `rvcidx
  * submit` uses to leave built models out. */
-int rvcidx_build_check_current(const rvcidx_build_params *p, int *current);
+RVCIDX_API int rvcidx_build_check_current(const rvcidx_build_params *p, int *current);
 
 /* r as JSON text (indexes with paths, chosen settings and recall; times):
  * what bindings return. *json is malloc'd; the caller frees it (free, or
  * rvcidx_free from a binding). */
-int rvcidx_build_result_json(const rvcidx_build_result *r, char **json);
+RVCIDX_API int rvcidx_build_result_json(const rvcidx_build_result *r, char **json);
 
 /* ---- for bindings (ctypes, cffi): parameters by name, no struct layout --- */
 
-/* A zeroed result on the heap, for rvcidx_build; destroy clears and frees it. */
-rvcidx_build_result *rvcidx_build_result_create(void);
-void rvcidx_build_result_destroy(rvcidx_build_result *r);
+/* A zeroed result on the heap, for rvcidx_build; free clears and frees it. */
+RVCIDX_API rvcidx_build_result *rvcidx_build_result_create(void);
+RVCIDX_API void rvcidx_build_result_free(rvcidx_build_result *r);
 
 /* Frees memory the library allocated for the caller (rvcidx_build_result_json's text). */
-void rvcidx_free(void *p);
+RVCIDX_API void rvcidx_free(void *p);
 
-/* A heap copy of the defaults; free with rvcidx_build_params_destroy. */
-rvcidx_build_params *rvcidx_build_params_create(void);
-void rvcidx_build_params_destroy(rvcidx_build_params *p);
+/* A heap copy of the defaults; free with rvcidx_build_params_free. */
+RVCIDX_API rvcidx_build_params *rvcidx_build_params_create(void);
+RVCIDX_API void rvcidx_build_params_free(rvcidx_build_params *p);
 
 /* Sets one parameter from text, by the name the CLI's option has without
  * its dashes, '-' or '_' alike ("nlist", "per_speaker", "target-recall",
@@ -181,17 +188,17 @@ void rvcidx_build_params_destroy(rvcidx_build_params *p);
  * (outdir, name, queries) are kept by pointer: they must outlive the build.
  * RVCIDX_EINVAL for an unknown name or a bad value, the message naming the
  * parameter. */
-int rvcidx_build_params_set(rvcidx_build_params *p, const char *key, const char *value);
+RVCIDX_API int rvcidx_build_params_set(rvcidx_build_params *p, const char *key, const char *value);
 
 /* Sources by pointer (kept, not copied); callbacks. */
-void rvcidx_build_params_set_sources(rvcidx_build_params *p, const char *const *sources, int n);
+RVCIDX_API void rvcidx_build_params_set_sources(rvcidx_build_params *p, const char *const *sources, int n);
 /* Frames in memory instead of sources (p->ingest.frames; borrowed: kept
  * unchanged and alive until rvcidx_build returns; see rvcidx_frames). The
  * model name defaults to "frames"; a build from frames always reads and
  * hashes them (no size-and-mtime shortcut), and is up to date, writing
  * nothing, when they and the parameters are those of OUTDIR's manifest. */
-void rvcidx_build_params_set_frames(rvcidx_build_params *p, const rvcidx_frames *frames, size_t n);
-void rvcidx_build_params_set_progress(rvcidx_build_params *p, rvcidx_progress_fn fn, void *user);
+RVCIDX_API void rvcidx_build_params_set_frames(rvcidx_build_params *p, const rvcidx_frames *frames, size_t n);
+RVCIDX_API void rvcidx_build_params_set_progress(rvcidx_build_params *p, rvcidx_progress_fn fn, void *user);
 
 #ifdef __cplusplus
 }

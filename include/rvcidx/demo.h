@@ -13,6 +13,8 @@
 #ifndef RVCIDX_DEMO_H
 #define RVCIDX_DEMO_H
 
+#include "rvcidx/export.h"
+
 #include <stdint.h>
 
 #include "rvcidx/progress.h"
@@ -34,12 +36,12 @@ typedef struct rvcidx_demo_params {
 } rvcidx_demo_params;
 
 /* Defaults as documented above. */
-rvcidx_demo_params rvcidx_demo_default_params(void);
+RVCIDX_API rvcidx_demo_params rvcidx_demo_default_params(void);
 
 /* Writes the tree under root (created if missing). Existing files with the
  * same names are replaced; each file is written to a temporary name first.
  * On success *rows_out (optional) receives the total frames written. */
-int rvcidx_demo_write(const char *root, const rvcidx_demo_params *params, uint64_t *rows_out);
+RVCIDX_API int rvcidx_demo_write(const char *root, const rvcidx_demo_params *params, uint64_t *rows_out);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef RVCIDX_ERROR_H
 #define RVCIDX_ERROR_H
 
+#include "rvcidx/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,22 +38,22 @@ typedef enum rvcidx_errno {
 } rvcidx_errno;
 
 /* Short description of a status code ("bad input data"); never NULL. */
-const char *rvcidx_strerror(int code);
+RVCIDX_API const char *rvcidx_strerror(int code);
 
 /* Symbolic name of a status code ("RVCIDX_EINPUT"); never NULL. */
-const char *rvcidx_err_name(int code);
+RVCIDX_API const char *rvcidx_err_name(int code);
 
 /* The message of the last failure on this thread, or "" if none.
  * Owned by the library; valid until the next failure on this thread. */
-const char *rvcidx_last_error(void);
+RVCIDX_API const char *rvcidx_last_error(void);
 
 /* The exit code `rvcidx` uses for a status (docs/exit-codes.md): 0 ok, 2 bad
  * parameter, 3 bad input, 4 I/O, 6 no GPU, 7 target not reached, 8 does not
  * fit, 9 locked, 10 verify mismatch, 130 interrupted, 1 anything else. */
-int rvcidx_exit_code(int status);
+RVCIDX_API int rvcidx_exit_code(int status);
 
 /* What an exit code means, in a few words ("failed: bad input (exit 3)"). */
-const char *rvcidx_exit_reason(int exit_code);
+RVCIDX_API const char *rvcidx_exit_reason(int exit_code);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,8 @@
 #ifndef RVCIDX_EVAL_H
 #define RVCIDX_EVAL_H
 
+#include "rvcidx/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +42,8 @@
 #include "rvcidx/app.h"
 #include "rvcidx/index.h"
 #include "rvcidx/progress.h"
+#include "rvcidx/run.h"
+#include "rvcidx/reduce.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,8 +65,6 @@ typedef struct rvcidx_eval_params { /* from rvcidx_eval_default_params() */
     double target_recall;      /* k-recall@k to reach (default 0.95) */
     int tune;                  /* 1: sweep and choose; 0: only the index's stored setting */
     int measure_speed;         /* 1: time each setting (single thread and all threads) */
-    rvcidx_gpu_mode gpu;       /* for the ground truth */
-    int threads;               /* 0: all cores */
     rvcidx_app app;            /* the app the index is for (RVCIDX_APP_NONE: none named) */
     int fixed_nprobe;          /* > 0: the app sets this nprobe itself: only it can be chosen */
     int block_frames;          /* > 0: time searches of this many frames a call (realtime apps);
@@ -74,21 +76,18 @@ typedef struct rvcidx_eval_params { /* from rvcidx_eval_default_params() */
                                   block (block_frames frames, default 16, on search_threads threads,
                                   default 1) fits can be chosen, and among those the highest
                                   recall wins; 0 (default): none */
-    rvcidx_progress_fn progress;
-    void *progress_user;
 } rvcidx_eval_params;
 
-rvcidx_eval_params rvcidx_eval_default_params(void);
+RVCIDX_API rvcidx_eval_params rvcidx_eval_default_params(void);
 
 /* Sets one parameter from text, by the name of the CLI's option without its
  * dashes, '-' or '_' alike: k, eval_queries (the sample size), queries (a
  * store of external queries, kept by pointer), queries_from
  * (auto|self|other-speakers), target_recall (0..1), no_tune and no_timing
  * (1/0, true/false, yes/no), max_block_ms (milliseconds, > 0), block_frames
- * (1..65536) and search_threads (0..4096, 0: all cores). gpu and threads are the index's
- * (rvcidx_index_params_set). RVCIDX_EINVAL for an unknown name or a bad
+ * (1..65536) and search_threads (0..4096, 0: all cores). RVCIDX_EINVAL for an unknown name or a bad
  * value, the message starting with the name. */
-int rvcidx_eval_params_set(rvcidx_eval_params *p, const char *key, const char *value);
+RVCIDX_API int rvcidx_eval_params_set(rvcidx_eval_params *p, const char *key, const char *value);
 
 /* Held-out speakers a build's tuning measures apart, at most. */
 #define RVCIDX_EVAL_MAX_GROUPS 3
@@ -192,45 +191,46 @@ typedef struct rvcidx_eval_report {
 
 /* Evaluates the index at index_path whose vectors are rows [p->first_row,
  * +ntotal) of store_path (first_row from index_params; pass NULL for 0).
- * *out is allocated; free with rvcidx_eval_report_free. Returns 0 even when
- * no setting reaches the target (chosen is then -1). */
-int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
-                const rvcidx_eval_params *params, rvcidx_eval_report **out);
+ * The exact search runs on run's device (NULL: the defaults). *out is
+ * allocated; free with rvcidx_eval_report_free. Returns 0 even when no
+ * setting reaches the target (chosen is then -1). */
+RVCIDX_API int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
+                           const rvcidx_eval_params *params, const rvcidx_run *run, rvcidx_eval_report **out);
 
-void rvcidx_eval_report_free(rvcidx_eval_report *report);
+RVCIDX_API void rvcidx_eval_report_free(rvcidx_eval_report *report);
 
 /* For an app that forces nprobe: the nlist at which that nprobe should
  * reach the target, read off this report's sweep (nlist * nprobe / p, p the
  * smallest nprobe that reached the target with no empty slot: about the same
  * share of the data scanned), at most nlist / 2 and at least 1; 0 when no
  * measured setting reached the target or nlist <= nprobe already. */
-int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *report, int nprobe);
+RVCIDX_API int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *report, int nprobe);
 
 /* Writes the report as JSON (every setting, the chosen one). with_speed 0
  * leaves out measured speeds, so the file is the same for the same data. */
-int rvcidx_eval_report_write_json(const rvcidx_eval_report *report, const char *path, int with_speed);
+RVCIDX_API int rvcidx_eval_report_write_json(const rvcidx_eval_report *report, const char *path, int with_speed);
 
 /* Writes dir/report.json, dir/timings.json and dir/report.md (atomically),
  * and asks plot (optional) to draw dir/report.svg, which report.md then
  * shows. Creates dir when missing. */
-int rvcidx_eval_report_write_outputs(const rvcidx_eval_report *report, const char *dir,
-                                     int (*plot)(const rvcidx_eval_report *report, const char *svg_path, void *user),
-                                     void *plot_user);
+RVCIDX_API int rvcidx_eval_report_write_outputs(
+    const rvcidx_eval_report *report, const char *dir,
+    int (*plot)(const rvcidx_eval_report *report, const char *svg_path, void *user), void *plot_user);
 
 /* The settings as a Markdown table (all 0: only the chosen and stored ones). */
-void rvcidx_eval_report_format_table(const rvcidx_eval_report *report, int all, FILE *out);
+RVCIDX_API void rvcidx_eval_report_format_table(const rvcidx_eval_report *report, int all, FILE *out);
 /* One line of per-block search times for setting p (realtime apps), after
  * lead; nothing when they were not measured. */
-void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *report, const rvcidx_eval_point *p,
-                                           const char *lead, FILE *out);
+RVCIDX_API void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *report, const rvcidx_eval_point *p,
+                                                      const char *lead, FILE *out);
 
 /* Why no setting reached the target and what to change, in one line naming
  * parameters (nlist, target_recall, metric); written into buf. */
-void rvcidx_eval_missed_target_message(const rvcidx_eval_report *report, char *buf, size_t n);
+RVCIDX_API void rvcidx_eval_missed_target_message(const rvcidx_eval_report *report, char *buf, size_t n);
 
 /* Rewrites the index file at path with nprobe and k_factor stored in it
  * (atomically). k_factor is ignored for ivfflat. */
-int rvcidx_index_set_search_params(const char *path, int nprobe, int k_factor);
+RVCIDX_API int rvcidx_index_set_search_params(const char *path, int nprobe, int k_factor);
 
 #ifdef __cplusplus
 }

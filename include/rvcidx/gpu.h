@@ -7,6 +7,8 @@
 #ifndef RVCIDX_GPU_H
 #define RVCIDX_GPU_H
 
+#include "rvcidx/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -15,17 +17,22 @@ typedef struct rvcidx_gpu_info {
     int count;               /* usable CUDA devices; 0 when none */
     int runtime_version;     /* e.g. 13000 for CUDA 13.0; 0 when unknown */
     int driver_version;      /* 0 when no driver */
-    char name[128];          /* device 0's name, "" when none */
-    unsigned long long memory_bytes; /* device 0's total memory */
+    int device;              /* the device name and memory_bytes describe */
+    char name[128];          /* its name, "" when none */
+    unsigned long long memory_bytes; /* its total memory */
     char reason[160];        /* why count is 0, "" otherwise */
 } rvcidx_gpu_info;
 
 /* 1 when this library was built with GPU support (RVCIDX_GPU=ON). */
-int rvcidx_gpu_compiled(void);
+RVCIDX_API int rvcidx_gpu_compiled(void);
 
 /* Fills *out. Returns 0 when a GPU is usable, RVCIDX_ENOGPU otherwise (out
  * then says why, as does rvcidx_last_error()), RVCIDX_EINVAL for NULL. */
-int rvcidx_gpu_probe(rvcidx_gpu_info *out);
+RVCIDX_API int rvcidx_gpu_probe(rvcidx_gpu_info *out);
+
+/* The same for CUDA device number device (0-based): RVCIDX_ENOGPU, said
+ * why, when there is no such device. */
+RVCIDX_API int rvcidx_gpu_probe_device(int device, rvcidx_gpu_info *out);
 
 #ifdef __cplusplus
 }

@@ -14,10 +14,13 @@
 #ifndef RVCIDX_INDEX_H
 #define RVCIDX_INDEX_H
 
+#include "rvcidx/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "rvcidx/progress.h"
+#include "rvcidx/run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,12 +40,6 @@ typedef enum rvcidx_metric {
     RVCIDX_METRIC_COSINE = 2  /* inner product on L2-normalised vectors: the
                                  index then stores the normalised vectors */
 } rvcidx_metric;
-
-typedef enum rvcidx_gpu_mode {
-    RVCIDX_GPU_AUTO = 0, /* the GPU when one is usable, else the CPU (logged) */
-    RVCIDX_GPU_ON = 1,   /* the GPU or fail with RVCIDX_ENOGPU */
-    RVCIDX_GPU_OFF = 2
-} rvcidx_gpu_mode;
 
 /* What the refine wrapper of an ivfpq4fs index stores to re-rank with, and
  * what apps get back from reconstruct_n. Every RVC app keeps
@@ -74,48 +71,6 @@ typedef enum rvcidx_refine {
  * setting measured, for 2.5x less k-means time (docs/parameters.md). */
 #define RVCIDX_KMEANS_ITERATIONS 10
 
-/* The default of rvcidx_index_params.reduce_measure_rows: up to a million
- * input rows the methods are measured on all of them; past it their cost
- * stays that of a million, whatever the input's size. */
-#define RVCIDX_REDUCE_MEASURE_ROWS 1000000ull
-
-/* How `max_vectors` chooses the vectors kept (bench/reduce.sh). */
-typedef enum rvcidx_reduce_method {
-    RVCIDX_REDUCE_KMEANS = 0,     /* faiss k-means centres */
-    RVCIDX_REDUCE_STRATIFIED,     /* a seeded subsample of each speaker's rows, by its share */
-    RVCIDX_REDUCE_RANDOM,         /* a seeded uniform subsample */
-    RVCIDX_REDUCE_AUTO,           /* default: kmeans, stratified and (with 3+ speakers) hubs, each
-                                     measured on the held-out speaker's frames against all frames;
-                                     the lowest mean blend error is kept */
-    RVCIDX_REDUCE_HUBS            /* the frames most often among the 8 nearest of other speakers'
-                                     probe frames (2+ speakers): what RVC's queries land on */
-} rvcidx_reduce_method;
-
-/* "kmeans", "stratified", "random", "auto", "hubs" ("?" for another value). */
-const char *rvcidx_reduce_method_name(int method);
-
-/* One method `auto` measured before choosing. */
-typedef struct rvcidx_reduce_trial {
-    int method; /* rvcidx_reduce_method */
-    int measured;
-    double blend_error_mean, blend_error_p95;
-} rvcidx_reduce_trial;
-
-/* What `max_vectors` / `max_app_memory` did (applied 0: nothing). */
-typedef struct rvcidx_reduce_result {
-    int applied;
-    int method;                /* rvcidx_reduce_method that made the kept vectors (never auto) */
-    int requested;             /* rvcidx_reduce_method asked for (auto: method is its choice) */
-    size_t n_trials;           /* auto: the methods measured, in trials (0 otherwise) */
-    rvcidx_reduce_trial trials[3];
-    uint64_t budget, input_rows, kept, seed;
-    int measured;              /* 1: the blend error below was measured */
-    uint64_t queries;
-    double blend_error_mean, blend_error_p95; /* against exact search over all rows */
-    char measured_on[256];
-    double seconds;
-} rvcidx_reduce_result;
-
 typedef struct rvcidx_index_params {
     rvcidx_index_type type;
     rvcidx_metric metric;
@@ -123,8 +78,6 @@ typedef struct rvcidx_index_params {
     uint64_t seed;        /* k-means and sampling seed (default 1234) */
     int iterations;       /* k-means iterations (default RVCIDX_KMEANS_ITERATIONS) */
     int64_t train_rows;   /* 0: auto, min(N, RVCIDX_TRAIN_ROWS_PER_LIST * nlist) */
-    int threads;          /* 0: all cores */
-    rvcidx_gpu_mode gpu;
     int nprobe;           /* search setting written into the file (default 16) */
     int k_factor;         /* refine candidates per result (default 8; ivfpq4fs only) */
     rvcidx_refine refine; /* refine storage (ivfpq4fs only; default flat) */
@@ -135,50 +88,41 @@ typedef struct rvcidx_index_params {
                                 whose file fits in this many bytes, else RVCIDX_ETOOBIG */
     uint64_t first_row;   /* row range of the store to use ... */
     uint64_t rows;        /* ... 0: to the end */
-    uint64_t max_vectors;    /* rvcidx_build_index: > 0 indexes at most this many vectors (0: all);
-                                a budget per index (per_speaker), reduced once by a split's prepare */
-    uint64_t max_app_memory; /* bytes: > 0 caps the file plus an app's N*D*4 copy (0: no cap) */
-    int reduce;              /* how, with a budget: rvcidx_reduce_method */
-    uint64_t reduce_measure_rows; /* rows the reduction is measured on (auto's trials, the blend
-                                     error recorded): above it, a seeded per-speaker sample of this
-                                     many, the budget scaled alike; 0: RVCIDX_REDUCE_MEASURE_ROWS */
-    rvcidx_progress_fn progress; /* optional */
-    void *progress_user;
 } rvcidx_index_params;
 
-rvcidx_index_params rvcidx_index_default_params(void);
+RVCIDX_API rvcidx_index_params rvcidx_index_default_params(void);
 
 /* Sets one parameter from text, by the name of the CLI's option without its
  * dashes, '-' or '_' alike: index (ivfpq4fs|ivfpq4fsr|ivfflat|auto; ivfpq4fsr is
  * ivfpq4fs with `residual` 1), metric
  * (l2|ip|cosine), nlist (N|auto), seed, iterations, train_rows (N|auto),
- * threads, gpu (auto|on|off), nprobe, k_factor, refine (flat|fp16|sq8),
+ * nprobe, k_factor, refine (flat|fp16|sq8),
  * max_index_size (SIZE: 500M, 2G, 1048576; 0: none); the same ranges as the
  * options. RVCIDX_EINVAL for an unknown name or a bad value, the message
  * starting with the name ("nlist: 'x' is not an integer in 1..16777216"). */
-int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char *value);
+RVCIDX_API int rvcidx_index_params_set(rvcidx_index_params *p, const char *key, const char *value);
 
 /* The nlist chosen for n vectors: RVCIDX_NLIST_PER_SQRT_N * sqrt(n), below
  * the 4..16*sqrt(n) range the seed recommends for n <= 1M (fewer, fuller
  * lists: a recall target at a smaller nprobe, and builds 2x faster), capped
  * so every centroid gets at least 39 training points (faiss's minimum) and
  * at least 1. */
-int64_t rvcidx_auto_nlist(uint64_t n);
+RVCIDX_API int64_t rvcidx_auto_nlist(uint64_t n);
 
 /* faiss factory string of the index for these parameters and dim, e.g.
  * "IVF602,PQ384x4fs,RFlat", "IVF602,PQ384x4fsr,RFlat" or
  * "IVF602,PQ384x4fs,Refine(SQ8)"; writes at
  * most n bytes. */
-int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n);
+RVCIDX_API int rvcidx_index_describe(const rvcidx_index_params *p, int dim, int64_t nlist, char *out, size_t n);
 
 /* The size in bytes of the index file for rows vectors of dim with these
  * parameters (type, refine) and nlist: exact but for the FastScan lists'
  * padding to blocks of 32 codes, counted at its most (nlist half-empty
  * blocks), so the file is never larger. */
-uint64_t rvcidx_index_predict_bytes(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows);
+RVCIDX_API uint64_t rvcidx_index_predict_bytes(const rvcidx_index_params *p, int dim, int64_t nlist, uint64_t rows);
 
 /* "flat", "fp16" or "sq8". */
-const char *rvcidx_refine_name(rvcidx_refine r);
+RVCIDX_API const char *rvcidx_refine_name(rvcidx_refine r);
 
 typedef struct rvcidx_train_result {
     int64_t nlist;
@@ -188,9 +132,10 @@ typedef struct rvcidx_train_result {
     double kmeans_seconds;
 } rvcidx_train_result;
 
-/* Trains the centroids of store_path's rows and writes them to centroids_path. */
-int rvcidx_train(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
-                 rvcidx_train_result *result);
+/* Trains the centroids of store_path's rows and writes them to
+ * centroids_path, on run's device and threads (run NULL: the defaults). */
+RVCIDX_API int rvcidx_train(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
+                            const rvcidx_run *run, rvcidx_train_result *result);
 
 typedef struct rvcidx_encode_result {
     int dim;
@@ -202,9 +147,10 @@ typedef struct rvcidx_encode_result {
 
 /* Builds the index of store_path's rows from centroids_path and writes it to
  * index_path. Parameters (type, metric, nlist, nprobe, k_factor) must agree
- * with the centroids file where it records them. */
-int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
-                  const rvcidx_index_params *params, rvcidx_encode_result *result);
+ * with the centroids file where it records them. run (NULL: the defaults):
+ * the threads and progress callback (encoding runs on the CPU). */
+RVCIDX_API int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
+                             const rvcidx_index_params *params, const rvcidx_run *run, rvcidx_encode_result *result);
 
 /* ---- split builds: one index encoded by many processes, then merged ----
  * The three calls below, applied to row ranges that cover the rows in order,
@@ -213,24 +159,25 @@ int rvcidx_encode(const char *store_path, const char *centroids_path, const char
 /* Writes the trained, empty index of params' row range to trained_path: the
  * quantizer holds the centroids and the PQ is trained on the same seeded
  * sample rvcidx_encode uses. Every part starts from this file. */
-int rvcidx_encode_trained(const char *store_path, const char *centroids_path, const char *trained_path,
-                          const rvcidx_index_params *params);
+RVCIDX_API int rvcidx_encode_trained(const char *store_path, const char *centroids_path, const char *trained_path,
+                                     const rvcidx_index_params *params, const rvcidx_run *run);
 
 /* Adds store rows [params->first_row, +params->rows) (rows 0: to the end) to
  * the index read from trained_path and writes the partial index to part_path. */
-int rvcidx_encode_part(const char *store_path, const char *trained_path, const char *part_path,
-                       const rvcidx_index_params *params, rvcidx_encode_result *result);
+RVCIDX_API int rvcidx_encode_part(const char *store_path, const char *trained_path, const char *part_path,
+                                  const rvcidx_index_params *params, const rvcidx_run *run,
+                                  rvcidx_encode_result *result);
 
 /* Appends the parts, in the order given (row order), into one index written
  * to out_path; ids are global row numbers. result->factory is left empty. */
-int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, rvcidx_progress_fn progress,
-                       void *progress_user, rvcidx_encode_result *result);
+RVCIDX_API int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, const rvcidx_run *run,
+                                  rvcidx_encode_result *result);
 
 /* The RVC-style file name for an index: contains "added_", the type, nlist,
  * nprobe, the model name and v1/v2, never "trained" (RVC's UI hides such
  * files), e.g. "added_IVF602_PQ384x4fs_RFlat_nprobe_16_mymodel_v2.index". */
-int rvcidx_index_file_name(const rvcidx_index_params *p, int dim, int64_t nlist, const char *model,
-                           char *out, size_t n);
+RVCIDX_API int rvcidx_index_file_name(const rvcidx_index_params *p, int dim, int64_t nlist, const char *model,
+                                      char *out, size_t n);
 
 #ifdef __cplusplus
 }

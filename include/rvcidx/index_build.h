@@ -11,8 +11,11 @@
 #ifndef RVCIDX_INDEX_BUILD_H
 #define RVCIDX_INDEX_BUILD_H
 
+#include "rvcidx/export.h"
+
 #include "rvcidx/eval.h"
 #include "rvcidx/index.h"
+#include "rvcidx/reduce.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,9 +35,12 @@ typedef struct rvcidx_index_result {
 
 /* Builds the index of the store rows given by ip (first_row, rows) in dir
  * (which must exist): dir/centroids.h5 and dir/added_..._<model>_<v>.index.
- * ep NULL: no evaluation, ip's nprobe/k_factor are stored. */
-int rvcidx_build_index(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
-                       const rvcidx_eval_params *ep, rvcidx_index_result *result);
+ * rp (NULL: every row) with a budget below those rows reduces them first
+ * (rvcidx/reduce.h). ep NULL: no evaluation, ip's nprobe/k_factor are stored.
+ * run (NULL: the defaults): the device, threads and progress callback. */
+RVCIDX_API int rvcidx_build_index(const char *store_path, const char *dir, const char *model,
+                                  const rvcidx_index_params *ip, const rvcidx_reduce_params *rp,
+                                  const rvcidx_eval_params *ep, const rvcidx_run *run, rvcidx_index_result *result);
 
 /* One index a whole build made (rvcidx/build.h). */
 typedef struct rvcidx_built_index {
@@ -44,7 +50,7 @@ typedef struct rvcidx_built_index {
 } rvcidx_built_index;
 
 /* Frees what the result owns; the struct can be reused. */
-void rvcidx_index_result_clear(rvcidx_index_result *result);
+RVCIDX_API void rvcidx_index_result_clear(rvcidx_index_result *result);
 
 #ifdef __cplusplus
 }

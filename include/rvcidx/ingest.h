@@ -10,10 +10,13 @@
 #ifndef RVCIDX_INGEST_H
 #define RVCIDX_INGEST_H
 
+#include "rvcidx/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "rvcidx/progress.h"
+#include "rvcidx/run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,8 +46,6 @@ typedef struct rvcidx_ingest_params {
     int dim;                 /* 0: from the feature folder or the shards; 256 or 768 to choose */
     int skip_bad;            /* 1: leave bad shards out (listed in the store) instead of failing */
     rvcidx_check_mode check; /* how shards already in the store are recognised */
-    rvcidx_progress_fn progress; /* optional */
-    void *progress_user;
     const rvcidx_frames *frames; /* optional, borrowed: frames in memory instead of source paths
                                     (srcs must then be empty); speakers in the byte order of
                                     their names, as model directories are */
@@ -72,19 +73,20 @@ typedef struct rvcidx_ingest_result {
     uint64_t bytes_read;  /* shard bytes read in this run (data and hashing) */
 } rvcidx_ingest_result;
 
-rvcidx_ingest_params rvcidx_ingest_default_params(void);
+RVCIDX_API rvcidx_ingest_params rvcidx_ingest_default_params(void);
 
 /* Sets one parameter from text, by the name of the CLI's option without its
  * dashes, '-' or '_' alike: dim (256|768), version (v1|v2: dim by RVC
  * version), skip_bad (1/0, true/false, yes/no), check (hash|stat).
  * RVCIDX_EINVAL for an unknown name or a bad value, the message starting
  * with the name. */
-int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const char *value);
+RVCIDX_API int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const char *value);
 
 /* Ingests srcs (or params->frames, with n_srcs 0) into the store at
- * store_path. *result (optional) says what happened. */
-int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
-                  const rvcidx_ingest_params *params, rvcidx_ingest_result *result);
+ * store_path, reporting through run's progress callback (run NULL: none).
+ * *result (optional) says what happened. */
+RVCIDX_API int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
+                             const rvcidx_ingest_params *params, const rvcidx_run *run, rvcidx_ingest_result *result);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,8 @@
 #ifndef RVCIDX_LOG_H
 #define RVCIDX_LOG_H
 
+#include "rvcidx/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -23,10 +25,10 @@ typedef void (*rvcidx_log_fn)(rvcidx_log_level level, const char *msg, void *use
 
 /* Sends messages at or below max_level to fn (NULL: discard everything).
  * Process-wide; set it before starting any work. */
-void rvcidx_log_set_sink(rvcidx_log_fn fn, void *user, rvcidx_log_level max_level);
+RVCIDX_API void rvcidx_log_set_sink(rvcidx_log_fn fn, void *user, rvcidx_log_level max_level);
 
 /* Lower-case name of a level ("warn"); never NULL. */
-const char *rvcidx_log_level_name(rvcidx_log_level level);
+RVCIDX_API const char *rvcidx_log_level_name(rvcidx_log_level level);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,8 @@
 #ifndef RVCIDX_OUTDIR_H
 #define RVCIDX_OUTDIR_H
 
+#include "rvcidx/export.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -33,23 +35,23 @@ typedef enum rvcidx_output {
 } rvcidx_output;
 
 /* The file name of an output ("store.h5"); never NULL. */
-const char *rvcidx_output_name(rvcidx_output which);
+RVCIDX_API const char *rvcidx_output_name(rvcidx_output which);
 
 /* dir/name of an output into buf; RVCIDX_EINVAL when it does not fit. */
-int rvcidx_outdir_path(const char *dir, rvcidx_output which, char *buf, size_t n);
+RVCIDX_API int rvcidx_outdir_path(const char *dir, rvcidx_output which, char *buf, size_t n);
 
 /* Takes DIR's build lock (DIR/.rvcidx.lock, released by the kernel if the
  * process dies): RVCIDX_ELOCKED when another live process holds it. The
  * lock file must be a regular file with one link. *handle is released with
  * rvcidx_outdir_unlock. */
-int rvcidx_outdir_lock(const char *dir, int *handle);
-void rvcidx_outdir_unlock(int handle);
+RVCIDX_API int rvcidx_outdir_lock(const char *dir, int *handle);
+RVCIDX_API void rvcidx_outdir_unlock(int handle);
 
 /* The note a failed build leaves (.rvcidx-failed.json), written atomically:
  * exit_code is the command's exit code (rvcidx_exit_code of the status, or
  * 128+signal for a killed build), reason what it means in words. */
-int rvcidx_outdir_record_failure(const char *dir, int exit_code, const char *reason);
-void rvcidx_outdir_clear_failure(const char *dir);
+RVCIDX_API int rvcidx_outdir_record_failure(const char *dir, int exit_code, const char *reason);
+RVCIDX_API void rvcidx_outdir_clear_failure(const char *dir);
 
 /* What a folder holds, as `rvcidx status` shows it. */
 typedef enum rvcidx_outdir_kind {
@@ -73,33 +75,50 @@ typedef struct rvcidx_outdir_state {
 
 /* Reads dir's state without writing anything (the lock is probed, never
  * taken or created; a FIFO at a state file is refused, never waited on). */
-int rvcidx_outdir_state_get(const char *dir, rvcidx_outdir_state *state);
+RVCIDX_API int rvcidx_outdir_state_get(const char *dir, rvcidx_outdir_state *state);
 
 /* The folders directly under dir that hold a build (state not NONE), sorted
  * by name. *names and each name are malloc'd: free with rvcidx_names_free. */
-int rvcidx_outdir_list_builds(const char *dir, char ***names, size_t *n);
+RVCIDX_API int rvcidx_outdir_list_builds(const char *dir, char ***names, size_t *n);
 
 /* The model directories (holding 3_feature768 or 3_feature256) directly
  * under root, sorted by name: what `build --per-model` builds one by one. */
-int rvcidx_list_model_dirs(const char *root, char ***names, size_t *n);
-void rvcidx_names_free(char **names, size_t n);
+RVCIDX_API int rvcidx_list_model_dirs(const char *root, char ***names, size_t *n);
+RVCIDX_API void rvcidx_names_free(char **names, size_t n);
 
 /* ---- files in OUTDIR, for front ends that add their own (job scripts, plots) ---- */
 
 /* mkdir -p OUTDIR as the user named it (a link they chose is followed). */
-int rvcidx_outdir_make(const char *dir);
+RVCIDX_API int rvcidx_outdir_make(const char *dir);
 /* A folder rvcidx makes inside OUTDIR: created when missing, refused
  * (RVCIDX_EINPUT) when a link or not a folder, so nothing written in it
  * can land outside OUTDIR. */
-int rvcidx_outdir_make_own(const char *dir);
+RVCIDX_API int rvcidx_outdir_make_own(const char *dir);
 /* Writes path atomically (temporary name, fsync, rename), never through a
  * link planted at path or at the temporary name. */
-int rvcidx_outdir_write_file(const char *path, const void *data, size_t n);
+RVCIDX_API int rvcidx_outdir_write_file(const char *path, const void *data, size_t n);
 /* Reads a whole small file: own = 1 for one rvcidx wrote (a link there is
  * refused), 0 for the user's input (links followed). Only regular files: a
  * FIFO or device is refused, never waited on. *data is malloc'd and
  * NUL-terminated; the caller frees it. */
-int rvcidx_read_file(const char *path, int own, char **data, size_t *n);
+RVCIDX_API int rvcidx_read_file(const char *path, int own, char **data, size_t *n);
+
+/* What rvcidx_verify checks. */
+typedef enum rvcidx_verify_mode {
+    RVCIDX_VERIFY_ALL = 0,    /* sizes, sha256, and each index loaded */
+    RVCIDX_VERIFY_SIZES = 1,  /* sizes only, quiet: the stat-only up-to-date check (submit, the disk plan) */
+    RVCIDX_VERIFY_HASHES = 2  /* sizes and sha256, quiet, nothing loaded: a build's no-op check, which an
+                                 index replaced in place by another of the same size must not pass */
+} rvcidx_verify_mode;
+
+/* Checks OUTDIR against its manifest: every output's size and sha256 (each
+ * index's hash BEFORE faiss reads it: faiss is not safe on tampered files),
+ * then that each index loads with the recorded type, d and ntotal. With
+ * mode RVCIDX_VERIFY_SIZES, just that every output exists with its recorded
+ * size; RVCIDX_VERIFY_HASHES, with its sha256 too (both quiet). Logs one
+ * line per mismatch; *mismatches receives their number. Returns 0 when the
+ * check ran (even with mismatches), an error when it could not run. */
+RVCIDX_API int rvcidx_verify(const char *outdir, rvcidx_verify_mode mode, size_t *mismatches, size_t *checked);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,7 @@
  * each stage, against this machine's available memory and the output
  * filesystem's free space. rvcidx_plan_build plans the build a
  * rvcidx_build_params describes in its mode (a budget, per speaker, split,
- * refine, index auto); rvcidx_plan, one index of all rows.
+ * refine, index auto).
  *
  * What the plan counts on, memory: the smallest of MemAvailable, the
  * cgroup's memory.max and RVCIDX_MEMORY_LIMIT; disk: the output
@@ -16,6 +16,8 @@
  */
 #ifndef RVCIDX_PLAN_H
 #define RVCIDX_PLAN_H
+
+#include "rvcidx/export.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -63,22 +65,17 @@ struct rvcidx_build_params;
  * outdir (which need not exist yet), in its mode: `max_vectors` /
  * `max_app_memory`, `per_speaker`, `split`, the index type and refine, and
  * its `assume_memory` / `assume_disk`. What rvcidx_build checks first. */
-int rvcidx_plan_build(const struct rvcidx_build_params *p, rvcidx_plan_result *out);
-
-/* Plans one index of all rows of srcs into outdir (a budget in index
- * applied); RVCIDX_ASSUME_* are counted, no parameter overrides. */
-int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
-                const rvcidx_index_params *index, const rvcidx_eval_params *eval, rvcidx_plan_result *out);
+RVCIDX_API int rvcidx_plan_build(const struct rvcidx_build_params *p, rvcidx_plan_result *out);
 
 /* What does not fit, as words for a message ("0.04 GiB of disk (0.0 free)",
  * memory and disk joined by "and"); "" when it all fits. */
-void rvcidx_plan_shortfall(const rvcidx_plan_result *plan, char *buf, size_t n);
+RVCIDX_API void rvcidx_plan_shortfall(const rvcidx_plan_result *plan, char *buf, size_t n);
 
 /* What would help a plan that does not fit, as words for a message: the
  * modes not in use that make it smaller, free space, and the overrides,
  * parameters in backquotes ("use a bigger machine, fewer vectors
  * (`max_vectors`) ..."); never the mode already in use. */
-void rvcidx_plan_advice(const rvcidx_plan_result *plan, char *buf, size_t n);
+RVCIDX_API void rvcidx_plan_advice(const rvcidx_plan_result *plan, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef RVCIDX_PROGRESS_H
 #define RVCIDX_PROGRESS_H
 
+#include "rvcidx/export.h"
+
 #include <stdint.h>
 
 #ifdef __cplusplus

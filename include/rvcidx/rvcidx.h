@@ -12,11 +12,11 @@
 #include "rvcidx/index_build.h"
 #include "rvcidx/ingest.h"
 #include "rvcidx/log.h"
-#include "rvcidx/manifest.h"
 #include "rvcidx/outdir.h"
+#include "rvcidx/params.h"
 #include "rvcidx/plan.h"
 #include "rvcidx/progress.h"
-#include "rvcidx/split.h"
+#include "rvcidx/reduce.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
 

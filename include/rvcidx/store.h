@@ -8,6 +8,8 @@
 #ifndef RVCIDX_STORE_H
 #define RVCIDX_STORE_H
 
+#include "rvcidx/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,23 +36,23 @@ typedef struct rvcidx_store_speaker {
 } rvcidx_store_speaker;
 
 /* Opens a store read-only. The caller frees it with rvcidx_store_close(). */
-int rvcidx_store_open(const char *path, rvcidx_store **out);
+RVCIDX_API int rvcidx_store_open(const char *path, rvcidx_store **out);
 
 /* Closes; NULL is a no-op. */
-void rvcidx_store_close(rvcidx_store *store);
+RVCIDX_API void rvcidx_store_close(rvcidx_store *store);
 
-uint64_t rvcidx_store_rows(const rvcidx_store *store);
-int rvcidx_store_dim(const rvcidx_store *store);
+RVCIDX_API uint64_t rvcidx_store_rows(const rvcidx_store *store);
+RVCIDX_API int rvcidx_store_dim(const rvcidx_store *store);
 
 /* Reads rows [first, first+count) into out (count*dim floats, caller's). */
-int rvcidx_store_read_rows(rvcidx_store *store, uint64_t first, uint64_t count, float *out);
+RVCIDX_API int rvcidx_store_read_rows(rvcidx_store *store, uint64_t first, uint64_t count, float *out);
 
-size_t rvcidx_store_source_count(const rvcidx_store *store);
+RVCIDX_API size_t rvcidx_store_source_count(const rvcidx_store *store);
 /* Fills *out with source i (0-based); RVCIDX_EINVAL when out of range. */
-int rvcidx_store_get_source(const rvcidx_store *store, size_t i, rvcidx_store_source *out);
+RVCIDX_API int rvcidx_store_get_source(const rvcidx_store *store, size_t i, rvcidx_store_source *out);
 
-size_t rvcidx_store_speaker_count(const rvcidx_store *store);
-int rvcidx_store_get_speaker(const rvcidx_store *store, size_t i, rvcidx_store_speaker *out);
+RVCIDX_API size_t rvcidx_store_speaker_count(const rvcidx_store *store);
+RVCIDX_API int rvcidx_store_get_speaker(const rvcidx_store *store, size_t i, rvcidx_store_speaker *out);
 
 #ifdef __cplusplus
 }

@@ -2,12 +2,14 @@
 #ifndef RVCIDX_VERSION_H
 #define RVCIDX_VERSION_H
 
+#include "rvcidx/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* "0.1.0"; static storage. */
-const char *rvcidx_version(void);
+RVCIDX_API const char *rvcidx_version(void);
 
 /* Versions of the libraries this process actually runs with.
  * Each field is a NUL-terminated string filled by rvcidx_runtime_versions(). */
@@ -23,7 +25,7 @@ typedef struct rvcidx_runtime_versions {
 
 /* Fills *out. Never aborts on a machine without a GPU driver. Returns 0, or
  * RVCIDX_EINVAL for a NULL argument. */
-int rvcidx_get_runtime_versions(rvcidx_runtime_versions *out);
+RVCIDX_API int rvcidx_get_runtime_versions(rvcidx_runtime_versions *out);
 
 #ifdef __cplusplus
 }

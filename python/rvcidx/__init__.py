@@ -15,11 +15,12 @@ import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
-from .errors import (BY_EXIT_CODE, BadInput, BadParameter, Error, Interrupted, IOFailure, LibraryNotFound, Locked,
-                     NoGPU, TargetNotReached, TooBig, VerifyFailed)
+from .errors import (BY_STATUS, BadInput, BadParameter, Error, FaissError, Interrupted, IOFailure, LibraryNotFound,
+                     Locked, NoGPU, NotImplementedYet, OutOfMemory, TargetNotReached, TooBig, VerifyFailed)
 
-__all__ = ["build", "version", "library_path", "Error", "BadParameter", "BadInput", "IOFailure", "NoGPU",
-           "TargetNotReached", "TooBig", "Locked", "VerifyFailed", "Interrupted", "LibraryNotFound"]
+__all__ = ["build", "parameters", "version", "library_path", "Error", "BadParameter", "BadInput", "IOFailure", "NoGPU",
+           "TargetNotReached", "TooBig", "OutOfMemory", "FaissError", "NotImplementedYet", "Locked", "VerifyFailed",
+           "Interrupted", "LibraryNotFound"]
 __version__ = "0.1.0"
 
 
@@ -37,6 +38,44 @@ def library_path() -> str:
 _EINVAL, _EINPUT = -1, -2
 
 
+def parameters() -> List[Dict[str, Any]]:
+    """Every parameter rvcidx.build takes, from the library's own table
+    (rvcidx/params.h), in its order: dicts with name, group, type ("flag",
+    "int", "number", "size", "choice", "text", "path"), choices (a list of
+    words), min and max (numbers; None when they do not apply), default
+    (text, "" when derived), help (one line), more (further help), flag (the
+    command's option)."""
+    lib = _lib.require(_lib.PARAMS_API)
+    rows = []
+    for i in range(lib.rvcidx_params_count()):
+        r = lib.rvcidx_params_info(i).contents
+        text = lambda b: (b or b"").decode()  # noqa: E731
+        kind = lib.rvcidx_param_type_name(r.type).decode()
+        ranged = kind in ("int", "number") and (r.min or r.max)
+        rows.append({"name": text(r.name), "group": text(r.group), "type": kind,
+                     "choices": [c for c in text(r.choices).split("|") if c],
+                     "min": r.min if ranged else None, "max": r.max if ranged else None,
+                     "default": text(r.default_value), "help": text(r.help), "more": text(r.more),
+                     "flag": text(r.flag)})
+    return rows
+
+
+def _parameters_doc() -> str:
+    """The parameters as text for help(rvcidx.build); "" without the library."""
+    try:
+        rows = parameters()
+    except (LibraryNotFound, OSError):
+        return ""
+    lines = ["", "Parameters (the library's table; the command's option in brackets):", ""]
+    for r in rows:
+        if r["name"] == "outdir":
+            continue
+        values = "|".join(r["choices"]) if r["type"] == "choice" else r["type"]
+        default = f", default {r['default']}" if r["default"] else ""
+        lines.append(f"    {r['name']} ({values}{default}) [{r['flag']}]: {r['help']}")
+    return "\n".join(lines) + "\n"
+
+
 def _error(lib, status, result=None, message=None):
     """The exception for a failed call; call it right after the call, on its
     thread: rvcidx_last_error() is per thread and replaced by the next failure.
@@ -45,8 +84,8 @@ def _error(lib, status, result=None, message=None):
     if message is None:
         message = (lib.rvcidx_last_error() or b"").decode(errors="replace")
     code = lib.rvcidx_exit_code(status)
-    cls = BY_EXIT_CODE.get(code, Error)
     name = lib.rvcidx_err_name(status).decode()
+    cls = BY_STATUS.get(name, Error)
     return cls(message or lib.rvcidx_strerror(status).decode(), status=status, exit_code=code, name=name,
                result=result)
 
@@ -138,8 +177,12 @@ def build(sources: Union[PathLike, Sequence[PathLike], Sequence[Any], Mapping[st
 
     Returns the build's result as a dict (rvcidx_build_result_json: the
     indexes with their paths, chosen settings and recall; times). Raises a
-    subclass of rvcidx.Error by exit code (BadParameter, BadInput, ...),
-    whose .result holds what a failed build made before failing.
+    subclass of rvcidx.Error by the library's status (BadParameter,
+    BadInput, OutOfMemory, TooBig, ...), whose .result holds what a failed
+    build made before failing.
+
+    The parameters (rvcidx.parameters(), from the library's table) follow
+    when the library is found.
     """
     lib = _lib.require(_lib.BUILD_API)
     frames = _frames_from(lib, sources)
@@ -207,7 +250,7 @@ def build(sources: Union[PathLike, Sequence[PathLike], Sequence[Any], Mapping[st
                     raise
                 made = None  # the build's own failure is the one to report
         finally:
-            lib.rvcidx_build_result_destroy(result)
+            lib.rvcidx_build_result_free(result)
         if raised:
             raise raised[0]
         if failure is not None:
@@ -215,7 +258,10 @@ def build(sources: Union[PathLike, Sequence[PathLike], Sequence[Any], Mapping[st
             raise failure
         return made
     finally:
-        lib.rvcidx_build_params_destroy(p)
+        lib.rvcidx_build_params_free(p)
+
+
+build.__doc__ = (build.__doc__ or "") + _parameters_doc()
 
 
 @contextlib.contextmanager

@@ -27,6 +27,13 @@ class Frames(ctypes.Structure):  # rvcidx_frames (rvcidx/ingest.h)
                 ("cols", ctypes.c_uint64), ("descr", ctypes.c_char_p)]
 
 
+class ParamInfo(ctypes.Structure):  # rvcidx_param_info (rvcidx/params.h)
+    _fields_ = [("name", ctypes.c_char_p), ("group", ctypes.c_char_p), ("type", ctypes.c_int),
+                ("choices", ctypes.c_char_p), ("min", ctypes.c_double), ("max", ctypes.c_double),
+                ("default_value", ctypes.c_char_p), ("metavar", ctypes.c_char_p), ("flag", ctypes.c_char_p),
+                ("help", ctypes.c_char_p), ("more", ctypes.c_char_p)]
+
+
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Progress), ctypes.c_void_p)
 
 _PROTOTYPES = {  # name: (restype, argtypes)
@@ -36,7 +43,7 @@ _PROTOTYPES = {  # name: (restype, argtypes)
     "rvcidx_last_error": (ctypes.c_char_p, []),
     "rvcidx_exit_code": (ctypes.c_int, [ctypes.c_int]),
     "rvcidx_build_params_create": (ctypes.c_void_p, []),
-    "rvcidx_build_params_destroy": (None, [ctypes.c_void_p]),
+    "rvcidx_build_params_free": (None, [ctypes.c_void_p]),
     "rvcidx_build_params_set": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
     "rvcidx_build_params_set_sources": (None, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int]),
     "rvcidx_build_params_set_progress": (None, [ctypes.c_void_p, PROGRESS_FN, ctypes.c_void_p]),
@@ -44,8 +51,11 @@ _PROTOTYPES = {  # name: (restype, argtypes)
     "rvcidx_build": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]),
     "rvcidx_build_result_json": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]),
     "rvcidx_build_result_create": (ctypes.c_void_p, []),
-    "rvcidx_build_result_destroy": (None, [ctypes.c_void_p]),
+    "rvcidx_build_result_free": (None, [ctypes.c_void_p]),
     "rvcidx_free": (None, [ctypes.c_void_p]),
+    "rvcidx_params_count": (ctypes.c_size_t, []),
+    "rvcidx_params_info": (ctypes.POINTER(ParamInfo), [ctypes.c_size_t]),
+    "rvcidx_param_type_name": (ctypes.c_char_p, [ctypes.c_int]),
 }
 
 _lock = threading.Lock()
@@ -118,13 +128,14 @@ def load():
         raise LibraryNotFound(f"librvcidx not found{detail}; {HOW_TO_POINT}")
 
 
-BUILD_API = ["rvcidx_exit_code", "rvcidx_build_params_create", "rvcidx_build_params_destroy",
+BUILD_API = ["rvcidx_exit_code", "rvcidx_build_params_create", "rvcidx_build_params_free",
              "rvcidx_build_params_set", "rvcidx_build_params_set_sources", "rvcidx_build_params_set_progress",
              "rvcidx_build", "rvcidx_build_result_json", "rvcidx_build_result_create",
-             "rvcidx_build_result_destroy", "rvcidx_free"]
+             "rvcidx_build_result_free", "rvcidx_free"]
 
 
 FRAMES_API = ["rvcidx_build_params_set_frames"]  # the array path's one more call
+PARAMS_API = ["rvcidx_params_count", "rvcidx_params_info", "rvcidx_param_type_name"]  # rvcidx.parameters()
 
 
 def require(names):

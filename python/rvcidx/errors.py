@@ -1,5 +1,8 @@
-"""Exceptions raised by rvcidx: one class per exit code of the `rvcidx`
-command (docs/exit-codes.md), all subclasses of rvcidx.Error."""
+"""Exceptions raised by rvcidx: one class per status of the library
+(RVCIDX_E*, rvcidx/error.h), all subclasses of rvcidx.Error. Each carries
+the exit code the `rvcidx` command uses for it (docs/exit-codes.md); two
+statuses may share an exit code (out of memory and too big: 8) and still
+raise different classes."""
 
 
 class Error(Exception):
@@ -40,8 +43,23 @@ class BadInput(Error):
 
 
 class IOFailure(Error):
-    """Reading or writing a file failed (exit 4)."""
+    """Reading or writing a file failed (RVCIDX_EIO, RVCIDX_EHDF5; exit 4)."""
     exit_code = 4
+
+
+class NotImplementedYet(Error, NotImplementedError):
+    """What was asked for is not implemented yet (exit 5)."""
+    exit_code = 5
+
+
+class OutOfMemory(Error, MemoryError):
+    """An allocation failed while the build ran (RVCIDX_ENOMEM, exit 8)."""
+    exit_code = 8
+
+
+class FaissError(Error):
+    """faiss refused or failed a call (RVCIDX_EFAISS, exit 1)."""
+    exit_code = 1
 
 
 class NoGPU(Error):
@@ -55,7 +73,8 @@ class TargetNotReached(Error):
 
 
 class TooBig(Error):
-    """The build does not fit this machine's memory or disk (exit 8)."""
+    """The build does not fit this machine's memory or disk, said before any
+    work (RVCIDX_ETOOBIG, exit 8)."""
     exit_code = 8
 
 
@@ -78,5 +97,19 @@ class LibraryNotFound(OSError):
     """librvcidx could not be found or loaded, or is too old for this package."""
 
 
-BY_EXIT_CODE = {c.exit_code: c for c in (BadParameter, BadInput, IOFailure, NoGPU, TargetNotReached,
-                                          TooBig, Locked, VerifyFailed, Interrupted)}
+# The library's status names (rvcidx_err_name) -> the class raised.
+BY_STATUS = {
+    "RVCIDX_EINVAL": BadParameter,
+    "RVCIDX_EINPUT": BadInput,
+    "RVCIDX_EIO": IOFailure,
+    "RVCIDX_EHDF5": IOFailure,
+    "RVCIDX_ENOMEM": OutOfMemory,
+    "RVCIDX_EFAISS": FaissError,
+    "RVCIDX_ENOGPU": NoGPU,
+    "RVCIDX_ENOTIMPL": NotImplementedYet,
+    "RVCIDX_EINTR": Interrupted,
+    "RVCIDX_ELOCKED": Locked,
+    "RVCIDX_ETARGET": TargetNotReached,
+    "RVCIDX_ETOOBIG": TooBig,
+    "RVCIDX_EVERIFY": VerifyFailed,
+}

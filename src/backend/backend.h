@@ -2,7 +2,7 @@
  *
  * Stages ask a backend for the flat (exact) index that k-means assigns
  * points with; the CPU backend gives faiss's IndexFlat, the CUDA backend a
- * GpuIndexFlat on device 0. Everything else stays the same on both, so a
+ * GpuIndexFlat on the run's device. Everything else stays the same on both, so a
  * GPU build differs from a CPU build only where the backend is used.
  */
 #ifndef RVCIDX_BACKEND_H
@@ -11,7 +11,7 @@
 #include <faiss/c_api/Index_c.h>
 #include <stddef.h>
 
-#include "rvcidx/index.h"
+#include "rvcidx/run.h"
 
 typedef struct rvcidx__backend {
     const char *name; /* "cpu" or "cuda" */
@@ -31,10 +31,12 @@ typedef struct rvcidx__backend {
     void *state; /* backend-owned (GPU resources) */
 } rvcidx__backend;
 
-/* Picks the backend for mode: the CUDA one when built with it and a GPU is
- * usable (RVCIDX_GPU_ON without one fails with RVCIDX_ENOGPU), else the CPU
- * one. Logs which and why. Release with rvcidx__backend_release. */
-int rvcidx__backend_acquire(rvcidx_gpu_mode mode, rvcidx__backend **out);
+/* Picks the backend for mode: the CUDA one on device when built with it and
+ * that GPU is usable (RVCIDX_GPU_ON without one fails with RVCIDX_ENOGPU),
+ * else the CPU one. Logs which and why. Release with rvcidx__backend_release.
+ * Stages get theirs from the run's context (backend/run_context.h), which
+ * acquires it once. */
+int rvcidx__backend_acquire(rvcidx_gpu_mode mode, int device, rvcidx__backend **out);
 void rvcidx__backend_release(rvcidx__backend *b);
 
 /* The CPU backend (always available). */
@@ -42,7 +44,7 @@ int rvcidx__backend_cpu_init(rvcidx__backend **out);
 
 #ifdef RVCIDX_USE_CUDA
 /* The CUDA backend; call only after rvcidx_gpu_probe() succeeded. */
-int rvcidx__backend_cuda_init(rvcidx__backend **out);
+int rvcidx__backend_cuda_init(int device, rvcidx__backend **out);
 #endif
 
 #endif

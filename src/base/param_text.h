@@ -38,8 +38,12 @@ int rvcidx__param_string(const char *key, const char *text, const char **out);
 struct rvcidx_index_params;
 struct rvcidx_ingest_params;
 struct rvcidx_eval_params;
+struct rvcidx_reduce_params;
+struct rvcidx_run;
 int rvcidx__index_param_set(struct rvcidx_index_params *p, const char *k, const char *value);
 int rvcidx__ingest_param_set(struct rvcidx_ingest_params *p, const char *k, const char *value);
 int rvcidx__eval_param_set(struct rvcidx_eval_params *p, const char *k, const char *value);
+int rvcidx__reduce_param_set(struct rvcidx_reduce_params *p, const char *k, const char *value);
+int rvcidx__run_param_set(struct rvcidx_run *p, const char *k, const char *value);
 
 #endif

@@ -7,10 +7,12 @@
 #ifndef RVCIDX_CLI_H
 #define RVCIDX_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "rvcidx/rvcidx.h"
+#include "rvcidx/params.h"
 
 /* Exit codes (docs/exit-codes.md keeps the same table). */
 enum cli_exit {
@@ -109,76 +111,33 @@ int cmd_ingest(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
-/* Ingest options, shared by `ingest` and `build`. */
-#define CLI_OPT_DIM 1100
-#define CLI_OPT_RVC_VERSION 1101
-#define CLI_OPT_SKIP_BAD 1102
-#define CLI_OPT_CHECK 1103
-#define CLI_INGEST_LONG                                                        \
-    {"dim", required_argument, 0, CLI_OPT_DIM},                                \
-        {"version", required_argument, 0, CLI_OPT_RVC_VERSION},                \
-        {"skip-bad", no_argument, 0, CLI_OPT_SKIP_BAD},                        \
-        {"check", required_argument, 0, CLI_OPT_CHECK}
-/* Applies one ingest option: 0 taken, CLI_EXIT_USAGE bad value, -1 not ours. */
-int cli_parse_ingest_option(int opt, const char *arg, rvcidx_ingest_params *p);
-/* Index options, shared by `train`, `encode` and `build`. */
-enum {
-    CLI_OPT_INDEX = 1200, CLI_OPT_METRIC, CLI_OPT_NLIST, CLI_OPT_SEED, CLI_OPT_ITERATIONS,
-    CLI_OPT_TRAIN_ROWS, CLI_OPT_THREADS, CLI_OPT_GPU, CLI_OPT_NPROBE, CLI_OPT_K_FACTOR, CLI_OPT_REFINE,
-    CLI_OPT_MAX_INDEX_SIZE /* build only: not in CLI_INDEX_LONG */
-};
-#define CLI_INDEX_LONG                                                         \
-    {"index", required_argument, 0, CLI_OPT_INDEX},                            \
-        {"metric", required_argument, 0, CLI_OPT_METRIC},                      \
-        {"nlist", required_argument, 0, CLI_OPT_NLIST},                        \
-        {"seed", required_argument, 0, CLI_OPT_SEED},                          \
-        {"iterations", required_argument, 0, CLI_OPT_ITERATIONS},              \
-        {"train-rows", required_argument, 0, CLI_OPT_TRAIN_ROWS},              \
-        {"threads", required_argument, 0, CLI_OPT_THREADS},                    \
-        {"gpu", required_argument, 0, CLI_OPT_GPU},                            \
-        {"nprobe", required_argument, 0, CLI_OPT_NPROBE},                      \
-        {"k-factor", required_argument, 0, CLI_OPT_K_FACTOR},                  \
-        {"refine", required_argument, 0, CLI_OPT_REFINE}
-/* Applies one index option: 0 taken, CLI_EXIT_USAGE bad value, -1 not ours. */
-int cli_parse_index_option(int opt, const char *arg, rvcidx_index_params *p);
+/* ---- options from the library's parameter table (cli_options.c) ---- */
+/* getopt's value for table row i is CLI_OPT_PARAM + i. */
+enum { CLI_OPT_PARAM = 2000 };
+typedef struct cli_options {
+    struct option longopts[96]; /* ends with a zeroed entry */
+    int n;
+} cli_options;
+/* Sets one parameter by name: a rvcidx_*_params_set, behind a void *. */
+typedef int (*cli_param_setter)(void *params, const char *key, const char *value);
+void cli_options_add(cli_options *o, const char *name, int has_arg, int val);
+/* The options of the table's rows in groups (space-separated: "eval index"), but
+ * those named in skip (space-separated parameter names; NULL: none). */
+void cli_options_params(cli_options *o, const char *groups, const char *skip);
+/* -q, -v, --log-json, --no-progress, -h. */
+void cli_options_common(cli_options *o);
+/* The table row an option from getopt_long sets, or NULL. */
+const rvcidx_param_info *cli_option_param(int opt);
+/* Sets row's parameter in params with set (a flag's value is "1"); 0, or
+ * CLI_EXIT_USAGE with the message said, the parameter named as its option. */
+int cli_option_set(const rvcidx_param_info *row, const char *arg, cli_param_setter set, void *params);
+/* The --help lines of the table's rows in groups, but skip's. */
+void cli_print_param_help(FILE *out, const char *groups, const char *skip);
+
 /* CLI_EXIT_NO_GPU, said why, when mode is --gpu on and no GPU is usable; else 0. */
 int cli_require_gpu(rvcidx_gpu_mode mode);
 int cmd_train(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
-
-/* Eval options, shared by `eval` and `build`. */
-enum { CLI_OPT_K = 1400, CLI_OPT_QUERIES, CLI_OPT_SAMPLE, CLI_OPT_TARGET, CLI_OPT_NO_TUNE, CLI_OPT_NO_TIMING,
-       CLI_OPT_QUERIES_FROM, CLI_OPT_MAX_BLOCK_MS, CLI_OPT_BLOCK_FRAMES, CLI_OPT_SEARCH_THREADS };
-#define CLI_EVAL_LONG                                                          \
-    {"k", required_argument, 0, CLI_OPT_K}, {"queries", required_argument, 0, CLI_OPT_QUERIES}, \
-        {"eval-queries", required_argument, 0, CLI_OPT_SAMPLE},                \
-        {"target-recall", required_argument, 0, CLI_OPT_TARGET},              \
-        {"no-tune", no_argument, 0, CLI_OPT_NO_TUNE},                          \
-        {"no-timing", no_argument, 0, CLI_OPT_NO_TIMING},                      \
-        {"queries-from", required_argument, 0, CLI_OPT_QUERIES_FROM},          \
-        {"max-block-ms", required_argument, 0, CLI_OPT_MAX_BLOCK_MS},          \
-        {"block-frames", required_argument, 0, CLI_OPT_BLOCK_FRAMES},          \
-        {"search-threads", required_argument, 0, CLI_OPT_SEARCH_THREADS}
-#define CLI_EVAL_HELP                                                          \
-    "      --k K                neighbours per query, RVC's 8 (default)\n"      \
-    "      --eval-queries N     queries sampled (default 1000)\n"             \
-    "      --queries-from auto|self|other-speakers  what they are: other speakers' frames\n" \
-    "                           (RVC converts another voice): the store's rows outside the\n" \
-    "                           index, or, for one index of several speakers, its last\n" \
-    "                           speaker held out of a tuning index; self: leave-one-out\n" \
-    "                           on the indexed frames. auto (default): other-speakers when\n" \
-    "                           the store has several, else self ('eval': self)\n" \
-    "      --queries STORE.h5   external queries instead\n" \
-    "      --target-recall R    k-recall@k to reach (default 0.95)\n"       \
-    "      --no-tune            measure only the setting stored in the index\n"    \
-    "      --no-timing          recall only: no queries/s measurement (faster)\n"    \
-    "      --max-block-ms MS    a realtime time budget: choose the highest recall whose\n" \
-    "                           measured p99 search time per block fits MS (timed here:\n" \
-    "                           another machine may choose another setting)\n"  \
-    "      --block-frames N     frames a realtime search call holds (default 16, RVC\n" \
-    "                           realtime's 0.25 s block; --for sets its app's)\n" \
-    "      --search-threads N   threads the budget is timed on (default 1; 0: all cores)\n"
-int cli_parse_eval_option(int opt, const char *arg, rvcidx_eval_params *p);
 int cmd_eval(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

@@ -22,34 +22,25 @@
 #include "cli.h"
 
 cli_log g_cli_log = {NULL, 0, RVCIDX_LOG_INFO};
+int g_cli_no_progress; /* --no-progress, with the other common options below */
 
 int cli_exit_code(int status) { return rvcidx_exit_code(status); }
 
-/* Every library parameter with an option. */
-static const struct { const char *param, *flag; } param_flags[] = {
-    {"outdir", "-o"}, {"name", "--name"}, {"per_speaker", "--per-speaker"}, {"split", "--split"},
-    {"stage", "--stage"}, {"part", "--part"}, {"for", "--for"}, {"dim", "--dim"}, {"version", "--version"},
-    {"skip_bad", "--skip-bad"}, {"check", "--check"}, {"index", "--index"}, {"metric", "--metric"},
-    {"nlist", "--nlist"}, {"seed", "--seed"}, {"iterations", "--iterations"}, {"train_rows", "--train-rows"},
-    {"threads", "--threads"}, {"gpu", "--gpu"}, {"nprobe", "--nprobe"}, {"k_factor", "--k-factor"},
-    {"refine", "--refine"}, {"max_index_size", "--max-index-size"},
-    {"k", "--k"}, {"eval_queries", "--eval-queries"}, {"queries", "--queries"},
-    {"queries_from", "--queries-from"}, {"target_recall", "--target-recall"}, {"max_block_ms", "--max-block-ms"},
-    {"block_frames", "--block-frames"}, {"search_threads", "--search-threads"}, {"no_tune", "--no-tune"},
-    {"no_timing", "--no-timing"},
-    {"max_vectors", "--max-vectors"}, {"max_app_memory", "--max-app-memory"}, {"reduce", "--reduce"},
-    {"assume_memory", "--assume-memory"}, {"assume_disk", "--assume-disk"}, {"no_plan_check", "--no-plan-check"},
-    {"speakers", "--speakers"}, {"minutes", "--minutes"}, /* demo */
-};
+/* The demo's parameters (rvcidx/demo.h): not build parameters, so not in
+ * the library's table. */
+static const struct { const char *param, *flag; } demo_flags[] = {{"speakers", "--speakers"}, {"minutes", "--minutes"}};
 
-/* The option of the parameter spelled by name[0..len), '-' or '_' alike. */
+/* The option of the parameter spelled by name[0..len), '-' or '_' alike:
+ * the library's parameter table says it. */
 static const char *flag_of(const char *name, size_t len) {
-    for (size_t i = 0; i < sizeof param_flags / sizeof *param_flags; i++) {
-        const char *p = param_flags[i].param;
-        size_t j = 0;
-        while (j < len && p[j] && (p[j] == name[j] || (p[j] == '_' && name[j] == '-'))) j++;
-        if (j == len && !p[j]) return param_flags[i].flag;
-    }
+    char key[64];
+    if (len == 0 || len >= sizeof key) return NULL;
+    memcpy(key, name, len);
+    key[len] = '\0';
+    const rvcidx_param_info *row = rvcidx_params_find(key);
+    if (row) return row->flag;
+    for (size_t i = 0; i < sizeof demo_flags / sizeof *demo_flags; i++)
+        if (!strcmp(key, demo_flags[i].param)) return demo_flags[i].flag;
     return NULL;
 }
 
@@ -211,4 +202,18 @@ void cli_stdout_filter_install(void) {
     real_stdout = stdout;
     stdout = f;
     atexit(flush_pending);
+}
+
+/* -q, -v, --log-json and --no-progress: every command takes them. */
+int cli_common_option(int opt) {
+    switch (opt) {
+    case 'q': g_cli_log.level = RVCIDX_LOG_ERROR; break;
+    case 'v': g_cli_log.level = RVCIDX_LOG_DEBUG; break;
+    case CLI_OPT_LOG_JSON: g_cli_log.json = 1; break;
+    case CLI_OPT_NO_PROGRESS: g_cli_no_progress = 1; break;
+    default: return 0;
+    }
+    cli_log_install();
+    if (opt == 'q' || opt == CLI_OPT_LOG_JSON) cli_stdout_filter_install();
+    return 1;
 }

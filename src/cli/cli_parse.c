@@ -59,3 +59,14 @@ int cli_lock_dir_of(const char *path, int *lock) {
     int rc = rvcidx_outdir_lock(dir, lock);
     return rc ? cli_fail(rc, NULL) : CLI_EXIT_OK;
 }
+
+/* --gpu on is checked before any work: without it the build would ingest
+ * (hours on a big tree) and only fail when training asks for the GPU. */
+int cli_require_gpu(rvcidx_gpu_mode mode) {
+    if (mode != RVCIDX_GPU_ON) return CLI_EXIT_OK;
+    rvcidx_gpu_info info;
+    if (rvcidx_gpu_probe(&info) == 0) return CLI_EXIT_OK;
+    cli_logf(RVCIDX_LOG_ERROR, "--gpu on, but no GPU is usable: %s; use --gpu auto or off ('rvcidx gpu' says more)",
+             info.reason);
+    return CLI_EXIT_NO_GPU;
+}

@@ -11,7 +11,6 @@
 
 #include "cli.h"
 
-int g_cli_no_progress;
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig) { interrupted = sig; }

@@ -13,107 +13,37 @@
 
 #include "cmd_build.h"
 
-static const char build_usage[] =
+static const char build_usage_head[] =
     "usage: rvcidx build -o OUTDIR [options] SRC...\n\n"
     "Ingest -> train -> encode -> eval/tune -> manifest, for the RVC model directories,\n"
     "shard folders, folders of model directories or list files given as SRC.\n"
     "Writes OUTDIR/store.h5, OUTDIR/centroids.h5 and OUTDIR/added_IVF..._<name>_v2.index\n"
     "(with --per-speaker: OUTDIR/<speaker>/centroids.h5 and its index, per speaker).\n\n"
-    "options:\n"
-    "  -o, --output OUTDIR  where the artifacts go\n"
-    "      --name NAME      model name in the index file name (default: the first SRC's name)\n"
-    "      --per-speaker    one index per speaker (model directory) instead of one for all\n"
-    "      --per-model      SRC is a folder of model directories: a separate build of each\n"
-    "                       into OUTDIR/<model>/ (failures do not stop the others)\n"
-    "      --jobs N         with --per-model: N builds at once, CPU threads split between them\n"
-    "      --plan           print N, D, parameters, predicted sizes and peak memory, and\n"
-    "                       whether they fit this machine; build nothing ('rvcidx plan' too)\n"
-    "      --assume-memory SIZE  count on SIZE of memory (e.g. 64G) instead of what this machine\n"
-    "                       shows (MemAvailable, the cgroup's memory.max, RVCIDX_MEMORY_LIMIT),\n"
-    "                       more or less; logged with what was seen (or RVCIDX_ASSUME_MEMORY)\n"
-    "      --assume-disk SIZE  the same for the output filesystem's free space (RVCIDX_DISK_LIMIT;\n"
-    "                       or RVCIDX_ASSUME_DISK)\n"
-    "      --no-plan-check  build even when the plan says it does not fit (logs a warning)\n"
-    "split build (one index encoded in parts, e.g. by cluster tasks; see 'rvcidx submit'):\n"
-    "      --split N        encode the rows in N contiguous parts and merge them in row order\n"
-    "                       (the index is byte-identical to the build without --split)\n"
-    "      --stage all|prepare|part|finish  run one stage (default all): prepare = ingest and\n"
-    "                       train once; part = encode one part; finish = merge, tune, publish\n"
-    "      --part I         the part for --stage part (default $SLURM_ARRAY_TASK_ID)\n"
-    "      --for APP        build for the app that loads the index: rvc, rvc-realtime, applio,\n"
-    "                       applio-realtime, ultimate-rvc, w-okada ('--for help' says what each\n"
-    "                       needs): an index type every call of the app succeeds on, its k,\n"
-    "                       tuning at its query pattern. Default: the seed's IVF,PQx4fs,RFlat\n"
-    "                       at k 8, which serves rvc, applio and ultimate-rvc\n"
-    "      --max-vectors N|all  index at most N vectors, chosen by --reduce (RVC apps hold\n"
-    "                       N*D*4 bytes of them in RAM); the report and manifest record the\n"
-    "                       blend error against all frames (docs/parameters.md, Reduction)\n"
-    "      --max-app-memory SIZE  the N whose index file plus the app's N*D*4 copy fit SIZE\n"
-    "                       (e.g. 512M, 2G); with --max-vectors the smaller N\n"
-    "      --reduce auto|kmeans|stratified|hubs|random  how: auto (default) measures\n"
-    "                       k-means centres, a seeded per-speaker subsample and (3+ speakers)\n"
-    "                       hubs against all frames and keeps the lowest blend error; or one\n"
-    "                       of them (hubs: the frames other speakers' probes land on), or a\n"
-    "                       seeded uniform subsample\n"
-    "eval options (recall against exact search, tuning nprobe/k_factor):\n" CLI_EVAL_HELP
-    "ingest options:\n"
-    "      --dim 256|768    pick 3_feature256 (v1) or 3_feature768 (v2) when both exist\n"
-    "      --version v1|v2  the same, by RVC version\n"
-    "      --skip-bad       leave bad shards out instead of failing\n"
-    "      --check hash|stat  recognise stored shards by sha256 (default) or size+mtime\n"
-    "index options:\n"
-    "      --index ivfpq4fs|ivfpq4fsr|ivfflat|auto   ivfpq4fs (default): the seed's\n"
-    "                       IVF,PQ{D/2}x4fs,RFlat; ivfpq4fsr: its PQ encodes residuals;\n"
-    "                       auto: builds and tunes ivfpq4fs, ivfpq4fsr and ivfflat, ships one:\n"
-    "                       the lowest measured p99 per block at the target (under\n"
-    "                       --max-block-ms: the highest recall; table in report.md)\n"
-    "      --metric l2|ip|cosine, --nlist N|auto, --seed S,\n"
-    "      --iterations N, --train-rows N|auto, --threads N, --gpu auto|on|off,\n"
-    "      --nprobe N, --k-factor N   (see 'rvcidx train --help')\n"
-    "      --refine flat|fp16|sq8  what the IVF-PQ index re-ranks with and reconstruct_n\n"
-    "                       returns: flat (default) the float vectors; fp16 half floats\n"
-    "                       (file about 0.55x); sq8 8-bit codes (about 0.3x). Apps still\n"
-    "                       hold N*D*4 bytes after loading (reconstruct_n), only the\n"
-    "                       file shrinks; recall and blend error are measured against\n"
-    "                       the original vectors (docs/parameters.md)\n"
-    "      --max-index-size SIZE  (e.g. 500M, 2G) ship the most exact refine (flat, fp16,\n"
-    "                       sq8) whose file fits in SIZE, chosen by predicted size and\n"
-    "                       checked on the file built; none fits: exit 8, sizes said\n" CLI_COMMON_HELP;
+    "options:\n";
 
-enum { OPT_NAME = 1300, OPT_PER_SPEAKER, OPT_PER_MODEL, OPT_JOBS, OPT_PLAN, OPT_SPLIT, OPT_STAGE, OPT_PART, OPT_FOR,
-       OPT_MAX_VECTORS, OPT_MAX_APP_MEMORY, OPT_REDUCE, OPT_ASSUME_MEMORY, OPT_ASSUME_DISK, OPT_NO_PLAN_CHECK };
+static const char build_usage_cli[] =
+    "      --per-model          SRC is a folder of model directories: a separate build of each\n"
+    "                           into OUTDIR/<model>/ (failures do not stop the others)\n"
+    "      --jobs N             with --per-model: N builds at once, CPU threads split between them\n"
+    "      --plan               print N, D, parameters, predicted sizes and peak memory, and\n"
+    "                           whether they fit this machine; build nothing ('rvcidx plan' too)\n";
 
-/* --assume-memory, --assume-disk, --no-plan-check: the sizes parsed by the
- * library's setter, so the option and the parameter take the same values. */
-static int parse_plan_option(int opt, const char *arg, build_args *a) {
-    if (opt == OPT_NO_PLAN_CHECK) return a->no_plan_check = 1, 0;
-    if (opt != OPT_ASSUME_MEMORY && opt != OPT_ASSUME_DISK) return -1;
-    const char *key = opt == OPT_ASSUME_MEMORY ? "assume_memory" : "assume_disk";
-    rvcidx_build_params p = rvcidx_build_default_params();
-    if (rvcidx_build_params_set(&p, key, arg)) return cli_param_fail(key);
-    if (opt == OPT_ASSUME_MEMORY) a->assume_memory = p.assume_memory;
-    else a->assume_disk = p.assume_disk;
-    return 0;
-}
-
-static int parse_split_option(int opt, const char *arg, build_args *a) {
-    long v = 0;
-    if (opt == OPT_SPLIT) {
-        if (cli_parse_int("--split", arg, 1, RVCIDX_SPLIT_MAX_PARTS, &v)) return CLI_EXIT_USAGE;
-        a->split = (unsigned)v;
-    } else if (opt == OPT_PART) {
-        if (cli_parse_int("--part", arg, 0, RVCIDX_SPLIT_MAX_PARTS - 1, &v)) return CLI_EXIT_USAGE;
-        a->part = v;
-    } else if (opt == OPT_STAGE) {
-        static const char *names[] = {"all", "prepare", "part", "finish"};
-        for (int i = 0; i < 4; i++)
-            if (!strcmp(arg, names[i])) return a->stage = i, 0;
-        cli_logf(RVCIDX_LOG_ERROR, "--stage %s: expected all, prepare, part or finish", arg);
-        return CLI_EXIT_USAGE;
-    } else {
-        return -1;
-    }
-    return 0;
+/* --help: the command's own options, then the library's parameters by group. */
+static void print_build_usage(void) {
+    fputs(build_usage_head, stdout);
+    cli_print_param_help(stdout, "build", NULL);
+    fputs(build_usage_cli, stdout);
+    fputs("run options (where and on how many threads; not what is built):\n", stdout);
+    cli_print_param_help(stdout, "run", NULL);
+    fputs("budget (how many vectors each index keeps):\n", stdout);
+    cli_print_param_help(stdout, "reduce", NULL);
+    fputs("eval options (recall against exact search, tuning nprobe/k_factor):\n", stdout);
+    cli_print_param_help(stdout, "eval", NULL);
+    fputs("ingest options:\n", stdout);
+    cli_print_param_help(stdout, "ingest", NULL);
+    fputs("index options:\n", stdout);
+    cli_print_param_help(stdout, "index", NULL);
+    fputs(CLI_COMMON_HELP, stdout);
 }
 
 static void print_apps(void) {
@@ -128,92 +58,65 @@ static void print_apps(void) {
     }
 }
 
-/* --for APP: the library checks it against --index, --k and --nprobe
- * (rvcidx_build_params_resolve, whatever their order) and applies it; the
- * command keeps the applied values for what it prints and passes on. */
-static int apply_app(build_args *a, const char *name) {
-    if (!name) return 0;
-    rvcidx_app app = RVCIDX_APP_NONE;
-    if (rvcidx_app_from_name(name, &app)) {
-        cli_logf(RVCIDX_LOG_ERROR, "--for %s: %s; see 'rvcidx build --for help'", name, rvcidx_last_error());
-        return CLI_EXIT_USAGE;
-    }
-    a->app = app;
-    rvcidx_build_params p = build_params_of(a), resolved;
-    int rc = rvcidx_build_params_resolve(&p, &resolved);
+/* --for and the parameters it checks, whatever their order: resolved by the
+ * library (rvcidx_build_params_resolve) as the build will; the command keeps
+ * the applied values for what it prints and passes on. */
+static int resolve_app(build_args *a) {
+    rvcidx_build_params resolved;
+    int rc = rvcidx_build_params_resolve(&a->p, &resolved);
     if (rc) return cli_fail(rc, NULL);
-    a->index = resolved.index;
-    a->eval = resolved.eval;
+    a->p.index = resolved.index;
+    a->p.eval = resolved.eval;
     return 0;
 }
 
-static void note_given(int opt, build_args *a) {
-    a->index_given |= opt == CLI_OPT_INDEX;
-    a->k_given |= opt == CLI_OPT_K;
-    a->nprobe_given |= opt == CLI_OPT_NPROBE;
+static int set_build(void *p, const char *key, const char *value) { return rvcidx_build_params_set(p, key, value); }
+
+/* The command's own options (not library parameters); -1 when opt is not one. */
+static int parse_cli_option(int opt, const char *arg, build_args *a) {
+    long v = 0;
+    switch (opt) {
+    case OPT_PER_MODEL: return a->per_model = 1, 0;
+    case OPT_PLAN: return a->plan_only = 1, 0;
+    case OPT_JOBS:
+        if (cli_parse_int("--jobs", arg, 1, 256, &v)) return CLI_EXIT_USAGE;
+        return a->jobs = (int)v, 0;
+    case 'o': /* an empty one is as none: the required-arguments message says what to give */
+        return arg[0] ? cli_option_set(rvcidx_params_find("outdir"), arg, set_build, &a->p) : (a->p.outdir = NULL, 0);
+    default: return -1;
+    }
 }
 
 int build_parse_args(int argc, char **argv, build_args *a) {
-    static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'}, {"name", required_argument, 0, OPT_NAME},
-        {"per-speaker", no_argument, 0, OPT_PER_SPEAKER}, {"per-model", no_argument, 0, OPT_PER_MODEL},
-        {"jobs", required_argument, 0, OPT_JOBS}, {"plan", no_argument, 0, OPT_PLAN},
-        {"split", required_argument, 0, OPT_SPLIT}, {"stage", required_argument, 0, OPT_STAGE},
-        {"part", required_argument, 0, OPT_PART}, {"for", required_argument, 0, OPT_FOR},
-        {"max-index-size", required_argument, 0, CLI_OPT_MAX_INDEX_SIZE},
-        {"max-vectors", required_argument, 0, OPT_MAX_VECTORS}, {"max-app-memory", required_argument, 0, OPT_MAX_APP_MEMORY},
-        {"reduce", required_argument, 0, OPT_REDUCE}, {"assume-memory", required_argument, 0, OPT_ASSUME_MEMORY},
-        {"assume-disk", required_argument, 0, OPT_ASSUME_DISK}, {"no-plan-check", no_argument, 0, OPT_NO_PLAN_CHECK},
-        CLI_INGEST_LONG, CLI_INDEX_LONG,
-        CLI_EVAL_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
-    a->ingest = rvcidx_ingest_default_params();
-    a->index = rvcidx_index_default_params();
-    a->eval = rvcidx_eval_default_params();
-    a->part = -1;
+    cli_options o = {.n = 0};
+    cli_options_add(&o, "output", required_argument, 'o');
+    cli_options_add(&o, "per-model", no_argument, OPT_PER_MODEL);
+    cli_options_add(&o, "jobs", required_argument, OPT_JOBS);
+    cli_options_add(&o, "plan", no_argument, OPT_PLAN);
+    cli_options_params(&o, "build run reduce eval ingest index", NULL);
+    cli_options_common(&o);
+    memset(a, 0, sizeof *a);
+    a->p = rvcidx_build_default_params();
     int opt, rc;
-    const char *app = NULL;
     optind = 0;
-    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-        note_given(opt, a);
-        if (opt == 'o') a->outdir = optarg;
-        else if (opt == OPT_FOR && !strcmp(optarg, "help")) return print_apps(), -1;
-        else if (opt == OPT_FOR) app = optarg;
-        else if (opt == OPT_NAME) a->name = optarg;
-        else if (opt == OPT_PER_SPEAKER) a->per_speaker = 1;
-        else if (opt == OPT_PER_MODEL) a->per_model = 1;
-        else if (opt == OPT_PLAN) a->plan_only = 1;
-        else if (opt == OPT_JOBS) {
-            long v = 0;
-            if (cli_parse_int("--jobs", optarg, 1, 256, &v)) return CLI_EXIT_USAGE;
-            a->jobs = (int)v;
-        }
-        else if (opt == OPT_MAX_VECTORS || opt == OPT_MAX_APP_MEMORY || opt == OPT_REDUCE) {
-            const char *key = opt == OPT_MAX_VECTORS ? "max_vectors" : opt == OPT_REDUCE ? "reduce" : "max_app_memory";
-            if (rvcidx_index_params_set(&a->index, key, optarg)) return cli_param_fail(key);
-        }
-        else if (opt == 'h') return fputs(build_usage, stdout), -1;
-        else if ((rc = parse_split_option(opt, optarg, a)) >= 0) {
-            if (rc) return rc;
-        } else if ((rc = parse_plan_option(opt, optarg, a)) >= 0) {
-            if (rc) return rc;
-        } else if ((rc = cli_parse_ingest_option(opt, optarg, &a->ingest)) >= 0) {
-            if (rc) return rc;
-        } else if ((rc = cli_parse_index_option(opt, optarg, &a->index)) >= 0) {
-            if (rc) return rc;
-        } else if ((rc = cli_parse_eval_option(opt, optarg, &a->eval)) >= 0) {
+    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, o.longopts, NULL)) != -1) {
+        const rvcidx_param_info *row = cli_option_param(opt);
+        if (row && !strcmp(row->name, "for") && !strcmp(optarg, "help")) return print_apps(), -1;
+        if (opt == 'h') return print_build_usage(), -1;
+        if (row && !strcmp(row->name, "for") && rvcidx_build_params_set(&a->p, "for", optarg) != 0) {
+            const char *why = rvcidx_last_error(); /* "for: 'x' is not an app ..." */
+            cli_logf(RVCIDX_LOG_ERROR, "--for %s: %s; see 'rvcidx build --for help'", optarg,
+                     strncmp(why, "for: ", 5) ? why : why + 5);
+            return CLI_EXIT_USAGE;
+        } else if (row) {
+            if ((rc = cli_option_set(row, optarg, set_build, &a->p)) != 0) return rc;
+        } else if ((rc = parse_cli_option(opt, optarg, a)) >= 0) {
             if (rc) return rc;
         } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
     }
-    a->eval.gpu = a->index.gpu;
-    a->eval.threads = a->index.threads;
-    if ((rc = apply_app(a, app)) != 0) return rc;
-    if (!a->outdir || !a->outdir[0] || optind >= argc) {
+    if ((rc = resolve_app(a)) != 0) return rc;
+    if (!a->p.outdir || !a->p.outdir[0] || optind >= argc) {
         cli_logf(RVCIDX_LOG_ERROR, "build: -o OUTDIR and at least one SRC are required; see 'rvcidx build --help'");
-        return CLI_EXIT_USAGE;
-    }
-    char name_check[512];
-    if (a->name && rvcidx_index_file_name(&a->index, 768, 1, a->name, name_check, sizeof name_check) != 0) {
-        cli_logf(RVCIDX_LOG_ERROR, "--name: %s", rvcidx_last_error());
         return CLI_EXIT_USAGE;
     }
     a->srcs = argv + optind;
@@ -222,24 +125,9 @@ int build_parse_args(int argc, char **argv, build_args *a) {
 }
 
 rvcidx_build_params build_params_of(const build_args *a) {
-    rvcidx_build_params p = rvcidx_build_default_params();
-    p.outdir = a->outdir;
+    rvcidx_build_params p = a->p;
     p.sources = (const char *const *)a->srcs;
     p.n_sources = a->n_srcs;
-    p.name = a->name;
-    p.per_speaker = a->per_speaker;
-    p.split = a->split;
-    p.stage = (rvcidx_build_stage)a->stage;
-    p.part = a->part;
-    p.ingest = a->ingest;
-    p.index = a->index;
-    p.eval = a->eval;
-    p.assume_memory = a->assume_memory;
-    p.assume_disk = a->assume_disk;
-    p.check_fit = !a->no_plan_check;
-    p.app = a->app;
-    p.given = (a->index_given ? RVCIDX_GIVEN_INDEX : 0u) | (a->k_given ? RVCIDX_GIVEN_K : 0u) |
-              (a->nprobe_given ? RVCIDX_GIVEN_NPROBE : 0u);
     return p;
 }
 
@@ -349,13 +237,13 @@ static void print_plan_mode(const rvcidx_plan_result *p) {
 
 static void print_plan(const build_args *a, const rvcidx_plan_result *p) {
     char factory[96] = "(measured: PQx4fs, PQx4fsr or IVF,Flat)";
-    if (a->index.type != RVCIDX_INDEX_AUTO) rvcidx_index_describe(&a->index, p->dim, p->nlist, factory, sizeof factory);
+    if (a->p.index.type != RVCIDX_INDEX_AUTO) rvcidx_index_describe(&a->p.index, p->dim, p->nlist, factory, sizeof factory);
     printf("plan     %llu rows x %d (%s), %zu file(s), %zu speaker(s)%s\n", (unsigned long long)p->rows, p->dim,
-           p->dim == 256 ? "RVC v1" : "RVC v2", p->files, p->speakers, a->per_speaker ? ": one index each" : "");
+           p->dim == 256 ? "RVC v1" : "RVC v2", p->files, p->speakers, a->p.per_speaker ? ": one index each" : "");
     print_plan_mode(p);
     printf("index    %s, k-means on %llu sampled rows, %d iterations, seed %llu; nprobe/k_factor tuned to %d-recall@%d >= %.2f\n",
-           factory, (unsigned long long)p->train_rows, a->index.iterations, (unsigned long long)a->index.seed,
-           a->eval.k, a->eval.k, a->eval.target_recall);
+           factory, (unsigned long long)p->train_rows, a->p.index.iterations, (unsigned long long)a->p.index.seed,
+           a->p.eval.k, a->p.eval.k, a->p.eval.target_recall);
     printf("sizes    store %.2f GiB, centroids %.3f GiB, index %.2f GiB%s; tuned on an index of %llu rows\n",
            gib(p->store_bytes), gib(p->centroids_bytes), gib(p->index_bytes), p->indexes > 1 ? " (all of them)" : "",
            (unsigned long long)p->eval_rows);
@@ -409,7 +297,7 @@ static int print_plan_only(const build_args *a, rvcidx_plan_result *out) {
     if (p.fits_ram && p.fits_disk) return CLI_EXIT_OK;
     char shortfall[224], advice[768];
     rvcidx_plan_shortfall(&p, shortfall, sizeof shortfall);
-    if (a->no_plan_check) {
+    if (!a->p.check_fit) {
         cli_logf(RVCIDX_LOG_WARN, "plan: the build needs %s, but with `no_plan_check` it would go ahead", shortfall);
         return CLI_EXIT_OK;
     }
@@ -422,8 +310,8 @@ static int print_plan_only(const build_args *a, rvcidx_plan_result *out) {
  * date, *started once it held OUTDIR's lock (optional both). */
 static int run_one(build_args *a, cli_progress *cp, int *unchanged, int *started) {
     rvcidx_build_params p = build_params_of(a);
-    p.progress = cli_progress_cb;
-    p.progress_user = cp;
+    p.run.progress = cli_progress_cb;
+    p.run.progress_user = cp;
     p.on_event = on_event;
     p.event_user = a;
     p.plot = cli_plot_eval;
@@ -473,13 +361,13 @@ static void jobs_free(model_job *jobs, size_t n) {
 static void model_args(const build_args *a, const char *root, const char *name, build_args *child, char *outdir,
                        char *src, char **srcs) {
     *child = *a;
-    snprintf(outdir, PATH_MAX, "%s/%s", a->outdir, name);
+    snprintf(outdir, PATH_MAX, "%s/%s", a->p.outdir, name);
     snprintf(src, PATH_MAX, "%s/%s", root, name);
-    child->outdir = outdir;
+    child->p.outdir = outdir;
     child->srcs = srcs;
     child->n_srcs = 1;
     child->per_model = 0;
-    child->name = name;
+    child->p.name = name;
 }
 
 /* The fork stays in the command: a library must not fork inside its host. */
@@ -576,7 +464,7 @@ static int plan_per_model(const build_args *a) {
         if (one == CLI_EXIT_OK || one == CLI_EXIT_TOO_BIG) models_total_add(&total, &p, at_once), planned++;
         if (one == CLI_EXIT_TOO_BIG || (one && !rc)) rc = one;
     }
-    if (planned > 1 && !models_total_print(&total, at_once) && !a->no_plan_check) {
+    if (planned > 1 && !models_total_print(&total, at_once) && !!a->p.check_fit) {
         cli_logf(RVCIDX_LOG_ERROR, "plan: the %d models together do not fit this machine: each one's files stay "
                  "on disk while the next builds; free disk, use fewer --jobs, or build them in batches", planned);
         rc = CLI_EXIT_TOO_BIG;
@@ -591,11 +479,11 @@ static int build_per_model(build_args *a, cli_progress *cp) {
     size_t n = list_models_or_fail(root, &jobs), running = 0, next = 0;
     if (n == 0) return CLI_EXIT_BAD_INPUT;
     int jobs_at_once = a->jobs > 0 ? a->jobs : 1;
-    if (a->index.threads == 0 && jobs_at_once > 1) { /* split the cores between the builds */
+    if (a->p.run.threads == 0 && jobs_at_once > 1) { /* split the cores between the builds */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        a->index.threads = a->eval.threads = cpus / jobs_at_once > 1 ? (int)(cpus / jobs_at_once) : 1;
+        a->p.run.threads = cpus / jobs_at_once > 1 ? (int)(cpus / jobs_at_once) : 1;
     }
-    int rc = rvcidx_outdir_make(a->outdir);
+    int rc = rvcidx_outdir_make(a->p.outdir);
     if (rc) rc = cli_fail(rc, NULL);
     for (; rc == 0 && (next < n || running > 0);) {
         while (next < n && running < (size_t)jobs_at_once && !cli_interrupted()) {
@@ -605,7 +493,7 @@ static int build_per_model(build_args *a, cli_progress *cp) {
             next++;
         }
         if (running == 0) break;
-        reap_one(a->outdir, jobs, n);
+        reap_one(a->p.outdir, jobs, n);
         running--;
     }
     size_t built = 0, unchanged = 0, failed = 0;
@@ -660,21 +548,22 @@ int cmd_build(int argc, char **argv) {
     memset(&a, 0, sizeof a);
     int rc = build_parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    if (a.per_model && (a.n_srcs != 1 || a.per_speaker || a.name)) {
+    if (a.per_model && (a.n_srcs != 1 || a.p.per_speaker || a.p.name)) {
         cli_logf(RVCIDX_LOG_ERROR, "build: --per-model takes one ROOT (a folder of model directories) and no "
                  "--per-speaker or --name");
         return CLI_EXIT_USAGE;
     }
-    if (a.split && (a.per_speaker || a.per_model || a.index.type == RVCIDX_INDEX_AUTO)) { /* --per-model is the command's */
+    if (a.p.split && (a.p.per_speaker || a.per_model || a.p.index.type == RVCIDX_INDEX_AUTO)) { /* --per-model is the command's */
         cli_logf(RVCIDX_LOG_ERROR, "build: --split builds one index of one type: no --per-speaker, --per-model or "
                  "--index auto");
         return CLI_EXIT_USAGE;
     }
     rvcidx_build_params checked = build_params_of(&a);
     if ((rc = rvcidx_build_params_check(&checked)) != 0) return cli_fail(rc, NULL);
-    int uses_gpu = !a.plan_only && a.stage != STAGE_PART; /* a split part only encodes, on the CPU */
-    if (uses_gpu && (rc = cli_require_gpu(a.index.gpu)) != 0) return rc; /* before hours of ingest */
-    if (a.plan_only && (a.stage == STAGE_PART || a.stage == STAGE_FINISH)) return CLI_EXIT_OK; /* nothing to plan */
+    /* The library checks `gpu=on` before any work; for --per-model the command
+     * says it once instead of each model's build. */
+    if (a.per_model && !a.plan_only && (rc = cli_require_gpu(a.p.run.gpu)) != 0) return rc;
+    if (a.plan_only && (a.p.stage == RVCIDX_STAGE_PART || a.p.stage == RVCIDX_STAGE_FINISH)) return CLI_EXIT_OK; /* nothing to plan */
     if (a.plan_only) return a.per_model ? plan_per_model(&a) : print_plan_only(&a, NULL);
     cli_progress cp;
     cli_progress_init(&cp, stderr, !a.per_model || a.jobs <= 1); /* parallel bars would interleave */

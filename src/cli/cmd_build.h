@@ -5,23 +5,14 @@
 
 #include "cli.h"
 
-enum build_stage { STAGE_ALL = 0, STAGE_PREPARE, STAGE_PART, STAGE_FINISH };
+/* The command's own options, beside the library's parameters. */
+enum { OPT_PER_MODEL = 1300, OPT_JOBS, OPT_PLAN };
 
 typedef struct build_args {
-    const char *outdir, *name;
-    int per_speaker, per_model, jobs, plan_only;
-    unsigned split;   /* --split N: N parts (0: not a split build) */
-    int stage;        /* enum build_stage */
-    long part;        /* --part I, -1: $SLURM_ARRAY_TASK_ID */
-    int index_given, k_given, nprobe_given; /* set on the command line, not defaults: --for checks them */
-    rvcidx_app app;                         /* --for (RVCIDX_APP_NONE: none) */
-    uint64_t assume_memory, assume_disk;    /* --assume-memory, --assume-disk: 0 none */
-    int no_plan_check;                      /* --no-plan-check */
+    rvcidx_build_params p; /* the library's parameters, set by name from the options (the table's) */
+    int per_model, jobs, plan_only;
     char **srcs;
     int n_srcs;
-    rvcidx_ingest_params ingest;
-    rvcidx_index_params index;
-    rvcidx_eval_params eval;
 } build_args;
 
 

@@ -10,51 +10,54 @@
 
 #include "cli.h"
 
-#define INDEX_HELP                                                             \
-    "index options:\n"                                                         \
-    "      --index ivfpq4fs|ivfpq4fsr|ivfflat  IVF,PQ{D/2}x4fs + exact refine (default), the\n" \
-    "                                same on residuals (x4fsr), or RVC's IVF,Flat\n" \
-    "      --metric l2|ip|cosine     default l2, as RVC (cosine stores L2-normalised vectors)\n" \
-    "      --nlist N|auto            IVF lists (auto: 2*sqrt(N), at least 39 rows per list)\n" \
-    "      --seed S                  sampling and k-means seed (default 1234)\n" \
-    "      --iterations N            k-means iterations (default 10)\n"      \
-    "      --train-rows N|auto       k-means sample (auto: min(N, 64*nlist))\n" \
-    "      --threads N               CPU threads (default: all)\n"           \
-    "      --gpu auto|on|off         train on the GPU when present (default auto)\n" \
-    "      --nprobe N                lists searched, written into the index (default 16)\n" \
-    "      --k-factor N              refine candidates per result (default 8)\n" \
-    "      --refine flat|fp16|sq8    the refine storage (default flat; 'rvcidx build --help')\n"
-
 static const char train_usage[] =
     "usage: rvcidx train -o CENTROIDS.h5 [options] STORE.h5\n\n"
     "Trains the IVF centroids from a seeded sample of the store (GPU when present).\n\n"
-    "  -o, --output FILE    the centroids file to write\n" INDEX_HELP CLI_COMMON_HELP;
+    "  -o, --output FILE          the centroids file to write\n";
 
 static const char encode_usage[] =
     "usage: rvcidx encode -o INDEX --centroids CENTROIDS.h5 [options] STORE.h5\n\n"
     "Encodes every row of the store into the index RVC loads (CPU).\n\n"
-    "  -o, --output FILE    the index file to write\n"
-    "      --centroids FILE from 'rvcidx train'\n" INDEX_HELP CLI_COMMON_HELP;
+    "  -o, --output FILE          the index file to write\n"
+    "      --centroids FILE       from 'rvcidx train'\n";
+
+/* max_index_size and index=auto are build's: they choose among indexes built. */
+static void print_usage(const char *head) {
+    fputs(head, stdout);
+    fputs("index options:\n", stdout);
+    cli_print_param_help(stdout, "index run", "max_index_size");
+    fputs(CLI_COMMON_HELP, stdout);
+}
+
+static int set_index(void *p, const char *key, const char *value) { return rvcidx_index_params_set(p, key, value); }
+static int set_run(void *r, const char *key, const char *value) { return rvcidx_run_set(r, key, value); }
 
 typedef struct index_args {
     const char *output, *centroids, *store;
     rvcidx_index_params p;
+    rvcidx_run run;
 } index_args;
 
 static int parse_index_args(int argc, char **argv, const char *usage, index_args *a) {
     enum { OPT_CENTROIDS = 1 };
-    static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
-                                             {"centroids", required_argument, 0, OPT_CENTROIDS},
-                                             CLI_INDEX_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
+    cli_options o = {.n = 0};
+    cli_options_add(&o, "output", required_argument, 'o');
+    cli_options_add(&o, "centroids", required_argument, OPT_CENTROIDS);
+    cli_options_params(&o, "index run", "max_index_size");
+    cli_options_common(&o);
     a->p = rvcidx_index_default_params();
+    a->run = rvcidx_run_default();
     int opt, rc;
     optind = 0;
-    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, o.longopts, NULL)) != -1) {
+        const rvcidx_param_info *row = cli_option_param(opt);
         if (opt == 'o') a->output = optarg;
         else if (opt == OPT_CENTROIDS) a->centroids = optarg;
-        else if (opt == 'h') return fputs(usage, stdout), -1;
-        else if ((rc = cli_parse_index_option(opt, optarg, &a->p)) >= 0) {
-            if (rc) return rc;
+        else if (opt == 'h') return print_usage(usage), -1;
+        else if (row) {
+            int run = !strcmp(row->group, "run");
+            void *params = run ? (void *)&a->run : (void *)&a->p;
+            if ((rc = cli_option_set(row, optarg, run ? set_run : set_index, params)) != 0) return rc;
         } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
     }
     if (!a->output || optind + 1 != argc) {
@@ -82,15 +85,15 @@ int cmd_train(int argc, char **argv) {
     index_args a = {0};
     int rc = parse_index_args(argc, argv, train_usage, &a);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    if ((rc = cli_require_gpu(a.p.gpu)) != 0 || (rc = check_output_dir(a.output)) != 0) return rc;
+    if ((rc = cli_require_gpu(a.run.gpu)) != 0 || (rc = check_output_dir(a.output)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
-    a.p.progress = cli_progress_cb;
-    a.p.progress_user = &cp;
+    a.run.progress = cli_progress_cb;
+    a.run.progress_user = &cp;
     rvcidx_train_result r;
     int lock = -1;
     if ((rc = cli_lock_dir_of(a.output, &lock)) != 0) return rc;
-    rc = rvcidx_train(a.store, a.output, &a.p, &r);
+    rc = rvcidx_train(a.store, a.output, &a.p, &a.run, &r);
     rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     printf("centroids %s: %lld lists from %llu sampled rows (sha256 %.16s...), k-means %.1f s on %s\n", a.output,
@@ -109,12 +112,12 @@ int cmd_encode(int argc, char **argv) {
     if ((rc = check_output_dir(a.output)) != 0) return rc;
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
-    a.p.progress = cli_progress_cb;
-    a.p.progress_user = &cp;
+    a.run.progress = cli_progress_cb;
+    a.run.progress_user = &cp;
     rvcidx_encode_result r;
     int lock = -1;
     if ((rc = cli_lock_dir_of(a.output, &lock)) != 0) return rc;
-    rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &r);
+    rc = rvcidx_encode(a.store, a.centroids, a.output, &a.p, &a.run, &r);
     rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     char k_factor[32] = ""; /* only the refine wrapper of ivfpq4fs has one */

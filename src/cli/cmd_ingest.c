@@ -12,18 +12,15 @@ static const char ingest_usage[] =
     "a folder of .npy shards, a folder of model directories (one speaker each), or a\n"
     "text file listing any of these. Re-running adds only new shards.\n\n"
     "options:\n"
-    "  -o, --output STORE   the store to create or update\n"
-    "      --dim 256|768    pick 3_feature256 (v1) or 3_feature768 (v2) when both exist\n"
-    "      --version v1|v2  the same, by RVC version\n"
-    "      --skip-bad       leave bad shards out (listed in the store) instead of failing\n"
-    "      --check hash|stat  recognise stored shards by sha256 (default) or size+mtime\n" CLI_COMMON_HELP;
+    "  -o, --output STORE         the store to create or update\n";
 
-int cli_parse_ingest_option(int opt, const char *arg, rvcidx_ingest_params *p) {
-    const char *key = opt == CLI_OPT_DIM ? "dim" : opt == CLI_OPT_RVC_VERSION ? "version"
-                    : opt == CLI_OPT_SKIP_BAD ? "skip_bad" : opt == CLI_OPT_CHECK ? "check" : NULL;
-    if (!key) return -1;
-    return rvcidx_ingest_params_set(p, key, opt == CLI_OPT_SKIP_BAD ? "1" : arg) ? cli_param_fail(key) : 0;
+static void print_usage(void) {
+    fputs(ingest_usage, stdout);
+    cli_print_param_help(stdout, "ingest", NULL);
+    fputs(CLI_COMMON_HELP, stdout);
 }
+
+static int set_ingest(void *p, const char *key, const char *value) { return rvcidx_ingest_params_set(p, key, value); }
 
 static const char *outcome_name(rvcidx_ingest_outcome o) {
     switch (o) {
@@ -48,17 +45,20 @@ void cli_print_ingest_summary(const char *store, const rvcidx_ingest_result *r, 
 }
 
 int cmd_ingest(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'}, CLI_INGEST_LONG, CLI_COMMON_LONG, {0, 0, 0, 0}};
+    cli_options o = {.n = 0};
+    cli_options_add(&o, "output", required_argument, 'o');
+    cli_options_params(&o, "ingest", NULL);
+    cli_options_common(&o);
     rvcidx_ingest_params p = rvcidx_ingest_default_params();
     const char *store = NULL;
     int opt, rc;
     optind = 0;
-    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, o.longopts, NULL)) != -1) {
+        const rvcidx_param_info *row = cli_option_param(opt);
         if (opt == 'o') store = optarg;
-        else if (opt == 'h') return fputs(ingest_usage, stdout), CLI_EXIT_OK;
-        else if ((rc = cli_parse_ingest_option(opt, optarg, &p)) >= 0) {
-            if (rc) return rc;
+        else if (opt == 'h') return print_usage(), CLI_EXIT_OK;
+        else if (row) {
+            if ((rc = cli_option_set(row, optarg, set_ingest, &p)) != 0) return rc;
         } else if (!cli_common_option(opt)) return CLI_EXIT_USAGE;
     }
     if (!store || optind >= argc) {
@@ -67,13 +67,14 @@ int cmd_ingest(int argc, char **argv) {
     }
     cli_progress cp;
     cli_progress_init(&cp, stderr, 1);
-    p.progress = cli_progress_cb;
-    p.progress_user = &cp;
+    rvcidx_run run = rvcidx_run_default();
+    run.progress = cli_progress_cb;
+    run.progress_user = &cp;
     rvcidx_ingest_result r;
     double start = cli_now();
     int lock = -1;
     if ((rc = cli_lock_dir_of(store, &lock)) != 0) return rc;
-    rc = rvcidx_ingest(store, (const char *const *)argv + optind, argc - optind, &p, &r);
+    rc = rvcidx_ingest(store, (const char *const *)argv + optind, argc - optind, &p, &run, &r);
     rvcidx_outdir_unlock(lock);
     if (rc) return cli_fail(rc, NULL);
     if (r.outcome == RVCIDX_INGEST_UNCHANGED)

@@ -2,7 +2,7 @@
  *
  * rvcidx writes one job script and calls sbatch; Slurm schedules. Two shapes:
  *  - many models (ROOT, a folder of model directories): one job array, one
- *    task per model whose build is not current (rvcidx_build_is_current:
+ *    task per model whose build is not current (rvcidx__build_is_current:
  *    no shard read on the login node), each task running the `rvcidx build`
  *    a user would run for that model;
  *  - one large index (--split N): a prepare job (ingest, train once), an
@@ -144,7 +144,7 @@ static int parse_submit_args(int argc, char **argv, submit_args *s) {
     if (s->status) return 0;
     int rc = build_parse_args(s->build_argc, s->build_argv, &s->build);
     if (rc) return rc;
-    if (s->build.stage || s->build.part >= 0 || s->build.plan_only) {
+    if (s->build.p.stage || s->build.p.part >= 0 || s->build.plan_only) {
         cli_logf(RVCIDX_LOG_ERROR, "submit: --stage, --part and --plan are chosen by submit, not given");
         return CLI_EXIT_USAGE;
     }
@@ -282,9 +282,9 @@ static int container_binds(submit_args *s, const char *cwd, const char *outdir) 
         binds_add(b, src, cwd);
         if (stat(src, &st) == 0 && S_ISREG(st.st_mode)) binds_add_list_entries(b, src, cwd);
     }
-    if (s->build.eval.queries_store) {
+    if (s->build.p.eval.queries_store) {
         char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", s->build.eval.queries_store);
+        snprintf(dir, sizeof dir, "%s", s->build.p.eval.queries_store);
         char *slash = strrchr(dir, '/');
         binds_add(b, slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".", cwd);
     }
@@ -461,10 +461,10 @@ static int make_paths(submit_args *s, const char *kind, submit_paths *p) {
     ssize_t n = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
     if (n <= 0 || !getcwd(p->cwd, sizeof p->cwd)) return cli_fail(RVCIDX_EIO, "submit: cannot find rvcidx's own path");
     p->exe[n] = '\0';
-    int rc = s->dry_run ? 0 : rvcidx_outdir_make(s->build.outdir); /* a dry run creates nothing */
+    int rc = s->dry_run ? 0 : rvcidx_outdir_make(s->build.p.outdir); /* a dry run creates nothing */
     if (rc) return cli_fail(rc, NULL);
-    if (absolute_dir(s->build.outdir, p->cwd, p->outdir, sizeof p->outdir) != 0) {
-        cli_logf(RVCIDX_LOG_ERROR, "submit: %s: path too long", s->build.outdir);
+    if (absolute_dir(s->build.p.outdir, p->cwd, p->outdir, sizeof p->outdir) != 0) {
+        cli_logf(RVCIDX_LOG_ERROR, "submit: %s: path too long", s->build.p.outdir);
         return CLI_EXIT_USAGE;
     }
     if (s->container && (rc = container_binds(s, p->cwd, p->outdir)) != 0) return rc;
@@ -510,7 +510,7 @@ static size_t models_to_build(const submit_args *s, const char *root, const char
         snprintf(dir, sizeof dir, "%s/%s", outdir, models[i]);
         snprintf(src, sizeof src, "%s/%s", root, models[i]);
         build_args child = s->build;
-        child.outdir = dir;
+        child.p.outdir = dir;
         child.per_model = 0;
         char *srcs[1] = {src};
         child.srcs = srcs;
@@ -581,7 +581,7 @@ static int submit_models(submit_args *s) {
 }
 
 static int submit_split(submit_args *s) {
-    if (s->build.per_speaker || s->build.per_model || s->build.index.type == RVCIDX_INDEX_AUTO) {
+    if (s->build.p.per_speaker || s->build.per_model || s->build.p.index.type == RVCIDX_INDEX_AUTO) {
         cli_logf(RVCIDX_LOG_ERROR, "submit: --split builds one index of one type: no --per-speaker, --per-model or "
                  "--index auto");
         return CLI_EXIT_USAGE;
@@ -592,7 +592,7 @@ static int submit_split(submit_args *s) {
     rvcidx_build_params bp = build_params_of(&s->build);
     int current = 0;
     if (!s->force && rvcidx_build_check_current(&bp, &current) == 0 && current) {
-        printf("submit   nothing to submit: %s is up to date\n", s->build.outdir);
+        printf("submit   nothing to submit: %s is up to date\n", s->build.p.outdir);
         return CLI_EXIT_OK;
     }
     char *text = NULL, array[64], ids[3][64] = {"$PREPARE_JOB", "$PART_JOBS", "$FINISH_JOB"}, dep[3][96];
@@ -603,7 +603,7 @@ static int submit_split(submit_args *s) {
     if ((rc = write_script(p.script, text, s->dry_run)) != 0) return free(text), rc;
     free(text);
     static const char *stages[3] = {"prepare", "part", "finish"};
-    array_spec(array, sizeof array, s->build.split, s->max_running);
+    array_spec(array, sizeof array, s->build.p.split, s->max_running);
     if (s->dry_run) printf("sbatch commands (each prints the job id the next depends on):\n");
     for (int k = 0; rc == 0 && k < 3; k++) {
         sbatch_call c = {{0}, 0};
@@ -620,7 +620,7 @@ static int submit_split(submit_args *s) {
         rc = record_jobs(p.subdir, p.script, json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "id", ids[0], "kind",
                                                        "prepare", "id", ids[1], "kind", "part", "id", ids[2], "kind", "finish"));
         printf("submit   split build of %s in %u parts: prepare job %s, part array %s, finish job %s (logs %s)\n",
-               s->build.outdir, s->build.split, ids[0], ids[1], ids[2], p.logdir);
+               s->build.p.outdir, s->build.p.split, ids[0], ids[1], ids[2], p.logdir);
     }
     return rc;
 }
@@ -637,7 +637,7 @@ int cmd_submit(int argc, char **argv) {
         if (!args[1]) return cli_logf(RVCIDX_LOG_ERROR, "submit --status: needs -o OUTDIR"), CLI_EXIT_USAGE;
         return cmd_status(2, args);
     }
-    rc = s.build.split ? submit_split(&s) : submit_models(&s);
+    rc = s.build.p.split ? submit_split(&s) : submit_models(&s);
     binds_free(&s.binds);
     return rc;
 }

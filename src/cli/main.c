@@ -46,19 +46,6 @@ static void print_usage(FILE *out) {
                  "see docs/exit-codes.md\n");
 }
 
-int cli_common_option(int opt) {
-    switch (opt) {
-    case 'q': g_cli_log.level = RVCIDX_LOG_ERROR; break;
-    case 'v': g_cli_log.level = RVCIDX_LOG_DEBUG; break;
-    case CLI_OPT_LOG_JSON: g_cli_log.json = 1; break;
-    case CLI_OPT_NO_PROGRESS: g_cli_no_progress = 1; break;
-    default: return 0;
-    }
-    cli_log_install();
-    if (opt == 'q' || opt == CLI_OPT_LOG_JSON) cli_stdout_filter_install();
-    return 1;
-}
-
 /* Ingest opens thousands of shards, each with a few hundred KiB of buffers.
  * glibc's default returns freed top-of-heap memory to the kernel at 128 KiB,
  * so every shard paid for fresh zeroed pages: ingest ran 5x slower. The

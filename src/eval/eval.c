@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 
 #include "backend/backend.h"
+#include "backend/run_context.h"
+#include "eval/eval_blend.h"
+#include "eval/eval_choice.h"
 #include "eval/eval_ctx.h"
 #include "eval/eval_internal.h"
 #include "eval/eval_queries.h"
@@ -27,31 +30,6 @@ void rvcidx_eval_report_free(rvcidx_eval_report *r) {
     if (!r) return;
     free(r->points);
     free(r);
-}
-
-/* The recall a setting must give, with no empty slot, whether or not it
- * can be chosen: its lower confidence bound (eval_score.c) reaches the
- * target, so that the target holds for voices the tuning did not see. */
-static int meets_recall(const rvcidx_eval_point *pt, double target) {
-    return pt->recall_k_bound >= target && pt->empty_share == 0;
-}
-
-static int meets_recall_on_mean(const rvcidx_eval_point *pt, double target) {
-    return pt->recall_k >= target && pt->empty_share == 0;
-}
-
-int64_t rvcidx_eval_nlist_for_nprobe(const rvcidx_eval_report *r, int nprobe) {
-    if (!r || nprobe <= 0 || r->nlist <= nprobe) return 0;
-    int needed = 0;
-    for (size_t i = 0; i < r->n_points; i++) {
-        const rvcidx_eval_point *pt = &r->points[i];
-        if (meets_recall(pt, r->target_recall) && (!needed || pt->nprobe < needed))
-            needed = pt->nprobe;
-    }
-    if (!needed) return 0;
-    int64_t fewer = r->nlist * nprobe / needed;
-    if (fewer > r->nlist / 2) fewer = r->nlist / 2;
-    return fewer > 0 ? fewer : 1;
 }
 
 /* Keeps the first k entries of each row of kk that are not the query itself. */
@@ -147,35 +125,17 @@ static int truth_by_blocks(eval_ctx *c, const rvcidx__backend *b) {
 
 static int compute_truth(eval_ctx *c) {
     rvcidx__backend *b = NULL;
-    RVCIDX__TRY(rvcidx__backend_acquire(c->p->gpu, &b));
+    RVCIDX__TRY(rvcidx__ctx_device(c->run, &b));
     b->describe(b, c->report->truth_device, sizeof c->report->truth_device);
-    if (!c->data.base) {
-        int rc = truth_by_blocks(c, b);
-        rvcidx__backend_release(b);
-        return rc;
-    }
-    if (c->exact && b->host_flat) {
-        rvcidx__backend_release(b);
-        return search_all(c, c->exact, &c->truth, NULL);
-    }
+    if (!c->data.base) return truth_by_blocks(c, b);
+    if (c->exact && b->host_flat) return search_all(c, c->exact, &c->truth, NULL);
     FaissIndex *flat = NULL;
     int rc = b->new_flat(b, c->data.dim, c->info.inner_product, &flat);
     if (rc == 0 && faiss_Index_add(flat, (idx_t)c->data.ntotal, c->data.base) != 0)
         rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: filling the exact index failed: %s", faiss_get_last_error());
     if (rc == 0) rc = search_all(c, flat, &c->truth, NULL);
     if (flat) b->free_flat(b, flat);
-    rvcidx__backend_release(b);
     return rc;
-}
-
-/* Per-query work estimate: coarse search, list scanning, exact refine.
- * FastScan reads a 4-bit code of M nibbles 32 at a time in SIMD registers:
- * about M/8 operations a code, against D for a float vector. */
-static double cost_model(const eval_ctx *c, int nprobe, int k_factor) {
-    const rvcidx__index_info *in = &c->info;
-    double list = (double)in->ntotal / (double)in->nlist, coarse = (double)in->nlist * in->dim;
-    if (in->type == RVCIDX_INDEX_IVFFLAT) return coarse + nprobe * list * in->dim;
-    return coarse + nprobe * (list * in->pq_m / 8.0 + in->pq_m * 16.0) + (double)c->p->k * k_factor * in->dim;
 }
 
 /* Queries/s of the fastest of repeated searches (at least 2, and at least
@@ -317,9 +277,9 @@ static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     int rc = search_and_score(c, pt);
     if (rc == 0 && c->p->measure_speed && choosable(c, pt) && pt->qps_1thread <= 0) rc = time_one_thread(c, pt);
     if (rc == 0 && c->p->max_block_ms > 0 && choosable(c, pt)) rc = time_app_threads(c, pt);
-    pt->cost = cost_model(c, pt->nprobe, pt->k_factor);
-    pt->reaches_target = meets_recall(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
-    pt->reaches_mean = meets_recall_on_mean(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
+    pt->cost = rvcidx__eval_cost(&c->info, c->p->k, pt->nprobe, pt->k_factor);
+    pt->reaches_target = rvcidx__eval_meets_recall(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
+    pt->reaches_mean = rvcidx__eval_meets_recall_on_mean(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
     return rc;
 }
 
@@ -352,29 +312,6 @@ static int plan_sweep(eval_ctx *c) {
     return 0;
 }
 
-/* More lists stop paying once a k_factor's recall has stopped rising: its
- * last two measured nprobe steps gained under 0.001 each. */
-static int plateaued(const rvcidx_eval_point *done, size_t n, int k_factor) {
-    double prev[2] = {-1, -1};
-    int seen = 0;
-    for (size_t i = 1; i < n; i++) { /* done[0] is the stored setting, outside the sweep order */
-        if (done[i].k_factor != k_factor) continue;
-        prev[0] = prev[1];
-        prev[1] = done[i].recall_k;
-        seen++;
-        if (seen >= 3 && done[i].recall_k - prev[0] < 0.002) return 1;
-    }
-    return 0;
-}
-
-/* 1 when p is cheaper than best by the cost model, ties broken by the smaller nprobe, then k_factor. */
-static int cheaper(const rvcidx_eval_point *p, const rvcidx_eval_point *best) {
-    return p->cost < best->cost ||
-           (p->cost == best->cost && (p->nprobe < best->nprobe || (p->nprobe == best->nprobe && p->k_factor < best->k_factor)));
-}
-
-/* Without a budget: the cheapest setting reaching the target. Under a time
- * budget the time is already paid for: the best recall that fits it. */
 /* 1 when pt searches at least the lists and candidates of a setting already
  * timed over the budget: more work cannot take less time. */
 static int slower_than_too_slow(const eval_ctx *c, const rvcidx_eval_point *done, size_t n, const rvcidx_eval_point *pt) {
@@ -385,37 +322,11 @@ static int slower_than_too_slow(const eval_ctx *c, const rvcidx_eval_point *done
     return 0;
 }
 
-static int pick(rvcidx_eval_report *r, int on_mean) {
-    int chosen = -1;
-    for (size_t i = 0; i < r->n_points; i++) {
-        const rvcidx_eval_point *p = &r->points[i];
-        if (!(on_mean ? p->reaches_mean : p->reaches_target)) continue;
-        if (chosen < 0) { chosen = (int)i; continue; }
-        const rvcidx_eval_point *best = &r->points[chosen];
-        int better = r->max_block_ms > 0 ? p->recall_k > best->recall_k || (p->recall_k == best->recall_k && cheaper(p, best))
-                                         : cheaper(p, best);
-        if (better) chosen = (int)i;
-    }
-    return chosen;
-}
-
-/* The cheapest setting whose bound reaches the target (under a time budget
- * the best recall that fits). When none does but one reaches it on the mean,
- * that one, and the report says no margin was left, except for an app that
- * forces nprobe: its build trains again with fewer lists instead
- * (build_index.c), which buys the margin. */
-static void choose(rvcidx_eval_report *r) {
-    r->chosen = pick(r, 0);
-    r->no_margin = 0;
-    if (r->chosen >= 0 || r->fixed_nprobe > 0) return;
-    r->chosen = pick(r, 1);
-    r->no_margin = r->chosen >= 0;
-}
-
 static int report_progress(const eval_ctx *c, size_t done, int finished) {
-    if (!c->p->progress) return 0;
+    const rvcidx_run *run = &c->run->run;
+    if (!run->progress) return 0;
     rvcidx_progress pr = {"eval", "settings", done, c->planned, 0, finished};
-    return c->p->progress(&pr, c->p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "eval: stopped on request") : 0;
+    return run->progress(&pr, run->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "eval: stopped on request") : 0;
 }
 
 /* When no setting of the sweep reached the target, a refine may still get
@@ -444,7 +355,7 @@ static int more_candidates(eval_ctx *c) {
             memset(&extra[n], 0, sizeof extra[n]);
             extra[n].nprobe = (int)np;
             extra[n].k_factor = 256 << b;
-            extra[n].cost = cost_model(c, extra[n].nprobe, extra[n].k_factor);
+            extra[n].cost = rvcidx__eval_cost(&c->info, c->p->k, extra[n].nprobe, extra[n].k_factor);
             n++;
         }
     for (size_t i = 1; i < n; i++) /* cheapest first (insertion sort: at most 9) */
@@ -508,14 +419,14 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
         /* with a forced nprobe only two things matter: the forced setting, and the
          * smallest nprobe that reaches the recall (it tells the nlist to retrain with) */
         if (i > 0 && fixed > 0 && reached_np > 0 && pt.nprobe > (reached_np > fixed ? reached_np : fixed)) continue;
-        if (i > 0 && fixed <= 0 && plateaued(r->points, kept, pt.k_factor)) continue;
+        if (i > 0 && fixed <= 0 && rvcidx__eval_plateaued(r->points, kept, pt.k_factor)) continue;
         /* a setting the model prices above one that already reaches the target can never be chosen;
          * under a budget, one doing all the work of a setting measured too slow would not fit either */
-        if (i > 0 && !budget && best_cost >= 0 && cost_model(c, pt.nprobe, pt.k_factor) > best_cost) continue;
+        if (i > 0 && !budget && best_cost >= 0 && rvcidx__eval_cost(&c->info, c->p->k, pt.nprobe, pt.k_factor) > best_cost) continue;
         if (i > 0 && budget && slower_than_too_slow(c, r->points, kept, &pt)) continue;
         RVCIDX__TRY(measure_point(c, &pt));
         if (i > 0 && pt.reaches_target && (best_cost < 0 || pt.cost < best_cost)) best_cost = pt.cost;
-        if (meets_recall(&pt, c->p->target_recall) && (!reached_np || pt.nprobe < reached_np))
+        if (rvcidx__eval_meets_recall(&pt, c->p->target_recall) && (!reached_np || pt.nprobe < reached_np))
             reached_np = pt.nprobe;
         r->points[kept++] = pt;
         RVCIDX__TRY(report_progress(c, i + 1, 0));
@@ -525,7 +436,7 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
     if (c->data.rows) RVCIDX__TRY(rvcidx__row_reader_status(c->data.rows)); /* a failed read ranked a vector last */
     RVCIDX__TRY(report_progress(c, c->planned, 1));
     r->stored = 0;
-    choose(r);
+    rvcidx__eval_choose(r);
     RVCIDX__TRY(time_all_threads(c, &r->points[0]));
     RVCIDX__TRY(time_app_threads(c, &r->points[0]));
     if (r->chosen < 0) return 0;
@@ -587,7 +498,7 @@ static int resolve_params(eval_ctx *c, const rvcidx_eval_params *given) {
 
 int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
                        const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
-                       const rvcidx__eval_others *others, rvcidx_eval_report **out) {
+                       const rvcidx__eval_others *others, rvcidx__ctx *run, rvcidx_eval_report **out) {
     *out = NULL;
     rvcidx_eval_params defaults = rvcidx_eval_default_params();
     eval_ctx c;
@@ -597,7 +508,7 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
     c.extra = c.p->queries_store || c.p->queries_from == RVCIDX_QUERIES_OTHER ? 0 : 1;
     c.report = calloc(1, sizeof *c.report);
     if (!c.report) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
-    rvcidx__set_threads(c.p->threads);
+    c.run = run;
     c.index = index;
     c.others = others;
     int rc = rvcidx__index_describe_loaded(index, label, &c.info);
@@ -620,18 +531,23 @@ int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_p
 }
 
 int rvcidx_eval(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
-                const rvcidx_eval_params *params, rvcidx_eval_report **out) {
-    return rvcidx__eval_file(index_path, store_path, index_params, params, NULL, out);
+                const rvcidx_eval_params *params, const rvcidx_run *run, rvcidx_eval_report **out) {
+    rvcidx__ctx ctx;
+    rvcidx__ctx_open(&ctx, run);
+    int rc = rvcidx__eval_file(index_path, store_path, index_params, params, NULL, &ctx, out);
+    rvcidx__ctx_close(&ctx);
+    return rc;
 }
 
 int rvcidx__eval_file(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
-                      const rvcidx_eval_params *params, const rvcidx__eval_others *others, rvcidx_eval_report **out) {
+                      const rvcidx_eval_params *params, const rvcidx__eval_others *others, rvcidx__ctx *run,
+                      rvcidx_eval_report **out) {
     if (!index_path || !store_path || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_eval: NULL argument");
     *out = NULL;
     FaissIndex *index = NULL;
     rvcidx__index_info info;
     RVCIDX__TRY(rvcidx__index_load(index_path, &index, &info));
-    int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, others, out);
+    int rc = rvcidx__eval_index(index, index_path, store_path, index_params, params, others, run, out);
     faiss_Index_free(index);
     struct stat st;
     if (rc == 0 && stat(index_path, &st) == 0) rvcidx__eval_report_set_size(*out, (uint64_t)st.st_size, (*out)->ntotal);

@@ -10,6 +10,8 @@
 #include "index/index_io.h"
 #include "rvcidx/eval.h"
 
+struct rvcidx__ctx; /* backend/run_context.h */
+
 typedef struct answers {
     int64_t *ids; /* nq x k, own id removed */
     float *dist;
@@ -18,6 +20,7 @@ typedef struct answers {
 
 typedef struct eval_ctx {
     const rvcidx_eval_params *p;
+    struct rvcidx__ctx *run;   /* the run's device (the ground truth's), threads and progress */
     rvcidx__eval_data data;
     rvcidx__index_info info;
     FaissIndex *index;
@@ -42,7 +45,6 @@ typedef struct eval_ctx {
 void rvcidx__answers_free(answers *a);
 
 /* qsort's comparison of doubles, ascending. */
-int rvcidx__compare_double(const void *a, const void *b);
 
 /* fp16/sq8 refines: what apps blend (reconstruct_n of every vector, or by
  * id past RVCIDX_ROWS_IN_MEMORY); also the one-vector buffer reads use. */

@@ -9,6 +9,8 @@
 #include "eval/eval_queries.h"
 #include "rvcidx/eval.h"
 
+struct rvcidx__ctx; /* backend/run_context.h */
+
 /* Queries eval hands faiss in one search. A by-residual L2 FastScan search
  * (x4fsr) builds float and uint8 look-up tables for every query and probed
  * list of a call at once, M x 16 x 5 bytes each (3.9 MB a query at D=768
@@ -40,14 +42,17 @@ static inline uint64_t rvcidx__eval_search_chunk(int by_residual_l2, int pq_m, i
 /* rvcidx_eval on a loaded index, borrowed: its search parameters are left
  * as the sweep last set them. label names it in the report and in errors.
  * others (NULL: none): with queries_from other, the queries are that store's
- * rows outside that range (a reduced index: the rows it was reduced from). */
+ * rows outside that range (a reduced index: the rows it was reduced from).
+ * run: the run's context (backend/run_context.h), whose device the ground
+ * truth is computed on. */
 int rvcidx__eval_index(FaissIndex *index, const char *label, const char *store_path,
                        const rvcidx_index_params *index_params, const rvcidx_eval_params *params,
-                       const rvcidx__eval_others *others, rvcidx_eval_report **out);
+                       const rvcidx__eval_others *others, struct rvcidx__ctx *run, rvcidx_eval_report **out);
 
 /* rvcidx_eval with others, as rvcidx__eval_index. */
 int rvcidx__eval_file(const char *index_path, const char *store_path, const rvcidx_index_params *index_params,
-                      const rvcidx_eval_params *params, const rvcidx__eval_others *others, rvcidx_eval_report **out);
+                      const rvcidx_eval_params *params, const rvcidx__eval_others *others, struct rvcidx__ctx *run,
+                      rvcidx_eval_report **out);
 
 /* params with what a time budget implies filled in (blocks of 16 frames,
  * one search thread, unless set): what eval measures with and the manifest

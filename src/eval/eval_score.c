@@ -11,17 +11,12 @@
 
 #include "base/faiss_check.h"
 #include "base/internal.h"
+#include "eval/eval_blend.h"
 #include "eval/eval_ctx.h"
 
 void rvcidx__answers_free(answers *a) {
     free(a->ids);
     free(a->dist);
-}
-
-static double squared_l2(const float *a, const float *b, int d) {
-    double s = 0;
-    for (int i = 0; i < d; i++) s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    return s;
 }
 
 /* Vector id: as indexed, or (app) as the app reconstructs it from the
@@ -47,12 +42,9 @@ static int rvc_blend(const eval_ctx *c, int app, const float *query, const int64
     for (int i = 0; i < c->p->k; i++) {
         const float *v = vector_of(c, app, ids[i] >= 0 ? ids[i] : (int64_t)c->data.ntotal - 1);
         if (!v) return RVCIDX_EIO;
-        double score = ids[i] >= 0 ? squared_l2(query, v, d) : (double)FLT_MAX;
-        double w = 1.0 / fmax(score * score, 1e-24);
-        wsum += w;
-        for (int j = 0; j < d; j++) out[j] += w * v[j];
+        wsum += rvcidx__blend_add(out, v, ids[i] >= 0 ? rvcidx__squared_l2(query, v, d) : (double)FLT_MAX, d);
     }
-    for (int j = 0; j < d; j++) out[j] /= wsum;
+    rvcidx__blend_finish(out, d, wsum);
     return 0;
 }
 
@@ -63,12 +55,7 @@ static int blend_error(const eval_ctx *c, uint64_t q, const int64_t *ids, double
     const float *query = c->data.queries + q * (uint64_t)c->data.dim;
     RVCIDX__TRY(rvc_blend(c, 1, query, ids, bi));
     RVCIDX__TRY(rvc_blend(c, 0, query, c->truth.ids + q * (uint64_t)c->p->k, bt));
-    double diff = 0, norm = 0;
-    for (int j = 0; j < c->data.dim; j++) {
-        diff += (bi[j] - bt[j]) * (bi[j] - bt[j]);
-        norm += bt[j] * bt[j];
-    }
-    *error = norm > 0 ? sqrt(diff / norm) : 0.0;
+    *error = rvcidx__blend_error(bi, bt, c->data.dim);
     return 0;
 }
 
@@ -85,17 +72,12 @@ int rvcidx__eval_load_app_vectors(eval_ctx *c) {
     return 0;
 }
 
-int rvcidx__compare_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* How near (larger is nearer) v is to query: minus the squared L2
  * distance, or the inner product, in double from the stored floats. */
 static double nearness(const eval_ctx *c, const float *query, int64_t id) {
     const float *v = vector_of(c, 0, id);
     if (!v) return -HUGE_VAL; /* the read failure is reported after the sweep's searches */
-    if (!c->info.inner_product) return -squared_l2(query, v, c->data.dim);
+    if (!c->info.inner_product) return -rvcidx__squared_l2(query, v, c->data.dim);
     double s = 0;
     for (int j = 0; j < c->data.dim; j++) s += (double)query[j] * v[j];
     return s;

@@ -26,6 +26,7 @@
 #include "base/fsutil.h"
 #include "index/index_internal.h"
 #include "index/index_io.h"
+#include "backend/run_context.h"
 #include "base/internal.h"
 #include "index/sample.h"
 #include "base/threads.h"
@@ -169,20 +170,20 @@ static int wrap_and_configure(const rvcidx_index_params *p, FaissIndex *ivf, con
     return rvcidx__index_set_params(index, p->nprobe, p->k_factor);
 }
 
-static int report_added(const rvcidx_index_params *p, uint64_t done, uint64_t total, int dim) {
-    if (!p->progress) return 0;
+static int report_added(const rvcidx_run *run, uint64_t done, uint64_t total, int dim) {
+    if (!run->progress) return 0;
     rvcidx_progress pr = {"encode", "rows", done, total, done * (uint64_t)dim * sizeof(float), done == total};
-    return p->progress(&pr, p->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "encode: stopped on request") : 0;
+    return run->progress(&pr, run->progress_user) ? rvcidx__fail(RVCIDX_EINTR, "encode: stopped on request") : 0;
 }
 
 /* Adds store rows [first, first + rows) to index, in batches that lie on
  * the grid of ADD_BATCH_ROWS from row origin (an index extended from row
  * `first` on gets the batches one add from `origin` would have made). */
-static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, int dim, uint64_t first, uint64_t rows,
-                    uint64_t origin, FaissIndex *index) {
+static int add_rows(const rvcidx_index_params *p, const rvcidx_run *run, rvcidx_store *store, int dim, uint64_t first,
+                    uint64_t rows, uint64_t origin, FaissIndex *index) {
     float *batch = malloc(sizeof(float) * ADD_BATCH_ROWS * (size_t)dim);
     if (!batch) return rvcidx__fail(RVCIDX_ENOMEM, "out of memory for an add batch");
-    int rc = report_added(p, 0, rows, dim);
+    int rc = report_added(run, 0, rows, dim);
     for (uint64_t at = 0, n = 0; rc == 0 && at < rows; at += n) {
         uint64_t to_grid = ADD_BATCH_ROWS - (first + at - origin) % ADD_BATCH_ROWS;
         n = rows - at < to_grid ? rows - at : to_grid;
@@ -190,7 +191,7 @@ static int add_rows(const rvcidx_index_params *p, rvcidx_store *store, int dim, 
         if (rc == 0 && p->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(batch, n, dim);
         if (rc == 0 && faiss_Index_add(index, (idx_t)n, batch) != 0)
             rc = rvcidx__fail(RVCIDX_EFAISS, "faiss: add failed: %s", faiss_get_last_error());
-        if (rc == 0) rc = report_added(p, at + n, rows, dim);
+        if (rc == 0) rc = report_added(run, at + n, rows, dim);
     }
     free(batch);
     return rc;
@@ -219,8 +220,9 @@ static int trained_index(const rvcidx_index_params *p, rvcidx_store *store, cons
 }
 
 int rvcidx__encoding_open(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
-                          int rows_by_id, rvcidx__encoding *e) {
+                          const rvcidx_run *run, int rows_by_id, rvcidx__encoding *e) {
     memset(e, 0, sizeof *e);
+    e->run = run ? *run : rvcidx_run_default();
     e->started = omp_get_wtime();
     rvcidx__centroids c;
     RVCIDX__TRY(rvcidx__centroids_read(centroids_path, &c));
@@ -236,10 +238,7 @@ int rvcidx__encoding_open(const char *store_path, const char *centroids_path, co
         rc = rvcidx__fail(RVCIDX_EINVAL, "encode: only a refine reads its rows by id");
     if (rc == 0 && rows_by_id)
         rc = rvcidx__row_reader_open(store_path, e->plan.first_row, e->plan.rows, &e->rows);
-    if (rc == 0) {
-        rvcidx__set_threads(e->p.threads);
-        rc = trained_index(&e->p, e->store, &e->plan, &c, e->rows ? e : NULL, &e->index);
-    }
+    if (rc == 0) rc = trained_index(&e->p, e->store, &e->plan, &c, e->rows ? e : NULL, &e->index);
     if (rc == 0) rc = reserve_exact_storage(e->index, e->plan.rows);
     rvcidx__centroids_free(&c);
     if (rc) rvcidx__encoding_free(e);
@@ -249,7 +248,7 @@ int rvcidx__encoding_open(const char *store_path, const char *centroids_path, co
 int rvcidx__encoding_add(rvcidx__encoding *e, uint64_t rows) {
     if (rows > e->plan.rows || rows < e->added) return rvcidx__fail(RVCIDX_EINVAL, "encode: bad row count");
     uint64_t first = e->plan.first_row + e->added;
-    RVCIDX__TRY(add_rows(&e->p, e->store, e->plan.dim, first, rows - e->added, e->plan.first_row, e->index));
+    RVCIDX__TRY(add_rows(&e->p, &e->run, e->store, e->plan.dim, first, rows - e->added, e->plan.first_row, e->index));
     e->added = rows;
     return 0;
 }
@@ -334,12 +333,13 @@ static int range_past_limit(const char *store_path, const rvcidx_index_params *p
 
 /* Either the whole index or only its trained, empty form. result may be NULL. */
 static int encode_from_centroids(const char *store_path, const char *centroids_path, const char *index_path,
-                                 const rvcidx_index_params *params, int trained_only, rvcidx_encode_result *result) {
+                                 const rvcidx_index_params *params, const rvcidx_run *run, int trained_only,
+                                 rvcidx_encode_result *result) {
     rvcidx_encode_result local;
     if (result) memset(result, 0, sizeof *result);
     rvcidx__encoding e;
     int by_id = !trained_only && params->type == RVCIDX_INDEX_IVFPQ4FS && range_past_limit(store_path, params);
-    RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, by_id, &e));
+    RVCIDX__TRY(rvcidx__encoding_open(store_path, centroids_path, params, run, by_id, &e));
     int rc = 0;
     if (by_id) rc = finish_rows_by_id(&e, index_path, params->nprobe, params->k_factor, result ? result : &local);
     else {
@@ -358,15 +358,23 @@ static int check_encode_args(const char *a, const char *b, const char *c, const 
 }
 
 int rvcidx_encode(const char *store_path, const char *centroids_path, const char *index_path,
-                  const rvcidx_index_params *params, rvcidx_encode_result *result) {
+                  const rvcidx_index_params *params, const rvcidx_run *run, rvcidx_encode_result *result) {
     RVCIDX__TRY(check_encode_args(store_path, centroids_path, index_path, params));
-    return encode_from_centroids(store_path, centroids_path, index_path, params, 0, result);
+    rvcidx__ctx ctx;
+    rvcidx__ctx_open(&ctx, run);
+    int rc = encode_from_centroids(store_path, centroids_path, index_path, params, &ctx.run, 0, result);
+    rvcidx__ctx_close(&ctx);
+    return rc;
 }
 
 int rvcidx_encode_trained(const char *store_path, const char *centroids_path, const char *trained_path,
-                          const rvcidx_index_params *params) {
+                          const rvcidx_index_params *params, const rvcidx_run *run) {
     RVCIDX__TRY(check_encode_args(store_path, centroids_path, trained_path, params));
-    return encode_from_centroids(store_path, centroids_path, trained_path, params, 1, NULL);
+    rvcidx__ctx ctx;
+    rvcidx__ctx_open(&ctx, run);
+    int rc = encode_from_centroids(store_path, centroids_path, trained_path, params, &ctx.run, 1, NULL);
+    rvcidx__ctx_close(&ctx);
+    return rc;
 }
 
 static int check_part(const rvcidx__index_info *info, const rvcidx_index_params *p, const rvcidx_store *store,
@@ -382,9 +390,21 @@ static int check_part(const rvcidx__index_info *info, const rvcidx_index_params 
     return 0;
 }
 
+static int encode_part(const char *store_path, const char *trained_path, const char *part_path,
+                       const rvcidx_index_params *params, const rvcidx_run *run, rvcidx_encode_result *result);
+
 int rvcidx_encode_part(const char *store_path, const char *trained_path, const char *part_path,
-                       const rvcidx_index_params *params, rvcidx_encode_result *result) {
+                       const rvcidx_index_params *params, const rvcidx_run *run, rvcidx_encode_result *result) {
     RVCIDX__TRY(check_encode_args(store_path, trained_path, part_path, params));
+    rvcidx__ctx ctx;
+    rvcidx__ctx_open(&ctx, run);
+    int rc = encode_part(store_path, trained_path, part_path, params, &ctx.run, result);
+    rvcidx__ctx_close(&ctx);
+    return rc;
+}
+
+static int encode_part(const char *store_path, const char *trained_path, const char *part_path,
+                       const rvcidx_index_params *params, const rvcidx_run *run, rvcidx_encode_result *result) {
     rvcidx_encode_result local;
     rvcidx_encode_result *res = result ? result : &local;
     memset(res, 0, sizeof *res);
@@ -398,10 +418,7 @@ int rvcidx_encode_part(const char *store_path, const char *trained_path, const c
     if (rc == 0 && p.rows == 0 && p.first_row <= rvcidx_store_rows(store)) p.rows = rvcidx_store_rows(store) - p.first_row;
     if (rc == 0) rc = check_part(&info, &p, store, store_path, trained_path);
     if (rc == 0) rc = reserve_exact_storage(index, p.rows);
-    if (rc == 0) {
-        rvcidx__set_threads(p.threads);
-        rc = add_rows(&p, store, info.dim, p.first_row, p.rows, p.first_row, index);
-    }
+    if (rc == 0) rc = add_rows(&p, run, store, info.dim, p.first_row, p.rows, p.first_row, index);
     if (rc == 0) rc = rvcidx__index_save(index, part_path);
     if (rc == 0) {
         res->dim = info.dim;

@@ -36,6 +36,12 @@ int rvcidx__index_plan_make(const rvcidx_index_params *p, const rvcidx_store *st
 const char *rvcidx__metric_name(rvcidx_metric m);
 
 struct rvcidx__backend;
+struct rvcidx__ctx;
+/* rvcidx_train in a run's context (backend/run_context.h): its device,
+ * acquired once for the run, and progress callback. */
+int rvcidx__train(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
+                  struct rvcidx__ctx *ctx, rvcidx_train_result *result);
+
 /* faiss's k-means of n rows of x into k centres, with p's iterations, seed
  * and metric (spherical for ip/cosine), assigning with the backend's flat
  * index: what training runs, and what `max_vectors`' kmeans reduction runs.
@@ -68,6 +74,7 @@ typedef struct rvcidx__encoding {
     rvcidx__index_plan plan;
     rvcidx_store *store;
     FaissIndex *index;
+    rvcidx_run run;  /* its progress callback */
     uint64_t added; /* rows of the plan's range added so far */
     struct rvcidx__row_reader *rows; /* the refine's rows, read by id (rows_by_id), else NULL */
     double started;
@@ -79,7 +86,7 @@ typedef struct rvcidx__encoding {
  * id (rvcidx_faiss_IndexRefine_new_from_rows): the same searches, none of
  * the range's rows in memory. Frees e on failure. */
 int rvcidx__encoding_open(const char *store_path, const char *centroids_path, const rvcidx_index_params *p,
-                          int rows_by_id, rvcidx__encoding *e);
+                          const rvcidx_run *run, int rows_by_id, rvcidx__encoding *e);
 
 /* Adds the range's rows up to rows (counted from its first), in the add
  * batches one add of the whole range makes: the same bytes in the end. */

@@ -137,7 +137,8 @@ int rvcidx__index_merge_set(const char *const *part_paths, size_t n, const char 
     return rc;
 }
 
-int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, rvcidx_progress_fn progress,
-                       void *progress_user, rvcidx_encode_result *result) {
-    return rvcidx__index_merge_set(part_paths, n, out_path, progress, progress_user, 0, 0, result);
+int rvcidx_index_merge(const char *const *part_paths, size_t n, const char *out_path, const rvcidx_run *run,
+                       rvcidx_encode_result *result) {
+    return rvcidx__index_merge_set(part_paths, n, out_path, run ? run->progress : NULL, run ? run->progress_user : NULL,
+                                   0, 0, result);
 }

@@ -1,6 +1,5 @@
 /* index_params.c — index parameters: defaults, the nlist rule, the faiss
  * factory string and RVC's file naming. */
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -18,40 +17,9 @@ rvcidx_index_params rvcidx_index_default_params(void) {
     p.metric = RVCIDX_METRIC_L2;
     p.seed = 1234;
     p.iterations = RVCIDX_KMEANS_ITERATIONS;
-    p.gpu = RVCIDX_GPU_AUTO;
     p.nprobe = 16;
     p.k_factor = 8;
-    p.reduce = RVCIDX_REDUCE_AUTO;
     return p;
-}
-
-const char *rvcidx_reduce_method_name(int method) {
-    static const char *const methods[] = {"kmeans", "stratified", "random", "auto", "hubs"};
-    return method >= 0 && method < 5 ? methods[method] : "?";
-}
-
-/* SIZE: bytes, or a number with K, M, G or T (powers of 1024; "GiB", "G"
- * and "GB" alike), e.g. 1.5G. */
-static int param_size(const char *k, const char *value, uint64_t *out) {
-    char *end = NULL;
-    double v = value ? strtod(value, &end) : -1;
-    double mult = 1;
-    if (end && *end) {
-        const char *units = "KMGT";
-        const char *u = strchr(units, toupper((unsigned char)*end));
-        if (!u || !*u) end = NULL;
-        else {
-            for (const char *c = units; c <= u; c++) mult *= 1024;
-            end++;
-            if (*end == 'i' || *end == 'I') end++;
-            if (*end == 'B' || *end == 'b') end++;
-        }
-    }
-    if (!value || !end || *end || end == value || !(v > 0) || v * mult > 1e18)
-        return rvcidx__fail(RVCIDX_EINVAL, "%s: '%s' is not a size (bytes, or a number with K, M, G or T)", k,
-                            value ? value : "");
-    *out = (uint64_t)(v * mult);
-    return 0;
 }
 
 /* k already in '_' form; 1 when k is not an index parameter. */
@@ -60,7 +28,6 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
     static const rvcidx_index_type type_of[] = {RVCIDX_INDEX_IVFPQ4FS, RVCIDX_INDEX_IVFPQ4FS, RVCIDX_INDEX_IVFFLAT,
                                                 RVCIDX_INDEX_AUTO};
     static const char *const metrics[] = {"l2", "ip", "cosine"};
-    static const char *const gpu[] = {"auto", "on", "off"};
     static const char *const refines[] = {"flat", "fp16", "sq8"};
     long v = 0;
     int choice = 0;
@@ -71,9 +38,6 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
     } else if (!strcmp(k, "metric")) {
         RVCIDX__TRY(rvcidx__param_choice(k, value, metrics, 3, &choice));
         p->metric = (rvcidx_metric)choice;
-    } else if (!strcmp(k, "gpu")) {
-        RVCIDX__TRY(rvcidx__param_choice(k, value, gpu, 3, &choice));
-        p->gpu = (rvcidx_gpu_mode)choice;
     } else if (!strcmp(k, "nlist")) {
         if (value && !strcmp(value, "auto")) return p->nlist = 0, 0;
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
@@ -87,23 +51,9 @@ int rvcidx__index_param_set(rvcidx_index_params *p, const char *k, const char *v
         if (value && !strcmp(value, "auto")) return p->train_rows = 0, 0;
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 40, &v));
         p->train_rows = v;
-    } else if (!strcmp(k, "threads")) {
-        RVCIDX__TRY(rvcidx__param_long(k, value, 0, 4096, &v));
-        p->threads = (int)v;
     } else if (!strcmp(k, "nprobe")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 24, &v));
         p->nprobe = (int)v;
-    } else if (!strcmp(k, "max_vectors")) {
-        if (value && !strcmp(value, "all")) return p->max_vectors = 0, 0;
-        RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1L << 40, &v));
-        p->max_vectors = (uint64_t)v;
-    } else if (!strcmp(k, "max_app_memory")) {
-        if (value && !strcmp(value, "none")) return p->max_app_memory = 0, 0;
-        RVCIDX__TRY(param_size(k, value, &p->max_app_memory));
-    } else if (!strcmp(k, "reduce")) {
-        static const char *const methods[] = {"kmeans", "stratified", "random", "auto", "hubs"};
-        RVCIDX__TRY(rvcidx__param_choice(k, value, methods, 5, &choice));
-        p->reduce = choice;
     } else if (!strcmp(k, "k_factor")) {
         RVCIDX__TRY(rvcidx__param_long(k, value, 1, 1024, &v));
         p->k_factor = (int)v;

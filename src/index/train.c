@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "backend/backend.h"
+#include "backend/run_context.h"
 #include "index/centroids.h"
 #include "base/faiss_check.h"
 #include "index/index_internal.h"
@@ -60,7 +61,7 @@ int rvcidx__kmeans(const rvcidx_index_params *p, int dim, int64_t nlist, const f
  * (the caller shows the elapsed time and thins the reports out). A stop
  * asked meanwhile takes effect when k-means returns. */
 typedef struct kmeans_ticker {
-    const rvcidx_index_params *p;
+    const rvcidx_run *run;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int done, stop_asked;
@@ -75,20 +76,20 @@ static void *tick(void *arg) {
         until.tv_sec += 1;
         pthread_cond_timedwait(&t->cv, &t->mu, &until);
         rvcidx_progress pr = {"k-means", "running", 0, 0, 0, 0};
-        if (!t->done && t->p->progress(&pr, t->p->progress_user)) t->stop_asked = 1;
+        if (!t->done && t->run->progress(&pr, t->run->progress_user)) t->stop_asked = 1;
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
 }
 
-static int run_kmeans_reported(const rvcidx_index_params *p, int dim, int64_t nlist, const float *x, uint64_t n,
-                               rvcidx__backend *backend, rvcidx__centroids *out) {
+static int run_kmeans_reported(const rvcidx_index_params *p, const rvcidx_run *run, int dim, int64_t nlist,
+                               const float *x, uint64_t n, rvcidx__backend *backend, rvcidx__centroids *out) {
     rvcidx_progress pr = {"k-means", "running", 0, 0, 0, 0};
-    if (p->progress && p->progress(&pr, p->progress_user))
+    if (run->progress && run->progress(&pr, run->progress_user))
         return rvcidx__fail(RVCIDX_EINTR, "k-means: stopped on request");
-    kmeans_ticker t = {p, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    kmeans_ticker t = {run, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
     pthread_t thread;
-    int ticking = p->progress && pthread_create(&thread, NULL, tick, &t) == 0; /* no thread: no ticks, same result */
+    int ticking = run->progress && pthread_create(&thread, NULL, tick, &t) == 0; /* no thread: no ticks, same result */
     int rc = rvcidx__kmeans(p, dim, nlist, x, n, backend, &out->data);
     if (ticking) {
         pthread_mutex_lock(&t.mu);
@@ -99,15 +100,15 @@ static int run_kmeans_reported(const rvcidx_index_params *p, int dim, int64_t nl
     }
     if (rc == 0 && t.stop_asked) rc = rvcidx__fail(RVCIDX_EINTR, "k-means: stopped on request");
     rvcidx_progress end = {"k-means", "iterations", (uint64_t)p->iterations, (uint64_t)p->iterations, 0, 1};
-    if (rc == 0 && p->progress && p->progress(&end, p->progress_user))
+    if (rc == 0 && run->progress && run->progress(&end, run->progress_user))
         rc = rvcidx__fail(RVCIDX_EINTR, "k-means: stopped on request");
     return rc;
 }
 
-static int train_from_sample(const rvcidx_index_params *p, rvcidx__index_plan *plan, float *x,
+static int train_from_sample(const rvcidx_index_params *p, rvcidx__ctx *ctx, rvcidx__index_plan *plan, float *x,
                              const char *centroids_path, rvcidx_train_result *res) {
     rvcidx__backend *backend = NULL;
-    RVCIDX__TRY(rvcidx__backend_acquire(p->gpu, &backend));
+    RVCIDX__TRY(rvcidx__ctx_device(ctx, &backend));
     char device[160];
     backend->describe(backend, device, sizeof device);
     snprintf(res->device, sizeof res->device, "%s", device);
@@ -116,7 +117,7 @@ static int train_from_sample(const rvcidx_index_params *p, rvcidx__index_plan *p
     rvcidx__log(RVCIDX_LOG_INFO, "train: k-means of %llu x %d rows into %lld centroids, %d iterations, on %s",
                 (unsigned long long)plan->train_rows, plan->dim, (long long)plan->nlist, p->iterations, device);
     double start = omp_get_wtime();
-    int rc = run_kmeans_reported(p, plan->dim, plan->nlist, x, plan->train_rows, backend, &c);
+    int rc = run_kmeans_reported(p, &ctx->run, plan->dim, plan->nlist, x, plan->train_rows, backend, &c);
     res->kmeans_seconds = omp_get_wtime() - start;
     if (rc == 0) {
         c.dim = plan->dim;
@@ -132,7 +133,6 @@ static int train_from_sample(const rvcidx_index_params *p, rvcidx__index_plan *p
         rc = rvcidx__centroids_write(centroids_path, &c);
     }
     rvcidx__centroids_free(&c);
-    rvcidx__backend_release(backend);
     return rc;
 }
 
@@ -169,7 +169,16 @@ static int check_not_all_zero(rvcidx_store *store, const char *store_path, const
 }
 
 int rvcidx_train(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
-                 rvcidx_train_result *result) {
+                 const rvcidx_run *run, rvcidx_train_result *result) {
+    rvcidx__ctx ctx;
+    rvcidx__ctx_open(&ctx, run);
+    int rc = rvcidx__train(store_path, centroids_path, params, &ctx, result);
+    rvcidx__ctx_close(&ctx);
+    return rc;
+}
+
+int rvcidx__train(const char *store_path, const char *centroids_path, const rvcidx_index_params *params,
+                  rvcidx__ctx *ctx, rvcidx_train_result *result) {
     if (!store_path || !centroids_path || !params) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_train: NULL argument");
     rvcidx_train_result local;
     rvcidx_train_result *res = result ? result : &local;
@@ -179,17 +188,16 @@ int rvcidx_train(const char *store_path, const char *centroids_path, const rvcid
     rvcidx__index_plan plan;
     int rc = rvcidx__index_plan_make(params, store, store_path, &plan);
     float *x = NULL;
-    if (rc == 0) rvcidx__set_threads(params->threads);
     if (rc == 0)
-        rc = rvcidx__sample_rows(store, plan.first_row, plan.rows, plan.train_rows, params->seed, params->progress,
-                                 params->progress_user, &x, res->sample_sha256);
+        rc = rvcidx__sample_rows(store, plan.first_row, plan.rows, plan.train_rows, params->seed, ctx->run.progress,
+                                 ctx->run.progress_user, &x, res->sample_sha256);
     if (rc == 0 && params->metric == RVCIDX_METRIC_COSINE) rc = check_not_all_zero(store, store_path, &plan, x);
     rvcidx_store_close(store);
     if (rc == 0 && params->metric == RVCIDX_METRIC_COSINE) rvcidx__normalize_rows(x, plan.train_rows, plan.dim);
     if (rc == 0) {
         res->nlist = plan.nlist;
         res->train_rows = plan.train_rows;
-        rc = train_from_sample(params, &plan, x, centroids_path, res);
+        rc = train_from_sample(params, ctx, &plan, x, centroids_path, res);
     }
     free(x);
     return rc;

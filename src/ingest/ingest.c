@@ -28,6 +28,7 @@ enum { BLOCK_BYTES = 4 << 20 }; /* rows converted and appended at a time */
 typedef struct ingest_run {
     const char *store_path;
     const rvcidx_ingest_params *p;
+    rvcidx_run run;              /* its progress callback (ingest runs on the CPU, one thread reading) */
     rvcidx_ingest_result *res;
     rvcidx__shard_list shards;
     json_t *stat_cache;
@@ -81,9 +82,9 @@ int rvcidx_ingest_params_set(rvcidx_ingest_params *p, const char *key, const cha
 }
 
 static int report(ingest_run *run, int finished) {
-    if (!run->p->progress) return 0;
+    if (!run->run.progress) return 0;
     rvcidx_progress pr = {"ingest", "rows", run->rows_done, run->rows_to_read, run->res->bytes_read, finished};
-    if (run->p->progress(&pr, run->p->progress_user))
+    if (run->run.progress(&pr, run->run.progress_user))
         return rvcidx__fail(RVCIDX_EINTR, "ingest: stopped on request; %s is unchanged", run->store_path);
     return 0;
 }
@@ -484,8 +485,8 @@ static int ingest_run_all(ingest_run *run) {
     return rc;
 }
 
-int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
-                  const rvcidx_ingest_params *params, rvcidx_ingest_result *result) {
+int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs, const rvcidx_ingest_params *params,
+                  const rvcidx_run *how, rvcidx_ingest_result *result) {
     rvcidx_ingest_params defaults = rvcidx_ingest_default_params();
     int frames = params && params->n_frames;
     if (!store_path || (!srcs && !frames)) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_ingest: NULL argument");
@@ -494,6 +495,7 @@ int rvcidx_ingest(const char *store_path, const char *const *srcs, int n_srcs,
     memset(&run, 0, sizeof run);
     run.store_path = store_path;
     run.p = params ? params : &defaults;
+    run.run = how ? *how : rvcidx_run_default();
     run.res = result ? result : &local;
     memset(run.res, 0, sizeof *run.res);
     run.w.file = -1;

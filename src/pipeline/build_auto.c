@@ -149,13 +149,13 @@ static void log_row(const rvcidx_auto_candidate *row) {
 }
 
 /* Encodes and measures one candidate into path; *res owns its report. */
-static int try_candidate(const char *store, const char *dir, const char *path, auto_try *t,
+static int try_candidate(rvcidx__ctx *ctx, const char *store, const char *dir, const char *path, auto_try *t,
                          const rvcidx_index_params *budget, const rvcidx_eval_params *ep,
                          const rvcidx__eval_others *others, const rvcidx_index_result *r, rvcidx_index_result *res) {
     *res = *r;
     res->eval = NULL;
     res->encode_seconds = res->eval_seconds = 0;
-    int rc = rvcidx__encode_and_measure(store, dir, path, &t->p, ep, others, res);
+    int rc = rvcidx__encode_and_measure(ctx, store, dir, path, &t->p, ep, others, res);
     if (rc && rc != RVCIDX_ETARGET) {
         rvcidx_index_result_clear(res);
         return rc;
@@ -202,7 +202,7 @@ static void keep_table(rvcidx_eval_report *e, const auto_try *t, size_t n, int w
     describe_rule(ep, e->auto_rule, sizeof e->auto_rule);
 }
 
-int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+int rvcidx__build_auto(rvcidx__ctx *ctx, const char *store, const char *dir, const char *work, rvcidx_index_params *p,
                        const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r) {
     if (!ep) return rvcidx__fail(RVCIDX_EINVAL, "`index=auto` chooses by measuring: it needs the recall measurement "
                                  "(drop `no_tune`)");
@@ -223,7 +223,7 @@ int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvc
             continue;
         }
         rvcidx_index_result res;
-        rc = try_candidate(store, dir, cand_path, &t[i], p, ep, others, r, &res);
+        rc = try_candidate(ctx, store, dir, cand_path, &t[i], p, ep, others, r, &res);
         if (rc) break;
         encode_s += res.encode_seconds;
         eval_s += res.eval_seconds;

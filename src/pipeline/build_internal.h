@@ -3,6 +3,7 @@
 #ifndef RVCIDX_BUILD_INTERNAL_H
 #define RVCIDX_BUILD_INTERNAL_H
 
+#include "backend/run_context.h"
 #include "eval/eval_queries.h"
 #include "rvcidx/index_build.h"
 
@@ -19,14 +20,14 @@ uint64_t rvcidx__tuning_rows(const uint64_t *speaker_rows, size_t count, uint64_
  * hand (split builds), else NULL. tuned: r already holds the tuning
  * (rvcidx__tune_first) and work its setting: only published. On failure
  * work is removed. */
-int rvcidx__build_finish(const char *store, const char *dir, const char *model, const char *trained, const char *work,
+int rvcidx__build_finish(rvcidx__ctx *ctx, const char *store, const char *dir, const char *model, const char *trained, const char *work,
                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, int tuned, rvcidx_index_result *r);
 
 /* A split's finish past RVCIDX_ROWS_IN_MEMORY: tunes on a held-out speaker
  * with an index reading its rows by id, before any merged file exists, so
  * the merge writes the chosen nprobe/k_factor and no file is loaded whole
  * to store them. *tuned 0 (nothing done) when that does not apply. */
-int rvcidx__tune_first(const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
+int rvcidx__tune_first(rvcidx__ctx *ctx, const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_eval_params *ep,
                        rvcidx_index_result *r, int *tuned);
 
 /* `max_index_size` (p): the refines in order of preference with their
@@ -42,19 +43,27 @@ int rvcidx__refine_refusal(const rvcidx_index_params *p, int dim, int64_t nlist,
 /* Encodes p's index into work (a temporary name in dir) and measures it;
  * when tuning, the chosen setting is stored in the file. RVCIDX_ETARGET
  * when no setting reached the target (r->eval then holds the sweep). */
-int rvcidx__encode_and_measure(const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
+int rvcidx__encode_and_measure(rvcidx__ctx *ctx, const char *store, const char *dir, const char *work, const rvcidx_index_params *p,
                                const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r);
+/* Measures the encoded index at work (trained: the trained empty index a
+ * split build's parts started from, or NULL) with ep, choosing and storing
+ * its setting when tuning; sets r->nprobe and r->k_factor. */
+int rvcidx__index_measure(rvcidx__ctx *ctx, const char *store, const char *dir, const char *trained, const char *work,
+                          const rvcidx_index_params *p, const rvcidx_eval_params *ep, const rvcidx__eval_others *others,
+                          rvcidx_index_result *r);
 
 /* `index=auto` (build_auto.c): r->train and r->centroids_path filled, p->nlist
  * trained; on return *p is the shipped index's parameters. others: where
  * the tuning queries come from when the store was reduced (NULL: itself). */
-int rvcidx__build_auto(const char *store, const char *dir, const char *work, rvcidx_index_params *p,
+/* rvcidx_build_index in a run's context (the device acquired once for every
+ * index of a build). */
+int rvcidx__build_index(rvcidx__ctx *ctx, const char *store, const char *dir, const char *model,
+                        const rvcidx_index_params *ip, const rvcidx_reduce_params *rp, const rvcidx_eval_params *ep,
+                        rvcidx_index_result *r);
+
+int rvcidx__build_auto(rvcidx__ctx *ctx, const char *store, const char *dir, const char *work, rvcidx_index_params *p,
                        const rvcidx_eval_params *ep, const rvcidx__eval_others *others, rvcidx_index_result *r);
 
-/* The index rvcidx published last in dir and its sha256, from the
- * "NAME SHA256" record there; name "" when there is none or it is not a
- * name of ours (an `added_*` file in dir). */
-void rvcidx__published_before(const char *dir, char *name, size_t n, char sha[65]);
 
 /* The rows the index of p holds (its range of the store) and their dimension. */
 int rvcidx__index_rows(const char *store, const rvcidx_index_params *p, int *dim, uint64_t *rows);

@@ -8,7 +8,7 @@
 #include "base/param_text.h"
 #include "rvcidx/app.h"
 #include "rvcidx/build.h"
-#include "rvcidx/split.h"
+#include "pipeline/split.h"
 
 rvcidx_build_params rvcidx_build_default_params(void) {
     rvcidx_build_params p;
@@ -17,9 +17,9 @@ rvcidx_build_params rvcidx_build_default_params(void) {
     p.check_fit = 1;
     p.ingest = rvcidx_ingest_default_params();
     p.index = rvcidx_index_default_params();
+    p.reduce = rvcidx_reduce_default_params();
     p.eval = rvcidx_eval_default_params();
-    p.eval.gpu = p.index.gpu; /* the ground truth runs where training does */
-    p.eval.threads = p.index.threads;
+    p.run = rvcidx_run_default();
     return p;
 }
 
@@ -33,7 +33,7 @@ rvcidx_build_params *rvcidx_build_params_create(void) {
     return p;
 }
 
-void rvcidx_build_params_destroy(rvcidx_build_params *p) { free(p); }
+void rvcidx_build_params_free(rvcidx_build_params *p) { free(p); }
 
 /* `for`: kept, and applied by rvcidx_build_params_resolve after every other
  * parameter, so the order they were set in does not matter. */
@@ -98,7 +98,9 @@ int rvcidx_build_params_set(rvcidx_build_params *p, const char *key, const char 
     RVCIDX__TRY(rvcidx__param_key(key, k, sizeof k));
     int rc = set_own(p, k, value);
     if (rc == 1) rc = rvcidx__ingest_param_set(&p->ingest, k, value);
-    if (rc == 1) rc = rvcidx__index_param_set(&p->index, k, value); /* gpu, threads: rvcidx_build gives eval the index's */
+    if (rc == 1) rc = rvcidx__run_param_set(&p->run, k, value);
+    if (rc == 1) rc = rvcidx__index_param_set(&p->index, k, value);
+    if (rc == 1) rc = rvcidx__reduce_param_set(&p->reduce, k, value);
     if (rc == 1) rc = rvcidx__eval_param_set(&p->eval, k, value);
     if (rc == 0) p->given |= given_bit(k);
     return rc == 1 ? rvcidx__fail(RVCIDX_EINVAL, "'%s' is not a build parameter", key) : rc;
@@ -118,8 +120,8 @@ void rvcidx_build_params_set_frames(rvcidx_build_params *p, const rvcidx_frames 
 
 void rvcidx_build_params_set_progress(rvcidx_build_params *p, rvcidx_progress_fn fn, void *user) {
     if (!p) return;
-    p->progress = fn;
-    p->progress_user = user;
+    p->run.progress = fn;
+    p->run.progress_user = user;
 }
 
 /* `for` against what was given explicitly: the app's calls fail, or its own

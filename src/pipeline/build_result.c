@@ -1,7 +1,9 @@
-/* build_result.c — a whole build's result as JSON: what bindings (the
- * Python package) hand their callers, so they need no struct layouts. */
+/* build_result.c — what builds return: a whole build's result as JSON (what
+ * bindings, the Python package, hand their callers, so they need no struct
+ * layouts), and releasing one index's result. */
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/internal.h"
 #include "eval/eval_internal.h"
@@ -47,9 +49,22 @@ int rvcidx_build_result_json(const rvcidx_build_result *r, char **json) {
 
 rvcidx_build_result *rvcidx_build_result_create(void) { return calloc(1, sizeof(rvcidx_build_result)); }
 
-void rvcidx_build_result_destroy(rvcidx_build_result *r) {
+void rvcidx_build_result_free(rvcidx_build_result *r) {
     rvcidx_build_result_clear(r);
     free(r);
 }
 
 void rvcidx_free(void *p) { free(p); }
+
+void rvcidx_index_result_clear(rvcidx_index_result *r) {
+    if (!r) return;
+    rvcidx_eval_report_free(r->eval);
+    memset(r, 0, sizeof *r);
+}
+
+void rvcidx_build_result_clear(rvcidx_build_result *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n_indexes; i++) rvcidx_index_result_clear(&r->indexes[i].result);
+    free(r->indexes);
+    memset(r, 0, sizeof *r);
+}

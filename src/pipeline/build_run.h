@@ -6,12 +6,14 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "backend/run_context.h"
 #include "rvcidx/build.h"
-#include "rvcidx/manifest.h"
+#include "outdir/manifest.h"
 
 typedef struct rvcidx__build_run {
     const rvcidx_build_params *p;
-    rvcidx_ingest_params ingest; /* p's, with the progress callback and the coupled GPU/thread settings */
+    rvcidx__ctx ctx;             /* the run's device (acquired once), threads and progress callback */
+    rvcidx_ingest_params ingest; /* p's */
     rvcidx_index_params index;
     rvcidx_eval_params eval;
     char store[PATH_MAX];
@@ -27,7 +29,10 @@ int rvcidx__build_params_check_app(const rvcidx_build_params *p);
 double rvcidx__build_now(void);
 void rvcidx__build_emit(const rvcidx__build_run *run, rvcidx_build_event *e);
 /* The manifest's view of this build (with_indexes 0: the request part only). */
-rvcidx_manifest_spec rvcidx__build_manifest_spec(const rvcidx__build_run *run, int with_indexes);
+rvcidx__manifest_spec rvcidx__build_manifest_spec(const rvcidx__build_run *run, int with_indexes);
+/* 1 when the index published in OUTDIR carries run's model name (the name
+ * is not in the manifest's request, but RVC lists the file by it). */
+int rvcidx__build_published_under_model_name(const rvcidx__build_run *run);
 /* 1 when OUTDIR's manifest has this request and all its outputs. */
 int rvcidx__build_up_to_date(const rvcidx__build_run *run);
 /* r->indexes for the build: one for the store, or one per speaker with rows. */

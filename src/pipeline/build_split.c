@@ -18,13 +18,13 @@
 #include "base/fsutil.h"
 #include "base/internal.h"
 #include "pipeline/build_run.h"
-#include "pipeline/outdir_internal.h"
+#include "outdir/outdir_internal.h"
 #include "rvcidx/outdir.h"
-#include "rvcidx/split.h"
+#include "pipeline/split.h"
 
 static int split_request(const rvcidx__build_run *run, char **request) {
-    rvcidx_manifest_spec m = rvcidx__build_manifest_spec(run, 0);
-    return rvcidx_manifest_request(&m, request);
+    rvcidx__manifest_spec m = rvcidx__build_manifest_spec(run, 0);
+    return rvcidx__manifest_request(&m, request);
 }
 
 static void emit_up_to_date(const rvcidx__build_run *run, long part, double seconds) {
@@ -36,7 +36,7 @@ static int stage_prepare(rvcidx__build_run *run) {
     const rvcidx_build_params *p = run->p;
     run->start = rvcidx__build_now();
     rvcidx_ingest_result ir;
-    RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &ir));
+    RVCIDX__TRY(rvcidx_ingest(run->store, p->sources, p->n_sources, &run->ingest, &run->ctx.run, &ir));
     run->r->ingest_seconds = rvcidx__build_now() - run->start;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_INGESTED, .path = run->store, .ingest = &ir,
                             .seconds = run->r->ingest_seconds, .part = -1};
@@ -52,7 +52,7 @@ static int stage_prepare(rvcidx__build_run *run) {
     RVCIDX__TRY(split_request(run, &request));
     int reused = 0;
     double t = rvcidx__build_now();
-    int rc = rvcidx_split_prepare(run->store, p->outdir, &run->index, p->split, request, &reused);
+    int rc = rvcidx__split_prepare(&run->ctx, run->store, p->outdir, &run->index, &p->reduce, p->split, request, &reused);
     free(request);
     if (rc) return rc;
     rvcidx_build_event d = {.kind = RVCIDX_EVENT_SPLIT_PREPARED, .parts = p->split, .reused = reused,
@@ -86,7 +86,7 @@ static int need_store(const char *store) {
 /* The parts the shared work was prepared with must be the parts asked for. */
 static int check_parts(const rvcidx__build_run *run, const char *request) {
     unsigned prepared = 0;
-    RVCIDX__TRY(rvcidx_split_parts(run->p->outdir, request, &prepared));
+    RVCIDX__TRY(rvcidx__split_parts(run->p->outdir, request, &prepared));
     if (prepared == run->p->split) return 0;
     return rvcidx__fail(RVCIDX_EINVAL, "build: %s/split was prepared with `split=%u`, not %u; use the same options in "
                         "every stage", run->p->outdir, prepared, run->p->split);
@@ -104,7 +104,7 @@ static int stage_part(rvcidx__build_run *run, unsigned part) {
     int reused = 0;
     double t = rvcidx__build_now();
     int rc = check_parts(run, request);
-    if (rc == 0) rc = rvcidx_split_part(run->store, p->outdir, &run->index, part, request, &reused);
+    if (rc == 0) rc = rvcidx__split_part(&run->ctx, run->store, p->outdir, &run->index, part, request, &reused);
     free(request);
     if (rc) return rc;
     rvcidx_build_event e = {.kind = RVCIDX_EVENT_PART_DONE, .part = part, .parts = p->split, .reused = reused,
@@ -128,12 +128,12 @@ static int stage_finish(rvcidx__build_run *run) {
     if (rc == 0) rc = rvcidx__build_plan_indexes(run);
     if (rc == 0) {
         rvcidx_built_index *b = &run->r->indexes[0];
-        rc = rvcidx_split_finish(run->store, p->outdir, run->model, &run->index, &run->eval, request, &b->result);
+        rc = rvcidx__split_finish(&run->ctx, run->store, p->outdir, run->model, &run->index, &run->eval, request, &b->result);
         rc = rvcidx__build_index_done(run, 0, rc);
     }
     free(request);
     if (rc == 0) rc = rvcidx__build_record(run, 0);
-    if (rc == 0 && rvcidx_split_clear(p->outdir) != 0)
+    if (rc == 0 && rvcidx__split_clear(p->outdir) != 0)
         rvcidx__log(RVCIDX_LOG_WARN, "build: the build is complete, but %s", rvcidx_last_error());
     return rc;
 }

@@ -51,7 +51,7 @@
 #include "base/param_text.h"
 #include "ingest/npy.h"
 #include "pipeline/build_internal.h"
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 #include "rvcidx/build.h"
 #include "rvcidx/outdir.h"
 #include "rvcidx/plan.h"
@@ -65,6 +65,7 @@ typedef struct plan_mode {
     int per_speaker;
     unsigned split;
     uint64_t assume_memory, assume_disk; /* 0: RVCIDX_ASSUME_*, else what the machine shows */
+    const rvcidx_reduce_params *reduce;  /* the budget */
 } plan_mode;
 
 /* Rows per speaker in the store's order (sources.c orders them as ingest does). */
@@ -332,14 +333,14 @@ static void add_index(rvcidx_plan_result *p, const index_cost *c, uint64_t index
 }
 
 /* The reduction of rows (nsp speakers) to what the budget keeps: its memory and reduced.h5. */
-static int plan_reduction(const rvcidx_index_params *ip, int dim, uint64_t rows, size_t nsp, rvcidx_plan_result *p,
-                          uint64_t *kept) {
+static int plan_reduction(const rvcidx_index_params *ip, const rvcidx_reduce_params *rp, int dim, uint64_t rows,
+                          size_t nsp, rvcidx_plan_result *p, uint64_t *kept) {
     uint64_t budget = 0;
-    RVCIDX__TRY(rvcidx__reduce_budget(ip, rows, dim, &budget));
+    RVCIDX__TRY(rvcidx__reduce_budget(rp, ip->type, rows, dim, &budget));
     *kept = budget ? budget : rows;
     if (!budget) return 0;
     p->budget = max_u64(p->budget, budget);
-    p->ram_reduce = max_u64(p->ram_reduce, BASE_RAM + rvcidx__reduce_predict_ram(ip, rows, dim, nsp, budget));
+    p->ram_reduce = max_u64(p->ram_reduce, BASE_RAM + rvcidx__reduce_predict_ram(rp, rows, dim, nsp, budget));
     p->reduced_bytes = max_u64(p->reduced_bytes, budget * (uint64_t)dim * sizeof(float) + MIB);
     return 0;
 }
@@ -351,10 +352,10 @@ static size_t speakers_with_rows(const speaker_rows *sp) {
 }
 
 /* One index of every row (or of what the budget keeps of them). */
-static int plan_whole(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, const speaker_rows *sp,
-                      rvcidx_plan_result *p) {
+static int plan_whole(const rvcidx_index_params *ip, const rvcidx_reduce_params *rp, const rvcidx_eval_params *ep,
+                      const speaker_rows *sp, rvcidx_plan_result *p) {
     uint64_t kept = p->rows;
-    RVCIDX__TRY(plan_reduction(ip, p->dim, p->rows, speakers_with_rows(sp), p, &kept));
+    RVCIDX__TRY(plan_reduction(ip, rp, p->dim, p->rows, speakers_with_rows(sp), p, &kept));
     uint64_t eval_rows = p->budget ? kept : tuning_rows(ep, sp, p->rows);
     index_cost c;
     cost_index(ip, ep, p->dim, kept, eval_rows, &c);
@@ -364,12 +365,12 @@ static int plan_whole(const rvcidx_index_params *ip, const rvcidx_eval_params *e
 
 /* One index per speaker with rows, the budget applied to each; tuned with
  * the other speakers' frames, so on all of its own. */
-static int plan_per_speaker(const rvcidx_index_params *ip, const rvcidx_eval_params *ep, const speaker_rows *sp,
-                            rvcidx_plan_result *p) {
+static int plan_per_speaker(const rvcidx_index_params *ip, const rvcidx_reduce_params *rp, const rvcidx_eval_params *ep,
+                            const speaker_rows *sp, rvcidx_plan_result *p) {
     for (size_t i = 0; i < sp->n; i++) {
         if (!sp->rows[i]) continue;
         uint64_t kept = sp->rows[i];
-        RVCIDX__TRY(plan_reduction(ip, p->dim, sp->rows[i], 1, p, &kept));
+        RVCIDX__TRY(plan_reduction(ip, rp, p->dim, sp->rows[i], 1, p, &kept));
         index_cost c;
         cost_index(ip, ep, p->dim, kept, kept, &c);
         add_index(p, &c, kept, kept);
@@ -449,7 +450,7 @@ static int plan_mode_run(const char *const *srcs, int n_srcs, const char *outdir
                          const rvcidx_index_params *index, const rvcidx_eval_params *eval, const plan_mode *m,
                          rvcidx_plan_result *out) {
     int frames = ingest && ingest->n_frames;
-    if ((!srcs && !frames) || !outdir || !index || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan: NULL argument");
+    if ((!srcs && !frames) || !outdir || !index || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan_build: NULL argument");
     memset(out, 0, sizeof *out);
     plan_env env;
     RVCIDX__TRY(read_env(&env));
@@ -460,8 +461,9 @@ static int plan_mode_run(const char *const *srcs, int n_srcs, const char *outdir
     rvcidx__shard_list_free(&shards);
     if (rc == 0) rc = check_enough_rows(frames ? "the frames in memory" : srcs[0], out->rows, index, eval);
     out->per_speaker = m->per_speaker;
-    out->budget_set = index->max_vectors || index->max_app_memory;
-    if (rc == 0) rc = m->per_speaker ? plan_per_speaker(index, eval, &sp, out) : plan_whole(index, eval, &sp, out);
+    out->budget_set = m->reduce->max_vectors || m->reduce->max_app_memory;
+    if (rc == 0)
+        rc = m->per_speaker ? plan_per_speaker(index, m->reduce, eval, &sp, out) : plan_whole(index, m->reduce, eval, &sp, out);
     free(sp.rows);
     if (rc) return rc;
     if (m->split) plan_split(index, m->split, out);
@@ -471,17 +473,11 @@ static int plan_mode_run(const char *const *srcs, int n_srcs, const char *outdir
     return 0;
 }
 
-int rvcidx_plan(const char *const *srcs, int n_srcs, const char *outdir, const rvcidx_ingest_params *ingest,
-                const rvcidx_index_params *index, const rvcidx_eval_params *eval, rvcidx_plan_result *out) {
-    plan_mode m = {0, 0, 0, 0};
-    return plan_mode_run(srcs, n_srcs, outdir, ingest, index, eval, &m, out);
-}
-
 int rvcidx_plan_build(const rvcidx_build_params *p, rvcidx_plan_result *out) {
     if (!p || !out) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_plan_build: NULL argument");
     rvcidx_build_params r; /* `for`'s needs applied, as the build runs */
     RVCIDX__TRY(rvcidx_build_params_resolve(p, &r));
-    plan_mode m = {r.per_speaker, r.split, r.assume_memory, r.assume_disk};
+    plan_mode m = {r.per_speaker, r.split, r.assume_memory, r.assume_disk, &r.reduce};
     return plan_mode_run(r.sources, r.n_sources, r.outdir, &r.ingest, &r.index, &r.eval, &m, out);
 }
 

@@ -8,7 +8,7 @@
  * it, so the merged index is the unsplit build's. It lives in the shared
  * work directory because the parts may be other processes on other nodes;
  * split.json records what the reduction did, for finish's report. */
-#include "rvcidx/split.h"
+#include "pipeline/split.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "pipeline/build_internal.h"
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 #include "base/fsutil.h"
 #include "base/hash.h"
 #include "index/index_internal.h"
@@ -303,29 +303,30 @@ static int load_prepared(const char *dir, const char *request, split_info *s) {
     return 0;
 }
 
-static int train_and_write(const char *store, const char *dir, const rvcidx_index_params *ip, split_info *s) {
+static int train_and_write(rvcidx__ctx *ctx, const char *store, const char *dir, const rvcidx_index_params *ip, split_info *s) {
     char centroids[PATH_MAX], trained[PATH_MAX];
     snprintf(centroids, sizeof centroids, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
     work_path(dir, "trained.index", trained, sizeof trained);
     RVCIDX__TRY(rvcidx__remove_stale_temps(trained));
     double t = omp_get_wtime();
-    RVCIDX__TRY(rvcidx_train(store, centroids, ip, &s->train));
+    RVCIDX__TRY(rvcidx__train(store, centroids, ip, ctx, &s->train));
     s->train_seconds = omp_get_wtime() - t;
     rvcidx_index_params p = *ip;
     p.nlist = s->train.nlist;
-    RVCIDX__TRY(rvcidx_encode_trained(store, centroids, trained, &p));
+    RVCIDX__TRY(rvcidx_encode_trained(store, centroids, trained, &p, &ctx->run));
     return rvcidx__sha256_own_file(trained, s->trained_sha256);
 }
 
 /* A budget: the rows reduced once into DIR/.rvcidx-split/reduced.h5 (as
  * rvcidx_build_index reduces them), the split then over its rows; without
  * one (or when all rows fit), the store's rows as they are. */
-static int reduce_and_train(const char *store, const char *dir, const rvcidx_index_params *ip, split_info *s) {
+static int reduce_and_train(rvcidx__ctx *ctx, const char *store, const char *dir, const rvcidx_index_params *ip,
+                            const rvcidx_reduce_params *budget, split_info *s) {
     char wdir[PATH_MAX], reduced[PATH_MAX];
     rvcidx_index_params rp;
     snprintf(wdir, sizeof wdir, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_SPLIT));
-    RVCIDX__TRY(rvcidx__reduce_store(store, wdir, ip, reduced, sizeof reduced, &rp, &s->reduce));
-    if (!reduced[0]) return train_and_write(store, dir, ip, s);
+    RVCIDX__TRY(rvcidx__reduce_store(store, wdir, ip, budget, ctx, reduced, sizeof reduced, &rp, &s->reduce));
+    if (!reduced[0]) return train_and_write(ctx, store, dir, ip, s);
     rvcidx_store *st = NULL;
     RVCIDX__TRY(rvcidx_store_open(reduced, &st));
     snprintf(s->reduced_sha256, sizeof s->reduced_sha256, "%s", rvcidx__store_recorded_rows_sha256(st));
@@ -335,12 +336,12 @@ static int reduce_and_train(const char *store, const char *dir, const rvcidx_ind
     if (s->rows < s->parts)
         return rvcidx__fail(RVCIDX_EINPUT, "`split=%u`: more parts than the %llu vectors the budget (`max_vectors`, "
                             "`max_app_memory`) keeps; use fewer parts", s->parts, (unsigned long long)s->rows);
-    return train_and_write(reduced, dir, &rp, s);
+    return train_and_write(ctx, reduced, dir, &rp, s);
 }
 
-int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned parts,
-                         const char *request, int *reused) {
-    if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_prepare: NULL argument");
+int rvcidx__split_prepare(rvcidx__ctx *ctx, const char *store_path, const char *dir, const rvcidx_index_params *ip,
+                          const rvcidx_reduce_params *budget, unsigned parts, const char *request, int *reused) {
+    if (!store_path || !dir || !ip || !budget || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_prepare: NULL argument");
     if (ip->type == RVCIDX_INDEX_AUTO)
         return rvcidx__fail(RVCIDX_EINVAL, "`split` needs one index type (ivfpq4fs or ivfflat), not auto");
     if (parts < 1 || parts > RVCIDX_SPLIT_MAX_PARTS)
@@ -375,13 +376,13 @@ int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_i
         now.first_row = old.first_row;
         now.rows = old.rows;
     } else {
-        RVCIDX__TRY(reduce_and_train(store_path, dir, ip, &now));
+        RVCIDX__TRY(reduce_and_train(ctx, store_path, dir, ip, budget, &now));
     }
     return write_info(dir, &now);
 }
 
-int rvcidx_split_parts(const char *dir, const char *request, unsigned *parts) {
-    if (!dir || !request || !parts) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_parts: NULL argument");
+int rvcidx__split_parts(const char *dir, const char *request, unsigned *parts) {
+    if (!dir || !request || !parts) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_parts: NULL argument");
     split_info s;
     *parts = 0;
     RVCIDX__TRY(load_prepared(dir, request, &s));
@@ -389,9 +390,9 @@ int rvcidx_split_parts(const char *dir, const char *request, unsigned *parts) {
     return 0;
 }
 
-int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
-                      const char *request, int *reused) {
-    if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_part: NULL argument");
+int rvcidx__split_part(rvcidx__ctx *ctx, const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
+                       const char *request, int *reused) {
+    if (!store_path || !dir || !ip || !request) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_part: NULL argument");
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
     if (part >= s.parts)
@@ -410,7 +411,7 @@ int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_inde
     if (reused) *reused = done;
     if (done) return 0; /* the file, then its record, written atomically: both present means complete */
     RVCIDX__TRY(rvcidx__remove_stale_temps(path));
-    RVCIDX__TRY(rvcidx_encode_part(store_path, trained, path, &p, NULL));
+    RVCIDX__TRY(rvcidx_encode_part(store_path, trained, path, &p, &ctx->run, NULL));
     return write_part_record(store_path, path, &s, part, p.first_row, p.rows);
 }
 
@@ -438,7 +439,7 @@ static void free_parts(char **paths, unsigned n) {
 
 /* Every part, checked, merged in row order into a temporary file (*work);
  * r's nprobe and k_factor stored in it when tuned (already chosen). */
-static int merge_parts(const char *store_path, const char *dir, const split_info *s, const rvcidx_index_params *ip,
+static int merge_parts(rvcidx__ctx *ctx, const char *store_path, const char *dir, const split_info *s, const rvcidx_index_params *ip,
                        int tuned, char *work, size_t n, rvcidx_index_result *r) {
     char **parts = NULL, work_final[PATH_MAX];
     int rc = collect_parts(store_path, dir, s, &parts);
@@ -447,7 +448,7 @@ static int merge_parts(const char *store_path, const char *dir, const split_info
     if (rc == 0) rc = rvcidx__tmp_name(work_final, work, n);
     double t = omp_get_wtime();
     if (rc == 0)
-        rc = rvcidx__index_merge_set((const char *const *)parts, s->parts, work, ip->progress, ip->progress_user,
+        rc = rvcidx__index_merge_set((const char *const *)parts, s->parts, work, ctx->run.progress, ctx->run.progress_user,
                                      tuned ? r->nprobe : 0, r->k_factor, &r->encode);
     free_parts(parts, s->parts);
     if (rc == 0 && r->encode.ntotal != s->rows)
@@ -459,10 +460,10 @@ static int merge_parts(const char *store_path, const char *dir, const split_info
     return rc;
 }
 
-int rvcidx_split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
-                        const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *r) {
+int rvcidx__split_finish(rvcidx__ctx *ctx, const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
+                         const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *r) {
     if (!store_path || !dir || !model || !ip || !request || !r)
-        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_finish: NULL argument");
+        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_finish: NULL argument");
     memset(r, 0, sizeof *r);
     split_info s;
     RVCIDX__TRY(load_prepared(dir, request, &s));
@@ -472,22 +473,22 @@ int rvcidx_split_finish(const char *store_path, const char *dir, const char *mod
     snprintf(r->centroids_path, sizeof r->centroids_path, "%s/%s", dir, rvcidx_output_name(RVCIDX_OUT_CENTROIDS));
     p.nlist = s.train.nlist;
     int tuned = 0; /* past RVCIDX_ROWS_IN_MEMORY: tuned before the merge, which then stores the setting */
-    RVCIDX__TRY(rvcidx__tune_first(store_path, dir, &p, ep, r, &tuned));
+    RVCIDX__TRY(rvcidx__tune_first(ctx, store_path, dir, &p, ep, r, &tuned));
     double eval_seconds = r->eval_seconds;
-    int rc = merge_parts(store_path, dir, &s, ip, tuned, work, sizeof work, r);
+    int rc = merge_parts(ctx, store_path, dir, &s, ip, tuned, work, sizeof work, r);
     r->eval_seconds = eval_seconds;
     if (rc) return rc; /* r's tuning report, if any, is the caller's to free with the result */
     r->train = s.train;
     r->train_seconds = s.train_seconds;
     rvcidx_index_describe(&p, r->encode.dim, r->encode.nlist, r->encode.factory, sizeof r->encode.factory);
     work_path(dir, "trained.index", trained, sizeof trained);
-    rc = rvcidx__build_finish(store_path, dir, model, trained, work, &p, ep, tuned, r);
+    rc = rvcidx__build_finish(ctx, store_path, dir, model, trained, work, &p, ep, tuned, r);
     r->reduce = s.reduce; /* report.json and the manifest record it, as rvcidx_build_index's do */
     if (r->eval) r->eval->reduce = s.reduce;
     return rc;
 }
 
-int rvcidx_split_clear(const char *dir) {
-    if (!dir) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_split_clear: NULL argument");
+int rvcidx__split_clear(const char *dir) {
+    if (!dir) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__split_clear: NULL argument");
     return clear_work(dir, 0);
 }

@@ -1,5 +1,5 @@
 /* fuzz_manifest.c — fuzzes what rvcidx reads back from an output directory:
- * manifest.json through rvcidx_manifest_read_request (the no-op check of a
+ * manifest.json through rvcidx__manifest_read_request (the no-op check of a
  * nightly build) and rvcidx_verify. The input becomes OUTDIR/manifest.json
  * beside one real file; nothing it says may crash the reader, and no output
  * path it names may lead outside OUTDIR.
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rvcidx/manifest.h"
+#include "outdir/manifest.h"
 
 static char dir[256];
 
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fwrite(data, 1, size, f);
     fclose(f);
     char *request = NULL;
-    rvcidx_manifest_read_request(dir, &request);
+    rvcidx__manifest_read_request(dir, &request);
     free(request);
     size_t bad = 0, checked = 0;
     rvcidx_verify(dir, 1, &bad, &checked);

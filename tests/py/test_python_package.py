@@ -118,6 +118,24 @@ def inside():
             assert e.exit_code == 2 and "for" in e.message and order[0][0] in e.message, e.message
             assert not os.path.exists(P("crossed")), order
             print(f"ok   {order}: BadParameter, exit 2: {e.message}")
+    # exceptions by the library's status, not the exit code: ENOMEM and ETOOBIG share exit 8
+    lib = rvcidx._lib.load()
+    for status, cls in [(-4, rvcidx.OutOfMemory), (-12, rvcidx.TooBig), (-3, rvcidx.IOFailure), (-6, rvcidx.IOFailure),
+                        (-5, rvcidx.FaissError), (-9, rvcidx.Interrupted)]:
+        e = rvcidx._error(lib, status, message="x")
+        assert type(e) is cls and e.status == status and e.exit_code == lib.rvcidx_exit_code(status), (status, e)
+    assert isinstance(rvcidx._error(lib, -4, message="x"), MemoryError)
+    names = {lib.rvcidx_err_name(s).decode() for s in range(-13, 0)}
+    assert names == set(rvcidx.errors.BY_STATUS), names ^ set(rvcidx.errors.BY_STATUS)
+    print("ok   exceptions by status: ENOMEM -> OutOfMemory, ETOOBIG -> TooBig (both exit 8); every status has its class")
+    # the parameter table, as rvcidx.parameters() and help() show it
+    table = rvcidx.parameters()
+    by_name = {r["name"]: r for r in table}
+    assert by_name["nlist"]["flag"] == "--nlist" and by_name["nlist"]["default"] == "auto", by_name["nlist"]
+    assert by_name["gpu"]["group"] == "run" and by_name["gpu"]["choices"] == ["auto", "on", "off"], by_name["gpu"]
+    assert by_name["k"]["min"] == 1 and by_name["k"]["max"] == 1024, by_name["k"]
+    assert "max_vectors" in rvcidx.build.__doc__ and "--max-vectors" in rvcidx.build.__doc__
+    print(f"ok   rvcidx.parameters(): {len(table)} rows, shown by help(rvcidx.build)")
     try:
         rvcidx.build([P("data", "no-such-model")], P("missing"))
         raise AssertionError("a missing source: no exception")

@@ -37,56 +37,15 @@
 #include "base/hash.h"
 #include "base/internal.h"
 #include "backend/backend.h"
+#include "backend/run_context.h"
 #include "base/threads.h"
+#include "eval/eval_blend.h"
 #include "index/index_internal.h"
 #include "index/sample.h"
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 #include "store/store_impl.h"
 
 enum { REDUCE_QUERIES = 1000, REDUCE_K = 8, REDUCE_MAX_SPEAKERS = 4096 };
-
-/* Bytes an app holds for n vectors of dim: the file (PQ4fs codes, the RFlat
- * copy, ids, the coarse centroids at auto nlist) and reconstruct_n's copy. */
-static double app_bytes(uint64_t n, int dim, rvcidx_index_type type) {
-    double per = (double)dim * 4 /* reconstruct_n */ + (double)dim * 4 /* flat or refine copy */ + 8 /* id */;
-    if (type != RVCIDX_INDEX_IVFFLAT) per += (double)dim / 4; /* PQ4fs codes, generously */
-    int64_t nlist = rvcidx_auto_nlist(n);
-    return per * (double)n + (double)(nlist > 0 ? nlist : 1) * dim * 4 + 65536;
-}
-
-int rvcidx__reduce_budget(const rvcidx_index_params *p, uint64_t rows, int dim, uint64_t *budget) {
-    uint64_t b = p->max_vectors;
-    if (p->max_app_memory) {
-        uint64_t lo = 0, hi = rows;
-        while (lo < hi) { /* the largest n that fits */
-            uint64_t mid = lo + (hi - lo + 1) / 2;
-            if (app_bytes(mid, dim, p->type) <= (double)p->max_app_memory) lo = mid;
-            else hi = mid - 1;
-        }
-        if (lo < 1000 && lo < rows)
-            return rvcidx__fail(RVCIDX_EINVAL, "`max_app_memory` %llu bytes holds %llu vectors of %d floats; "
-                                "at least 1000 are needed (or all %llu)", (unsigned long long)p->max_app_memory,
-                                (unsigned long long)lo, dim, (unsigned long long)rows);
-        if (!b || lo < b) b = lo;
-    }
-    *budget = b && b < rows ? b : 0;
-    return 0;
-}
-
-void rvcidx__reduce_split_budget(uint64_t want, const uint64_t *sp_rows, size_t nsp, uint64_t n, uint64_t *share) {
-    uint64_t given = 0;
-    for (size_t s = 0; s < nsp; s++) given += share[s] = want * sp_rows[s] / n;
-    while (given < want) {
-        size_t best = 0;
-        uint64_t best_rem = 0;
-        int found = 0;
-        for (size_t s = 0; s < nsp; s++) {
-            uint64_t rem = want * sp_rows[s] % n;
-            if (share[s] < sp_rows[s] && (!found || rem > best_rem)) best = s, best_rem = rem, found = 1;
-        }
-        share[best]++, given++;
-    }
-}
 
 /* Rows [first, first+n) of st reduced to want vectors into *out (malloc'd,
  * want*dim floats; *kept how many). sp_first/sp_rows: the speakers' ranges
@@ -143,8 +102,7 @@ static int reduce_rows(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t
         return 0;
     }
     rvcidx_index_params l2 = *p; /* the reduction is L2 whatever the index's metric, as its measurement */
-    l2.metric = RVCIDX_METRIC_L2;
-    l2.progress = NULL; /* the groups are reported instead of faiss's silent k-means */
+    l2.metric = RVCIDX_METRIC_L2; /* the groups are reported, through env, instead of faiss's silent k-means */
     int rc = rvcidx__reduce_kmeans(&l2, env, dim, want, x, sample, out);
     if (rc && rc != RVCIDX_EINTR) rc = rvcidx__fail(rc, "`max_vectors`: %s", rvcidx_last_error());
     if (rc == 0) *kept = want;
@@ -169,26 +127,6 @@ static int exact_knn(const rvcidx__reduce_env *env, const float *base, uint64_t 
 }
 
 /* RVC's blend (as eval.c computes it): 1/score^2 weights; -1 is the last vector. */
-static void blend(const float *base, uint64_t n, const float *query, const int64_t *ids, int dim, double *out) {
-    double wsum = 0;
-    memset(out, 0, sizeof(double) * (size_t)dim);
-    for (int i = 0; i < REDUCE_K; i++) {
-        const float *v = base + (uint64_t)(ids[i] >= 0 ? ids[i] : (int64_t)n - 1) * (uint64_t)dim;
-        double score = 0;
-        for (int j = 0; j < dim; j++) score += ((double)query[j] - v[j]) * ((double)query[j] - v[j]);
-        if (ids[i] < 0) score = (double)FLT_MAX;
-        double w = 1.0 / fmax(score * score, 1e-24);
-        wsum += w;
-        for (int j = 0; j < dim; j++) out[j] += w * v[j];
-    }
-    for (int j = 0; j < dim; j++) out[j] /= wsum;
-}
-
-static int compare_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* What a reduction is measured against: the held-out frames (the last
  * speaker's, or the last tenth with one speaker) and each one's exact
  * neighbours among the rows before them, kept as vectors so those rows
@@ -318,9 +256,10 @@ static void view_close(reduce_view *v, rvcidx_store *input) {
 }
 
 static int view_open(rvcidx_store *st, const rvcidx__reduce_env *env, const char *dir, const rvcidx_index_params *p,
+                     const rvcidx_reduce_params *rp,
                      uint64_t first, uint64_t rows, uint64_t budget, const uint64_t *sp_first, const uint64_t *sp_rows,
                      const char *const *sp_name, size_t nsp, reduce_view *v) {
-    uint64_t cap = p->reduce_measure_rows ? p->reduce_measure_rows : RVCIDX_REDUCE_MEASURE_ROWS;
+    uint64_t cap = rp->measure_rows ? rp->measure_rows : RVCIDX_REDUCE_MEASURE_ROWS;
     memset(v, 0, sizeof *v);
     v->st = st, v->first = first, v->rows = rows, v->budget = budget, v->nsp = nsp;
     memcpy(v->sp_first, sp_first, sizeof *sp_first * nsp), memcpy(v->sp_rows, sp_rows, sizeof *sp_rows * nsp);
@@ -368,14 +307,13 @@ static int measure(const reduce_view *v, const rvcidx__reduce_env *env, const rv
         double sum = 0;
         for (uint64_t i = 0; i < nq; i++) {
             const float *qi = t->q + i * (uint64_t)dim;
-            blend(t->nbr + i * REDUCE_K * (uint64_t)dim, REDUCE_K, qi, t->ids + i * REDUCE_K, dim, bt);
-            blend(red, kept, qi, got + i * REDUCE_K, dim, bg);
-            double diff = 0, norm = 0;
-            for (int j = 0; j < dim; j++) diff += (bg[j] - bt[j]) * (bg[j] - bt[j]), norm += bt[j] * bt[j];
-            errors[i] = norm > 0 ? sqrt(diff / norm) : 0.0;
+            rvcidx__blend_rows(t->nbr + i * REDUCE_K * (uint64_t)dim, REDUCE_K, qi, t->ids + i * REDUCE_K, REDUCE_K, dim,
+                               bt);
+            rvcidx__blend_rows(red, kept, qi, got + i * REDUCE_K, REDUCE_K, dim, bg);
+            errors[i] = rvcidx__blend_error(bg, bt, dim);
             sum += errors[i];
         }
-        qsort(errors, nq, sizeof *errors, compare_double);
+        qsort(errors, nq, sizeof *errors, rvcidx__compare_double);
         r->measured = 1;
         r->queries = nq;
         r->blend_error_mean = sum / (double)nq;
@@ -488,6 +426,7 @@ typedef struct reduce_job {
     rvcidx_store *st;
     const char *dir;
     const rvcidx_index_params *p;
+    const rvcidx_reduce_params *rp;
     rvcidx__reduce_env env;
     uint64_t first, rows, budget;
     uint64_t sp_first[REDUCE_MAX_SPEAKERS], sp_rows[REDUCE_MAX_SPEAKERS];
@@ -499,9 +438,9 @@ typedef struct reduce_job {
 static int run_reduction(reduce_job *j, const char *final, rvcidx_reduce_result *r) {
     const rvcidx_index_params *p = j->p;
     int dim = rvcidx_store_dim(j->st);
-    int rc = 0, measured_view = p->reduce == RVCIDX_REDUCE_AUTO;
+    int rc = 0, measured_view = j->rp->method == RVCIDX_REDUCE_AUTO;
     if (measured_view)
-        rc = view_open(j->st, &j->env, j->dir, p, j->first, j->rows, j->budget, j->sp_first, j->sp_rows,
+        rc = view_open(j->st, &j->env, j->dir, p, j->rp, j->first, j->rows, j->budget, j->sp_first, j->sp_rows,
                        j->sp_name, j->nsp, &j->view);
     if (rc == 0 && measured_view) rc = choose_method(&j->view, &j->env, p, r);
     if (measured_view) view_close(&j->view, j->st);
@@ -523,7 +462,7 @@ static int run_reduction(reduce_job *j, const char *final, rvcidx_reduce_result 
     free(x);
     r->kept = kept;
     if (rc == 0 && r->requested != RVCIDX_REDUCE_AUTO) { /* auto measured it before choosing */
-        rc = view_open(j->st, &j->env, j->dir, p, j->first, j->rows, j->budget, j->sp_first, j->sp_rows, j->sp_name,
+        rc = view_open(j->st, &j->env, j->dir, p, j->rp, j->first, j->rows, j->budget, j->sp_first, j->sp_rows, j->sp_name,
                        j->nsp, &j->view);
         if (rc == 0) rc = measure_one(&j->view, &j->env, p, r->method, r);
         view_close(&j->view, j->st);
@@ -531,37 +470,36 @@ static int run_reduction(reduce_job *j, const char *final, rvcidx_reduce_result 
     return rc;
 }
 
-int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, char *out_path, size_t n,
-                         rvcidx_index_params *reduced, rvcidx_reduce_result *r) {
+int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_reduce_params *rp,
+                         rvcidx__ctx *run, char *out_path, size_t n, rvcidx_index_params *reduced,
+                         rvcidx_reduce_result *r) {
     double t0 = omp_get_wtime();
     memset(r, 0, sizeof *r);
     *reduced = *p;
     out_path[0] = '\0';
     reduce_job *j = calloc(1, sizeof *j);
     if (!j) return rvcidx__fail(RVCIDX_ENOMEM, "`max_vectors`: out of memory");
-    j->dir = dir, j->p = p;
+    j->dir = dir, j->p = p, j->rp = rp;
     int rc = rvcidx_store_open(store, &j->st);
     if (rc) return free(j), rc;
     uint64_t total = rvcidx_store_rows(j->st);
     j->first = p->first_row, j->rows = p->rows ? p->rows : total - p->first_row;
-    rc = rvcidx__reduce_budget(p, j->rows, rvcidx_store_dim(j->st), &j->budget);
+    rc = rvcidx__reduce_budget(rp, p->type, j->rows, rvcidx_store_dim(j->st), &j->budget);
     if (rc || !j->budget) { /* everything fits: no reduction */
         rvcidx_store_close(j->st);
         return free(j), rc;
     }
-    rvcidx__set_threads(p->threads); /* faiss's k-means and searches below, as training runs them */
     j->nsp = speaker_ranges(j->st, j->first, j->rows, j->sp_first, j->sp_rows, j->sp_name);
     r->applied = 1;
-    r->method = r->requested = p->reduce;
+    r->method = r->requested = rp->method;
     r->budget = j->budget;
     r->input_rows = j->rows;
     r->seed = p->seed;
-    j->env = (rvcidx__reduce_env){NULL, p->progress, p->progress_user, "reduce"};
-    rc = rvcidx__backend_acquire(p->gpu, &j->env.backend); /* k-means and exact searches: the GPU when there is one */
+    j->env = (rvcidx__reduce_env){NULL, run->run.progress, run->run.progress_user, "reduce"};
+    rc = rvcidx__ctx_device(run, &j->env.backend); /* k-means and exact searches: the GPU when there is one */
     char final[PATH_MAX];
     snprintf(final, sizeof final, "%s/reduced.h5", dir);
     if (rc == 0) rc = run_reduction(j, final, r);
-    rvcidx__backend_release(j->env.backend);
     rvcidx_store_close(j->st);
     free(j);
     if (rc) return unlink(final), rc;
@@ -578,10 +516,9 @@ static uint64_t kmeans_peak(uint64_t km, uint64_t want, uint64_t vec) {
     return (km <= want ? want : km + want) * vec + km * 8;
 }
 
-uint64_t rvcidx__reduce_predict_ram(const rvcidx_index_params *p, uint64_t rows, int dim, size_t nsp, uint64_t budget) {
+uint64_t rvcidx__reduce_predict_ram(const rvcidx_reduce_params *p, uint64_t rows, int dim, size_t nsp, uint64_t budget) {
     if (!budget || budget >= rows) return 0;
-    uint64_t vec = (uint64_t)dim * sizeof(float), cap = p->reduce_measure_rows ? p->reduce_measure_rows
-                                                                                 : RVCIDX_REDUCE_MEASURE_ROWS;
+    uint64_t vec = (uint64_t)dim * sizeof(float), cap = p->measure_rows ? p->measure_rows : RVCIDX_REDUCE_MEASURE_ROWS;
     uint64_t block = 65536 * vec + 2 * 8192 * vec; /* a k-NN block, a sample's two blocks */
     uint64_t kmr = rvcidx__reduce_kmeans_rows(rows, budget);
     /* measuring (auto, or after one method): on the view (a sample past
@@ -599,9 +536,9 @@ uint64_t rvcidx__reduce_predict_ram(const rvcidx_index_params *p, uint64_t rows,
     uint64_t km = kmeans_peak(kmr, budget, vec);
     uint64_t hubs = budget * vec + rows * 25 + budget * 16;
     uint64_t strat = (budget + (nsp > 1 ? 2 * budget / nsp : 0)) * vec;
-    uint64_t apply = p->reduce == RVCIDX_REDUCE_KMEANS ? km
-                   : p->reduce == RVCIDX_REDUCE_HUBS ? hubs
-                   : p->reduce == RVCIDX_REDUCE_STRATIFIED || p->reduce == RVCIDX_REDUCE_RANDOM ? strat
+    uint64_t apply = p->method == RVCIDX_REDUCE_KMEANS ? km
+                   : p->method == RVCIDX_REDUCE_HUBS ? hubs
+                   : p->method == RVCIDX_REDUCE_STRATIFIED || p->method == RVCIDX_REDUCE_RANDOM ? strat
                    : km > hubs ? (km > strat ? km : strat) : (hubs > strat ? hubs : strat); /* auto: any may win */
     return block + (measure > apply ? measure : apply);
 }
@@ -610,8 +547,6 @@ void rvcidx__reduce_params(const rvcidx_index_params *p, rvcidx_index_params *re
     *reduced = *p;
     reduced->first_row = 0;
     reduced->rows = 0;
-    reduced->max_vectors = 0;
-    reduced->max_app_memory = 0;
 }
 
 /* Every field, the doubles as jansson writes them (17 digits: read back

@@ -13,20 +13,20 @@
 #include "base/hash.h"
 #include "index/index_io.h"
 #include "base/internal.h"
-#include "rvcidx/manifest.h"
+#include "outdir/manifest.h"
 #include "rvcidx/store.h"
 #include "rvcidx/outdir.h"
 
 typedef struct verify_run {
     const char *outdir;
-    int sizes_only;
+    rvcidx_verify_mode mode;
     size_t mismatches, checked;
 } verify_run;
 
 static void mismatch(verify_run *v, const char *fmt, const char *a, const char *b) {
     char line[PATH_MAX * 2 + 256];
     snprintf(line, sizeof line, fmt, a, b);
-    if (v->sizes_only == RVCIDX_VERIFY_ALL) rvcidx__log(RVCIDX_LOG_ERROR, "verify: %s/%s", v->outdir, line);
+    if (v->mode == RVCIDX_VERIFY_ALL) rvcidx__log(RVCIDX_LOG_ERROR, "verify: %s/%s", v->outdir, line);
     v->mismatches++;
 }
 
@@ -56,7 +56,7 @@ static int check_output(verify_run *v, json_t *o) {
     if (lstat(path, &st) != 0) return mismatch(v, "%s: missing%s", rel, ""), 0;
     if (!S_ISREG(st.st_mode)) return mismatch(v, "%s: not a regular file (a link, FIFO or device was put there)%s", rel, ""), 0;
     if ((json_int_t)st.st_size != size) return mismatch(v, "%s: size differs from the manifest%s", rel, ""), 0;
-    if (v->sizes_only == RVCIDX_VERIFY_SIZES) return 1;
+    if (v->mode == RVCIDX_VERIFY_SIZES) return 1;
     if (rvcidx__sha256_own_file(path, sha) != 0) return mismatch(v, "%s: unreadable%s", rel, ""), 0;
     if (strcmp(sha, want) != 0) return mismatch(v, "%s: sha256 differs from the manifest (%s)", rel, sha), 0;
     return 1;
@@ -193,7 +193,7 @@ static void check_index(verify_run *v, json_t *doc, json_t *ix, json_t *ok_paths
                  rows == -2 ? ": no such speaker" : "");
 }
 
-int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t *checked) {
+int rvcidx_verify(const char *outdir, rvcidx_verify_mode mode, size_t *mismatches, size_t *checked) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", outdir, rvcidx_output_name(RVCIDX_OUT_MANIFEST));
     json_error_t err;
@@ -201,7 +201,7 @@ int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t
     int present = lstat(path, &st) == 0;
     json_t *doc = present ? rvcidx__json_load_own(path, &err) : NULL;
     if (!present) return rvcidx__fail(RVCIDX_EINPUT, "%s: no manifest: not a complete rvcidx build", path);
-    verify_run v = {outdir, sizes_only, 0, 0};
+    verify_run v = {outdir, mode, 0, 0};
     if (!doc) { /* there, but damaged or tampered: a mismatch, like any other */
         mismatch(&v, "manifest.json: unreadable (%s)%s", err.text, "");
         if (mismatches) *mismatches = v.mismatches;
@@ -218,7 +218,7 @@ int rvcidx_verify(const char *outdir, int sizes_only, size_t *mismatches, size_t
     json_array_foreach(json_object_get(doc, "indexes"), i, o) {
         const char *rel = json_string_value(json_object_get(o, "path"));
         if (rel) check_index_companions(&v, json_object_get(doc, "outputs"), o, rel);
-        if (sizes_only == RVCIDX_VERIFY_ALL) check_index(&v, doc, o, ok_paths);
+        if (mode == RVCIDX_VERIFY_ALL) check_index(&v, doc, o, ok_paths);
     }
     json_decref(ok_paths);
     json_decref(doc);

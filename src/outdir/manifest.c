@@ -15,7 +15,7 @@
 #include "base/hash.h"
 #include "base/internal.h"
 #include "eval/eval_internal.h"
-#include "rvcidx/manifest.h"
+#include "outdir/manifest.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
 #include "eval/eval_internal.h"
@@ -57,8 +57,10 @@ static json_t *inputs_json(const char *store_path) {
     return arr;
 }
 
-static json_t *parameters_json(const rvcidx_manifest_spec *m) {
+static json_t *parameters_json(const rvcidx__manifest_spec *m) {
     const rvcidx_index_params *p = m->index;
+    rvcidx_run defaults = rvcidx_run_default();
+    const rvcidx_run *run = m->run ? m->run : &defaults;
     json_t *o = json_pack("{s:i, s:b, s:s, s:s, s:I, s:I, s:i, s:I, s:s, s:i, s:i, s:b}", "dim", m->ingest->dim,
                           "skip_bad", m->ingest->skip_bad, "index",
                           p->type == RVCIDX_INDEX_IVFFLAT ? "ivfflat" : p->type == RVCIDX_INDEX_AUTO ? "auto"
@@ -66,7 +68,7 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
                           p->metric == RVCIDX_METRIC_IP ? "ip" : p->metric == RVCIDX_METRIC_COSINE ? "cosine" : "l2",
                           "nlist", (json_int_t)p->nlist, "seed", (json_int_t)p->seed, "iterations", p->iterations,
                           "train_rows", (json_int_t)p->train_rows, "gpu",
-                          p->gpu == RVCIDX_GPU_ON ? "on" : p->gpu == RVCIDX_GPU_OFF ? "off" : "auto", "nprobe",
+                          run->gpu == RVCIDX_GPU_ON ? "on" : run->gpu == RVCIDX_GPU_OFF ? "off" : "auto", "nprobe",
                           p->nprobe, "k_factor", p->k_factor, "per_speaker", m->per_speaker);
     if (o && m->eval)
         json_object_set_new(o, "eval", json_pack("{s:i, s:I, s:I, s:f, s:b, s:s?, s:s}", "k", m->eval->k, "queries",
@@ -79,10 +81,11 @@ static json_t *parameters_json(const rvcidx_manifest_spec *m) {
     /* absent at their defaults: older manifests stay current */
     if (o && p->refine != RVCIDX_REFINE_FLAT) json_object_set_new(o, "refine", json_string(rvcidx_refine_name(p->refine)));
     if (o && p->max_index_size) json_object_set_new(o, "max_index_size", json_integer((json_int_t)p->max_index_size));
-    if (o && (p->max_vectors || p->max_app_memory)) { /* absent without a budget: older manifests stay current */
-        json_object_set_new(o, "max_vectors", json_integer((json_int_t)p->max_vectors));
-        json_object_set_new(o, "max_app_memory", json_integer((json_int_t)p->max_app_memory));
-        json_object_set_new(o, "reduce", json_string(rvcidx_reduce_method_name(p->reduce)));
+    const rvcidx_reduce_params *rp = m->reduce;
+    if (o && rp && (rp->max_vectors || rp->max_app_memory)) { /* absent without a budget: older manifests stay current */
+        json_object_set_new(o, "max_vectors", json_integer((json_int_t)rp->max_vectors));
+        json_object_set_new(o, "max_app_memory", json_integer((json_int_t)rp->max_app_memory));
+        json_object_set_new(o, "reduce", json_string(rvcidx_reduce_method_name(rp->method)));
     }
     const rvcidx_app_profile *app = m->eval ? rvcidx_app_profile_get(m->eval->app) : NULL;
     if (o && app) json_object_set_new(o, "for", json_string(app->name)); /* absent without --for: older manifests stay current */
@@ -113,7 +116,7 @@ static json_t *versions_json(void) {
                      v.faiss_simd, "hdf5", v.hdf5, "blas", blas);
 }
 
-static json_t *request_json(const rvcidx_manifest_spec *m) {
+static json_t *request_json(const rvcidx__manifest_spec *m) {
     json_t *in = inputs_json(m->store_path), *params = parameters_json(m), *ver = versions_json();
     if (!in || !params || !ver) {
         json_decref(in), json_decref(params), json_decref(ver);
@@ -122,7 +125,7 @@ static json_t *request_json(const rvcidx_manifest_spec *m) {
     return json_pack("{s:o, s:o, s:o}", "inputs", in, "parameters", params, "versions", ver);
 }
 
-int rvcidx_manifest_request(const rvcidx_manifest_spec *m, char **out) {
+int rvcidx__manifest_request(const rvcidx__manifest_spec *m, char **out) {
     json_t *r = request_json(m);
     *out = r ? json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
     json_decref(r);
@@ -145,7 +148,7 @@ static int add_output(json_t *rels, const char *outdir, const char *path, int op
     return json_array_append_new(rels, json_string(path + root + 1)) == 0 ? 0 : rvcidx__fail(RVCIDX_ENOMEM, "out of memory");
 }
 
-static int output_paths(const rvcidx_manifest_spec *m, json_t *rels) {
+static int output_paths(const rvcidx__manifest_spec *m, json_t *rels) {
     RVCIDX__TRY(add_output(rels, m->outdir, m->store_path, 0));
     char report[PATH_MAX + 16], dir[PATH_MAX];
     for (size_t i = 0; i < m->n_indexes; i++) {
@@ -166,14 +169,14 @@ static int compare_json_strings(const void *a, const void *b) {
 }
 
 /* The hash publishing took of an index (a GiB-sized file is read once), or NULL. */
-static const char *published_sha(const rvcidx_manifest_spec *m, const char *path) {
+static const char *published_sha(const rvcidx__manifest_spec *m, const char *path) {
     for (size_t i = 0; i < m->n_indexes; i++)
         if (m->indexes[i].result.index_sha256[0] && !strcmp(m->indexes[i].result.index_path, path))
             return m->indexes[i].result.index_sha256;
     return NULL;
 }
 
-static json_t *output_entry(const rvcidx_manifest_spec *m, const char *rel) {
+static json_t *output_entry(const rvcidx__manifest_spec *m, const char *rel) {
     char path[PATH_MAX], sha[65];
     snprintf(path, sizeof path, "%s/%s", m->outdir, rel);
     struct stat st;
@@ -187,7 +190,7 @@ static json_t *output_entry(const rvcidx_manifest_spec *m, const char *rel) {
     return json_pack("{s:s, s:I, s:s}", "path", rel, "size", (json_int_t)st.st_size, "sha256", sha);
 }
 
-static json_t *outputs_json(const rvcidx_manifest_spec *m) {
+static json_t *outputs_json(const rvcidx__manifest_spec *m) {
     json_t *rels = json_array();
     if (!rels || output_paths(m, rels) != 0) {
         json_decref(rels);
@@ -214,7 +217,7 @@ static json_t *point_json(const rvcidx_eval_point *p) {
                      p->blend_error_mean, "blend_error_p95", p->blend_error_p95);
 }
 
-static json_t *indexes_json(const rvcidx_manifest_spec *m) {
+static json_t *indexes_json(const rvcidx__manifest_spec *m) {
     json_t *arr = json_array();
     size_t root = strlen(m->outdir) + 1;
     for (size_t i = 0; arr && i < m->n_indexes; i++) {
@@ -240,8 +243,8 @@ static json_t *indexes_json(const rvcidx_manifest_spec *m) {
     return arr;
 }
 
-int rvcidx_manifest_write(const rvcidx_manifest_spec *m) {
-    if (!m || !m->outdir || !m->store_path) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_manifest_write: NULL argument");
+int rvcidx__manifest_write(const rvcidx__manifest_spec *m) {
+    if (!m || !m->outdir || !m->store_path) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__manifest_write: NULL argument");
     json_t *req = request_json(m), *outs = req ? outputs_json(m) : NULL, *idx = outs ? indexes_json(m) : NULL;
     if (!req || !outs || !idx) {
         json_decref(req), json_decref(outs), json_decref(idx);
@@ -261,7 +264,7 @@ int rvcidx_manifest_write(const rvcidx_manifest_spec *m) {
     return rc;
 }
 
-int rvcidx_manifest_read_request(const char *outdir, char **out) {
+int rvcidx__manifest_read_request(const char *outdir, char **out) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", outdir, rvcidx_output_name(RVCIDX_OUT_MANIFEST));
     *out = NULL;
@@ -279,12 +282,12 @@ int rvcidx_manifest_read_request(const char *outdir, char **out) {
     return 0;
 }
 
-int rvcidx_manifest_is_current_as(const rvcidx_manifest_spec *m, int verify_mode, int *current) {
-    if (!m || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_manifest_is_current: NULL argument");
+int rvcidx__manifest_is_current_as(const rvcidx__manifest_spec *m, rvcidx_verify_mode verify_mode, int *current) {
+    if (!m || !current) return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__manifest_is_current: NULL argument");
     *current = 0;
     char *stored = NULL, *now = NULL;
-    RVCIDX__TRY(rvcidx_manifest_read_request(m->outdir, &stored));
-    int rc = stored ? rvcidx_manifest_request(m, &now) : 0;
+    RVCIDX__TRY(rvcidx__manifest_read_request(m->outdir, &stored));
+    int rc = stored ? rvcidx__manifest_request(m, &now) : 0;
     size_t missing = 0;
     if (rc == 0 && stored && !strcmp(stored, now) && rvcidx_verify(m->outdir, verify_mode, &missing, NULL) == 0)
         *current = missing == 0;
@@ -293,18 +296,18 @@ int rvcidx_manifest_is_current_as(const rvcidx_manifest_spec *m, int verify_mode
     return rc;
 }
 
-int rvcidx_manifest_is_current(const rvcidx_manifest_spec *m, int *current) {
-    return rvcidx_manifest_is_current_as(m, RVCIDX_VERIFY_SIZES, current);
+int rvcidx__manifest_is_current(const rvcidx__manifest_spec *m, int *current) {
+    return rvcidx__manifest_is_current_as(m, RVCIDX_VERIFY_SIZES, current);
 }
 
-int rvcidx_build_is_current(const rvcidx_manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {
+int rvcidx__build_is_current(const rvcidx__manifest_spec *m, const char *const *srcs, int n_srcs, int *current) {
     if (!m || (!srcs && !(m->ingest && m->ingest->n_frames)) || !current)
-        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx_build_is_current: NULL argument");
+        return rvcidx__fail(RVCIDX_EINVAL, "rvcidx__build_is_current: NULL argument");
     *current = 0;
     /* frames in memory have no size and mtime to trust: ingest hashes them */
     if (m->ingest && m->ingest->n_frames) return 0;
     if (access(m->store_path, R_OK) != 0) return 0;
     int unchanged = 0;
     RVCIDX__TRY(rvcidx__stat_cache_unchanged(m->store_path, srcs, n_srcs, m->ingest->dim, &unchanged));
-    return unchanged ? rvcidx_manifest_is_current(m, current) : 0;
+    return unchanged ? rvcidx__manifest_is_current(m, current) : 0;
 }

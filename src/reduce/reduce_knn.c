@@ -16,7 +16,7 @@
 #include "backend/backend.h"
 #include "base/faiss_check.h"
 #include "base/internal.h"
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 
 enum { KNN_MAX_K = RVCIDX__KNN_MAX_K, KNN_BLOCK_ROWS = 65536 };
 

@@ -1,7 +1,7 @@
-/* reduce.h — private: `max_vectors` / `max_app_memory`, the index of a
+/* reduce_internal.h — private: `max_vectors` / `max_app_memory`, the index of a
  * chosen subset or summary of the store's rows (reduce.c). */
-#ifndef RVCIDX_REDUCE_H
-#define RVCIDX_REDUCE_H
+#ifndef RVCIDX_REDUCE_INTERNAL_H
+#define RVCIDX_REDUCE_INTERNAL_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include "index/knn.h"
 #include "rvcidx/index.h"
 #include "rvcidx/index_build.h"
+#include "rvcidx/reduce.h"
 #include "rvcidx/store.h"
 
 #include <faiss/c_api/Index_c.h>
@@ -17,6 +18,7 @@
 #include "rvcidx/progress.h"
 
 struct rvcidx__backend;
+struct rvcidx__ctx; /* backend/run_context.h: the run's device, threads and progress */
 
 /* Where the reduction's k-means and exact searches run and what it reports
  * while they do: the build's backend (a GPU's flat index when there is one;
@@ -44,15 +46,18 @@ void rvcidx__reduce_free_flat(const rvcidx__reduce_env *env, FaissIndex *flat);
 
 
 /* The number of vectors p's `max_vectors` / `max_app_memory` allow for rows
- * vectors of dim floats; *budget 0 when all fit (no reduction). */
-int rvcidx__reduce_budget(const rvcidx_index_params *p, uint64_t rows, int dim, uint64_t *budget);
+ * vectors of dim floats in an index of type; *budget 0 when all fit (no
+ * reduction) (reduce_budget.c). */
+int rvcidx__reduce_budget(const rvcidx_reduce_params *p, rvcidx_index_type type, uint64_t rows, int dim,
+                          uint64_t *budget);
 
-/* When p sets a budget below its rows: writes the kept vectors to
+/* When rp sets a budget below p's rows: on run's device, writes the kept vectors to
  * dir/reduced.h5 (out_path), *reduced the parameters that index all of it,
  * r what was done and the blend error against all rows. Otherwise out_path
  * "" and r->applied 0. */
-int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, char *out_path, size_t n,
-                         rvcidx_index_params *reduced, rvcidx_reduce_result *r);
+int rvcidx__reduce_store(const char *store, const char *dir, const rvcidx_index_params *p, const rvcidx_reduce_params *rp,
+                         struct rvcidx__ctx *run, char *out_path, size_t n, rvcidx_index_params *reduced,
+                         rvcidx_reduce_result *r);
 
 /* want split over nsp parts of sp_rows rows (n in all) by their share,
  * largest remainders first (earlier parts on ties), no part above its rows:
@@ -115,10 +120,10 @@ int rvcidx__knn_store(rvcidx_store *st, const rvcidx__reduce_env *env, uint64_t 
 /* Peak bytes the reduction of rows vectors of dim (nsp speakers) into
  * budget holds at once, the process's own 64 MiB not counted: what the plan
  * counts for the reduce stage (reduce.c keeps it true). */
-uint64_t rvcidx__reduce_predict_ram(const rvcidx_index_params *p, uint64_t rows, int dim, size_t nsp, uint64_t budget);
+uint64_t rvcidx__reduce_predict_ram(const rvcidx_reduce_params *p, uint64_t rows, int dim, size_t nsp, uint64_t budget);
 
 /* The parameters that index all of a reduced store: p without its row
- * range and budgets. */
+ * range. */
 void rvcidx__reduce_params(const rvcidx_index_params *p, rvcidx_index_params *reduced);
 
 /* What a reduction did, every field, for a split build's split.json (its

@@ -16,8 +16,8 @@
 
 #include "base/fsutil.h"
 #include "base/internal.h"
-#include "pipeline/outdir_internal.h"
-#include "rvcidx/manifest.h"
+#include "outdir/outdir_internal.h"
+#include "outdir/manifest.h"
 #include "rvcidx/outdir.h"
 
 /* A rename cannot replace a directory, and finding one at the end would

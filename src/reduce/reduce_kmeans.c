@@ -19,7 +19,7 @@
 #include "base/faiss_check.h"
 #include "base/internal.h"
 #include "index/index_internal.h"
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 
 /* n*B up to which one k-means runs: 60,000 rows into 10,000 centres (the
  * budgets bench/reduce.sh measured) stay one level. */
@@ -110,12 +110,6 @@ int rvcidx__reduce_kmeans_two_level(const rvcidx_index_params *p, const rvcidx__
     if (rc) free(*out), *out = NULL;
     rvcidx__backend_release(own);
     return rc;
-}
-
-uint64_t rvcidx__reduce_kmeans_rows(uint64_t n, uint64_t want) {
-    uint64_t cap = want > RVCIDX_REDUCE_MEASURE_ROWS ? want : RVCIDX_REDUCE_MEASURE_ROWS;
-    uint64_t rows = want * 256 < n ? want * 256 : n;
-    return rows < cap ? rows : cap;
 }
 
 int rvcidx__reduce_kmeans(const rvcidx_index_params *p, const rvcidx__reduce_env *env, int dim, uint64_t want,

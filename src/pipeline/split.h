@@ -1,4 +1,4 @@
-/* rvcidx/split.h — one index built by many processes: what the tasks of a
+/* split.h — private: one index built by many processes: what the tasks of a
  * cluster split build run (`rvcidx build --split N --stage ...`).
  *
  * The shared work lives in DIR/.rvcidx-split/ (hidden: not an output the manifest lists):
@@ -20,42 +20,36 @@
  * work prepared for another request is never reused (prepare starts over,
  * part and finish fail with RVCIDX_EINPUT).
  */
-#ifndef RVCIDX_SPLIT_H
-#define RVCIDX_SPLIT_H
+#ifndef RVCIDX_PIPELINE_SPLIT_H
+#define RVCIDX_PIPELINE_SPLIT_H
 
+#include "backend/run_context.h"
+#include "rvcidx/build.h"
 #include "rvcidx/index_build.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-enum { RVCIDX_SPLIT_MAX_PARTS = 4096 };
-
-/* Trains (unless DIR/.rvcidx-split holds this request's training) and writes the
- * shared work for `parts` parts of ip's row range. *reused (optional): 1 when
+/* Reduces ip's row range when budget asks (into .rvcidx-split/reduced.h5),
+ * trains (unless DIR/.rvcidx-split holds this request's training) and writes
+ * the shared work for `parts` parts of the rows. *reused (optional): 1 when
  * nothing had to be done. */
-int rvcidx_split_prepare(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned parts,
-                         const char *request, int *reused);
+int rvcidx__split_prepare(rvcidx__ctx *ctx, const char *store_path, const char *dir, const rvcidx_index_params *ip,
+                          const rvcidx_reduce_params *budget, unsigned parts, const char *request, int *reused);
 
 /* Encodes part `part` (0-based) into DIR/.rvcidx-split/part-KEY-NNNN-of-MMMM.index; *reused
  * (optional): 1 when that file was already there. */
-int rvcidx_split_part(const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
-                      const char *request, int *reused);
+int rvcidx__split_part(rvcidx__ctx *ctx, const char *store_path, const char *dir, const rvcidx_index_params *ip, unsigned part,
+                       const char *request, int *reused);
 
 /* The number of parts DIR/.rvcidx-split was prepared with (0 when not prepared). */
-int rvcidx_split_parts(const char *dir, const char *request, unsigned *parts);
+int rvcidx__split_parts(const char *dir, const char *request, unsigned *parts);
 
 /* Merges every part (all must be there; together exactly the prepared rows),
  * measures, tunes and publishes the index in dir like rvcidx_build_index
- * (same result fields). DIR/.rvcidx-split stays until rvcidx_split_clear. */
-int rvcidx_split_finish(const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
-                        const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *result);
+ * (same result fields). DIR/.rvcidx-split stays until rvcidx__split_clear. */
+int rvcidx__split_finish(rvcidx__ctx *ctx, const char *store_path, const char *dir, const char *model, const rvcidx_index_params *ip,
+                         const rvcidx_eval_params *ep, const char *request, rvcidx_index_result *result);
 
 /* Removes DIR/.rvcidx-split: call once the build is recorded (manifest written), so a
  * failure before that can still reuse the training and the parts. */
-int rvcidx_split_clear(const char *dir);
+int rvcidx__split_clear(const char *dir);
 
-#ifdef __cplusplus
-}
-#endif
 #endif

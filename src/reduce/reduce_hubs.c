@@ -24,7 +24,7 @@
 #include "base/internal.h"
 #include "base/rng.h"
 #include "index/sample.h"
-#include "pipeline/reduce.h"
+#include "reduce/reduce_internal.h"
 
 enum { HUB_K = 8, HUB_BLOCK_ROWS = 65536 };
 
