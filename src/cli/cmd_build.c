@@ -72,6 +72,15 @@ static int resolve_app(build_args *a) {
 
 static int set_build(void *p, const char *key, const char *value) { return rvcidx_build_params_set(p, key, value); }
 
+/* --for APP: the apps' list for "help"; an unknown app's message points at it. -1 after help. */
+static int parse_for(build_args *a, const char *app) {
+    if (!strcmp(app, "help")) return print_apps(), -1;
+    if (rvcidx_build_params_set(&a->p, "for", app) == 0) return 0;
+    const char *why = rvcidx_last_error(); /* "for: 'x' is not an app ..." */
+    cli_logf(RVCIDX_LOG_ERROR, "--for %s: %s; see 'rvcidx build --for help'", app, strncmp(why, "for: ", 5) ? why : why + 5);
+    return CLI_EXIT_USAGE;
+}
+
 /* The command's own options (not library parameters); -1 when opt is not one. */
 static int parse_cli_option(int opt, const char *arg, build_args *a) {
     long v = 0;
@@ -101,13 +110,9 @@ int build_parse_args(int argc, char **argv, build_args *a) {
     optind = 0;
     while ((opt = getopt_long(argc, argv, "o:" CLI_COMMON_SHORT, o.longopts, NULL)) != -1) {
         const rvcidx_param_info *row = cli_option_param(opt);
-        if (row && !strcmp(row->name, "for") && !strcmp(optarg, "help")) return print_apps(), -1;
         if (opt == 'h') return print_build_usage(), -1;
-        if (row && !strcmp(row->name, "for") && rvcidx_build_params_set(&a->p, "for", optarg) != 0) {
-            const char *why = rvcidx_last_error(); /* "for: 'x' is not an app ..." */
-            cli_logf(RVCIDX_LOG_ERROR, "--for %s: %s; see 'rvcidx build --for help'", optarg,
-                     strncmp(why, "for: ", 5) ? why : why + 5);
-            return CLI_EXIT_USAGE;
+        if (row && !strcmp(row->name, "for")) {
+            if ((rc = parse_for(a, optarg)) != 0) return rc;
         } else if (row) {
             if ((rc = cli_option_set(row, optarg, set_build, &a->p)) != 0) return rc;
         } else if ((rc = parse_cli_option(opt, optarg, a)) >= 0) {

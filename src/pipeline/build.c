@@ -6,12 +6,10 @@
  * report files, then run.json (times, host) and manifest.json last: its
  * presence marks a complete build. A failure leaves .rvcidx-failed.json.
  */
-#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -19,7 +17,6 @@
 #include "pipeline/build_internal.h"
 #include "pipeline/build_run.h"
 #include "outdir/outdir_internal.h"
-#include "rvcidx/gpu.h"
 #include "rvcidx/outdir.h"
 #include "pipeline/split.h"
 #include "rvcidx/store.h"

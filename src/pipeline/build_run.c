@@ -15,9 +15,7 @@
 #include "pipeline/build_internal.h"
 #include "pipeline/build_run.h"
 #include "outdir/outdir_internal.h"
-#include "rvcidx/gpu.h"
 #include "rvcidx/outdir.h"
-#include "pipeline/split.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
 
