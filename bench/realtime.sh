@@ -5,13 +5,20 @@
 #
 # Per size N (RVCIDX_BENCH_SIZES, default "250000 1000000"; 4 speakers of
 # N/4 frames, an `rvcidx demo` tree), one after the other:
-#   rvcidx      `rvcidx build --gpu off` (the default index), timed end to end
+#   rvcidx      `rvcidx build --gpu off` for each of RVCIDX_BENCH_RVCIDX
+#               (default "default rvc-realtime w-okada": the default index
+#               and `--for APP`), timed end to end; w-okada's is swept at
+#               its k=1
 #   candidates  bench/realtime_peer.py build (PyPI's faiss-cpu 1.7.3 AVX2,
-#               the faiss the files must load in): ivf (rvcidx's factory,
-#               built in Python), ivfhnsw:L for L in RVCIDX_BENCH_LISTS
-#               (default "8192 32768"), ivfpq:192 (shorter codes), and hnsw
-#               (HNSW32,Flat) when N <= RVCIDX_BENCH_HNSW_MAX (default
-#               1000000); each timed (wall, peak RSS)
+#               the faiss the files must load in), RVCIDX_BENCH_CANDIDATES
+#               (default "ivf ivfpq:192 ivfhnsw hnsw"): ivf (rvcidx's
+#               factory, built in Python), ivfhnsw:L for L in
+#               RVCIDX_BENCH_LISTS (default "8192 32768"), ivfpq:192 (shorter
+#               codes), and hnsw (HNSW32,Flat) when N <= RVCIDX_BENCH_HNSW_MAX
+#               (default 1000000); each timed (wall, peak RSS)
+# RVCIDX_BENCH_BUDGETED="F:N" (e.g. 5000000:1000000) adds a tree of F frames
+# (4 speakers) built by rvcidx with `--max-vectors N` for each of
+# RVCIDX_BENCH_RVCIDX, each swept against the N frames its index keeps.
 # Each index is swept (realtime_peer.py sweep) under faiss-cpu 1.7.3 (RVC
 # 20240604, w-okada) and 1.15.1 (RVC main) from tests/apps/venvs.sh's cached
 # venvs: every setting's 8-recall@8 for each of 3 unseen speakers (800
@@ -31,6 +38,9 @@ timed_attempts=1
 
 sizes=${RVCIDX_BENCH_SIZES:-250000 1000000}
 lists=${RVCIDX_BENCH_LISTS:-8192 32768}
+rvcidx_builds=${RVCIDX_BENCH_RVCIDX:-default rvc-realtime w-okada}
+candidates=${RVCIDX_BENCH_CANDIDATES:-ivf ivfpq:192 ivfhnsw hnsw}
+budgeted=${RVCIDX_BENCH_BUDGETED:-}
 hnsw_max=${RVCIDX_BENCH_HNSW_MAX:-1000000}
 v173=$("$root/tests/apps/venvs.sh" faiss173) v115=$("$root/tests/apps/venvs.sh" rvc-main)
 echo "# Realtime search: 16-frame blocks, k=8, one thread, 3 unseen speakers"
@@ -40,29 +50,45 @@ echo
 "$rvcidx" demo -q --no-progress -o "$work/unseen" --speakers 3 --first 90 --minutes 0.4 --dim 768
 mkdir -p "$work/results"
 
-sweep_both() { # INDEX TREE LABEL N
+sweep_both() { # INDEX TREE LABEL N [K]
   local r=$work/results/$4-$3
   echo "$4 $3: sweeping under faiss 1.7.3 and 1.15.1" >&2
-  "$v173" "$root/bench/realtime_peer.py" sweep "$1" "$2" "$work/unseen" "$r.173.json"
-  "$v115" "$root/bench/realtime_peer.py" sweep "$1" "$2" "$work/unseen" "$r.115.json"
+  RVCIDX_BENCH_K=${5:-8} "$v173" "$root/bench/realtime_peer.py" sweep "$1" "$2" "$work/unseen" "$r.173.json"
+  RVCIDX_BENCH_K=${5:-8} "$v115" "$root/bench/realtime_peer.py" sweep "$1" "$2" "$work/unseen" "$r.115.json"
+}
+
+demo_tree() { # OUT FRAMES: 4 speakers
+  "$rvcidx" demo -q --no-progress -o "$1" --speakers 4 --minutes "$(awk -v n="$2" 'BEGIN {printf "%.6f", n / 4 / 3000}')" --dim 768
+}
+
+rvcidx_build() { # TREE KEY APP SWEEP_TREE [build options]: APP "default" or a --for app
+  local tree=$1 key=$2 app=$3 sweep_tree=$4 label=rvcidx k=8; shift 4
+  local opts=("$@")
+  [[ $app == default ]] || { opts+=(--for "$app"); label=rvcidx-$app; }
+  [[ $app == w-okada ]] && k=1
+  echo "$key $label: building" >&2
+  rm -rf "$work/out"
+  timed env -u OMP_WAIT_POLICY "$rvcidx" build --no-progress --gpu off "${opts[@]}" -o "$work/out" "$tree"
+  printf '{"wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "factory": "%s"}\n' "$T_WALL" "$T_RSS" "$T_OTHER" \
+    "$(basename "$(ls "$work"/out/added_*.index)")" >"$work/results/$key-$label.build.json"
+  mv "$(ls "$work"/out/added_*.index)" "$work/rvcidx.index"
+  rm -rf "$work/out"
+  sweep_both "$work/rvcidx.index" "$sweep_tree" "$label" "$key" "$k"
+  rm -f "$work/rvcidx.index"
 }
 
 for n in $sizes; do
-  minutes=$(awk -v n="$n" 'BEGIN {printf "%.6f", n / 4 / 3000}')
   tree=$work/tree-$n
-  "$rvcidx" demo -q --no-progress -o "$tree" --speakers 4 --minutes "$minutes" --dim 768
-  echo "$n rvcidx: building" >&2
-  rm -rf "$work/out"
-  timed env -u OMP_WAIT_POLICY "$rvcidx" build --no-progress --gpu off -o "$work/out" "$tree"
-  printf '{"wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "factory": "%s"}\n' "$T_WALL" "$T_RSS" "$T_OTHER" \
-    "$(basename "$(ls "$work"/out/added_*.index)")" >"$work/results/$n-rvcidx.build.json"
-  mv "$(ls "$work"/out/added_*.index)" "$work/rvcidx.index"
-  rm -rf "$work/out"
-  sweep_both "$work/rvcidx.index" "$tree" rvcidx "$n"
-  rm -f "$work/rvcidx.index"
-  cands="ivf ivfpq:192"
-  for l in $lists; do cands="$cands ivfhnsw:$l"; done
-  ((n <= hnsw_max)) && cands="$cands hnsw"
+  demo_tree "$tree" "$n"
+  for app in $rvcidx_builds; do rvcidx_build "$tree" "$n" "$app" "$tree"; done
+  cands=""
+  for c in $candidates; do
+    case $c in
+      ivfhnsw) for l in $lists; do cands="$cands ivfhnsw:$l"; done ;;
+      hnsw) ((n <= hnsw_max)) && cands="$cands hnsw" ;;
+      *) cands="$cands $c" ;;
+    esac
+  done
   for c in $cands; do
     echo "$n $c: building" >&2
     timed "$v173" "$root/bench/realtime_peer.py" build "$tree" "$c" "$work/cand.index"
@@ -73,14 +99,28 @@ for n in $sizes; do
   done
   rm -rf "$tree"
 done
+keys=$sizes
+if [[ -n $budgeted ]]; then
+  from=${budgeted%%:*} keep=${budgeted#*:}
+  tree=$work/tree-$from
+  demo_tree "$tree" "$from"
+  for app in $rvcidx_builds; do rvcidx_build "$tree" "${from}to$keep" "$app" - --max-vectors "$keep"; done
+  rm -rf "$tree"
+  keys="$keys ${from}to$keep"
+fi
 
-"$py" - "$work/results" "$sizes" <<'PY'
+"$py" - "$work/results" "$keys" <<'PY'
 import glob, json, os, sys
 res, sizes = sys.argv[1], sys.argv[2].split()
 TARGET = 0.95
 for n in sizes:
-    print(f"## {int(n):,} frames (4 speakers)\n")
-    print("| index | file MiB | build s (other CPU %) | build peak RSS MiB | faiss | best setting (worst unseen speaker >= 0.95) | 8-recall@8 worst / mean | ms per block p50 / p99 | reconstruct_n exact |")
+    if "to" in n:
+        whole, kept = n.split("to")
+        print(f"## {int(kept):,} frames kept of {int(whole):,} (4 speakers; `--max-vectors {kept}`)\n")
+        print("Recall here is against exact search over the frames each index keeps.\n")
+    else:
+        print(f"## {int(n):,} frames (4 speakers)\n")
+    print("| index | file MiB | build s (other CPU %) | build peak RSS MiB | faiss | best setting (worst unseen speaker >= 0.95) | k-recall@k worst / mean | ms per block p50 / p99 | reconstruct_n exact |")
     print("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | --- |")
     for b in sorted(glob.glob(os.path.join(res, f"{n}-*.build.json"))):
         label = os.path.basename(b)[len(n) + 1:-len(".build.json")]
@@ -94,10 +134,12 @@ for n in sizes:
                 f"{k} {best[k]}" for k in ("nprobe", "k_factor", "ef_search") if k in best)
             rec = "-" if best is None else f"{best['recall_min']:.4f} / {best['recall_mean']:.4f}"
             ms = "-" if best is None else f"{best['block_ms_p50']:.2f} / {best['block_ms_p99']:.2f}"
-            print(f"| {label}: {factory} | {s['file_bytes'] / 2**20:,.1f} | {info['wall_s']:.0f} ({info['other_cpu_pct']}) | "
-                  f"{info['rss_kib'] / 1024:,.0f} | {s['faiss']} | {setting} | {rec} | {ms} | {'yes' if s['reconstruct_exact'] else 'NO'} |")
+            exact = {True: "yes", False: "NO", None: "kept frames"}[s["reconstruct_exact"]]
+            k = s.get("k", 8)
+            print(f"| {label}: {factory} (k={k}) | {s['file_bytes'] / 2**20:,.1f} | {info['wall_s']:.0f} ({info['other_cpu_pct']}) | "
+                  f"{info['rss_kib'] / 1024:,.0f} | {s['faiss']} | {setting} | {rec} | {ms} | {exact} |")
             shipped = [p for p in s["settings"] if p.get("stored")]
-            if label == "rvcidx" and shipped:  # the file as an app loads it (the candidates store no tuned setting)
+            if label.startswith("rvcidx") and shipped:  # the file as an app loads it (the candidates store no tuned setting)
                 p = shipped[0]
                 print(f"| {label} as shipped | | | | {s['faiss']} | stored: nprobe {p['nprobe']}, k_factor {p['k_factor']:g} | "
                       f"{p['recall_min']:.4f} / {p['recall_mean']:.4f} | {p['block_ms_p50']:.2f} / {p['block_ms_p99']:.2f} | |")

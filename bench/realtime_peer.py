@@ -1,5 +1,6 @@
 """realtime_peer.py — candidate indexes for realtime conversion, measured as
-the apps search them: 16-frame blocks, k=8, one thread (issue 34).
+the apps search them: 16-frame blocks, k=8 (RVCIDX_BENCH_K=1: w-okada's
+k), one thread (issue 34).
 
   build TREE CANDIDATE OUT.index     build one candidate from an `rvcidx demo`
                                      tree with this Python's faiss; prints a
@@ -10,7 +11,10 @@ the apps search them: 16-frame blocks, k=8, one thread (issue 34).
                                      8-recall@8 against exact search over
                                      TREE's frames, per speaker; ms per block
                                      p50/p99 on one thread; and whether
-                                     reconstruct_n gives TREE's frames exactly;
+                                     reconstruct_n gives TREE's frames exactly
+                                     (TREE "-": a budgeted index, searched
+                                     against its own kept frames, which
+                                     reconstruct_n gives; no exactness check);
                                      first of all at the setting the file
                                      stores (row "stored": true);
                                      settings past the frontier (a larger
@@ -46,7 +50,7 @@ import numpy as np
 
 import faiss
 
-K = 8
+K = int(os.environ.get("RVCIDX_BENCH_K", "8"))
 BLOCK = 16
 SEED = 1234
 NPROBES = [4, 8, 16, 32, 64, 128, 256, 512]
@@ -185,7 +189,8 @@ def recall(ids, truth):
 
 def sweep(index_path, tree, unseen, out):
     index = faiss.read_index(index_path)
-    x, _ = tree_frames(tree)
+    back = index.reconstruct_n(0, index.ntotal)
+    x = back if tree == "-" else tree_frames(tree)[0]
     _, voices = tree_frames(unseen)
     rng = np.random.default_rng(SEED)
     voices = [(s, q[np.sort(rng.choice(q.shape[0], min(q.shape[0], QUERIES_PER_SPEAKER), replace=False))])
@@ -194,9 +199,8 @@ def sweep(index_path, tree, unseen, out):
     exact.add(x)
     truth = {s: exact.search(q, K)[1] for s, q in voices}
     del exact
-    back = index.reconstruct_n(0, index.ntotal)
-    exact_back = bool(back.shape == x.shape and np.array_equal(back, x))
-    del back
+    exact_back = None if tree == "-" else bool(back.shape == x.shape and np.array_equal(back, x))
+    del back, x
     allq = np.concatenate([q for _, q in voices])
     starts = np.linspace(0, allq.shape[0] - BLOCK, TIMED_BLOCKS).astype(int)
     rows = []
@@ -232,7 +236,7 @@ def sweep(index_path, tree, unseen, out):
                 break  # larger k_factors (or efSearch) only cost more
         if i == 0 and rows[-1]["block_ms_p99"] > best_p99:
             break  # a larger nprobe's cheapest setting is slower still
-    json.dump({"index": index_path, "faiss": faiss.__version__, "ntotal": int(index.ntotal),
+    json.dump({"index": index_path, "faiss": faiss.__version__, "ntotal": int(index.ntotal), "k": K,
                "file_bytes": os.path.getsize(index_path), "reconstruct_exact": exact_back, "settings": rows},
               open(out, "w"), indent=1)
 

@@ -71,6 +71,10 @@ static void choice(void **state) {
     r->max_block_ms = 5; /* under a time budget (each point fits it): the best recall */
     rvcidx__eval_choose(r);
     assert_int_equal(r->chosen, 0);
+    r->budget_cheapest = 1; /* under a realtime app's limit: the cheapest that fits */
+    rvcidx__eval_choose(r);
+    assert_int_equal(r->chosen, 1);
+    r->budget_cheapest = 0;
     /* no bound reaches it, one mean does: that one, with no margin left */
     rvcidx_eval_point weak[2] = {point(16, 4, 0.951, 0.94, 10), point(8, 4, 0.93, 0.92, 5)};
     weak[0].reaches_mean = 1;
@@ -81,6 +85,17 @@ static void choice(void **state) {
     r->fixed_nprobe = 12; /* an app forcing nprobe retrains with fewer lists instead */
     rvcidx__eval_choose(r);
     assert_int_equal(r->chosen, -1);
+}
+
+/* A budget judges the longer of one thread's and the app's threads' p99. */
+static void block_time_judged(void **state) {
+    (void)state;
+    rvcidx_eval_point p = point(16, 4, 0.97, 0.96, 10);
+    assert_true(rvcidx__eval_block_p99(&p) == 0); /* not timed */
+    p.block_ms_p99 = 7, p.app_block_ms_p99 = 4; /* 4 threads on enough cores: one thread is the longer */
+    assert_true(rvcidx__eval_block_p99(&p) == 7);
+    p.app_block_ms_p99 = 12; /* 4 threads on 2 cores can be the longer */
+    assert_true(rvcidx__eval_block_p99(&p) == 12);
 }
 
 static void plateau_and_fewer_lists(void **state) {
@@ -127,6 +142,7 @@ int main(void) {
         cmocka_unit_test(cost_model),
         cmocka_unit_test(recall_target),
         cmocka_unit_test(choice),
+        cmocka_unit_test(block_time_judged),
         cmocka_unit_test(plateau_and_fewer_lists),
         cmocka_unit_test(rvc_blend),
     };

@@ -45,6 +45,9 @@ typedef struct rvcidx_app_profile {
     int block_frames;        /* > 0: realtime, frames per search call; 0: whole files */
     int threads;             /* > 0: the OpenMP threads the app searches with (BLAS held to 1);
                                 0: it sets none, faiss uses every core */
+    double max_block_ms;     /* > 0: a realtime app's limit: the p99 search time per block, on one
+                                thread and on its own threads, that a build for it must keep to
+                                (rvcidx_app_apply: unless `max_block_ms` is given); 0: none */
 } rvcidx_app_profile;
 
 /* The profile of app (static storage, never freed); NULL for RVCIDX_APP_NONE

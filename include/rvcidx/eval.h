@@ -73,9 +73,12 @@ typedef struct rvcidx_eval_params { /* from rvcidx_eval_default_params() */
                                   OpenMP threads, the BLAS on one (the realtime app's own setting);
                                   0: on every core, as an app that sets none; -1 (default): unset */
     double max_block_ms;       /* > 0: a time budget: only settings whose measured p99 time per
-                                  block (block_frames frames, default 16, on search_threads threads,
-                                  default 1) fits can be chosen, and among those the highest
+                                  block (block_frames frames, default 16) fits on one thread and on
+                                  search_threads threads can be chosen, and among those the highest
                                   recall wins; 0 (default): none */
+    int budget_cheapest;       /* with max_block_ms: 1: among the settings that fit, the cheapest
+                                  reaching the target wins (a realtime app's own limit, set by
+                                  rvcidx_app_apply); 0 (default): the highest recall */
 } rvcidx_eval_params;
 
 RVCIDX_API rvcidx_eval_params rvcidx_eval_default_params(void);
@@ -161,6 +164,7 @@ typedef struct rvcidx_eval_report {
     int fixed_nprobe, block_frames; /* as in the params */
     int search_threads;        /* the threads the app's timing ran on */
     double max_block_ms;       /* the time budget per block, 0 when none */
+    int budget_cheapest;       /* as in the params: the budget was a limit, the choice the cheapest */
     char truth_device[160];
     rvcidx_eval_point *points; /* owned by the report */
     size_t n_points;

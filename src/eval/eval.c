@@ -244,9 +244,12 @@ static int choosable(const eval_ctx *c, const rvcidx_eval_point *pt) {
     return c->p->fixed_nprobe <= 0 || pt->nprobe == c->p->fixed_nprobe;
 }
 
-/* Under a time budget: the measured p99 per block, on the budget's threads, fits. */
+/* Under a time budget: the measured p99 per block fits on one thread and on
+ * the budget's threads (on fewer cores than the app's threads the app's
+ * time can be the longer one). */
 static int fits_budget(const eval_ctx *c, const rvcidx_eval_point *pt) {
-    return c->p->max_block_ms <= 0 || (pt->app_block_ms_p99 > 0 && pt->app_block_ms_p99 <= c->p->max_block_ms);
+    return c->p->max_block_ms <= 0 ||
+           (pt->app_block_ms_p99 > 0 && rvcidx__eval_block_p99(pt) <= c->p->max_block_ms);
 }
 
 /* Below this, one timed search says little (timer, first-touch noise):
@@ -276,7 +279,9 @@ static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     RVCIDX__TRY(set_point(c, pt));
     int rc = search_and_score(c, pt);
     if (rc == 0 && c->p->measure_speed && choosable(c, pt) && pt->qps_1thread <= 0) rc = time_one_thread(c, pt);
-    if (rc == 0 && c->p->max_block_ms > 0 && choosable(c, pt)) rc = time_app_threads(c, pt);
+    /* under a realtime app's limit only a setting that reaches the recall can be chosen: only it is timed at length */
+    int limit_only = c->p->budget_cheapest && !rvcidx__eval_meets_recall(pt, c->p->target_recall);
+    if (rc == 0 && c->p->max_block_ms > 0 && choosable(c, pt) && !limit_only) rc = time_app_threads(c, pt);
     pt->cost = rvcidx__eval_cost(&c->info, c->p->k, pt->nprobe, pt->k_factor);
     pt->reaches_target = rvcidx__eval_meets_recall(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
     pt->reaches_mean = rvcidx__eval_meets_recall_on_mean(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
@@ -316,7 +321,7 @@ static int plan_sweep(eval_ctx *c) {
  * timed over the budget: more work cannot take less time. */
 static int slower_than_too_slow(const eval_ctx *c, const rvcidx_eval_point *done, size_t n, const rvcidx_eval_point *pt) {
     for (size_t i = 0; i < n; i++)
-        if (choosable(c, &done[i]) && !fits_budget(c, &done[i]) && pt->nprobe >= done[i].nprobe &&
+        if (choosable(c, &done[i]) && done[i].app_block_ms_p99 > 0 && !fits_budget(c, &done[i]) && pt->nprobe >= done[i].nprobe &&
             pt->k_factor >= done[i].k_factor)
             return 1;
     return 0;
@@ -420,9 +425,10 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
          * smallest nprobe that reaches the recall (it tells the nlist to retrain with) */
         if (i > 0 && fixed > 0 && reached_np > 0 && pt.nprobe > (reached_np > fixed ? reached_np : fixed)) continue;
         if (i > 0 && fixed <= 0 && rvcidx__eval_plateaued(r->points, kept, pt.k_factor)) continue;
-        /* a setting the model prices above one that already reaches the target can never be chosen;
-         * under a budget, one doing all the work of a setting measured too slow would not fit either */
-        if (i > 0 && !budget && best_cost >= 0 && rvcidx__eval_cost(&c->info, c->p->k, pt.nprobe, pt.k_factor) > best_cost) continue;
+        /* a setting the model prices above one that already reaches the target can never be chosen
+         * (nor under a realtime app's limit: the cheapest that fits wins); under a budget, one doing all the work of a setting measured too slow would not fit either */
+        if (i > 0 && (!budget || c->p->budget_cheapest) && best_cost >= 0 &&
+            rvcidx__eval_cost(&c->info, c->p->k, pt.nprobe, pt.k_factor) > best_cost) continue;
         if (i > 0 && budget && slower_than_too_slow(c, r->points, kept, &pt)) continue;
         RVCIDX__TRY(measure_point(c, &pt));
         if (i > 0 && pt.reaches_target && (best_cost < 0 || pt.cost < best_cost)) best_cost = pt.cost;
@@ -477,6 +483,7 @@ static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_
     r->block_frames = c->p->block_frames > 0 ? c->p->block_frames : 16; /* 16: RVC realtime's ~0.25 s block */
     r->search_threads = c->p->search_threads;
     r->max_block_ms = c->p->max_block_ms;
+    r->budget_cheapest = c->p->max_block_ms > 0 && c->p->budget_cheapest;
 }
 
 /* 16 frames: RVC realtime's 0.25 s block. */

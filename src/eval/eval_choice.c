@@ -52,6 +52,10 @@ int rvcidx__eval_plateaued(const rvcidx_eval_point *done, size_t n, int k_factor
     return 0;
 }
 
+double rvcidx__eval_block_p99(const rvcidx_eval_point *pt) {
+    return pt->app_block_ms_p99 > pt->block_ms_p99 ? pt->app_block_ms_p99 : pt->block_ms_p99;
+}
+
 /* 1 when p is cheaper than best by the cost model, ties broken by the smaller nprobe, then k_factor. */
 int rvcidx__eval_cheaper(const rvcidx_eval_point *p, const rvcidx_eval_point *best) {
     return p->cost < best->cost ||
@@ -59,7 +63,9 @@ int rvcidx__eval_cheaper(const rvcidx_eval_point *p, const rvcidx_eval_point *be
 }
 
 /* Without a budget: the cheapest setting reaching the target. Under a time
- * budget the time is already paid for: the best recall that fits it. */
+ * budget the time is already paid for: the best recall that fits it; under
+ * a realtime app's limit (budget_cheapest) the cheapest that fits, as the
+ * cores it leaves free are the voice model's. */
 static int pick(rvcidx_eval_report *r, int on_mean) {
     int chosen = -1;
     for (size_t i = 0; i < r->n_points; i++) {
@@ -67,7 +73,7 @@ static int pick(rvcidx_eval_report *r, int on_mean) {
         if (!(on_mean ? p->reaches_mean : p->reaches_target)) continue;
         if (chosen < 0) { chosen = (int)i; continue; }
         const rvcidx_eval_point *best = &r->points[chosen];
-        int better = r->max_block_ms > 0 ? p->recall_k > best->recall_k || (p->recall_k == best->recall_k && rvcidx__eval_cheaper(p, best))
+        int better = r->max_block_ms > 0 && !r->budget_cheapest ? p->recall_k > best->recall_k || (p->recall_k == best->recall_k && rvcidx__eval_cheaper(p, best))
                                          : rvcidx__eval_cheaper(p, best);
         if (better) chosen = (int)i;
     }

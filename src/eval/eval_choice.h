@@ -24,6 +24,10 @@ double rvcidx__eval_cost(const rvcidx__index_info *in, int k, int nprobe, int k_
  * smaller nprobe, then k_factor. */
 int rvcidx__eval_cheaper(const rvcidx_eval_point *p, const rvcidx_eval_point *best);
 
+/* A setting's p99 per block as a time budget judges it: the longer of one
+ * thread's and the app's threads' (0 when not timed). */
+double rvcidx__eval_block_p99(const rvcidx_eval_point *pt);
+
 /* 1 when k_factor's recall has stopped rising in done[1..n): at least three
  * of its settings measured, and the last nprobe step gained under 0.002
  * (done[0] is the stored setting, outside the sweep's order). */
@@ -31,7 +35,7 @@ int rvcidx__eval_plateaued(const rvcidx_eval_point *done, size_t n, int k_factor
 
 /* Sets r->chosen (-1: none) and r->no_margin from r's points: the cheapest
  * whose bound reaches the target (under a time budget, r->max_block_ms, the
- * best recall that fits); when none does but one reaches it on the mean,
+ * best recall that fits, or with r->budget_cheapest the cheapest that fits); when none does but one reaches it on the mean,
  * that one with no_margin 1, except when r->fixed_nprobe (an app forcing
  * nprobe retrains with fewer lists instead). */
 void rvcidx__eval_choose(rvcidx_eval_report *r);

@@ -9,6 +9,7 @@
 
 #include "base/fsutil.h"
 #include "base/internal.h"
+#include "eval/eval_choice.h"
 #include "rvcidx/app.h"
 #include "rvcidx/eval.h"
 #include "rvcidx/outdir.h"
@@ -43,12 +44,13 @@ void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *r, const rv
     rvcidx_app app = RVCIDX_APP_NONE;
     const rvcidx_app_profile *prof = r->app[0] && rvcidx_app_from_name(r->app, &app) == 0 ? rvcidx_app_profile_get(app) : NULL;
     const char *why = prof && prof->threads > 0 ? " (BLAS 1), as the app sets" : prof ? ", as the app leaves faiss" : "";
-    if (p->app_block_ms_p50 > 0 && r->max_block_ms > 0 && (!prof || r->search_threads != prof->threads))
+    if (p->app_block_ms_p50 > 0 && r->max_block_ms > 0 && !r->budget_cheapest && (!prof || r->search_threads != prof->threads))
         why = ", the time budget's"; /* --search-threads, or the budget's default of one */
     if (p->app_block_ms_p50 > 0)
         fprintf(out, "; p50 %.2f ms, p99 %.2f ms on %d thread%s%s", p->app_block_ms_p50, p->app_block_ms_p99,
                 r->search_threads, r->search_threads == 1 ? "" : "s", why);
-    if (r->max_block_ms > 0 && p->app_block_ms_p99 > 0) fprintf(out, " (budget %.3g ms)", r->max_block_ms);
+    if (r->max_block_ms > 0 && p->app_block_ms_p99 > 0)
+        fprintf(out, r->budget_cheapest ? " (the app's limit: %.3g ms)" : " (budget %.3g ms)", r->max_block_ms);
     double worst = p->app_block_ms_p99 > p->block_ms_p99 ? p->app_block_ms_p99 : p->block_ms_p99;
     fprintf(out, ": at most %.1f%% of a 0.25 s block (p99)\n", 100.0 * worst / REALTIME_BLOCK_MS);
 }
@@ -164,11 +166,13 @@ static int write_markdown(const rvcidx_eval_report *r, const char *md_path, cons
         fprintf(f, "\n");
     }
     if (r->chosen >= 0 && r->max_block_ms > 0)
-        fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (highest recall reaching the target "
-                "with no empty slot whose measured p99 per block of %d frames on %d thread%s fits %.3g ms; timed "
-                "on this machine, so another machine may choose another setting).\n\n", r->points[r->chosen].nprobe,
-                r->points[r->chosen].k_factor, r->block_frames, r->search_threads, r->search_threads == 1 ? "" : "s",
-                r->max_block_ms);
+        fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (%s reaching the target "
+                "with no empty slot whose measured p99 per block of %d frames on 1 thread and on %d thread%s fits "
+                "%.3g ms%s; timed on this machine, so another machine may choose another setting).\n\n",
+                r->points[r->chosen].nprobe, r->points[r->chosen].k_factor,
+                r->budget_cheapest ? "cheapest setting by the cost model" : "highest recall", r->block_frames,
+                r->search_threads, r->search_threads == 1 ? "" : "s", r->max_block_ms,
+                r->budget_cheapest ? ", the app's limit" : "");
     else if (r->chosen >= 0)
         fprintf(f, "**Chosen and written into the index: nprobe %d, k_factor %d** (cheapest setting reaching the target "
                 "with no empty slot, by the cost model).\n\n", r->points[r->chosen].nprobe, r->points[r->chosen].k_factor);
@@ -225,18 +229,21 @@ void rvcidx_eval_missed_target_message(const rvcidx_eval_report *r, char *buf, s
         const rvcidx_eval_point *fit = NULL, *reach = NULL; /* best recall within the time; fastest reaching the recall */
         for (size_t i = 0; i < r->n_points; i++) {
             const rvcidx_eval_point *p = &r->points[i];
+            double ms = rvcidx__eval_block_p99(p);
             if (p->app_block_ms_p99 <= 0) continue;
-            if (p->app_block_ms_p99 <= r->max_block_ms && p->empty_share == 0 && (!fit || p->recall_k > fit->recall_k)) fit = p;
-            if (p->recall_k >= r->target_recall && p->empty_share == 0 && (!reach || p->app_block_ms_p99 < reach->app_block_ms_p99)) reach = p;
+            if (ms <= r->max_block_ms && p->empty_share == 0 && (!fit || p->recall_k > fit->recall_k)) fit = p;
+            if (p->recall_k >= r->target_recall && p->empty_share == 0 && (!reach || ms < rvcidx__eval_block_p99(reach))) reach = p;
         }
-        char got[160] = "no setting fits the time", need[160] = "no setting reaches the recall";
+        char got[160] = "no setting fits the time", need[160] = "no setting reaches the recall", limit[64] = "";
         if (fit) snprintf(got, sizeof got, "within it the best is %.4f (nprobe %d, k_factor %d, p99 %.3g ms)",
-                          fit->recall_k, fit->nprobe, fit->k_factor, fit->app_block_ms_p99);
+                          fit->recall_k, fit->nprobe, fit->k_factor, rvcidx__eval_block_p99(fit));
         if (reach) snprintf(need, sizeof need, "reaching it takes p99 %.3g ms (nprobe %d, k_factor %d)",
-                            reach->app_block_ms_p99, reach->nprobe, reach->k_factor);
-        snprintf(buf, n, "no setting reached %d-recall@%d >= %.2f within p99 %.3g ms per block of %d frames on %d "
-                 "thread(s): %s; %s: raise `max_block_ms`, lower `target_recall`, or use fewer lists (`nlist`)",
-                 r->k, r->k, r->target_recall, r->max_block_ms, r->block_frames, r->search_threads, got, need);
+                            rvcidx__eval_block_p99(reach), reach->nprobe, reach->k_factor);
+        if (r->budget_cheapest) snprintf(limit, sizeof limit, " (%s's realtime limit)", r->app);
+        snprintf(buf, n, "no setting reached %d-recall@%d >= %.2f within p99 %.3g ms%s per block of %d frames on 1 and "
+                 "%d thread(s): %s; %s: raise `max_block_ms`, lower `target_recall`, or keep fewer frames "
+                 "(`max_vectors`)", r->k, r->k, r->target_recall, r->max_block_ms, limit, r->block_frames,
+                 r->search_threads, got, need);
         return;
     }
     double best = 0;

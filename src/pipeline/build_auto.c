@@ -32,6 +32,7 @@
 #include "base/internal.h"
 #include "index/index_internal.h"
 #include "pipeline/build_internal.h"
+#include "rvcidx/app.h"
 #include "rvcidx/outdir.h"
 
 enum { MAX_CANDIDATES = 3 };
@@ -112,14 +113,18 @@ static void fill_row(rvcidx_auto_candidate *row, const rvcidx_index_result *res,
 
 /* 1 when a beats b, both eligible. */
 static int better(const rvcidx_auto_candidate *a, const rvcidx_auto_candidate *b, const rvcidx_eval_params *ep) {
-    if (ep->max_block_ms > 0 && a->recall_k != b->recall_k) return a->recall_k > b->recall_k;
+    if (ep->max_block_ms > 0 && !ep->budget_cheapest && a->recall_k != b->recall_k) return a->recall_k > b->recall_k;
     if (ep->measure_speed && a->block_ms_p99 != b->block_ms_p99) return a->block_ms_p99 < b->block_ms_p99;
     if (!ep->measure_speed && a->cost != b->cost) return a->cost < b->cost;
     return a->file_bytes < b->file_bytes;
 }
 
 static void describe_rule(const rvcidx_eval_params *ep, char *out, size_t n) {
-    if (ep->max_block_ms > 0)
+    if (ep->max_block_ms > 0 && ep->budget_cheapest)
+        snprintf(out, n, "lowest measured p99 search time per block among those reaching the target within %s's "
+                 "realtime limit of %.3g ms", rvcidx_app_profile_get(ep->app) ? rvcidx_app_profile_get(ep->app)->name
+                 : "the app", ep->max_block_ms);
+    else if (ep->max_block_ms > 0)
         snprintf(out, n, "highest %d-recall@%d among those reaching the target whose p99 per block fits %.3g ms", ep->k,
                  ep->k, ep->max_block_ms);
     else if (ep->measure_speed)
