@@ -6,8 +6,9 @@
 
 static const char demo_usage[] =
     "usage: rvcidx demo -o ROOT [options]\n\n"
-    "Writes ROOT/<speaker>/3_feature768/<clip>_<slice>.npy: a deterministic, clustered,\n"
-    "RVC-like multi-speaker feature tree (50 frames/s, ~185 frames per slice).\n\n"
+    "Writes ROOT/<speaker>/3_feature768/<clip>_<slice>.npy: a deterministic multi-speaker\n"
+    "tree of voice-like frames, drawn from a model fitted to real ContentVec frames\n"
+    "(docs/demo.md), in RVC's layout (50 frames/s, ~185 frames per slice).\n\n"
     "options:\n"
     "  -o, --output ROOT    where to write (created if missing)\n"
     "      --speakers N     model directories to write (default 4)\n"

@@ -486,6 +486,10 @@ static void fill_header(eval_ctx *c, const char *index_path, const rvcidx_index_
     r->budget_cheapest = c->p->max_block_ms > 0 && c->p->budget_cheapest;
 }
 
+const char *rvcidx__eval_budget_choice(int budget_cheapest) {
+    return budget_cheapest ? "cheapest within (the app's realtime limit)" : "highest recall within";
+}
+
 /* 16 frames: RVC realtime's 0.25 s block. */
 rvcidx_eval_params rvcidx__eval_params_resolved(const rvcidx_eval_params *given) {
     rvcidx_eval_params p = *given;

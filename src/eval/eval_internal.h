@@ -58,6 +58,8 @@ int rvcidx__eval_file(const char *index_path, const char *store_path, const rvci
  * one search thread, unless set): what eval measures with and the manifest
  * records. Without a budget, params unchanged. */
 rvcidx_eval_params rvcidx__eval_params_resolved(const rvcidx_eval_params *params);
+/* A time budget's rule, as report.json and the manifest name it. */
+const char *rvcidx__eval_budget_choice(int budget_cheapest);
 
 /* Records the size of the index file the report is about (a build: the
  * shipped one, of ntotal vectors, which may hold more rows than the tuning

@@ -239,11 +239,12 @@ void rvcidx_eval_missed_target_message(const rvcidx_eval_report *r, char *buf, s
                           fit->recall_k, fit->nprobe, fit->k_factor, rvcidx__eval_block_p99(fit));
         if (reach) snprintf(need, sizeof need, "reaching it takes p99 %.3g ms (nprobe %d, k_factor %d)",
                             rvcidx__eval_block_p99(reach), reach->nprobe, reach->k_factor);
+        char threads[48] = "";
+        if (r->search_threads != 1) snprintf(threads, sizeof threads, " and on %d threads", r->search_threads);
         if (r->budget_cheapest) snprintf(limit, sizeof limit, " (%s's realtime limit)", r->app);
-        snprintf(buf, n, "no setting reached %d-recall@%d >= %.2f within p99 %.3g ms%s per block of %d frames on 1 and "
-                 "%d thread(s): %s; %s: raise `max_block_ms`, lower `target_recall`, or keep fewer frames "
-                 "(`max_vectors`)", r->k, r->k, r->target_recall, r->max_block_ms, limit, r->block_frames,
-                 r->search_threads, got, need);
+        snprintf(buf, n, "no setting reached %d-recall@%d >= %.2f within p99 %.3g ms%s per block of %d frames on 1 "
+                 "thread%s: %s; %s: raise `max_block_ms`, lower `target_recall`, or keep fewer frames (`max_vectors`)",
+                 r->k, r->k, r->target_recall, r->max_block_ms, limit, r->block_frames, threads, got, need);
         return;
     }
     double best = 0;

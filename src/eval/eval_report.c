@@ -5,6 +5,7 @@
 
 #include "base/fsutil.h"
 #include "base/internal.h"
+#include "eval/eval_internal.h"
 #include "rvcidx/eval.h"
 #include "rvcidx/version.h"
 
@@ -150,9 +151,8 @@ static json_t *report_json(const rvcidx_eval_report *r, int with_speed) {
     if (r->max_block_ms > 0) /* the choice was timed: the setting, not only the speeds, belongs to this machine */
         json_object_set_new(o, "time_budget", json_pack("{s:f, s:i, s:i, s:s}", "max_block_ms_p99", r->max_block_ms,
                                                         "block_frames", r->block_frames, "search_threads",
-                                                        r->search_threads, "choice", r->budget_cheapest
-                                                        ? "cheapest within (the app's realtime limit)"
-                                                        : "highest recall within"));
+                                                        r->search_threads, "choice",
+                                                        rvcidx__eval_budget_choice(r->budget_cheapest)));
     add_refine(o, r);
     add_auto(o, r, with_speed);
     if (r->reduce.applied) json_object_set_new(o, "reduction", rvcidx__reduce_json(&r->reduce, with_speed));

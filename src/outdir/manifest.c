@@ -18,7 +18,6 @@
 #include "outdir/manifest.h"
 #include "rvcidx/store.h"
 #include "rvcidx/version.h"
-#include "eval/eval_internal.h"
 #include "ingest/stat_cache.h"
 #include "rvcidx/outdir.h"
 
@@ -92,9 +91,10 @@ static json_t *parameters_json(const rvcidx__manifest_spec *m) {
     json_t *e = o ? json_object_get(o, "eval") : NULL;
     rvcidx_eval_params budget = m->eval ? rvcidx__eval_params_resolved(m->eval) : rvcidx_eval_default_params();
     if (e && budget.max_block_ms > 0) /* absent without a budget, for the same reason */
-        json_object_set_new(e, "time_budget", json_pack("{s:f, s:i, s:i}", "max_block_ms_p99", budget.max_block_ms,
+        json_object_set_new(e, "time_budget", json_pack("{s:f, s:i, s:i, s:s}", "max_block_ms_p99", budget.max_block_ms,
                                                         "block_frames", budget.block_frames, "search_threads",
-                                                        budget.search_threads));
+                                                        budget.search_threads, "choice",
+                                                        rvcidx__eval_budget_choice(budget.budget_cheapest)));
     return o;
 }
 

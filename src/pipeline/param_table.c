@@ -79,7 +79,9 @@ static const rvcidx_param_info table[] = {
      "recall only: no queries/s measurement (faster)", ""},
     {"max_block_ms", "eval", RVCIDX_PARAM_NUMBER, "", 0.001, 1000000, "", "MS", "--max-block-ms",
      "a realtime time budget: the highest recall whose p99 search time per block fits MS",
-     "(timed here: another machine may choose another setting)"},
+     "(timed here: another machine may choose another setting); it replaces the\n"
+     "10 ms limit of --for rvc-realtime and w-okada, which ships the cheapest\n"
+     "setting within it"},
     {"block_frames", "eval", RVCIDX_PARAM_INT, "", 1, 65536, "", "N", "--block-frames",
      "frames a realtime search call holds (default 16, RVC realtime's 0.25 s block)", "--for sets its app's"},
     {"search_threads", "eval", RVCIDX_PARAM_INT, "", 0, 4096, "", "N", "--search-threads",

@@ -111,13 +111,22 @@ for app in apps:
         problems.append("manifest parameters.for is %r" % man["request"]["parameters"].get("for"))
     if rep.get("app", {}).get("name") != app:
         problems.append("report.json app is %r" % rep.get("app"))
-    if app.endswith("-realtime"):
+    if app.endswith("-realtime") or app == "w-okada":
         chosen = tim["chosen_setting"]
         for key in ("block_ms_p50_1_thread", "block_ms_p99_1_thread", "block_ms_p50_app_threads", "block_ms_p99_app_threads"):
             if not chosen.get(key, 0) > 0:
                 problems.append("timings.json chosen_setting lacks %s" % key)
         if "of a 0.25 s block" not in md:
             problems.append("report.md does not give the share of the 0.25 s block")
+    if app in ("rvc-realtime", "w-okada"):  # the realtime limit: kept by the setting the build chose
+        budget = rep.get("time_budget") or {}
+        if budget.get("max_block_ms_p99") != 10.0 or not budget.get("choice", "").startswith("cheapest"):
+            problems.append("report.json time_budget is %r, not the app's 10 ms limit (cheapest within)" % budget)
+        p99 = max(chosen.get("block_ms_p99_1_thread", 0), chosen.get("block_ms_p99_app_threads", 0))
+        if not 0 < p99 <= 10.0:
+            problems.append("the chosen setting's measured p99 per block is %.3f ms, over the 10 ms limit" % p99)
+    elif rep.get("time_budget"):
+        problems.append("report.json has a time_budget %r though no limit applies to %s" % (rep["time_budget"], app))
     if app == "applio-realtime" and man["indexes"][0]["nprobe"] != 12:
         problems.append("nprobe stored %d, not the 12 Applio sets" % man["indexes"][0]["nprobe"])
     print("reports for-%s: %s" % (app, "; ".join(problems) or "app recorded in manifest and report"))

@@ -5,7 +5,9 @@ Follows RVC-Project/Retrieval-based-Voice-Conversion-WebUI realtime_gui.py
 and infer/lib/rtrvc.py (tools/rvc_for_realtime.py on branch 20240604):
 read_index + reconstruct_n once, then for every 0.25 s block a search of its
 ~16 new frames with k=8; when any returned label is -1 the block gets no
-retrieval ("Invalid index"). Our code, not theirs.
+retrieval ("Invalid index"). rvc-next's live mode and the other realtime
+ports of k=8 make the same calls (rvc-next pins faiss-cpu >= 1.8: run under
+1.15.1). Our code, not theirs.
 """
 import os
 

@@ -34,7 +34,8 @@ common = ["--eval-queries", "300", P("data")]
 run("build", "-o", P("loose"), "--max-block-ms", "100000", "--block-frames", "20", "--search-threads", "2", *common)
 report = json.load(open(P("loose", "report.json")))
 timings = json.load(open(P("loose", "timings.json")))
-assert report["time_budget"] == {"max_block_ms_p99": 100000.0, "block_frames": 20, "search_threads": 2}, report.get("time_budget")
+assert report["time_budget"] == {"max_block_ms_p99": 100000.0, "block_frames": 20, "search_threads": 2,
+                                 "choice": "highest recall within"}, report.get("time_budget")
 chosen = report["chosen_setting"]
 reaching = [p for p in report["settings"] if p["reaches_target"]]
 assert chosen["recall_k"] == max(p["recall_k"] for p in reaching), (chosen, reaching)
@@ -75,3 +76,34 @@ assert "--max-block-ms" in r.stderr and "--no-timing" in r.stderr, r.stderr
 r = run("build", "-o", P("neg"), "--max-block-ms", "-1", *common, expect=2)
 assert "--max-block-ms" in r.stderr, r.stderr
 print("ok   --no-timing and a negative budget are refused (exit 2)")
+
+# a realtime app's own limit (issue 34): 10 ms p99 per 16-frame block on one
+# thread and on the app's 4; the cheapest setting reaching the target within
+# it, so on these few frames (far under 10 ms) the same setting as without one
+run("build", "-o", P("rt"), "--for", "rvc-realtime", *common)
+rt = json.load(open(P("rt", "report.json")))
+assert rt["time_budget"] == {"max_block_ms_p99": 10.0, "block_frames": 16, "search_threads": 4,
+                             "choice": "cheapest within (the app's realtime limit)"}, rt.get("time_budget")
+reaching = [p for p in rt["settings"] if p["reaches_target"]]
+assert rt["chosen_setting"]["cost_estimate"] == min(p["cost_estimate"] for p in reaching), (rt["chosen_setting"], reaching)
+assert (rt["chosen_setting"]["nprobe"], rt["chosen_setting"]["k_factor"]) == \
+    (plain["chosen_setting"]["nprobe"], plain["chosen_setting"]["k_factor"]), (rt["chosen_setting"], plain["chosen_setting"])
+t = json.load(open(P("rt", "timings.json")))
+# beside the stored setting (always timed), only settings whose recall reaches the target are timed at length
+timed = [p for p in t["settings"][1:] if "block_ms_p99_app_threads" in p]
+assert timed and all(p["recall_k_bound"] >= 0.95 for p in timed), timed
+untimed = [p for p in t["settings"][1:] if "block_ms_p99_app_threads" not in p]
+assert any(p["recall_k_bound"] < 0.95 for p in untimed), "no setting below the target was left untimed"
+assert max(t["chosen_setting"]["block_ms_p99_1_thread"], t["chosen_setting"]["block_ms_p99_app_threads"]) <= 10.0
+assert "(the app's limit: 10 ms)" in open(P("rt", "report.md")).read()
+# w-okada: the same limit, timed as blocks on every core (it sets no thread count)
+run("build", "-o", P("wo"), "--for", "w-okada", *common)
+wo = json.load(open(P("wo", "report.json")))["time_budget"]
+assert wo["max_block_ms_p99"] == 10.0 and wo["choice"].startswith("cheapest") and wo["block_frames"] == 16, wo
+# a budget given replaces the limit and its rule; --no-timing drops it (nothing to keep it by)
+run("build", "-o", P("rt-given"), "--for", "rvc-realtime", "--max-block-ms", "100000", *common)
+given = json.load(open(P("rt-given", "report.json")))["time_budget"]
+assert given["max_block_ms_p99"] == 100000.0 and given["choice"] == "highest recall within", given
+run("build", "-o", P("rt-nt"), "--for", "rvc-realtime", "--no-timing", *common)
+assert "time_budget" not in json.load(open(P("rt-nt", "report.json")))
+print("ok   --for rvc-realtime and w-okada: a 10 ms limit, the cheapest setting within it; --max-block-ms replaces it")
