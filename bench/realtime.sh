@@ -15,7 +15,9 @@
 #               factory, built in Python), ivfhnsw:L for L in
 #               RVCIDX_BENCH_LISTS (default "8192 32768"), ivfpq:192 (shorter
 #               codes), and hnsw (HNSW32,Flat) when N <= RVCIDX_BENCH_HNSW_MAX
-#               (default 1000000); each timed (wall, peak RSS)
+#               (default 1000000), and rvc: RVC's own recipe (bench/recall_peer.py
+#               build: IVF,Flat, nprobe 1, 10,000 centres above 200k frames);
+#               each timed (wall, peak RSS)
 # RVCIDX_BENCH_BUDGETED="F:N" (e.g. 5000000:1000000) adds a tree of F frames
 # (4 speakers) built by rvcidx with `--max-vectors N` for each of
 # RVCIDX_BENCH_RVCIDX, each swept against the N frames its index keeps.
@@ -39,7 +41,7 @@ timed_attempts=1
 sizes=${RVCIDX_BENCH_SIZES:-250000 1000000}
 lists=${RVCIDX_BENCH_LISTS:-8192 32768}
 rvcidx_builds=${RVCIDX_BENCH_RVCIDX:-default rvc-realtime w-okada}
-candidates=${RVCIDX_BENCH_CANDIDATES:-ivf ivfpq:192 ivfhnsw hnsw}
+candidates=${RVCIDX_BENCH_CANDIDATES:-rvc ivf ivfpq:192 ivfhnsw hnsw}
 budgeted=${RVCIDX_BENCH_BUDGETED:-}
 hnsw_max=${RVCIDX_BENCH_HNSW_MAX:-1000000}
 v173=$("$root/tests/apps/venvs.sh" faiss173) v115=$("$root/tests/apps/venvs.sh" rvc-main)
@@ -91,6 +93,15 @@ for n in $sizes; do
   done
   for c in $cands; do
     echo "$n $c: building" >&2
+    if [[ $c == rvc ]]; then # RVC's own recipe, as bench/recall.sh builds it (Debian's faiss 1.7.3 + sklearn)
+      rm -rf "$work/rvc"
+      timed "$py" "$root/bench/recall_peer.py" build "$tree" "$work/rvc" 1234
+      printf '{"wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "factory": "%s"}\n' "$T_WALL" "$T_RSS" "$T_OTHER" \
+        "RVC's recipe: $(basename "$(ls "$work"/rvc/added_*.index)")" >"$work/results/$n-rvc.build.json"
+      sweep_both "$(ls "$work"/rvc/added_*.index)" "$tree" rvc "$n"
+      rm -rf "$work/rvc"
+      continue
+    fi
     timed "$v173" "$root/bench/realtime_peer.py" build "$tree" "$c" "$work/cand.index"
     tail -1 "$work/stdout" | "$py" -c "import json, sys; d = json.load(sys.stdin); d.update(wall_s=$T_WALL, rss_kib=$T_RSS, other_cpu_pct=$T_OTHER); print(json.dumps(d))" \
       >"$work/results/$n-${c/:/_}.build.json"
@@ -113,6 +124,10 @@ fi
 import glob, json, os, sys
 res, sizes = sys.argv[1], sys.argv[2].split()
 TARGET = 0.95
+def pct(p):  # blend error, over the queries with no -1 label
+    e = p.get("blend_error_mean")
+    text = "-" if e is None else f"{100 * e:.2f}%"
+    return text + (f" ({100 * p['empty_share']:.1f}% of slots -1)" if p.get("empty_share") else "")
 for n in sizes:
     if "to" in n:
         whole, kept = n.split("to")
@@ -120,8 +135,8 @@ for n in sizes:
         print("Recall here is against exact search over the frames each index keeps.\n")
     else:
         print(f"## {int(n):,} frames (4 speakers)\n")
-    print("| index | file MiB | build s (other CPU %) | build peak RSS MiB | faiss | best setting (worst unseen speaker >= 0.95) | k-recall@k worst / mean | ms per block p50 / p99 | reconstruct_n exact |")
-    print("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | --- |")
+    print("| index | file MiB | app MiB | build s (other CPU %) | build peak RSS MiB | faiss | best setting (worst unseen speaker >= 0.95) | k-recall@k worst / mean | blend error | ms per block p50 / p99 | reconstruct_n exact |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- |")
     for b in sorted(glob.glob(os.path.join(res, f"{n}-*.build.json"))):
         label = os.path.basename(b)[len(n) + 1:-len(".build.json")]
         info = json.load(open(b))
@@ -132,17 +147,24 @@ for n in sizes:
             best = min(ok, key=lambda p: p["block_ms_p99"]) if ok else None
             setting = "none reaches it" if best is None else ", ".join(
                 f"{k} {best[k]}" for k in ("nprobe", "k_factor", "ef_search") if k in best)
+            frames = s.get("holds_frames", True)
             rec = "-" if best is None else f"{best['recall_min']:.4f} / {best['recall_mean']:.4f}"
+            blend = "-" if best is None else pct(best)
             ms = "-" if best is None else f"{best['block_ms_p50']:.2f} / {best['block_ms_p99']:.2f}"
             exact = {True: "yes", False: "NO", None: "kept frames"}[s["reconstruct_exact"]]
+            if not frames:
+                setting, exact = "none: it holds no frame (centres or shuffled rows)", "no: not frames"
             k = s.get("k", 8)
-            print(f"| {label}: {factory} (k={k}) | {s['file_bytes'] / 2**20:,.1f} | {info['wall_s']:.0f} ({info['other_cpu_pct']}) | "
-                  f"{info['rss_kib'] / 1024:,.0f} | {s['faiss']} | {setting} | {rec} | {ms} | {exact} |")
+            app = f"{s['app_bytes'] / 2**20:,.1f}" if "app_bytes" in s else "-"
+            print(f"| {label}: {factory} (k={k}) | {s['file_bytes'] / 2**20:,.1f} | {app} | {info['wall_s']:.0f} ({info['other_cpu_pct']}) | "
+                  f"{info['rss_kib'] / 1024:,.0f} | {s['faiss']} | {setting} | {rec} | {blend} | {ms} | {exact} |")
             shipped = [p for p in s["settings"] if p.get("stored")]
-            if label.startswith("rvcidx") and shipped:  # the file as an app loads it (the candidates store no tuned setting)
+            if (label.startswith("rvcidx") or label == "rvc") and shipped:  # the file as an app loads it
                 p = shipped[0]
-                print(f"| {label} as shipped | | | | {s['faiss']} | stored: nprobe {p['nprobe']}, k_factor {p['k_factor']:g} | "
-                      f"{p['recall_min']:.4f} / {p['recall_mean']:.4f} | {p['block_ms_p50']:.2f} / {p['block_ms_p99']:.2f} | |")
+                stored = ", ".join(f"{k} {p[k]:g}" for k in ("nprobe", "k_factor", "ef_search") if k in p)
+                rec = f"{p['recall_min']:.4f} / {p['recall_mean']:.4f}" if frames else "- (no frames)"
+                print(f"| {label} as shipped | | | | | {s['faiss']} | stored: {stored} | {rec} | "
+                      f"{pct(p)} | {p['block_ms_p50']:.2f} / {p['block_ms_p99']:.2f} | |")
     print()
 PY
 echo

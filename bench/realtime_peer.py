@@ -9,8 +9,13 @@ k), one thread (issue 34).
                                      grid with the frames of each speaker of
                                      UNSEEN (voices the index never saw):
                                      8-recall@8 against exact search over
-                                     TREE's frames, per speaker; ms per block
-                                     p50/p99 on one thread; and whether
+                                     TREE's frames, per speaker; RVC's blend
+                                     error (the 1/d^2 blend of the k vectors
+                                     returned, from reconstruct_n, against
+                                     the blend of the exact k frames, relative
+                                     to its norm; mean over all queries);
+                                     ms per block p50/p99 on one thread; and
+                                     whether
                                      reconstruct_n gives TREE's frames exactly
                                      (TREE "-": a budgeted index, searched
                                      against its own kept frames, which
@@ -34,6 +39,10 @@ Candidates (N frames of D dims; M = D/2 4-bit sub-quantizers):
   ivfpq:Mq       IVF{2 sqrt N},PQ{Mq}x4fs,RFlat: shorter codes, larger re-rank
   hnsw           HNSW32,Flat (efConstruction 40): a graph over the frames;
                  its storage keeps reconstruct_n exact
+RVC's own recipe (IVF,Flat, nprobe 1; above 200,000 frames the index holds
+10,000 k-means centres, not frames) is built by bench/recall_peer.py and
+swept here over nprobe: it holds no frame, so recall against frames is not
+defined for it (reported as none) and its blend error is the comparison.
 
 Run with a venv's python (tests/apps/venvs.sh: faiss173 is PyPI's faiss-cpu
 1.7.3 AVX2, the version the files must load in; rvc-main is 1.15.1). numpy
@@ -157,6 +166,10 @@ def settings(index):
     if isinstance(top, faiss.IndexHNSWFlat):
         yield [({"ef_search": ef}, lambda ef=ef: setattr(top.hnsw, "efSearch", ef)) for ef in EF_SEARCH]
         return
+    if isinstance(top, faiss.IndexIVFFlat):  # RVC's recipe: nprobe only
+        for nprobe in [1] + [n for n in NPROBES if n <= top.nlist]:
+            yield [({"nprobe": nprobe}, lambda nprobe=nprobe: setattr(top, "nprobe", nprobe))]
+        return
     base = faiss.downcast_index(top.base_index)
     ivf = faiss.extract_index_ivf(base)
     quantizer = faiss.downcast_index(ivf.quantizer)
@@ -179,12 +192,32 @@ def stored_setting(index):
     top = faiss.downcast_index(index)
     if isinstance(top, faiss.IndexHNSWFlat):
         return {"ef_search": int(top.hnsw.efSearch)}
+    if isinstance(top, faiss.IndexIVFFlat):
+        return {"nprobe": int(top.nprobe)}
     ivf = faiss.extract_index_ivf(faiss.downcast_index(top.base_index))
     return {"nprobe": int(ivf.nprobe), "k_factor": float(top.k_factor)}
 
 
 def recall(ids, truth):
     return float(np.mean([len(set(a) & set(b)) / K for a, b in zip(ids, truth)]))
+
+
+def rvc_blend(dist, ids, vectors):
+    """Every k=8 app's blend: weights 1/score^2 (score: faiss's squared L2), normalised."""
+    with np.errstate(divide="ignore"):
+        w = np.square(1 / dist.astype(np.float64))
+    w = np.where(np.isinf(w), 1e300, w)  # a query equal to a vector: that vector alone
+    w /= w.sum(axis=1, keepdims=True)
+    return np.einsum("qk,qkd->qd", w, vectors[ids].astype(np.float64))
+
+
+def blend_error(dist, ids, back, exact_blend):
+    """Per query; NaN for a query with a -1 label (RVC realtime skips its block)."""
+    full = (ids >= 0).all(axis=1)
+    err = np.full(len(ids), np.nan)
+    got = rvc_blend(dist[full], ids[full], back)
+    err[full] = np.linalg.norm(got - exact_blend[full], axis=1) / np.linalg.norm(exact_blend[full], axis=1)
+    return err
 
 
 def sweep(index_path, tree, unseen, out):
@@ -197,10 +230,14 @@ def sweep(index_path, tree, unseen, out):
               for s, q in voices]
     exact = faiss.IndexFlatL2(x.shape[1])
     exact.add(x)
-    truth = {s: exact.search(q, K)[1] for s, q in voices}
+    truth, exact_blend = {}, {}
+    for s, q in voices:
+        d, i = exact.search(q, K)
+        truth[s], exact_blend[s] = i, rvc_blend(d, i, x)
     del exact
     exact_back = None if tree == "-" else bool(back.shape == x.shape and np.array_equal(back, x))
-    del back, x
+    holds_frames = tree == "-" or exact_back  # RVC's recipe holds shuffled frames or, above 200k, centres
+    del x
     allq = np.concatenate([q for _, q in voices])
     starts = np.linspace(0, allq.shape[0] - BLOCK, TIMED_BLOCKS).astype(int)
     rows = []
@@ -209,7 +246,13 @@ def sweep(index_path, tree, unseen, out):
 
     def measure(label, apply):
         apply()
-        per = {s: recall(index.search(q, K)[1], truth[s]) for s, q in voices}
+        per, blend, empty = {}, [], []
+        for s, q in voices:
+            d, i = index.search(q, K)
+            per[s] = recall(i, truth[s]) if holds_frames else 0.0
+            blend.append(blend_error(d, i, back, exact_blend[s]))
+            empty.append(np.mean(i < 0))
+        blend = np.concatenate(blend)
         faiss.omp_set_num_threads(1)
         index.search(allq[:BLOCK], K)  # warm
         ms = []
@@ -219,7 +262,8 @@ def sweep(index_path, tree, unseen, out):
             ms.append(1000 * (time.perf_counter() - t))
         faiss.omp_set_num_threads(os.cpu_count())
         row = {**label, "recall": per, "recall_min": min(per.values()),
-               "recall_mean": float(np.mean(list(per.values()))),
+               "recall_mean": float(np.mean(list(per.values()))), "blend_error_mean": float(np.nanmean(blend)) if np.isfinite(blend).any() else None,
+               "empty_share": float(np.mean(empty)),
                "block_ms_p50": float(np.percentile(ms, 50)), "block_ms_p99": float(np.percentile(ms, 99))}
         rows.append(row)
         return row
@@ -237,7 +281,8 @@ def sweep(index_path, tree, unseen, out):
         if i == 0 and rows[-1]["block_ms_p99"] > best_p99:
             break  # a larger nprobe's cheapest setting is slower still
     json.dump({"index": index_path, "faiss": faiss.__version__, "ntotal": int(index.ntotal), "k": K,
-               "file_bytes": os.path.getsize(index_path), "reconstruct_exact": exact_back, "settings": rows},
+               "file_bytes": os.path.getsize(index_path), "app_bytes": os.path.getsize(index_path) + back.nbytes,
+               "holds_frames": holds_frames, "reconstruct_exact": exact_back, "settings": rows},
               open(out, "w"), indent=1)
 
 
