@@ -63,6 +63,11 @@ demo_tree() { # OUT FRAMES: 4 speakers
   "$rvcidx" demo -q --no-progress -o "$1" --speakers 4 --minutes "$(awk -v n="$2" 'BEGIN {printf "%.6f", n / 4 / 3000}')" --dim 768
 }
 
+build_json() { # KEY LABEL FACTORY: the build just timed
+  printf '{"wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "factory": "%s"}\n' "$T_WALL" "$T_RSS" "$T_OTHER" "$3" \
+    >"$work/results/$1-$2.build.json"
+}
+
 rvcidx_build() { # TREE KEY APP SWEEP_TREE [build options]: APP "default" or a --for app
   local tree=$1 key=$2 app=$3 sweep_tree=$4 label=rvcidx k=8; shift 4
   local opts=("$@")
@@ -71,8 +76,7 @@ rvcidx_build() { # TREE KEY APP SWEEP_TREE [build options]: APP "default" or a -
   echo "$key $label: building" >&2
   rm -rf "$work/out"
   timed env -u OMP_WAIT_POLICY "$rvcidx" build --no-progress --gpu off "${opts[@]}" -o "$work/out" "$tree"
-  printf '{"wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "factory": "%s"}\n' "$T_WALL" "$T_RSS" "$T_OTHER" \
-    "$(basename "$(ls "$work"/out/added_*.index)")" >"$work/results/$key-$label.build.json"
+  build_json "$key" "$label" "$(basename "$(ls "$work"/out/added_*.index)")"
   mv "$(ls "$work"/out/added_*.index)" "$work/rvcidx.index"
   rm -rf "$work/out"
   sweep_both "$work/rvcidx.index" "$sweep_tree" "$label" "$key" "$k"
@@ -96,8 +100,7 @@ for n in $sizes; do
     if [[ $c == rvc ]]; then # RVC's own recipe, as bench/recall.sh builds it (Debian's faiss 1.7.3 + sklearn)
       rm -rf "$work/rvc"
       timed "$py" "$root/bench/recall_peer.py" build "$tree" "$work/rvc" 1234
-      printf '{"wall_s": %s, "rss_kib": %s, "other_cpu_pct": %s, "factory": "%s"}\n' "$T_WALL" "$T_RSS" "$T_OTHER" \
-        "RVC's recipe: $(basename "$(ls "$work"/rvc/added_*.index)")" >"$work/results/$n-rvc.build.json"
+      build_json "$n" rvc "RVC's recipe: $(basename "$(ls "$work"/rvc/added_*.index)")"
       sweep_both "$(ls "$work"/rvc/added_*.index)" "$tree" rvc "$n"
       rm -rf "$work/rvc"
       continue

@@ -280,8 +280,8 @@ static int measure_point(eval_ctx *c, rvcidx_eval_point *pt) {
     int rc = search_and_score(c, pt);
     if (rc == 0 && c->p->measure_speed && choosable(c, pt) && pt->qps_1thread <= 0) rc = time_one_thread(c, pt);
     /* under a realtime app's limit only a setting that reaches the recall can be chosen: only it is timed at length */
-    int limit_only = c->p->budget_cheapest && !rvcidx__eval_meets_recall(pt, c->p->target_recall);
-    if (rc == 0 && c->p->max_block_ms > 0 && choosable(c, pt) && !limit_only) rc = time_app_threads(c, pt);
+    int below_recall = c->p->budget_cheapest && !rvcidx__eval_meets_recall(pt, c->p->target_recall);
+    if (rc == 0 && c->p->max_block_ms > 0 && choosable(c, pt) && !below_recall) rc = time_app_threads(c, pt);
     pt->cost = rvcidx__eval_cost(&c->info, c->p->k, pt->nprobe, pt->k_factor);
     pt->reaches_target = rvcidx__eval_meets_recall(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
     pt->reaches_mean = rvcidx__eval_meets_recall_on_mean(pt, c->p->target_recall) && choosable(c, pt) && fits_budget(c, pt);
@@ -426,7 +426,8 @@ static int run_eval(eval_ctx *c, const char *store_path, uint64_t first_row, int
         if (i > 0 && fixed > 0 && reached_np > 0 && pt.nprobe > (reached_np > fixed ? reached_np : fixed)) continue;
         if (i > 0 && fixed <= 0 && rvcidx__eval_plateaued(r->points, kept, pt.k_factor)) continue;
         /* a setting the model prices above one that already reaches the target can never be chosen
-         * (nor under a realtime app's limit: the cheapest that fits wins); under a budget, one doing all the work of a setting measured too slow would not fit either */
+         * (nor under a realtime app's limit: the cheapest that fits wins); under a budget, one doing
+         * all the work of a setting measured too slow would not fit either */
         if (i > 0 && (!budget || c->p->budget_cheapest) && best_cost >= 0 &&
             rvcidx__eval_cost(&c->info, c->p->k, pt.nprobe, pt.k_factor) > best_cost) continue;
         if (i > 0 && budget && slower_than_too_slow(c, r->points, kept, &pt)) continue;

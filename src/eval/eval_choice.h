@@ -35,8 +35,8 @@ int rvcidx__eval_plateaued(const rvcidx_eval_point *done, size_t n, int k_factor
 
 /* Sets r->chosen (-1: none) and r->no_margin from r's points: the cheapest
  * whose bound reaches the target (under a time budget, r->max_block_ms, the
- * best recall that fits, or with r->budget_cheapest the cheapest that fits); when none does but one reaches it on the mean,
- * that one with no_margin 1, except when r->fixed_nprobe (an app forcing
+ * best recall that fits, or with r->budget_cheapest the cheapest that fits);
+ * when none does but one reaches it on the mean, that one with no_margin 1, except when r->fixed_nprobe (an app forcing
  * nprobe retrains with fewer lists instead). */
 void rvcidx__eval_choose(rvcidx_eval_report *r);
 

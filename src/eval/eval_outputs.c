@@ -51,8 +51,7 @@ void rvcidx_eval_report_format_block_times(const rvcidx_eval_report *r, const rv
                 r->search_threads, r->search_threads == 1 ? "" : "s", why);
     if (r->max_block_ms > 0 && p->app_block_ms_p99 > 0)
         fprintf(out, r->budget_cheapest ? " (the app's limit: %.3g ms)" : " (budget %.3g ms)", r->max_block_ms);
-    double worst = p->app_block_ms_p99 > p->block_ms_p99 ? p->app_block_ms_p99 : p->block_ms_p99;
-    fprintf(out, ": at most %.1f%% of a 0.25 s block (p99)\n", 100.0 * worst / REALTIME_BLOCK_MS);
+    fprintf(out, ": at most %.1f%% of a 0.25 s block (p99)\n", 100.0 * rvcidx__eval_block_p99(p) / REALTIME_BLOCK_MS);
 }
 
 static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }

@@ -120,10 +120,10 @@ static int better(const rvcidx_auto_candidate *a, const rvcidx_auto_candidate *b
 }
 
 static void describe_rule(const rvcidx_eval_params *ep, char *out, size_t n) {
+    const rvcidx_app_profile *app = rvcidx_app_profile_get(ep->app);
     if (ep->max_block_ms > 0 && ep->budget_cheapest)
         snprintf(out, n, "lowest measured p99 search time per block among those reaching the target within %s's "
-                 "realtime limit of %.3g ms", rvcidx_app_profile_get(ep->app) ? rvcidx_app_profile_get(ep->app)->name
-                 : "the app", ep->max_block_ms);
+                 "realtime limit of %.3g ms", app ? app->name : "the app", ep->max_block_ms);
     else if (ep->max_block_ms > 0)
         snprintf(out, n, "highest %d-recall@%d among those reaching the target whose p99 per block fits %.3g ms", ep->k,
                  ep->k, ep->max_block_ms);
